@@ -1,0 +1,57 @@
+import { z } from 'zod';
+
+export const imageMediaTypes = ['image/png', 'image/jpeg', 'image/gif', 'image/webp'] as const;
+export const documentFormats = ['pdf', 'txt', 'md', 'csv', 'html', 'docx'] as const;
+export type ImageMediaType = (typeof imageMediaTypes)[number];
+export type DocumentFormat = (typeof documentFormats)[number];
+
+/** Limits the API enforces on message content (base64 lengths are of the encoded text). */
+export const contentLimits = {
+  maxBlocks: 20,
+  maxTextChars: 200_000,
+  maxImageBase64Chars: 5 * 1024 * 1024 * 4 / 3, // Bedrock's 3.75 MB image limit, encoded
+  maxDocumentBase64Chars: Math.ceil((4.5 * 1024 * 1024 * 4) / 3), // Bedrock's 4.5 MB document limit
+  maxImages: 20,
+  maxDocuments: 5,
+} as const;
+
+const base64 = z.string().regex(/^[A-Za-z0-9+/]*={0,2}$/, 'must be base64');
+
+export const textBlockSchema = z.object({
+  type: z.literal('text'),
+  text: z.string().min(1).max(contentLimits.maxTextChars),
+});
+export const imageBlockSchema = z.object({
+  type: z.literal('image'),
+  mediaType: z.enum(imageMediaTypes),
+  data: base64.min(1).max(contentLimits.maxImageBase64Chars),
+});
+export const documentBlockSchema = z.object({
+  type: z.literal('document'),
+  // Bedrock allows letters, digits, spaces, hyphens, parentheses and brackets in document names.
+  name: z.string().min(1).max(200),
+  format: z.enum(documentFormats),
+  data: base64.min(1).max(contentLimits.maxDocumentBase64Chars),
+});
+
+/** A piece of message content: text, an image or a document (data base64). */
+export const blockSchema = z.discriminatedUnion('type', [textBlockSchema, imageBlockSchema, documentBlockSchema]);
+export type Block = z.infer<typeof blockSchema>;
+export type TextBlock = z.infer<typeof textBlockSchema>;
+export type ImageBlock = z.infer<typeof imageBlockSchema>;
+export type DocumentBlock = z.infer<typeof documentBlockSchema>;
+
+export const contentSchema = z
+  .array(blockSchema)
+  .min(1)
+  .max(contentLimits.maxBlocks)
+  .refine((blocks) => blocks.filter((b) => b.type === 'image').length <= contentLimits.maxImages, 'too many images')
+  .refine((blocks) => blocks.filter((b) => b.type === 'document').length <= contentLimits.maxDocuments, 'too many documents');
+
+/** Concatenated text of the text blocks. */
+export function textOf(blocks: readonly Block[]): string {
+  return blocks
+    .filter((b): b is TextBlock => b.type === 'text')
+    .map((b) => b.text)
+    .join('\n');
+}

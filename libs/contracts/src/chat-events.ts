@@ -1,0 +1,52 @@
+import { z } from 'zod';
+import { contentSchema } from './blocks.js';
+import { modelParamsSchema } from './params.js';
+import type { ErrorInfo } from './errors.js';
+import type { Usage } from './conversations.js';
+
+/** Socket.IO namespace of the chat. */
+export const chatNamespace = '/chat';
+
+/** Client → server event names. */
+export const chatClientEvents = { send: 'chat:send', cancel: 'chat:cancel', resume: 'chat:resume' } as const;
+/** Server → client event names. */
+export const chatServerEvents = {
+  status: 'chat:status',
+  delta: 'chat:delta',
+  done: 'chat:done',
+  error: 'chat:error',
+} as const;
+
+const id = z.string().min(1).max(100);
+
+export const chatSendSchema = z.object({
+  conversationId: id.optional(),
+  content: contentSchema,
+  modelId: z.string().min(1).max(200).optional(),
+  params: modelParamsSchema.optional(),
+  clientMessageId: z.string().min(1).max(100).optional(),
+});
+export type ChatSend = z.infer<typeof chatSendSchema>;
+
+export const chatCancelSchema = z.object({ jobId: id });
+export type ChatCancel = z.infer<typeof chatCancelSchema>;
+
+export const chatResumeSchema = z.object({ jobId: id, afterSeq: z.number().int().min(0) });
+export type ChatResume = z.infer<typeof chatResumeSchema>;
+
+export type AckError = { ok: false; error: ErrorInfo };
+export type Ack<T extends object = object> = ({ ok: true } & T) | AckError;
+export type ChatSendAck = Ack<{ jobId: string; conversationId: string; messageId: string }>;
+
+export type ChatState = 'queued' | 'active' | 'retrying';
+export type ChatStatusEvent = { jobId: string; state: ChatState; position?: number; attempt?: number };
+export type ChatDeltaEvent = { jobId: string; seq: number; text: string };
+export type ChatDoneEvent = {
+  jobId: string;
+  conversationId: string;
+  messageId: string;
+  stopReason: string;
+  usage: Usage;
+  text: string;
+};
+export type ChatErrorEvent = { jobId: string; code: string; message: string; retryable: boolean };

@@ -1,0 +1,7 @@
+export * from './errors.js';
+export * from './blocks.js';
+export * from './models.js';
+export * from './params.js';
+export * from './conversations.js';
+export * from './chat-events.js';
+export * from './auth.js';
