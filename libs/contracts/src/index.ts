@@ -5,3 +5,4 @@ export * from './params.js';
 export * from './conversations.js';
 export * from './chat-events.js';
 export * from './auth.js';
+export * from './client-config.js';

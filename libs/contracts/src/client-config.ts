@@ -1,0 +1,11 @@
+/**
+ * `GET /v1/client-config` (public, no token): what a portal needs before sign-in.
+ * An addition to the contract; old clients never call it.
+ */
+export type ClientConfig = {
+  authMode: 'local' | 'oidc';
+  bedrockMode: 'aws' | 'emulator';
+  /** OIDC settings for the portal's sign-in (authorization code + PKCE), present in oidc mode. */
+  oidc?: { issuer: string; clientId: string; authorizationEndpoint?: string; tokenEndpoint?: string; scopes: string[] };
+  version: string;
+};
