@@ -9,10 +9,14 @@ export type DocumentFormat = (typeof documentFormats)[number];
 export const contentLimits = {
   maxBlocks: 20,
   maxTextChars: 200_000,
-  maxImageBase64Chars: 5 * 1024 * 1024 * 4 / 3, // Bedrock's 3.75 MB image limit, encoded
+  maxImageBase64Chars: Math.ceil((3.75 * 1024 * 1024 * 4) / 3), // Bedrock's 3.75 MB image limit
   maxDocumentBase64Chars: Math.ceil((4.5 * 1024 * 1024 * 4) / 3), // Bedrock's 4.5 MB document limit
   maxImages: 20,
   maxDocuments: 5,
+  /** Largest socket message (all blocks together, encoded); bigger ones close the socket. */
+  maxMessageBytes: 32 * 1024 * 1024,
+  /** All blocks of one message together, in characters. */
+  maxContentChars: 25 * 1024 * 1024,
 } as const;
 
 const base64 = z.string().regex(/^[A-Za-z0-9+/]*={0,2}$/, 'must be base64');
@@ -46,7 +50,11 @@ export const contentSchema = z
   .min(1)
   .max(contentLimits.maxBlocks)
   .refine((blocks) => blocks.filter((b) => b.type === 'image').length <= contentLimits.maxImages, 'too many images')
-  .refine((blocks) => blocks.filter((b) => b.type === 'document').length <= contentLimits.maxDocuments, 'too many documents');
+  .refine((blocks) => blocks.filter((b) => b.type === 'document').length <= contentLimits.maxDocuments, 'too many documents')
+  .refine(
+    (blocks) => blocks.reduce((n, b) => n + (b.type === 'text' ? b.text.length : b.data.length), 0) <= contentLimits.maxContentChars,
+    'content is too large',
+  );
 
 /** Concatenated text of the text blocks. */
 export function textOf(blocks: readonly Block[]): string {

@@ -1,0 +1,48 @@
+import { randomUUID } from 'node:crypto';
+import { type DynamicModule, Module } from '@nestjs/common';
+import { APP_FILTER } from '@nestjs/core';
+import { LoggerModule } from 'nestjs-pino';
+import type { AppConfig } from '@switchboard/server-core';
+import { AuthModule } from './auth/auth.module.js';
+import { ChatModule } from './chat/chat.module.js';
+import { HttpErrorFilter } from './common/http-error.filter.js';
+import { ConfigModule } from './config/config.module.js';
+import { ConversationsModule } from './conversations/conversations.module.js';
+import { DatabaseModule } from './database/database.module.js';
+import { HealthModule } from './health/health.module.js';
+import { MetricsModule } from './metrics/metrics.module.js';
+import { ModelsModule } from './models/models.module.js';
+import { RedisModule } from './redis/redis.module.js';
+
+@Module({})
+export class AppModule {
+  static forRoot(config: AppConfig): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        ConfigModule.forRoot(config),
+        LoggerModule.forRoot({
+          pinoHttp: {
+            name: 'api',
+            level: config.logLevel,
+            genReqId: (req) => {
+              const given = req.headers['x-request-id'];
+              return typeof given === 'string' && given.length <= 100 ? given : randomUUID();
+            },
+            redact: { paths: ['req.headers.authorization', 'req.headers.cookie'], remove: true },
+            autoLogging: { ignore: (req) => req.url === '/healthz' || req.url === '/metrics' },
+          },
+        }),
+        DatabaseModule,
+        RedisModule,
+        AuthModule,
+        HealthModule,
+        MetricsModule,
+        ModelsModule,
+        ConversationsModule,
+        ChatModule,
+      ],
+      providers: [{ provide: APP_FILTER, useClass: HttpErrorFilter }],
+    };
+  }
+}

@@ -1,0 +1,36 @@
+import 'reflect-metadata';
+import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { Logger } from 'nestjs-pino';
+import { type AppConfig, assertRedisReachable, loadConfig } from '@switchboard/server-core';
+import { AppModule } from './app.module.js';
+import { portalDir, servePortal } from './web/portal.js';
+
+export type RunningApi = { app: NestExpressApplication; url: string; close(): Promise<void> };
+
+/** Request bodies above this get a 413 with the contract's error body. */
+export const maxJsonBody = '30mb';
+
+/** Builds and starts the API; used by main.ts and by the single-process launcher. */
+export async function startApi(config: AppConfig = loadConfig()): Promise<RunningApi> {
+  await assertRedisReachable(config.redisUrl);
+  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config), {
+    bufferLogs: true,
+    bodyParser: false,
+  });
+  app.useLogger(app.get(Logger));
+  app.useBodyParser('json', { limit: maxJsonBody });
+  app.set('trust proxy', true);
+  app.disable('x-powered-by');
+  app.enableShutdownHooks();
+  const portal = portalDir(config.webDistDir);
+  if (!servePortal(app, portal)) app.get(Logger).warn(`Portal not built (${portal}); serving the API only`);
+  if (config.bedrockMode === 'emulator') {
+    app.get(Logger).warn('BEDROCK_MODE=emulator: answers come from the local Bedrock emulator, not Amazon Bedrock');
+  }
+  await app.listen(config.port, config.host);
+  const address = app.getHttpServer().address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+  return { app, url, close: () => app.close() };
+}

@@ -1,0 +1,111 @@
+import { randomUUID } from 'node:crypto';
+import { Logger } from '@nestjs/common';
+import {
+  ConnectedSocket,
+  MessageBody,
+  type OnGatewayConnection,
+  type OnGatewayDisconnect,
+  type OnGatewayInit,
+  SubscribeMessage,
+  WebSocketGateway,
+} from '@nestjs/websockets';
+import type { Namespace, Socket } from 'socket.io';
+import {
+  type Ack,
+  type AckError,
+  chatCancelSchema,
+  chatClientEvents,
+  chatNamespace,
+  chatResumeSchema,
+  chatSendSchema,
+  type ChatSendAck,
+  contentLimits,
+} from '@switchboard/contracts';
+import { verifySocketToken } from '../auth/socket-auth.js';
+import type { Principal } from '../auth/principal.js';
+import { AppError } from '../common/app-error.js';
+import { parseOrThrow } from '../common/zod-validation.pipe.js';
+import { ChatService } from './chat.service.js';
+import { JobRelayService } from './job-relay.service.js';
+
+type AuthedSocket = Socket & { data: { principal: Principal } };
+
+/**
+ * Socket.IO `/chat`. The handshake is authenticated in a connection middleware, so every
+ * connection and reconnection is verified before any event; every client event gets an ack.
+ */
+@WebSocketGateway({ namespace: chatNamespace, maxHttpBufferSize: contentLimits.maxMessageBytes, cors: { origin: true } })
+export class ChatGateway implements OnGatewayInit, OnGatewayConnection, OnGatewayDisconnect {
+  private readonly logger = new Logger(ChatGateway.name);
+
+  constructor(
+    private readonly chat: ChatService,
+    private readonly relay: JobRelayService,
+  ) {}
+
+  afterInit(namespace: Namespace) {
+    namespace.use((socket, next) => {
+      verifySocketToken(socket).then(
+        (principal) => {
+          socket.data.principal = principal;
+          next();
+        },
+        (err: AppError) => {
+          const error = new Error(err.message) as Error & { data: unknown };
+          error.data = { code: 'unauthorized', message: err.message };
+          next(error);
+        },
+      );
+    });
+  }
+
+  async handleConnection(socket: AuthedSocket) {
+    await this.relay.addSocket(socket, socket.data.principal.sub);
+  }
+
+  async handleDisconnect(socket: AuthedSocket) {
+    if (socket.data.principal) await this.relay.removeSocket(socket, socket.data.principal.sub);
+  }
+
+  @SubscribeMessage(chatClientEvents.send)
+  send(@ConnectedSocket() socket: AuthedSocket, @MessageBody() body: unknown): Promise<ChatSendAck> {
+    const requestId = randomUUID();
+    return this.handle('chat:send', requestId, async () => {
+      const input = parseOrThrow(chatSendSchema, body);
+      return this.chat.send(socket.data.principal.sub, input, requestId);
+    });
+  }
+
+  @SubscribeMessage(chatClientEvents.cancel)
+  cancel(@ConnectedSocket() socket: AuthedSocket, @MessageBody() body: unknown): Promise<Ack> {
+    return this.handle('chat:cancel', randomUUID(), async () => {
+      const { jobId } = parseOrThrow(chatCancelSchema, body);
+      await this.chat.cancel(socket.data.principal.sub, jobId);
+      return {};
+    });
+  }
+
+  @SubscribeMessage(chatClientEvents.resume)
+  resume(@ConnectedSocket() socket: AuthedSocket, @MessageBody() body: unknown): Promise<Ack> {
+    return this.handle('chat:resume', randomUUID(), async () => {
+      const { jobId, afterSeq } = parseOrThrow(chatResumeSchema, body);
+      await this.chat.resume(socket, socket.data.principal.sub, jobId, afterSeq);
+      return {};
+    });
+  }
+
+  /** Turns any outcome into an ack; nothing a client sends can crash the process. */
+  private async handle<T extends object>(event: string, requestId: string, work: () => Promise<T>): Promise<Ack<T>> {
+    try {
+      return { ok: true, ...(await work()) };
+    } catch (err) {
+      if (err instanceof AppError) {
+        const error: AckError['error'] = { code: err.code, message: err.message };
+        if (err.details !== undefined) error.details = err.details;
+        return { ok: false, error };
+      }
+      this.logger.error({ err, event, requestId }, 'socket event failed');
+      return { ok: false, error: { code: 'internal', message: 'Internal error, try again' } };
+    }
+  }
+}

@@ -1,0 +1,12 @@
+import { Module } from '@nestjs/common';
+import { ConversationsModule } from '../conversations/conversations.module.js';
+import { ChatGateway } from './chat.gateway.js';
+import { ChatRepository } from './chat.repository.js';
+import { ChatService } from './chat.service.js';
+import { JobRelayService } from './job-relay.service.js';
+
+@Module({
+  imports: [ConversationsModule],
+  providers: [ChatGateway, ChatService, ChatRepository, JobRelayService],
+})
+export class ChatModule {}

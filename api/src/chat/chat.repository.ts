@@ -1,0 +1,117 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { and, eq, inArray, sql } from 'drizzle-orm';
+import type { Block } from '@switchboard/contracts';
+import {
+  conversations,
+  type Database,
+  type Db,
+  type DbExecutor,
+  type JobRow,
+  jobs,
+  type MessageRow,
+  messages,
+} from '@switchboard/server-core';
+import { DATABASE } from '../database/database.module.js';
+
+export type NewChat = {
+  owner: string;
+  conversationId: string;
+  jobId: string;
+  userMessageId: string;
+  assistantMessageId: string;
+  modelId: string;
+  content: Block[];
+  clientMessageId: string | undefined;
+  requestId: string;
+};
+
+/** The only I/O of chat turns: the user's message, the assistant placeholder and the job record. */
+@Injectable()
+export class ChatRepository {
+  readonly db: Db;
+
+  constructor(@Inject(DATABASE) database: Database) {
+    this.db = database.db;
+  }
+
+  /** Stores the turn; returns false when the clientMessageId was already used (a retry). */
+  async insertTurn(tx: DbExecutor, turn: NewChat): Promise<boolean> {
+    const inserted = await tx
+      .insert(messages)
+      .values({
+        id: turn.userMessageId,
+        conversationId: turn.conversationId,
+        owner: turn.owner,
+        role: 'user',
+        content: turn.content,
+        modelId: turn.modelId,
+        jobId: turn.jobId,
+        clientMessageId: turn.clientMessageId ?? null,
+      })
+      .onConflictDoNothing()
+      .returning({ id: messages.id });
+    if (inserted.length === 0) return false;
+    await tx.insert(jobs).values({
+      id: turn.jobId,
+      owner: turn.owner,
+      type: 'chat',
+      status: 'queued',
+      modelId: turn.modelId,
+      conversationId: turn.conversationId,
+      messageId: turn.assistantMessageId,
+      requestId: turn.requestId,
+    });
+    await tx.insert(messages).values({
+      id: turn.assistantMessageId,
+      conversationId: turn.conversationId,
+      owner: turn.owner,
+      role: 'assistant',
+      content: [],
+      modelId: turn.modelId,
+      jobId: turn.jobId,
+      status: 'streaming',
+    });
+    await tx.update(conversations).set({ updatedAt: sql`now()` }).where(eq(conversations.id, turn.conversationId));
+    return true;
+  }
+
+  async findUserMessageByClientId(owner: string, clientMessageId: string): Promise<MessageRow | undefined> {
+    const [row] = await this.db
+      .select()
+      .from(messages)
+      .where(and(eq(messages.owner, owner), eq(messages.clientMessageId, clientMessageId)));
+    return row;
+  }
+
+  async findChatJob(owner: string, jobId: string): Promise<JobRow | undefined> {
+    const [row] = await this.db
+      .select()
+      .from(jobs)
+      .where(and(eq(jobs.owner, owner), eq(jobs.id, jobId), eq(jobs.type, 'chat')));
+    return row;
+  }
+
+  async findMessage(id: string): Promise<MessageRow | undefined> {
+    const [row] = await this.db.select().from(messages).where(eq(messages.id, id));
+    return row;
+  }
+
+  /** Ends a job that never reached a worker (cancelled while waiting, or never enqueued). */
+  async finishUnstarted(job: JobRow, status: 'cancelled' | 'failed', error?: { code: string; message: string }) {
+    return this.db.transaction(async (tx) => {
+      const updated = await tx
+        .update(jobs)
+        .set({ status, finishedAt: sql`now()`, error: error ?? null })
+        .where(and(eq(jobs.id, job.id), inArray(jobs.status, ['queued'])))
+        .returning({ id: jobs.id });
+      if (updated.length === 0) return false;
+      if (job.messageId) {
+        await tx
+          .update(messages)
+          .set({ status, stopReason: status === 'cancelled' ? 'cancelled' : null })
+          .where(eq(messages.id, job.messageId));
+      }
+      return true;
+    });
+  }
+}

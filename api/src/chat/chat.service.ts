@@ -1,0 +1,220 @@
+import { randomUUID } from 'node:crypto';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import type { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { Socket } from 'socket.io';
+import {
+  type ChatSend,
+  chatServerEvents,
+  type ModelEntry,
+  textOf,
+} from '@switchboard/contracts';
+import {
+  type AppConfig,
+  appendToJobStream,
+  cancelChannel,
+  cancelKey,
+  type ChatJobData,
+  type JobRow,
+  lastJobStreamSeq,
+} from '@switchboard/server-core';
+import { AppError, notFound } from '../common/app-error.js';
+import { CatalogService } from '../config/catalog.service.js';
+import { APP_CONFIG } from '../config/tokens.js';
+import { checkParams, ConversationsService, isUuid } from '../conversations/conversations.service.js';
+import { CHAT_QUEUE, REDIS } from '../redis/redis.module.js';
+import { ChatRepository } from './chat.repository.js';
+import { JobRelayService } from './job-relay.service.js';
+
+export type SendResult = { jobId: string; conversationId: string; messageId: string };
+
+const chatJobAttempts = 3;
+const cancelKeyTtlSeconds = 24 * 60 * 60;
+
+@Injectable()
+export class ChatService {
+  private readonly logger = new Logger(ChatService.name);
+
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(REDIS) private readonly redis: Redis,
+    @Inject(CHAT_QUEUE) private readonly queue: Queue<ChatJobData>,
+    private readonly repository: ChatRepository,
+    private readonly conversations: ConversationsService,
+    private readonly catalog: CatalogService,
+    private readonly relay: JobRelayService,
+  ) {}
+
+  /** Stores the user's message and the job in Postgres, then enqueues: accepted means durable. */
+  async send(owner: string, input: ChatSend, requestId: string): Promise<SendResult> {
+    if (input.clientMessageId) {
+      const previous = await this.repository.findUserMessageByClientId(owner, input.clientMessageId);
+      if (previous) return this.sameTurn(previous);
+    }
+    const existing = input.conversationId ? await this.conversations.require(owner, input.conversationId) : undefined;
+    const model = this.catalog.require(input.modelId ?? existing?.modelId ?? this.catalog.default().id);
+    checkCapabilities(model, input);
+    const params = { ...(existing?.params ?? {}), ...(input.params ?? {}) };
+    checkParams(model, params);
+
+    const turn = {
+      owner,
+      jobId: randomUUID(),
+      userMessageId: randomUUID(),
+      assistantMessageId: randomUUID(),
+      modelId: model.id,
+      content: input.content,
+      clientMessageId: input.clientMessageId,
+      requestId,
+    };
+    const result = await this.repository.db.transaction(async (tx) => {
+      const conversation =
+        existing ?? (await this.conversations.create(owner, { title: titleFrom(input), modelId: model.id }, tx));
+      const stored = await this.repository.insertTurn(tx, { ...turn, conversationId: conversation.id });
+      return stored ? conversation.id : undefined;
+    });
+    if (!result) {
+      // Lost a race with a retry of the same clientMessageId.
+      const previous = await this.repository.findUserMessageByClientId(owner, input.clientMessageId!);
+      if (!previous) throw new AppError('conflict', 'Could not store the message, try again');
+      return this.sameTurn(previous);
+    }
+    const conversationId = result;
+    await this.relay.announce(owner, turn.jobId);
+    this.relay.emitToOwner(owner, chatServerEvents.status, { jobId: turn.jobId, state: 'queued' });
+    const data: ChatJobData = {
+      jobId: turn.jobId,
+      owner,
+      conversationId,
+      userMessageId: turn.userMessageId,
+      assistantMessageId: turn.assistantMessageId,
+      modelId: model.id,
+      params,
+      requestId,
+    };
+    try {
+      await this.queue.add('chat', data, {
+        jobId: turn.jobId,
+        attempts: chatJobAttempts,
+        backoff: { type: 'exponential', delay: 500 },
+        removeOnComplete: { age: 3600, count: 10_000 },
+        removeOnFail: { age: 24 * 3600 },
+      });
+    } catch (err) {
+      this.logger.error({ err, jobId: turn.jobId, requestId }, 'enqueue failed');
+      const job = await this.repository.findChatJob(owner, turn.jobId);
+      if (job) await this.finishUnstarted(job, 'failed', { code: 'unavailable', message: 'The queue is unavailable' });
+      throw new AppError('unavailable', 'The chat queue is unavailable, try again shortly');
+    }
+    return { jobId: turn.jobId, conversationId, messageId: turn.userMessageId };
+  }
+
+  /**
+   * Stops a job wherever it is: a waiting job is removed from the queue; a running one is told
+   * through the workers' cancel channel and stops its Bedrock stream, keeping the partial text.
+   */
+  async cancel(owner: string, jobId: string): Promise<void> {
+    const job = await this.requireJob(owner, jobId);
+    if (job.status !== 'queued' && job.status !== 'active') throw new AppError('conflict', `Job is already ${job.status}`);
+    await this.redis.set(cancelKey(jobId), '1', 'EX', cancelKeyTtlSeconds);
+    const queued = await this.queue.getJob(jobId);
+    if (queued && (await tryRemove(queued))) {
+      await this.finishUnstarted(job, 'cancelled');
+      return;
+    }
+    await this.redis.publish(cancelChannel(this.config.queuePrefix), jobId);
+  }
+
+  /** Sends the socket everything after afterSeq; from Postgres when the stream has expired. */
+  async resume(socket: Socket, owner: string, jobId: string, afterSeq: number): Promise<void> {
+    const job = await this.requireJob(owner, jobId);
+    const finished = job.status !== 'queued' && job.status !== 'active';
+    if (finished && (await lastJobStreamSeq(this.redis, jobId)) === 0) {
+      await this.emitFinishedFromDatabase(socket, job);
+      return;
+    }
+    await this.relay.resume(socket, owner, jobId, afterSeq);
+  }
+
+  private async requireJob(owner: string, jobId: string): Promise<JobRow> {
+    const job = isUuid(jobId) ? await this.repository.findChatJob(owner, jobId) : undefined;
+    if (!job) throw notFound('Job');
+    return job;
+  }
+
+  private async finishUnstarted(job: JobRow, status: 'cancelled' | 'failed', error?: { code: string; message: string }) {
+    if (!(await this.repository.finishUnstarted(job, status, error))) return;
+    const seq = (await lastJobStreamSeq(this.redis, job.id)) + 1;
+    if (status === 'cancelled') {
+      await appendToJobStream(this.redis, job.id, {
+        kind: 'done',
+        seq,
+        event: {
+          conversationId: job.conversationId!,
+          messageId: job.messageId!,
+          stopReason: 'cancelled',
+          usage: { inputTokens: 0, outputTokens: 0 },
+          text: '',
+        },
+      });
+    } else {
+      await appendToJobStream(this.redis, job.id, {
+        kind: 'error',
+        seq,
+        event: { code: error!.code, message: error!.message, retryable: true },
+      }).catch(() => undefined);
+    }
+  }
+
+  private async emitFinishedFromDatabase(socket: Socket, job: JobRow) {
+    const message = job.messageId ? await this.repository.findMessage(job.messageId) : undefined;
+    if (job.status === 'failed' || !message) {
+      socket.emit(chatServerEvents.error, {
+        jobId: job.id,
+        code: job.error?.code ?? 'model_error',
+        message: job.error?.message ?? 'The answer failed',
+        retryable: true,
+      });
+      return;
+    }
+    socket.emit(chatServerEvents.done, {
+      jobId: job.id,
+      conversationId: message.conversationId,
+      messageId: message.id,
+      stopReason: message.stopReason ?? (job.status === 'cancelled' ? 'cancelled' : 'end_turn'),
+      usage: message.usage ?? { inputTokens: 0, outputTokens: 0 },
+      text: textOf(message.content),
+    });
+  }
+
+  private sameTurn(userMessage: { id: string; conversationId: string; jobId: string | null }): SendResult {
+    return { jobId: userMessage.jobId!, conversationId: userMessage.conversationId, messageId: userMessage.id };
+  }
+}
+
+function checkCapabilities(model: ModelEntry, input: ChatSend) {
+  if (!model.vision && input.content.some((b) => b.type === 'image')) {
+    throw new AppError('bad_request', `${model.name} does not accept images`);
+  }
+  if (!model.documents && input.content.some((b) => b.type === 'document')) {
+    throw new AppError('bad_request', `${model.name} does not accept documents`);
+  }
+}
+
+function titleFrom(input: ChatSend): string {
+  const text = textOf(input.content).replace(/\s+/g, ' ').trim();
+  if (!text) return input.content.find((b) => b.type === 'document')?.name ?? 'New conversation';
+  return text.length > 60 ? `${text.slice(0, 57)}…` : text;
+}
+
+/** Removes a job that no worker holds yet; false when a worker has it (locked) or it is gone. */
+async function tryRemove(job: { remove(): Promise<void>; getState(): Promise<string> }): Promise<boolean> {
+  const state = await job.getState();
+  if (state !== 'waiting' && state !== 'delayed' && state !== 'prioritized' && state !== 'waiting-children') return false;
+  try {
+    await job.remove();
+    return true;
+  } catch {
+    return false;
+  }
+}

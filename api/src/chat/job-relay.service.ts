@@ -1,0 +1,197 @@
+import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
+import type { Redis } from 'ioredis';
+import type { Socket } from 'socket.io';
+import { chatServerEvents } from '@switchboard/contracts';
+import {
+  type AppConfig,
+  jobChannel,
+  type JobChannelMessage,
+  jobChannelPattern,
+  readJobStream,
+  type StreamEntry,
+  userChannel,
+} from '@switchboard/server-core';
+import { APP_CONFIG } from '../config/tokens.js';
+import { REDIS, REDIS_SUBSCRIBER } from '../redis/redis.module.js';
+
+/** One socket following one job: `cursor` is the last seq it was sent. */
+type Watcher = { socket: Socket; owner: string; cursor: number; catchingUp: boolean; maxSeen: number; finished: boolean };
+
+export type JobNotice = { jobId: string };
+
+/**
+ * Relays job streams from Redis to this node's sockets. The node subscribes to the channel of a
+ * user only while it holds that user's sockets, and to a job's channel only while one of its
+ * sockets watches the job. Each socket gets every seq exactly once and in order: a gap (a socket
+ * that joined late, a resume, a missed message) is filled from the job's stream before going on.
+ */
+@Injectable()
+export class JobRelayService implements OnModuleInit {
+  private readonly logger = new Logger(JobRelayService.name);
+  private readonly socketsByOwner = new Map<string, Set<Socket>>();
+  private readonly watchersByJob = new Map<string, Map<string, Watcher>>();
+
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(REDIS) private readonly redis: Redis,
+    @Inject(REDIS_SUBSCRIBER) private readonly subscriber: Redis,
+  ) {}
+
+  onModuleInit() {
+    this.subscriber.on('message', (channel: string, payload: string) => this.onMessage(channel, payload));
+  }
+
+  async addSocket(socket: Socket, owner: string) {
+    let sockets = this.socketsByOwner.get(owner);
+    if (!sockets) {
+      sockets = new Set();
+      this.socketsByOwner.set(owner, sockets);
+      await this.subscriber.subscribe(userChannel(this.config.queuePrefix, owner));
+    }
+    sockets.add(socket);
+  }
+
+  async removeSocket(socket: Socket, owner: string) {
+    for (const [jobId, watchers] of this.watchersByJob) {
+      if (watchers.delete(socket.id) && watchers.size === 0) await this.unwatch(jobId);
+    }
+    const sockets = this.socketsByOwner.get(owner);
+    if (!sockets) return;
+    sockets.delete(socket);
+    if (sockets.size === 0) {
+      this.socketsByOwner.delete(owner);
+      await this.subscriber.unsubscribe(userChannel(this.config.queuePrefix, owner));
+    }
+  }
+
+  /** Tells every node holding this user's sockets (this one included) to follow a new job. */
+  async announce(owner: string, jobId: string) {
+    await this.watchForAllSockets(owner, jobId);
+    await this.redis.publish(userChannel(this.config.queuePrefix, owner), JSON.stringify({ jobId } satisfies JobNotice));
+  }
+
+  /** One socket asks for everything after `afterSeq` (chat:resume). */
+  async resume(socket: Socket, owner: string, jobId: string, afterSeq: number) {
+    const watcher = await this.watch(socket, owner, jobId, afterSeq);
+    watcher.cursor = afterSeq;
+    watcher.finished = false;
+    await this.catchUp(jobId, watcher);
+    return watcher;
+  }
+
+  /** Sends an event straight to the sockets of a user on this node (e.g. `queued` at send time). */
+  emitToOwner(owner: string, event: string, payload: unknown) {
+    for (const socket of this.socketsByOwner.get(owner) ?? []) socket.emit(event, payload);
+  }
+
+  private async watchForAllSockets(owner: string, jobId: string) {
+    const sockets = [...(this.socketsByOwner.get(owner) ?? [])];
+    await Promise.all(sockets.map((s) => this.watch(s, owner, jobId, 0)));
+  }
+
+  private async watch(socket: Socket, owner: string, jobId: string, cursor: number): Promise<Watcher> {
+    let watchers = this.watchersByJob.get(jobId);
+    if (!watchers) {
+      watchers = new Map();
+      this.watchersByJob.set(jobId, watchers);
+      await this.subscriber.subscribe(jobChannel(jobId));
+    }
+    let watcher = watchers.get(socket.id);
+    if (!watcher) {
+      watcher = { socket, owner, cursor, catchingUp: false, maxSeen: 0, finished: false };
+      watchers.set(socket.id, watcher);
+      // The job may have written before we subscribed: start from the stream.
+      void this.catchUp(jobId, watcher);
+    }
+    return watcher;
+  }
+
+  private async unwatch(jobId: string) {
+    this.watchersByJob.delete(jobId);
+    await this.subscriber.unsubscribe(jobChannel(jobId));
+  }
+
+  private onMessage(channel: string, payload: string) {
+    const jobMatch = jobChannelPattern.exec(channel);
+    if (jobMatch) return this.onJobMessage(jobMatch[1]!, payload);
+    const owner = channel.slice(`${this.config.queuePrefix}:user:`.length);
+    try {
+      const notice = JSON.parse(payload) as JobNotice;
+      void this.watchForAllSockets(owner, notice.jobId).catch((err) => this.logger.warn({ err }, 'watch failed'));
+    } catch {
+      /* not ours */
+    }
+  }
+
+  private onJobMessage(jobId: string, payload: string) {
+    const watchers = this.watchersByJob.get(jobId);
+    if (!watchers) return;
+    const message = JSON.parse(payload) as JobChannelMessage;
+    if (message.kind === 'status') {
+      for (const w of watchers.values()) if (!w.finished) w.socket.emit(chatServerEvents.status, { jobId, ...message.event });
+      return;
+    }
+    for (const w of watchers.values()) this.deliver(jobId, w, message);
+  }
+
+  private deliver(jobId: string, w: Watcher, entry: StreamEntry) {
+    if (w.finished) return;
+    if (w.catchingUp) {
+      w.maxSeen = Math.max(w.maxSeen, entry.seq);
+      return;
+    }
+    if (entry.seq <= w.cursor) return;
+    if (entry.seq === w.cursor + 1) {
+      this.emit(jobId, w, entry);
+      return;
+    }
+    w.maxSeen = Math.max(w.maxSeen, entry.seq);
+    void this.catchUp(jobId, w);
+  }
+
+  /** Reads the stream after the watcher's cursor until it has what the channel showed. */
+  private async catchUp(jobId: string, w: Watcher) {
+    if (w.catchingUp) return;
+    w.catchingUp = true;
+    try {
+      for (;;) {
+        const entries = await readJobStream(this.redis, jobId, w.cursor);
+        for (const entry of entries) {
+          if (w.finished || entry.seq > w.cursor + 1) break;
+          if (entry.seq === w.cursor + 1) this.emit(jobId, w, entry);
+        }
+        // XADD precedes PUBLISH, so whatever the channel showed is in the stream by now.
+        if (entries.length === 0 || w.finished || w.maxSeen <= w.cursor) break;
+      }
+    } catch (err) {
+      this.logger.warn({ err, jobId }, 'catch-up from the job stream failed');
+    } finally {
+      w.catchingUp = false;
+    }
+  }
+
+  private emit(jobId: string, w: Watcher, entry: StreamEntry) {
+    w.cursor = entry.seq;
+    switch (entry.kind) {
+      case 'delta':
+        w.socket.emit(chatServerEvents.delta, { jobId, seq: entry.seq, text: entry.text });
+        return;
+      case 'done':
+        w.socket.emit(chatServerEvents.done, { jobId, ...entry.event });
+        break;
+      case 'error':
+        w.socket.emit(chatServerEvents.error, { jobId, ...entry.event });
+        break;
+    }
+    this.finish(jobId, w);
+  }
+
+  private finish(jobId: string, w: Watcher) {
+    w.finished = true;
+    const watchers = this.watchersByJob.get(jobId);
+    if (watchers?.get(w.socket.id) === w) {
+      watchers.delete(w.socket.id);
+      if (watchers.size === 0) void this.unwatch(jobId).catch(() => undefined);
+    }
+  }
+}

@@ -1,0 +1,69 @@
+import { randomUUID } from 'node:crypto';
+import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, Logger } from '@nestjs/common';
+import type { Request, Response } from 'express';
+import { type ErrorBody, type ErrorCode, httpStatusByCode } from '@switchboard/contracts';
+import { AppError } from './app-error.js';
+
+const codeByStatus: Record<number, ErrorCode> = {
+  400: 'bad_request',
+  401: 'unauthorized',
+  403: 'forbidden',
+  404: 'not_found',
+  409: 'conflict',
+  413: 'payload_too_large',
+  415: 'unsupported_media_type',
+  429: 'rate_limited',
+  503: 'unavailable',
+};
+
+/** The one place where errors become HTTP responses: `{ error: { code, message, details? }, requestId }`. */
+@Catch()
+export class HttpErrorFilter implements ExceptionFilter {
+  private readonly logger = new Logger('HttpErrorFilter');
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const ctx = host.switchToHttp();
+    const req = ctx.getRequest<Request & { id?: string }>();
+    const res = ctx.getResponse<Response>();
+    const { status, body } = toErrorResponse(exception);
+    if (status >= 500) this.logger.error({ err: exception, path: req.path }, 'request failed');
+    const payload: ErrorBody = { error: body, requestId: String(req.id || randomUUID()) };
+    res.status(status).json(payload);
+  }
+}
+
+function toErrorResponse(exception: unknown): { status: number; body: ErrorBody['error'] } {
+  if (exception instanceof AppError) {
+    const body: ErrorBody['error'] = { code: exception.code, message: exception.message };
+    if (exception.details !== undefined) body.details = exception.details;
+    return { status: httpStatusByCode[exception.code], body };
+  }
+  if (exception instanceof HttpException) {
+    const status = exception.getStatus();
+    const code = codeByStatus[status] ?? (status >= 500 ? 'internal' : 'bad_request');
+    return { status, body: { code, message: messageOf(exception) } };
+  }
+  // body-parser errors carry a status and a type.
+  const e = exception as { status?: number; type?: string; message?: string };
+  if (e?.type === 'entity.too.large') {
+    return { status: 413, body: { code: 'payload_too_large', message: 'Request body is larger than the allowed size' } };
+  }
+  if (e?.type === 'entity.parse.failed') {
+    return { status: 400, body: { code: 'bad_request', message: 'Request body is not valid JSON' } };
+  }
+  if (e?.type === 'encoding.unsupported' || e?.type === 'charset.unsupported') {
+    return { status: 415, body: { code: 'unsupported_media_type', message: e.message ?? 'Unsupported encoding' } };
+  }
+  if (typeof e?.status === 'number' && e.status >= 400 && e.status < 500) {
+    return { status: e.status, body: { code: codeByStatus[e.status] ?? 'bad_request', message: e.message ?? 'Bad request' } };
+  }
+  return { status: 500, body: { code: 'internal', message: 'Internal server error' } };
+}
+
+function messageOf(exception: HttpException): string {
+  const response = exception.getResponse();
+  if (typeof response === 'string') return response;
+  const message = (response as { message?: unknown }).message;
+  if (Array.isArray(message)) return message.join('; ');
+  return typeof message === 'string' ? message : exception.message;
+}

@@ -1,0 +1,31 @@
+import { Controller, Get, Inject } from '@nestjs/common';
+import type { ClientConfig, PublicModel } from '@switchboard/contracts';
+import type { AppConfig } from '@switchboard/server-core';
+import { Public } from '../auth/principal.js';
+import { CatalogService } from '../config/catalog.service.js';
+import { APP_CONFIG } from '../config/tokens.js';
+
+@Controller('v1')
+export class ModelsController {
+  constructor(
+    private readonly catalog: CatalogService,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  @Get('models')
+  models(): PublicModel[] {
+    return this.catalog.publicList();
+  }
+
+  /** What the portal needs before sign-in. */
+  @Public()
+  @Get('client-config')
+  clientConfig(): ClientConfig {
+    const { auth } = this.config;
+    const config: ClientConfig = { authMode: auth.mode, bedrockMode: this.config.bedrockMode, version: '0.1.0' };
+    if (auth.mode === 'oidc' && auth.issuer && auth.clientId) {
+      config.oidc = { issuer: auth.issuer, clientId: auth.clientId, scopes: ['openid', 'email', 'profile'] };
+    }
+    return config;
+  }
+}

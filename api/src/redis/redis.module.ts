@@ -1,0 +1,37 @@
+import { Global, Inject, Module, type OnApplicationShutdown } from '@nestjs/common';
+import { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { type AppConfig, chatQueueName, createRedis } from '@switchboard/server-core';
+import { APP_CONFIG } from '../config/tokens.js';
+
+export const REDIS = Symbol('REDIS');
+export const REDIS_SUBSCRIBER = Symbol('REDIS_SUBSCRIBER');
+export const CHAT_QUEUE = Symbol('CHAT_QUEUE');
+
+/** One Redis connection per role in this process: commands (shared with the queue) and a subscriber. */
+@Global()
+@Module({
+  providers: [
+    { provide: REDIS, inject: [APP_CONFIG], useFactory: (c: AppConfig) => createRedis(c.redisUrl, 'commands') },
+    { provide: REDIS_SUBSCRIBER, inject: [APP_CONFIG], useFactory: (c: AppConfig) => createRedis(c.redisUrl, 'subscriber') },
+    {
+      provide: CHAT_QUEUE,
+      inject: [APP_CONFIG, REDIS],
+      useFactory: (c: AppConfig, redis: Redis) => new Queue(chatQueueName, { connection: redis, prefix: c.queuePrefix }),
+    },
+  ],
+  exports: [REDIS, REDIS_SUBSCRIBER, CHAT_QUEUE],
+})
+export class RedisModule implements OnApplicationShutdown {
+  constructor(
+    @Inject(REDIS) private readonly redis: Redis,
+    @Inject(REDIS_SUBSCRIBER) private readonly subscriber: Redis,
+    @Inject(CHAT_QUEUE) private readonly chatQueue: Queue,
+  ) {}
+
+  async onApplicationShutdown() {
+    await this.chatQueue.close();
+    this.subscriber.disconnect();
+    await this.redis.quit().catch(() => this.redis.disconnect());
+  }
+}

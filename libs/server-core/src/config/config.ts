@@ -1,0 +1,102 @@
+import { existsSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { z } from 'zod';
+
+const port = z.coerce.number().int().min(0).max(65535);
+const optionalUrl = z.string().url().optional();
+
+const envSchema = z.object({
+  PORT: port.default(3000),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must start with redis:// or rediss://').default('redis://127.0.0.1:6379'),
+  DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL').optional(),
+  DATA_DIR: z.string().min(1).default('./.data'),
+  AWS_REGION: z.string().min(1).default('us-east-1'),
+  BEDROCK_MODE: z.enum(['aws', 'emulator']).optional(),
+  AWS_ENDPOINT_URL_BEDROCK_RUNTIME: optionalUrl,
+  MODELS_FILE: z.string().min(1).optional(),
+  WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(64),
+  AUTH_MODE: z.enum(['local', 'oidc']).default('local'),
+  AUTH_ISSUER: optionalUrl,
+  AUTH_AUDIENCE: z.string().min(1).optional(),
+  AUTH_JWKS_URL: optionalUrl,
+  AUTH_ADMIN_GROUP: z.string().min(1).default('admin'),
+  /** Public OIDC client id the portal signs in with (oidc mode). */
+  AUTH_CLIENT_ID: z.string().min(1).optional(),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** Redis key prefix of the queues; carries a hash tag so queues work on Redis Cluster. */
+  QUEUE_PREFIX: z.string().regex(/^\{[^{}]+\}$/, 'must be a hash tag such as {sb}').default('{sb}'),
+  /** Where the built portal is; served by the API when present. */
+  WEB_DIST_DIR: z.string().optional(),
+});
+
+export type AppConfig = {
+  port: number;
+  host: string;
+  redisUrl: string;
+  databaseUrl: string | undefined;
+  dataDir: string;
+  aws: { region: string; bedrockEndpoint: string | undefined };
+  bedrockMode: 'aws' | 'emulator';
+  modelsFile: string | undefined;
+  workerConcurrency: number;
+  auth: {
+    mode: 'local' | 'oidc';
+    issuer: string | undefined;
+    audience: string | undefined;
+    jwksUrl: string | undefined;
+    adminGroup: string;
+    clientId: string | undefined;
+  };
+  logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
+  queuePrefix: string;
+  webDistDir: string | undefined;
+};
+
+export class ConfigError extends Error {}
+
+/** True when the AWS SDK's default credential chain has something to find. */
+export function awsCredentialsPresent(env: NodeJS.ProcessEnv): boolean {
+  if (env.AWS_ACCESS_KEY_ID && env.AWS_SECRET_ACCESS_KEY) return true;
+  if (env.AWS_PROFILE || env.AWS_WEB_IDENTITY_TOKEN_FILE) return true;
+  if (env.AWS_CONTAINER_CREDENTIALS_RELATIVE_URI || env.AWS_CONTAINER_CREDENTIALS_FULL_URI) return true;
+  const awsDir = env.AWS_SHARED_CREDENTIALS_FILE ?? join(homedir(), '.aws', 'credentials');
+  return existsSync(awsDir);
+}
+
+/** Parses and validates the environment once; a bad value throws a ConfigError naming it. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+    throw new ConfigError(`Invalid configuration: ${problems}`);
+  }
+  const e = parsed.data;
+  if (e.AUTH_MODE === 'oidc' && !e.AUTH_ISSUER) {
+    throw new ConfigError('Invalid configuration: AUTH_ISSUER is required when AUTH_MODE=oidc');
+  }
+  const bedrockMode = e.BEDROCK_MODE ?? (awsCredentialsPresent(env) ? 'aws' : 'emulator');
+  return {
+    port: e.PORT,
+    host: e.HOST,
+    redisUrl: e.REDIS_URL,
+    databaseUrl: e.DATABASE_URL,
+    dataDir: resolve(e.DATA_DIR),
+    aws: { region: e.AWS_REGION, bedrockEndpoint: e.AWS_ENDPOINT_URL_BEDROCK_RUNTIME },
+    bedrockMode,
+    modelsFile: e.MODELS_FILE,
+    workerConcurrency: e.WORKER_CONCURRENCY,
+    auth: {
+      mode: e.AUTH_MODE,
+      issuer: e.AUTH_ISSUER?.replace(/\/$/, ''),
+      audience: e.AUTH_AUDIENCE,
+      jwksUrl: e.AUTH_JWKS_URL,
+      adminGroup: e.AUTH_ADMIN_GROUP,
+      clientId: e.AUTH_CLIENT_ID,
+    },
+    logLevel: e.LOG_LEVEL,
+    queuePrefix: e.QUEUE_PREFIX,
+    webDistDir: e.WEB_DIST_DIR,
+  };
+}

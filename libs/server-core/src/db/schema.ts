@@ -1,0 +1,95 @@
+import { sql } from 'drizzle-orm';
+import { bigint, index, integer, jsonb, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import type { Block, ErrorInfo, ModelParams, Usage } from '@switchboard/contracts';
+
+const timestamps = {
+  createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+};
+
+export const conversations = pgTable(
+  'conversations',
+  {
+    id: uuid('id').primaryKey(),
+    owner: text('owner').notNull(),
+    title: text('title').notNull(),
+    modelId: text('model_id').notNull(),
+    systemPrompt: text('system_prompt'),
+    params: jsonb('params').$type<ModelParams>().notNull().default({}),
+    ...timestamps,
+    updatedAt: timestamp('updated_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+  },
+  (t) => [index('conversations_owner_updated_idx').on(t.owner, t.updatedAt.desc(), t.id.desc())],
+);
+
+export const messageStatuses = ['complete', 'streaming', 'cancelled', 'failed'] as const;
+export type MessageStatus = (typeof messageStatuses)[number];
+
+export const messages = pgTable(
+  'messages',
+  {
+    id: uuid('id').primaryKey(),
+    // Insertion order within a conversation; timestamps can tie.
+    position: bigint('position', { mode: 'number' }).generatedAlwaysAsIdentity(),
+    conversationId: uuid('conversation_id')
+      .notNull()
+      .references(() => conversations.id, { onDelete: 'cascade' }),
+    owner: text('owner').notNull(),
+    role: text('role', { enum: ['user', 'assistant'] }).notNull(),
+    content: jsonb('content').$type<Block[]>().notNull(),
+    modelId: text('model_id'),
+    jobId: uuid('job_id'),
+    status: text('status', { enum: messageStatuses }).notNull().default('complete'),
+    stopReason: text('stop_reason'),
+    usage: jsonb('usage').$type<Usage>(),
+    clientMessageId: text('client_message_id'),
+    ...timestamps,
+  },
+  (t) => [
+    index('messages_conversation_idx').on(t.conversationId, t.position),
+    uniqueIndex('messages_owner_client_id_idx')
+      .on(t.owner, t.clientMessageId)
+      .where(sql`${t.clientMessageId} is not null`),
+  ],
+);
+
+export const jobTypes = ['chat', 'summarize'] as const;
+export const jobStatuses = ['queued', 'active', 'completed', 'failed', 'cancelled'] as const;
+export type JobType = (typeof jobTypes)[number];
+export type JobStatus = (typeof jobStatuses)[number];
+
+/** Every job, chat or batch: the system of record that survives a Redis loss. */
+export const jobs = pgTable(
+  'jobs',
+  {
+    id: uuid('id').primaryKey(),
+    owner: text('owner').notNull(),
+    type: text('type', { enum: jobTypes }).notNull(),
+    status: text('status', { enum: jobStatuses }).notNull().default('queued'),
+    modelId: text('model_id').notNull(),
+    conversationId: uuid('conversation_id').references(() => conversations.id, { onDelete: 'cascade' }),
+    /** Chat: the assistant message this job writes. */
+    messageId: uuid('message_id'),
+    input: jsonb('input').$type<Record<string, unknown>>(),
+    result: jsonb('result').$type<Record<string, unknown>>(),
+    usage: jsonb('usage').$type<Usage>(),
+    error: jsonb('error').$type<ErrorInfo>(),
+    progress: integer('progress'),
+    idempotencyKey: text('idempotency_key'),
+    requestId: text('request_id'),
+    ...timestamps,
+    startedAt: timestamp('started_at', { withTimezone: true, mode: 'date' }),
+    finishedAt: timestamp('finished_at', { withTimezone: true, mode: 'date' }),
+  },
+  (t) => [
+    index('jobs_owner_created_idx').on(t.owner, t.createdAt.desc(), t.id.desc()),
+    index('jobs_status_idx').on(t.status),
+    uniqueIndex('jobs_owner_idempotency_idx')
+      .on(t.owner, t.idempotencyKey)
+      .where(sql`${t.idempotencyKey} is not null`),
+  ],
+);
+
+export const schema = { conversations, messages, jobs };
+export type ConversationRow = typeof conversations.$inferSelect;
+export type MessageRow = typeof messages.$inferSelect;
+export type JobRow = typeof jobs.$inferSelect;
