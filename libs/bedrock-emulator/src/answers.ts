@@ -1,0 +1,269 @@
+/**
+ * Deterministic answers. The text is a pure function of the request so tests in other processes
+ * can compute what the emulator will stream, and a retried request yields the same text.
+ */
+
+/** Input tokens charged per image / document block (Bedrock counts these from the decoded media). */
+export const IMAGE_INPUT_TOKENS = 1000;
+export const DOCUMENT_INPUT_TOKENS = 1500;
+/** Answer length bounds (tokens) when no `tokens=` directive is given. */
+export const MIN_ANSWER_TOKENS = 30;
+export const MAX_ANSWER_TOKENS = 220;
+
+/** A content block in any of the shapes callers hold: Converse, Anthropic messages, or a plain string. */
+export type AnswerContentBlock =
+  | { text: string }
+  | { type: 'text'; text: string }
+  | { image: unknown }
+  | { type: 'image'; source?: unknown }
+  | { document: unknown }
+  | { type: 'document'; source?: unknown }
+  | Record<string, unknown>;
+
+export interface AnswerMessage {
+  role: 'user' | 'assistant' | string;
+  content: string | readonly AnswerContentBlock[];
+}
+
+/**
+ * What `emulatorAnswer` needs. Accepts a ConverseStream command input as is
+ * (`{ modelId, messages, system, inferenceConfig: { maxTokens } }`), an Anthropic messages body plus
+ * `modelId` (`{ modelId, messages, system, max_tokens }`), or the short form `{ modelId, messages, maxTokens }`.
+ */
+export interface AnswerRequest {
+  modelId: string;
+  messages: readonly AnswerMessage[];
+  system?: string | readonly AnswerContentBlock[];
+  maxTokens?: number;
+  max_tokens?: number;
+  inferenceConfig?: { maxTokens?: number };
+}
+
+export type StopReason = 'end_turn' | 'max_tokens';
+
+export interface EmulatorAnswer {
+  /** The whole answer; equals `tokens.join('')`. */
+  text: string;
+  /** One entry per streamed delta; `outputTokens === tokens.length`. */
+  tokens: string[];
+  stopReason: StopReason;
+  inputTokens: number;
+  outputTokens: number;
+  /** Per-request timing directives found in the last user text (`[[emulator:tps=…,ttfb=…]]`). */
+  directives: EmulatorDirectives;
+}
+
+export interface EmulatorDirectives {
+  tokens?: number;
+  tps?: number;
+  ttfb?: number;
+}
+
+const DIRECTIVE_RE = /\[\[emulator:([^\]]*)\]\]/g;
+
+/** Parses every `[[emulator:key=value,…]]` in a text; unknown keys and bad numbers are ignored. */
+export function parseDirectives(text: string): EmulatorDirectives {
+  const out: EmulatorDirectives = {};
+  for (const match of text.matchAll(DIRECTIVE_RE)) {
+    for (const pair of match[1]!.split(',')) {
+      const [rawKey, rawValue] = pair.split('=');
+      const key = rawKey?.trim();
+      const value = Number(rawValue?.trim());
+      if (!Number.isFinite(value) || value < 0) continue;
+      if (key === 'tokens') out.tokens = Math.floor(value);
+      else if (key === 'tps' && value > 0) out.tps = value;
+      else if (key === 'ttfb') out.ttfb = value;
+    }
+  }
+  return out;
+}
+
+interface NormalizedBlocks {
+  texts: string[];
+  images: number;
+  documents: number;
+}
+
+function normalizeContent(content: AnswerMessage['content'] | AnswerRequest['system']): NormalizedBlocks {
+  const out: NormalizedBlocks = { texts: [], images: 0, documents: 0 };
+  if (content === undefined) return out;
+  if (typeof content === 'string') {
+    out.texts.push(content);
+    return out;
+  }
+  for (const block of content) {
+    const b = block as Record<string, unknown>;
+    if (typeof b['text'] === 'string') out.texts.push(b['text']);
+    else if ('image' in b || b['type'] === 'image') out.images += 1;
+    else if ('document' in b || b['type'] === 'document') out.documents += 1;
+  }
+  return out;
+}
+
+/** Input tokens: ceil(chars / 4) over all text (system included) plus a fixed charge per image / document. */
+export function countInputTokens(request: Pick<AnswerRequest, 'messages' | 'system'>): number {
+  let chars = 0;
+  let media = 0;
+  for (const part of [request.system, ...request.messages.map((m) => m.content)]) {
+    const n = normalizeContent(part);
+    for (const t of n.texts) chars += t.length;
+    media += n.images * IMAGE_INPUT_TOKENS + n.documents * DOCUMENT_INPUT_TOKENS;
+  }
+  return Math.ceil(chars / 4) + media;
+}
+
+export function requestedMaxTokens(request: AnswerRequest): number | undefined {
+  return request.inferenceConfig?.maxTokens ?? request.maxTokens ?? request.max_tokens;
+}
+
+/** FNV-1a, 32 bit: tiny, stable across processes and Node versions. */
+export function hash32(text: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    h ^= text.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return h >>> 0;
+}
+
+/** mulberry32: a seeded PRNG returning floats in [0, 1). */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const WORDS = (
+  'queue worker model token stream request latency quota window retry backoff message answer ' +
+  'service client server portal summary document context prompt budget region account cluster ' +
+  'deploy metric signal buffer delta channel session history archive cache index schema record ' +
+  'batch job status update result error limit policy admission throughput capacity replica node ' +
+  'the a an of to in for with on by from and or but each every this that these those it its ' +
+  'simple careful reliable steady quick small large clear useful typical shared durable local ' +
+  'keeps sends reads writes holds checks returns measures tracks limits stores streams handles'
+).split(' ');
+const OPENERS = ['Here', 'In short', 'Overall', 'Broadly', 'Put simply', 'First', 'Note that', 'Usually'];
+const HEADINGS = ['Overview', 'How it works', 'Details', 'Summary', 'Key points', 'Trade-offs'];
+const CODE_LINES = [
+  'const queue = new Queue("chat");',
+  'await queue.add("answer", { id });',
+  'for (const item of batch) process(item);',
+  'if (tokens > limit) throw new Error("quota");',
+  'return { ok: true, value };',
+  'let total = items.reduce((a, b) => a + b, 0);',
+];
+
+/** Splits a line into delta pieces: the first word bare, later words with their leading space. */
+function pieces(line: string, prefix: string): string[] {
+  const words = line.split(' ');
+  return words.map((w, i) => (i === 0 ? prefix + w : ' ' + w));
+}
+
+/**
+ * An endless, deterministic stream of delta pieces forming markdown-ish prose: optional heading,
+ * paragraphs, a bullet list, and sometimes a short fenced code block.
+ */
+function* proseTokens(rand: () => number): Generator<string> {
+  const pick = <T>(list: readonly T[]): T => list[Math.floor(rand() * list.length)]!;
+  let first = true;
+  const start = (): string => {
+    const prefix = first ? '' : '\n\n';
+    first = false;
+    return prefix;
+  };
+  const sentence = function* (prefix: string): Generator<string> {
+    const length = 6 + Math.floor(rand() * 11);
+    const words = [pick(OPENERS)];
+    for (let i = 1; i < length; i++) words.push(pick(WORDS));
+    words[words.length - 1] += '.';
+    yield* pieces(words.join(' '), prefix);
+  };
+  const withCode = rand() < 0.35;
+  if (rand() < 0.4) yield* pieces(`## ${pick(HEADINGS)}`, start());
+  for (let block = 0; ; block++) {
+    const kind = block === 1 && withCode ? 'code' : block > 0 && rand() < 0.25 ? 'list' : 'paragraph';
+    if (kind === 'code') {
+      yield start() + '```ts';
+      const lines = 2 + Math.floor(rand() * 3);
+      for (let i = 0; i < lines; i++) yield* pieces(pick(CODE_LINES), '\n');
+      yield '\n```';
+    } else if (kind === 'list') {
+      const items = 2 + Math.floor(rand() * 3);
+      for (let i = 0; i < items; i++) yield* sentence(i === 0 ? start() + '- ' : '\n- ');
+    } else {
+      const sentences = 2 + Math.floor(rand() * 3);
+      for (let i = 0; i < sentences; i++) yield* sentence(i === 0 ? start() : ' ');
+    }
+  }
+}
+
+function lastUserText(messages: readonly AnswerMessage[]): string {
+  for (let i = messages.length - 1; i >= 0; i--) {
+    if (messages[i]!.role === 'user') return normalizeContent(messages[i]!.content).texts.join('\n');
+  }
+  return '';
+}
+
+function generate(request: AnswerRequest, maxTokens: number): { tokens: string[]; stopReason: StopReason } {
+  const userText = lastUserText(request.messages);
+  const systemText = normalizeContent(request.system).texts.join('\n');
+  const rand = seededRandom(hash32(`${request.modelId}\u0000${systemText}\u0000${userText}`));
+  const wanted = parseDirectives(userText).tokens ?? MIN_ANSWER_TOKENS + Math.floor(rand() * (MAX_ANSWER_TOKENS - MIN_ANSWER_TOKENS + 1));
+  const take = Math.min(wanted, maxTokens);
+  const tokens: string[] = [];
+  if (take > 0) {
+    for (const piece of proseTokens(rand)) {
+      tokens.push(piece);
+      if (tokens.length >= take) break;
+    }
+  }
+  return { tokens, stopReason: wanted > maxTokens ? 'max_tokens' : 'end_turn' };
+}
+
+/**
+ * The emulator's answer to a request. Length comes from a seeded PRNG (30–220 tokens) or the
+ * `[[emulator:tokens=N]]` directive, capped at maxTokens (then `stopReason` is `max_tokens`).
+ * When the last message is an assistant prefill that is a prefix of the full answer (a retry that
+ * continues delivered text), the answer is the remainder, as Bedrock continues a prefill.
+ */
+export function emulatorAnswer(request: AnswerRequest, options: { defaultMaxTokens?: number } = {}): EmulatorAnswer {
+  const maxTokens = requestedMaxTokens(request) ?? options.defaultMaxTokens ?? 4096;
+  const inputTokens = countInputTokens(request);
+  const directives = parseDirectives(lastUserText(request.messages));
+  const last = request.messages[request.messages.length - 1];
+  let tokens: string[];
+  let stopReason: StopReason;
+  if (last && last.role === 'assistant') {
+    const prefill = normalizeContent(last.content).texts.join('');
+    // Generate as if the prefill were not there, with room for the prefill plus this response's budget.
+    const full = generate({ ...request, messages: request.messages.slice(0, -1) }, Number.MAX_SAFE_INTEGER);
+    const rest = continuation(full.tokens, prefill);
+    tokens = rest.slice(0, maxTokens);
+    stopReason = rest.length > maxTokens ? 'max_tokens' : 'end_turn';
+  } else {
+    ({ tokens, stopReason } = generate(request, maxTokens));
+  }
+  return { text: tokens.join(''), tokens, stopReason, inputTokens, outputTokens: tokens.length, directives };
+}
+
+/** The pieces after `prefix` when the pieces' text starts with it; otherwise nothing is left to say. */
+function continuation(tokens: string[], prefix: string): string[] {
+  let consumed = 0;
+  for (let i = 0; i < tokens.length; i++) {
+    if (consumed >= prefix.length) return tokens.slice(i);
+    const piece = tokens[i]!;
+    const remaining = prefix.length - consumed;
+    if (piece.length > remaining) {
+      if (!piece.startsWith(prefix.slice(consumed))) return [];
+      return [piece.slice(remaining), ...tokens.slice(i + 1)];
+    }
+    if (prefix.slice(consumed, consumed + piece.length) !== piece) return [];
+    consumed += piece.length;
+  }
+  return [];
+}
