@@ -1,0 +1,25 @@
+import { Routes, UrlMatchResult, UrlSegment } from '@angular/router';
+import { authGuard, signedOutGuard } from './core/auth.guard';
+
+/** `/chat` and `/chat/:id` share one route config, so the chat page is reused when the id changes. */
+export function chatMatcher(segments: UrlSegment[]): UrlMatchResult | null {
+  if (segments[0]?.path !== 'chat' || segments.length > 2) return null;
+  return { consumed: segments, posParams: segments[1] ? { id: segments[1] } : {} } as UrlMatchResult;
+}
+
+export const routes: Routes = [
+  { path: '', pathMatch: 'full', redirectTo: 'chat' },
+  {
+    path: 'sign-in',
+    canActivate: [signedOutGuard],
+    title: 'Switchboard',
+    loadComponent: () => import('./features/auth/sign-in.page').then((m) => m.SignInPage),
+  },
+  {
+    matcher: chatMatcher,
+    canActivate: [authGuard],
+    title: 'Switchboard',
+    loadComponent: () => import('./features/chat/chat.page').then((m) => m.ChatPage),
+  },
+  { path: '**', redirectTo: 'chat' },
+];

@@ -1,0 +1,235 @@
+import { BreakpointObserver } from '@angular/cdk/layout';
+import { ChangeDetectionStrategy, Component, ElementRef, afterRenderEffect, computed, effect, inject, input, signal, untracked, viewChild } from '@angular/core';
+import { toSignal } from '@angular/core/rxjs-interop';
+import { MatButtonModule } from '@angular/material/button';
+import { MatFormFieldModule } from '@angular/material/form-field';
+import { MatMenuModule } from '@angular/material/menu';
+import { MatProgressBarModule } from '@angular/material/progress-bar';
+import { MatSelectModule } from '@angular/material/select';
+import { MatSidenavModule } from '@angular/material/sidenav';
+import { MatSnackBar, MatSnackBarModule } from '@angular/material/snack-bar';
+import { MatTooltipModule } from '@angular/material/tooltip';
+import { Router } from '@angular/router';
+import type { Block } from '@switchboard/contracts';
+import { TranslatePipe } from '@ngx-translate/core';
+import { map } from 'rxjs';
+import { LanguageService } from '../../core/language.service';
+import { IconComponent } from '../../shared/icon.component';
+import { ConversationListComponent } from '../conversations/conversation-list.component';
+import { ConversationsStore } from '../conversations/conversations.store';
+import { ChatStore } from './chat.store';
+import { ComposerComponent } from './composer.component';
+import { download, fileStem, toJson, toMarkdown } from './export';
+import { MessageComponent } from './message.component';
+import { formatCost, formatCount } from './usage';
+
+@Component({
+  selector: 'sb-chat-page',
+  changeDetection: ChangeDetectionStrategy.OnPush,
+  providers: [ChatStore],
+  imports: [
+    MatSidenavModule, MatButtonModule, MatMenuModule, MatFormFieldModule, MatSelectModule, MatProgressBarModule, MatSnackBarModule, MatTooltipModule,
+    TranslatePipe, IconComponent, ConversationListComponent, MessageComponent, ComposerComponent,
+  ],
+  styleUrl: './chat.page.scss',
+  host: { '(keydown.escape)': 'escape($event)' },
+  template: `
+    <mat-sidenav-container class="layout">
+      <mat-sidenav #nav [mode]="wide() ? 'side' : 'over'" [opened]="wide() || navOpen()" (closedStart)="navOpen.set(false)"
+                   class="nav" [attr.aria-label]="'conversations.heading' | translate" role="navigation">
+        <sb-conversation-list [activeId]="store.conversationId()" (navigated)="navOpen.set(false)" (deletedActive)="toNew()" />
+      </mat-sidenav>
+      <mat-sidenav-content class="content"
+                           (dragover)="dragOver($event)" (dragleave)="dragging.set(false)" (drop)="drop($event)">
+        <div class="chat-head">
+          @if (!wide()) {
+            <button mat-icon-button data-testid="open-conversations" (click)="navOpen.set(true)"
+                    [attr.aria-label]="'conversations.open' | translate">
+              <sb-icon name="menu" />
+            </button>
+          }
+          <h1 class="title" data-testid="conversation-title">{{ title() || ('conversations.newTitle' | translate) }}</h1>
+          @if (store.totals().any) {
+            <span class="totals" data-testid="conversation-usage" [matTooltip]="'chat.totalHint' | translate">
+              {{ 'chat.usage' | translate: { input: fmt(store.totals().inputTokens), output: fmt(store.totals().outputTokens) } }}
+              @if (store.totals().cost !== null) { · <span data-testid="conversation-cost">{{ money(store.totals().cost) }}</span> }
+            </span>
+          }
+          <mat-form-field appearance="outline" subscriptSizing="dynamic" class="model">
+            <mat-label>{{ 'chat.model' | translate }}</mat-label>
+            <mat-select data-testid="model-select" [value]="store.selectedModel()?.id ?? null" (selectionChange)="store.setModel($event.value)"
+                        [disabled]="store.streaming() || !store.models().length">
+              @for (m of store.models(); track m.id) {
+                <mat-option [value]="m.id" [attr.data-testid]="'model-option'" [attr.data-model-id]="m.id">
+                  {{ m.name }}
+                  @if (m.vision) { <span class="cap">· {{ 'chat.capVision' | translate }}</span> }
+                  @if (m.documents) { <span class="cap">· {{ 'chat.capDocuments' | translate }}</span> }
+                </mat-option>
+              }
+            </mat-select>
+          </mat-form-field>
+          <button mat-icon-button [matMenuTriggerFor]="exportMenu" data-testid="export-menu" [disabled]="!store.messages().length"
+                  [attr.aria-label]="'chat.export' | translate" [matTooltip]="'chat.export' | translate">
+            <sb-icon name="download" />
+          </button>
+          <mat-menu #exportMenu="matMenu">
+            <button mat-menu-item data-testid="export-markdown" (click)="exportMarkdown()">{{ 'chat.exportMarkdown' | translate }}</button>
+            <button mat-menu-item data-testid="export-json" (click)="exportJson()">{{ 'chat.exportJson' | translate }}</button>
+          </mat-menu>
+        </div>
+        @if (store.loading()) {
+          <mat-progress-bar mode="indeterminate" [attr.aria-label]="'common.loading' | translate" />
+        }
+        <section #scroller class="messages" data-testid="messages" [attr.aria-label]="'chat.messages' | translate"
+                 [attr.aria-busy]="store.streaming()">
+          <div class="inner">
+            @if (store.loadError()) {
+              <p class="error" role="alert" data-testid="chat-error">{{ store.loadError()! | translate }}
+                <button mat-button (click)="store.load(store.conversationId())">{{ 'common.retry' | translate }}</button></p>
+            }
+            @if (store.modelsError()) {
+              <p class="error" role="alert">{{ 'chat.modelsFailed' | translate }}
+                <button mat-button (click)="store.loadModels()">{{ 'common.retry' | translate }}</button></p>
+            }
+            @for (m of store.messages(); track m.key) {
+              <sb-message [message]="m" [model]="store.modelOf(m.modelId)" (copy)="copy($event)" />
+            } @empty {
+              @if (!store.loading() && !store.loadError()) {
+                <div class="welcome" data-testid="empty-chat">
+                  <h2>{{ 'chat.welcomeTitle' | translate }}</h2>
+                  <p>{{ 'chat.welcomeText' | translate }}</p>
+                </div>
+              }
+            }
+            @if (store.sendError()) {
+              <p class="error" role="alert" data-testid="send-error">{{ store.sendError()! | translate }}</p>
+            }
+          </div>
+        </section>
+        <span class="visually-hidden" role="status" aria-live="polite">{{ announcement() | translate }}</span>
+        <sb-composer [streaming]="store.streaming()" [model]="store.selectedModel()" (send)="send($event)" (stop)="store.stop()" />
+        @if (dragging()) {
+          <div class="drop" aria-hidden="true"><span>{{ 'attach.dropHere' | translate }}</span></div>
+        }
+      </mat-sidenav-content>
+    </mat-sidenav-container>
+  `,
+})
+export class ChatPage {
+  /** Route param (`/chat/:id`), bound by the router. */
+  readonly id = input<string>();
+
+  protected readonly store = inject(ChatStore);
+  private readonly conversations = inject(ConversationsStore);
+  private readonly router = inject(Router);
+  private readonly snack = inject(MatSnackBar);
+  private readonly lang = inject(LanguageService);
+  private readonly composer = viewChild.required(ComposerComponent);
+  private readonly scroller = viewChild.required<ElementRef<HTMLElement>>('scroller');
+
+  protected readonly wide = toSignal(
+    inject(BreakpointObserver).observe('(min-width: 900px)').pipe(map((r) => r.matches)),
+    { initialValue: true },
+  );
+  protected readonly navOpen = signal(false);
+  protected readonly dragging = signal(false);
+  protected readonly title = computed(() => this.store.conversation()?.title ?? '');
+  protected readonly announcement = computed(() => {
+    const last = this.store.messages().at(-1);
+    if (!last || last.role !== 'assistant') return '';
+    if (last.status === 'complete') return 'chat.answerDone';
+    if (last.status === 'cancelled') return 'chat.stopped';
+    if (last.status === 'failed') return 'chat.failed';
+    return '';
+  });
+  private stickToBottom = true;
+
+  constructor() {
+    void this.store.loadModels();
+    if (!this.conversations.items().length) void this.conversations.load();
+    effect(() => {
+      const id = this.id() ?? null;
+      untracked(() => void this.store.open(id));
+    });
+    // Follow the answer while it streams unless the user scrolled up.
+    afterRenderEffect(() => {
+      this.store.messages();
+      const el = this.scroller().nativeElement;
+      if (this.stickToBottom) el.scrollTop = el.scrollHeight;
+    });
+    queueMicrotask(() => {
+      const el = this.scroller().nativeElement;
+      el.addEventListener('scroll', () => {
+        this.stickToBottom = el.scrollHeight - el.scrollTop - el.clientHeight < 80;
+      }, { passive: true });
+    });
+  }
+
+  protected fmt(n: number): string {
+    return formatCount(n, this.lang.current());
+  }
+
+  protected money(n: number | null): string {
+    return formatCost(n, this.lang.current());
+  }
+
+  protected async send(blocks: Block[]): Promise<void> {
+    this.stickToBottom = true;
+    await this.store.send(blocks);
+  }
+
+  protected escape(event: Event): void {
+    if (this.store.streaming()) {
+      event.preventDefault();
+      void this.store.stop();
+    }
+  }
+
+  protected toNew(): void {
+    void this.router.navigate(['/chat']);
+  }
+
+  protected async copy(text: string): Promise<void> {
+    try {
+      await navigator.clipboard.writeText(text);
+    } catch {
+      const ta = document.createElement('textarea');
+      ta.value = text;
+      ta.style.position = 'fixed';
+      ta.style.opacity = '0';
+      document.body.appendChild(ta);
+      ta.select();
+      document.execCommand('copy');
+      ta.remove();
+    }
+    this.snack.open(this.lang.instant('chat.copied'), undefined, { duration: 2000 });
+  }
+
+  protected exportMarkdown(): void {
+    const md = toMarkdown(
+      { conversation: this.store.conversation(), messages: this.store.messages(), models: this.store.models() },
+      { user: this.lang.instant('chat.you'), assistant: this.lang.instant('chat.assistant'), untitled: this.lang.instant('conversations.newTitle') },
+    );
+    download(`${fileStem(this.store.conversation()?.title)}.md`, 'text/markdown;charset=utf-8', md);
+  }
+
+  protected exportJson(): void {
+    const json = toJson({ conversation: this.store.conversation(), messages: this.store.messages(), models: this.store.models() });
+    download(`${fileStem(this.store.conversation()?.title)}.json`, 'application/json', json);
+  }
+
+  protected dragOver(event: DragEvent): void {
+    if (!event.dataTransfer?.types.includes('Files')) return;
+    event.preventDefault();
+    event.dataTransfer.dropEffect = 'copy';
+    this.dragging.set(true);
+  }
+
+  protected drop(event: DragEvent): void {
+    this.dragging.set(false);
+    const files = Array.from(event.dataTransfer?.files ?? []);
+    if (!files.length) return;
+    event.preventDefault();
+    void this.composer().addFiles(files);
+  }
+}

@@ -1,0 +1,371 @@
+import { DestroyRef, Injectable, computed, inject, signal } from '@angular/core';
+import { Router } from '@angular/router';
+import type { Block, ChatState, Conversation, Message, PublicModel, Usage } from '@switchboard/contracts';
+import { ApiService } from '../../core/api.service';
+import { ChatSocketService, type ChatServerEvent } from '../../core/chat-socket.service';
+import { toUiError } from '../../core/errors';
+import { ConversationsStore } from '../conversations/conversations.store';
+import { costOf } from './usage';
+
+export type UiMessageStatus = 'pending' | 'streaming' | 'complete' | 'cancelled' | 'failed';
+
+/** A message as the view shows it: stored messages plus the one being streamed. */
+export type UiMessage = {
+  key: string;
+  id: string | null;
+  role: 'user' | 'assistant';
+  content: Block[];
+  /** Assistant answer text (streamed, then replaced by the final text). */
+  text: string;
+  status: UiMessageStatus;
+  modelId: string | null;
+  usage: Usage | null;
+  jobId: string | null;
+  state: ChatState | null;
+  position: number | null;
+  attempt: number | null;
+  error: string | null;
+  createdAt: string;
+};
+
+type JobTrack = { key: string; lastSeq: number; ahead: Map<number, string>; finished: boolean; resumeAsked: boolean };
+
+const knownStates: readonly string[] = ['queued', 'active', 'retrying'];
+
+function uuid(): string {
+  if (typeof crypto.randomUUID === 'function') return crypto.randomUUID();
+  const b = crypto.getRandomValues(new Uint8Array(16));
+  b[6] = (b[6]! & 0x0f) | 0x40;
+  b[8] = (b[8]! & 0x3f) | 0x80;
+  const h = [...b].map((x) => x.toString(16).padStart(2, '0')).join('');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+}
+
+function fromServer(m: Message): UiMessage {
+  const text = m.role === 'assistant' ? m.content.filter((b) => b.type === 'text').map((b) => b.text).join('\n') : '';
+  return {
+    key: m.id,
+    id: m.id,
+    role: m.role,
+    content: m.content,
+    text,
+    status: m.status,
+    modelId: m.modelId,
+    usage: m.usage,
+    jobId: m.jobId,
+    state: null,
+    position: null,
+    attempt: null,
+    error: null,
+    createdAt: m.createdAt,
+  };
+}
+
+/** State of the open conversation and its streaming answer. One per chat page. */
+@Injectable()
+export class ChatStore {
+  private readonly api = inject(ApiService);
+  private readonly socket = inject(ChatSocketService);
+  private readonly conversations = inject(ConversationsStore);
+  private readonly router = inject(Router);
+
+  readonly models = signal<PublicModel[]>([]);
+  readonly modelsError = signal<string | null>(null);
+  readonly conversationId = signal<string | null>(null);
+  readonly conversation = signal<Conversation | null>(null);
+  readonly messages = signal<UiMessage[]>([]);
+  readonly loading = signal(false);
+  readonly loadError = signal<string | null>(null);
+  readonly sendError = signal<string | null>(null);
+  readonly selectedModelId = signal<string | null>(null);
+
+  readonly defaultModel = computed<PublicModel | undefined>(() => this.models().find((m) => m.default) ?? this.models()[0]);
+  readonly selectedModel = computed<PublicModel | undefined>(
+    () => this.models().find((m) => m.id === this.selectedModelId()) ?? this.defaultModel(),
+  );
+  readonly streamingMessage = computed(() =>
+    this.messages().find((m) => m.role === 'assistant' && (m.status === 'pending' || m.status === 'streaming')),
+  );
+  readonly streaming = computed(() => this.streamingMessage() !== undefined);
+  readonly totals = computed(() => {
+    let inputTokens = 0;
+    let outputTokens = 0;
+    let cost = 0;
+    let priced = false;
+    for (const m of this.messages()) {
+      if (!m.usage) continue;
+      inputTokens += m.usage.inputTokens;
+      outputTokens += m.usage.outputTokens;
+      const c = costOf(m.usage, this.modelOf(m.modelId));
+      if (c !== null) {
+        cost += c;
+        priced = true;
+      }
+    }
+    return { inputTokens, outputTokens, cost: priced ? cost : null, any: inputTokens + outputTokens > 0 };
+  });
+
+  private readonly jobs = new Map<string, JobTrack>();
+  private readonly early = new Map<string, ChatServerEvent[]>();
+  private openGeneration = 0;
+  private cancelWhenAcked = false;
+
+  constructor() {
+    this.socket.connect();
+    const events = this.socket.events.subscribe((e) => this.handle(e));
+    const reconnects = this.socket.reconnected.subscribe(() => this.resumeAll());
+    inject(DestroyRef).onDestroy(() => {
+      events.unsubscribe();
+      reconnects.unsubscribe();
+    });
+  }
+
+  modelOf(id: string | null | undefined): PublicModel | undefined {
+    return this.models().find((m) => m.id === id) ?? (id ? undefined : this.defaultModel());
+  }
+
+  async loadModels(): Promise<void> {
+    try {
+      this.models.set(await this.api.models());
+      this.modelsError.set(null);
+    } catch (err) {
+      this.modelsError.set(toUiError(err).message);
+    }
+  }
+
+  async open(id: string | null): Promise<void> {
+    if (id === this.conversationId()) return;
+    await this.load(id);
+  }
+
+  /** (Re)load a conversation from the server. */
+  async load(id: string | null): Promise<void> {
+    const gen = ++this.openGeneration;
+    this.conversationId.set(id);
+    this.sendError.set(null);
+    this.loadError.set(null);
+    this.cancelWhenAcked = false;
+    if (id === null) {
+      this.conversation.set(null);
+      this.messages.set([]);
+      this.selectedModelId.set(null);
+      return;
+    }
+    this.loading.set(true);
+    this.messages.set([]);
+    try {
+      const conv = await this.api.getConversation(id);
+      if (gen !== this.openGeneration) return;
+      const { messages, ...meta } = conv;
+      this.conversation.set(meta);
+      this.selectedModelId.set(meta.modelId);
+      const ui = messages.map(fromServer);
+      this.messages.set(ui);
+      // An answer still being generated (e.g. after a reload): replay it from the start.
+      for (const m of ui) {
+        if (m.role === 'assistant' && m.status === 'streaming' && m.jobId) {
+          this.patch(m.key, { text: '' });
+          this.jobs.set(m.jobId, { key: m.key, lastSeq: 0, ahead: new Map(), finished: false, resumeAsked: false });
+          void this.socket.resume(m.jobId, 0);
+        }
+      }
+    } catch (err) {
+      if (gen === this.openGeneration) this.loadError.set(toUiError(err).message);
+    } finally {
+      if (gen === this.openGeneration) this.loading.set(false);
+    }
+  }
+
+  async setModel(modelId: string): Promise<void> {
+    this.selectedModelId.set(modelId);
+    const id = this.conversationId();
+    if (!id) return;
+    try {
+      const updated = await this.api.updateConversation(id, { modelId });
+      if (this.conversationId() === id) this.conversation.set(updated);
+      this.conversations.upsert(updated, false);
+    } catch (err) {
+      this.sendError.set(toUiError(err).message);
+    }
+  }
+
+  async send(content: Block[]): Promise<boolean> {
+    if (this.streaming() || content.length === 0) return false;
+    this.sendError.set(null);
+    this.cancelWhenAcked = false;
+    const clientMessageId = uuid();
+    const now = new Date().toISOString();
+    const modelId = this.selectedModel()?.id ?? null;
+    const base = { id: null, usage: null, jobId: null, state: null, position: null, attempt: null, error: null, createdAt: now, modelId };
+    const userKey = `u-${clientMessageId}`;
+    const answerKey = `a-${clientMessageId}`;
+    this.messages.update((list) => [
+      ...list,
+      { ...base, key: userKey, role: 'user', content, text: '', status: 'complete' },
+      { ...base, key: answerKey, role: 'assistant', content: [], text: '', status: 'pending' },
+    ]);
+    const conversationId = this.conversationId();
+    const gen = this.openGeneration;
+    const ack = await this.socket.send({
+      conversationId: conversationId ?? undefined,
+      content,
+      modelId: modelId ?? undefined,
+      clientMessageId,
+    });
+    if (!ack.ok) {
+      this.patch(answerKey, { status: 'failed', error: ack.error.message });
+      this.sendError.set(ack.error.message);
+      return false;
+    }
+    this.jobs.set(ack.jobId, { key: answerKey, lastSeq: 0, ahead: new Map(), finished: false, resumeAsked: false });
+    this.patch(userKey, { id: ack.messageId });
+    this.patch(answerKey, { jobId: ack.jobId, status: 'streaming', state: 'queued' });
+    const buffered = this.early.get(ack.jobId);
+    this.early.delete(ack.jobId);
+    buffered?.forEach((e) => this.handle(e));
+
+    if (!conversationId && gen === this.openGeneration) {
+      // The server created the conversation: adopt it and show its URL.
+      this.conversationId.set(ack.conversationId);
+      void this.router.navigate(['/chat', ack.conversationId], { replaceUrl: true });
+      void this.refreshConversation(ack.conversationId);
+    } else {
+      const conv = this.conversation();
+      if (conv) this.conversations.upsert({ ...conv, updatedAt: now });
+    }
+    if (this.cancelWhenAcked) void this.stop();
+    return true;
+  }
+
+  async stop(): Promise<void> {
+    const msg = this.streamingMessage();
+    if (!msg) return;
+    if (!msg.jobId) {
+      this.cancelWhenAcked = true;
+      return;
+    }
+    const jobId = msg.jobId;
+    await this.socket.cancel(jobId);
+    // Partial text stays; a later chat:done/chat:error for this job still updates it.
+    const current = this.messages().find((m) => m.key === msg.key);
+    if (current && (current.status === 'streaming' || current.status === 'pending')) {
+      this.patch(msg.key, { status: 'cancelled', state: null, position: null });
+    }
+  }
+
+  private async refreshConversation(id: string): Promise<void> {
+    await this.conversations.load();
+    const found = this.conversations.items().find((c) => c.id === id);
+    if (found && this.conversationId() === id) {
+      this.conversation.set(found);
+      return;
+    }
+    try {
+      const { messages: _ignored, ...meta } = await this.api.getConversation(id);
+      if (this.conversationId() === id) this.conversation.set(meta);
+      this.conversations.upsert(meta);
+    } catch {
+      // The list refresh already reported errors.
+    }
+  }
+
+  private handle(e: ChatServerEvent): void {
+    const jobId = e.event.jobId;
+    const track = this.jobs.get(jobId);
+    if (!track) {
+      // Events can beat the send ack; keep a few until we know the job.
+      const list = this.early.get(jobId) ?? [];
+      list.push(e);
+      this.early.set(jobId, list);
+      if (this.early.size > 20) this.early.delete(this.early.keys().next().value!);
+      return;
+    }
+    if (track.finished) return;
+    switch (e.type) {
+      case 'status': {
+        if (!knownStates.includes(e.event.state)) return;
+        this.patchIfLive(track.key, {
+          state: e.event.state,
+          position: e.event.state === 'queued' ? (e.event.position ?? null) : null,
+          attempt: e.event.attempt ?? null,
+        });
+        return;
+      }
+      case 'delta': {
+        const { seq, text } = e.event;
+        if (seq <= track.lastSeq) return;
+        track.ahead.set(seq, text);
+        let appended = '';
+        while (track.ahead.has(track.lastSeq + 1)) {
+          track.lastSeq++;
+          appended += track.ahead.get(track.lastSeq)!;
+          track.ahead.delete(track.lastSeq);
+        }
+        if (appended) {
+          this.messages.update((list) =>
+            list.map((m) =>
+              m.key === track.key
+                ? { ...m, text: m.text + appended, status: m.status === 'pending' ? 'streaming' : m.status, state: 'active', position: null }
+                : m,
+            ),
+          );
+        } else if (track.ahead.size > 0 && !track.resumeAsked) {
+          // A gap: ask the server to replay from the last contiguous delta.
+          track.resumeAsked = true;
+          void this.socket.resume(jobId, track.lastSeq).finally(() => (track.resumeAsked = false));
+        }
+        return;
+      }
+      case 'done': {
+        track.finished = true;
+        const { text, usage, messageId, stopReason } = e.event;
+        const wasStopped = this.messages().find((m) => m.key === track.key)?.status === 'cancelled';
+        this.patch(track.key, {
+          id: messageId,
+          text,
+          usage,
+          status: stopReason === 'cancelled' || wasStopped ? 'cancelled' : 'complete',
+          state: null,
+          position: null,
+        });
+        void this.afterAnswer();
+        return;
+      }
+      case 'error': {
+        track.finished = true;
+        const cancelled = e.event.code === 'cancelled';
+        this.patch(track.key, {
+          status: cancelled ? 'cancelled' : 'failed',
+          error: cancelled ? null : e.event.message,
+          state: null,
+          position: null,
+        });
+        return;
+      }
+    }
+  }
+
+  private async afterAnswer(): Promise<void> {
+    // The server may have titled the conversation after the first answer.
+    const id = this.conversationId();
+    await this.conversations.load();
+    const found = this.conversations.items().find((c) => c.id === id);
+    if (found && this.conversationId() === id) this.conversation.set(found);
+  }
+
+  private resumeAll(): void {
+    for (const [jobId, track] of this.jobs) {
+      if (!track.finished) void this.socket.resume(jobId, track.lastSeq);
+    }
+  }
+
+  private patch(key: string, changes: Partial<UiMessage>): void {
+    this.messages.update((list) => list.map((m) => (m.key === key ? { ...m, ...changes } : m)));
+  }
+
+  private patchIfLive(key: string, changes: Partial<UiMessage>): void {
+    this.messages.update((list) =>
+      list.map((m) => (m.key === key && (m.status === 'pending' || m.status === 'streaming') ? { ...m, ...changes } : m)),
+    );
+  }
+}

@@ -1,0 +1,142 @@
+import { ChangeDetectionStrategy, Component, ElementRef, computed, inject, input, output, signal, viewChild } from '@angular/core';
+import { FormsModule } from '@angular/forms';
+import { MatButtonModule } from '@angular/material/button';
+import { MatFormFieldModule } from '@angular/material/form-field';
+import { MatInputModule } from '@angular/material/input';
+import { MatTooltipModule } from '@angular/material/tooltip';
+import { CdkTextareaAutosize } from '@angular/cdk/text-field';
+import type { Block, PublicModel } from '@switchboard/contracts';
+import { TranslatePipe } from '@ngx-translate/core';
+import { LanguageService } from '../../core/language.service';
+import { IconComponent } from '../../shared/icon.component';
+import { type AttachProblem, type Attachment, blocksOf, incompatible, prepareFiles } from './attachments';
+
+@Component({
+  selector: 'sb-composer',
+  changeDetection: ChangeDetectionStrategy.OnPush,
+  imports: [FormsModule, MatFormFieldModule, MatInputModule, MatButtonModule, MatTooltipModule, CdkTextareaAutosize, TranslatePipe, IconComponent],
+  styleUrl: './composer.component.scss',
+  template: `
+    @if (problems().length) {
+      <div class="problems" role="alert" data-testid="attachment-error">
+        @for (p of problems(); track $index) {
+          <div>{{ p.key | translate: p.params }}</div>
+        }
+        <button mat-button type="button" (click)="problems.set([])">{{ 'common.dismiss' | translate }}</button>
+      </div>
+    }
+    @if (attachments().length) {
+      <ul class="chips" [attr.aria-label]="'attach.list' | translate">
+        @for (a of attachments(); track a.id) {
+          <li class="chip" data-testid="attachment-chip" [class.bad]="badIds().has(a.id)" [attr.data-kind]="a.kind">
+            @if (a.preview) { <img [src]="a.preview" alt="" /> }
+            <span class="name">{{ a.name }}</span>
+            <button mat-icon-button type="button" class="small" (click)="remove(a.id)"
+                    [attr.aria-label]="'attach.remove' | translate: { name: a.name }" data-testid="attachment-remove">
+              <sb-icon name="close" />
+            </button>
+          </li>
+        }
+      </ul>
+    }
+    <form class="row" (submit)="$event.preventDefault(); submit()">
+      <input #file type="file" hidden multiple data-testid="file-input"
+             accept="image/png,image/jpeg,image/gif,image/webp,application/pdf,.pdf,.txt,.md,.csv,.html,.htm,.docx"
+             (change)="picked(file)" />
+      <button mat-icon-button type="button" data-testid="attach-button" (click)="file.click()" [disabled]="busy()"
+              [attr.aria-label]="'attach.add' | translate" [matTooltip]="'attach.add' | translate">
+        <sb-icon name="attach" />
+      </button>
+      <mat-form-field appearance="outline" class="field" subscriptSizing="dynamic">
+        <mat-label>{{ 'chat.inputLabel' | translate }}</mat-label>
+        <textarea matInput #box data-testid="composer-input" cdkTextareaAutosize cdkAutosizeMinRows="1" cdkAutosizeMaxRows="8"
+                  [(ngModel)]="text" name="text" (keydown)="keydown($event)" (paste)="paste($event)"
+                  [attr.aria-describedby]="hintId"></textarea>
+      </mat-form-field>
+      <span class="visually-hidden" [id]="hintId">{{ 'chat.keyboardHint' | translate }}</span>
+      @if (streaming()) {
+        <button mat-flat-button type="button" class="stop" data-testid="stop-button" (click)="stop.emit()"
+                [attr.aria-label]="'chat.stop' | translate">
+          <sb-icon name="stop" /> <span class="label">{{ 'chat.stop' | translate }}</span>
+        </button>
+      } @else {
+        <button mat-flat-button type="submit" data-testid="send-button" [disabled]="!canSend()"
+                [attr.aria-label]="'chat.send' | translate">
+          <sb-icon name="send" /> <span class="label">{{ 'chat.send' | translate }}</span>
+        </button>
+      }
+    </form>
+  `,
+})
+export class ComposerComponent {
+  readonly streaming = input(false);
+  readonly model = input<PublicModel | undefined>();
+  readonly send = output<Block[]>();
+  readonly stop = output<void>();
+
+  private readonly lang = inject(LanguageService);
+  private readonly box = viewChild.required<ElementRef<HTMLTextAreaElement>>('box');
+  protected readonly hintId = 'composer-hint';
+  protected readonly text = signal('');
+  protected readonly attachments = signal<Attachment[]>([]);
+  protected readonly problems = signal<AttachProblem[]>([]);
+  protected readonly busy = signal(false);
+  protected readonly badIds = computed(() => new Set(incompatible(this.attachments(), this.model()).map((a) => a.id)));
+  protected readonly canSend = computed(
+    () => !this.busy() && !this.streaming() && this.badIds().size === 0 && (this.text().trim().length > 0 || this.attachments().length > 0),
+  );
+
+  focus(): void {
+    this.box().nativeElement.focus();
+  }
+
+  async addFiles(files: readonly File[]): Promise<void> {
+    if (!files.length) return;
+    this.busy.set(true);
+    try {
+      const { attachments, problems } = await prepareFiles(files, this.model(), this.attachments());
+      this.attachments.update((list) => [...list, ...attachments]);
+      this.problems.set(problems);
+    } finally {
+      this.busy.set(false);
+    }
+  }
+
+  protected picked(input: HTMLInputElement): void {
+    const files = Array.from(input.files ?? []);
+    input.value = '';
+    void this.addFiles(files);
+  }
+
+  protected paste(event: ClipboardEvent): void {
+    const files = Array.from(event.clipboardData?.files ?? []);
+    if (files.length) {
+      event.preventDefault();
+      void this.addFiles(files);
+    }
+  }
+
+  protected remove(id: string): void {
+    this.attachments.update((list) => list.filter((a) => a.id !== id));
+  }
+
+  protected keydown(event: KeyboardEvent): void {
+    if (event.key === 'Enter' && !event.shiftKey && !event.isComposing && !event.altKey && !event.ctrlKey && !event.metaKey) {
+      event.preventDefault();
+      this.submit();
+    } else if (event.key === 'Escape' && this.streaming()) {
+      event.preventDefault();
+      this.stop.emit();
+    }
+  }
+
+  protected submit(): void {
+    if (!this.canSend()) return;
+    const blocks = blocksOf(this.attachments(), this.text(), this.lang.instant('attach.documentOnlyText'));
+    if (!blocks.length) return;
+    this.send.emit(blocks);
+    this.text.set('');
+    this.attachments.set([]);
+    this.problems.set([]);
+  }
+}

@@ -1,0 +1,108 @@
+import { ChangeDetectionStrategy, Component, computed, inject, input, output } from '@angular/core';
+import { MatButtonModule } from '@angular/material/button';
+import { MatTooltipModule } from '@angular/material/tooltip';
+import type { PublicModel } from '@switchboard/contracts';
+import { TranslatePipe, translate } from '@ngx-translate/core';
+import { LanguageService } from '../../core/language.service';
+import { IconComponent } from '../../shared/icon.component';
+import type { UiMessage } from './chat.store';
+import { MarkdownComponent } from './markdown.component';
+import { costOf, formatCost, formatCount, ordinal } from './usage';
+
+@Component({
+  selector: 'sb-message',
+  changeDetection: ChangeDetectionStrategy.OnPush,
+  imports: [MarkdownComponent, MatButtonModule, MatTooltipModule, TranslatePipe, IconComponent],
+  host: {
+    role: 'article',
+    '[attr.aria-label]': 'label()',
+    '[attr.data-testid]': "'message'",
+    '[attr.data-role]': 'message().role',
+    '[attr.data-status]': 'message().status',
+    '[class]': "'msg msg-' + message().role",
+  },
+  styleUrl: './message.component.scss',
+  template: `
+    <div class="bubble">
+      <div class="who">{{ (message().role === 'user' ? 'chat.you' : 'chat.assistant') | translate }}</div>
+      @if (message().role === 'user') {
+        @if (images().length || documents().length) {
+          <div class="attachments">
+            @for (img of images(); track $index) {
+              <img [src]="img" [alt]="'chat.attachedImage' | translate" data-testid="message-image" />
+            }
+            @for (d of documents(); track $index) {
+              <span class="doc" data-testid="message-document">{{ d }}</span>
+            }
+          </div>
+        }
+        <div class="user-text" data-testid="message-content">{{ userText() }}</div>
+      } @else {
+        @if (message().text) {
+          <sb-markdown [text]="message().text" data-testid="message-content" />
+        }
+        @if (live()) {
+          <div class="live" role="status" data-testid="message-state">
+            <span class="dots" aria-hidden="true"><i></i><i></i><i></i></span>
+            @if (message().state === 'queued' && message().position) {
+              <span data-testid="queue-position">{{ 'chat.queuePosition' | translate: { ordinal: positionText() } }}</span>
+            } @else if (message().state === 'retrying') {
+              <span>{{ 'chat.retrying' | translate: { attempt: message().attempt ?? 2 } }}</span>
+            } @else if (!message().text) {
+              <span>{{ (message().state === 'queued' || message().status === 'pending' ? 'chat.queued' : 'chat.thinking') | translate }}</span>
+            }
+          </div>
+        }
+        @if (message().status === 'cancelled') {
+          <div class="note" data-testid="message-stopped">{{ 'chat.stopped' | translate }}</div>
+        }
+        @if (message().status === 'failed') {
+          <div class="note error" role="alert" data-testid="message-error">
+            {{ 'chat.failed' | translate }} {{ (message().error ?? '') | translate }}
+          </div>
+        }
+      }
+      @if (!live()) {
+        <div class="meta">
+          @if (message().role === 'assistant' && message().usage) {
+            <span class="usage" data-testid="message-usage">
+              {{ 'chat.usage' | translate: { input: inputTokens(), output: outputTokens() } }}
+              @if (cost() !== null) { · <span data-testid="message-cost">{{ costText() }}</span> }
+            </span>
+          }
+          <span class="spacer"></span>
+          @if (copyText()) {
+            <button mat-icon-button class="small" data-testid="copy-message" (click)="copy.emit(copyText())"
+                    [attr.aria-label]="'chat.copy' | translate" [matTooltip]="'chat.copy' | translate">
+              <sb-icon name="copy" />
+            </button>
+          }
+        </div>
+      }
+    </div>
+  `,
+})
+export class MessageComponent {
+  readonly message = input.required<UiMessage>();
+  readonly model = input<PublicModel | undefined>();
+  readonly copy = output<string>();
+  private readonly lang = inject(LanguageService);
+  protected readonly label = translate(() => (this.message().role === 'user' ? 'chat.you' : 'chat.assistant'));
+
+  protected readonly live = computed(() => this.message().status === 'pending' || this.message().status === 'streaming');
+  protected readonly images = computed(() =>
+    this.message().content.flatMap((b) => (b.type === 'image' ? [`data:${b.mediaType};base64,${b.data}`] : [])),
+  );
+  protected readonly documents = computed(() =>
+    this.message().content.flatMap((b) => (b.type === 'document' ? [`${b.name}.${b.format}`] : [])),
+  );
+  protected readonly userText = computed(() =>
+    this.message().content.flatMap((b) => (b.type === 'text' ? [b.text] : [])).join('\n'),
+  );
+  protected readonly copyText = computed(() => (this.message().role === 'user' ? this.userText() : this.message().text));
+  protected readonly positionText = computed(() => ordinal(this.message().position ?? 0, this.lang.current()));
+  protected readonly cost = computed(() => costOf(this.message().usage, this.model()));
+  protected readonly costText = computed(() => formatCost(this.cost(), this.lang.current()));
+  protected readonly inputTokens = computed(() => formatCount(this.message().usage?.inputTokens ?? 0, this.lang.current()));
+  protected readonly outputTokens = computed(() => formatCount(this.message().usage?.outputTokens ?? 0, this.lang.current()));
+}

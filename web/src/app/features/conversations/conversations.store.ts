@@ -1,0 +1,83 @@
+import { Injectable, inject, signal } from '@angular/core';
+import type { Conversation } from '@switchboard/contracts';
+import { ApiService } from '../../core/api.service';
+import { toUiError } from '../../core/errors';
+
+/** The user's conversation list (newest first), with paging and search. */
+@Injectable({ providedIn: 'root' })
+export class ConversationsStore {
+  private readonly api = inject(ApiService);
+
+  readonly items = signal<Conversation[]>([]);
+  readonly nextCursor = signal<string | null>(null);
+  readonly loading = signal(false);
+  readonly error = signal<string | null>(null);
+  readonly query = signal('');
+  private generation = 0;
+
+  async load(query = this.query()): Promise<void> {
+    const gen = ++this.generation;
+    this.query.set(query);
+    this.loading.set(true);
+    try {
+      const page = await this.api.listConversations({ q: query || undefined });
+      if (gen !== this.generation) return;
+      this.items.set(page.items);
+      this.nextCursor.set(page.nextCursor);
+      this.error.set(null);
+    } catch (err) {
+      if (gen === this.generation) this.error.set(toUiError(err).message);
+    } finally {
+      if (gen === this.generation) this.loading.set(false);
+    }
+  }
+
+  async loadMore(): Promise<void> {
+    const cursor = this.nextCursor();
+    if (!cursor || this.loading()) return;
+    const gen = this.generation;
+    this.loading.set(true);
+    try {
+      const page = await this.api.listConversations({ cursor, q: this.query() || undefined });
+      if (gen !== this.generation) return;
+      const known = new Set(this.items().map((c) => c.id));
+      this.items.update((list) => [...list, ...page.items.filter((c) => !known.has(c.id))]);
+      this.nextCursor.set(page.nextCursor);
+    } catch (err) {
+      this.error.set(toUiError(err).message);
+    } finally {
+      if (gen === this.generation) this.loading.set(false);
+    }
+  }
+
+  async rename(id: string, title: string): Promise<Conversation> {
+    const updated = await this.api.updateConversation(id, { title });
+    this.upsert(updated, false);
+    return updated;
+  }
+
+  async remove(id: string): Promise<void> {
+    await this.api.deleteConversation(id);
+    this.items.update((list) => list.filter((c) => c.id !== id));
+  }
+
+  /** Replace (or add on top) one conversation, e.g. after a send touched it. */
+  upsert(conversation: Conversation, moveToTop = true): void {
+    this.items.update((list) => {
+      const rest = list.filter((c) => c.id !== conversation.id);
+      if (moveToTop) return [conversation, ...rest];
+      const i = list.findIndex((c) => c.id === conversation.id);
+      if (i < 0) return [conversation, ...rest];
+      const copy = [...list];
+      copy[i] = conversation;
+      return copy;
+    });
+  }
+
+  reset(): void {
+    this.generation++;
+    this.items.set([]);
+    this.nextCursor.set(null);
+    this.query.set('');
+  }
+}
