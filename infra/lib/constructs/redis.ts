@@ -1,0 +1,106 @@
+import { Fn, RemovalPolicy, SecretValue } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as elasticache from 'aws-cdk-lib/aws-elasticache';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import { Construct } from 'constructs';
+
+export interface RedisProps {
+  readonly vpc: ec2.IVpc;
+  /** Security group of the tasks allowed to connect. */
+  readonly clients: ec2.ISecurityGroup;
+  readonly nodeType: string;
+  readonly replicas: number;
+  readonly logRetention: logs.RetentionDays;
+}
+
+/** Port off the default, so scans for open 6379s miss it; the apps get it inside REDIS_URL. */
+export const REDIS_PORT = 6380;
+
+/**
+ * ElastiCache (Redis OSS 7.1) replication group for BullMQ queues, delta streams and quota state:
+ * TLS in transit, AUTH token, encrypted at rest, Multi-AZ with automatic failover, and
+ * `maxmemory-policy noeviction` so BullMQ never loses keys silently.
+ */
+export class Redis extends Construct {
+  readonly securityGroup: ec2.SecurityGroup;
+  readonly authToken: secretsmanager.Secret;
+  /** Secret whose whole value is `rediss://:<token>@<primary>:<port>` (the apps' REDIS_URL). */
+  readonly urlSecret: secretsmanager.Secret;
+  readonly replicationGroup: elasticache.CfnReplicationGroup;
+
+  constructor(scope: Construct, id: string, props: RedisProps) {
+    super(scope, id);
+
+    this.securityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', {
+      vpc: props.vpc,
+      description: 'Switchboard Redis: TLS from the app tasks only',
+      allowAllOutbound: false,
+    });
+    this.securityGroup.addIngressRule(props.clients, ec2.Port.tcp(REDIS_PORT), 'Redis (TLS) from api and worker tasks');
+
+    // ElastiCache AUTH tokens: 16-128 printable characters without @, " or /; alphanumerics keep the URL unescaped.
+    this.authToken = new secretsmanager.Secret(this, 'AuthToken', {
+      description: 'Switchboard Redis AUTH token',
+      generateSecretString: { passwordLength: 64, excludePunctuation: true },
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+
+    const subnets = new elasticache.CfnSubnetGroup(this, 'Subnets', {
+      description: 'Switchboard Redis (isolated subnets)',
+      subnetIds: props.vpc.selectSubnets({ subnetType: ec2.SubnetType.PRIVATE_ISOLATED }).subnetIds,
+    });
+
+    const parameters = new elasticache.CfnParameterGroup(this, 'Parameters', {
+      cacheParameterGroupFamily: 'redis7',
+      description: 'Switchboard: BullMQ requires noeviction',
+      properties: { 'maxmemory-policy': 'noeviction' },
+    });
+
+    const slowLog = new logs.LogGroup(this, 'SlowLog', { retention: props.logRetention, removalPolicy: RemovalPolicy.DESTROY });
+
+    this.replicationGroup = new elasticache.CfnReplicationGroup(this, 'Resource', {
+      replicationGroupDescription: 'Switchboard queues, streams and quota state',
+      engine: 'redis',
+      engineVersion: '7.1',
+      cacheNodeType: props.nodeType,
+      numCacheClusters: 1 + props.replicas,
+      automaticFailoverEnabled: true,
+      multiAzEnabled: true,
+      port: REDIS_PORT,
+      transitEncryptionEnabled: true,
+      transitEncryptionMode: 'required',
+      atRestEncryptionEnabled: true,
+      authToken: this.authToken.secretValue.unsafeUnwrap(),
+      cacheParameterGroupName: parameters.ref,
+      cacheSubnetGroupName: subnets.ref,
+      securityGroupIds: [this.securityGroup.securityGroupId],
+      snapshotRetentionLimit: 1,
+      autoMinorVersionUpgrade: true,
+      logDeliveryConfigurations: [
+        {
+          destinationType: 'cloudwatch-logs',
+          logFormat: 'json',
+          logType: 'slow-log',
+          destinationDetails: { cloudWatchLogsDetails: { logGroup: slowLog.logGroupName } },
+        },
+      ],
+    });
+
+    // Composed at deploy time by CloudFormation's dynamic reference: the token never appears in the template.
+    this.urlSecret = new secretsmanager.Secret(this, 'Url', {
+      description: 'Switchboard REDIS_URL (rediss://:<auth token>@<primary endpoint>:<port>)',
+      secretStringValue: SecretValue.unsafePlainText(
+        Fn.join('', [
+          'rediss://:',
+          this.authToken.secretValue.unsafeUnwrap(),
+          '@',
+          this.replicationGroup.attrPrimaryEndPointAddress,
+          ':',
+          this.replicationGroup.attrPrimaryEndPointPort,
+        ]),
+      ),
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+  }
+}

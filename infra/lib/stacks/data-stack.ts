@@ -1,0 +1,70 @@
+import { Stack, StackProps } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import { Database } from '../constructs/database.js';
+import { Redis } from '../constructs/redis.js';
+import { acknowledge } from '../nag.js';
+import type { Params } from '../params.js';
+
+export interface DataStackProps extends StackProps {
+  readonly params: Params;
+  readonly vpc: ec2.IVpc;
+}
+
+/**
+ * Stateful: Redis and Aurora, deployed rarely and protected from deletion. Services join
+ * `clients` to reach them, so this stack never depends on the services stack.
+ */
+export class DataStack extends Stack {
+  readonly clients: ec2.SecurityGroup;
+  readonly redis: Redis;
+  readonly database: Database;
+
+  constructor(scope: Construct, id: string, props: DataStackProps) {
+    super(scope, id, props);
+    const { params, vpc } = props;
+    const logRetention = params.logRetentionDays as logs.RetentionDays;
+
+    this.clients = new ec2.SecurityGroup(this, 'DataClients', {
+      vpc,
+      description: 'Switchboard tasks allowed to reach Redis and Aurora',
+      allowAllOutbound: true,
+    });
+
+    this.redis = new Redis(this, 'Redis', { vpc, clients: this.clients, ...params.redis, logRetention });
+    this.database = new Database(this, 'Database', {
+      vpc,
+      clients: this.clients,
+      ...params.database,
+      logRetention,
+      clusterIdentifier: `${params.prefix.toLowerCase()}-db`,
+    });
+
+    acknowledge(
+      this.redis.authToken,
+      'AwsSolutions-SMG4',
+      'ElastiCache AUTH rotation is a two-step ROTATE/SET operation on the replication group, not a Secrets Manager rotation; rotate with the runbook in README (Deploy to AWS) and redeploy the services.',
+    );
+    acknowledge(
+      this.redis.urlSecret,
+      'AwsSolutions-SMG4',
+      'Derived value (REDIS_URL composed from the AUTH token at deploy time); it changes whenever the token does, by redeploying this stack.',
+    );
+    acknowledge(
+      this.database.urlSecret,
+      'AwsSolutions-SMG4',
+      'Derived value (DATABASE_URL composed from the master secret at deploy time): rotating the master secret alone would break the apps, so both are changed together by redeploying this stack.',
+    );
+    acknowledge(
+      this.database.cluster,
+      'AwsSolutions-SMG4',
+      'The master secret feeds the composed DATABASE_URL secret; automatic single-user rotation would leave that URL stale. Rotation is a planned follow-up with a rotation function that rewrites both.',
+    );
+    acknowledge(
+      this.database.cluster,
+      'AwsSolutions-RDS6',
+      'The apps connect with a password over verified TLS (pg with sslmode=verify-full); IAM auth tokens would need a token-refreshing pool in both apps. Access is also limited to the app security group.',
+    );
+  }
+}
