@@ -42,13 +42,15 @@ export class JobRelayService implements OnModuleInit {
   }
 
   async addSocket(socket: Socket, owner: string) {
+    // Register before awaiting Redis: the socket may send as soon as it is connected.
     let sockets = this.socketsByOwner.get(owner);
+    const first = !sockets;
     if (!sockets) {
       sockets = new Set();
       this.socketsByOwner.set(owner, sockets);
-      await this.subscriber.subscribe(userChannel(this.config.queuePrefix, owner));
     }
     sockets.add(socket);
+    if (first) await this.subscriber.subscribe(userChannel(this.config.queuePrefix, owner));
   }
 
   async removeSocket(socket: Socket, owner: string) {

@@ -1,0 +1,55 @@
+import { Worker } from 'bullmq';
+import {
+  type AppConfig,
+  assertRedisReachable,
+  chatQueueName,
+  createLogger,
+  createRedis,
+  loadCatalog,
+  loadConfig,
+  openDatabase,
+} from '@switchboard/server-core';
+import { createBedrockClient } from './bedrock/bedrock-client.js';
+import { listenForCancels } from './cancel/cancel-listener.js';
+import { createChatProcessor } from './chat/chat.processor.js';
+import { ChatTurnsRepository } from './chat/chat-turns.repository.js';
+
+export type RunningWorker = { close(): Promise<void> };
+
+/** Starts the queue workers of this process; used by main.ts and by the single-process launcher. */
+export async function startWorker(config: AppConfig = loadConfig()): Promise<RunningWorker> {
+  const logger = createLogger('worker', config.logLevel);
+  await assertRedisReachable(config.redisUrl);
+  const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  const redis = createRedis(config.redisUrl, 'commands');
+  const blocking = createRedis(config.redisUrl, 'blocking');
+  const subscriber = createRedis(config.redisUrl, 'subscriber');
+  const bedrock = createBedrockClient(config);
+  const models = loadCatalog(config.modelsFile);
+
+  const chatWorker = new Worker(
+    chatQueueName,
+    createChatProcessor({ redis, bedrock, turns: new ChatTurnsRepository(database.db), models: () => models, logger }),
+    { connection: blocking, prefix: config.queuePrefix, concurrency: config.workerConcurrency, autorun: false },
+  );
+  chatWorker.on('error', (err) => logger.error({ err }, 'chat worker error'));
+  chatWorker.on('failed', (job, err) => logger.warn({ jobId: job?.id, err: err.message }, 'chat job attempt failed'));
+  await listenForCancels(subscriber, config.queuePrefix, [chatWorker]);
+  void chatWorker.run();
+  await chatWorker.waitUntilReady();
+  logger.info({ concurrency: config.workerConcurrency, bedrockMode: config.bedrockMode }, 'worker ready');
+
+  let closing: Promise<void> | undefined;
+  return {
+    close: () =>
+      (closing ??= (async () => {
+        // Lets running answers finish (ECS gives stopTimeout); picks up nothing new meanwhile.
+        await chatWorker.close();
+        subscriber.disconnect();
+        await redis.quit().catch(() => redis.disconnect());
+        blocking.disconnect();
+        bedrock.destroy();
+        await database.close();
+      })()),
+  };
+}

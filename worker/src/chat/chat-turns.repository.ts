@@ -1,0 +1,71 @@
+import { and, asc, eq, inArray, lte, sql } from 'drizzle-orm';
+import type { Block, ErrorInfo, Usage } from '@switchboard/contracts';
+import { conversations, type Db, jobs, type MessageRow, messages } from '@switchboard/server-core';
+
+export type TurnOutcome = {
+  status: 'completed' | 'cancelled' | 'failed';
+  text: string;
+  stopReason: string | null;
+  usage: Usage | null;
+  error?: ErrorInfo;
+};
+
+const messageStatusOf = { completed: 'complete', cancelled: 'cancelled', failed: 'failed' } as const;
+
+/** The worker's only I/O on Postgres for chat turns. */
+export class ChatTurnsRepository {
+  constructor(private readonly db: Db) {}
+
+  /** Marks the job active; false when it already ended (cancelled while waiting, or done). */
+  async markActive(jobId: string): Promise<boolean> {
+    const rows = await this.db
+      .update(jobs)
+      .set({ status: 'active', startedAt: sql`coalesce(${jobs.startedAt}, now())` })
+      .where(and(eq(jobs.id, jobId), inArray(jobs.status, ['queued', 'active'])))
+      .returning({ id: jobs.id });
+    return rows.length > 0;
+  }
+
+  async conversation(conversationId: string) {
+    const [row] = await this.db.select().from(conversations).where(eq(conversations.id, conversationId));
+    return row;
+  }
+
+  /** The conversation up to and including the user's message of this turn, in order. */
+  async history(conversationId: string, userMessageId: string): Promise<MessageRow[]> {
+    const [anchor] = await this.db
+      .select({ position: messages.position })
+      .from(messages)
+      .where(eq(messages.id, userMessageId));
+    if (!anchor) return [];
+    return this.db
+      .select()
+      .from(messages)
+      .where(and(eq(messages.conversationId, conversationId), lte(messages.position, anchor.position)))
+      .orderBy(asc(messages.position));
+  }
+
+  /** Stores the answer and ends the job, once: a repeated finish of an ended job changes nothing. */
+  async finish(jobId: string, assistantMessageId: string, outcome: TurnOutcome): Promise<boolean> {
+    return this.db.transaction(async (tx) => {
+      const ended = await tx
+        .update(jobs)
+        .set({
+          status: outcome.status,
+          usage: outcome.usage,
+          error: outcome.error ?? null,
+          finishedAt: sql`now()`,
+        })
+        .where(and(eq(jobs.id, jobId), inArray(jobs.status, ['queued', 'active'])))
+        .returning({ conversationId: jobs.conversationId });
+      if (ended.length === 0) return false;
+      const content: Block[] = outcome.text ? [{ type: 'text', text: outcome.text }] : [];
+      await tx
+        .update(messages)
+        .set({ content, status: messageStatusOf[outcome.status], stopReason: outcome.stopReason, usage: outcome.usage })
+        .where(eq(messages.id, assistantMessageId));
+      await tx.update(conversations).set({ updatedAt: sql`now()` }).where(eq(conversations.id, ended[0]!.conversationId!));
+      return true;
+    });
+  }
+}

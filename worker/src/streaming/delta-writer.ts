@@ -1,0 +1,60 @@
+import type { Redis } from 'ioredis';
+import { appendToJobStream } from '@switchboard/server-core';
+
+/**
+ * Coalesces model deltas into the job's stream without delaying a quiet stream: a delta is
+ * written at once when no write is in flight; what arrives meanwhile goes out as one batch when
+ * that write returns. Each batch is one seq (XADD + PUBLISH in one round trip).
+ */
+export class DeltaWriter {
+  /** Text pushed during this attempt (written or pending). */
+  text = '';
+  private pending = '';
+  private inFlight: Promise<void> | null = null;
+  private failure: Error | null = null;
+
+  constructor(
+    private readonly redis: Redis,
+    private readonly jobId: string,
+    private seq: number,
+  ) {}
+
+  get lastSeq(): number {
+    return this.seq;
+  }
+
+  push(text: string): void {
+    if (this.failure) throw this.failure;
+    if (!text) return;
+    this.text += text;
+    this.pending += text;
+    if (!this.inFlight) this.writePending();
+  }
+
+  /** Resolves once everything pushed is in Redis. */
+  async flush(): Promise<void> {
+    while (this.inFlight) await this.inFlight;
+    if (this.failure) throw this.failure;
+  }
+
+  /** The seq to use for the terminal entry. */
+  nextSeq(): number {
+    return ++this.seq;
+  }
+
+  private writePending() {
+    const text = this.pending;
+    this.pending = '';
+    const seq = ++this.seq;
+    this.inFlight = appendToJobStream(this.redis, this.jobId, { kind: 'delta', seq, text }).then(
+      () => {
+        this.inFlight = null;
+        if (this.pending && !this.failure) this.writePending();
+      },
+      (err: Error) => {
+        this.failure = err;
+        this.inFlight = null;
+      },
+    );
+  }
+}
