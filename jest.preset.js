@@ -25,7 +25,7 @@ export const serverJestPreset = {
   // jwks-rsa 4 loads jose 6, which ships ESM only: let the transformer see it.
   transformIgnorePatterns: ['/node_modules/(?!jose/)'],
   moduleNameMapper: {
-    '^@switchboard/(contracts|server-core|bedrock-emulator)$': join(root, 'libs/$1/src/index.ts'),
+    '^@switchboard/(contracts|server-core|bedrock-emulator|testing)$': join(root, 'libs/$1/src/index.ts'),
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },
   testTimeout: 30_000,

@@ -1,15 +1,13 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import pg from 'pg';
 import { type Emulator, type EmulatorOptions, startEmulator } from '@switchboard/bedrock-emulator';
+import { createTestDatabase, testQueuePrefix, testRedisUrl } from '@switchboard/testing';
+
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
-export const adminDatabaseUrl = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
-export const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 
 export type Proc = { name: string; child: ChildProcess; output: string[]; url?: string };
 
@@ -23,26 +21,6 @@ export type Stack = {
   startWorker(): Promise<Proc>;
   stop(): Promise<void>;
 };
-
-/** A fresh database for one test file: tests never share state. */
-export async function createTestDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
-  const name = `sb_it_${randomBytes(6).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: adminDatabaseUrl });
-  await admin.connect();
-  await admin.query(`create database ${name}`);
-  await admin.end();
-  const url = new URL(adminDatabaseUrl);
-  url.pathname = `/${name}`;
-  return {
-    url: url.toString(),
-    drop: async () => {
-      const c = new pg.Client({ connectionString: adminDatabaseUrl });
-      await c.connect();
-      await c.query(`drop database if exists ${name} with (force)`);
-      await c.end();
-    },
-  };
-}
 
 /**
  * Real processes: N API nodes and M workers from the built dist, on real Redis (a fresh queue
@@ -58,10 +36,10 @@ export async function startStack(opts: {
   const database = await createTestDatabase();
   const dataDir = mkdtempSync(join(tmpdir(), 'sb-it-'));
   const env: Record<string, string> = {
-    REDIS_URL: redisUrl,
+    REDIS_URL: testRedisUrl,
     DATABASE_URL: database.url,
     DATA_DIR: dataDir,
-    QUEUE_PREFIX: `{it-${randomBytes(4).toString('hex')}}`,
+    QUEUE_PREFIX: testQueuePrefix(),
     BEDROCK_MODE: 'emulator',
     AWS_ENDPOINT_URL_BEDROCK_RUNTIME: emulator.url,
     AWS_REGION: 'us-east-1',

@@ -1,0 +1,7 @@
+import { serverJestPreset } from '../jest.preset.js';
+
+export default {
+  ...serverJestPreset,
+  rootDir: '.',
+  testMatch: ['<rootDir>/src/**/*.spec.ts', '<rootDir>/test/**/*.spec.ts'],
+};
