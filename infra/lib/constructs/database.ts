@@ -1,4 +1,4 @@
-import { Duration, Fn, RemovalPolicy, SecretValue } from 'aws-cdk-lib';
+import { CfnResource, Duration, Fn, RemovalPolicy, SecretValue } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as rds from 'aws-cdk-lib/aws-rds';
@@ -96,8 +96,13 @@ export class Database extends Construct {
           `/${DB_NAME}?sslmode=verify-full&sslrootcert=${RDS_CA_BUNDLE}`,
         ]),
       ),
-      // The URL holds the master password: keep it as long as the retained cluster.
-      removalPolicy: RemovalPolicy.RETAIN,
     });
+
+    // Retained with everything it needs to keep running or to be restored: instances, master
+    // secret, parameter and subnet groups, security group, logs, the URL. Deleting the data stack
+    // then succeeds and leaves a working, deletion-protected cluster behind.
+    for (const child of this.node.findAll()) {
+      if (CfnResource.isCfnResource(child)) child.applyRemovalPolicy(RemovalPolicy.RETAIN);
+    }
   }
 }

@@ -1,4 +1,4 @@
-import { Stack, StackProps } from 'aws-cdk-lib';
+import { RemovalPolicy, Stack, StackProps } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
@@ -31,6 +31,8 @@ export class DataStack extends Stack {
       description: 'Switchboard tasks allowed to reach Redis and Aurora',
       allowAllOutbound: true,
     });
+    // The retained database's security group keeps a rule naming this group.
+    this.clients.applyRemovalPolicy(RemovalPolicy.RETAIN);
 
     this.redis = new Redis(this, 'Redis', { vpc, clients: this.clients, ...params.redis, logRetention });
     this.database = new Database(this, 'Database', {

@@ -1,0 +1,74 @@
+import { App, Stack } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { Auth } from '../lib/constructs/auth.js';
+
+function synth(portalUrl?: string) {
+  const stack = new Stack(new App(), 'AuthTest', { env: { region: 'eu-west-1' } });
+  new Auth(stack, 'Auth', {
+    domainPrefix: 'switchboard-test',
+    portalUrl,
+    extraCallbackUrls: [],
+    mfa: 'required',
+    plus: false,
+    adminGroup: 'admin',
+  });
+  return Template.fromStack(stack);
+}
+
+describe('Auth', () => {
+  let template: Template;
+  beforeAll(() => {
+    template = synth('https://chat.example.com');
+  });
+
+  it('has a retained, admin-invited user pool with MFA and a strong password policy', () => {
+    template.hasResource('AWS::Cognito::UserPool', { DeletionPolicy: 'Retain' });
+    template.hasResourceProperties('AWS::Cognito::UserPool', {
+      MfaConfiguration: 'ON',
+      DeletionProtection: 'ACTIVE',
+      AdminCreateUserConfig: { AllowAdminCreateUserOnly: true },
+      Policies: { PasswordPolicy: Match.objectLike({ MinimumLength: 12, RequireSymbols: true }) },
+    });
+  });
+
+  it('defines the switchboard resource server with jobs:read and jobs:write', () => {
+    template.hasResourceProperties('AWS::Cognito::UserPoolResourceServer', {
+      Identifier: 'switchboard',
+      Scopes: [
+        { ScopeName: 'jobs:read', ScopeDescription: Match.anyValue() },
+        { ScopeName: 'jobs:write', ScopeDescription: Match.anyValue() },
+      ],
+    });
+  });
+
+  it('gives batch clients a confidential client-credentials client with the job scopes', () => {
+    template.hasResourceProperties('AWS::Cognito::UserPoolClient', {
+      GenerateSecret: true,
+      AllowedOAuthFlows: ['client_credentials'],
+      AllowedOAuthFlowsUserPoolClient: true,
+      AllowedOAuthScopes: Match.arrayWith([
+        { 'Fn::Join': ['', [{ Ref: Match.anyValue() }, '/jobs:read']] },
+        { 'Fn::Join': ['', [{ Ref: Match.anyValue() }, '/jobs:write']] },
+      ]),
+    });
+  });
+
+  it('gives the portal a public authorization-code client on the hosted UI, calling back to the portal', () => {
+    template.hasResourceProperties('AWS::Cognito::UserPoolClient', {
+      GenerateSecret: false,
+      AllowedOAuthFlows: ['code'],
+      AllowedOAuthScopes: Match.arrayWith(['openid', 'email', 'profile']),
+      CallbackURLs: ['https://chat.example.com/'],
+      SupportedIdentityProviders: ['COGNITO'],
+    });
+    template.hasResourceProperties('AWS::Cognito::UserPoolDomain', { Domain: 'switchboard-test' });
+  });
+
+  it('has the admin group', () => {
+    template.hasResourceProperties('AWS::Cognito::UserPoolGroup', { GroupName: 'admin' });
+  });
+
+  it('falls back to a localhost callback without a domain (Cognito accepts http only there)', () => {
+    synth(undefined).hasResourceProperties('AWS::Cognito::UserPoolClient', { CallbackURLs: ['http://localhost:4200/'] });
+  });
+});

@@ -1,0 +1,64 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseParams, profilePrefix, rawParamsFrom } from '../lib/params.js';
+import { CATALOG, CERT_ARN } from './helpers.js';
+
+describe('deployment parameters', () => {
+  it('fills sensible defaults from a region and a catalog', () => {
+    const p = parseParams({ region: 'eu-west-1', models: CATALOG });
+    expect(p.prefix).toBe('Switchboard');
+    expect(p.worker).toMatchObject({ minTasks: 1, maxTasks: 6, concurrency: 16, backlogPerTask: 16 });
+    expect(p.api).toMatchObject({ minTasks: 2, cpu: 512 });
+    expect(p.auth.mfa).toBe('required');
+    expect(p.allowedCidrs).toEqual(['0.0.0.0/0']);
+  });
+
+  it('names every bad value', () => {
+    expect(() => parseParams({ region: 'Europe', models: [] })).toThrow(/region: an AWS region[\s\S]*models/);
+    expect(() => parseParams({ region: 'eu-west-1', models: CATALOG, worker: { minTasks: 5, maxTasks: 2 } })).toThrow(
+      /worker.minTasks must not exceed worker.maxTasks/,
+    );
+    expect(() => parseParams({ region: 'eu-west-1', models: CATALOG, worker: { minTasks: 0 } })).toThrow(/worker.minTasks/);
+    expect(() => parseParams({ region: 'eu-west-1', models: CATALOG, api: { cpu: 300 } })).toThrow(/api.cpu/);
+  });
+
+  it('requires a certificate and a domain together, in the deployment region', () => {
+    expect(() => parseParams({ region: 'eu-west-1', models: CATALOG, domainName: 'chat.example.com' })).toThrow(/go together/);
+    expect(() => parseParams({ region: 'us-east-1', models: CATALOG, domainName: 'chat.example.com', certificateArn: CERT_ARN })).toThrow(
+      /must be in us-east-1/,
+    );
+    expect(parseParams({ region: 'eu-west-1', models: CATALOG, domainName: 'chat.example.com', certificateArn: CERT_ARN }).certificateArn).toBe(
+      CERT_ARN,
+    );
+  });
+
+  it('rejects an inference profile whose regions are unknown, and a bad catalog', () => {
+    const models = [{ ...CATALOG[1]!, id: 'xx.anthropic.claude-3-haiku-20240307-v1:0' }];
+    expect(() => parseParams({ region: 'eu-west-1', models })).toThrow(/inferenceProfileRegions.xx/);
+    expect(() => parseParams({ region: 'eu-west-1', models: [CATALOG[0], CATALOG[0]] })).toThrow(/unique/);
+  });
+
+  it('tells profile ids from model ids', () => {
+    expect(profilePrefix('us.anthropic.claude-3-5-sonnet-20241022-v2:0')).toBe('us');
+    expect(profilePrefix('global.anthropic.claude-sonnet-4-20250514-v1:0')).toBe('global');
+    expect(profilePrefix('anthropic.claude-3-haiku-20240307-v1:0')).toBeUndefined();
+    expect(profilePrefix('arn:aws:bedrock:eu-west-1:123456789012:application-inference-profile/abc')).toBeUndefined();
+  });
+
+  it('reads a config file, the catalog file and -c overrides (strings from the CLI)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sb-params-'));
+    writeFileSync(join(dir, 'models.json'), JSON.stringify(CATALOG));
+    writeFileSync(join(dir, 'prod.json'), JSON.stringify({ region: 'eu-west-1', worker: { maxTasks: 4 } }));
+    const raw = rawParamsFrom({
+      context: { config: 'prod.json', modelsFile: 'models.json', 'worker.maxTasks': '12', 'auth.plus': 'true', allowedCidrs: '10.0.0.0/8,192.168.0.0/16' },
+      env: {},
+      baseDir: dir,
+    });
+    const p = parseParams(raw);
+    expect(p.worker.maxTasks).toBe(12);
+    expect(p.auth.plus).toBe(true);
+    expect(p.allowedCidrs).toEqual(['10.0.0.0/8', '192.168.0.0/16']);
+    expect(p.models).toHaveLength(2);
+  });
+});
