@@ -130,7 +130,8 @@ describe('Services stack (api + worker), synthesized with cdk-nag', () => {
       const env = Object.fromEntries(container.Environment.map((e: { Name: string; Value: unknown }) => [e.Name, e.Value]));
       expect(env).toMatchObject({ BEDROCK_MODE: 'aws', AUTH_MODE: 'oidc', AUTH_ADMIN_GROUP: 'admin', AWS_REGION: 'eu-west-1', NODE_ENV: 'production' });
       expect(flatten(env.AUTH_ISSUER)).toMatch(/^https:\/\/cognito-idp\.eu-west-1\.\$\{AWS::URLSuffix\}\/\$\{Fn::ImportValue\}$/);
-      expect(env.AUTH_AUDIENCE).toBeDefined();
+      expect(env.AUTH_CLIENT_ID).toEqual({ 'Fn::ImportValue': expect.stringContaining('PortalClient') });
+      expect(env.AUTH_AUDIENCE).toBeUndefined();
       expect(JSON.parse(env.MODELS_JSON).map((m: { id: string }) => m.id)).toContain('anthropic.claude-3-haiku-20240307-v1:0');
       expect(env.MODELS_FILE).toBe('/tmp/switchboard/models.json');
       for (const key of Object.keys(env)) expect(key).not.toMatch(/PASSWORD|SECRET|TOKEN|ACCESS_KEY/);
@@ -139,7 +140,7 @@ describe('Services stack (api + worker), synthesized with cdk-nag', () => {
     expect(api.Environment).toEqual(expect.arrayContaining([{ Name: 'HOST', Value: '0.0.0.0' }, { Name: 'PORT', Value: String(API_PORT) }]));
     expect(api.Command.at(-1)).toMatch(/exec node api\/dist\/main\.js$/);
     const [worker] = taskDef('worker').Properties.ContainerDefinitions;
-    expect(worker.Environment).toEqual(expect.arrayContaining([{ Name: 'WORKER_CONCURRENCY', Value: '16' }]));
+    expect(worker.Environment).toEqual(expect.arrayContaining([{ Name: 'WORKER_CONCURRENCY', Value: '64' }]));
   });
 
   it('terminates HTTPS on the ALB when a certificate is given, with HTTP redirected', () => {

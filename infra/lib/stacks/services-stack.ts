@@ -60,7 +60,11 @@ export class ServicesStack extends Stack {
       BEDROCK_MODE: 'aws',
       AUTH_MODE: 'oidc',
       AUTH_ISSUER: props.auth.issuer,
-      AUTH_AUDIENCE: props.auth.portalClient.userPoolClientId,
+      // The portal signs in with this client (GET /v1/client-config).
+      AUTH_CLIENT_ID: props.auth.portalClient.userPoolClientId,
+      // AUTH_AUDIENCE stays unset on purpose: the API accepts one audience, and client-credentials
+      // access tokens carry the batch client's id. The issuer is this deployment's own pool, whose
+      // clients ops create; job routes are gated by the switchboard/jobs:* scopes.
       AUTH_ADMIN_GROUP: props.adminGroup,
     };
     const secrets = {
