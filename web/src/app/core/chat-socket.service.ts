@@ -53,9 +53,9 @@ export class ChatSocketService implements OnDestroy {
       this.everConnected = true;
     });
     socket.on('disconnect', () => this.connected.set(false));
-    socket.on('connect_error', (err: Error) => {
-      // The server refuses the handshake with an auth error when the token is bad or expired.
-      if (/unauthori[sz]ed|jwt|token|401/i.test(err.message)) this.auth.expire();
+    socket.on('connect_error', (err: Error & { data?: { code?: string } }) => {
+      // The server refuses the handshake with `data.code = 'unauthorized'` for a bad or expired token.
+      if (err.data?.code === 'unauthorized') this.auth.expire();
     });
     socket.on('chat:status', (event: ChatStatusEvent) => this.events.next({ type: 'status', event }));
     socket.on('chat:delta', (event: ChatDeltaEvent) => this.events.next({ type: 'delta', event }));

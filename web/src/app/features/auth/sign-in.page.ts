@@ -41,7 +41,7 @@ import { toUiError } from '../../core/errors';
           <p class="notice" role="status" data-testid="oidc-placeholder">{{ 'signIn.oidcNotYet' | translate }}</p>
         } @else {
           <p>{{ 'signIn.localHint' | translate }}</p>
-          <form (ngSubmit)="submit()" novalidate>
+          <form (submit)="$event.preventDefault(); submit()" novalidate>
             <mat-form-field appearance="outline">
               <mat-label>{{ 'signIn.username' | translate }}</mat-label>
               <input matInput [formControl]="username" autocomplete="username" autocapitalize="off"

@@ -4,7 +4,9 @@ import type { Block, DocumentBlock, DocumentFormat, ImageBlock, ImageMediaType, 
 export const MAX_IMAGE_SIDE = 1568;
 /** Mirrors contentLimits in @switchboard/contracts (not imported: that module pulls in zod). */
 export const limits = {
-  maxImageBase64Chars: (5 * 1024 * 1024 * 4) / 3,
+  maxImageBase64Chars: Math.ceil((3.75 * 1024 * 1024 * 4) / 3),
+  /** contentLimits.maxBlocks, less one for the text. */
+  maxAttachments: 19,
   maxDocumentBase64Chars: Math.ceil((4.5 * 1024 * 1024 * 4) / 3),
   maxImages: 20,
   maxDocuments: 5,
@@ -128,6 +130,10 @@ export async function prepareFiles(
   let images = existing.filter((a) => a.kind === 'image').length;
   let documents = existing.filter((a) => a.kind === 'document').length;
   for (const file of files) {
+    if (existing.length + attachments.length >= limits.maxAttachments) {
+      problems.push({ key: 'attach.tooMany', params: { max: limits.maxAttachments } });
+      break;
+    }
     const name = file.name || 'pasted';
     const imageType = imageTypes[file.type];
     const format = docFormats[extension(name)] ?? (file.type === 'application/pdf' ? 'pdf' : undefined);
@@ -155,7 +161,7 @@ export async function prepareFiles(
         documents++;
         attachments.push({ id: nextId(), name, kind: 'document', block: { type: 'document', name: documentName(name), format, data }, preview: null });
       } else if (format === 'pdf' && model?.vision) {
-        const room = Math.min(limits.maxPdfPagesAsImages, limits.maxImages - images);
+        const room = Math.min(limits.maxPdfPagesAsImages, limits.maxImages - images, limits.maxAttachments - existing.length - attachments.length);
         if (room <= 0) {
           problems.push({ key: 'attach.tooManyImages', params: { max: limits.maxImages } });
           continue;

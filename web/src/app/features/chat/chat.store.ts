@@ -319,12 +319,15 @@ export class ChatStore {
       case 'done': {
         track.finished = true;
         const { text, usage, messageId, stopReason } = e.event;
-        const wasStopped = this.messages().find((m) => m.key === track.key)?.status === 'cancelled';
+        const current = this.messages().find((m) => m.key === track.key);
+        const wasStopped = current?.status === 'cancelled';
+        const cancelled = stopReason === 'cancelled' || wasStopped;
         this.patch(track.key, {
           id: messageId,
-          text,
+          // A job cancelled before it started reports no text; keep what was shown.
+          text: text || (cancelled ? (current?.text ?? '') : text),
           usage,
-          status: stopReason === 'cancelled' || wasStopped ? 'cancelled' : 'complete',
+          status: cancelled ? 'cancelled' : 'complete',
           state: null,
           position: null,
         });

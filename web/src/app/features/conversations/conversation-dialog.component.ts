@@ -16,7 +16,7 @@ export type ConversationDialogData = { mode: 'rename' | 'delete'; title: string 
   styles: `mat-form-field { width: 100%; } .title { font-weight: 600; overflow-wrap: anywhere; }`,
   template: `
     @if (data.mode === 'rename') {
-      <form (ngSubmit)="save()">
+      <form (submit)="$event.preventDefault(); save()">
         <h2 mat-dialog-title>{{ 'conversations.renameTitle' | translate }}</h2>
         <mat-dialog-content>
           <mat-form-field appearance="outline">
