@@ -20,7 +20,8 @@ export type RunningWorker = { close(): Promise<void> };
 export async function startWorker(config: AppConfig = loadConfig()): Promise<RunningWorker> {
   const logger = createLogger('worker', config.logLevel);
   await assertRedisReachable(config.redisUrl);
-  const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  // Each running chat makes a few short queries; a small pool per process serves many streams.
+  const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: 20 });
   const redis = createRedis(config.redisUrl, 'commands');
   const blocking = createRedis(config.redisUrl, 'blocking');
   const subscriber = createRedis(config.redisUrl, 'subscriber');

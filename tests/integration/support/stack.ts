@@ -12,6 +12,7 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 export type Proc = { name: string; child: ChildProcess; output: string[]; url?: string };
 
 export type Stack = {
+  /** In-process emulator (not set when the stack was given an external emulator URL). */
   emulator: Emulator;
   apis: Proc[];
   workers: Proc[];
@@ -30,9 +31,11 @@ export async function startStack(opts: {
   apis: number;
   workers: number;
   emulator?: EmulatorOptions;
+  /** Use an emulator running elsewhere (e.g. its own process, for benchmarks). */
+  emulatorUrl?: string;
   env?: Record<string, string>;
 }): Promise<Stack> {
-  const emulator = await startEmulator({ tps: 400, ttfbMs: 5, ...opts.emulator });
+  const emulator = opts.emulatorUrl ? undefined : await startEmulator({ tps: 400, ttfbMs: 5, ...opts.emulator });
   const database = await createTestDatabase();
   const dataDir = mkdtempSync(join(tmpdir(), 'sb-it-'));
   const env: Record<string, string> = {
@@ -41,7 +44,7 @@ export async function startStack(opts: {
     DATA_DIR: dataDir,
     QUEUE_PREFIX: testQueuePrefix(),
     BEDROCK_MODE: 'emulator',
-    AWS_ENDPOINT_URL_BEDROCK_RUNTIME: emulator.url,
+    AWS_ENDPOINT_URL_BEDROCK_RUNTIME: opts.emulatorUrl ?? emulator!.url,
     AWS_REGION: 'us-east-1',
     AUTH_MODE: 'local',
     LOG_LEVEL: 'info',
@@ -61,7 +64,7 @@ export async function startStack(opts: {
   const workers = await Promise.all(Array.from({ length: opts.workers }, (_, i) => launch('worker', i)));
 
   return {
-    emulator,
+    emulator: emulator!,
     apis,
     workers,
     env,
@@ -77,16 +80,16 @@ export async function startStack(opts: {
     },
     startWorker: () => launch('worker', workers.length),
     stop: async () => {
-      await Promise.all(procs.map(stopProcess));
-      await emulator.close();
+      await Promise.all(procs.map((p) => stopProcess(p)));
+      await emulator?.close();
       await database.drop().catch(() => undefined);
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
 }
 
-async function spawnProcess(name: string, script: string, env: Record<string, string>, ready: RegExp): Promise<Proc> {
-  const child = spawn(process.execPath, [script], {
+export async function spawnProcess(name: string, script: string, env: Record<string, string>, ready: RegExp, args: string[] = []): Promise<Proc> {
+  const child = spawn(process.execPath, [script, ...args], {
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -31,17 +31,13 @@ export class ChatTurnsRepository {
     return row;
   }
 
-  /** The conversation up to and including the user's message of this turn, in order. */
+  /** The conversation up to and including the user's message of this turn, in order (one query). */
   async history(conversationId: string, userMessageId: string): Promise<MessageRow[]> {
-    const [anchor] = await this.db
-      .select({ position: messages.position })
-      .from(messages)
-      .where(eq(messages.id, userMessageId));
-    if (!anchor) return [];
+    const anchor = this.db.select({ position: messages.position }).from(messages).where(eq(messages.id, userMessageId));
     return this.db
       .select()
       .from(messages)
-      .where(and(eq(messages.conversationId, conversationId), lte(messages.position, anchor.position)))
+      .where(and(eq(messages.conversationId, conversationId), lte(messages.position, sql`(${anchor})`)))
       .orderBy(asc(messages.position));
   }
 

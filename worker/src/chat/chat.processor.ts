@@ -33,28 +33,35 @@ export function createChatProcessor(deps: ChatProcessorDeps) {
     const data = job.data;
     const log = deps.logger.child({ jobId: data.jobId, requestId: data.requestId, attempt: job.attemptsMade + 1 });
 
-    const previous = await readJobStream(deps.redis, data.jobId, 0);
+    // Independent reads go out together: each round trip here adds to the time to first token.
+    const [previous, cancelAsked] = await Promise.all([
+      readJobStream(deps.redis, data.jobId, 0),
+      deps.redis.exists(cancelKey(data.jobId)),
+    ]);
     if (previous.some((e) => e.kind !== 'delta')) return; // ended in an earlier attempt
     const delivered = previous.map((e) => (e.kind === 'delta' ? e.text : '')).join('');
     const writer = new DeltaWriter(deps.redis, data.jobId, previous.at(-1)?.seq ?? 0);
     const finish = (outcome: TurnOutcome) => finishTurn(deps, data, writer, outcome);
 
-    if ((await deps.redis.exists(cancelKey(data.jobId))) || !(await deps.turns.markActive(data.jobId))) {
+    const [active, conversation, history] = cancelAsked
+      ? [false, undefined, []]
+      : await Promise.all([
+          deps.turns.markActive(data.jobId),
+          deps.turns.conversation(data.conversationId),
+          deps.turns.history(data.conversationId, data.userMessageId),
+        ]);
+    if (!active) {
       await finish({ status: 'cancelled', text: delivered, stopReason: 'cancelled', usage: null });
       return;
     }
+    if (!conversation) return; // deleted meanwhile: nothing to store the answer in
     const model = deps.models().find((m) => m.id === data.modelId);
     if (!model) {
       await finish(failed(delivered, 'model_not_found', `Model ${data.modelId} is no longer in the catalog`));
       throw new UnrecoverableError('model not in catalog');
     }
-    await publishJobStatus(deps.redis, data.jobId, job.attemptsMade > 0
-      ? { state: 'retrying', attempt: job.attemptsMade + 1 }
-      : { state: 'active' });
-
-    const conversation = await deps.turns.conversation(data.conversationId);
-    if (!conversation) return; // deleted meanwhile: nothing to store the answer in
-    const history = await deps.turns.history(data.conversationId, data.userMessageId);
+    const status = job.attemptsMade > 0 ? { state: 'retrying' as const, attempt: job.attemptsMade + 1 } : { state: 'active' as const };
+    publishJobStatus(deps.redis, data.jobId, status).catch((err) => log.warn({ err }, 'status publish failed'));
     const input = buildConverseRequest({ model, systemPrompt: conversation.systemPrompt, history, params: data.params, delivered });
 
     let stopReason = 'end_turn';

@@ -1,0 +1,3 @@
+import { serverJestPreset } from '../../jest.preset.js';
+
+export default { ...serverJestPreset, rootDir: '.', testMatch: ['<rootDir>/src/**/*.spec.ts'] };

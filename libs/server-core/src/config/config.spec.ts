@@ -1,0 +1,59 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { builtInCatalog, loadCatalog } from './catalog.js';
+import { ConfigError, loadConfig } from './config.js';
+
+const noAws = { HOME: '/nonexistent' };
+
+describe('loadConfig', () => {
+  it('applies the defaults of DESIGN.md', () => {
+    const config = loadConfig(noAws);
+    expect(config).toMatchObject({
+      port: 3000,
+      host: '127.0.0.1',
+      redisUrl: 'redis://127.0.0.1:6379',
+      databaseUrl: undefined,
+      bedrockMode: 'emulator',
+      auth: { mode: 'local', adminGroup: 'admin' },
+      queuePrefix: '{sb}',
+    });
+  });
+
+  it('picks aws mode when credentials are found', () => {
+    expect(loadConfig({ ...noAws, AWS_ACCESS_KEY_ID: 'a', AWS_SECRET_ACCESS_KEY: 'b' }).bedrockMode).toBe('aws');
+    expect(loadConfig({ ...noAws, AWS_CONTAINER_CREDENTIALS_RELATIVE_URI: '/v2/creds' }).bedrockMode).toBe('aws');
+  });
+
+  it.each([
+    [{ PORT: 'abc' }, /PORT/],
+    [{ REDIS_URL: 'http://x' }, /REDIS_URL/],
+    [{ DATABASE_URL: 'mysql://x' }, /DATABASE_URL/],
+    [{ BEDROCK_MODE: 'magic' }, /BEDROCK_MODE/],
+    [{ AUTH_MODE: 'oidc' }, /AUTH_ISSUER/],
+    [{ WORKER_CONCURRENCY: '0' }, /WORKER_CONCURRENCY/],
+    [{ QUEUE_PREFIX: 'sb' }, /QUEUE_PREFIX/],
+  ])('stops with a message naming the bad value: %o', (env, message) => {
+    expect(() => loadConfig({ ...noAws, ...env })).toThrow(ConfigError);
+    expect(() => loadConfig({ ...noAws, ...env })).toThrow(message);
+  });
+});
+
+describe('loadCatalog', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'catalog-'));
+
+  it('has a built-in catalog with one default model', () => {
+    expect(loadCatalog(undefined)).toBe(builtInCatalog);
+    expect(builtInCatalog.filter((m) => m.default)).toHaveLength(1);
+  });
+
+  it('reads MODELS_FILE and names what is wrong with it', () => {
+    const good = join(dir, 'good.json');
+    writeFileSync(good, JSON.stringify([{ ...builtInCatalog[0], id: 'x' }]));
+    expect(loadCatalog(good).map((m) => m.id)).toEqual(['x']);
+    const bad = join(dir, 'bad.json');
+    writeFileSync(bad, JSON.stringify([{ id: 'x' }]));
+    expect(() => loadCatalog(bad)).toThrow(/not a valid model catalog: 0\.name/);
+    expect(() => loadCatalog(join(dir, 'missing.json'))).toThrow(/MODELS_FILE/);
+  });
+});

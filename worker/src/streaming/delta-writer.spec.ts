@@ -1,0 +1,50 @@
+import { Redis } from 'ioredis';
+import { jobChannel, readJobStream } from '@switchboard/server-core';
+import { testRedisUrl } from '@switchboard/testing';
+import { DeltaWriter } from './delta-writer.js';
+
+describe('DeltaWriter on real Redis', () => {
+  const redis = new Redis(testRedisUrl);
+  const subscriber = new Redis(testRedisUrl);
+  afterAll(async () => {
+    await redis.quit();
+    await subscriber.quit();
+  });
+
+  it('writes the first delta at once and batches what arrives while a write is in flight', async () => {
+    const jobId = crypto.randomUUID();
+    const published: string[] = [];
+    subscriber.on('message', (_channel: string, message: string) => published.push(message));
+    await subscriber.subscribe(jobChannel(jobId));
+
+    const writer = new DeltaWriter(redis, jobId, 0);
+    writer.push('Hello');
+    // Pushed in the same tick as the first: the first write is in flight, so these become one batch.
+    writer.push(',');
+    writer.push(' world');
+    await writer.flush();
+    writer.push('!');
+    await writer.flush();
+
+    const entries = await readJobStream(redis, jobId, 0);
+    expect(entries).toEqual([
+      { kind: 'delta', seq: 1, text: 'Hello' },
+      { kind: 'delta', seq: 2, text: ', world' },
+      { kind: 'delta', seq: 3, text: '!' },
+    ]);
+    expect(writer.text).toBe('Hello, world!');
+    expect(writer.lastSeq).toBe(3);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(published.map((m) => JSON.parse(m).seq)).toEqual([1, 2, 3]);
+    expect(await redis.pttl(`{job:${jobId}}:deltas`)).toBeGreaterThan(0);
+  });
+
+  it('continues the seq of an earlier attempt', async () => {
+    const jobId = crypto.randomUUID();
+    const writer = new DeltaWriter(redis, jobId, 7);
+    writer.push('more');
+    await writer.flush();
+    expect((await readJobStream(redis, jobId, 0)).map((e) => e.seq)).toEqual([8]);
+    expect(writer.nextSeq()).toBe(9);
+  });
+});
