@@ -130,7 +130,7 @@ describe('Services stack (api + worker), synthesized with cdk-nag', () => {
       const env = Object.fromEntries(container.Environment.map((e: { Name: string; Value: unknown }) => [e.Name, e.Value]));
       expect(env).toMatchObject({ BEDROCK_MODE: 'aws', AUTH_MODE: 'oidc', AUTH_ADMIN_GROUP: 'admin', AWS_REGION: 'eu-west-1', NODE_ENV: 'production' });
       expect(flatten(env.AUTH_ISSUER)).toMatch(/^https:\/\/cognito-idp\.eu-west-1\.\$\{AWS::URLSuffix\}\/\$\{Fn::ImportValue\}$/);
-      expect(env.AUTH_CLIENT_ID).toEqual({ 'Fn::ImportValue': expect.stringContaining('PortalClient') });
+      expect(env.AUTH_CLIENT_ID).toEqual({ 'Fn::ImportValue': expect.stringContaining('UserPoolPortal') });
       expect(env.AUTH_AUDIENCE).toBeUndefined();
       expect(JSON.parse(env.MODELS_JSON).map((m: { id: string }) => m.id)).toContain('anthropic.claude-3-haiku-20240307-v1:0');
       expect(env.MODELS_FILE).toBe('/tmp/switchboard/models.json');
