@@ -33,7 +33,7 @@ describe('OIDC mode: tokens from an external IdP, verified through its JWKS', ()
 
   beforeAll(async () => {
     idp = await startFakeIdp();
-    api = await startTestApi({ AUTH_MODE: 'oidc', AUTH_ISSUER: idp.issuer, AUTH_AUDIENCE: 'portal-client', AUTH_CLIENT_ID: 'portal-client' });
+    api = await startTestApi({ AUTH_MODE: 'oidc', AUTH_ISSUER: idp.issuer, AUTH_AUDIENCE: 'portal-client, batch-client-id', AUTH_CLIENT_ID: 'portal-client' });
   });
   afterAll(async () => {
     await api?.stop();
@@ -47,7 +47,7 @@ describe('OIDC mode: tokens from an external IdP, verified through its JWKS', ()
   });
 
   it('accepts a client-credentials access token with resource-server scopes', async () => {
-    const token = await idp.sign({ sub: 'batch-client', client_id: 'portal-client', scope: 'switchboard/jobs:read switchboard/jobs:write', token_use: 'access' });
+    const token = await idp.sign({ sub: 'batch-client', client_id: 'batch-client-id', scope: 'switchboard/jobs:read switchboard/jobs:write', token_use: 'access' });
     const res = await request(api.url).get('/v1/me').set('authorization', `Bearer ${token}`).expect(200);
     expect(res.body.scopes).toEqual(['switchboard/jobs:read', 'switchboard/jobs:write']);
   });

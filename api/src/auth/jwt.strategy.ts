@@ -13,7 +13,7 @@ import { type Principal, principalFromClaims } from './principal.js';
  */
 @Injectable()
 export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
-  private readonly audience: string | undefined;
+  private readonly audiences: string[];
 
   constructor(@Inject(APP_CONFIG) config: AppConfig, localIssuerService: LocalIssuerService) {
     const local = config.auth.mode === 'local';
@@ -33,15 +33,15 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
         ...(local ? { fetcher: async () => localIssuerService.jwks() } : {}),
       }),
     });
-    this.audience = local ? localAudience : config.auth.audience;
+    this.audiences = local ? [localAudience] : config.auth.audiences;
   }
 
-  /** Cognito ID tokens carry `aud`; access tokens carry `client_id` instead. */
+  /** Cognito ID tokens carry `aud`; access tokens carry `client_id` instead (portal and batch clients). */
   validate(claims: Record<string, unknown>): Principal | false {
-    if (this.audience) {
+    if (this.audiences.length > 0) {
       const aud = claims.aud;
-      const audiences = Array.isArray(aud) ? aud : typeof aud === 'string' ? [aud] : [];
-      if (!audiences.includes(this.audience) && claims.client_id !== this.audience) return false;
+      const given = [...(Array.isArray(aud) ? aud : typeof aud === 'string' ? [aud] : []), claims.client_id];
+      if (!given.some((a) => typeof a === 'string' && this.audiences.includes(a))) return false;
     }
     if (typeof claims.sub !== 'string' || claims.sub.length === 0) return false;
     return principalFromClaims(claims);

@@ -19,6 +19,7 @@ const envSchema = z.object({
   WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(64),
   AUTH_MODE: z.enum(['local', 'oidc']).default('local'),
   AUTH_ISSUER: optionalUrl,
+  /** Accepted audiences (ID-token `aud` or access-token `client_id`), comma-separated. */
   AUTH_AUDIENCE: z.string().min(1).optional(),
   AUTH_JWKS_URL: optionalUrl,
   AUTH_ADMIN_GROUP: z.string().min(1).default('admin'),
@@ -44,7 +45,7 @@ export type AppConfig = {
   auth: {
     mode: 'local' | 'oidc';
     issuer: string | undefined;
-    audience: string | undefined;
+    audiences: string[];
     jwksUrl: string | undefined;
     adminGroup: string;
     clientId: string | undefined;
@@ -90,7 +91,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     auth: {
       mode: e.AUTH_MODE,
       issuer: e.AUTH_ISSUER?.replace(/\/$/, ''),
-      audience: e.AUTH_AUDIENCE,
+      audiences: (e.AUTH_AUDIENCE ?? '').split(',').map((a) => a.trim()).filter(Boolean),
       jwksUrl: e.AUTH_JWKS_URL,
       adminGroup: e.AUTH_ADMIN_GROUP,
       clientId: e.AUTH_CLIENT_ID,
