@@ -263,19 +263,19 @@ describe('quota', () => {
   });
 
   it('reserves input + maxTokens at admission and corrects to actual usage at the end', async () => {
-    emu.configure({ windowMs: 1_000, tps: 2_000, quotas: { [MODEL]: { tokensPerMinute: 1_000 } } });
+    emu.configure({ windowMs: 10_000, quotas: { [MODEL]: { tokensPerMinute: 1_000 } } });
     const c = client();
-    const text = 'slow [[emulator:tokens=400]]'; // 7 input tokens
+    const text = 'slow [[emulator:tokens=400,tps=800]]'; // 9 input tokens, streams for 0.5 s
     const inFlight = converseStream(c, ask(text, { inferenceConfig: { maxTokens: 900 } }));
     await until(() => emu.stats().streams.active === 1);
-    // 907 reserved while it streams: 7 + 100 more does not fit.
+    // 909 reserved while it streams: 1 + 100 more does not fit.
     const err = await rejection(converseStream(c, ask('abcd', { inferenceConfig: { maxTokens: 100 } })));
     expect(err.name).toBe('ThrottlingException');
     expect(err.message).toBe('Too many tokens, please wait before trying again.');
     await inFlight;
-    expect(emu.stats().window.byModel[MODEL]!.tokens).toBe(407); // settled to 7 + 400
-    await converseStream(c, ask('abcd', { inferenceConfig: { maxTokens: 500 } })); // 407 + 501 fits
-    expect(emu.stats().window.byModel[MODEL]!.tokens).toBeGreaterThan(407);
+    expect(emu.stats().window.byModel[MODEL]!.tokens).toBe(409); // settled to 9 + 400
+    await converseStream(c, ask('abcd', { inferenceConfig: { maxTokens: 500 } })); // 409 + 501 fits
+    expect(emu.stats().window.byModel[MODEL]!.tokens).toBeGreaterThan(409);
   });
 
   it('lets the SDK retry a throttled call by itself', async () => {
