@@ -6,7 +6,7 @@
 /** Input tokens charged per image / document block (Bedrock counts these from the decoded media). */
 export const IMAGE_INPUT_TOKENS = 1000;
 export const DOCUMENT_INPUT_TOKENS = 1500;
-/** Answer length bounds (tokens) when no `tokens=` directive is given. */
+/** Answer length bounds (tokens) when no `tokens=` directive is given; it then runs to the end of the sentence. */
 export const MIN_ANSWER_TOKENS = 30;
 export const MAX_ANSWER_TOKENS = 220;
 
@@ -138,16 +138,24 @@ export function seededRandom(seed: number): () => number {
   };
 }
 
-const WORDS = (
-  'queue worker model token stream request latency quota window retry backoff message answer ' +
-  'service client server portal summary document context prompt budget region account cluster ' +
-  'deploy metric signal buffer delta channel session history archive cache index schema record ' +
-  'batch job status update result error limit policy admission throughput capacity replica node ' +
-  'the a an of to in for with on by from and or but each every this that these those it its ' +
-  'simple careful reliable steady quick small large clear useful typical shared durable local ' +
-  'keeps sends reads writes holds checks returns measures tracks limits stores streams handles'
+const NOUNS = (
+  'queue worker model request stream token window quota message answer client server summary document ' +
+  'prompt region cache index record batch job result limit replica channel session buffer delta metric'
 ).split(' ');
-const OPENERS = ['Here', 'In short', 'Overall', 'Broadly', 'Put simply', 'First', 'Note that', 'Usually'];
+const VERBS = 'handles tracks stores sends reads writes checks limits returns measures batches retries streams validates caches'.split(' ');
+const ADJECTIVES = 'simple reliable steady small large shared durable local separate single quiet busy careful typical'.split(' ');
+/** Sentence shapes; N = noun, V = verb, A = adjective. Only "the/each/every/one" so no a/an agreement. */
+const TEMPLATES = [
+  'The A N V the N before each N.',
+  'Each N V one A N, so the N stays A.',
+  'In practice, the N V every N at most once.',
+  'When the N V the N, the A N V the rest.',
+  'This keeps the N A and the N easy to follow.',
+  'Usually the N V the A N in one step.',
+  'Note that every N V its own N.',
+  'Overall, the A N V the N and the N together.',
+  'First, the N V the N; then the N V the A N.',
+];
 const HEADINGS = ['Overview', 'How it works', 'Details', 'Summary', 'Key points', 'Trade-offs'];
 const CODE_LINES = [
   'const queue = new Queue("chat");',
@@ -177,11 +185,8 @@ function* proseTokens(rand: () => number): Generator<string> {
     return prefix;
   };
   const sentence = function* (prefix: string): Generator<string> {
-    const length = 6 + Math.floor(rand() * 11);
-    const words = [pick(OPENERS)];
-    for (let i = 1; i < length; i++) words.push(pick(WORDS));
-    words[words.length - 1] += '.';
-    yield* pieces(words.join(' '), prefix);
+    const text = pick(TEMPLATES).replace(/\b[NVA]\b/g, (slot) => pick(slot === 'N' ? NOUNS : slot === 'V' ? VERBS : ADJECTIVES));
+    yield* pieces(text, prefix);
   };
   const withCode = rand() < 0.35;
   if (rand() < 0.4) yield* pieces(`## ${pick(HEADINGS)}`, start());
@@ -213,21 +218,22 @@ function generate(request: AnswerRequest, maxTokens: number): { tokens: string[]
   const userText = lastUserText(request.messages);
   const systemText = normalizeContent(request.system).texts.join('\n');
   const rand = seededRandom(hash32(`${request.modelId}\u0000${systemText}\u0000${userText}`));
-  const wanted = parseDirectives(userText).tokens ?? MIN_ANSWER_TOKENS + Math.floor(rand() * (MAX_ANSWER_TOKENS - MIN_ANSWER_TOKENS + 1));
-  const take = Math.min(wanted, maxTokens);
+  const exact = parseDirectives(userText).tokens;
+  const target = exact ?? MIN_ANSWER_TOKENS + Math.floor(rand() * (MAX_ANSWER_TOKENS - MIN_ANSWER_TOKENS + 1));
   const tokens: string[] = [];
-  if (take > 0) {
-    for (const piece of proseTokens(rand)) {
-      tokens.push(piece);
-      if (tokens.length >= take) break;
-    }
+  for (const piece of proseTokens(rand)) {
+    // Natural answers run on to the end of the sentence or code block; directed ones stop exactly.
+    const done = exact !== undefined ? tokens.length >= exact : tokens.length >= target && /(\.|```)$/.test(tokens.at(-1)!);
+    if (done) return { tokens, stopReason: 'end_turn' };
+    if (tokens.length >= maxTokens) return { tokens, stopReason: 'max_tokens' };
+    tokens.push(piece);
   }
-  return { tokens, stopReason: wanted > maxTokens ? 'max_tokens' : 'end_turn' };
+  throw new Error('unreachable: the prose generator is endless');
 }
 
 /**
- * The emulator's answer to a request. Length comes from a seeded PRNG (30–220 tokens) or the
- * `[[emulator:tokens=N]]` directive, capped at maxTokens (then `stopReason` is `max_tokens`).
+ * The emulator's answer to a request. Length comes from a seeded PRNG (30–220 tokens, then to the
+ * end of the sentence) or exactly the `[[emulator:tokens=N]]` directive, capped at maxTokens (then `stopReason` is `max_tokens`).
  * When the last message is an assistant prefill that is a prefix of the full answer (a retry that
  * continues delivered text), the answer is the remainder, as Bedrock continues a prefill.
  */

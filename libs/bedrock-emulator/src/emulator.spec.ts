@@ -381,11 +381,19 @@ describe('timing and load', () => {
     expect(total).toBeLessThan(1_000);
   });
 
+  it.each<Protocol>(['h2', 'http/1.1'])('delivers a long unpaced stream intact through flow control (%s)', async (protocol) => {
+    emu.configure({ tps: null, quotas: { [MODEL]: { maxOutputTokens: 100_000 } } });
+    const input = ask('everything at once [[emulator:tokens=10000]]', { inferenceConfig: { maxTokens: 100_000 } });
+    const got = await converseStream(client(protocol), input);
+    expect(got.usage?.outputTokens).toBe(10_000);
+    expect(got.text).toBe(emulatorAnswer(input as Parameters<typeof emulatorAnswer>[0]).text);
+  });
+
   it('completes 200 concurrent streams over one h2 session and 100 over HTTP/1.1', async () => {
     emu.configure({ tps: 2_000 });
     const h2 = client('h2');
     const h1 = client('http/1.1');
-    const inputs = Array.from({ length: 300 }, (_, i) => ask(`concurrent ${i} [[emulator:tokens=60]]`));
+    const inputs = Array.from({ length: 300 }, (_, i) => ask(`concurrent ${i} [[emulator:tokens=20]]`));
     const results = await Promise.all(inputs.map((input, i) => converseStream(i < 200 ? h2 : h1, input)));
     results.forEach((r, i) => expect(r.text).toBe(emulatorAnswer(inputs[i] as Parameters<typeof emulatorAnswer>[0]).text));
     const stats = emu.stats();
