@@ -10,19 +10,16 @@ export const DOCUMENT_INPUT_TOKENS = 1500;
 export const MIN_ANSWER_TOKENS = 30;
 export const MAX_ANSWER_TOKENS = 220;
 
-/** A content block in any of the shapes callers hold: Converse, Anthropic messages, or a plain string. */
-export type AnswerContentBlock =
-  | { text: string }
-  | { type: 'text'; text: string }
-  | { image: unknown }
-  | { type: 'image'; source?: unknown }
-  | { document: unknown }
-  | { type: 'document'; source?: unknown }
-  | Record<string, unknown>;
+/**
+ * A content block in any shape callers hold: Converse (`{ text }`, `{ image }`, `{ document }`) or
+ * Anthropic (`{ type: 'text', text }`, `{ type: 'image' }`, `{ type: 'document' }`). Typed loosely so
+ * the SDK's own input types are accepted as they are.
+ */
+export type AnswerContentBlock = object;
 
 export interface AnswerMessage {
-  role: 'user' | 'assistant' | string;
-  content: string | readonly AnswerContentBlock[];
+  role?: string;
+  content?: string | readonly AnswerContentBlock[];
 }
 
 /**
@@ -31,8 +28,8 @@ export interface AnswerMessage {
  * `modelId` (`{ modelId, messages, system, max_tokens }`), or the short form `{ modelId, messages, maxTokens }`.
  */
 export interface AnswerRequest {
-  modelId: string;
-  messages: readonly AnswerMessage[];
+  modelId?: string;
+  messages?: readonly AnswerMessage[];
   system?: string | readonly AnswerContentBlock[];
   maxTokens?: number;
   max_tokens?: number;
@@ -84,7 +81,7 @@ interface NormalizedBlocks {
   documents: number;
 }
 
-function normalizeContent(content: AnswerMessage['content'] | AnswerRequest['system']): NormalizedBlocks {
+function normalizeContent(content: AnswerMessage['content']): NormalizedBlocks {
   const out: NormalizedBlocks = { texts: [], images: 0, documents: 0 };
   if (content === undefined) return out;
   if (typeof content === 'string') {
@@ -104,7 +101,7 @@ function normalizeContent(content: AnswerMessage['content'] | AnswerRequest['sys
 export function countInputTokens(request: Pick<AnswerRequest, 'messages' | 'system'>): number {
   let chars = 0;
   let media = 0;
-  for (const part of [request.system, ...request.messages.map((m) => m.content)]) {
+  for (const part of [request.system, ...(request.messages ?? []).map((m) => m.content)]) {
     const n = normalizeContent(part);
     for (const t of n.texts) chars += t.length;
     media += n.images * IMAGE_INPUT_TOKENS + n.documents * DOCUMENT_INPUT_TOKENS;
@@ -207,7 +204,7 @@ function* proseTokens(rand: () => number): Generator<string> {
   }
 }
 
-function lastUserText(messages: readonly AnswerMessage[]): string {
+function lastUserText(messages: readonly AnswerMessage[] = []): string {
   for (let i = messages.length - 1; i >= 0; i--) {
     if (messages[i]!.role === 'user') return normalizeContent(messages[i]!.content).texts.join('\n');
   }
@@ -217,7 +214,7 @@ function lastUserText(messages: readonly AnswerMessage[]): string {
 function generate(request: AnswerRequest, maxTokens: number): { tokens: string[]; stopReason: StopReason } {
   const userText = lastUserText(request.messages);
   const systemText = normalizeContent(request.system).texts.join('\n');
-  const rand = seededRandom(hash32(`${request.modelId}\u0000${systemText}\u0000${userText}`));
+  const rand = seededRandom(hash32(`${request.modelId ?? ''}\u0000${systemText}\u0000${userText}`));
   const exact = parseDirectives(userText).tokens;
   const target = exact ?? MIN_ANSWER_TOKENS + Math.floor(rand() * (MAX_ANSWER_TOKENS - MIN_ANSWER_TOKENS + 1));
   const tokens: string[] = [];
@@ -241,13 +238,14 @@ export function emulatorAnswer(request: AnswerRequest, options: { defaultMaxToke
   const maxTokens = requestedMaxTokens(request) ?? options.defaultMaxTokens ?? 4096;
   const inputTokens = countInputTokens(request);
   const directives = parseDirectives(lastUserText(request.messages));
-  const last = request.messages[request.messages.length - 1];
+  const messages = request.messages ?? [];
+  const last = messages[messages.length - 1];
   let tokens: string[];
   let stopReason: StopReason;
   if (last && last.role === 'assistant') {
     const prefill = normalizeContent(last.content).texts.join('');
     // Generate as if the prefill were not there, with room for the prefill plus this response's budget.
-    const full = generate({ ...request, messages: request.messages.slice(0, -1) }, Number.MAX_SAFE_INTEGER);
+    const full = generate({ ...request, messages: messages.slice(0, -1) }, Number.MAX_SAFE_INTEGER);
     const rest = continuation(full.tokens, prefill);
     tokens = rest.slice(0, maxTokens);
     stopReason = rest.length > maxTokens ? 'max_tokens' : 'end_turn';

@@ -4,11 +4,14 @@ import type { ModelQuota } from './quota.js';
 export interface EmulatorModel {
   id: string;
   maxOutputTokens?: number;
+  contextWindow?: number;
   quota?: Partial<ModelQuota>;
 }
 
 export interface ModelSettings {
   maxOutputTokens: number;
+  /** Requests with more input tokens than this get ValidationException. */
+  contextWindow: number;
   quota: ModelQuota;
 }
 
@@ -35,7 +38,7 @@ export interface ConfigUpdate {
   /** Catalog entries, merged by id into the current models. */
   models?: EmulatorModel[];
   /** Per-model overrides keyed by model id, merged into the current models. */
-  quotas?: Record<string, Partial<ModelQuota> & { maxOutputTokens?: number }>;
+  quotas?: Record<string, ModelOverride>;
   /** Settings for models not listed (non-strict mode). */
   defaultQuota?: Partial<ModelQuota>;
   defaultMaxOutputTokens?: number;
@@ -47,6 +50,9 @@ export const DEFAULT_WINDOW_MS = 60_000;
 /** Generous so that unconfigured models never throttle by accident. */
 export const DEFAULT_QUOTA: ModelQuota = { requestsPerMinute: 100_000, tokensPerMinute: 1_000_000_000 };
 export const DEFAULT_MAX_OUTPUT_TOKENS = 64_000;
+export const DEFAULT_CONTEXT_WINDOW = 200_000;
+
+type ModelOverride = Partial<ModelQuota> & { maxOutputTokens?: number; contextWindow?: number };
 
 export function defaultConfig(): EmulatorConfig {
   return {
@@ -54,7 +60,7 @@ export function defaultConfig(): EmulatorConfig {
     ttfbMs: DEFAULT_TTFB_MS,
     windowMs: DEFAULT_WINDOW_MS,
     strict: false,
-    defaultModel: { maxOutputTokens: DEFAULT_MAX_OUTPUT_TOKENS, quota: { ...DEFAULT_QUOTA } },
+    defaultModel: { maxOutputTokens: DEFAULT_MAX_OUTPUT_TOKENS, contextWindow: DEFAULT_CONTEXT_WINDOW, quota: { ...DEFAULT_QUOTA } },
     models: {},
   };
 }
@@ -79,12 +85,12 @@ export function applyConfigUpdate(current: EmulatorConfig, update: ConfigUpdate)
   if (update.defaultMaxOutputTokens !== undefined) {
     next.defaultModel.maxOutputTokens = positiveInt('defaultMaxOutputTokens', update.defaultMaxOutputTokens);
   }
-  const overrides: [string, Partial<ModelQuota> & { maxOutputTokens?: number }][] = [];
+  const overrides: [string, ModelOverride][] = [];
   if (update.models !== undefined) {
     if (!Array.isArray(update.models)) throw new TypeError('models must be an array of catalog entries');
     for (const m of update.models) {
       if (typeof m?.id !== 'string' || !m.id) throw new TypeError('models[].id must be a non-empty string');
-      overrides.push([m.id, { ...m.quota, ...(m.maxOutputTokens !== undefined ? { maxOutputTokens: m.maxOutputTokens } : {}) }]);
+      overrides.push([m.id, { ...m.quota, maxOutputTokens: m.maxOutputTokens, contextWindow: m.contextWindow }]);
     }
   }
   if (update.quotas !== undefined) {
@@ -93,9 +99,10 @@ export function applyConfigUpdate(current: EmulatorConfig, update: ConfigUpdate)
   }
   for (const [id, o] of overrides) {
     const base = next.models[id] ?? structuredClone(next.defaultModel);
-    const { maxOutputTokens, ...quota } = o ?? {};
+    const { maxOutputTokens, contextWindow, ...quota } = o ?? {};
     next.models[id] = {
       maxOutputTokens: maxOutputTokens === undefined ? base.maxOutputTokens : positiveInt(`${id}.maxOutputTokens`, maxOutputTokens),
+      contextWindow: contextWindow === undefined ? base.contextWindow : positiveInt(`${id}.contextWindow`, contextWindow),
       quota: mergeQuota(id, base.quota, quota),
     };
   }

@@ -47,7 +47,7 @@ async function converseStream(c: BedrockRuntimeClient, input: ConverseStreamComm
   let stopReason: string | undefined;
   let usage: { inputTokens?: number; outputTokens?: number; totalTokens?: number } | undefined;
   for await (const event of out.stream!) {
-    events.push(Object.keys(event).find((k) => (event as Record<string, unknown>)[k] !== undefined)!);
+    events.push(Object.keys(event).find((k) => (event as unknown as Record<string, unknown>)[k] !== undefined)!);
     if (event.contentBlockDelta) text += event.contentBlockDelta.delta?.text ?? '';
     if (event.messageStop) stopReason = event.messageStop.stopReason;
     if (event.metadata) usage = event.metadata.usage;
@@ -95,7 +95,7 @@ afterAll(async () => {
 describe.each<Protocol>(['h2', 'http/1.1'])('ConverseStream over %s', (protocol) => {
   it('streams the deterministic answer with Bedrock’s event sequence and usage', async () => {
     const input = ask('Explain queues please', { system: [{ text: 'You are helpful.' }] });
-    const expected = emulatorAnswer(input as Parameters<typeof emulatorAnswer>[0]);
+    const expected = emulatorAnswer(input);
     const got = await converseStream(client(protocol), input);
     expect(got.text).toBe(expected.text);
     expect(got.stopReason).toBe('end_turn');
@@ -139,7 +139,7 @@ describe.each<Protocol>(['h2', 'http/1.1'])('ConverseStream over %s', (protocol)
 describe('Converse and InvokeModel', () => {
   it('Converse returns the answer, usage and metrics', async () => {
     const input = ask('What is Redis?');
-    const expected = emulatorAnswer(input as Parameters<typeof emulatorAnswer>[0]);
+    const expected = emulatorAnswer(input);
     const out = await client().send(new ConverseCommand(input));
     expect(out.output?.message?.content?.[0]?.text).toBe(expected.text);
     expect(out.stopReason).toBe('end_turn');
@@ -208,10 +208,12 @@ describe('Converse and InvokeModel', () => {
 
 describe('validation and auth', () => {
   it('rejects maxTokens above the model limit and unknown models in strict mode', async () => {
-    emu.configure({ models: [{ id: MODEL, maxOutputTokens: 4096 }] });
+    emu.configure({ models: [{ id: MODEL, maxOutputTokens: 4096, contextWindow: 100 }] });
     const tooMany = await rejection(converseStream(client(), ask('hi', { inferenceConfig: { maxTokens: 5000 } })));
     expect(tooMany.name).toBe('ValidationException');
     expect(tooMany.message).toContain('4096');
+    const tooLong = await rejection(converseStream(client(), ask('x'.repeat(404))));
+    expect(tooLong.message).toBe('Input is too long for requested model.');
     // Non-strict: unknown models work with the default settings.
     await expect(converseStream(client(), { ...ask('hi'), modelId: 'unknown.model-v1:0' })).resolves.toMatchObject({ stopReason: 'end_turn' });
     emu.configure({ strict: true });
@@ -233,17 +235,18 @@ describe('validation and auth', () => {
     expect(missing.headers.get('x-amzn-errortype')).toMatch(/^UnrecognizedClientException:/);
     const bearer = await fetch(url, { method: 'POST', body, headers: { 'content-type': 'application/json', authorization: 'Bearer abc' } });
     expect(bearer.status).toBe(200);
-    expect((await bearer.json()).stopReason).toBe('end_turn');
+    expect(((await bearer.json()) as { stopReason: string }).stopReason).toBe('end_turn');
   });
 });
 
 describe('quota', () => {
   it('answers 429 ThrottlingException over the requests-per-window quota, sliding', async () => {
-    emu.configure({ windowMs: 1_000, quotas: { [MODEL]: { requestsPerMinute: 2 } } });
+    // Seconds, not milliseconds, so a loaded CI machine keeps the order of events.
+    emu.configure({ windowMs: 2_000, quotas: { [MODEL]: { requestsPerMinute: 2 } } });
     const c = client();
     const t0 = Date.now();
     await converseStream(c, ask('one'));
-    await sleep(t0 + 500 - Date.now());
+    await sleep(t0 + 1_000 - Date.now());
     await converseStream(c, ask('two'));
     const err = await rejection(converseStream(c, ask('three')));
     expect(err.name).toBe('ThrottlingException');
@@ -252,8 +255,8 @@ describe('quota', () => {
     expect(err.$fault).toBe('client');
     // Another model has its own quota.
     await converseStream(c, { ...ask('x'), modelId: 'anthropic.claude-3-haiku-20240307-v1:0' });
-    // Sliding, not fixed: after 1 s only the first request has left the window.
-    await sleep(t0 + 1_050 - Date.now());
+    // Sliding, not fixed: after 2 s only the first request has left the window.
+    await sleep(t0 + 2_050 - Date.now());
     await converseStream(c, ask('four'));
     expect((await rejection(converseStream(c, ask('five')))).name).toBe('ThrottlingException');
     const stats = emu.stats();
@@ -386,7 +389,7 @@ describe('timing and load', () => {
     const input = ask('everything at once [[emulator:tokens=10000]]', { inferenceConfig: { maxTokens: 100_000 } });
     const got = await converseStream(client(protocol), input);
     expect(got.usage?.outputTokens).toBe(10_000);
-    expect(got.text).toBe(emulatorAnswer(input as Parameters<typeof emulatorAnswer>[0]).text);
+    expect(got.text).toBe(emulatorAnswer(input).text);
   });
 
   it('completes 200 concurrent streams over one h2 session and 100 over HTTP/1.1', async () => {
@@ -395,7 +398,7 @@ describe('timing and load', () => {
     const h1 = client('http/1.1');
     const inputs = Array.from({ length: 300 }, (_, i) => ask(`concurrent ${i} [[emulator:tokens=20]]`));
     const results = await Promise.all(inputs.map((input, i) => converseStream(i < 200 ? h2 : h1, input)));
-    results.forEach((r, i) => expect(r.text).toBe(emulatorAnswer(inputs[i] as Parameters<typeof emulatorAnswer>[0]).text));
+    results.forEach((r, i) => expect(r.text).toBe(emulatorAnswer(inputs[i]).text));
     const stats = emu.stats();
     expect(stats.streams).toMatchObject({ started: 300, completed: 300, active: 0 });
     expect(stats.recent.filter((r) => r.protocol === 'h2')).toHaveLength(200);

@@ -139,6 +139,7 @@ export async function handleModelRequest(
     }
     answer = emulatorAnswer({ ...request, maxTokens, inferenceConfig: undefined, max_tokens: undefined });
     base.inputTokens = answer.inputTokens;
+    if (answer.inputTokens > settings.contextWindow) throw validation('Input is too long for requested model.');
     fault = state.faults.take(modelId, adapter.streaming);
     if (fault?.type === 'serviceUnavailable') {
       throw new AwsError(503, 'ServiceUnavailableException', fault.message ?? 'Bedrock is unable to process your request.');
