@@ -133,7 +133,11 @@ export class ChatPage {
   );
   protected readonly navOpen = signal(false);
   protected readonly dragging = signal(false);
-  protected readonly title = computed(() => this.store.conversation()?.title ?? '');
+  // The list holds the freshest title (renames happen there).
+  protected readonly title = computed(() => {
+    const id = this.store.conversationId();
+    return this.conversations.items().find((c) => c.id === id)?.title ?? this.store.conversation()?.title ?? '';
+  });
   protected readonly announcement = computed(() => {
     const last = this.store.messages().at(-1);
     if (!last || last.role !== 'assistant') return '';

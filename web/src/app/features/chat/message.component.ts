@@ -39,7 +39,7 @@ import { costOf, formatCost, formatCount, ordinal } from './usage';
         <div class="user-text" data-testid="message-content">{{ userText() }}</div>
       } @else {
         @if (message().text) {
-          <sb-markdown [text]="message().text" data-testid="message-content" />
+          <div data-testid="message-content"><sb-markdown [text]="message().text" /></div>
         }
         @if (live()) {
           <div class="live" role="status" data-testid="message-state">
