@@ -131,6 +131,9 @@ export const paramsSchema = z
       .prefault({})
       .refine((w) => w.minTasks <= w.maxTasks, 'worker.minTasks must not exceed worker.maxTasks'),
 
+    /** Existing SNS topic (same region) that the CloudWatch alarms notify. */
+    alarmTopicArn: z.string().regex(/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$/, 'an SNS topic ARN').optional(),
+
     logRetentionDays: z.coerce
       .number()
       .pipe(z.union([z.literal(7), z.literal(14), z.literal(30), z.literal(60), z.literal(90), z.literal(180), z.literal(365)]))
@@ -186,7 +189,7 @@ export function parseParams(raw: unknown): Params {
   return result.data;
 }
 
-const dottedKeys = /^(prefix|region|account|domainName|certificateArn|hostedZoneId|hostedZoneName|allowedCidrs|logRetentionDays|(network|auth|redis|database|api|worker)\.[A-Za-z]+)$/;
+const dottedKeys = /^(prefix|region|account|domainName|certificateArn|hostedZoneId|hostedZoneName|allowedCidrs|alarmTopicArn|logRetentionDays|(network|auth|redis|database|api|worker)\.[A-Za-z]+)$/;
 
 /**
  * Raw parameters from, lowest to highest precedence: the JSON file named by `-c config=…`

@@ -8,6 +8,8 @@ import { WORKER_STOP_TIMEOUT_SECONDS } from '../lib/constructs/worker-service.js
 import { APP_CONTEXT, createSwitchboardApp } from '../lib/app.js';
 import { buildApp, CERT_ARN, flatten, params } from './helpers.js';
 
+const ALARM_TOPIC = 'arn:aws:sns:eu-west-1:123456789012:ops-pager';
+
 type Resources = Record<string, { Type: string; Properties: Record<string, any> }>;
 
 describe('Services stack (api + worker), synthesized with cdk-nag', () => {
@@ -18,7 +20,13 @@ describe('Services stack (api + worker), synthesized with cdk-nag', () => {
   let assemblyDir: string;
 
   beforeAll(() => {
-    const withCert = buildApp({ domainName: 'chat.example.com', certificateArn: CERT_ARN, hostedZoneId: 'Z0123456789ABCDEFGHIJ', hostedZoneName: 'example.com' });
+    const withCert = buildApp({
+      domainName: 'chat.example.com',
+      certificateArn: CERT_ARN,
+      hostedZoneId: 'Z0123456789ABCDEFGHIJ',
+      hostedZoneName: 'example.com',
+      alarmTopicArn: ALARM_TOPIC,
+    });
     https = Template.fromStack(withCert.services);
     httpsResources = https.toJSON().Resources;
     const artifact = withCert.assembly.getStackByName(withCert.services.stackName);
@@ -180,6 +188,15 @@ describe('Services stack (api + worker), synthesized with cdk-nag', () => {
     expect(tgAttributes).toMatchObject({ 'stickiness.enabled': 'true', 'stickiness.type': 'lb_cookie', 'deregistration_delay.timeout_seconds': '25' });
     const [api] = taskDef('api').Properties.ContainerDefinitions;
     expect(api.HealthCheck.Command.join(' ')).toContain('/healthz');
+  });
+
+  it('has a dashboard and alarms on backlog, the scaling metric, API 5xx and unhealthy targets, notifying the given topic', () => {
+    https.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
+    https.resourceCountIs('AWS::CloudWatch::Alarm', 4);
+    https.allResourcesProperties('AWS::CloudWatch::Alarm', { AlarmActions: [ALARM_TOPIC], OKActions: [ALARM_TOPIC] });
+    const backlogAlarms = Object.values(https.findResources('AWS::CloudWatch::Alarm', { Properties: { Threshold: 16 * 6, EvaluationPeriods: 15 } }));
+    expect(backlogAlarms).toHaveLength(1);
+    expect(JSON.stringify(backlogAlarms[0])).toContain('"MetricName":"QueueBacklog"');
   });
 
   it('builds both images from their Dockerfiles with the repository root as context', () => {

@@ -6,6 +6,7 @@ import { Construct } from 'constructs';
 import { ApiService } from '../constructs/api-service.js';
 import { BedrockAccess } from '../constructs/bedrock-access.js';
 import { Images } from '../constructs/images.js';
+import { Monitoring } from '../constructs/monitoring.js';
 import { WorkerService } from '../constructs/worker-service.js';
 import type { Auth } from '../constructs/auth.js';
 import type { Database } from '../constructs/database.js';
@@ -32,6 +33,7 @@ export class ServicesStack extends Stack {
   readonly api: ApiService;
   readonly worker: WorkerService;
   readonly bedrock: BedrockAccess;
+  readonly monitoring: Monitoring;
 
   constructor(scope: Construct, id: string, props: ServicesStackProps) {
     super(scope, id, props);
@@ -100,6 +102,18 @@ export class ServicesStack extends Stack {
       logRetention,
     });
 
+    this.monitoring = new Monitoring(this, 'Monitoring', {
+      dashboardName: params.prefix,
+      cluster: this.cluster,
+      apiService: this.api.service,
+      workerService: this.worker.service,
+      loadBalancer: this.api.loadBalancer,
+      targetGroup: this.api.targetGroup,
+      backlogPerTask: params.worker.backlogPerTask,
+      maxWorkers: params.worker.maxTasks,
+      alarmTopicArn: params.alarmTopicArn,
+    });
+
     for (const task of [this.api.task, this.worker.task]) {
       acknowledge(
         task.taskDefinition,
@@ -130,6 +144,7 @@ export class ServicesStack extends Stack {
     new CfnOutput(this, 'ClusterName', { value: this.cluster.clusterName });
     new CfnOutput(this, 'ApiServiceName', { value: this.api.service.serviceName });
     new CfnOutput(this, 'WorkerServiceName', { value: this.worker.service.serviceName });
+    new CfnOutput(this, 'Dashboard', { value: `https://console.aws.amazon.com/cloudwatch/home?region=${this.region}#dashboards:name=${params.prefix}` });
     new CfnOutput(this, 'WorkerLogGroup', { value: this.worker.task.logGroup.logGroupName });
   }
 }
