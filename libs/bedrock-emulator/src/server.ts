@@ -22,8 +22,9 @@ export interface Transport {
 export function createTransport(handler: RequestHandler): Transport {
   const h1 = http.createServer({ keepAliveTimeout: 65_000 }, handler as http.RequestListener);
   const h2 = http2.createServer(
-    // The SDK multiplexes every concurrent call over one session: allow plenty of streams.
-    { settings: { maxConcurrentStreams: 10_000 } },
+    // The SDK multiplexes every concurrent call over one session: allow plenty of streams, and
+    // room for their buffered output (default 10 MB would reset a busy session).
+    { settings: { maxConcurrentStreams: 10_000 }, maxSessionMemory: 256 },
     handler as (req: http2.Http2ServerRequest, res: http2.Http2ServerResponse) => void,
   );
   const sockets = new Set<net.Socket>();
