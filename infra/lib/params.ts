@@ -35,7 +35,11 @@ export const paramsSchema = z
     /** Optional: pins the stacks to an account. Without it the stacks stay environment-agnostic (offline synth). */
     account: z.string().regex(/^\d{12}$/, 'a 12-digit AWS account id').optional(),
     /** The model catalog given to the apps as MODELS_FILE; the worker may invoke these models only. */
-    models: modelCatalogSchema,
+    models: modelCatalogSchema.refine(
+      // It travels in the task definition (64 KiB in all, shared with the rest of the container definitions).
+      (models) => JSON.stringify(models).length <= 24_000,
+      'the catalog must stay under 24 KB of JSON',
+    ),
     inferenceProfileRegions: z.record(z.string(), z.array(regionSchema).min(1)).default(defaultInferenceProfileRegions),
 
     /** Public host name of the portal/API, e.g. chat.example.com. Needs `certificateArn`. */
