@@ -103,7 +103,7 @@ describe.each<Protocol>(['h2', 'http/1.1'])('ConverseStream over %s', (protocol)
     expect(got.events[0]).toBe('messageStart');
     expect(got.events.slice(1, -3).every((e) => e === 'contentBlockDelta')).toBe(true);
     expect(got.events.slice(-3)).toEqual(['contentBlockStop', 'messageStop', 'metadata']);
-    expect(emu.stats().recent.at(-1)).toMatchObject({ protocol, operation: 'converse-stream', status: 200, outcome: 'completed' });
+    expect(emu.stats().recent.at(-1)).toMatchObject({ protocol, auth: 'sigv4', operation: 'converse-stream', status: 200, outcome: 'completed' });
   });
 
   it('stops at maxTokens with stopReason max_tokens', async () => {
@@ -225,6 +225,21 @@ describe('validation and auth', () => {
   it('rejects a conversation that does not start with a user message', async () => {
     const err = await rejection(converseStream(client(), { modelId: MODEL, messages: [{ role: 'assistant', content: [{ text: 'x' }] }] }));
     expect(err.name).toBe('ValidationException');
+  });
+
+  it('is reachable through AWS_ENDPOINT_URL_BEDROCK_RUNTIME and an API key (bearer) as well', async () => {
+    process.env['AWS_ENDPOINT_URL_BEDROCK_RUNTIME'] = emu.url;
+    process.env['AWS_BEARER_TOKEN_BEDROCK'] = 'bedrock-api-key-example';
+    try {
+      const c = new BedrockRuntimeClient({ region: 'us-east-1', maxAttempts: 1 });
+      clients.push(c);
+      const out = await c.send(new ConverseCommand(ask('env endpoint')));
+      expect(out.stopReason).toBe('end_turn');
+      expect(emu.stats().recent.at(-1)).toMatchObject({ auth: 'bearer', protocol: 'h2' });
+    } finally {
+      delete process.env['AWS_ENDPOINT_URL_BEDROCK_RUNTIME'];
+      delete process.env['AWS_BEARER_TOKEN_BEDROCK'];
+    }
   });
 
   it('needs an Authorization header (SigV4 or Bearer), without verifying it', async () => {

@@ -13,7 +13,6 @@ export interface Res {
   writeHead(status: number, headers: OutgoingHttpHeaders): unknown;
   write(chunk: Buffer | string): boolean;
   end(chunk?: Buffer | string): unknown;
-  on(event: 'close' | 'drain', listener: () => void): unknown;
   once(event: 'close' | 'drain', listener: () => void): unknown;
   removeListener(event: 'close' | 'drain', listener: () => void): unknown;
   readonly headersSent: boolean;

@@ -17,6 +17,8 @@ export interface RequestRecord {
   modelId: string;
   operation: Operation;
   protocol: 'http/1.1' | 'h2';
+  /** Which Authorization scheme the client used (signatures are not verified). */
+  auth: 'sigv4' | 'bearer' | 'none';
   /** HTTP status sent (200 for a stream that later failed mid-way). */
   status: number;
   /** Modeled error name, e.g. ThrottlingException or modelStreamErrorException. */

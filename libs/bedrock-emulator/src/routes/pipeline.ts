@@ -41,7 +41,11 @@ const THROTTLE_MESSAGE = {
   tokens: 'Too many tokens, please wait before trying again.',
 } as const;
 
-const AUTH_RE = /^(AWS4-HMAC-SHA256 |Bearer \S)/;
+function authScheme(header: string | undefined): RequestRecord['auth'] {
+  if (header?.startsWith('AWS4-HMAC-SHA256 ')) return 'sigv4';
+  if (/^Bearer \S/.test(header ?? '')) return 'bearer';
+  return 'none';
+}
 
 /** Tracks the client going away, and lets the pacing loop sleep until a deadline or that. */
 class ClientWatch {
@@ -105,6 +109,7 @@ export async function handleModelRequest(
     modelId,
     operation: adapter.operation,
     protocol: req.httpVersion === '2.0' ? 'h2' : 'http/1.1',
+    auth: authScheme(req.headers.authorization),
     status: 0,
     outcome: 'rejected',
     inputTokens: 0,
@@ -118,7 +123,7 @@ export async function handleModelRequest(
   let reservation: QuotaReservation;
   let fault: ActiveFault | undefined;
   try {
-    if (!AUTH_RE.test(req.headers.authorization ?? '')) {
+    if (base.auth === 'none') {
       throw new AwsError(403, 'UnrecognizedClientException', req.headers.authorization ? 'The security token included in the request is invalid.' : 'Missing Authentication Token');
     }
     const raw = await readBody(req);
