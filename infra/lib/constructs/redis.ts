@@ -68,8 +68,9 @@ export class Redis extends Construct {
       automaticFailoverEnabled: true,
       multiAzEnabled: true,
       port: REDIS_PORT,
+      // Enabled at creation, the mode is `required` (plain-text connections refused); 'preferred'
+      // exists only to migrate an existing cluster.
       transitEncryptionEnabled: true,
-      transitEncryptionMode: 'required',
       atRestEncryptionEnabled: true,
       authToken: this.authToken.secretValue.unsafeUnwrap(),
       cacheParameterGroupName: parameters.ref,
