@@ -13,6 +13,7 @@ import { createBedrockClient } from './bedrock/bedrock-client.js';
 import { listenForCancels } from './cancel/cancel-listener.js';
 import { createChatProcessor } from './chat/chat.processor.js';
 import { ChatTurnsRepository } from './chat/chat-turns.repository.js';
+import { createBatchWorkers } from './summarize/summarize.worker.js';
 
 export type RunningWorker = { close(): Promise<void> };
 
@@ -35,9 +36,11 @@ export async function startWorker(config: AppConfig = loadConfig()): Promise<Run
   );
   chatWorker.on('error', (err) => logger.error({ err }, 'chat worker error'));
   chatWorker.on('failed', (job, err) => logger.warn({ jobId: job?.id, err: err.message }, 'chat job attempt failed'));
-  await listenForCancels(subscriber, config.queuePrefix, [chatWorker]);
+  const batch = createBatchWorkers({ config, redis, blocking, subscriber, bedrock, database, models: () => models, logger });
+  await listenForCancels(subscriber, config.queuePrefix, [chatWorker, batch.summarize]);
   void chatWorker.run();
   await chatWorker.waitUntilReady();
+  await batch.run();
   logger.info({ concurrency: config.workerConcurrency, bedrockMode: config.bedrockMode }, 'worker ready');
 
   let closing: Promise<void> | undefined;
@@ -45,7 +48,7 @@ export async function startWorker(config: AppConfig = loadConfig()): Promise<Run
     close: () =>
       (closing ??= (async () => {
         // Lets running answers finish (ECS gives stopTimeout); picks up nothing new meanwhile.
-        await chatWorker.close();
+        await Promise.all([chatWorker.close(), batch.close()]);
         subscriber.disconnect();
         await redis.quit().catch(() => redis.disconnect());
         blocking.disconnect();

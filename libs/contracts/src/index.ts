@@ -6,3 +6,4 @@ export * from './conversations.js';
 export * from './chat-events.js';
 export * from './auth.js';
 export * from './client-config.js';
+export * from './jobs.js';

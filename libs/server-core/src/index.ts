@@ -6,3 +6,5 @@ export * from './db/schema.js';
 export * from './db/database.js';
 export * from './streams/job-stream.js';
 export * from './queues/queues.js';
+export * from './webhooks/callback-target.js';
+export * from './jobs/job-view.js';

@@ -30,6 +30,19 @@ const envSchema = z.object({
   QUEUE_PREFIX: z.string().regex(/^\{[^{}]+\}$/, 'must be a hash tag such as {sb}').default('{sb}'),
   /** Where the built portal is; served by the API when present. */
   WEB_DIST_DIR: z.string().optional(),
+  /** Batch jobs: largest `POST /v1/jobs/summarize` body (413 above). */
+  JOBS_MAX_BODY_BYTES: z.coerce.number().int().min(1024).max(30 * 1024 * 1024).default(30 * 1024 * 1024),
+  /** Batch jobs: how often workers look for accepted jobs missing from Redis, and how old those must be. */
+  JOBS_RECONCILE_INTERVAL_MS: z.coerce.number().int().min(100).default(30_000),
+  JOBS_RECONCILE_MIN_AGE_MS: z.coerce.number().int().min(0).default(15_000),
+  /** Batch jobs: longest chunk sent to the model in one call, even when the context window is larger. */
+  SUMMARIZE_MAX_CHUNK_CHARS: z.coerce.number().int().min(1000).default(100_000),
+  /** Job callbacks: allow private, loopback and link-local targets (local development and tests only). */
+  WEBHOOK_ALLOW_PRIVATE: z.enum(['true', 'false']).default('false'),
+  WEBHOOK_ATTEMPTS: z.coerce.number().int().min(1).max(50).default(10),
+  /** First retry delay of a failed callback; doubles each attempt. */
+  WEBHOOK_BACKOFF_MS: z.coerce.number().int().min(10).default(2000),
+  WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
 });
 
 export type AppConfig = {
@@ -53,7 +66,12 @@ export type AppConfig = {
   logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
   queuePrefix: string;
   webDistDir: string | undefined;
-};
+  jobs: {
+    maxBodyBytes: number;
+    reconcileIntervalMs: number;
+    reconcileMinAgeMs: number;
+    maxChunkChars: number;
+    webhooks: { allowPrivate: boolean; attempts: number; backoffMs: number; timeoutMs: number };
 
 export class ConfigError extends Error {}
 
@@ -99,5 +117,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     logLevel: e.LOG_LEVEL,
     queuePrefix: e.QUEUE_PREFIX,
     webDistDir: e.WEB_DIST_DIR,
+    jobs: {
+      maxBodyBytes: e.JOBS_MAX_BODY_BYTES,
+      reconcileIntervalMs: e.JOBS_RECONCILE_INTERVAL_MS,
+      reconcileMinAgeMs: e.JOBS_RECONCILE_MIN_AGE_MS,
+      maxChunkChars: e.SUMMARIZE_MAX_CHUNK_CHARS,
+      webhooks: {
+        allowPrivate: e.WEBHOOK_ALLOW_PRIVATE === 'true',
+        attempts: e.WEBHOOK_ATTEMPTS,
+        backoffMs: e.WEBHOOK_BACKOFF_MS,
+        timeoutMs: e.WEBHOOK_TIMEOUT_MS,
+      },
+    },
   };
 }

@@ -76,6 +76,9 @@ export const jobs = pgTable(
     progress: integer('progress'),
     idempotencyKey: text('idempotency_key'),
     requestId: text('request_id'),
+    /** Batch jobs: where to POST the finished job, and whether that delivery is still owed. */
+    callbackUrl: text('callback_url'),
+    callbackStatus: text('callback_status', { enum: ['pending', 'delivered', 'failed'] }),
     ...timestamps,
     startedAt: timestamp('started_at', { withTimezone: true, mode: 'date' }),
     finishedAt: timestamp('finished_at', { withTimezone: true, mode: 'date' }),
@@ -89,7 +92,15 @@ export const jobs = pgTable(
   ],
 );
 
-export const schema = { conversations, messages, jobs };
+/** Per-principal secret that signs job callbacks (HMAC-SHA256); kept readable as it signs. */
+export const webhookSecrets = pgTable('webhook_secrets', {
+  owner: text('owner').primaryKey(),
+  secret: text('secret').notNull(),
+  ...timestamps,
+});
+
+export const schema = { conversations, messages, jobs, webhookSecrets };
 export type ConversationRow = typeof conversations.$inferSelect;
 export type MessageRow = typeof messages.$inferSelect;
 export type JobRow = typeof jobs.$inferSelect;
+export type WebhookSecretRow = typeof webhookSecrets.$inferSelect;

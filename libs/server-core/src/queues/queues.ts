@@ -21,3 +21,20 @@ export const cancelChannel = (queuePrefix: string) => `${queuePrefix}:cancel`;
 export const cancelKey = (jobId: string) => `{job:${jobId}}:cancel`;
 /** Nodes with sockets of a user hear here about that user's new jobs. */
 export const userChannel = (queuePrefix: string, owner: string) => `${queuePrefix}:user:${owner}`;
+
+export const summarizeQueueName = 'summarize';
+export const webhooksQueueName = 'webhooks';
+
+/** What the API puts on the summarize queue (job id = the Postgres job id); the input stays in Postgres. */
+export type SummarizeJobData = { jobId: string; owner: string; requestId: string };
+/** Options of a summarize job, whoever enqueues it (the API, or the reconciler after a Redis loss). */
+export const summarizeJobOptions = {
+  attempts: 3,
+  backoff: { type: 'exponential', delay: 1000 },
+  removeOnComplete: { age: 3600, count: 10_000 },
+  removeOnFail: { age: 24 * 3600 },
+} as const;
+
+/** A callback owed for a finished job; its BullMQ id is `webhookJobId(jobId)`, so it is queued once. */
+export type WebhookJobData = { jobId: string };
+export const webhookJobId = (jobId: string) => `wh-${jobId}`;

@@ -1,0 +1,37 @@
+import { Inject, Module, type OnApplicationShutdown } from '@nestjs/common';
+import { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { type AppConfig, summarizeQueueName, webhooksQueueName } from '@switchboard/server-core';
+import { APP_CONFIG } from '../config/tokens.js';
+import { REDIS } from '../redis/redis.module.js';
+import { JobsController } from './jobs.controller.js';
+import { JobScopeGuard, SubmitLimitsGuard } from './jobs.guards.js';
+import { JobsRepository } from './jobs.repository.js';
+import { JobsService } from './jobs.service.js';
+import { SUMMARIZE_QUEUE, WEBHOOKS_QUEUE } from './jobs.tokens.js';
+
+const queue = (name: string) => (c: AppConfig, redis: Redis) => new Queue(name, { connection: redis, prefix: c.queuePrefix });
+
+/** Batch summarization over REST: `/v1/jobs`. */
+@Module({
+  controllers: [JobsController],
+  providers: [
+    JobsService,
+    JobsRepository,
+    JobScopeGuard,
+    SubmitLimitsGuard,
+    { provide: SUMMARIZE_QUEUE, inject: [APP_CONFIG, REDIS], useFactory: queue(summarizeQueueName) },
+    { provide: WEBHOOKS_QUEUE, inject: [APP_CONFIG, REDIS], useFactory: queue(webhooksQueueName) },
+  ],
+  exports: [JobScopeGuard],
+})
+export class JobsModule implements OnApplicationShutdown {
+  constructor(
+    @Inject(SUMMARIZE_QUEUE) private readonly summarize: Queue,
+    @Inject(WEBHOOKS_QUEUE) private readonly webhooks: Queue,
+  ) {}
+
+  async onApplicationShutdown() {
+    await Promise.all([this.summarize.close(), this.webhooks.close()]);
+  }
+}

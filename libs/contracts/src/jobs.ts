@@ -1,0 +1,98 @@
+import { z } from 'zod';
+import { documentFormats } from './blocks.js';
+import { usageSchema } from './conversations.js';
+import { errorInfoSchema } from './errors.js';
+
+/** Limits of `POST /v1/jobs/summarize` (base64 lengths are of the encoded text). */
+export const jobLimits = {
+  /** Whole request body; the API answers 413 above it (configurable with JOBS_MAX_BODY_BYTES). */
+  maxBodyBytes: 30 * 1024 * 1024,
+  maxTextChars: 20_000_000,
+  maxDocuments: 20,
+  maxDocumentBase64Chars: Math.ceil((25 * 1024 * 1024 * 4) / 3),
+  maxInstructionsChars: 4000,
+  maxWords: 5000,
+  maxMetadataBytes: 4096,
+  maxIdempotencyKeyChars: 200,
+} as const;
+
+export const jobStatusValues = ['queued', 'active', 'completed', 'failed', 'cancelled'] as const;
+export type JobStatusValue = (typeof jobStatusValues)[number];
+
+const base64 = z.string().regex(/^[A-Za-z0-9+/\r\n]*={0,2}\s*$/, 'must be base64');
+
+/**
+ * A document to summarize. `format` is checked by the API, which answers 415 for formats other
+ * than pdf, txt, md, html, docx and csv (a plain validation error would hide what is wrong).
+ */
+export const jobDocumentSchema = z.object({
+  name: z.string().min(1).max(200),
+  format: z.string().min(1).max(100),
+  data: base64.min(1).max(jobLimits.maxDocumentBase64Chars),
+});
+export type JobDocument = z.infer<typeof jobDocumentSchema>;
+
+/** `POST /v1/jobs/summarize`: `text` or `documents` (or both). */
+export const summarizeRequestSchema = z
+  .object({
+    text: z.string().min(1).max(jobLimits.maxTextChars).optional(),
+    documents: z.array(jobDocumentSchema).min(1).max(jobLimits.maxDocuments).optional(),
+    modelId: z.string().min(1).max(200).optional(),
+    instructions: z.string().max(jobLimits.maxInstructionsChars).optional(),
+    maxWords: z.number().int().min(10).max(jobLimits.maxWords).optional(),
+    callbackUrl: z.url({ protocol: /^https?$/ }).max(2000).optional(),
+    metadata: z
+      .record(z.string().max(100), z.unknown())
+      .refine((m) => JSON.stringify(m).length <= jobLimits.maxMetadataBytes, `metadata must be at most ${jobLimits.maxMetadataBytes} bytes of JSON`)
+      .optional(),
+  })
+  .strict()
+  .refine((b) => b.text !== undefined || b.documents !== undefined, { message: 'text or documents is required' });
+export type SummarizeRequest = z.infer<typeof summarizeRequestSchema>;
+
+export const supportedDocumentFormats: readonly string[] = documentFormats;
+
+/** A summarize job as the API returns it. */
+export const jobSchema = z.object({
+  id: z.string(),
+  type: z.literal('summarize'),
+  status: z.enum(jobStatusValues),
+  /** 0–100; rises as chunks of a long document finish. */
+  progress: z.number().int().min(0).max(100).optional(),
+  result: z.object({ summary: z.string() }).optional(),
+  usage: usageSchema.optional(),
+  error: errorInfoSchema.pick({ code: true, message: true }).optional(),
+  createdAt: z.string(),
+  startedAt: z.string().optional(),
+  finishedAt: z.string().optional(),
+});
+export type Job = z.infer<typeof jobSchema>;
+export type JobPage = { items: Job[]; nextCursor: string | null };
+
+export const jobListQuerySchema = z.object({
+  status: z.enum(jobStatusValues).optional(),
+  limit: z.coerce.number().int().min(1).max(100).default(20),
+  cursor: z.string().max(200).optional(),
+});
+export type JobListQuery = z.infer<typeof jobListQuerySchema>;
+
+/** `POST /v1/webhooks/secret` and `GET /v1/webhooks/secret`: the caller's callback signing secret. */
+export type WebhookSecret = { secret: string; createdAt: string };
+
+/** Events a callback carries. */
+export const webhookEvents = ['job.completed', 'job.failed', 'job.cancelled'] as const;
+export type WebhookEvent = (typeof webhookEvents)[number];
+
+/**
+ * Body POSTed to a job's callbackUrl when it ends. Headers: `X-Switchboard-Event`,
+ * `X-Switchboard-Delivery` (stable across retries), `X-Switchboard-Timestamp` (unix seconds) and
+ * `X-Switchboard-Signature: sha256=<hex HMAC-SHA256 of "<timestamp>.<body>" with the caller's secret>`.
+ */
+export type WebhookPayload = { event: WebhookEvent; job: Job; metadata?: Record<string, unknown> };
+
+export const webhookHeaders = {
+  event: 'x-switchboard-event',
+  delivery: 'x-switchboard-delivery',
+  timestamp: 'x-switchboard-timestamp',
+  signature: 'x-switchboard-signature',
+} as const;

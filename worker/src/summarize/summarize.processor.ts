@@ -1,0 +1,258 @@
+import type { BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime';
+import { DelayedError, type Job, type Queue, UnrecoverableError, WaitingChildrenError } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { ModelEntry, Usage } from '@switchboard/contracts';
+import { type AppConfig, cancelKey, type Logger, type SummarizeJobData, type WebhookJobData } from '@switchboard/server-core';
+import { errorCodeOf, isRetryableBedrockError } from '../bedrock/bedrock-client.js';
+import { enqueueCallback } from '../webhooks/enqueue-callback.js';
+import { chunkBudgetChars, chunkOutputTokens, chunkText } from './chunk-text.js';
+import { ExtractionError, extractText } from './extract-text.js';
+import { callModel, type ModelCallContext } from './model-call.js';
+import type { StoredSummarizeInput, SummarizeJobsRepository, SummarizeOutcome } from './summarize-jobs.repository.js';
+
+export type SummarizeDeps = {
+  config: AppConfig;
+  redis: Redis;
+  bedrock: BedrockRuntimeClient;
+  repository: SummarizeJobsRepository;
+  models: () => readonly ModelEntry[];
+  logger: Logger;
+  /** The summarize queue itself (chunks are its child jobs) and the callbacks queue. */
+  queue: Queue;
+  webhooks: Queue<WebhookJobData>;
+  /** Running chunk jobs by their document's job id, so a cancel of the job reaches them. */
+  activeChunks: Map<string, Set<string>>;
+};
+
+/** A summarize job between its steps: after the first it waits for chunk summaries of `level`. */
+type RootData = SummarizeJobData & { step?: 'reduce'; level?: number; count?: number };
+type ChunkData = {
+  rootId: string;
+  owner: string;
+  requestId: string;
+  modelId: string;
+  level: number;
+  index: number;
+  count: number;
+  text: string;
+  instructions?: string;
+};
+export type ChunkResult = { level: number; index: number; summary: string; usage: Usage; cancelled?: boolean };
+
+/** Rounds of combining beyond which the summaries are cut to fit rather than combined again. */
+const maxLevels = 4;
+const chunkJobOptions = {
+  attempts: 3,
+  backoff: { type: 'exponential', delay: 1000 },
+  failParentOnFailure: true,
+  removeOnComplete: { age: 3600 },
+  removeOnFail: { age: 24 * 3600 },
+} as const;
+const zero: Usage = { inputTokens: 0, outputTokens: 0 };
+const system = 'You write faithful, concise summaries. Answer with the summary only, without a preamble.';
+
+/**
+ * Batch summarization. A text that fits one call is summarized at once. A longer one is
+ * map-reduced: the job adds one child job per chunk (a BullMQ flow under this job), waits for them,
+ * then combines their summaries, in more rounds if they still do not fit.
+ */
+export function createSummarizeProcessor(deps: SummarizeDeps) {
+  return async (job: Job, token?: string, signal?: AbortSignal): Promise<unknown> =>
+    job.name === 'chunk' ? processChunk(deps, job as Job<ChunkData>, token, signal) : processRoot(deps, job as Job<RootData>, token, signal);
+}
+
+async function processRoot(deps: SummarizeDeps, job: Job<RootData>, token: string | undefined, signal: AbortSignal | undefined): Promise<void> {
+  const { jobId } = job.data;
+  const log = deps.logger.child({ jobId, requestId: job.data.requestId, attempt: job.attemptsMade + 1, step: job.data.step ?? 'start' });
+  const [row, cancelAsked] = await Promise.all([deps.repository.load(jobId), deps.redis.exists(cancelKey(jobId))]);
+  if (!row || (row.status !== 'queued' && row.status !== 'active')) return; // ended already (e.g. cancelled while waiting)
+  const finish = (outcome: SummarizeOutcome) => finishJob(deps, jobId, outcome);
+  if (cancelAsked) return void (await finish({ status: 'cancelled' }));
+  const model = deps.models().find((m) => m.id === row.modelId);
+  if (!model) {
+    await finish({ status: 'failed', error: { code: 'model_not_found', message: `Model ${row.modelId} is no longer in the catalog` } });
+    throw new UnrecoverableError('model not in catalog');
+  }
+  const input = row.input ?? {};
+  const budget = chunkBudgetChars(model, input.instructions?.length ?? 0, deps.config.jobs.maxChunkChars);
+  const ctx: ModelCallContext = { bedrock: deps.bedrock, job, token, signal, owner: row.owner };
+  try {
+    for (;;) {
+      if (!job.data.step) {
+        if (!(await deps.repository.markActive(jobId))) return;
+        const text = await sourceText(input);
+        if (!text.trim()) throw new ExtractionError('The text and documents contain no text to summarize');
+        const chunks = chunkText(text, budget);
+        if (chunks.length <= 1) {
+          const answer = await callModel(ctx, { model, system, prompt: singlePrompt(text, input), maxTokens: finalMaxTokens(model, input) });
+          await finish({ status: 'completed', summary: answer.text, usage: answer.usage });
+          log.info({ usage: answer.usage, chars: text.length }, 'summary completed');
+          return;
+        }
+        log.info({ chunks: chunks.length, chars: text.length, budget }, 'map-reduce: summarizing chunks');
+        if (await spawnAndWait(deps, job, token, row.owner, model, 0, chunks, input.instructions)) return;
+        continue;
+      }
+      const level = job.data.level ?? 0;
+      const results = Object.values(await job.getChildrenValues<ChunkResult>());
+      if (results.some((r) => r?.cancelled) || (await deps.redis.exists(cancelKey(jobId)))) {
+        return void (await finish({ status: 'cancelled', usage: sumUsage(results) }));
+      }
+      const current = results.filter((r) => r.level === level).sort((a, b) => a.index - b.index);
+      if (current.length < (job.data.count ?? 0)) throw new Error(`only ${current.length} of ${job.data.count} chunk summaries found`);
+      const joined = current.map((r) => r.summary.trim()).join('\n\n');
+      if (joined.length > budget && level + 1 < maxLevels) {
+        log.info({ level: level + 1, chars: joined.length }, 'map-reduce: summaries too long to combine at once; another round');
+        if (await spawnAndWait(deps, job, token, row.owner, model, level + 1, chunkText(joined, budget), input.instructions)) return;
+        continue;
+      }
+      const answer = await callModel(ctx, { model, system, prompt: combinePrompt(joined.slice(0, budget), input), maxTokens: finalMaxTokens(model, input) });
+      const usage = sumUsage([...results, answer]);
+      await finish({ status: 'completed', summary: answer.text, usage });
+      log.info({ usage, chunks: results.length }, 'map-reduce summary completed');
+      return;
+    }
+  } catch (err) {
+    if (err instanceof WaitingChildrenError || err instanceof DelayedError) throw err;
+    if (signal?.aborted) return void (await finish({ status: 'cancelled' }));
+    if (err instanceof ExtractionError) {
+      await finish({ status: 'failed', error: { code: 'bad_request', message: err.message } });
+      throw new UnrecoverableError(err.message);
+    }
+    const retryable = isRetryableBedrockError(err) || !isBedrockError(err);
+    const lastAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+    log.warn({ err: { name: (err as Error).name, message: (err as Error).message }, retryable, lastAttempt }, 'summarize attempt failed');
+    if (retryable && !lastAttempt) throw err;
+    await finish({ status: 'failed', error: { code: isBedrockError(err) ? errorCodeOf(err) : 'internal', message: (err as Error).message || 'Summarization failed' } });
+    throw new UnrecoverableError((err as Error).message);
+  }
+}
+
+/**
+ * Adds the chunk jobs as children of this job and parks it until they finish; false when they had
+ * all finished already (a retry), so the caller goes straight on to combining.
+ */
+async function spawnAndWait(
+  deps: SummarizeDeps,
+  job: Job<RootData>,
+  token: string | undefined,
+  owner: string,
+  model: ModelEntry,
+  level: number,
+  chunks: string[],
+  instructions: string | undefined,
+): Promise<boolean> {
+  const { jobId, requestId } = job.data;
+  // Ids derived from the job make a repeated step add nothing twice.
+  await deps.queue.addBulk(
+    chunks.map((text, index) => ({
+      name: 'chunk',
+      data: { rootId: jobId, owner, requestId, modelId: model.id, level, index, count: chunks.length, text, instructions } satisfies ChunkData,
+      opts: { jobId: `${jobId}-L${level}-${index}`, parent: { id: job.id!, queue: job.queueQualifiedName }, ...chunkJobOptions },
+    })),
+  );
+  await job.updateData({ ...job.data, step: 'reduce', level, count: chunks.length });
+  if (await job.moveToWaitingChildren(token!)) throw new WaitingChildrenError();
+  return false;
+}
+
+async function processChunk(deps: SummarizeDeps, job: Job<ChunkData>, token: string | undefined, signal: AbortSignal | undefined): Promise<ChunkResult> {
+  const d = job.data;
+  const cancelled: ChunkResult = { level: d.level, index: d.index, summary: '', usage: zero, cancelled: true };
+  let active = deps.activeChunks.get(d.rootId);
+  if (!active) deps.activeChunks.set(d.rootId, (active = new Set()));
+  active.add(job.id!);
+  try {
+    if (await deps.redis.exists(cancelKey(d.rootId))) return cancelled;
+    const model = deps.models().find((m) => m.id === d.modelId);
+    if (!model) throw new UnrecoverableError(`Model ${d.modelId} is no longer in the catalog`);
+    const ctx: ModelCallContext = { bedrock: deps.bedrock, job, token, signal, owner: d.owner };
+    const maxTokens = Math.min(model.maxOutputTokens, chunkOutputTokens);
+    const answer = await callModel(ctx, { model, system, prompt: chunkPrompt(d), maxTokens });
+    if (signal?.aborted) return cancelled;
+    await reportProgress(deps, d);
+    return { level: d.level, index: d.index, summary: answer.text, usage: answer.usage };
+  } catch (err) {
+    if (err instanceof DelayedError) throw err;
+    if (signal?.aborted) return cancelled;
+    const retryable = !(err instanceof UnrecoverableError) && (isRetryableBedrockError(err) || !isBedrockError(err));
+    const lastAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+    deps.logger.warn(
+      { jobId: d.rootId, chunk: job.id, err: { name: (err as Error).name, message: (err as Error).message }, retryable, lastAttempt },
+      'chunk summary failed',
+    );
+    if (retryable && !lastAttempt) throw err;
+    // One chunk that cannot be summarized fails the document; its parent fails in BullMQ too.
+    const code = isBedrockError(err) ? errorCodeOf(err) : 'model_error';
+    await finishJob(deps, d.rootId, { status: 'failed', error: { code, message: `Part ${d.index + 1} of ${d.count}: ${(err as Error).message}` } });
+    throw new UnrecoverableError((err as Error).message);
+  } finally {
+    active.delete(job.id!);
+    if (active.size === 0) deps.activeChunks.delete(d.rootId);
+  }
+}
+
+/** First-round chunks carry the progress to 90 %; later rounds and the final call the rest. */
+async function reportProgress(deps: SummarizeDeps, d: ChunkData) {
+  if (d.level > 0) return deps.repository.raiseProgress(d.rootId, 90 + Math.min(d.level, 3) * 3);
+  const key = `{job:${d.rootId}}:chunks-done`;
+  const [, [, done]] = (await deps.redis.multi().sadd(key, d.index).scard(key).expire(key, 24 * 3600).exec()) as [unknown, [unknown, number]];
+  await deps.repository.raiseProgress(d.rootId, (90 * done) / d.count);
+}
+
+async function finishJob(deps: SummarizeDeps, jobId: string, outcome: SummarizeOutcome) {
+  const { ended, callback } = await deps.repository.finish(jobId, outcome);
+  if (ended && callback) {
+    await enqueueCallback(deps.webhooks, deps.config, jobId).catch((err) =>
+      deps.logger.warn({ jobId, err: (err as Error).message }, 'callback enqueue failed; the reconciler will retry it'),
+    );
+  }
+}
+
+async function sourceText(input: StoredSummarizeInput): Promise<string> {
+  const parts: string[] = [];
+  if (input.text) parts.push(input.text);
+  for (const doc of input.documents ?? []) {
+    const text = await extractText(doc.format, Buffer.from(doc.data, 'base64'), doc.name);
+    parts.push((input.documents!.length > 1 || input.text ? `# ${doc.name}\n\n` : '') + text);
+  }
+  return parts.join('\n\n');
+}
+
+const wordsClause = (input: StoredSummarizeInput) => (input.maxWords ? ` in at most ${input.maxWords} words` : '');
+const instructionsClause = (instructions: string | undefined) => (instructions ? `\n\nInstructions: ${instructions}` : '');
+
+function singlePrompt(text: string, input: StoredSummarizeInput) {
+  return `Summarize the text below${wordsClause(input)}.\n\n<text>\n${text}\n</text>${instructionsClause(input.instructions)}`;
+}
+
+function chunkPrompt(d: ChunkData) {
+  const task =
+    d.level === 0
+      ? `This is part ${d.index + 1} of ${d.count} of a longer document. Summarize this part, keeping its key facts, names, figures and decisions.`
+      : `These are summaries of consecutive parts of one document (group ${d.index + 1} of ${d.count}). Merge them into one shorter summary, keeping the key facts.`;
+  return `${task}\n\n<text>\n${d.text}\n</text>${instructionsClause(d.instructions)}`;
+}
+
+function combinePrompt(summaries: string, input: StoredSummarizeInput) {
+  return (
+    `These are summaries of consecutive parts of one document, in order. Write one coherent summary of the whole document${wordsClause(input)}.` +
+    `\n\n<summaries>\n${summaries}\n</summaries>${instructionsClause(input.instructions)}`
+  );
+}
+
+function finalMaxTokens(model: ModelEntry, input: StoredSummarizeInput) {
+  return Math.min(model.maxOutputTokens, input.maxWords ? Math.ceil(input.maxWords * 1.6) + 64 : 2048);
+}
+
+function sumUsage(items: ({ usage?: Usage } | undefined)[]): Usage {
+  return items.reduce<Usage>(
+    (sum, i) => ({ inputTokens: sum.inputTokens + (i?.usage?.inputTokens ?? 0), outputTokens: sum.outputTokens + (i?.usage?.outputTokens ?? 0) }),
+    { ...zero },
+  );
+}
+
+/** Errors from the SDK carry $metadata; anything else (Redis, Postgres) is ours and worth a retry. */
+function isBedrockError(err: unknown): boolean {
+  return typeof err === 'object' && err !== null && '$metadata' in err;
+}

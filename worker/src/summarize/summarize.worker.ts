@@ -1,0 +1,95 @@
+import type { BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime';
+import { Queue, Worker } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { ModelEntry } from '@switchboard/contracts';
+import {
+  type AppConfig,
+  cancelChannel,
+  type Database,
+  type Logger,
+  summarizeQueueName,
+  type WebhookJobData,
+  webhooksQueueName,
+} from '@switchboard/server-core';
+import { type Reconciler, startReconciler } from '../reconciler/reconciler.js';
+import { createWebhookProcessor } from '../webhooks/webhook.processor.js';
+import { WebhookDeliveriesRepository } from '../webhooks/webhook-deliveries.repository.js';
+import { createSummarizeProcessor } from './summarize.processor.js';
+import { SummarizeJobsRepository } from './summarize-jobs.repository.js';
+
+export type BatchWorkers = {
+  /** Pass to listenForCancels with the other workers; chunk jobs are cancelled here. */
+  summarize: Worker;
+  webhooks: Worker;
+  reconciler: Reconciler;
+  run(): Promise<void>;
+  close(): Promise<void>;
+};
+
+/**
+ * Batch jobs in this process: the summarize worker (whole documents and their chunks), callback
+ * deliveries and the reconciler. Built with autorun off; run() starts them.
+ */
+export function createBatchWorkers(deps: {
+  config: AppConfig;
+  redis: Redis;
+  blocking: Redis;
+  subscriber: Redis;
+  bedrock: BedrockRuntimeClient;
+  database: Database;
+  models: () => readonly ModelEntry[];
+  logger: Logger;
+}): BatchWorkers {
+  const { config, redis, logger } = deps;
+  const connection = { connection: deps.blocking, prefix: config.queuePrefix, autorun: false };
+  const summarizeQueue = new Queue(summarizeQueueName, { connection: redis, prefix: config.queuePrefix });
+  const webhooksQueue = new Queue<WebhookJobData>(webhooksQueueName, { connection: redis, prefix: config.queuePrefix });
+  const activeChunks = new Map<string, Set<string>>();
+
+  const summarize = new Worker(
+    summarizeQueueName,
+    createSummarizeProcessor({
+      config,
+      redis,
+      bedrock: deps.bedrock,
+      repository: new SummarizeJobsRepository(deps.database.db),
+      models: deps.models,
+      logger,
+      queue: summarizeQueue,
+      webhooks: webhooksQueue,
+      activeChunks,
+    }),
+    { ...connection, concurrency: config.workerConcurrency },
+  );
+  summarize.on('error', (err) => logger.error({ err }, 'summarize worker error'));
+  const webhooks = new Worker(
+    webhooksQueueName,
+    createWebhookProcessor({ config, repository: new WebhookDeliveriesRepository(deps.database.db), logger }),
+    { ...connection, concurrency: 32 },
+  );
+  webhooks.on('error', (err) => logger.error({ err }, 'webhooks worker error'));
+
+  // A cancel names the document's job; its running chunks are other BullMQ jobs, stopped here.
+  const channel = cancelChannel(config.queuePrefix);
+  deps.subscriber.on('message', (ch: string, jobId: string) => {
+    if (ch !== channel) return;
+    for (const chunkId of activeChunks.get(jobId) ?? []) summarize.cancelJob(chunkId, 'cancelled by the client');
+  });
+
+  const reconciler = startReconciler({ config, redis, db: deps.database.db, summarize: summarizeQueue, webhooks: webhooksQueue, logger });
+  return {
+    summarize,
+    webhooks,
+    reconciler,
+    run: async () => {
+      void summarize.run();
+      void webhooks.run();
+      await Promise.all([summarize.waitUntilReady(), webhooks.waitUntilReady()]);
+    },
+    close: async () => {
+      reconciler.stop();
+      await Promise.all([summarize.close(), webhooks.close()]);
+      await Promise.all([summarizeQueue.close(), webhooksQueue.close()]);
+    },
+  };
+}

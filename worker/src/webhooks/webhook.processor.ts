@@ -1,0 +1,87 @@
+import { request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import { isIP } from 'node:net';
+import { type Job, UnrecoverableError } from 'bullmq';
+import { type WebhookPayload, webhookHeaders } from '@switchboard/contracts';
+import {
+  type AppConfig,
+  CallbackTargetError,
+  isPublicAddress,
+  type Logger,
+  safeLookup,
+  signWebhook,
+  toJob,
+  type WebhookJobData,
+  webhookEventOf,
+  webhookJobId,
+} from '@switchboard/server-core';
+import type { WebhookDeliveriesRepository } from './webhook-deliveries.repository.js';
+
+export type WebhookDeps = { config: AppConfig; repository: WebhookDeliveriesRepository; logger: Logger };
+
+/**
+ * POSTs a finished job to its callbackUrl, signed with the owner's secret. Anything but a 2xx is
+ * retried by BullMQ with exponential backoff; private targets are refused again at connect time.
+ */
+export function createWebhookProcessor(deps: WebhookDeps) {
+  return async (job: Job<WebhookJobData>): Promise<void> => {
+    const row = await deps.repository.job(job.data.jobId);
+    if (!row?.callbackUrl || row.callbackStatus === 'delivered') return;
+    const log = deps.logger.child({ jobId: row.id, requestId: row.requestId, attempt: job.attemptsMade + 1 });
+    const metadata = (row.input as { metadata?: Record<string, unknown> } | null)?.metadata;
+    const event = webhookEventOf(row.status);
+    const payload: WebhookPayload = { event, job: toJob(row), ...(metadata ? { metadata } : {}) };
+    const body = JSON.stringify(payload);
+    const timestamp = Math.floor(Date.now() / 1000).toString();
+    const headers = {
+      'content-type': 'application/json',
+      'user-agent': 'Switchboard-Webhooks/1',
+      [webhookHeaders.event]: event,
+      [webhookHeaders.delivery]: webhookJobId(row.id),
+      [webhookHeaders.timestamp]: timestamp,
+      [webhookHeaders.signature]: signWebhook(await deps.repository.secret(row.owner), timestamp, body),
+    };
+    const lastAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+    try {
+      const status = await post(row.callbackUrl, headers, body, deps.config);
+      if (status < 200 || status >= 300) throw new Error(`callback answered HTTP ${status}`);
+    } catch (err) {
+      const refused = (err as { code?: string }).code === 'ECALLBACKREFUSED';
+      log.warn({ err: (err as Error).message, lastAttempt: lastAttempt || refused }, 'callback delivery failed');
+      if (refused || lastAttempt) await deps.repository.mark(row.id, 'failed');
+      if (refused) throw new UnrecoverableError((err as Error).message);
+      throw err;
+    }
+    await deps.repository.mark(row.id, 'delivered');
+    log.info({ event }, 'callback delivered');
+  };
+}
+
+function post(url: string, headers: Record<string, string>, body: string, config: AppConfig): Promise<number> {
+  const target = new URL(url);
+  // Node connects to a literal IP without a lookup, so those are checked here.
+  const host = target.hostname.replace(/^\[|\]$/g, '');
+  if (isIP(host) && !config.jobs.webhooks.allowPrivate && !isPublicAddress(host)) {
+    return Promise.reject(Object.assign(new CallbackTargetError(`callbackUrl points to a non-public address (${host})`), { code: 'ECALLBACKREFUSED' }));
+  }
+  const send = target.protocol === 'https:' ? httpsRequest : httpRequest;
+  return new Promise((resolve, reject) => {
+    const req = send(
+      target,
+      {
+        method: 'POST',
+        headers: { ...headers, 'content-length': Buffer.byteLength(body).toString() },
+        lookup: safeLookup(config.jobs.webhooks.allowPrivate) as never,
+        timeout: config.jobs.webhooks.timeoutMs,
+      },
+      (res) => {
+        res.resume(); // the answer's body is not needed
+        res.on('end', () => resolve(res.statusCode ?? 0));
+        res.on('error', reject);
+      },
+    );
+    req.on('timeout', () => req.destroy(new Error(`callback did not answer within ${config.jobs.webhooks.timeoutMs} ms`)));
+    req.on('error', reject);
+    req.end(body);
+  });
+}
