@@ -18,6 +18,7 @@ describe('Services stack (api + worker), synthesized with cdk-nag', () => {
   let httpsResources: Resources;
   let assetsJson: { dockerImages: Record<string, { source: { directory: string; dockerFile: string } }> };
   let assemblyDir: string;
+  let allTemplates: Array<{ stack: string; resources: Resources }>;
 
   beforeAll(() => {
     const withCert = buildApp({
@@ -31,6 +32,10 @@ describe('Services stack (api + worker), synthesized with cdk-nag', () => {
     httpsResources = https.toJSON().Resources;
     const artifact = withCert.assembly.getStackByName(withCert.services.stackName);
     assemblyDir = withCert.assembly.directory;
+    allTemplates = [withCert.network, withCert.data, withCert.auth, withCert.services].map((stack) => ({
+      stack: stack.stackName,
+      resources: withCert.assembly.getStackByName(stack.stackName).template.Resources,
+    }));
     assetsJson = JSON.parse(readFileSync(join(withCert.assembly.directory, `${artifact.stackName}.assets.json`), 'utf8'));
     plain = Template.fromStack(buildApp().services);
   });
@@ -197,6 +202,31 @@ describe('Services stack (api + worker), synthesized with cdk-nag', () => {
     const backlogAlarms = Object.values(https.findResources('AWS::CloudWatch::Alarm', { Properties: { Threshold: 16 * 6, EvaluationPeriods: 15 } }));
     expect(backlogAlarms).toHaveLength(1);
     expect(JSON.stringify(backlogAlarms[0])).toContain('"MetricName":"QueueBacklog"');
+  });
+
+  it('passes AwsSolutions with only the reviewed acknowledgements, each with its reason', () => {
+    const acknowledged = new Map<string, string[]>();
+    for (const { stack, resources } of allTemplates) {
+      for (const resource of Object.values(resources) as Array<{ Metadata?: { cdk_nag?: { rules_to_suppress: Array<{ id: string; reason: string }> } } }>) {
+        for (const rule of resource.Metadata?.cdk_nag?.rules_to_suppress ?? []) {
+          if (!rule.id.startsWith('AwsSolutions')) continue;
+          expect(rule.reason.length).toBeGreaterThan(60);
+          acknowledged.set(`${stack} ${rule.id}`, [...(acknowledged.get(`${stack} ${rule.id}`) ?? []), rule.reason]);
+        }
+      }
+    }
+    expect([...acknowledged.keys()].sort()).toEqual(
+      [
+        'Switchboard-Auth AwsSolutions-COG8',
+        'Switchboard-Data AwsSolutions-RDS6',
+        'Switchboard-Data AwsSolutions-SMG4',
+        'Switchboard-Network AwsSolutions-EC23',
+        'Switchboard-Services AwsSolutions-EC23',
+        'Switchboard-Services AwsSolutions-ECS2',
+        'Switchboard-Services AwsSolutions-IAM5[Resource::*]',
+        'Switchboard-Services AwsSolutions-S1',
+      ].sort(),
+    );
   });
 
   it('builds both images from their Dockerfiles with the repository root as context', () => {
