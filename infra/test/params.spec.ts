@@ -1,6 +1,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseParams, profilePrefix, rawParamsFrom } from '../lib/params.js';
 import { CATALOG, CERT_ARN } from './helpers.js';
 
@@ -44,6 +45,13 @@ describe('deployment parameters', () => {
     expect(profilePrefix('global.anthropic.claude-sonnet-4-20250514-v1:0')).toBe('global');
     expect(profilePrefix('anthropic.claude-3-haiku-20240307-v1:0')).toBeUndefined();
     expect(profilePrefix('arn:aws:bedrock:eu-west-1:123456789012:application-inference-profile/abc')).toBeUndefined();
+  });
+
+  it('accepts the shipped example config with the shipped catalog', () => {
+    const baseDir = join(dirname(fileURLToPath(import.meta.url)), '..');
+    const p = parseParams(rawParamsFrom({ context: { config: 'config/example.json' }, env: {}, baseDir }));
+    expect(p).toMatchObject({ region: 'eu-west-1', domainName: 'chat.example.com', worker: { maxTasks: 6 } });
+    expect(p.models.length).toBeGreaterThan(0);
   });
 
   it('reads a config file, the catalog file and -c overrides (strings from the CLI)', () => {
