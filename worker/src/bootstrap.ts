@@ -1,4 +1,4 @@
-import { Worker } from 'bullmq';
+import { Queue, Worker } from 'bullmq';
 import {
   type AppConfig,
   assertRedisReachable,
@@ -8,6 +8,7 @@ import {
   loadCatalog,
   loadConfig,
   openDatabase,
+  QuotaGovernor,
 } from '@switchboard/server-core';
 import { createBedrockClient } from './bedrock/bedrock-client.js';
 import { listenForCancels } from './cancel/cancel-listener.js';
@@ -28,10 +29,12 @@ export async function startWorker(config: AppConfig = loadConfig()): Promise<Run
   const subscriber = createRedis(config.redisUrl, 'subscriber');
   const bedrock = createBedrockClient(config);
   const models = loadCatalog(config.modelsFile);
+  const governor = new QuotaGovernor(redis, { prefix: config.queuePrefix, ...config.quota });
+  const laneQueues = { chat: new Queue(chatQueueName, { connection: redis, prefix: config.queuePrefix }) };
 
   const chatWorker = new Worker(
     chatQueueName,
-    createChatProcessor({ redis, bedrock, turns: new ChatTurnsRepository(database.db), models: () => models, logger }),
+    createChatProcessor({ redis, bedrock, governor, laneQueues, turns: new ChatTurnsRepository(database.db), models: () => models, logger }),
     { connection: blocking, prefix: config.queuePrefix, concurrency: config.workerConcurrency, autorun: false },
   );
   chatWorker.on('error', (err) => logger.error({ err }, 'chat worker error'));
@@ -49,6 +52,7 @@ export async function startWorker(config: AppConfig = loadConfig()): Promise<Run
       (closing ??= (async () => {
         // Lets running answers finish (ECS gives stopTimeout); picks up nothing new meanwhile.
         await Promise.all([chatWorker.close(), batch.close()]);
+        await Promise.all(Object.values(laneQueues).map((q) => q.close()));
         subscriber.disconnect();
         await redis.quit().catch(() => redis.disconnect());
         blocking.disconnect();

@@ -3,6 +3,7 @@ import { startWorker } from './bootstrap.js';
 
 try {
   const worker = await startWorker();
+  console.log('Switchboard worker ready');
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     process.once(signal, () => {
       worker.close().then(

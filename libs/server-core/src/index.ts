@@ -8,3 +8,4 @@ export * from './streams/job-stream.js';
 export * from './queues/queues.js';
 export * from './webhooks/callback-target.js';
 export * from './jobs/job-view.js';
+export * from './quota/governor.js';

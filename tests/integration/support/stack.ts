@@ -54,7 +54,7 @@ export async function startStack(opts: {
   };
   const procs: Proc[] = [];
   const launch = async (kind: 'api' | 'worker', index: number) => {
-    const p = await spawnProcess(`${kind}-${index}`, join(root, kind, 'dist', 'main.js'), env, kind === 'api' ? /listening at (http:\S+)/ : /"msg":"worker ready"/);
+    const p = await spawnProcess(`${kind}-${index}`, join(root, kind, 'dist', 'main.js'), env, kind === 'api' ? /listening at (http:\S+)/ : /Switchboard worker ready/);
     procs.push(p);
     return p;
   };

@@ -8,9 +8,11 @@ import {
   type ChatJobData,
   type Logger,
   publishJobStatus,
+  type QuotaGovernor,
   readJobStream,
 } from '@switchboard/server-core';
 import { errorCodeOf, isRetryableBedrockError } from '../bedrock/bedrock-client.js';
+import { admitOrWait, estimateTokens, isThrottle, type LaneQueues, type QuotaJobData, type Reservation, settle, waitAfterThrottle } from '../quota/admission.js';
 import { DeltaWriter } from '../streaming/delta-writer.js';
 import { type ChatTurnsRepository, type TurnOutcome } from './chat-turns.repository.js';
 import { buildConverseRequest } from './converse-request.js';
@@ -18,18 +20,22 @@ import { buildConverseRequest } from './converse-request.js';
 export type ChatProcessorDeps = {
   redis: Redis;
   bedrock: BedrockRuntimeClient;
+  governor: QuotaGovernor;
+  laneQueues: LaneQueues;
   turns: ChatTurnsRepository;
   models: () => readonly ModelEntry[];
   logger: Logger;
 };
 
+type ChatJob = Job<ChatJobData & QuotaJobData>;
+
 /**
- * One chat turn: stream the answer from Bedrock into the job's Redis stream, then store it in
- * Postgres and write the terminal entry. A retry continues after what earlier attempts delivered,
- * so seq stays contiguous and no text repeats.
+ * One chat turn: wait for the model's quota, stream the answer from Bedrock into the job's Redis
+ * stream, then store it in Postgres and write the terminal entry. A retry continues after what
+ * earlier attempts delivered, so seq stays contiguous and no text repeats.
  */
 export function createChatProcessor(deps: ChatProcessorDeps) {
-  return async (job: Job<ChatJobData>, _token?: string, signal?: AbortSignal): Promise<void> => {
+  return async (job: ChatJob, token?: string, signal?: AbortSignal): Promise<void> => {
     const data = job.data;
     const log = deps.logger.child({ jobId: data.jobId, requestId: data.requestId, attempt: job.attemptsMade + 1 });
 
@@ -42,32 +48,45 @@ export function createChatProcessor(deps: ChatProcessorDeps) {
     const delivered = previous.map((e) => (e.kind === 'delta' ? e.text : '')).join('');
     const writer = new DeltaWriter(deps.redis, data.jobId, previous.at(-1)?.seq ?? 0);
     const finish = (outcome: TurnOutcome) => finishTurn(deps, data, writer, outcome);
+    if (cancelAsked) return void (await finish({ status: 'cancelled', text: delivered, stopReason: 'cancelled', usage: null }));
 
-    const [active, conversation, history] = cancelAsked
-      ? [false, undefined, []]
-      : await Promise.all([
-          deps.turns.markActive(data.jobId),
-          deps.turns.conversation(data.conversationId),
-          deps.turns.history(data.conversationId, data.userMessageId),
-        ]);
-    if (!active) {
-      await finish({ status: 'cancelled', text: delivered, stopReason: 'cancelled', usage: null });
-      return;
-    }
-    if (!conversation) return; // deleted meanwhile: nothing to store the answer in
     const model = deps.models().find((m) => m.id === data.modelId);
     if (!model) {
       await finish(failed(delivered, 'model_not_found', `Model ${data.modelId} is no longer in the catalog`));
       throw new UnrecoverableError('model not in catalog');
     }
+    const [conversation, history] = await Promise.all([
+      deps.turns.conversation(data.conversationId),
+      deps.turns.history(data.conversationId, data.userMessageId),
+    ]);
+    if (!conversation) return; // deleted meanwhile: nothing to store the answer in
+    const input = buildConverseRequest({ model, systemPrompt: conversation.systemPrompt, history, params: data.params, delivered });
+
+    let reservation: Reservation;
+    try {
+      reservation = await admitOrWait(deps.governor, job, token, {
+        model,
+        lane: 'chat',
+        owner: data.owner,
+        tokens: data.quotaTokens ?? estimateTokens(input),
+        onWaiting: (position) => publishJobStatus(deps.redis, data.jobId, { state: 'queued', position }),
+      });
+    } catch (err) {
+      if (err instanceof UnrecoverableError) await finish(failed(delivered, 'content_too_large', err.message));
+      throw err;
+    }
+    if (!(await deps.turns.markActive(data.jobId))) {
+      await deps.governor.release(model.id, reservation.reservationId);
+      return void (await finish({ status: 'cancelled', text: delivered, stopReason: 'cancelled', usage: null }));
+    }
     const status = job.attemptsMade > 0 ? { state: 'retrying' as const, attempt: job.attemptsMade + 1 } : { state: 'active' as const };
     publishJobStatus(deps.redis, data.jobId, status).catch((err) => log.warn({ err }, 'status publish failed'));
-    const input = buildConverseRequest({ model, systemPrompt: conversation.systemPrompt, history, params: data.params, delivered });
 
     let stopReason = 'end_turn';
     let usage: Usage | null = null;
     try {
       const response = await deps.bedrock.send(new ConverseStreamCommand(input), { abortSignal: signal });
+      await deps.governor.redate(model.id, reservation.reservationId);
       for await (const event of response.stream ?? []) {
         if (event.contentBlockDelta?.delta?.text) writer.push(event.contentBlockDelta.delta.text);
         else if (event.messageStop) stopReason = event.messageStop.stopReason ?? stopReason;
@@ -86,12 +105,19 @@ export function createChatProcessor(deps: ChatProcessorDeps) {
         await finish({ status: 'cancelled', text, stopReason: 'cancelled', usage });
         return;
       }
+      // Throttled before any text: back to the line with the same place, no attempt spent.
+      if (isThrottle(err) && writer.text === '') {
+        log.warn('bedrock throttled the call; backing off the model');
+        await waitAfterThrottle(deps.governor, job, token, reservation, err);
+      }
       const retryable = isRetryableBedrockError(err);
       const lastAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
       log.warn({ err: { name: (err as Error).name, message: (err as Error).message }, retryable, lastAttempt }, 'bedrock call failed');
       if (retryable && !lastAttempt) throw err;
       await finish(failed(text, errorCodeOf(err), (err as Error).message ?? 'Bedrock call failed', retryable));
       throw new UnrecoverableError((err as Error).message);
+    } finally {
+      await settle(deps.governor, deps.laneQueues, reservation, usage).catch((err) => log.warn({ err }, 'quota settle failed'));
     }
     await finish({ status: 'completed', text: delivered + writer.text, stopReason, usage });
     log.info({ stopReason, usage }, 'chat completed');

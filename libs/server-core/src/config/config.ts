@@ -28,6 +28,10 @@ const envSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** Redis key prefix of the queues; carries a hash tag so queues work on Redis Cluster. */
   QUEUE_PREFIX: z.string().regex(/^\{[^{}]+\}$/, 'must be a hash tag such as {sb}').default('{sb}'),
+  /** Quota period of the governor: Bedrock counts per minute; tests shorten it. */
+  QUOTA_WINDOW_MS: z.coerce.number().int().min(100).default(60_000),
+  /** Slack added to the window for requests that reach Bedrock a little after they were reserved. */
+  QUOTA_SAFETY_MARGIN_MS: z.coerce.number().int().min(0).default(250),
   /** Where the built portal is; served by the API when present. */
   WEB_DIST_DIR: z.string().optional(),
   /** Batch jobs: largest `POST /v1/jobs/summarize` body (413 above). */
@@ -65,6 +69,7 @@ export type AppConfig = {
   };
   logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
   queuePrefix: string;
+  quota: { windowMs: number; safetyMarginMs: number };
   webDistDir: string | undefined;
   jobs: {
     maxBodyBytes: number;
@@ -72,6 +77,8 @@ export type AppConfig = {
     reconcileMinAgeMs: number;
     maxChunkChars: number;
     webhooks: { allowPrivate: boolean; attempts: number; backoffMs: number; timeoutMs: number };
+  };
+};
 
 export class ConfigError extends Error {}
 
@@ -116,6 +123,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     },
     logLevel: e.LOG_LEVEL,
     queuePrefix: e.QUEUE_PREFIX,
+    quota: { windowMs: e.QUOTA_WINDOW_MS, safetyMarginMs: e.QUOTA_SAFETY_MARGIN_MS },
     webDistDir: e.WEB_DIST_DIR,
     jobs: {
       maxBodyBytes: e.JOBS_MAX_BODY_BYTES,

@@ -1,0 +1,98 @@
+-- Atomic admission for one model: reserve one request and `tokens` in the sliding window, or
+-- report the caller's place in line and when capacity should be there for it.
+-- KEYS: 1 reservations (zset resId -> ms), 2 reserved tokens (hash resId -> tokens),
+--       3 chat line (zset), 4 batch line (zset), 5 leases (zset jobId -> expiry ms),
+--       6 owner of each waiting job (hash), 7 waiting jobs per owner (hash), 8 blocked-until, 9 stats (hash)
+-- ARGV: 1 jobId, 2 owner, 3 lane, 4 tokens, 5 requests per window, 6 tokens per window,
+--       7 window ms, 8 safety margin ms, 9 lease grace ms, 10 score to keep a place (or '')
+-- Returns {1, resId, score} when admitted, {0, position, retryInMs, score} when not,
+-- {-1} when the request can never fit the quota.
+local res, tok, chatLine, batchLine, leases, owners, ownerCounts, blockedKey, stats =
+  KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8], KEYS[9]
+local jobId, owner, lane = ARGV[1], ARGV[2], ARGV[3]
+local tokens, rpw, tpw = tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6])
+local window, margin, grace = tonumber(ARGV[7]), tonumber(ARGV[8]), tonumber(ARGV[9])
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local span = window + margin
+
+if tokens > tpw then return {-1} end
+
+local function leaveLine(id)
+  redis.call('ZREM', chatLine, id)
+  redis.call('ZREM', batchLine, id)
+  redis.call('ZREM', leases, id)
+  local who = redis.call('HGET', owners, id)
+  if who then
+    redis.call('HDEL', owners, id)
+    if redis.call('HINCRBY', ownerCounts, who, -1) <= 0 then redis.call('HDEL', ownerCounts, who) end
+  end
+end
+
+-- Reservations older than the window no longer count.
+local expired = redis.call('ZRANGEBYSCORE', res, '-inf', now - span)
+if #expired > 0 then
+  redis.call('ZREMRANGEBYSCORE', res, '-inf', now - span)
+  redis.call('HDEL', tok, unpack(expired))
+end
+-- Jobs that stopped coming back (cancelled, removed, crashed) lose their place.
+for _, id in ipairs(redis.call('ZRANGEBYSCORE', leases, '-inf', now)) do leaveLine(id) end
+
+-- Join the line once: chats and batch jobs wait in separate lines, chats first. Within a line a
+-- user's n-th waiting job ranks with everyone else's n-th, so one user's backlog can't starve others.
+local line = lane == 'chat' and chatLine or batchLine
+local score = redis.call('ZSCORE', line, jobId)
+if not score then
+  if ARGV[10] ~= '' then
+    score = tonumber(ARGV[10])
+  else
+    local n = math.min(tonumber(redis.call('HGET', ownerCounts, owner) or '0') + 1, 4095)
+    score = n * 1099511627776 + (now - 1700000000000)
+  end
+  redis.call('ZADD', line, score, jobId)
+  redis.call('HSET', owners, jobId, owner)
+  redis.call('HINCRBY', ownerCounts, owner, 1)
+end
+score = tonumber(score)
+
+local rank = redis.call('ZRANK', line, jobId)
+if lane ~= 'chat' then rank = rank + redis.call('ZCARD', chatLine) end
+
+local used = redis.call('ZCARD', res)
+local tokensUsed = 0
+for _, v in ipairs(redis.call('HVALS', tok)) do tokensUsed = tokensUsed + tonumber(v) end
+local blocked = tonumber(redis.call('GET', blockedKey) or '0')
+local freeRequests = rpw - used
+
+if now >= blocked and rank < freeRequests and tokensUsed + tokens <= tpw then
+  local resId = jobId .. ':' .. now
+  redis.call('ZADD', res, now, resId)
+  redis.call('HSET', tok, resId, tokens)
+  leaveLine(jobId)
+  redis.call('HINCRBY', stats, 'admitted', 1)
+  return {1, resId, tostring(score)}
+end
+
+-- Not yet: when will there be room for this place in line?
+local retryAt = now
+if rank >= freeRequests then
+  local k = rank - freeRequests
+  local r = redis.call('ZRANGE', res, k, k, 'WITHSCORES')
+  if r[2] then retryAt = tonumber(r[2]) + span end
+end
+if tokensUsed + tokens > tpw then
+  local need = tokensUsed + tokens - tpw
+  local freed = 0
+  local all = redis.call('ZRANGE', res, 0, -1, 'WITHSCORES')
+  for i = 1, #all, 2 do
+    freed = freed + tonumber(redis.call('HGET', tok, all[i]) or '0')
+    if freed >= need then
+      retryAt = math.max(retryAt, tonumber(all[i + 1]) + span)
+      break
+    end
+  end
+end
+retryAt = math.max(retryAt, blocked)
+redis.call('ZADD', leases, retryAt + grace, jobId)
+redis.call('HINCRBY', stats, 'deferred', 1)
+return {0, rank + 1, retryAt - now, tostring(score)}

@@ -1,0 +1,82 @@
+import { Redis } from 'ioredis';
+import { testQueuePrefix, testRedisUrl } from '@switchboard/testing';
+import { type AdmissionRequest, QuotaGovernor } from './governor.js';
+
+describe('QuotaGovernor on real Redis', () => {
+  const redis = new Redis(testRedisUrl);
+  afterAll(() => redis.quit());
+  const make = (windowMs = 2000) => new QuotaGovernor(redis, { prefix: testQueuePrefix(), windowMs, safetyMarginMs: 0 });
+  const req = (jobId: string, extra: Partial<AdmissionRequest> = {}): AdmissionRequest => ({
+    modelId: 'm',
+    quota: { requestsPerMinute: 3, tokensPerMinute: 1000 },
+    jobId,
+    owner: 'u1',
+    lane: 'chat',
+    tokens: 100,
+    ...extra,
+  });
+
+  it('admits up to the request quota in the window, then tells when to come back', async () => {
+    const g = make();
+    for (const id of ['a', 'b', 'c']) expect(await g.admit(req(id))).toMatchObject({ admitted: true });
+    const refused = await g.admit(req('d'));
+    expect(refused).toMatchObject({ admitted: false, position: 1 });
+    if (refused.admitted || 'never' in refused) throw new Error('unexpected');
+    expect(refused.retryInMs).toBeGreaterThan(1500);
+    expect(refused.retryInMs).toBeLessThanOrEqual(2000);
+    await new Promise((r) => setTimeout(r, refused.retryInMs + 20));
+    expect(await g.admit(req('d'))).toMatchObject({ admitted: true });
+  });
+
+  it('counts reserved tokens and gives back the unused ones on settle', async () => {
+    const g = make();
+    const first = await g.admit(req('a', { tokens: 900 }));
+    expect(await g.admit(req('b', { tokens: 200 }))).toMatchObject({ admitted: false, position: 1 });
+    if (!first.admitted) throw new Error('unexpected');
+    await g.settle('m', first.reservationId, 300);
+    expect(await g.admit(req('b', { tokens: 200 }))).toMatchObject({ admitted: true });
+    expect((await g.snapshot('m')).tokensInWindow).toBe(500);
+  });
+
+  it('refuses for good a call larger than the whole token quota', async () => {
+    expect(await make().admit(req('huge', { tokens: 5000 }))).toEqual({ admitted: false, never: true });
+  });
+
+  it('puts a waiting chat ahead of waiting batch jobs', async () => {
+    const g = make();
+    for (const id of ['x', 'y', 'z']) await g.admit(req(id, { lane: 'batch' }));
+    for (const id of ['b1', 'b2']) expect(await g.admit(req(id, { lane: 'batch' }))).toMatchObject({ admitted: false });
+    expect(await g.admit(req('c1', { lane: 'chat', owner: 'u2' }))).toMatchObject({ admitted: false, position: 1 });
+    expect(await g.admit(req('b1', { lane: 'batch' }))).toMatchObject({ admitted: false, position: 2 });
+  });
+
+  it('lets users take turns: a user with many waiting chats does not starve another', async () => {
+    const g = make();
+    for (const id of ['x', 'y', 'z']) await g.admit(req(id, { owner: 'filler' }));
+    for (let i = 1; i <= 5; i++) await g.admit(req(`ana-${i}`, { owner: 'ana' }));
+    expect(await g.admit(req('bob-1', { owner: 'bob' }))).toMatchObject({ admitted: false, position: 2 });
+    expect(await g.admit(req('ana-2', { owner: 'ana' }))).toMatchObject({ position: 3 });
+  });
+
+  it('backs off a model after a throttle and keeps the place of a job that comes back', async () => {
+    const g = make();
+    const first = await g.admit(req('a'));
+    if (!first.admitted) throw new Error('unexpected');
+    await g.release('m', first.reservationId);
+    await g.backOff('m', 500);
+    const blocked = await g.admit(req('a', { keepPlace: first.place }));
+    expect(blocked).toMatchObject({ admitted: false, position: 1 });
+    if (blocked.admitted || 'never' in blocked) throw new Error('unexpected');
+    expect(blocked.retryInMs).toBeGreaterThan(300);
+    expect((await g.snapshot('m')).throttled).toBe(1);
+  });
+
+  it('drops a job that left the line', async () => {
+    const g = make();
+    for (const id of ['x', 'y', 'z']) await g.admit(req(id));
+    await g.admit(req('gone', { owner: 'u9' }));
+    await g.admit(req('next', { owner: 'u8' }));
+    await g.leave('m', 'gone');
+    expect(await g.admit(req('next', { owner: 'u8' }))).toMatchObject({ position: 1 });
+  });
+});

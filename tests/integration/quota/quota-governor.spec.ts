@@ -1,0 +1,121 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { RequestRecord } from '@switchboard/bedrock-emulator';
+import type { ModelEntry } from '@switchboard/contracts';
+import { ChatClient } from '../support/chat-client.js';
+import { type Stack, startStack } from '../support/stack.js';
+
+const windowMs = 5000;
+const model = (id: string, requestsPerMinute: number, tokensPerMinute: number): ModelEntry => ({
+  id,
+  name: id,
+  vision: false,
+  documents: false,
+  maxOutputTokens: 4096,
+  contextWindow: 200_000,
+  quota: { requestsPerMinute, tokensPerMinute },
+  price: { inputPer1k: 0.001, outputPer1k: 0.005 },
+});
+// "Per minute" limits apply per window: tests shorten the window to seconds, on both sides.
+const catalog = [model('test.rpm', 10, 10_000_000), model('test.tpm', 10_000, 6000), model('test.fair', 2, 10_000_000)];
+
+/** Admitted requests in the full windows of the run, against what the quota allows there. */
+function utilization(records: RequestRecord[], perWindow: number, measure: (r: RequestRecord) => number) {
+  const ok = records.filter((r) => r.status === 200).sort((a, b) => a.time - b.time);
+  const start = ok[0]!.time;
+  const windows = Math.floor((ok.at(-1)!.time - start) / windowMs);
+  const inFull = ok.filter((r) => r.time < start + windows * windowMs);
+  return { windows, used: inFull.reduce((sum, r) => sum + measure(r), 0) / (windows * perWindow) };
+}
+
+describe('quota governor across three worker processes', () => {
+  let stack: Stack;
+  const records: RequestRecord[] = [];
+  const clients: ChatClient[] = [];
+
+  beforeAll(async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sb-quota-'));
+    const modelsFile = join(dir, 'models.json');
+    writeFileSync(modelsFile, JSON.stringify(catalog));
+    stack = await startStack({
+      apis: 1,
+      workers: 3,
+      emulator: { models: catalog, windowMs, strict: true, tps: null, ttfbMs: 20 },
+      env: { MODELS_FILE: modelsFile, QUOTA_WINDOW_MS: String(windowMs), QUOTA_SAFETY_MARGIN_MS: '100', LOG_LEVEL: 'warn' },
+    });
+    stack.emulator.on('request', (r) => records.push(r));
+  }, 120_000);
+
+  afterAll(async () => {
+    for (const c of clients) c.close();
+    await stack?.stop();
+  }, 60_000);
+
+  const users = async (n: number, prefix: string) =>
+    Promise.all(
+      Array.from({ length: n }, async (_, i) => {
+        const client = await ChatClient.connect(stack.apis[0]!.url!, await stack.token(`${prefix}${i}`));
+        clients.push(client);
+        return client;
+      }),
+    );
+  const send = async (client: ChatClient, modelId: string, text: string, params = {}) => {
+    const ack = await client.send({ modelId, content: [{ type: 'text', text }], params });
+    if (!ack.ok) throw new Error(ack.error.message);
+    return ack.jobId;
+  };
+
+  it('holds a requests-per-window quota with a 5x backlog: no 429, at least 95 % used', async () => {
+    records.length = 0;
+    const clientsA = await users(5, 'rpm-');
+    const jobs = await Promise.all(
+      Array.from({ length: 50 }, (_, i) => send(clientsA[i % 5]!, 'test.rpm', `Question ${i} [[emulator:tokens=20]]`).then((jobId) => ({ jobId, client: clientsA[i % 5]! }))),
+    );
+    // Waiting chats see their place in line.
+    await Promise.all(jobs.map(({ client, jobId }) => client.waitForEnd(jobId, 90_000)));
+    for (const { client, jobId } of jobs) expect(client.done.get(jobId)?.stopReason).toBe('end_turn');
+    const positions = jobs.flatMap(({ client, jobId }) => client.statuses.get(jobId) ?? []).filter((s) => s.state === 'queued' && s.position);
+    expect(positions.length).toBeGreaterThan(20);
+
+    expect(records.filter((r) => r.status === 429)).toHaveLength(0);
+    const { windows, used } = utilization(records, 10, () => 1);
+    console.log(`requests-per-window utilization ${(used * 100).toFixed(1)} % over ${windows} windows`);
+    expect(windows).toBeGreaterThanOrEqual(4);
+    expect(used).toBeGreaterThanOrEqual(0.95);
+  }, 120_000);
+
+  it('holds a tokens-per-window quota with answers of varying length: no 429, at least 95 % used', async () => {
+    records.length = 0;
+    const clientsB = await users(4, 'tpm-');
+    const jobs = await Promise.all(
+      Array.from({ length: 120 }, (_, i) => {
+        const client = clientsB[i % 4]!;
+        const tokens = 30 + ((i * 53) % 271);
+        return send(client, 'test.tpm', `Item ${i} [[emulator:tokens=${tokens}]]`, { maxTokens: 300 }).then((jobId) => ({ jobId, client }));
+      }),
+    );
+    await Promise.all(jobs.map(({ client, jobId }) => client.waitForEnd(jobId, 120_000)));
+    for (const { client, jobId } of jobs) expect(client.done.has(jobId)).toBe(true);
+
+    expect(records.filter((r) => r.status === 429)).toHaveLength(0);
+    const { windows, used } = utilization(records, 6000, (r) => r.inputTokens + r.outputTokens);
+    expect(windows).toBeGreaterThanOrEqual(3);
+    console.log(`tokens-per-window utilization ${(used * 100).toFixed(1)} % over ${windows} windows`);
+    expect(used).toBeGreaterThanOrEqual(0.95);
+  }, 150_000);
+
+  it("lets users take turns: one user's backlog does not starve another's chat", async () => {
+    const [ana, bob] = await users(2, 'fair-');
+    const anaJobs = [];
+    for (let i = 0; i < 8; i++) anaJobs.push(await send(ana!, 'test.fair', `Ana ${i} [[emulator:tokens=5]]`));
+    const bobJob = await send(bob!, 'test.fair', 'Bob [[emulator:tokens=5]]');
+    await bob!.waitForEnd(bobJob, 60_000);
+    const bobActive = Date.now();
+    const anaDoneBefore = anaJobs.filter((id) => ana!.done.has(id)).length;
+    // Two requests per window: Bob gets in within the first two windows, ahead of most of Ana's line.
+    expect(anaDoneBefore).toBeLessThanOrEqual(4);
+    expect(bobActive).toBeGreaterThan(0);
+    await Promise.all(anaJobs.map((id) => ana!.waitForEnd(id, 90_000)));
+  }, 120_000);
+});

@@ -1,0 +1,111 @@
+import type { ConverseStreamCommandInput } from '@aws-sdk/client-bedrock-runtime';
+import { DelayedError, type Job, type Queue, UnrecoverableError } from 'bullmq';
+import type { ModelEntry, Usage } from '@switchboard/contracts';
+import type { Lane, QuotaGovernor } from '@switchboard/server-core';
+
+/** What a job carries across its trips through the line. */
+export type QuotaJobData = { quotaPlace?: string; quotaTokens?: number; throttles?: number };
+
+export type Reservation = { modelId: string; reservationId: string; place: string };
+
+/** Longest a waiting job sleeps before asking again: chats often, so their position stays fresh. */
+const pollMs: Record<Lane, number> = { chat: 1000, batch: 5000 };
+
+/**
+ * Reserves quota for one Bedrock call or parks the job: it goes back to BullMQ's delayed set until
+ * its turn (DelayedError costs no attempt) and the worker slot is free for other jobs and models.
+ */
+export async function admitOrWait(
+  governor: QuotaGovernor,
+  job: Job<QuotaJobData & object>,
+  token: string | undefined,
+  req: { model: ModelEntry; lane: Lane; owner: string; tokens: number; onWaiting?: (position: number) => Promise<void> },
+): Promise<Reservation> {
+  const admission = await governor.admit({
+    modelId: req.model.id,
+    quota: req.model.quota,
+    jobId: job.id!,
+    owner: req.owner,
+    lane: req.lane,
+    tokens: req.tokens,
+    keepPlace: job.data.quotaPlace,
+  });
+  if (admission.admitted) return { modelId: req.model.id, reservationId: admission.reservationId, place: admission.place };
+  if ('never' in admission) {
+    throw new UnrecoverableError(
+      `The request needs about ${req.tokens} tokens, more than ${req.model.name}'s whole quota of ${req.model.quota.tokensPerMinute} per minute`,
+    );
+  }
+  await req.onWaiting?.(admission.position);
+  // Spread by place in line so a reopening window is not met by everyone at once.
+  const wait = Math.min(admission.retryInMs, pollMs[req.lane]) + Math.min(admission.position * 3, 500) + Math.random() * 20;
+  return park(job, token, wait, { quotaPlace: admission.place, quotaTokens: req.tokens });
+}
+
+/** Bedrock throttled the call anyway: give the reservation back, hold the model, wait with the same place. */
+export async function waitAfterThrottle(
+  governor: QuotaGovernor,
+  job: Job<QuotaJobData & object>,
+  token: string | undefined,
+  reservation: Reservation,
+  err: unknown,
+): Promise<never> {
+  const throttles = (job.data.throttles ?? 0) + 1;
+  const backOffMs = retryHintMs(err) ?? Math.min(1000 * 2 ** (throttles - 1), 30_000);
+  await governor.release(reservation.modelId, reservation.reservationId);
+  await governor.backOff(reservation.modelId, backOffMs);
+  return park(job, token, backOffMs + Math.random() * 250, { quotaPlace: reservation.place, throttles });
+}
+
+/** Where each lane's jobs wait, to wake them when quota frees earlier than foreseen. */
+export type LaneQueues = Partial<Record<Lane, Queue>>;
+
+/**
+ * Once usage is known the reservation holds what the call used, not what it might have. The
+ * tokens that frees were not foreseen by anyone waiting, so the head of the line is woken now.
+ */
+export async function settle(governor: QuotaGovernor, queues: LaneQueues, reservation: Reservation, usage: Usage | null): Promise<void> {
+  if (!usage) return;
+  await governor.settle(reservation.modelId, reservation.reservationId, usage.inputTokens + usage.outputTokens);
+  for (const { lane, jobId } of await governor.headOfLine(reservation.modelId, 3)) {
+    const queue = queues[lane];
+    const job = queue && (await queue.getJob(jobId));
+    // Only a delayed job can be promoted; one already running or gone is fine as it is.
+    if (job && (await job.isDelayed())) await job.promote().catch(() => undefined);
+  }
+}
+
+export function isThrottle(err: unknown): boolean {
+  const e = err as { name?: string; $metadata?: { httpStatusCode?: number } };
+  return e?.name === 'ThrottlingException' || e?.$metadata?.httpStatusCode === 429;
+}
+
+/**
+ * Tokens a Converse call may use, as Bedrock reserves them: the input (estimated on the safe side
+ * at 3.5 characters per token, images and documents by size) plus maxTokens.
+ */
+export function estimateTokens(input: ConverseStreamCommandInput): number {
+  let chars = 0;
+  let media = 0;
+  for (const block of input.system ?? []) chars += block.text?.length ?? 0;
+  for (const message of input.messages ?? []) {
+    for (const block of message.content ?? []) {
+      if (block.text) chars += block.text.length;
+      else if (block.image) media += 1600;
+      else if (block.document) media += Math.max(1500, Math.ceil((block.document.source?.bytes?.length ?? 0) / 6));
+    }
+  }
+  return Math.ceil(chars / 3.5) + media + (input.inferenceConfig?.maxTokens ?? 4096);
+}
+
+function retryHintMs(err: unknown): number | undefined {
+  const headers = (err as { $response?: { headers?: Record<string, string> } })?.$response?.headers ?? {};
+  const seconds = Number(headers['retry-after'] ?? headers['x-amz-retry-after']);
+  return Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : undefined;
+}
+
+async function park(job: Job<QuotaJobData & object>, token: string | undefined, waitMs: number, data: QuotaJobData): Promise<never> {
+  await job.updateData({ ...job.data, ...data });
+  await job.moveToDelayed(Date.now() + Math.ceil(waitMs), token);
+  throw new DelayedError();
+}
