@@ -3,7 +3,7 @@ import pg from 'pg';
 import request from 'supertest';
 import type { RequestRecord } from '@switchboard/bedrock-emulator';
 import type { Job } from '@switchboard/contracts';
-import { type Stack, startStack } from '../support/stack.js';
+import { type Stack, startStack, stopProcess } from '../support/stack.js';
 import { bigModel, makePdf, sleep, startReceiver, tinyModel, validSignature, waitForJob, writeModelsFile } from './jobs-support.js';
 
 describe('batch summarization: API process + two worker processes', () => {
@@ -163,9 +163,11 @@ describe('batch summarization: API process + two worker processes', () => {
   });
 
   it('completes every accepted job after Redis loses its data', async () => {
+    // No worker runs, so every job below is only queued when Redis loses it.
+    await Promise.all(stack.workers.map((w) => stopProcess(w)));
     const ids: string[] = [];
     for (let i = 0; i < 60; i++) {
-      const res = await submit({ text: `Survivor ${i}. [[emulator:tokens=20,tps=40]]` }).expect(202);
+      const res = await submit({ text: `Survivor ${i}. [[emulator:tokens=20]]` }).expect(202);
       ids.push(res.body.id);
     }
     // This stack's keys only (other suites share the Redis server): its queues, streams and cancel flags.
@@ -185,7 +187,9 @@ describe('batch summarization: API process + two worker processes', () => {
     } finally {
       redis.disconnect();
     }
+    const worker = await stack.startWorker();
     const jobs = await Promise.all(ids.map((id) => waitForJob(api, token, id, { timeoutMs: 60_000 })));
     expect(jobs.map((j) => j.status)).toEqual(ids.map(() => 'completed'));
+    expect(worker.output.join('')).toContain('reconciler: re-enqueued accepted jobs missing from Redis');
   }, 90_000);
 });
