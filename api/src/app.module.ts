@@ -3,6 +3,7 @@ import { type DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { LoggerModule } from 'nestjs-pino';
 import type { AppConfig } from '@switchboard/server-core';
+import { AdminModule } from './admin/admin.module.js';
 import { AuthModule } from './auth/auth.module.js';
 import { ChatModule } from './chat/chat.module.js';
 import { HttpErrorFilter } from './common/http-error.filter.js';
@@ -43,6 +44,7 @@ export class AppModule {
         ModelsModule,
         ConversationsModule,
         ChatModule,
+        AdminModule,
         JobsModule,
         WebhooksModule,
       ],

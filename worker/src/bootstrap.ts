@@ -39,7 +39,7 @@ export async function startWorker(config: AppConfig = loadConfig()): Promise<Run
   );
   chatWorker.on('error', (err) => logger.error({ err }, 'chat worker error'));
   chatWorker.on('failed', (job, err) => logger.warn({ jobId: job?.id, err: err.message }, 'chat job attempt failed'));
-  const batch = createBatchWorkers({ config, redis, blocking, subscriber, bedrock, database, models: () => models, logger });
+  const batch = createBatchWorkers({ config, redis, blocking, subscriber, bedrock, database, models: () => models, logger, quota: { governor, laneQueues } });
   await listenForCancels(subscriber, config.queuePrefix, [chatWorker, batch.summarize]);
   void chatWorker.run();
   await chatWorker.waitUntilReady();

@@ -1,6 +1,10 @@
-import { type BedrockRuntimeClient, ConverseCommand } from '@aws-sdk/client-bedrock-runtime';
+import { type BedrockRuntimeClient, ConverseCommand, type ConverseCommandInput } from '@aws-sdk/client-bedrock-runtime';
 import type { Job } from 'bullmq';
 import type { ModelEntry, Usage } from '@switchboard/contracts';
+import type { QuotaGovernor } from '@switchboard/server-core';
+import { admitOrWait, estimateTokens, isThrottle, type LaneQueues, type Reservation, settle, waitAfterThrottle } from '../quota/admission.js';
+
+export type BatchQuota = { governor: QuotaGovernor; laneQueues: LaneQueues };
 
 export type ModelCallContext = {
   bedrock: BedrockRuntimeClient;
@@ -8,6 +12,8 @@ export type ModelCallContext = {
   token: string | undefined;
   signal: AbortSignal | undefined;
   owner: string;
+  /** The shared quota governor; every batch call waits its turn in the `batch` lane. */
+  quota?: BatchQuota;
 };
 
 export type ModelCall = { model: ModelEntry; system: string; prompt: string; maxTokens: number };
@@ -15,19 +21,32 @@ export type ModelAnswer = { text: string; usage: Usage; stopReason: string };
 
 /**
  * The one Bedrock call of batch summarization (every chunk, combine and single-pass summary).
- * Aborting the signal (a cancel) stops generation at Bedrock.
+ * Admission may park the job (BullMQ DelayedError, no attempt spent); aborting the signal (a
+ * cancel) stops generation at Bedrock.
  */
 export async function callModel(ctx: ModelCallContext, call: ModelCall): Promise<ModelAnswer> {
-  const response = await ctx.bedrock.send(
-    new ConverseCommand({
-      modelId: call.model.id,
-      system: [{ text: call.system }],
-      messages: [{ role: 'user', content: [{ text: call.prompt }] }],
-      inferenceConfig: { maxTokens: call.maxTokens, temperature: 0.2 },
-    }),
-    { abortSignal: ctx.signal },
-  );
+  const input: ConverseCommandInput = {
+    modelId: call.model.id,
+    system: [{ text: call.system }],
+    messages: [{ role: 'user', content: [{ text: call.prompt }] }],
+    inferenceConfig: { maxTokens: call.maxTokens, temperature: 0.2 },
+  };
+  const quota = ctx.quota;
+  const reservation: Reservation | undefined = quota
+    ? await admitOrWait(quota.governor, ctx.job, ctx.token, { model: call.model, lane: 'batch', owner: ctx.owner, tokens: estimateTokens(input) })
+    : undefined;
+  let response;
+  try {
+    response = await ctx.bedrock.send(new ConverseCommand(input), { abortSignal: ctx.signal });
+  } catch (err) {
+    if (quota && reservation) {
+      if (isThrottle(err) && !ctx.signal?.aborted) await waitAfterThrottle(quota.governor, ctx.job, ctx.token, reservation, err);
+      await quota.governor.release(call.model.id, reservation.reservationId).catch(() => undefined);
+    }
+    throw err;
+  }
   const text = (response.output?.message?.content ?? []).map((b) => b.text ?? '').join('');
   const usage = { inputTokens: response.usage?.inputTokens ?? 0, outputTokens: response.usage?.outputTokens ?? 0 };
+  if (quota && reservation) await settle(quota.governor, quota.laneQueues, reservation, usage).catch(() => undefined);
   return { text, usage, stopReason: response.stopReason ?? 'end_turn' };
 }

@@ -7,7 +7,7 @@ import { errorCodeOf, isRetryableBedrockError } from '../bedrock/bedrock-client.
 import { enqueueCallback } from '../webhooks/enqueue-callback.js';
 import { chunkBudgetChars, chunkOutputTokens, chunkText } from './chunk-text.js';
 import { ExtractionError, extractText } from './extract-text.js';
-import { callModel, type ModelCallContext } from './model-call.js';
+import { type BatchQuota, callModel, type ModelCallContext } from './model-call.js';
 import type { StoredSummarizeInput, SummarizeJobsRepository, SummarizeOutcome } from './summarize-jobs.repository.js';
 
 export type SummarizeDeps = {
@@ -22,6 +22,7 @@ export type SummarizeDeps = {
   webhooks: Queue<WebhookJobData>;
   /** Running chunk jobs by their document's job id, so a cancel of the job reaches them. */
   activeChunks: Map<string, Set<string>>;
+  quota?: BatchQuota;
 };
 
 /** A summarize job between its steps: after the first it waits for chunk summaries of `level`. */
@@ -75,7 +76,7 @@ async function processRoot(deps: SummarizeDeps, job: Job<RootData>, token: strin
   }
   const input = row.input ?? {};
   const budget = chunkBudgetChars(model, input.instructions?.length ?? 0, deps.config.jobs.maxChunkChars);
-  const ctx: ModelCallContext = { bedrock: deps.bedrock, job, token, signal, owner: row.owner };
+  const ctx: ModelCallContext = { bedrock: deps.bedrock, job, token, signal, owner: row.owner, quota: deps.quota };
   try {
     for (;;) {
       if (!job.data.step) {
@@ -118,6 +119,11 @@ async function processRoot(deps: SummarizeDeps, job: Job<RootData>, token: strin
     if (err instanceof ExtractionError) {
       await finish({ status: 'failed', error: { code: 'bad_request', message: err.message } });
       throw new UnrecoverableError(err.message);
+    }
+    if (err instanceof UnrecoverableError) {
+      // From admission: one call would need more than the model's whole quota.
+      await finish({ status: 'failed', error: { code: 'content_too_large', message: err.message } });
+      throw err;
     }
     const retryable = isRetryableBedrockError(err) || !isBedrockError(err);
     const lastAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
@@ -166,7 +172,7 @@ async function processChunk(deps: SummarizeDeps, job: Job<ChunkData>, token: str
     if (await deps.redis.exists(cancelKey(d.rootId))) return cancelled;
     const model = deps.models().find((m) => m.id === d.modelId);
     if (!model) throw new UnrecoverableError(`Model ${d.modelId} is no longer in the catalog`);
-    const ctx: ModelCallContext = { bedrock: deps.bedrock, job, token, signal, owner: d.owner };
+    const ctx: ModelCallContext = { bedrock: deps.bedrock, job, token, signal, owner: d.owner, quota: deps.quota };
     const maxTokens = Math.min(model.maxOutputTokens, chunkOutputTokens);
     const answer = await callModel(ctx, { model, system, prompt: chunkPrompt(d), maxTokens });
     if (signal?.aborted) return cancelled;
@@ -183,7 +189,7 @@ async function processChunk(deps: SummarizeDeps, job: Job<ChunkData>, token: str
     );
     if (retryable && !lastAttempt) throw err;
     // One chunk that cannot be summarized fails the document; its parent fails in BullMQ too.
-    const code = isBedrockError(err) ? errorCodeOf(err) : 'model_error';
+    const code = isBedrockError(err) ? errorCodeOf(err) : err instanceof UnrecoverableError ? 'content_too_large' : 'model_error';
     await finishJob(deps, d.rootId, { status: 'failed', error: { code, message: `Part ${d.index + 1} of ${d.count}: ${(err as Error).message}` } });
     throw new UnrecoverableError((err as Error).message);
   } finally {

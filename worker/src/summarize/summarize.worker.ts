@@ -14,6 +14,7 @@ import {
 import { type Reconciler, startReconciler } from '../reconciler/reconciler.js';
 import { createWebhookProcessor } from '../webhooks/webhook.processor.js';
 import { WebhookDeliveriesRepository } from '../webhooks/webhook-deliveries.repository.js';
+import type { BatchQuota } from './model-call.js';
 import { createSummarizeProcessor } from './summarize.processor.js';
 import { SummarizeJobsRepository } from './summarize-jobs.repository.js';
 
@@ -39,12 +40,16 @@ export function createBatchWorkers(deps: {
   database: Database;
   models: () => readonly ModelEntry[];
   logger: Logger;
+  /** The quota governor shared with chat; summarize jobs join its `batch` lane. */
+  quota?: BatchQuota;
 }): BatchWorkers {
   const { config, redis, logger } = deps;
   const connection = { connection: deps.blocking, prefix: config.queuePrefix, autorun: false };
   const summarizeQueue = new Queue(summarizeQueueName, { connection: redis, prefix: config.queuePrefix });
   const webhooksQueue = new Queue<WebhookJobData>(webhooksQueueName, { connection: redis, prefix: config.queuePrefix });
   const activeChunks = new Map<string, Set<string>>();
+  // The governor wakes parked batch jobs on this queue when quota frees early.
+  if (deps.quota) deps.quota.laneQueues.batch = summarizeQueue;
 
   const summarize = new Worker(
     summarizeQueueName,
@@ -58,6 +63,7 @@ export function createBatchWorkers(deps: {
       queue: summarizeQueue,
       webhooks: webhooksQueue,
       activeChunks,
+      quota: deps.quota,
     }),
     { ...connection, concurrency: config.workerConcurrency },
   );

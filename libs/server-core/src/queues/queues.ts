@@ -38,3 +38,7 @@ export const summarizeJobOptions = {
 /** A callback owed for a finished job; its BullMQ id is `webhookJobId(jobId)`, so it is queued once. */
 export type WebhookJobData = { jobId: string };
 export const webhookJobId = (jobId: string) => `wh-${jobId}`;
+
+/** Every process reloads its model catalog when this channel says so (admin endpoint). */
+export const controlChannel = (queuePrefix: string) => `${queuePrefix}:control`;
+export type ControlMessage = { type: 'reload-catalog' };
