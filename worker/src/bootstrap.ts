@@ -5,15 +5,16 @@ import {
   chatQueueName,
   createLogger,
   createRedis,
-  loadCatalog,
   loadConfig,
   openDatabase,
   QuotaGovernor,
 } from '@switchboard/server-core';
 import { createBedrockClient } from './bedrock/bedrock-client.js';
+import { CatalogHolder } from './catalog/catalog-holder.js';
 import { listenForCancels } from './cancel/cancel-listener.js';
 import { createChatProcessor } from './chat/chat.processor.js';
 import { ChatTurnsRepository } from './chat/chat-turns.repository.js';
+import { startBacklogReporter } from './metrics/backlog-reporter.js';
 import { createBatchWorkers } from './summarize/summarize.worker.js';
 
 export type RunningWorker = { close(): Promise<void> };
@@ -28,22 +29,27 @@ export async function startWorker(config: AppConfig = loadConfig()): Promise<Run
   const blocking = createRedis(config.redisUrl, 'blocking');
   const subscriber = createRedis(config.redisUrl, 'subscriber');
   const bedrock = createBedrockClient(config);
-  const models = loadCatalog(config.modelsFile);
+  const catalog = new CatalogHolder(config.modelsFile, logger);
+  const models = catalog.list;
   const governor = new QuotaGovernor(redis, { prefix: config.queuePrefix, ...config.quota });
   const laneQueues = { chat: new Queue(chatQueueName, { connection: redis, prefix: config.queuePrefix }) };
 
   const chatWorker = new Worker(
     chatQueueName,
-    createChatProcessor({ redis, bedrock, governor, laneQueues, turns: new ChatTurnsRepository(database.db), models: () => models, logger }),
+    createChatProcessor({ redis, bedrock, governor, laneQueues, turns: new ChatTurnsRepository(database.db), models, logger }),
     { connection: blocking, prefix: config.queuePrefix, concurrency: config.workerConcurrency, autorun: false },
   );
   chatWorker.on('error', (err) => logger.error({ err }, 'chat worker error'));
   chatWorker.on('failed', (job, err) => logger.warn({ jobId: job?.id, err: err.message }, 'chat job attempt failed'));
-  const batch = createBatchWorkers({ config, redis, blocking, subscriber, bedrock, database, models: () => models, logger, quota: { governor, laneQueues } });
+  const batch = createBatchWorkers({ config, redis, blocking, subscriber, bedrock, database, models, logger, quota: { governor, laneQueues } });
   await listenForCancels(subscriber, config.queuePrefix, [chatWorker, batch.summarize]);
+  await catalog.listen(subscriber, config.queuePrefix);
   void chatWorker.run();
   await chatWorker.waitUntilReady();
   await batch.run();
+  const stopReporting = config.backlogMetricsIntervalMs
+    ? startBacklogReporter({ queues: [laneQueues.chat], governor, models, intervalMs: config.backlogMetricsIntervalMs })
+    : () => undefined;
   logger.info({ concurrency: config.workerConcurrency, bedrockMode: config.bedrockMode }, 'worker ready');
 
   let closing: Promise<void> | undefined;
@@ -51,6 +57,8 @@ export async function startWorker(config: AppConfig = loadConfig()): Promise<Run
     close: () =>
       (closing ??= (async () => {
         // Lets running answers finish (ECS gives stopTimeout); picks up nothing new meanwhile.
+        stopReporting();
+        catalog.stop();
         await Promise.all([chatWorker.close(), batch.close()]);
         await Promise.all(Object.values(laneQueues).map((q) => q.close()));
         subscriber.disconnect();

@@ -17,12 +17,13 @@ import {
   type ChatJobData,
   type JobRow,
   lastJobStreamSeq,
+  type QuotaGovernor,
 } from '@switchboard/server-core';
 import { AppError, notFound } from '../common/app-error.js';
 import { CatalogService } from '../config/catalog.service.js';
 import { APP_CONFIG } from '../config/tokens.js';
 import { checkParams, ConversationsService, isUuid } from '../conversations/conversations.service.js';
-import { CHAT_QUEUE, REDIS } from '../redis/redis.module.js';
+import { CHAT_QUEUE, QUOTA_GOVERNOR, REDIS } from '../redis/redis.module.js';
 import { ChatRepository } from './chat.repository.js';
 import { JobRelayService } from './job-relay.service.js';
 
@@ -39,6 +40,7 @@ export class ChatService {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(REDIS) private readonly redis: Redis,
     @Inject(CHAT_QUEUE) private readonly queue: Queue<ChatJobData>,
+    @Inject(QUOTA_GOVERNOR) private readonly governor: QuotaGovernor,
     private readonly repository: ChatRepository,
     private readonly conversations: ConversationsService,
     private readonly catalog: CatalogService,
@@ -119,6 +121,8 @@ export class ChatService {
     await this.redis.set(cancelKey(jobId), '1', 'EX', cancelKeyTtlSeconds);
     const queued = await this.queue.getJob(jobId);
     if (queued && (await tryRemove(queued))) {
+      // It may have been waiting for quota: give its place in line to the next one.
+      await this.governor.leave(job.modelId, jobId);
       await this.finishUnstarted(job, 'cancelled');
       return;
     }

@@ -116,7 +116,9 @@ export class JobRelayService implements OnModuleInit {
   private onMessage(channel: string, payload: string) {
     const jobMatch = jobChannelPattern.exec(channel);
     if (jobMatch) return this.onJobMessage(jobMatch[1]!, payload);
-    const owner = channel.slice(`${this.config.queuePrefix}:user:`.length);
+    const userPrefix = `${this.config.queuePrefix}:user:`;
+    if (!channel.startsWith(userPrefix)) return;
+    const owner = channel.slice(userPrefix.length);
     try {
       const notice = JSON.parse(payload) as JobNotice;
       void this.watchForAllSockets(owner, notice.jobId).catch((err) => this.logger.warn({ err }, 'watch failed'));

@@ -1,12 +1,13 @@
 import { Global, Inject, Module, type OnApplicationShutdown } from '@nestjs/common';
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { type AppConfig, chatQueueName, createRedis } from '@switchboard/server-core';
+import { type AppConfig, chatQueueName, createRedis, QuotaGovernor } from '@switchboard/server-core';
 import { APP_CONFIG } from '../config/tokens.js';
 
 export const REDIS = Symbol('REDIS');
 export const REDIS_SUBSCRIBER = Symbol('REDIS_SUBSCRIBER');
 export const CHAT_QUEUE = Symbol('CHAT_QUEUE');
+export const QUOTA_GOVERNOR = Symbol('QUOTA_GOVERNOR');
 
 /** One Redis connection per role in this process: commands (shared with the queue) and a subscriber. */
 @Global()
@@ -19,8 +20,13 @@ export const CHAT_QUEUE = Symbol('CHAT_QUEUE');
       inject: [APP_CONFIG, REDIS],
       useFactory: (c: AppConfig, redis: Redis) => new Queue(chatQueueName, { connection: redis, prefix: c.queuePrefix }),
     },
+    {
+      provide: QUOTA_GOVERNOR,
+      inject: [APP_CONFIG, REDIS],
+      useFactory: (c: AppConfig, redis: Redis) => new QuotaGovernor(redis, { prefix: c.queuePrefix, ...c.quota }),
+    },
   ],
-  exports: [REDIS, REDIS_SUBSCRIBER, CHAT_QUEUE],
+  exports: [REDIS, REDIS_SUBSCRIBER, CHAT_QUEUE, QUOTA_GOVERNOR],
 })
 export class RedisModule implements OnApplicationShutdown {
   constructor(

@@ -32,6 +32,8 @@ const envSchema = z.object({
   QUOTA_WINDOW_MS: z.coerce.number().int().min(100).default(60_000),
   /** Slack added to the window for requests that reach Bedrock a little after they were reserved. */
   QUOTA_SAFETY_MARGIN_MS: z.coerce.number().int().min(0).default(250),
+  /** How often a worker prints its backlog as CloudWatch EMF on stdout; 0 turns it off. */
+  BACKLOG_METRICS_INTERVAL_MS: z.coerce.number().int().min(0).default(30_000),
   /** Where the built portal is; served by the API when present. */
   WEB_DIST_DIR: z.string().optional(),
   /** Batch jobs: largest `POST /v1/jobs/summarize` body (413 above). */
@@ -70,6 +72,7 @@ export type AppConfig = {
   logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
   queuePrefix: string;
   quota: { windowMs: number; safetyMarginMs: number };
+  backlogMetricsIntervalMs: number;
   webDistDir: string | undefined;
   jobs: {
     maxBodyBytes: number;
@@ -124,6 +127,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     logLevel: e.LOG_LEVEL,
     queuePrefix: e.QUEUE_PREFIX,
     quota: { windowMs: e.QUOTA_WINDOW_MS, safetyMarginMs: e.QUOTA_SAFETY_MARGIN_MS },
+    backlogMetricsIntervalMs: e.BACKLOG_METRICS_INTERVAL_MS,
     webDistDir: e.WEB_DIST_DIR,
     jobs: {
       maxBodyBytes: e.JOBS_MAX_BODY_BYTES,

@@ -1,0 +1,35 @@
+import { Controller, HttpCode, Inject, Post } from '@nestjs/common';
+import type { Redis } from 'ioredis';
+import { type AppConfig, ConfigError, controlChannel, type ControlMessage } from '@switchboard/server-core';
+import { CurrentPrincipal, type Principal } from '../auth/principal.js';
+import { AppError } from '../common/app-error.js';
+import { CatalogService } from '../config/catalog.service.js';
+import { APP_CONFIG } from '../config/tokens.js';
+import { REDIS } from '../redis/redis.module.js';
+
+@Controller('v1/admin')
+export class AdminController {
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(REDIS) private readonly redis: Redis,
+    private readonly catalog: CatalogService,
+  ) {}
+
+  /** Re-reads MODELS_FILE here and, through the control channel, in every API node and worker. */
+  @Post('catalog/reload')
+  @HttpCode(200)
+  async reloadCatalog(@CurrentPrincipal() principal: Principal) {
+    if (!principal.groups.includes(this.config.auth.adminGroup)) {
+      throw new AppError('forbidden', `Only members of "${this.config.auth.adminGroup}" may reload the catalog`);
+    }
+    try {
+      this.catalog.reload();
+    } catch (err) {
+      if (err instanceof ConfigError) throw new AppError('bad_request', err.message);
+      throw err;
+    }
+    const message: ControlMessage = { type: 'reload-catalog' };
+    await this.redis.publish(controlChannel(this.config.queuePrefix), JSON.stringify(message));
+    return { models: this.catalog.publicList().map((m) => m.id) };
+  }
+}

@@ -1,0 +1,43 @@
+import type { Redis } from 'ioredis';
+import type { ModelEntry } from '@switchboard/contracts';
+import { controlChannel, type ControlMessage, loadCatalog, type Logger } from '@switchboard/server-core';
+
+/**
+ * The model catalog of this worker process. Quotas change without a restart: SIGHUP, or an admin
+ * reload on any API node (control channel), re-reads MODELS_FILE; a bad file keeps the old catalog.
+ */
+export class CatalogHolder {
+  private models: ModelEntry[];
+  private readonly onSighup = () => this.reload('SIGHUP');
+
+  constructor(
+    private readonly modelsFile: string | undefined,
+    private readonly logger: Logger,
+  ) {
+    this.models = loadCatalog(modelsFile);
+  }
+
+  readonly list = (): readonly ModelEntry[] => this.models;
+
+  async listen(subscriber: Redis, queuePrefix: string): Promise<void> {
+    const channel = controlChannel(queuePrefix);
+    subscriber.on('message', (ch: string, payload: string) => {
+      if (ch === channel && (JSON.parse(payload) as ControlMessage).type === 'reload-catalog') this.reload('control channel');
+    });
+    await subscriber.subscribe(channel);
+    process.on('SIGHUP', this.onSighup);
+  }
+
+  stop() {
+    process.off('SIGHUP', this.onSighup);
+  }
+
+  private reload(why: string) {
+    try {
+      this.models = loadCatalog(this.modelsFile);
+      this.logger.info({ models: this.models.length, why }, 'model catalog reloaded');
+    } catch (err) {
+      this.logger.error({ err: (err as Error).message, why }, 'catalog reload failed; keeping the previous one');
+    }
+  }
+}

@@ -1,0 +1,43 @@
+import type { Queue } from 'bullmq';
+import type { ModelEntry } from '@switchboard/contracts';
+import type { QuotaGovernor } from '@switchboard/server-core';
+
+/**
+ * Publishes the backlog for autoscaling as CloudWatch Embedded Metric Format lines on stdout: the
+ * total of jobs waiting for a worker slot (what more workers would help with), and per model the
+ * jobs waiting for that model's quota. Separate documents, so the total is never a per-model value.
+ */
+export function startBacklogReporter(opts: {
+  queues: Queue[];
+  governor: QuotaGovernor;
+  models: () => readonly ModelEntry[];
+  intervalMs: number;
+  write?: (line: string) => void;
+}): () => void {
+  const write = opts.write ?? ((line: string) => process.stdout.write(`${line}\n`));
+  const emf = (dimensions: string[], fields: Record<string, string | number>) =>
+    JSON.stringify({
+      _aws: {
+        Timestamp: Date.now(),
+        CloudWatchMetrics: [{ Namespace: 'Switchboard', Dimensions: [dimensions], Metrics: [{ Name: 'QueueBacklog', Unit: 'Count' }] }],
+      },
+      Service: 'worker',
+      ...fields,
+    });
+  const report = async () => {
+    let total = 0;
+    for (const queue of opts.queues) {
+      const counts = await queue.getJobCounts('waiting', 'prioritized');
+      total += (counts.waiting ?? 0) + (counts.prioritized ?? 0);
+    }
+    write(emf(['Service'], { QueueBacklog: total }));
+    for (const model of opts.models()) {
+      const s = await opts.governor.snapshot(model.id);
+      write(emf(['Service', 'Model'], { Model: model.id, QueueBacklog: s.waitingChats + s.waitingBatch }));
+    }
+  };
+  const timer = setInterval(() => void report().catch(() => undefined), opts.intervalMs);
+  timer.unref();
+  void report().catch(() => undefined);
+  return () => clearInterval(timer);
+}
