@@ -4,6 +4,7 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { Logger } from 'nestjs-pino';
 import { type AppConfig, assertRedisReachable, loadConfig } from '@switchboard/server-core';
 import { AppModule } from './app.module.js';
+import { setupDocs } from './docs/openapi.js';
 import { portalDir, servePortal } from './web/portal.js';
 
 export type RunningApi = { app: NestExpressApplication; url: string; close(): Promise<void> };
@@ -23,6 +24,7 @@ export async function startApi(config: AppConfig = loadConfig()): Promise<Runnin
   app.set('trust proxy', true);
   app.disable('x-powered-by');
   app.enableShutdownHooks();
+  setupDocs(app);
   const portal = portalDir(config.webDistDir);
   if (!servePortal(app, portal)) app.get(Logger).warn(`Portal not built (${portal}); serving the API only`);
   if (config.bedrockMode === 'emulator') {

@@ -1,0 +1,192 @@
+import type { INestApplication } from '@nestjs/common';
+import { SwaggerModule } from '@nestjs/swagger';
+import { z } from 'zod';
+import {
+  conversationCreateSchema,
+  conversationSchema,
+  conversationUpdateSchema,
+  devTokenRequestSchema,
+  errorBodySchema,
+  jobSchema,
+  messageSchema,
+  summarizeRequestSchema,
+} from '@switchboard/contracts';
+
+const schema = (s: z.ZodType) => z.toJSONSchema(s, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
+const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
+const json = (s: object, example?: unknown) => ({ content: { 'application/json': { schema: s, ...(example !== undefined ? { example } : {}) } } });
+
+const jobExample = {
+  id: '0b9f3c6e-2a41-4c1e-9d0e-6f0f4f7d1a22',
+  type: 'summarize',
+  status: 'completed',
+  progress: 100,
+  result: { summary: 'The committee approved the budget and postponed the hiring plan.' },
+  usage: { inputTokens: 18234, outputTokens: 412 },
+  createdAt: '2026-03-02T10:00:00.000Z',
+  startedAt: '2026-03-02T10:00:00.120Z',
+  finishedAt: '2026-03-02T10:00:09.870Z',
+};
+const errorExample = (code: string, message: string) => ({ error: { code, message }, requestId: '6c1d2f0e-1b7a-4a43-8f55-2b9d0c3e4f51' });
+const errors = (...cases: [number, string, string][]) =>
+  Object.fromEntries(cases.map(([status, code, message]) => [String(status), { description: message, ...json(ref('ErrorBody'), errorExample(code, message)) }]));
+const authErrors: [number, string, string][] = [[401, 'unauthorized', 'A valid bearer token is required']];
+const idParam = { name: 'id', in: 'path', required: true, schema: { type: 'string', format: 'uuid' } };
+
+/** The OpenAPI 3.1 document of every REST endpoint, built from the contract's zod schemas. */
+export function buildOpenApi(): Record<string, unknown> {
+  return {
+    openapi: '3.1.0',
+    info: {
+      title: 'Switchboard API',
+      version: '0.1.0',
+      description:
+        'Chat and batch summarization for Claude on Amazon Bedrock. Every call but health, metrics, docs and JWKS needs `Authorization: Bearer <JWT>`. ' +
+        'Service clients use OIDC client-credentials tokens with scopes `jobs:write` / `jobs:read` (Cognito: `<resource-server>/jobs:write`); people signed in to the portal may use the jobs API too. ' +
+        'Errors are always `{ error: { code, message, details? }, requestId }`.',
+    },
+    components: {
+      securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },
+      schemas: {
+        ErrorBody: schema(errorBodySchema),
+        SummarizeRequest: schema(summarizeRequestSchema),
+        Job: schema(jobSchema),
+        JobPage: { type: 'object', required: ['items', 'nextCursor'], properties: { items: { type: 'array', items: ref('Job') }, nextCursor: { type: ['string', 'null'] } } },
+        WebhookSecret: { type: 'object', required: ['secret', 'createdAt'], properties: { secret: { type: 'string' }, createdAt: { type: 'string', format: 'date-time' } } },
+        Conversation: schema(conversationSchema),
+        ConversationCreate: schema(conversationCreateSchema),
+        ConversationUpdate: schema(conversationUpdateSchema),
+        Message: schema(messageSchema),
+        DevTokenRequest: schema(devTokenRequestSchema),
+      },
+    },
+    security: [{ bearer: [] }],
+    paths: {
+      '/healthz': { get: { tags: ['ops'], summary: 'Liveness', security: [], responses: { 200: json({ type: 'object' }, { status: 'ok' }) } } },
+      '/readyz': {
+        get: {
+          tags: ['ops'],
+          summary: 'Readiness: Redis and the database answer',
+          security: [],
+          responses: { 200: json({ type: 'object' }, { status: 'ok', checks: { redis: 'ok', database: 'ok' } }), 503: { description: 'A dependency is down' } },
+        },
+      },
+      '/metrics': { get: { tags: ['ops'], summary: 'Prometheus metrics', security: [], responses: { 200: { description: 'text/plain exposition format' } } } },
+      '/.well-known/jwks.json': { get: { tags: ['auth'], summary: 'Local mode: the API’s signing keys', security: [], responses: { 200: json({ type: 'object' }), ...errors([404, 'not_found', 'This API is not a token issuer in oidc mode']) } } },
+      '/v1/auth/dev-token': {
+        post: {
+          tags: ['auth'],
+          summary: 'Local mode only: a signed token for any user, optionally with scopes',
+          security: [],
+          requestBody: json(ref('DevTokenRequest'), { username: 'batch-bot', scopes: ['jobs:read', 'jobs:write'] }),
+          responses: {
+            200: json({ type: 'object' }, { access_token: 'eyJhbGciOiJSUzI1NiIs…', token_type: 'Bearer', expires_in: 3600 }),
+            ...errors([400, 'validation_failed', 'Invalid request: username: Required'], [404, 'not_found', 'dev-token exists only in local auth mode']),
+          },
+        },
+      },
+      '/v1/me': { get: { tags: ['auth'], summary: 'Who the token is', responses: { 200: json({ type: 'object' }, { sub: 'local:ana', username: 'ana', groups: [], scopes: [] }), ...errors(...authErrors) } } },
+      '/v1/client-config': { get: { tags: ['models'], summary: 'What the portal needs before sign-in', security: [], responses: { 200: json({ type: 'object' }, { authMode: 'local', bedrockMode: 'emulator', version: '0.1.0' }) } } },
+      '/v1/models': {
+        get: {
+          tags: ['models'],
+          summary: 'The model catalog (without quota internals)',
+          responses: {
+            200: json({ type: 'array' }, [{ id: 'us.anthropic.claude-sonnet-4-5-20250929-v1:0', name: 'Claude Sonnet 4.5', vision: true, documents: true, maxOutputTokens: 64000, contextWindow: 200000, price: { inputPer1k: 0.003, outputPer1k: 0.015 }, default: true }]),
+            ...errors(...authErrors),
+          },
+        },
+      },
+      '/v1/conversations': {
+        get: {
+          tags: ['conversations'],
+          summary: 'Own conversations, newest first',
+          parameters: [
+            { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 100, default: 20 } },
+            { name: 'cursor', in: 'query', schema: { type: 'string' } },
+            { name: 'q', in: 'query', schema: { type: 'string' }, description: 'Title search' },
+          ],
+          responses: { 200: json({ type: 'object', properties: { items: { type: 'array', items: ref('Conversation') }, nextCursor: { type: ['string', 'null'] } } }), ...errors(...authErrors, [400, 'bad_request', 'Invalid cursor']) },
+        },
+        post: {
+          tags: ['conversations'],
+          summary: 'Create a conversation',
+          requestBody: json(ref('ConversationCreate'), { title: 'Release notes', systemPrompt: 'Be brief', params: { temperature: 0.3 } }),
+          responses: { 201: json(ref('Conversation')), ...errors(...authErrors, [400, 'validation_failed', 'Invalid request: params.temperature: Too big'], [413, 'payload_too_large', 'Request body is larger than the allowed size']) },
+        },
+      },
+      '/v1/conversations/{id}': {
+        parameters: [idParam],
+        get: { tags: ['conversations'], summary: 'A conversation with its messages in order', responses: { 200: json({ allOf: [ref('Conversation'), { type: 'object', properties: { messages: { type: 'array', items: ref('Message') } } }] }), ...errors(...authErrors, [404, 'not_found', 'Conversation not found']) } },
+        patch: { tags: ['conversations'], summary: 'Rename or change settings', requestBody: json(ref('ConversationUpdate'), { title: 'Renamed' }), responses: { 200: json(ref('Conversation')), ...errors(...authErrors, [404, 'not_found', 'Conversation not found']) } },
+        delete: { tags: ['conversations'], summary: 'Delete', responses: { 204: { description: 'Deleted' }, ...errors(...authErrors, [404, 'not_found', 'Conversation not found']) } },
+      },
+      '/v1/jobs/summarize': {
+        post: {
+          tags: ['jobs'],
+          summary: 'Submit a summarization job (text or documents: pdf, txt, md, html, docx, csv)',
+          description:
+            'Answers 202 once the job is stored. Long documents are summarized map-reduce (progress rises as chunks finish). ' +
+            'The same `Idempotency-Key` from the same principal returns the same job. `callbackUrl` receives `{ event, job, metadata? }` when the job ends, ' +
+            'signed with `X-Switchboard-Signature: sha256=<HMAC-SHA256 of "<X-Switchboard-Timestamp>.<body>">` using the secret of `/v1/webhooks/secret`; private, loopback and link-local targets are refused. Scope: `jobs:write`.',
+          parameters: [{ name: 'Idempotency-Key', in: 'header', schema: { type: 'string', maxLength: 200 }, example: '7b0c2f7e-nightly-2026-03-02' }],
+          requestBody: {
+            content: {
+              'application/json': {
+                schema: ref('SummarizeRequest'),
+                examples: {
+                  text: { value: { text: 'Minutes of the March board meeting…', maxWords: 150, instructions: 'Focus on decisions', metadata: { batch: 'nightly' } } },
+                  document: { value: { documents: [{ name: 'report.pdf', format: 'pdf', data: 'JVBERi0xLjcK…' }], callbackUrl: 'https://example.com/hooks/switchboard' } },
+                },
+              },
+            },
+          },
+          responses: {
+            202: json(ref('Job'), { ...jobExample, status: 'queued', progress: 0, result: undefined, usage: undefined, startedAt: undefined, finishedAt: undefined }),
+            ...errors(
+              ...authErrors,
+              [400, 'validation_failed', 'callbackUrl points to a loopback address (127.0.0.1); only public targets are allowed'],
+              [403, 'forbidden', 'This token lacks the jobs:write scope'],
+              [413, 'payload_too_large', 'Request body is 40000000 bytes; the limit is 31457280 bytes'],
+              [415, 'unsupported_media_type', 'Document "a.xlsx" has format "xlsx"; supported: pdf, txt, md, csv, html, docx'],
+            ),
+          },
+        },
+      },
+      '/v1/jobs': {
+        get: {
+          tags: ['jobs'],
+          summary: 'Own jobs, newest first. Scope: `jobs:read`',
+          parameters: [
+            { name: 'status', in: 'query', schema: { type: 'string', enum: ['queued', 'active', 'completed', 'failed', 'cancelled'] } },
+            { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 100, default: 20 } },
+            { name: 'cursor', in: 'query', schema: { type: 'string' } },
+          ],
+          responses: { 200: json(ref('JobPage'), { items: [jobExample], nextCursor: null }), ...errors(...authErrors, [400, 'bad_request', 'Invalid cursor'], [403, 'forbidden', 'This token lacks the jobs:read scope']) },
+        },
+      },
+      '/v1/jobs/{id}': {
+        parameters: [idParam],
+        get: { tags: ['jobs'], summary: 'A job. Scope: `jobs:read`', responses: { 200: json(ref('Job'), jobExample), ...errors(...authErrors, [404, 'not_found', 'Job not found']) } },
+        delete: {
+          tags: ['jobs'],
+          summary: 'Cancel a queued or running job (a running one stops at Bedrock). Scope: `jobs:write`',
+          responses: {
+            202: json(ref('Job'), { ...jobExample, status: 'cancelled', result: undefined, error: { code: 'cancelled', message: 'Cancelled by the client' } }),
+            ...errors(...authErrors, [404, 'not_found', 'Job not found'], [409, 'conflict', 'Job is already completed']),
+          },
+        },
+      },
+      '/v1/webhooks/secret': {
+        get: { tags: ['jobs'], summary: 'The secret that signs your job callbacks (created on first use). Scope: `jobs:write`', responses: { 200: json(ref('WebhookSecret'), { secret: 'whsec_3q2+7w…', createdAt: '2026-03-02T10:00:00.000Z' }), ...errors(...authErrors) } },
+        post: { tags: ['jobs'], summary: 'Rotate the callback secret. Scope: `jobs:write`', responses: { 200: json(ref('WebhookSecret')), ...errors(...authErrors) } },
+      },
+    },
+  };
+}
+
+/** Swagger UI at /docs and the document at /docs/openapi.json, both without a token. */
+export function setupDocs(app: INestApplication): void {
+  const document = buildOpenApi();
+  SwaggerModule.setup('docs', app, document as never, { jsonDocumentUrl: 'docs/openapi.json', raw: ['json'], customSiteTitle: 'Switchboard API' });
+}
