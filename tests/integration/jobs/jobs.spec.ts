@@ -131,8 +131,20 @@ describe('batch summarization: API process + two worker processes', () => {
     const pdf = await makePdf(12, () => '[[emulator:tokens=3000,tps=100]]');
     const res = await submit({ documents: [{ name: 'slow.pdf', format: 'pdf', data: pdf.toString('base64') }], modelId: tinyModel }).expect(202);
     const before = calls.length;
-    await waitForJob(api, token, res.body.id, { until: (j) => j.status === 'active' });
-    await sleep(1000);
+    // Cancel once chunk jobs are running (they are BullMQ jobs of their own, ids <job>-L0-<n>).
+    const { Redis } = await import('ioredis');
+    const redis = new Redis(stack.env.REDIS_URL!);
+    try {
+      const deadline = Date.now() + 30_000;
+      while (Date.now() < deadline) {
+        const active = await redis.lrange(`${stack.env.QUEUE_PREFIX}:summarize:active`, 0, -1);
+        if (active.some((id) => id.startsWith(`${res.body.id}-L0-`))) break;
+        await sleep(50);
+      }
+    } finally {
+      redis.disconnect();
+    }
+    await sleep(500);
     await request(api).delete(`/v1/jobs/${res.body.id}`).set(auth()).expect(202);
     const deadline = Date.now() + 10_000;
     while (Date.now() < deadline && !calls.slice(before).some((c) => c.modelId === tinyModel && c.outcome === 'aborted')) await sleep(50);
