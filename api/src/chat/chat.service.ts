@@ -83,6 +83,8 @@ export class ChatService {
     }
     const conversationId = result;
     await this.relay.announce(owner, turn.jobId);
+    // In line for the model from now on: batch calls asking before a worker has the chat wait behind it.
+    await this.governor.join({ modelId: model.id, jobId: turn.jobId, owner, lane: 'chat' });
     this.relay.emitToOwner(owner, chatServerEvents.status, { jobId: turn.jobId, state: 'queued' });
     const data: ChatJobData = {
       jobId: turn.jobId,

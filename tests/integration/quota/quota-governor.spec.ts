@@ -18,7 +18,12 @@ const model = (id: string, requestsPerMinute: number, tokensPerMinute: number): 
   price: { inputPer1k: 0.001, outputPer1k: 0.005 },
 });
 // "Per minute" limits apply per window: tests shorten the window to seconds, on both sides.
-const catalog = [model('test.rpm', 10, 10_000_000), model('test.tpm', 10_000, 6000), model('test.fair', 2, 10_000_000)];
+const catalog = [
+  model('test.rpm', 10, 10_000_000),
+  model('test.tpm', 10_000, 6000),
+  model('test.fair', 2, 10_000_000),
+  model('test.prio', 3, 10_000_000),
+];
 
 /** Admitted requests in the full windows of the run, against what the quota allows there. */
 function utilization(records: RequestRecord[], perWindow: number, measure: (r: RequestRecord) => number) {
@@ -104,6 +109,32 @@ describe('quota governor across three worker processes', () => {
     console.log(`tokens-per-window utilization ${(used * 100).toFixed(1)} % over ${windows} windows`);
     expect(used).toBeGreaterThanOrEqual(0.95);
   }, 150_000);
+
+  it('admits a chat next while batch jobs saturate the model', async () => {
+    const [client] = await users(1, 'prio-');
+    const token = await stack.token('batch-client', { scopes: ['jobs:read', 'jobs:write'] });
+    const before = records.length;
+    for (let i = 0; i < 9; i++) {
+      const res = await fetch(`${stack.apis[0]!.url}/v1/jobs/summarize`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ modelId: 'test.prio', text: `Report ${i}: the quarter went well. [[emulator:tokens=10]]` }),
+      });
+      expect(res.status).toBe(202);
+    }
+    const prio = () => records.slice(before).filter((r) => r.modelId === 'test.prio');
+    await client!.waitFor(() => false, 300).catch(() => undefined);
+    while (prio().length < 3) await new Promise((r) => setTimeout(r, 50));
+
+    const sentAt = Date.now();
+    const jobId = await send(client!, 'test.prio', 'Me first? [[emulator:tokens=5]]');
+    await client!.waitFor(() => (client!.statuses.get(jobId) ?? []).some((s) => s.state === 'active'), 30_000, 'chat admission');
+    const activeAt = Date.now();
+    // Nothing else reached the model between the chat's arrival and its admission.
+    expect(prio().filter((r) => r.time >= sentAt && r.time < activeAt - 5)).toEqual([]);
+    expect(activeAt - sentAt).toBeLessThan(windowMs + 1500);
+    await client!.waitForEnd(jobId, 30_000);
+  }, 90_000);
 
   it("lets users take turns: one user's backlog does not starve another's chat", async () => {
     const [ana, bob] = await users(2, 'fair-');

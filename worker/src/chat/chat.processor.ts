@@ -55,12 +55,14 @@ export function createChatProcessor(deps: ChatProcessorDeps) {
       await finish(failed(delivered, 'model_not_found', `Model ${data.modelId} is no longer in the catalog`));
       throw new UnrecoverableError('model not in catalog');
     }
-    const [conversation, history] = await Promise.all([
-      deps.turns.conversation(data.conversationId),
-      deps.turns.history(data.conversationId, data.userMessageId),
-    ]);
-    if (!conversation) return; // deleted meanwhile: nothing to store the answer in
-    const input = buildConverseRequest({ model, systemPrompt: conversation.systemPrompt, history, params: data.params, delivered });
+    // The history is read once to estimate the call's tokens; later trips through the line reuse the estimate.
+    const load = () =>
+      Promise.all([deps.turns.conversation(data.conversationId), deps.turns.history(data.conversationId, data.userMessageId)]);
+    let loaded = data.quotaTokens === undefined ? await load() : undefined;
+    const request = ([conversation, history]: Awaited<ReturnType<typeof load>>) =>
+      conversation && buildConverseRequest({ model, systemPrompt: conversation.systemPrompt, history, params: data.params, delivered });
+    const firstInput = loaded && request(loaded);
+    if (loaded && !firstInput) return; // deleted meanwhile: nothing to store the answer in
 
     let reservation: Reservation;
     try {
@@ -68,13 +70,16 @@ export function createChatProcessor(deps: ChatProcessorDeps) {
         model,
         lane: 'chat',
         owner: data.owner,
-        tokens: data.quotaTokens ?? estimateTokens(input),
+        tokens: data.quotaTokens ?? estimateTokens(firstInput!),
         onWaiting: (position) => publishJobStatus(deps.redis, data.jobId, { state: 'queued', position }),
       });
     } catch (err) {
       if (err instanceof UnrecoverableError) await finish(failed(delivered, 'content_too_large', err.message));
       throw err;
     }
+    loaded ??= await load();
+    const input = firstInput ?? request(loaded);
+    if (!input) return void (await deps.governor.release(model.id, reservation.reservationId));
     if (!(await deps.turns.markActive(data.jobId))) {
       await deps.governor.release(model.id, reservation.reservationId);
       return void (await finish({ status: 'cancelled', text: delivered, stopReason: 'cancelled', usage: null }));

@@ -4,7 +4,8 @@
 --       3 chat line (zset), 4 batch line (zset), 5 leases (zset jobId -> expiry ms),
 --       6 owner of each waiting job (hash), 7 waiting jobs per owner (hash), 8 blocked-until, 9 stats (hash)
 -- ARGV: 1 jobId, 2 owner, 3 lane, 4 tokens, 5 requests per window, 6 tokens per window,
---       7 window ms, 8 safety margin ms, 9 lease grace ms, 10 score to keep a place (or '')
+--       7 window ms, 8 safety margin ms, 9 lease grace ms, 10 score to keep a place (or ''),
+--       11 '1' to only join the line (the API does this when a chat is sent, before any worker has it)
 -- Returns {1, resId, score} when admitted, {0, position, retryInMs, score} when not,
 -- {-1} when the request can never fit the quota.
 local res, tok, chatLine, batchLine, leases, owners, ownerCounts, blockedKey, stats =
@@ -57,6 +58,10 @@ score = tonumber(score)
 
 local rank = redis.call('ZRANK', line, jobId)
 if lane ~= 'chat' then rank = rank + redis.call('ZCARD', chatLine) end
+if ARGV[11] == '1' then
+  redis.call('ZADD', leases, now + grace, jobId)
+  return {0, rank + 1, 0, tostring(score)}
+end
 
 local used = redis.call('ZCARD', res)
 local tokensUsed = 0

@@ -65,16 +65,28 @@ export class QuotaGovernor {
     };
   }
 
+  /**
+   * Takes a place in the model's line without reserving: a chat joins when it is sent, so calls
+   * asking between then and a worker picking it up already queue behind it.
+   */
+  async join(req: Omit<AdmissionRequest, 'tokens' | 'keepPlace' | 'quota'>): Promise<void> {
+    await this.run({ ...req, tokens: 0, quota: { requestsPerMinute: 0, tokensPerMinute: 0 } }, true);
+  }
+
   async admit(req: AdmissionRequest): Promise<Admission> {
-    const k = this.keys(req.modelId);
-    const reply = (await this.redis.admitQuota(
-      k.reservations, k.tokens, k.chatLine, k.batchLine, k.leases, k.owners, k.ownerCounts, k.blockedUntil, k.stats,
-      req.jobId, req.owner, req.lane, Math.ceil(req.tokens), req.quota.requestsPerMinute, req.quota.tokensPerMinute,
-      this.options.windowMs, this.options.safetyMarginMs, leaseGraceMs, req.keepPlace ?? '',
-    )) as [number, string | number, (number | string)?, string?];
+    const reply = await this.run(req, false);
     if (reply[0] === -1) return { admitted: false, never: true };
     if (reply[0] === 1) return { admitted: true, reservationId: String(reply[1]), place: String(reply[2]) };
     return { admitted: false, position: Number(reply[1]), retryInMs: Math.max(0, Number(reply[2])), place: String(reply[3]) };
+  }
+
+  private async run(req: AdmissionRequest, joinOnly: boolean) {
+    const k = this.keys(req.modelId);
+    return (await this.redis.admitQuota(
+      k.reservations, k.tokens, k.chatLine, k.batchLine, k.leases, k.owners, k.ownerCounts, k.blockedUntil, k.stats,
+      req.jobId, req.owner, req.lane, Math.ceil(req.tokens), req.quota.requestsPerMinute, req.quota.tokensPerMinute,
+      this.options.windowMs, this.options.safetyMarginMs, leaseGraceMs, req.keepPlace ?? '', joinOnly ? '1' : '0',
+    )) as [number, string | number, (number | string)?, string?];
   }
 
   /**
