@@ -45,6 +45,8 @@ export async function callModel(ctx: ModelCallContext, call: ModelCall): Promise
     }
     throw err;
   }
+  // Bedrock counted the call when it arrived, before this answer: date our reservation no earlier.
+  if (quota && reservation) await quota.governor.redate(call.model.id, reservation.reservationId).catch(() => undefined);
   const text = (response.output?.message?.content ?? []).map((b) => b.text ?? '').join('');
   const usage = { inputTokens: response.usage?.inputTokens ?? 0, outputTokens: response.usage?.outputTokens ?? 0 };
   if (quota && reservation) await settle(quota.governor, quota.laneQueues, reservation, usage).catch(() => undefined);
