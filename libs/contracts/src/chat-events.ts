@@ -8,7 +8,12 @@ import type { Usage } from './conversations.js';
 export const chatNamespace = '/chat';
 
 /** Client → server event names. */
-export const chatClientEvents = { send: 'chat:send', cancel: 'chat:cancel', resume: 'chat:resume' } as const;
+export const chatClientEvents = {
+  send: 'chat:send',
+  cancel: 'chat:cancel',
+  resume: 'chat:resume',
+  regenerate: 'chat:regenerate',
+} as const;
 /** Server → client event names. */
 export const chatServerEvents = {
   status: 'chat:status',
@@ -25,8 +30,25 @@ export const chatSendSchema = z.object({
   modelId: z.string().min(1).max(200).optional(),
   params: modelParamsSchema.optional(),
   clientMessageId: z.string().min(1).max(100).optional(),
+  /**
+   * Send after this message of the conversation (a branch: "edit and resend" passes the parent of the
+   * edited message). Omitted: after the conversation's current leaf, as before.
+   */
+  parentMessageId: id.optional(),
 });
 export type ChatSend = z.infer<typeof chatSendSchema>;
+
+/**
+ * `chat:regenerate`: a new answer to the same user message as `messageId` (an assistant message),
+ * stored as its sibling. Ack as chat:send (`messageId` is the user message answered).
+ */
+export const chatRegenerateSchema = z.object({
+  messageId: id,
+  modelId: z.string().min(1).max(200).optional(),
+  params: modelParamsSchema.optional(),
+  clientMessageId: z.string().min(1).max(100).optional(),
+});
+export type ChatRegenerate = z.infer<typeof chatRegenerateSchema>;
 
 export const chatCancelSchema = z.object({ jobId: id });
 export type ChatCancel = z.infer<typeof chatCancelSchema>;
@@ -37,8 +59,11 @@ export type ChatResume = z.infer<typeof chatResumeSchema>;
 export type AckError = { ok: false; error: ErrorInfo };
 export type Ack<T extends object = object> = ({ ok: true } & T) | AckError;
 export type ChatSendAck = Ack<{ jobId: string; conversationId: string; messageId: string }>;
+/** `assistantMessageId`: the answer being written (also on chat:send acks from this version on). */
+export type ChatRegenerateAck = Ack<{ jobId: string; conversationId: string; messageId: string; assistantMessageId: string }>;
 
-export type ChatState = 'queued' | 'active' | 'retrying';
+/** `compressing`: the worker is summarizing older history before answering. */
+export type ChatState = 'queued' | 'active' | 'retrying' | 'compressing';
 export type ChatStatusEvent = { jobId: string; state: ChatState; position?: number; attempt?: number };
 export type ChatDeltaEvent = { jobId: string; seq: number; text: string };
 export type ChatDoneEvent = {
@@ -48,5 +73,7 @@ export type ChatDoneEvent = {
   stopReason: string;
   usage: Usage;
   text: string;
+  /** USD cost of this answer at the catalog's prices. */
+  cost?: number;
 };
 export type ChatErrorEvent = { jobId: string; code: string; message: string; retryable: boolean };

@@ -12,6 +12,8 @@ export type ConversationCreate = z.infer<typeof conversationCreateSchema>;
 
 export const conversationUpdateSchema = conversationCreateSchema.extend({
   systemPrompt: z.string().max(20_000).nullable().optional(),
+  /** Switch the conversation's current branch to the one ending at (or passing through) this message. */
+  activeLeafId: z.string().uuid().optional(),
 });
 export type ConversationUpdate = z.infer<typeof conversationUpdateSchema>;
 
@@ -28,6 +30,25 @@ export type MessageRole = (typeof messageRoles)[number];
 export const usageSchema = z.object({ inputTokens: z.number().int(), outputTokens: z.number().int() });
 export type Usage = z.infer<typeof usageSchema>;
 
+/** Token totals and cost (USD, from the catalog's prices when each answer was made) of a conversation. */
+export const conversationUsageSchema = z.object({
+  inputTokens: z.number().int(),
+  outputTokens: z.number().int(),
+  cost: z.number(),
+});
+export type ConversationUsage = z.infer<typeof conversationUsageSchema>;
+
+/** The compressed older part of a conversation's history. */
+export const conversationSummarySchema = z.object({
+  text: z.string(),
+  /** How many messages (of the branch it was made on, oldest first) the summary stands for. */
+  coversMessages: z.number().int(),
+  /** The last message the summary covers. */
+  uptoMessageId: z.string().nullable(),
+  createdAt: z.string(),
+});
+export type ConversationSummary = z.infer<typeof conversationSummarySchema>;
+
 /** A stored message of a conversation. */
 export const messageSchema = z.object({
   id: z.string(),
@@ -39,6 +60,10 @@ export const messageSchema = z.object({
   status: z.enum(['complete', 'streaming', 'cancelled', 'failed']),
   stopReason: z.string().nullable(),
   usage: usageSchema.nullable(),
+  /** The message this one follows (null for the first of a conversation); siblings are branches. */
+  parentId: z.string().nullable().optional(),
+  /** Assistant messages: USD cost at the catalog's prices when it was answered. */
+  cost: z.number().nullable().optional(),
   createdAt: z.string(),
 });
 export type Message = z.infer<typeof messageSchema>;
@@ -49,9 +74,21 @@ export const conversationSchema = z.object({
   modelId: z.string(),
   systemPrompt: z.string().nullable(),
   params: modelParamsSchema,
+  /** Totals over every assistant message of the conversation. */
+  usage: conversationUsageSchema.optional(),
   createdAt: z.string(),
   updatedAt: z.string(),
 });
 export type Conversation = z.infer<typeof conversationSchema>;
-export type ConversationWithMessages = Conversation & { messages: Message[] };
-export type ConversationPage = { items: Conversation[]; nextCursor: string | null };
+/**
+ * `GET /v1/conversations/:id`: every message of every branch in insertion order (each with `parentId`),
+ * the current branch's last message (`activeLeafId`) and the history summary when compression happened.
+ */
+export type ConversationWithMessages = Conversation & {
+  messages: Message[];
+  activeLeafId?: string | null;
+  summary?: ConversationSummary | null;
+};
+/** List item; with `?q=` it carries a short `snippet` of the match. */
+export type ConversationListItem = Conversation & { snippet?: string };
+export type ConversationPage = { items: ConversationListItem[]; nextCursor: string | null };

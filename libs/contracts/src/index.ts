@@ -3,6 +3,7 @@ export * from './blocks.js';
 export * from './models.js';
 export * from './params.js';
 export * from './conversations.js';
+export * from './prompts.js';
 export * from './chat-events.js';
 export * from './auth.js';
 export * from './client-config.js';

@@ -6,5 +6,19 @@ export const modelParamsSchema = z.object({
   topP: z.number().min(0).max(1).optional(),
   topK: z.number().int().min(0).max(500).optional(),
   maxTokens: z.number().int().min(1).max(128_000).optional(),
+  /** How many recent messages of the branch are sent to the model (the new user message included). */
+  historyMessages: z.number().int().min(1).max(200).optional(),
+  /**
+   * Estimated tokens of history above which the older part is summarized (compressed);
+   * null or 0 = off. Must be below the model's context window.
+   */
+  compressThreshold: z
+    .number()
+    .int()
+    .min(0)
+    .max(1_000_000)
+    .refine((v) => v === 0 || v >= 500, 'compressThreshold must be 0 (off) or at least 500')
+    .nullable()
+    .optional(),
 });
 export type ModelParams = z.infer<typeof modelParamsSchema>;
