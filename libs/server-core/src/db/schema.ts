@@ -1,6 +1,9 @@
 import { sql } from 'drizzle-orm';
-import { bigint, index, integer, jsonb, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import { bigint, customType, doublePrecision, index, integer, jsonb, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 import type { Block, ErrorInfo, ModelParams, Usage } from '@switchboard/contracts';
+
+/** Full-text search vector; written by Postgres from a generated-column expression. */
+const tsvector = customType<{ data: string }>({ dataType: () => 'tsvector' });
 
 const timestamps = {
   createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
@@ -15,10 +18,21 @@ export const conversations = pgTable(
     modelId: text('model_id').notNull(),
     systemPrompt: text('system_prompt'),
     params: jsonb('params').$type<ModelParams>().notNull().default({}),
+    /** The current branch's last message; null = the newest message (linear conversations). */
+    activeLeafId: uuid('active_leaf_id'),
+    /** History compression: summary of the branch up to and including summaryUptoMessageId. */
+    summary: text('summary'),
+    summaryUptoMessageId: uuid('summary_upto_message_id'),
+    summaryCovers: integer('summary_covers'),
+    summaryAt: timestamp('summary_at', { withTimezone: true, mode: 'date' }),
+    titleSearch: tsvector('title_search').generatedAlwaysAs(sql`to_tsvector('simple', coalesce(title, ''))`),
     ...timestamps,
     updatedAt: timestamp('updated_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
   },
-  (t) => [index('conversations_owner_updated_idx').on(t.owner, t.updatedAt.desc(), t.id.desc())],
+  (t) => [
+    index('conversations_owner_updated_idx').on(t.owner, t.updatedAt.desc(), t.id.desc()),
+    index('conversations_title_search_idx').using('gin', t.titleSearch),
+  ],
 );
 
 export const messageStatuses = ['complete', 'streaming', 'cancelled', 'failed'] as const;
@@ -41,11 +55,20 @@ export const messages = pgTable(
     status: text('status', { enum: messageStatuses }).notNull().default('complete'),
     stopReason: text('stop_reason'),
     usage: jsonb('usage').$type<Usage>(),
+    /** Assistant messages: USD at the catalog's prices when answered. */
+    cost: doublePrecision('cost'),
+    /** The message this one follows; siblings are branches (regenerate, edit and resend). */
+    parentId: uuid('parent_id'),
     clientMessageId: text('client_message_id'),
+    // Only text blocks: base64 of images and documents must not reach the index.
+    contentSearch: tsvector('content_search').generatedAlwaysAs(
+      sql`to_tsvector('simple', jsonb_path_query_array(content, 'strict $[*] ? (@.type == "text").text'))`,
+    ),
     ...timestamps,
   },
   (t) => [
     index('messages_conversation_idx').on(t.conversationId, t.position),
+    index('messages_content_search_idx').using('gin', t.contentSearch),
     uniqueIndex('messages_owner_client_id_idx')
       .on(t.owner, t.clientMessageId)
       .where(sql`${t.clientMessageId} is not null`),
@@ -99,8 +122,25 @@ export const webhookSecrets = pgTable('webhook_secrets', {
   ...timestamps,
 });
 
-export const schema = { conversations, messages, jobs, webhookSecrets };
+/** People's own saved prompts (the built-in presets live in code). */
+export const prompts = pgTable(
+  'prompts',
+  {
+    id: uuid('id').primaryKey(),
+    owner: text('owner').notNull(),
+    title: text('title').notNull(),
+    systemPrompt: text('system_prompt').notNull(),
+    tags: jsonb('tags').$type<string[]>().notNull().default([]),
+    locale: text('locale'),
+    ...timestamps,
+    updatedAt: timestamp('updated_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+  },
+  (t) => [index('prompts_owner_idx').on(t.owner, t.createdAt)],
+);
+
+export const schema = { conversations, messages, jobs, webhookSecrets, prompts };
 export type ConversationRow = typeof conversations.$inferSelect;
 export type MessageRow = typeof messages.$inferSelect;
 export type JobRow = typeof jobs.$inferSelect;
+export type PromptRow = typeof prompts.$inferSelect;
 export type WebhookSecretRow = typeof webhookSecrets.$inferSelect;
