@@ -21,5 +21,11 @@ export const routes: Routes = [
     title: 'Switchboard',
     loadComponent: () => import('./features/chat/chat.page').then((m) => m.ChatPage),
   },
+  {
+    path: 'jobs',
+    canActivate: [authGuard],
+    title: 'Switchboard',
+    loadComponent: () => import('./features/jobs/jobs.page').then((m) => m.JobsPage),
+  },
   { path: '**', redirectTo: 'chat' },
 ];

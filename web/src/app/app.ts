@@ -3,7 +3,7 @@ import { MatButtonModule } from '@angular/material/button';
 import { MatMenuModule } from '@angular/material/menu';
 import { MatToolbarModule } from '@angular/material/toolbar';
 import { MatTooltipModule } from '@angular/material/tooltip';
-import { RouterOutlet } from '@angular/router';
+import { RouterLink, RouterLinkActive, RouterOutlet } from '@angular/router';
 import { TranslatePipe } from '@ngx-translate/core';
 import { AuthStore } from './core/auth.store';
 import { ClientConfigStore } from './core/client-config.store';
@@ -14,7 +14,7 @@ import { IconComponent } from './shared/icon.component';
 @Component({
   selector: 'sb-root',
   changeDetection: ChangeDetectionStrategy.OnPush,
-  imports: [RouterOutlet, MatToolbarModule, MatButtonModule, MatMenuModule, MatTooltipModule, TranslatePipe, IconComponent],
+  imports: [RouterOutlet, RouterLink, RouterLinkActive, MatToolbarModule, MatButtonModule, MatMenuModule, MatTooltipModule, TranslatePipe, IconComponent],
   styleUrl: './app.scss',
   template: `
     <a class="skip-link" href="#main">{{ 'app.skipToContent' | translate }}</a>
@@ -24,6 +24,14 @@ import { IconComponent } from './shared/icon.component';
         <span class="badge" data-testid="emulator-badge" [matTooltip]="'app.emulatorHint' | translate">
           {{ 'app.emulator' | translate }}
         </span>
+      }
+      @if (auth.signedIn()) {
+        <nav class="sections" [attr.aria-label]="'app.sections' | translate">
+          <a mat-button routerLink="/chat" routerLinkActive="current" #chatLink="routerLinkActive"
+             [attr.aria-current]="chatLink.isActive ? 'page' : null" data-testid="nav-chat">{{ 'app.chat' | translate }}</a>
+          <a mat-button routerLink="/jobs" routerLinkActive="current" #jobsLink="routerLinkActive"
+             [attr.aria-current]="jobsLink.isActive ? 'page' : null" data-testid="nav-jobs">{{ 'app.jobs' | translate }}</a>
+        </nav>
       }
       <span class="spacer"></span>
       <button mat-icon-button [matMenuTriggerFor]="langMenu" data-testid="lang-menu"

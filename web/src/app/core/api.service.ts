@@ -9,8 +9,12 @@ import type {
   ConversationUpdate,
   ConversationWithMessages,
   DevTokenResponse,
+  Job,
+  JobPage,
+  JobStatusValue,
   Me,
   PublicModel,
+  SummarizeRequest,
 } from '@switchboard/contracts';
 
 /** Thin typed client for the REST API (same origin). Errors surface as HttpErrorResponse. */
@@ -55,5 +59,25 @@ export class ApiService {
 
   deleteConversation(id: string): Promise<void> {
     return firstValueFrom(this.http.delete<void>(`/v1/conversations/${encodeURIComponent(id)}`));
+  }
+
+  /** `Idempotency-Key` makes a retried submission return the same job. */
+  submitSummarize(body: SummarizeRequest, idempotencyKey: string): Promise<Job> {
+    return firstValueFrom(this.http.post<Job>('/v1/jobs/summarize', body, { headers: { 'Idempotency-Key': idempotencyKey } }));
+  }
+
+  listJobs(query: { status?: JobStatusValue; limit?: number; cursor?: string | null }): Promise<JobPage> {
+    let params = new HttpParams().set('limit', String(query.limit ?? 20));
+    if (query.status) params = params.set('status', query.status);
+    if (query.cursor) params = params.set('cursor', query.cursor);
+    return firstValueFrom(this.http.get<JobPage>('/v1/jobs', { params }));
+  }
+
+  getJob(id: string): Promise<Job> {
+    return firstValueFrom(this.http.get<Job>(`/v1/jobs/${encodeURIComponent(id)}`));
+  }
+
+  cancelJob(id: string): Promise<Job> {
+    return firstValueFrom(this.http.delete<Job>(`/v1/jobs/${encodeURIComponent(id)}`));
   }
 }

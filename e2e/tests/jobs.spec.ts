@@ -1,0 +1,96 @@
+import { readFile } from 'node:fs/promises';
+import type { Browser, Page } from 'playwright-core';
+import { axeViolations, launchChromium, newPage, signIn } from '../support/browser';
+
+let browser: Browser;
+beforeAll(async () => {
+  browser = await launchChromium();
+});
+afterAll(async () => {
+  await browser?.close();
+});
+
+async function openJobs(page: Page): Promise<void> {
+  await signIn(page);
+  await page.getByTestId('nav-jobs').click();
+  await page.waitForURL(/\/jobs$/);
+  await page.getByTestId('job-form').waitFor();
+}
+
+async function submitText(page: Page, text: string): Promise<string> {
+  const before = await page.getByTestId('job-item').count();
+  await page.getByTestId('job-text').fill(text);
+  await page.getByTestId('job-submit').click();
+  await page.waitForFunction((n) => document.querySelectorAll('[data-testid="job-item"]').length > n, before);
+  return (await page.getByTestId('job-item').first().getAttribute('data-id'))!;
+}
+
+const job = (page: Page, id: string) => page.locator(`[data-testid="job-item"][data-id="${id}"]`);
+
+test('summarizes text: status, markdown result, copy and download; the page passes axe', async () => {
+  const { context, page, errors } = await newPage(browser);
+  await openJobs(page);
+  await page.getByTestId('jobs-empty').waitFor();
+  // Form validation: nothing to summarize, then an out-of-range word limit.
+  await page.getByTestId('job-submit').click();
+  await page.getByTestId('job-form-error').waitFor();
+  await page.getByTestId('job-max-words').fill('3');
+  await page.getByTestId('job-text').fill('x');
+  await page.getByTestId('job-submit').click();
+  await page.getByTestId('job-max-words-error').waitFor();
+  expect(await page.getByTestId('job-item').count()).toBe(0);
+  await page.getByTestId('job-max-words').fill('120');
+  await page.getByTestId('job-instructions').fill('Focus on the queue.');
+
+  const id = await submitText(page, 'Switchboard puts every Bedrock call behind one queue so workers share the quota. [[emulator:tokens=80]]');
+  await page.locator(`[data-testid="job-item"][data-id="${id}"][data-status="completed"]`).waitFor({ timeout: 30_000 });
+  const result = job(page, id).getByTestId('job-result');
+  await result.locator('[data-testid="markdown"] *').first().waitFor();
+  const rendered = await result.innerText();
+  expect(rendered.length).toBeGreaterThan(20);
+  await job(page, id).getByTestId('job-usage').waitFor();
+  expect(await job(page, id).getByTestId('job-status').innerText()).toBe('Completed');
+
+  // The portal shows what the API holds.
+  const apiJob = await page.evaluate(async (jobId) => {
+    const { token } = JSON.parse(sessionStorage.getItem('sb.token') ?? '{}') as { token?: string };
+    const res = await fetch(`/v1/jobs/${jobId}`, { headers: { Authorization: `Bearer ${token}` } });
+    return res.json() as Promise<{ status: string; result?: { summary: string } }>;
+  }, id);
+  expect(apiJob.status).toBe('completed');
+  const summary = apiJob.result!.summary;
+
+  await job(page, id).getByTestId('job-copy').click();
+  expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(summary);
+
+  const [dl] = await Promise.all([page.waitForEvent('download'), job(page, id).getByTestId('job-download').click()]);
+  expect(dl.suggestedFilename()).toMatch(/^summary-.*\.md$/);
+  expect(await readFile((await dl.path())!, 'utf8')).toBe(summary);
+
+  expect(await axeViolations(page)).toEqual([]);
+
+  // After a reload the job is listed from the server; Chinese labels.
+  await page.reload();
+  await job(page, id).waitFor();
+  await page.getByTestId('lang-menu').click();
+  await page.getByTestId('lang-zh-CN').click();
+  await job(page, id).getByTestId('job-status').filter({ hasText: '已完成' }).waitFor();
+  expect((await page.getByTestId('job-submit').innerText()).trim()).toBe('生成摘要');
+  expect(errors).toEqual([]);
+  await context.close();
+});
+
+test('cancels a long-running job', async () => {
+  const { context, page, errors } = await newPage(browser);
+  await openJobs(page);
+  const id = await submitText(page, 'A very long report to summarize. [[emulator:tokens=3000,tps=30]]');
+  await job(page, id).getByTestId('job-progress').waitFor();
+  await job(page, id).getByTestId('job-cancel').click();
+  await page.locator(`[data-testid="job-item"][data-id="${id}"][data-status="cancelled"]`).waitFor({ timeout: 20_000 });
+  expect(await job(page, id).getByTestId('job-status').innerText()).toBe('Cancelled');
+  await job(page, id).getByTestId('job-cancel').waitFor({ state: 'detached' });
+  await job(page, id).getByTestId('job-progress').waitFor({ state: 'detached' });
+  expect(await axeViolations(page)).toEqual([]);
+  expect(errors).toEqual([]);
+  await context.close();
+});
