@@ -26,6 +26,12 @@ export const testModels = [
     maxOutputTokens: 4096, contextWindow: 200000, quota: { requestsPerMinute: 1000, tokensPerMinute: 10000000 },
     price: { inputPer1k: 0.001, outputPer1k: 0.002 },
   },
+  {
+    // One request per (shortened) quota window: a second chat has to wait in line.
+    id: 'test.tiny-quota-v1:0', name: 'Tiny Quota', vision: false, documents: false,
+    maxOutputTokens: 1024, contextWindow: 8000, quota: { requestsPerMinute: 1, tokensPerMinute: 1000000 },
+    price: { inputPer1k: 0.001, outputPer1k: 0.002 },
+  },
 ];
 
 export function freePort(): Promise<number> {
@@ -59,6 +65,8 @@ export async function startStack(timeoutMs = 90_000): Promise<Stack> {
       REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
       SWITCHBOARD_SKIP_INSTALL: '1',
       BEDROCK_MODE: 'emulator',
+      // The governor's quota window: 4 s instead of a minute, so quota waits stay short.
+      QUOTA_WINDOW_MS: '4000',
       NODE_OPTIONS: '',
     },
     stdio: ['ignore', 'pipe', 'pipe'],
