@@ -30,8 +30,8 @@ const envSchema = z.object({
   QUEUE_PREFIX: z.string().regex(/^\{[^{}]+\}$/, 'must be a hash tag such as {sb}').default('{sb}'),
   /** Quota period of the governor: Bedrock counts per minute; tests shorten it. */
   QUOTA_WINDOW_MS: z.coerce.number().int().min(100).default(60_000),
-  /** Slack added to the window for requests that reach Bedrock a little after they were reserved. */
-  QUOTA_SAFETY_MARGIN_MS: z.coerce.number().int().min(0).default(250),
+  /** Slack added to the window for clock differences with Bedrock (reservations are dated at its answer). */
+  QUOTA_SAFETY_MARGIN_MS: z.coerce.number().int().min(0).default(100),
   /** How often a worker prints its backlog as CloudWatch EMF on stdout; 0 turns it off. */
   BACKLOG_METRICS_INTERVAL_MS: z.coerce.number().int().min(0).default(30_000),
   /** Where the built portal is; served by the API when present. */

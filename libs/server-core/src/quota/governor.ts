@@ -27,7 +27,7 @@ export type GovernorOptions = {
   prefix: string;
   /** The quota period: Bedrock's is a minute; tests shorten it. */
   windowMs: number;
-  /** Added to the window so requests that reach Bedrock a little later than reserved stay inside it. */
+  /** Added to the window for clock differences between Redis and Bedrock. */
   safetyMarginMs: number;
 };
 
