@@ -14,6 +14,7 @@ import { HealthModule } from './health/health.module.js';
 import { JobsModule } from './jobs/jobs.module.js';
 import { MetricsModule } from './metrics/metrics.module.js';
 import { ModelsModule } from './models/models.module.js';
+import { PromptsModule } from './prompts/prompts.module.js';
 import { RedisModule } from './redis/redis.module.js';
 import { WebhooksModule } from './webhooks/webhooks.module.js';
 
@@ -42,6 +43,7 @@ export class AppModule {
         HealthModule,
         MetricsModule,
         ModelsModule,
+        PromptsModule,
         ConversationsModule,
         ChatModule,
         AdminModule,

@@ -16,6 +16,8 @@ import {
   chatCancelSchema,
   chatClientEvents,
   chatNamespace,
+  chatRegenerateSchema,
+  type ChatRegenerateAck,
   chatResumeSchema,
   chatSendSchema,
   type ChatSendAck,
@@ -73,6 +75,16 @@ export class ChatGateway implements OnGatewayInit, OnGatewayConnection, OnGatewa
     return this.handle('chat:send', requestId, async () => {
       const input = parseOrThrow(chatSendSchema, body);
       return this.chat.send(socket.data.principal.sub, input, requestId);
+    });
+  }
+
+  @SubscribeMessage(chatClientEvents.regenerate)
+  regenerate(@ConnectedSocket() socket: AuthedSocket, @MessageBody() body: unknown): Promise<ChatRegenerateAck> {
+    const requestId = randomUUID();
+    return this.handle('chat:regenerate', requestId, async () => {
+      const input = parseOrThrow(chatRegenerateSchema, body);
+      const result = await this.chat.regenerate(socket.data.principal.sub, input, requestId);
+      return { ...result, assistantMessageId: result.assistantMessageId! };
     });
   }
 

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { and, eq, inArray, sql } from 'drizzle-orm';
+import { and, desc, eq, inArray, sql } from 'drizzle-orm';
 import type { Block } from '@switchboard/contracts';
 import {
   conversations,
@@ -23,7 +23,11 @@ export type NewChat = {
   content: Block[];
   clientMessageId: string | undefined;
   requestId: string;
+  /** The message the user's message follows; undefined = the conversation's current leaf. */
+  parentId?: string | null;
 };
+
+export type NewRegeneration = Omit<NewChat, 'content' | 'parentId'>;
 
 /** The only I/O of chat turns: the user's message, the assistant placeholder and the job record. */
 @Injectable()
@@ -36,6 +40,7 @@ export class ChatRepository {
 
   /** Stores the turn; returns false when the clientMessageId was already used (a retry). */
   async insertTurn(tx: DbExecutor, turn: NewChat): Promise<boolean> {
+    const parentId = turn.parentId === undefined ? await this.currentLeaf(tx, turn.conversationId) : turn.parentId;
     const inserted = await tx
       .insert(messages)
       .values({
@@ -47,6 +52,35 @@ export class ChatRepository {
         modelId: turn.modelId,
         jobId: turn.jobId,
         clientMessageId: turn.clientMessageId ?? null,
+        parentId,
+      })
+      .onConflictDoNothing()
+      .returning({ id: messages.id });
+    if (inserted.length === 0) return false;
+    await this.insertAnswer(tx, turn, null);
+    return true;
+  }
+
+  /** A new answer to an existing user message (regenerate): a sibling of the earlier answers. */
+  async insertRegeneration(tx: DbExecutor, turn: NewRegeneration): Promise<boolean> {
+    return this.insertAnswer(tx, turn, turn.clientMessageId ?? null);
+  }
+
+  /** The job, the assistant placeholder under the user's message, and the branch moved to it. */
+  private async insertAnswer(tx: DbExecutor, turn: NewRegeneration, clientMessageId: string | null): Promise<boolean> {
+    const inserted = await tx
+      .insert(messages)
+      .values({
+        id: turn.assistantMessageId,
+        conversationId: turn.conversationId,
+        owner: turn.owner,
+        role: 'assistant',
+        content: [],
+        modelId: turn.modelId,
+        jobId: turn.jobId,
+        status: 'streaming',
+        parentId: turn.userMessageId,
+        clientMessageId,
       })
       .onConflictDoNothing()
       .returning({ id: messages.id });
@@ -61,18 +95,43 @@ export class ChatRepository {
       messageId: turn.assistantMessageId,
       requestId: turn.requestId,
     });
-    await tx.insert(messages).values({
-      id: turn.assistantMessageId,
-      conversationId: turn.conversationId,
-      owner: turn.owner,
-      role: 'assistant',
-      content: [],
-      modelId: turn.modelId,
-      jobId: turn.jobId,
-      status: 'streaming',
-    });
-    await tx.update(conversations).set({ updatedAt: sql`now()` }).where(eq(conversations.id, turn.conversationId));
+    await tx
+      .update(conversations)
+      .set({ updatedAt: sql`now()`, activeLeafId: turn.assistantMessageId })
+      .where(eq(conversations.id, turn.conversationId));
     return true;
+  }
+
+  /** The branch's last message: the one chosen, else the newest (conversations from before branches). */
+  private async currentLeaf(tx: DbExecutor, conversationId: string): Promise<string | null> {
+    const [conversation] = await tx
+      .select({ activeLeafId: conversations.activeLeafId })
+      .from(conversations)
+      .where(eq(conversations.id, conversationId));
+    if (conversation?.activeLeafId) return conversation.activeLeafId;
+    const [last] = await tx
+      .select({ id: messages.id })
+      .from(messages)
+      .where(eq(messages.conversationId, conversationId))
+      .orderBy(desc(messages.position))
+      .limit(1);
+    return last?.id ?? null;
+  }
+
+  async findMessageOf(owner: string, conversationId: string, id: string): Promise<MessageRow | undefined> {
+    const [row] = await this.db
+      .select()
+      .from(messages)
+      .where(and(eq(messages.owner, owner), eq(messages.conversationId, conversationId), eq(messages.id, id)));
+    return row;
+  }
+
+  async findOwnMessage(owner: string, id: string): Promise<MessageRow | undefined> {
+    const [row] = await this.db
+      .select()
+      .from(messages)
+      .where(and(eq(messages.owner, owner), eq(messages.id, id)));
+    return row;
   }
 
   async findUserMessageByClientId(owner: string, clientMessageId: string): Promise<MessageRow | undefined> {

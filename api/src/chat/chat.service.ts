@@ -4,9 +4,11 @@ import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Socket } from 'socket.io';
 import {
+  type ChatRegenerate,
   type ChatSend,
   chatServerEvents,
   type ModelEntry,
+  type ModelParams,
   textOf,
 } from '@switchboard/contracts';
 import {
@@ -27,7 +29,7 @@ import { CHAT_QUEUE, QUOTA_GOVERNOR, REDIS } from '../redis/redis.module.js';
 import { ChatRepository } from './chat.repository.js';
 import { JobRelayService } from './job-relay.service.js';
 
-export type SendResult = { jobId: string; conversationId: string; messageId: string };
+export type SendResult = { jobId: string; conversationId: string; messageId: string; assistantMessageId?: string };
 
 const chatJobAttempts = 3;
 const cancelKeyTtlSeconds = 24 * 60 * 60;
@@ -54,6 +56,14 @@ export class ChatService {
       if (previous) return this.sameTurn(previous);
     }
     const existing = input.conversationId ? await this.conversations.require(owner, input.conversationId) : undefined;
+    if (input.parentMessageId !== undefined && !existing) {
+      throw new AppError('validation_failed', 'parentMessageId needs a conversationId', [
+        { path: 'parentMessageId', message: 'needs conversationId' },
+      ]);
+    }
+    if (input.parentMessageId && !(isUuid(input.parentMessageId) && (await this.repository.findMessageOf(owner, existing!.id, input.parentMessageId)))) {
+      throw notFound('Parent message');
+    }
     const model = this.catalog.require(input.modelId ?? existing?.modelId ?? this.catalog.default().id);
     checkCapabilities(model, input);
     const params = { ...(existing?.params ?? {}), ...(input.params ?? {}) };
@@ -68,6 +78,7 @@ export class ChatService {
       content: input.content,
       clientMessageId: input.clientMessageId,
       requestId,
+      parentId: input.parentMessageId,
     };
     const result = await this.repository.db.transaction(async (tx) => {
       const conversation =
@@ -81,7 +92,58 @@ export class ChatService {
       if (!previous) throw new AppError('conflict', 'Could not store the message, try again');
       return this.sameTurn(previous);
     }
-    const conversationId = result;
+    await this.enqueue({ ...turn, conversationId: result }, params);
+    return { jobId: turn.jobId, conversationId: result, messageId: turn.userMessageId, assistantMessageId: turn.assistantMessageId };
+  }
+
+  /**
+   * A new answer to the user message that `messageId` (an assistant message) answered, stored as
+   * that answer's sibling; the conversation's branch moves to it.
+   */
+  async regenerate(owner: string, input: ChatRegenerate, requestId: string): Promise<SendResult> {
+    if (input.clientMessageId) {
+      const previous = await this.repository.findUserMessageByClientId(owner, input.clientMessageId);
+      if (previous) return this.sameTurn(previous);
+    }
+    const answer = isUuid(input.messageId) ? await this.repository.findOwnMessage(owner, input.messageId) : undefined;
+    if (!answer) throw notFound('Message');
+    if (answer.role !== 'assistant' || !answer.parentId) {
+      throw new AppError('bad_request', 'Only an answer (an assistant message) can be regenerated');
+    }
+    const conversation = await this.conversations.require(owner, answer.conversationId);
+    const question = await this.repository.findMessageOf(owner, conversation.id, answer.parentId);
+    if (!question || question.role !== 'user') throw new AppError('bad_request', 'The answer has no question to answer again');
+    const model = this.catalog.require(input.modelId ?? conversation.modelId);
+    checkCapabilities(model, { content: question.content } as ChatSend);
+    const params = { ...(conversation.params ?? {}), ...(input.params ?? {}) };
+    checkParams(model, params);
+    const turn = {
+      owner,
+      conversationId: conversation.id,
+      jobId: randomUUID(),
+      userMessageId: question.id,
+      assistantMessageId: randomUUID(),
+      modelId: model.id,
+      clientMessageId: input.clientMessageId,
+      requestId,
+    };
+    const stored = await this.repository.db.transaction((tx) => this.repository.insertRegeneration(tx, turn));
+    if (!stored) {
+      const previous = await this.repository.findUserMessageByClientId(owner, input.clientMessageId!);
+      if (!previous) throw new AppError('conflict', 'Could not store the request, try again');
+      return this.sameTurn(previous);
+    }
+    await this.enqueue(turn, params);
+    return { jobId: turn.jobId, conversationId: conversation.id, messageId: question.id, assistantMessageId: turn.assistantMessageId };
+  }
+
+  /** Tells the user's sockets, joins the model's line and enqueues; a failed enqueue ends the job. */
+  private async enqueue(
+    turn: { owner: string; conversationId: string; jobId: string; userMessageId: string; assistantMessageId: string; modelId: string; requestId: string },
+    params: ModelParams,
+  ): Promise<void> {
+    const { owner, conversationId, requestId } = turn;
+    const model = { id: turn.modelId };
     await this.relay.announce(owner, turn.jobId);
     // In line for the model from now on: batch calls asking before a worker has the chat wait behind it.
     await this.governor.join({ modelId: model.id, jobId: turn.jobId, owner, lane: 'chat' });
@@ -110,7 +172,6 @@ export class ChatService {
       if (job) await this.finishUnstarted(job, 'failed', { code: 'unavailable', message: 'The queue is unavailable' });
       throw new AppError('unavailable', 'The chat queue is unavailable, try again shortly');
     }
-    return { jobId: turn.jobId, conversationId, messageId: turn.userMessageId };
   }
 
   /**
@@ -193,8 +254,12 @@ export class ChatService {
     });
   }
 
-  private sameTurn(userMessage: { id: string; conversationId: string; jobId: string | null }): SendResult {
-    return { jobId: userMessage.jobId!, conversationId: userMessage.conversationId, messageId: userMessage.id };
+  /** The earlier outcome of a retried clientMessageId (a user message, or the answer of a regenerate). */
+  private sameTurn(message: { id: string; conversationId: string; jobId: string | null; role: string; parentId: string | null }): SendResult {
+    if (message.role === 'assistant') {
+      return { jobId: message.jobId!, conversationId: message.conversationId, messageId: message.parentId!, assistantMessageId: message.id };
+    }
+    return { jobId: message.jobId!, conversationId: message.conversationId, messageId: message.id };
   }
 }
 

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { and, asc, desc, eq, ilike, lt, or, sql } from 'drizzle-orm';
-import type { Conversation, Message, ModelParams } from '@switchboard/contracts';
+import { and, asc, desc, eq, ilike, inArray, lt, or, sql } from 'drizzle-orm';
+import { type Conversation, type Message, type ModelParams, textOf } from '@switchboard/contracts';
 import {
   type ConversationRow,
   conversations,
@@ -17,7 +17,16 @@ export type ConversationPatch = Partial<{
   modelId: string;
   systemPrompt: string | null;
   params: ModelParams;
+  activeLeafId: string | null;
 }>;
+
+export type UsageTotals = { inputTokens: number; outputTokens: number; cost: number };
+
+// Chinese, Japanese and Korean text has no spaces: the 'simple' parser keeps a whole run as one word.
+const cjk = /[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]/;
+export const hasCjk = (q: string) => cjk.test(q);
+
+const messageText = sql`jsonb_path_query_array(${messages.content}, 'strict $[*] ? (@.type == "text").text')::text`;
 
 /** The only I/O of conversations and their messages. */
 @Injectable()
@@ -30,7 +39,7 @@ export class ConversationsRepository {
 
   async list(owner: string, opts: { limit: number; cursor?: { updatedAt: Date; id: string }; q?: string }) {
     const filters = [eq(conversations.owner, owner)];
-    if (opts.q) filters.push(ilike(conversations.title, `%${escapeLike(opts.q)}%`));
+    if (opts.q) filters.push(this.matches(opts.q));
     if (opts.cursor) {
       const { updatedAt, id } = opts.cursor;
       filters.push(
@@ -44,6 +53,54 @@ export class ConversationsRepository {
       .orderBy(desc(conversations.updatedAt), desc(conversations.id))
       .limit(opts.limit + 1);
     return { rows: rows.slice(0, opts.limit), hasMore: rows.length > opts.limit };
+  }
+
+  /** Full-text match on the title or any message; CJK queries match as substrings instead. */
+  private matches(q: string) {
+    if (hasCjk(q)) {
+      const pattern = `%${escapeLike(q)}%`;
+      return or(
+        ilike(conversations.title, pattern),
+        sql`exists (select 1 from ${messages} where ${messages.conversationId} = ${conversations.id} and ${messageText} ilike ${pattern})`,
+      )!;
+    }
+    const query = sql`websearch_to_tsquery('simple', ${q})`;
+    return or(
+      sql`${conversations.titleSearch} @@ ${query}`,
+      sql`exists (select 1 from ${messages} where ${messages.conversationId} = ${conversations.id} and ${messages.contentSearch} @@ ${query})`,
+    )!;
+  }
+
+  /** Per conversation, the text of the newest message matching q (for snippets). */
+  async matchingTexts(conversationIds: string[], q: string): Promise<Map<string, string>> {
+    if (conversationIds.length === 0) return new Map();
+    const match = hasCjk(q)
+      ? sql`${messageText} ilike ${`%${escapeLike(q)}%`}`
+      : sql`${messages.contentSearch} @@ websearch_to_tsquery('simple', ${q})`;
+    const rows = await this.db
+      .selectDistinctOn([messages.conversationId], { conversationId: messages.conversationId, content: messages.content })
+      .from(messages)
+      .where(and(inArray(messages.conversationId, conversationIds), match))
+      .orderBy(messages.conversationId, desc(messages.position));
+    return new Map(rows.map((r) => [r.conversationId, textOf(r.content)]));
+  }
+
+  /** Tokens and cost summed over each conversation's messages. */
+  async usageOf(conversationIds: string[]): Promise<Map<string, UsageTotals>> {
+    if (conversationIds.length === 0) return new Map();
+    const rows = await this.db
+      .select({
+        conversationId: messages.conversationId,
+        inputTokens: sql<string>`coalesce(sum((${messages.usage}->>'inputTokens')::bigint), 0)`,
+        outputTokens: sql<string>`coalesce(sum((${messages.usage}->>'outputTokens')::bigint), 0)`,
+        cost: sql<string>`coalesce(sum(${messages.cost}), 0)`,
+      })
+      .from(messages)
+      .where(and(inArray(messages.conversationId, conversationIds), eq(messages.role, 'assistant')))
+      .groupBy(messages.conversationId);
+    return new Map(
+      rows.map((r) => [r.conversationId, { inputTokens: Number(r.inputTokens), outputTokens: Number(r.outputTokens), cost: Number(r.cost) }]),
+    );
   }
 
   async find(owner: string, id: string): Promise<ConversationRow | undefined> {
@@ -83,13 +140,14 @@ export class ConversationsRepository {
 
 const escapeLike = (s: string) => s.replace(/[\\%_]/g, (c) => `\\${c}`);
 
-export function toConversation(row: ConversationRow): Conversation {
+export function toConversation(row: ConversationRow, usage?: UsageTotals): Conversation {
   return {
     id: row.id,
     title: row.title,
     modelId: row.modelId,
     systemPrompt: row.systemPrompt,
     params: row.params ?? {},
+    usage: usage ?? { inputTokens: 0, outputTokens: 0, cost: 0 },
     createdAt: row.createdAt.toISOString(),
     updatedAt: row.updatedAt.toISOString(),
   };
@@ -106,6 +164,8 @@ export function toMessage(row: MessageRow): Message {
     status: row.status,
     stopReason: row.stopReason,
     usage: row.usage ?? null,
+    parentId: row.parentId,
+    cost: row.cost,
     createdAt: row.createdAt.toISOString(),
   };
 }

@@ -2,16 +2,17 @@ import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import type {
   ConversationCreate,
+  ConversationListItem,
   ConversationPage,
   ConversationUpdate,
   ConversationWithMessages,
   ModelEntry,
   ModelParams,
 } from '@switchboard/contracts';
-import type { ConversationRow, DbExecutor } from '@switchboard/server-core';
+import type { ConversationRow, DbExecutor, MessageRow } from '@switchboard/server-core';
 import { AppError, notFound } from '../common/app-error.js';
 import { CatalogService } from '../config/catalog.service.js';
-import { ConversationsRepository, toConversation, toMessage } from './conversations.repository.js';
+import { type ConversationPatch, ConversationsRepository, toConversation, toMessage } from './conversations.repository.js';
 
 const defaultTitle = 'New conversation';
 
@@ -29,13 +30,31 @@ export class ConversationsService {
       q: query.q || undefined,
     });
     const last = rows.at(-1);
-    return { items: rows.map(toConversation), nextCursor: hasMore && last ? encodeCursor(last) : null };
+    const ids = rows.map((r) => r.id);
+    const [usage, texts] = await Promise.all([
+      this.repository.usageOf(ids),
+      query.q ? this.repository.matchingTexts(ids, query.q) : Promise.resolve(new Map<string, string>()),
+    ]);
+    const items: ConversationListItem[] = rows.map((r) => {
+      const item: ConversationListItem = toConversation(r, usage.get(r.id));
+      if (query.q) item.snippet = snippetOf(texts.get(r.id) ?? r.title, query.q);
+      return item;
+    });
+    return { items, nextCursor: hasMore && last ? encodeCursor(last) : null };
   }
 
   async get(owner: string, id: string): Promise<ConversationWithMessages> {
     const row = await this.require(owner, id);
-    const messages = await this.repository.messagesOf(row.id);
-    return { ...toConversation(row), messages: messages.map(toMessage) };
+    const [messages, usage] = await Promise.all([this.repository.messagesOf(row.id), this.repository.usageOf([row.id])]);
+    return {
+      ...toConversation(row, usage.get(row.id)),
+      messages: messages.map(toMessage),
+      activeLeafId: row.activeLeafId ?? messages.at(-1)?.id ?? null,
+      summary:
+        row.summary && row.summaryAt
+          ? { text: row.summary, coversMessages: row.summaryCovers ?? 0, uptoMessageId: row.summaryUptoMessageId, createdAt: row.summaryAt.toISOString() }
+          : null,
+    };
   }
 
   /** The caller's conversation; another user's looks exactly like a missing one. */
@@ -66,9 +85,13 @@ export class ConversationsService {
     const current = await this.require(owner, id);
     const model = this.catalog.require(patch.modelId ?? current.modelId);
     if (patch.params) checkParams(model, patch.params);
-    const row = await this.repository.update(owner, id, patch);
+    const { activeLeafId, ...rest } = patch;
+    const changes: ConversationPatch = { ...rest };
+    if (activeLeafId !== undefined) changes.activeLeafId = leafThrough(await this.repository.messagesOf(id), activeLeafId);
+    const row = await this.repository.update(owner, id, changes);
     if (!row) throw notFound('Conversation');
-    return toConversation(row);
+    const usage = await this.repository.usageOf([row.id]);
+    return toConversation(row, usage.get(row.id));
   }
 
   async delete(owner: string, id: string): Promise<void> {
@@ -83,6 +106,37 @@ export function checkParams(model: ModelEntry, params: ModelParams): void {
       { path: 'params.maxTokens', message: `at most ${model.maxOutputTokens}` },
     ]);
   }
+  if (params.compressThreshold && params.compressThreshold >= model.contextWindow) {
+    throw new AppError('validation_failed', `compressThreshold must be below ${model.name}'s context window of ${model.contextWindow} tokens`, [
+      { path: 'params.compressThreshold', message: `less than ${model.contextWindow}` },
+    ]);
+  }
+}
+
+/** The branch's last message through `messageId`: its newest descendant, following the newest child. */
+export function leafThrough(messages: readonly MessageRow[], messageId: string): string {
+  if (!messages.some((m) => m.id === messageId)) {
+    throw new AppError('validation_failed', 'activeLeafId is not a message of this conversation', [
+      { path: 'activeLeafId', message: 'not a message of this conversation' },
+    ]);
+  }
+  let leaf = messageId;
+  for (;;) {
+    const child = messages.filter((m) => m.parentId === leaf).at(-1);
+    if (!child) return leaf;
+    leaf = child.id;
+  }
+}
+
+/** About 160 characters around the first query word found in text. */
+export function snippetOf(text: string, q: string): string {
+  const flat = text.replace(/\s+/g, ' ').trim();
+  const lower = flat.toLowerCase();
+  const words = [q, ...q.split(/[\s"]+/)].map((w) => w.replace(/^[-+]/, '').toLowerCase()).filter((w) => w && w !== 'or');
+  const at = words.map((w) => lower.indexOf(w)).find((i) => i >= 0) ?? 0;
+  const start = Math.max(0, at - 60);
+  const end = Math.min(flat.length, start + 160);
+  return `${start > 0 ? '…' : ''}${flat.slice(start, end)}${end < flat.length ? '…' : ''}`;
 }
 
 const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

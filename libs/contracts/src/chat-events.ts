@@ -32,9 +32,10 @@ export const chatSendSchema = z.object({
   clientMessageId: z.string().min(1).max(100).optional(),
   /**
    * Send after this message of the conversation (a branch: "edit and resend" passes the parent of the
-   * edited message). Omitted: after the conversation's current leaf, as before.
+   * edited message; null = at the start of the conversation). Omitted: after the conversation's
+   * current leaf, as before. Needs conversationId.
    */
-  parentMessageId: id.optional(),
+  parentMessageId: id.nullable().optional(),
 });
 export type ChatSend = z.infer<typeof chatSendSchema>;
 
@@ -58,7 +59,7 @@ export type ChatResume = z.infer<typeof chatResumeSchema>;
 
 export type AckError = { ok: false; error: ErrorInfo };
 export type Ack<T extends object = object> = ({ ok: true } & T) | AckError;
-export type ChatSendAck = Ack<{ jobId: string; conversationId: string; messageId: string }>;
+export type ChatSendAck = Ack<{ jobId: string; conversationId: string; messageId: string; assistantMessageId?: string }>;
 /** `assistantMessageId`: the answer being written (also on chat:send acks from this version on). */
 export type ChatRegenerateAck = Ack<{ jobId: string; conversationId: string; messageId: string; assistantMessageId: string }>;
 
