@@ -8,6 +8,8 @@ export type TurnOutcome = {
   stopReason: string | null;
   usage: Usage | null;
   error?: ErrorInfo;
+  /** USD at the model's prices when answered. */
+  cost?: number | null;
 };
 
 const messageStatusOf = { completed: 'complete', cancelled: 'cancelled', failed: 'failed' } as const;
@@ -31,7 +33,10 @@ export class ChatTurnsRepository {
     return row;
   }
 
-  /** The conversation up to and including the user's message of this turn, in order (one query). */
+  /**
+   * Every message of the conversation up to the user's message of this turn, in order (one query);
+   * the branch is picked from them by parent links (branchOf).
+   */
   async history(conversationId: string, userMessageId: string): Promise<MessageRow[]> {
     const anchor = this.db.select({ position: messages.position }).from(messages).where(eq(messages.id, userMessageId));
     return this.db
@@ -39,6 +44,14 @@ export class ChatTurnsRepository {
       .from(messages)
       .where(and(eq(messages.conversationId, conversationId), lte(messages.position, sql`(${anchor})`)))
       .orderBy(asc(messages.position));
+  }
+
+  /** Stores the compressed history of the conversation (replacing an earlier summary). */
+  async storeSummary(conversationId: string, summary: { text: string; uptoMessageId: string; coversMessages: number }) {
+    await this.db
+      .update(conversations)
+      .set({ summary: summary.text, summaryUptoMessageId: summary.uptoMessageId, summaryCovers: summary.coversMessages, summaryAt: sql`now()` })
+      .where(eq(conversations.id, conversationId));
   }
 
   /** Stores the answer and ends the job, once: a repeated finish of an ended job changes nothing. */
@@ -58,7 +71,13 @@ export class ChatTurnsRepository {
       const content: Block[] = outcome.text ? [{ type: 'text', text: outcome.text }] : [];
       await tx
         .update(messages)
-        .set({ content, status: messageStatusOf[outcome.status], stopReason: outcome.stopReason, usage: outcome.usage })
+        .set({
+          content,
+          status: messageStatusOf[outcome.status],
+          stopReason: outcome.stopReason,
+          usage: outcome.usage,
+          cost: outcome.cost ?? null,
+        })
         .where(eq(messages.id, assistantMessageId));
       await tx.update(conversations).set({ updatedAt: sql`now()` }).where(eq(conversations.id, ended[0]!.conversationId!));
       return true;

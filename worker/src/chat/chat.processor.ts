@@ -1,4 +1,4 @@
-import { type BedrockRuntimeClient, ConverseStreamCommand } from '@aws-sdk/client-bedrock-runtime';
+import { type BedrockRuntimeClient, ConverseCommand, ConverseStreamCommand } from '@aws-sdk/client-bedrock-runtime';
 import { type Job, UnrecoverableError } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { ModelEntry, Usage } from '@switchboard/contracts';
@@ -15,7 +15,7 @@ import { errorCodeOf, isRetryableBedrockError } from '../bedrock/bedrock-client.
 import { admitOrWait, estimateTokens, isThrottle, type LaneQueues, type QuotaJobData, type Reservation, settle, waitAfterThrottle } from '../quota/admission.js';
 import { DeltaWriter } from '../streaming/delta-writer.js';
 import { type ChatTurnsRepository, type TurnOutcome } from './chat-turns.repository.js';
-import { buildConverseRequest } from './converse-request.js';
+import { branchOf, buildCompressRequest, buildConverseRequest, type HistoryPlan, planHistory } from './converse-request.js';
 
 export type ChatProcessorDeps = {
   redis: Redis;
@@ -58,11 +58,20 @@ export function createChatProcessor(deps: ChatProcessorDeps) {
     // The history is read once to estimate the call's tokens; later trips through the line reuse the estimate.
     const load = () =>
       Promise.all([deps.turns.conversation(data.conversationId), deps.turns.history(data.conversationId, data.userMessageId)]);
+    type Loaded = Awaited<ReturnType<typeof load>>;
+    const plan = ([conversation, all]: Loaded) => conversation && planHistory(branchOf(all, data.userMessageId), conversation, data.params);
+    const request = ([conversation]: Loaded, p: HistoryPlan) =>
+      buildConverseRequest({ model, systemPrompt: conversation!.systemPrompt, history: p.recent, summary: p.summary, params: data.params, delivered });
+    // Compression only before any text went out: a continued answer keeps the context it started with.
+    const compressionOf = (p: HistoryPlan) => (delivered === '' ? p.compress : undefined);
     let loaded = data.quotaTokens === undefined ? await load() : undefined;
-    const request = ([conversation, history]: Awaited<ReturnType<typeof load>>) =>
-      conversation && buildConverseRequest({ model, systemPrompt: conversation.systemPrompt, history, params: data.params, delivered });
-    const firstInput = loaded && request(loaded);
-    if (loaded && !firstInput) return; // deleted meanwhile: nothing to store the answer in
+    const firstPlan = loaded && plan(loaded);
+    if (loaded && !firstPlan) return; // deleted meanwhile: nothing to store the answer in
+    // One reservation covers the compression call too: it is bounded by the history it replaces.
+    const firstTokens = firstPlan
+      ? estimateTokens(request(loaded!, firstPlan)) +
+        (compressionOf(firstPlan) ? estimateTokens(buildCompressRequest(model, firstPlan.summary, firstPlan.compress!.covered)) : 0)
+      : undefined;
 
     let reservation: Reservation;
     try {
@@ -70,7 +79,7 @@ export function createChatProcessor(deps: ChatProcessorDeps) {
         model,
         lane: 'chat',
         owner: data.owner,
-        tokens: data.quotaTokens ?? estimateTokens(firstInput!),
+        tokens: data.quotaTokens ?? firstTokens!,
         onWaiting: (position) => publishJobStatus(deps.redis, data.jobId, { state: 'queued', position }),
       });
     } catch (err) {
@@ -78,12 +87,23 @@ export function createChatProcessor(deps: ChatProcessorDeps) {
       throw err;
     }
     loaded ??= await load();
-    const input = firstInput ?? request(loaded);
-    if (!input) return void (await deps.governor.release(model.id, reservation.reservationId));
+    let history = firstPlan ?? plan(loaded);
+    if (!history) return void (await deps.governor.release(model.id, reservation.reservationId));
     if (!(await deps.turns.markActive(data.jobId))) {
       await deps.governor.release(model.id, reservation.reservationId);
       return void (await finish({ status: 'cancelled', text: delivered, stopReason: 'cancelled', usage: null }));
     }
+    let compressUsage: Usage | null = null;
+    const compression = compressionOf(history);
+    if (compression) {
+      const compressed = await compress(deps, data, model, history, compression, signal, log);
+      if (compressed) {
+        compressUsage = compressed.usage;
+        const chain = branchOf(loaded[1], data.userMessageId);
+        history = planHistory(chain, { summary: compressed.text, summaryUptoMessageId: compression.upto.id }, data.params);
+      }
+    }
+    const input = request(loaded, history);
     const status = job.attemptsMade > 0 ? { state: 'retrying' as const, attempt: job.attemptsMade + 1 } : { state: 'active' as const };
     publishJobStatus(deps.redis, data.jobId, status).catch((err) => log.warn({ err }, 'status publish failed'));
 
@@ -107,7 +127,7 @@ export function createChatProcessor(deps: ChatProcessorDeps) {
       const text = delivered + writer.text;
       if (signal?.aborted) {
         log.info({ chars: text.length }, 'chat cancelled; keeping the partial answer');
-        await finish({ status: 'cancelled', text, stopReason: 'cancelled', usage });
+        await finish({ status: 'cancelled', text, stopReason: 'cancelled', usage, cost: costOf(model, usage) });
         return;
       }
       // Throttled before any text: back to the line with the same place, no attempt spent.
@@ -122,11 +142,55 @@ export function createChatProcessor(deps: ChatProcessorDeps) {
       await finish(failed(text, errorCodeOf(err), (err as Error).message ?? 'Bedrock call failed', retryable));
       throw new UnrecoverableError((err as Error).message);
     } finally {
-      await settle(deps.governor, deps.laneQueues, reservation, usage).catch((err) => log.warn({ err }, 'quota settle failed'));
+      await settle(deps.governor, deps.laneQueues, reservation, usage && addUsage(usage, compressUsage)).catch((err) =>
+        log.warn({ err }, 'quota settle failed'),
+      );
     }
-    await finish({ status: 'completed', text: delivered + writer.text, stopReason, usage });
+    await finish({ status: 'completed', text: delivered + writer.text, stopReason, usage, cost: costOf(model, usage) });
     log.info({ stopReason, usage }, 'chat completed');
   };
+}
+
+/**
+ * Summarizes the older part of the branch (one non-streaming call under the turn's reservation) and
+ * stores it on the conversation. A failed compression is logged and the turn goes on uncompressed.
+ */
+async function compress(
+  deps: ChatProcessorDeps,
+  data: ChatJobData,
+  model: ModelEntry,
+  plan: HistoryPlan,
+  compression: NonNullable<HistoryPlan['compress']>,
+  signal: AbortSignal | undefined,
+  log: Logger,
+): Promise<{ text: string; usage: Usage } | undefined> {
+  publishJobStatus(deps.redis, data.jobId, { state: 'compressing' }).catch((err) => log.warn({ err }, 'status publish failed'));
+  try {
+    const response = await deps.bedrock.send(new ConverseCommand(buildCompressRequest(model, plan.summary, compression.covered)), {
+      abortSignal: signal,
+    });
+    const text = (response.output?.message?.content ?? []).map((b) => b.text ?? '').join('').trim();
+    const usage = { inputTokens: response.usage?.inputTokens ?? 0, outputTokens: response.usage?.outputTokens ?? 0 };
+    if (!text) return undefined;
+    await deps.turns.storeSummary(data.conversationId, { text, uptoMessageId: compression.upto.id, coversMessages: compression.coversMessages });
+    log.info({ coversMessages: compression.coversMessages, usage }, 'history compressed');
+    return { text, usage };
+  } catch (err) {
+    log.warn({ err: { name: (err as Error).name, message: (err as Error).message } }, 'history compression failed; sending the history uncompressed');
+    return undefined;
+  }
+}
+
+/** USD for a call at the model's catalog prices (stored with the answer, so later price changes do not rewrite it). */
+export function costOf(model: ModelEntry, usage: Usage | null): number | null {
+  if (!usage) return null;
+  return (usage.inputTokens / 1000) * model.price.inputPer1k + (usage.outputTokens / 1000) * model.price.outputPer1k;
+}
+
+function addUsage(a: Usage | null, b: Usage | null): Usage | null {
+  if (!b) return a;
+  if (!a) return b;
+  return { inputTokens: a.inputTokens + b.inputTokens, outputTokens: a.outputTokens + b.outputTokens };
 }
 
 function failed(text: string, code: string, message: string, retryable = false): TurnOutcome & { retryable: boolean } {
@@ -159,6 +223,7 @@ async function finishTurn(
       stopReason: outcome.stopReason ?? 'end_turn',
       usage: outcome.usage ?? { inputTokens: 0, outputTokens: 0 },
       text: outcome.text,
+      ...(outcome.cost != null ? { cost: outcome.cost } : {}),
     },
   });
 }
