@@ -13,6 +13,10 @@ import type {
   JobPage,
   JobStatusValue,
   Me,
+  Prompt,
+  PromptCreate,
+  PromptLocale,
+  PromptUpdate,
   PublicModel,
   SummarizeRequest,
 } from '@switchboard/contracts';
@@ -79,5 +83,23 @@ export class ApiService {
 
   cancelJob(id: string): Promise<Job> {
     return firstValueFrom(this.http.delete<Job>(`/v1/jobs/${encodeURIComponent(id)}`));
+  }
+
+  listPrompts(locale: PromptLocale): Promise<Prompt[]> {
+    return firstValueFrom(this.http.get<Prompt[] | { items: Prompt[] }>('/v1/prompts', { params: { locale } })).then((r) =>
+      Array.isArray(r) ? r : r.items,
+    );
+  }
+
+  createPrompt(body: PromptCreate): Promise<Prompt> {
+    return firstValueFrom(this.http.post<Prompt>('/v1/prompts', body));
+  }
+
+  updatePrompt(id: string, body: PromptUpdate): Promise<Prompt> {
+    return firstValueFrom(this.http.patch<Prompt>(`/v1/prompts/${encodeURIComponent(id)}`, body));
+  }
+
+  deletePrompt(id: string): Promise<void> {
+    return firstValueFrom(this.http.delete<void>(`/v1/prompts/${encodeURIComponent(id)}`));
   }
 }

@@ -4,6 +4,8 @@ import type {
   ChatDeltaEvent,
   ChatDoneEvent,
   ChatErrorEvent,
+  ChatRegenerate,
+  ChatRegenerateAck,
   ChatSend,
   ChatSendAck,
   ChatStatusEvent,
@@ -76,6 +78,13 @@ export class ChatSocketService implements OnDestroy {
   async send(payload: ChatSend): Promise<ChatSendAck> {
     const first = await this.emit<ChatSendAck>('chat:send', payload);
     if (!first.ok && first.error.code === 'timeout') return this.emit<ChatSendAck>('chat:send', payload);
+    return first;
+  }
+
+  /** A new answer to the same user message (a sibling branch); retried like send. */
+  async regenerate(payload: ChatRegenerate): Promise<ChatRegenerateAck> {
+    const first = await this.emit<ChatRegenerateAck>('chat:regenerate', payload);
+    if (!first.ok && first.error.code === 'timeout') return this.emit<ChatRegenerateAck>('chat:regenerate', payload);
     return first;
   }
 

@@ -2,6 +2,7 @@ import { BreakpointObserver } from '@angular/cdk/layout';
 import { ChangeDetectionStrategy, Component, ElementRef, afterRenderEffect, computed, effect, inject, input, signal, untracked, viewChild } from '@angular/core';
 import { toSignal } from '@angular/core/rxjs-interop';
 import { MatButtonModule } from '@angular/material/button';
+import { MatDialog } from '@angular/material/dialog';
 import { MatFormFieldModule } from '@angular/material/form-field';
 import { MatMenuModule } from '@angular/material/menu';
 import { MatProgressBarModule } from '@angular/material/progress-bar';
@@ -19,6 +20,7 @@ import { ConversationListComponent } from '../conversations/conversation-list.co
 import { ConversationsStore } from '../conversations/conversations.store';
 import { ChatStore } from './chat.store';
 import { ComposerComponent } from './composer.component';
+import { ConversationSettingsDialog, type SettingsDialogData, type SettingsDialogResult } from './conversation-settings.dialog';
 import { download, fileStem, toJson, toMarkdown } from './export';
 import { MessageComponent } from './message.component';
 import { formatCost, formatCount } from './usage';
@@ -68,6 +70,10 @@ import { formatCost, formatCount } from './usage';
               }
             </mat-select>
           </mat-form-field>
+          <button mat-icon-button data-testid="settings-button" (click)="openSettings()" [disabled]="store.streaming()"
+                  [attr.aria-label]="'settings.open' | translate" [matTooltip]="'settings.open' | translate">
+            <sb-icon name="tune" />
+          </button>
           <button mat-icon-button [matMenuTriggerFor]="exportMenu" data-testid="export-menu" [disabled]="!store.messages().length"
                   [attr.aria-label]="'chat.export' | translate" [matTooltip]="'chat.export' | translate">
             <sb-icon name="download" />
@@ -91,8 +97,15 @@ import { formatCost, formatCount } from './usage';
               <p class="error" role="alert">{{ 'chat.modelsFailed' | translate }}
                 <button mat-button (click)="store.loadModels()">{{ 'common.retry' | translate }}</button></p>
             }
+            @if (store.summary(); as sum) {
+              <details class="summary" data-testid="history-summary">
+                <summary>{{ 'chat.compressed' | translate: { count: sum.coversMessages } }}</summary>
+                <div class="summary-text">{{ sum.text }}</div>
+              </details>
+            }
             @for (m of store.messages(); track m.key) {
-              <sb-message [message]="m" [model]="store.modelOf(m.modelId)" (copy)="copy($event)" />
+              <sb-message [message]="m" [model]="store.modelOf(m.modelId)" [busy]="store.streaming()" (copy)="copy($event)"
+                          (regenerate)="store.regenerate(m)" (edited)="store.editAndResend(m, $event)" (switchTo)="store.switchBranch($event)" />
             } @empty {
               @if (!store.loading() && !store.loadError()) {
                 <div class="welcome" data-testid="empty-chat">
@@ -123,6 +136,7 @@ export class ChatPage {
   private readonly conversations = inject(ConversationsStore);
   private readonly router = inject(Router);
   private readonly snack = inject(MatSnackBar);
+  private readonly dialog = inject(MatDialog);
   private readonly lang = inject(LanguageService);
   private readonly composer = viewChild.required(ComposerComponent);
   private readonly scroller = viewChild.required<ElementRef<HTMLElement>>('scroller');
@@ -187,6 +201,22 @@ export class ChatPage {
       event.preventDefault();
       void this.store.stop();
     }
+  }
+
+  protected openSettings(): void {
+    const conv = this.store.conversation();
+    const ref = this.dialog.open<ConversationSettingsDialog, SettingsDialogData, SettingsDialogResult>(ConversationSettingsDialog, {
+      data: { systemPrompt: conv?.systemPrompt ?? null, params: conv?.params ?? {}, model: this.store.selectedModel() },
+      width: 'min(720px, 96vw)',
+      maxHeight: '92dvh',
+      autoFocus: 'first-tabbable',
+    });
+    ref.afterClosed().subscribe((result) => {
+      if (!result) return;
+      void this.store.saveSettings(result).then(() => {
+        if (!this.store.sendError()) this.snack.open(this.lang.instant('settings.saved'), undefined, { duration: 2000 });
+      });
+    });
   }
 
   protected toNew(): void {

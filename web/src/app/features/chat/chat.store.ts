@@ -1,6 +1,6 @@
 import { DestroyRef, Injectable, computed, inject, signal } from '@angular/core';
 import { Router } from '@angular/router';
-import type { Block, ChatState, Conversation, Message, PublicModel, Usage } from '@switchboard/contracts';
+import type { Block, ChatState, Conversation, ConversationSummary, Message, ModelParams, PublicModel, Usage } from '@switchboard/contracts';
 import { ApiService } from '../../core/api.service';
 import { ChatSocketService, type ChatServerEvent } from '../../core/chat-socket.service';
 import { toUiError } from '../../core/errors';
@@ -26,11 +26,15 @@ export type UiMessage = {
   attempt: number | null;
   error: string | null;
   createdAt: string;
+  /** The message this one follows; undefined when the server predates branches. */
+  parentId?: string | null;
+  /** Set when this message has siblings (other branches): its place among them. */
+  branch?: { index: number; count: number; siblings: string[] } | null;
 };
 
 type JobTrack = { key: string; lastSeq: number; ahead: Map<number, string>; finished: boolean; resumeAsked: boolean };
 
-const knownStates: readonly string[] = ['queued', 'active', 'retrying'];
+const knownStates: readonly string[] = ['queued', 'active', 'retrying', 'compressing'];
 
 function uuid(): string {
   if (typeof crypto.randomUUID === 'function') return crypto.randomUUID();
@@ -58,7 +62,33 @@ function fromServer(m: Message): UiMessage {
     attempt: null,
     error: null,
     createdAt: m.createdAt,
+    parentId: m.parentId,
+    branch: null,
   };
+}
+
+/**
+ * The messages of the current branch (root → active leaf), each with its place among its siblings.
+ * Without parent links (older servers) every message is shown in order.
+ */
+export function branchView(all: Message[], activeLeafId: string | null | undefined): UiMessage[] {
+  if (!all.some((m) => m.parentId !== undefined)) return all.map(fromServer);
+  const byId = new Map(all.map((m) => [m.id, m]));
+  const children = new Map<string | null, string[]>();
+  for (const m of all) {
+    const k = m.parentId ?? null;
+    children.set(k, [...(children.get(k) ?? []), m.id]);
+  }
+  const path: Message[] = [];
+  let cur = (activeLeafId && byId.get(activeLeafId)) || all.at(-1);
+  for (let guard = 0; cur && guard <= all.length; guard++) {
+    path.unshift(cur);
+    cur = cur.parentId ? byId.get(cur.parentId) : undefined;
+  }
+  return path.map((m) => {
+    const siblings = children.get(m.parentId ?? null) ?? [m.id];
+    return { ...fromServer(m), branch: siblings.length > 1 ? { index: siblings.indexOf(m.id), count: siblings.length, siblings } : null };
+  });
 }
 
 /** State of the open conversation and its streaming answer. One per chat page. */
@@ -78,6 +108,8 @@ export class ChatStore {
   readonly loadError = signal<string | null>(null);
   readonly sendError = signal<string | null>(null);
   readonly selectedModelId = signal<string | null>(null);
+  /** The compressed older history, when the server summarized it. */
+  readonly summary = signal<ConversationSummary | null>(null);
 
   readonly defaultModel = computed<PublicModel | undefined>(() => this.models().find((m) => m.default) ?? this.models()[0]);
   readonly selectedModel = computed<PublicModel | undefined>(
@@ -147,6 +179,7 @@ export class ChatStore {
     this.cancelWhenAcked = false;
     if (id === null) {
       this.conversation.set(null);
+      this.summary.set(null);
       this.messages.set([]);
       this.selectedModelId.set(null);
       return;
@@ -156,10 +189,11 @@ export class ChatStore {
     try {
       const conv = await this.api.getConversation(id);
       if (gen !== this.openGeneration) return;
-      const { messages, ...meta } = conv;
+      const { messages, summary, activeLeafId, ...meta } = conv;
       this.conversation.set(meta);
+      this.summary.set(summary ?? null);
       this.selectedModelId.set(meta.modelId);
-      const ui = messages.map(fromServer);
+      const ui = branchView(messages, activeLeafId);
       this.messages.set(ui);
       // An answer still being generated (e.g. after a reload): replay it from the start.
       for (const m of ui) {
@@ -189,7 +223,100 @@ export class ChatStore {
     }
   }
 
-  async send(content: Block[]): Promise<boolean> {
+  /** Saves the system prompt and parameters; a new chat is created on the server first. */
+  async saveSettings(settings: { systemPrompt: string | null; params: ModelParams }): Promise<void> {
+    const id = this.conversationId();
+    try {
+      if (id) {
+        const updated = await this.api.updateConversation(id, settings);
+        if (this.conversationId() === id) this.conversation.set(updated);
+        this.conversations.upsert(updated, false);
+      } else {
+        const created = await this.api.createConversation({ ...settings, systemPrompt: settings.systemPrompt ?? undefined, modelId: this.selectedModel()?.id });
+        this.conversations.upsert(created);
+        this.conversationId.set(created.id);
+        this.conversation.set(created);
+        void this.router.navigate(['/chat', created.id], { replaceUrl: true });
+      }
+    } catch (err) {
+      this.sendError.set(toUiError(err).message);
+    }
+  }
+
+  /** Shows another branch: the server makes the one through `messageId` current. */
+  async switchBranch(messageId: string): Promise<void> {
+    const id = this.conversationId();
+    if (!id || this.streaming()) return;
+    try {
+      await this.api.updateConversation(id, { activeLeafId: messageId });
+      await this.refreshView(id, true);
+    } catch (err) {
+      this.sendError.set(toUiError(err).message);
+    }
+  }
+
+  /** Edit and resend: a new user message next to `original` (same parent), answered on a new branch. */
+  async editAndResend(original: UiMessage, text: string): Promise<boolean> {
+    const content: Block[] = [...original.content.filter((b) => b.type !== 'text'), { type: 'text', text }];
+    return this.send(content, { parentMessageId: original.parentId ?? null, replaceFrom: original.key });
+  }
+
+  /** A new answer to the user message `answer` replied to, stored as a sibling of `answer`. */
+  async regenerate(answer: UiMessage): Promise<boolean> {
+    if (this.streaming() || !answer.id) return false;
+    this.sendError.set(null);
+    const clientMessageId = uuid();
+    const modelId = this.selectedModel()?.id ?? null;
+    const answerKey = `a-${clientMessageId}`;
+    this.messages.update((list) => {
+      const i = list.findIndex((m) => m.key === answer.key);
+      const pending: UiMessage = {
+        key: answerKey, id: null, role: 'assistant', content: [], text: '', status: 'pending', modelId, usage: null, jobId: null,
+        state: null, position: null, attempt: null, error: null, createdAt: new Date().toISOString(), parentId: answer.parentId, branch: null,
+      };
+      return [...list.slice(0, i < 0 ? list.length : i), pending];
+    });
+    const ack = await this.socket.regenerate({ messageId: answer.id, modelId: modelId ?? undefined, clientMessageId });
+    if (!ack.ok) {
+      this.patch(answerKey, { status: 'failed', error: ack.error.message });
+      this.sendError.set(ack.error.message);
+      return false;
+    }
+    this.track(ack.jobId, answerKey);
+    if (this.cancelWhenAcked) void this.stop();
+    return true;
+  }
+
+  private track(jobId: string, key: string): void {
+    this.jobs.set(jobId, { key, lastSeq: 0, ahead: new Map(), finished: false, resumeAsked: false });
+    this.patch(key, { jobId, status: 'streaming', state: 'queued' });
+    const buffered = this.early.get(jobId);
+    this.early.delete(jobId);
+    buffered?.forEach((e) => this.handle(e));
+  }
+
+  /**
+   * Re-reads the conversation without clearing the view: branch counters and the summary change
+   * after an answer; the messages are replaced only when the branch shown differs (or `force`).
+   */
+  private async refreshView(id: string, force = false): Promise<void> {
+    const conv = await this.api.getConversation(id);
+    if (this.conversationId() !== id) return;
+    const { messages, summary, activeLeafId, ...meta } = conv;
+    this.summary.set(summary ?? null);
+    this.conversation.set(meta);
+    if (this.streaming()) return;
+    const view = branchView(messages, activeLeafId);
+    const current = this.messages();
+    const same = !force && view.length === current.length && view.every((m, i) => m.id === current[i]!.id);
+    if (same) {
+      this.messages.set(current.map((m, i) => ({ ...m, parentId: view[i]!.parentId, branch: view[i]!.branch })));
+    } else {
+      this.messages.set(view);
+    }
+  }
+
+  async send(content: Block[], options: { parentMessageId?: string | null; replaceFrom?: string } = {}): Promise<boolean> {
     if (this.streaming() || content.length === 0) return false;
     this.sendError.set(null);
     this.cancelWhenAcked = false;
@@ -199,11 +326,14 @@ export class ChatStore {
     const base = { id: null, usage: null, jobId: null, state: null, position: null, attempt: null, error: null, createdAt: now, modelId };
     const userKey = `u-${clientMessageId}`;
     const answerKey = `a-${clientMessageId}`;
-    this.messages.update((list) => [
-      ...list,
-      { ...base, key: userKey, role: 'user', content, text: '', status: 'complete' },
+    this.messages.update((list) => {
+      const cut = options.replaceFrom ? list.findIndex((m) => m.key === options.replaceFrom) : -1;
+      return [
+      ...(cut < 0 ? list : list.slice(0, cut)),
+      { ...base, key: userKey, role: 'user', content, text: '', status: 'complete', parentId: options.parentMessageId },
       { ...base, key: answerKey, role: 'assistant', content: [], text: '', status: 'pending' },
-    ]);
+      ];
+    });
     const conversationId = this.conversationId();
     const gen = this.openGeneration;
     const ack = await this.socket.send({
@@ -211,18 +341,15 @@ export class ChatStore {
       content,
       modelId: modelId ?? undefined,
       clientMessageId,
+      ...(options.parentMessageId !== undefined && conversationId ? { parentMessageId: options.parentMessageId } : {}),
     });
     if (!ack.ok) {
       this.patch(answerKey, { status: 'failed', error: ack.error.message });
       this.sendError.set(ack.error.message);
       return false;
     }
-    this.jobs.set(ack.jobId, { key: answerKey, lastSeq: 0, ahead: new Map(), finished: false, resumeAsked: false });
     this.patch(userKey, { id: ack.messageId });
-    this.patch(answerKey, { jobId: ack.jobId, status: 'streaming', state: 'queued' });
-    const buffered = this.early.get(ack.jobId);
-    this.early.delete(ack.jobId);
-    buffered?.forEach((e) => this.handle(e));
+    this.track(ack.jobId, answerKey);
 
     if (!conversationId && gen === this.openGeneration) {
       // The server created the conversation: adopt it and show its URL.
@@ -354,6 +481,13 @@ export class ChatStore {
     await this.conversations.load();
     const found = this.conversations.items().find((c) => c.id === id);
     if (found && this.conversationId() === id) this.conversation.set(found);
+    // History may have been compressed for this answer, and branch counters may have changed.
+    if (!id) return;
+    try {
+      await this.refreshView(id);
+    } catch {
+      // Best effort: shown on the next load.
+    }
   }
 
   private resumeAll(): void {

@@ -1,4 +1,7 @@
-import { ChangeDetectionStrategy, Component, computed, inject, input, output } from '@angular/core';
+import { ChangeDetectionStrategy, Component, computed, inject, input, output, signal } from '@angular/core';
+import { FormsModule } from '@angular/forms';
+import { MatFormFieldModule } from '@angular/material/form-field';
+import { MatInputModule } from '@angular/material/input';
 import { MatButtonModule } from '@angular/material/button';
 import { MatTooltipModule } from '@angular/material/tooltip';
 import type { PublicModel } from '@switchboard/contracts';
@@ -12,7 +15,7 @@ import { costOf, formatCost, formatCount, ordinal } from './usage';
 @Component({
   selector: 'sb-message',
   changeDetection: ChangeDetectionStrategy.OnPush,
-  imports: [MarkdownComponent, MatButtonModule, MatTooltipModule, TranslatePipe, IconComponent],
+  imports: [FormsModule, MatFormFieldModule, MatInputModule, MarkdownComponent, MatButtonModule, MatTooltipModule, TranslatePipe, IconComponent],
   host: {
     role: 'article',
     '[attr.aria-label]': 'label()',
@@ -36,7 +39,21 @@ import { costOf, formatCost, formatCount, ordinal } from './usage';
             }
           </div>
         }
-        <div class="user-text" data-testid="message-content">{{ userText() }}</div>
+        @if (editing()) {
+          <form class="edit" (submit)="$event.preventDefault(); submitEdit()">
+            <mat-form-field appearance="outline" subscriptSizing="dynamic" class="edit-field">
+              <mat-label>{{ 'chat.editLabel' | translate }}</mat-label>
+              <textarea matInput [(ngModel)]="draft" name="draft" rows="3" data-testid="edit-input"
+                        (keydown.escape)="$event.stopPropagation(); editing.set(false)"></textarea>
+            </mat-form-field>
+            <div class="edit-actions">
+              <button mat-button type="button" (click)="editing.set(false)" data-testid="edit-cancel">{{ 'common.cancel' | translate }}</button>
+              <button mat-flat-button type="submit" [disabled]="!draft.trim()" data-testid="edit-send">{{ 'chat.editSend' | translate }}</button>
+            </div>
+          </form>
+        } @else {
+          <div class="user-text" data-testid="message-content">{{ userText() }}</div>
+        }
       } @else {
         @if (message().text) {
           <div data-testid="message-content"><sb-markdown [text]="message().text" /></div>
@@ -46,6 +63,8 @@ import { costOf, formatCost, formatCount, ordinal } from './usage';
             <span class="dots" aria-hidden="true"><i></i><i></i><i></i></span>
             @if (message().state === 'queued' && message().position) {
               <span data-testid="queue-position">{{ 'chat.queuePosition' | translate: { ordinal: positionText() } }}</span>
+            } @else if (message().state === 'compressing') {
+              <span data-testid="message-compressing">{{ 'chat.compressing' | translate }}</span>
             } @else if (message().state === 'retrying') {
               <span>{{ 'chat.retrying' | translate: { attempt: message().attempt ?? 2 } }}</span>
             } @else if (!message().text) {
@@ -70,7 +89,33 @@ import { costOf, formatCost, formatCount, ordinal } from './usage';
               @if (cost() !== null) { · <span data-testid="message-cost">{{ costText() }}</span> }
             </span>
           }
+          @if (message().branch; as b) {
+            <span class="branches" data-testid="branch-switcher" role="group" [attr.aria-label]="'chat.branches' | translate">
+              <button mat-icon-button class="small" data-testid="branch-prev" [disabled]="busy() || b.index === 0"
+                      (click)="switchTo.emit(b.siblings[b.index - 1]!)" [attr.aria-label]="'chat.branchPrev' | translate">
+                <sb-icon name="prev" />
+              </button>
+              <span data-testid="branch-position">{{ b.index + 1 }}/{{ b.count }}</span>
+              <button mat-icon-button class="small" data-testid="branch-next" [disabled]="busy() || b.index === b.count - 1"
+                      (click)="switchTo.emit(b.siblings[b.index + 1]!)" [attr.aria-label]="'chat.branchNext' | translate">
+                <sb-icon name="next" />
+              </button>
+            </span>
+          }
           <span class="spacer"></span>
+          @if (message().id && !busy() && !editing()) {
+            @if (message().role === 'user' && userText()) {
+              <button mat-icon-button class="small" data-testid="edit-message" (click)="startEdit()"
+                      [attr.aria-label]="'chat.edit' | translate" [matTooltip]="'chat.edit' | translate">
+                <sb-icon name="edit" />
+              </button>
+            } @else if (message().role === 'assistant') {
+              <button mat-icon-button class="small" data-testid="regenerate" (click)="regenerate.emit()"
+                      [attr.aria-label]="'chat.regenerate' | translate" [matTooltip]="'chat.regenerate' | translate">
+                <sb-icon name="refresh" />
+              </button>
+            }
+          }
           @if (copyText()) {
             <button mat-icon-button class="small" data-testid="copy-message" (click)="copy.emit(copyText())"
                     [attr.aria-label]="'chat.copy' | translate" [matTooltip]="'chat.copy' | translate">
@@ -86,6 +131,25 @@ export class MessageComponent {
   readonly message = input.required<UiMessage>();
   readonly model = input<PublicModel | undefined>();
   readonly copy = output<string>();
+  /** An answer is streaming: branch actions wait. */
+  readonly busy = input(false);
+  readonly regenerate = output<void>();
+  readonly edited = output<string>();
+  readonly switchTo = output<string>();
+  protected readonly editing = signal(false);
+  protected draft = '';
+
+  protected startEdit(): void {
+    this.draft = this.userText();
+    this.editing.set(true);
+  }
+
+  protected submitEdit(): void {
+    const text = this.draft.trim();
+    if (!text) return;
+    this.editing.set(false);
+    this.edited.emit(text);
+  }
   private readonly lang = inject(LanguageService);
   protected readonly label = translate(() => (this.message().role === 'user' ? 'chat.you' : 'chat.assistant'));
 

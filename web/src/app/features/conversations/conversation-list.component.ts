@@ -44,6 +44,9 @@ import { ConversationsStore } from './conversations.store';
           <a class="link" [routerLink]="['/chat', c.id]" (click)="navigated.emit()"
              [attr.aria-current]="c.id === activeId() ? 'page' : null" data-testid="conversation-link">
             <span class="title">{{ c.title || ('conversations.untitled' | translate) }}</span>
+            @if (c.snippet && store.query()) {
+              <span class="snippet" data-testid="conversation-snippet">@for (part of highlight(c.snippet); track $index) {@if (part.hit) {<mark>{{ part.text }}</mark>} @else {{{ part.text }}}}</span>
+            }
           </a>
           <button mat-icon-button class="more" [matMenuTriggerFor]="menu" data-testid="conversation-menu"
                   [attr.aria-label]="'conversations.actionsFor' | translate: { title: c.title }">
@@ -83,6 +86,15 @@ export class ConversationListComponent {
   private readonly snack = inject(MatSnackBar);
   private readonly lang = inject(LanguageService);
   private searchTimer: ReturnType<typeof setTimeout> | undefined;
+
+  /** Splits a snippet around the query words so matches can be marked (as text, never as HTML). */
+  protected highlight(snippet: string): { text: string; hit: boolean }[] {
+    const words = this.store.query().split(/[\s"]+/).map((w) => w.replace(/^[-+]/, '')).filter((w) => w && w.toLowerCase() !== 'or');
+    if (!words.length) return [{ text: snippet, hit: false }];
+    const pattern = new RegExp(`(${words.map((w) => w.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|')})`, 'gi');
+    // With one capturing group, split puts the matches at the odd indexes.
+    return snippet.split(pattern).map((text, i) => ({ text, hit: i % 2 === 1 })).filter((p) => p.text);
+  }
 
   protected search(q: string): void {
     clearTimeout(this.searchTimer);

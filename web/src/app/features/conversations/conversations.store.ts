@@ -1,5 +1,5 @@
 import { Injectable, inject, signal } from '@angular/core';
-import type { Conversation } from '@switchboard/contracts';
+import type { Conversation, ConversationListItem } from '@switchboard/contracts';
 import { ApiService } from '../../core/api.service';
 import { toUiError } from '../../core/errors';
 
@@ -8,7 +8,7 @@ import { toUiError } from '../../core/errors';
 export class ConversationsStore {
   private readonly api = inject(ApiService);
 
-  readonly items = signal<Conversation[]>([]);
+  readonly items = signal<ConversationListItem[]>([]);
   readonly nextCursor = signal<string | null>(null);
   readonly loading = signal(false);
   readonly error = signal<string | null>(null);
