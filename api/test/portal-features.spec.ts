@@ -41,6 +41,16 @@ describe('REST: prompts, params, search, branches', () => {
     await api?.stop();
   });
 
+  it('documents the new endpoints and fields in OpenAPI', async () => {
+    const doc = (await request(api.url).get('/docs/openapi.json').expect(200)).body;
+    expect(Object.keys(doc.paths['/v1/prompts'])).toEqual(['get', 'post']);
+    expect(Object.keys(doc.paths['/v1/prompts/{id}'])).toEqual(expect.arrayContaining(['patch', 'delete']));
+    expect(doc.components.schemas.Prompt.properties.owner.enum).toEqual(['system', 'me']);
+    expect(doc.components.schemas.Message.properties).toHaveProperty('parentId');
+    expect(doc.components.schemas.ConversationUpdate.properties).toHaveProperty('activeLeafId');
+    expect(JSON.stringify(doc.components.schemas.Conversation)).toContain('compressThreshold');
+  });
+
   describe('prompts', () => {
     it('serves at least 12 presets in English and Simplified Chinese, by query or Accept-Language', async () => {
       const en = (await request(api.url).get('/v1/prompts').set(auth()).expect(200)).body as Prompt[];

@@ -19,6 +19,7 @@ import {
   type ChatJobData,
   type JobRow,
   lastJobStreamSeq,
+  type MessageRow,
   type QuotaGovernor,
 } from '@switchboard/server-core';
 import { AppError, notFound } from '../common/app-error.js';
@@ -256,11 +257,14 @@ export class ChatService {
   }
 
   /** The earlier outcome of a retried clientMessageId (a user message, or the answer of a regenerate). */
-  private sameTurn(message: { id: string; conversationId: string; jobId: string | null; role: string; parentId: string | null }): SendResult {
+  private async sameTurn(message: MessageRow): Promise<SendResult> {
     if (message.role === 'assistant') {
       return { jobId: message.jobId!, conversationId: message.conversationId, messageId: message.parentId!, assistantMessageId: message.id };
     }
-    return { jobId: message.jobId!, conversationId: message.conversationId, messageId: message.id };
+    const job = await this.repository.findChatJob(message.owner, message.jobId!);
+    const result: SendResult = { jobId: message.jobId!, conversationId: message.conversationId, messageId: message.id };
+    if (job?.messageId) result.assistantMessageId = job.messageId;
+    return result;
   }
 }
 

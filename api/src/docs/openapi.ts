@@ -8,7 +8,11 @@ import {
   devTokenRequestSchema,
   errorBodySchema,
   jobSchema,
+  conversationSummarySchema,
   messageSchema,
+  promptCreateSchema,
+  promptSchema,
+  promptUpdateSchema,
   summarizeRequestSchema,
 } from '@switchboard/contracts';
 
@@ -57,6 +61,10 @@ export function buildOpenApi(): Record<string, unknown> {
         ConversationCreate: schema(conversationCreateSchema),
         ConversationUpdate: schema(conversationUpdateSchema),
         Message: schema(messageSchema),
+        ConversationSummary: schema(conversationSummarySchema),
+        Prompt: schema(promptSchema),
+        PromptCreate: schema(promptCreateSchema),
+        PromptUpdate: schema(promptUpdateSchema),
         DevTokenRequest: schema(devTokenRequestSchema),
       },
     },
@@ -104,9 +112,36 @@ export function buildOpenApi(): Record<string, unknown> {
           parameters: [
             { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 100, default: 20 } },
             { name: 'cursor', in: 'query', schema: { type: 'string' } },
-            { name: 'q', in: 'query', schema: { type: 'string' }, description: 'Title search' },
+            {
+              name: 'q',
+              in: 'query',
+              schema: { type: 'string', maxLength: 200 },
+              description:
+                'Full-text search over titles and message text (web-search syntax: words, "a phrase", -exclude, or). Queries with Chinese, Japanese or Korean characters match as substrings. Items then carry a `snippet` of the match.',
+            },
           ],
-          responses: { 200: json({ type: 'object', properties: { items: { type: 'array', items: ref('Conversation') }, nextCursor: { type: ['string', 'null'] } } }), ...errors(...authErrors, [400, 'bad_request', 'Invalid cursor']) },
+          responses: {
+            200: json(
+              { type: 'object', properties: { items: { type: 'array', items: { allOf: [ref('Conversation'), { type: 'object', properties: { snippet: { type: 'string' } } }] } }, nextCursor: { type: ['string', 'null'] } } },
+              {
+                items: [
+                  {
+                    id: '5e7d0c1a-9a3e-4b8f-a0f1-2d4c6b8e0a13',
+                    title: 'Kafka sizing',
+                    modelId: 'us.anthropic.claude-sonnet-4-5-20250929-v1:0',
+                    systemPrompt: null,
+                    params: { temperature: 0.3 },
+                    usage: { inputTokens: 1830, outputTokens: 412, cost: 0.01167 },
+                    snippet: '…How do I size the partitions of a Kafka topic for ingestion?',
+                    createdAt: '2026-03-02T10:00:00.000Z',
+                    updatedAt: '2026-03-02T10:05:00.000Z',
+                  },
+                ],
+                nextCursor: null,
+              },
+            ),
+            ...errors(...authErrors, [400, 'bad_request', 'Invalid cursor']),
+          },
         },
         post: {
           tags: ['conversations'],
@@ -117,9 +152,94 @@ export function buildOpenApi(): Record<string, unknown> {
       },
       '/v1/conversations/{id}': {
         parameters: [idParam],
-        get: { tags: ['conversations'], summary: 'A conversation with its messages in order', responses: { 200: json({ allOf: [ref('Conversation'), { type: 'object', properties: { messages: { type: 'array', items: ref('Message') } } }] }), ...errors(...authErrors, [404, 'not_found', 'Conversation not found']) } },
-        patch: { tags: ['conversations'], summary: 'Rename or change settings', requestBody: json(ref('ConversationUpdate'), { title: 'Renamed' }), responses: { 200: json(ref('Conversation')), ...errors(...authErrors, [404, 'not_found', 'Conversation not found']) } },
+        get: {
+          tags: ['conversations'],
+          summary: 'A conversation with every message of every branch in order',
+          description:
+            'Each message has `parentId` (the message it follows; siblings are branches from regenerate or edit-and-resend) and assistant messages a `cost` (USD at the catalog prices when answered). ' +
+            '`activeLeafId` is the last message of the current branch (walk `parentId` up from it to show the branch). `summary` is set once history compression ran (`params.compressThreshold`). `usage` sums tokens and cost.',
+          responses: {
+            200: json({
+              allOf: [
+                ref('Conversation'),
+                {
+                  type: 'object',
+                  properties: {
+                    messages: { type: 'array', items: ref('Message') },
+                    activeLeafId: { type: ['string', 'null'] },
+                    summary: { oneOf: [ref('ConversationSummary'), { type: 'null' }] },
+                  },
+                },
+              ],
+            }),
+            ...errors(...authErrors, [404, 'not_found', 'Conversation not found']),
+          },
+        },
+        patch: {
+          tags: ['conversations'],
+          summary: 'Rename, change settings (model, system prompt, params incl. historyMessages and compressThreshold) or switch branch (activeLeafId)',
+          requestBody: {
+            content: {
+              'application/json': {
+                schema: ref('ConversationUpdate'),
+                examples: {
+                  rename: { value: { title: 'Renamed' } },
+                  params: { value: { params: { temperature: 0.5, maxTokens: 2000, historyMessages: 20, compressThreshold: 8000 } } },
+                  branch: { value: { activeLeafId: '9f1c7a52-4c1d-4d8e-b1a0-3e2f4a5b6c7d' } },
+                },
+              },
+            },
+          },
+          responses: {
+            200: json(ref('Conversation')),
+            ...errors(
+              ...authErrors,
+              [400, 'validation_failed', "compressThreshold must be below Claude Sonnet 4.5's context window of 200000 tokens"],
+              [404, 'not_found', 'Conversation not found'],
+            ),
+          },
+        },
         delete: { tags: ['conversations'], summary: 'Delete', responses: { 204: { description: 'Deleted' }, ...errors(...authErrors, [404, 'not_found', 'Conversation not found']) } },
+      },
+      '/v1/prompts': {
+        get: {
+          tags: ['prompts'],
+          summary: 'Preset prompts (owner "system", in the chosen locale) followed by your own (owner "me")',
+          parameters: [
+            { name: 'locale', in: 'query', schema: { type: 'string', enum: ['en', 'zh-CN'] }, description: 'Default: from Accept-Language, else en' },
+            { name: 'Accept-Language', in: 'header', schema: { type: 'string' }, example: 'zh-CN,zh;q=0.9' },
+          ],
+          responses: {
+            200: json({ type: 'array', items: ref('Prompt') }, [
+              { id: 'preset:translator', title: 'Translator', systemPrompt: 'You are a professional translator…', tags: ['writing', 'language'], locale: 'en', owner: 'system' },
+              { id: '3c2b1a09-8f7e-4d6c-9b5a-1f2e3d4c5b6a', title: 'Release notes', systemPrompt: 'Write release notes from commits.', tags: ['work'], locale: null, owner: 'me', createdAt: '2026-03-02T10:00:00.000Z', updatedAt: '2026-03-02T10:00:00.000Z' },
+            ]),
+            ...errors(...authErrors, [400, 'validation_failed', 'Invalid request: locale: Invalid option']),
+          },
+        },
+        post: {
+          tags: ['prompts'],
+          summary: 'Save a prompt of your own',
+          requestBody: json(ref('PromptCreate'), { title: 'Release notes', systemPrompt: 'Write release notes from commits.', tags: ['work'] }),
+          responses: { 201: json(ref('Prompt')), ...errors(...authErrors, [400, 'validation_failed', 'Invalid request: title: Too small']) },
+        },
+      },
+      '/v1/prompts/{id}': {
+        parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
+        patch: {
+          tags: ['prompts'],
+          summary: 'Edit one of your prompts',
+          requestBody: json(ref('PromptUpdate'), { title: 'Release notes v2' }),
+          responses: {
+            200: json(ref('Prompt')),
+            ...errors(...authErrors, [403, 'forbidden', 'Built-in prompts cannot be changed'], [404, 'not_found', 'Prompt not found']),
+          },
+        },
+        delete: {
+          tags: ['prompts'],
+          summary: 'Delete one of your prompts',
+          responses: { 204: { description: 'Deleted' }, ...errors(...authErrors, [403, 'forbidden', 'Built-in prompts cannot be changed'], [404, 'not_found', 'Prompt not found']) },
+        },
       },
       '/v1/jobs/summarize': {
         post: {
