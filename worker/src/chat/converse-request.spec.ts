@@ -1,6 +1,6 @@
 import type { ModelEntry } from '@switchboard/contracts';
 import type { MessageRow } from '@switchboard/server-core';
-import { buildConverseRequest } from './converse-request.js';
+import { branchOf, buildConverseRequest, estimateHistoryTokens, planHistory } from './converse-request.js';
 
 const model: ModelEntry = {
   id: 'anthropic.claude-3-haiku-20240307-v1:0',
@@ -63,5 +63,52 @@ describe('buildConverseRequest', () => {
       history: [row('user', [{ type: 'text', text: 'Q' }])],
     });
     expect(input.messages!.at(-1)).toEqual({ role: 'assistant', content: [{ text: 'Half an answer' }] });
+  });
+});
+
+describe('branches and history plans', () => {
+  const msg = (id: string, parentId: string | null, role: 'user' | 'assistant', text: string) =>
+    ({ id, parentId, role, content: [{ type: 'text', text }], status: 'complete', position: ++position }) as MessageRow;
+  // u1 → a1 → u2 → a2, and an edit u2b under a1, and a regenerated a1b under u1.
+  const all = [
+    msg('u1', null, 'user', 'one'),
+    msg('a1', 'u1', 'assistant', 'x'.repeat(700)),
+    msg('u2', 'a1', 'user', 'two'),
+    msg('a2', 'u2', 'assistant', 'y'.repeat(700)),
+    msg('a1b', 'u1', 'assistant', 'regenerated'),
+    msg('u2b', 'a1', 'user', 'two, edited'),
+  ];
+  const ids = (rows: readonly MessageRow[]) => rows.map((r) => r.id);
+  const none = { summary: null, summaryUptoMessageId: null };
+
+  it('walks the parent chain from the user message, ignoring other branches', () => {
+    expect(ids(branchOf(all, 'u2b'))).toEqual(['u1', 'a1', 'u2b']);
+    expect(ids(branchOf(all, 'u2'))).toEqual(['u1', 'a1', 'u2']);
+    expect(ids(branchOf(all, 'u1'))).toEqual(['u1']);
+  });
+
+  it('keeps the last historyMessages messages', () => {
+    const chain = [...branchOf(all, 'u2'), msg('a2x', 'u2', 'assistant', 'z'), msg('u3', 'a2x', 'user', 'three')];
+    expect(ids(planHistory(chain, none, { historyMessages: 3 }).recent)).toEqual(['u2', 'a2x', 'u3']);
+    expect(ids(planHistory(chain, none, {}).recent)).toHaveLength(5);
+  });
+
+  it('marks everything before the last exchange for compression past the threshold, and uses a summary of this branch only', () => {
+    const chain = [...branchOf(all, 'u2'), all[3]!, msg('u3', 'a2', 'user', 'three')];
+    expect(planHistory(chain, none, { compressThreshold: 1000 }).compress).toBeUndefined();
+    const plan = planHistory(chain, none, { compressThreshold: 300 });
+    expect(ids(plan.compress!.covered)).toEqual(['u1', 'a1']);
+    expect(plan.compress).toMatchObject({ coversMessages: 2, upto: { id: 'a1' } });
+
+    const summarized = planHistory(chain, { summary: 'S', summaryUptoMessageId: 'a1' }, { compressThreshold: 1000 });
+    expect(summarized).toEqual({ recent: chain.slice(2), summary: 'S' });
+    // A summary made on another branch is not this branch's history.
+    expect(planHistory(chain, { summary: 'S', summaryUptoMessageId: 'a1b' }, {}).summary).toBeNull();
+    expect(estimateHistoryTokens([all[1]!])).toBe(200);
+  });
+
+  it('sends the summary in the system prompt after the conversation system prompt', () => {
+    const input = buildConverseRequest({ model, systemPrompt: 'Be brief', summary: 'S', params: {}, delivered: '', history: [row('user', [{ type: 'text', text: 'Q' }])] });
+    expect(input.system).toEqual([{ text: 'Be brief\n\nSummary of the earlier part of this conversation:\nS' }]);
   });
 });
