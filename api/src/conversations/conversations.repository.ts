@@ -85,7 +85,7 @@ export class ConversationsRepository {
     return new Map(rows.map((r) => [r.conversationId, textOf(r.content)]));
   }
 
-  /** Tokens and cost summed over each conversation's messages. */
+  /** Tokens and cost summed over each conversation's answers (compression is on the conversation row). */
   async usageOf(conversationIds: string[]): Promise<Map<string, UsageTotals>> {
     if (conversationIds.length === 0) return new Map();
     const rows = await this.db
@@ -140,14 +140,20 @@ export class ConversationsRepository {
 
 const escapeLike = (s: string) => s.replace(/[\\%_]/g, (c) => `\\${c}`);
 
+/** Answers' totals plus what history compression cost. */
 export function toConversation(row: ConversationRow, usage?: UsageTotals): Conversation {
+  const answers = usage ?? { inputTokens: 0, outputTokens: 0, cost: 0 };
   return {
     id: row.id,
     title: row.title,
     modelId: row.modelId,
     systemPrompt: row.systemPrompt,
     params: row.params ?? {},
-    usage: usage ?? { inputTokens: 0, outputTokens: 0, cost: 0 },
+    usage: {
+      inputTokens: answers.inputTokens + row.compressInputTokens,
+      outputTokens: answers.outputTokens + row.compressOutputTokens,
+      cost: answers.cost + row.compressCost,
+    },
     createdAt: row.createdAt.toISOString(),
     updatedAt: row.updatedAt.toISOString(),
   };

@@ -30,7 +30,10 @@ export type MessageRole = (typeof messageRoles)[number];
 export const usageSchema = z.object({ inputTokens: z.number().int(), outputTokens: z.number().int() });
 export type Usage = z.infer<typeof usageSchema>;
 
-/** Token totals and cost (USD, from the catalog's prices when each answer was made) of a conversation. */
+/**
+ * Token totals and cost (USD, from the catalog's prices when each call was made) of a conversation:
+ * every answer plus the history-compression calls.
+ */
 export const conversationUsageSchema = z.object({
   inputTokens: z.number().int(),
   outputTokens: z.number().int(),

@@ -119,6 +119,12 @@ describe('portal features over API and worker processes', () => {
         { system: `${system}\n\nSummary of the earlier part of this conversation:\n${conversation.summary!.text}` },
       ).text,
     );
+    // The two compression calls count in the conversation's totals, on top of the answers.
+    const answers = conversation.messages.filter((m) => m.role === 'assistant');
+    const sum = (f: (m: (typeof answers)[number]) => number) => answers.reduce((total, m) => total + f(m), 0);
+    expect(conversation.usage!.inputTokens).toBeGreaterThan(sum((m) => m.usage!.inputTokens));
+    expect(conversation.usage!.outputTokens).toBeGreaterThan(sum((m) => m.usage!.outputTokens));
+    expect(conversation.usage!.cost).toBeGreaterThan(sum((m) => m.cost!));
   });
 
   it('regenerates an answer as a sibling; both stay viewable', async () => {

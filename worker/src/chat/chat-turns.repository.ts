@@ -47,10 +47,21 @@ export class ChatTurnsRepository {
   }
 
   /** Stores the compressed history of the conversation (replacing an earlier summary). */
-  async storeSummary(conversationId: string, summary: { text: string; uptoMessageId: string; coversMessages: number }) {
+  async storeSummary(
+    conversationId: string,
+    summary: { text: string; uptoMessageId: string; coversMessages: number; usage: Usage; cost: number },
+  ) {
     await this.db
       .update(conversations)
-      .set({ summary: summary.text, summaryUptoMessageId: summary.uptoMessageId, summaryCovers: summary.coversMessages, summaryAt: sql`now()` })
+      .set({
+        summary: summary.text,
+        summaryUptoMessageId: summary.uptoMessageId,
+        summaryCovers: summary.coversMessages,
+        summaryAt: sql`now()`,
+        compressInputTokens: sql`${conversations.compressInputTokens} + ${summary.usage.inputTokens}`,
+        compressOutputTokens: sql`${conversations.compressOutputTokens} + ${summary.usage.outputTokens}`,
+        compressCost: sql`${conversations.compressCost} + ${summary.cost}`,
+      })
       .where(eq(conversations.id, conversationId));
   }
 

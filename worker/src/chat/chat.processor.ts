@@ -172,7 +172,13 @@ async function compress(
     const text = (response.output?.message?.content ?? []).map((b) => b.text ?? '').join('').trim();
     const usage = { inputTokens: response.usage?.inputTokens ?? 0, outputTokens: response.usage?.outputTokens ?? 0 };
     if (!text) return undefined;
-    await deps.turns.storeSummary(data.conversationId, { text, uptoMessageId: compression.upto.id, coversMessages: compression.coversMessages });
+    await deps.turns.storeSummary(data.conversationId, {
+      text,
+      uptoMessageId: compression.upto.id,
+      coversMessages: compression.coversMessages,
+      usage,
+      cost: costOf(model, usage) ?? 0,
+    });
     log.info({ coversMessages: compression.coversMessages, usage }, 'history compressed');
     return { text, usage };
   } catch (err) {

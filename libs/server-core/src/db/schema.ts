@@ -25,6 +25,10 @@ export const conversations = pgTable(
     summaryUptoMessageId: uuid('summary_upto_message_id'),
     summaryCovers: integer('summary_covers'),
     summaryAt: timestamp('summary_at', { withTimezone: true, mode: 'date' }),
+    /** Tokens and USD of every compression call so far (they are part of the conversation's cost). */
+    compressInputTokens: bigint('compress_input_tokens', { mode: 'number' }).notNull().default(0),
+    compressOutputTokens: bigint('compress_output_tokens', { mode: 'number' }).notNull().default(0),
+    compressCost: doublePrecision('compress_cost').notNull().default(0),
     titleSearch: tsvector('title_search').generatedAlwaysAs(sql`to_tsvector('simple', coalesce(title, ''))`),
     ...timestamps,
     updatedAt: timestamp('updated_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
