@@ -131,6 +131,11 @@ test('works on a phone-sized screen', async () => {
   await page.getByTestId('conversation-item').first().waitFor({ state: 'hidden' });
   const width = await page.evaluate(() => document.documentElement.scrollWidth);
   expect(width).toBeLessThanOrEqual(390);
+  // Every toolbar control is on screen.
+  for (const id of ['nav-chat', 'nav-jobs', 'lang-menu', 'theme-toggle', 'user-menu']) {
+    const box = (await page.getByTestId(id).boundingBox())!;
+    expect(box.x + box.width).toBeLessThanOrEqual(390);
+  }
   expect(await axeViolations(page)).toEqual([]);
   expect(errors).toEqual([]);
   await context.close();

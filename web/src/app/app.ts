@@ -19,7 +19,7 @@ import { IconComponent } from './shared/icon.component';
   template: `
     <a class="skip-link" href="#main">{{ 'app.skipToContent' | translate }}</a>
     <mat-toolbar class="app-bar" role="banner">
-      <span class="brand" data-testid="brand">Switchboard</span>
+      <span class="brand" [class.with-nav]="auth.signedIn()" data-testid="brand">Switchboard</span>
       @if (emulator()) {
         <span class="badge" data-testid="emulator-badge" [matTooltip]="'app.emulatorHint' | translate">
           {{ 'app.emulator' | translate }}

@@ -30,6 +30,8 @@ export type UiMessage = {
   parentId?: string | null;
   /** Set when this message has siblings (other branches): its place among them. */
   branch?: { index: number; count: number; siblings: string[] } | null;
+  /** USD cost the server recorded for this answer (at the prices when it was made). */
+  cost?: number | null;
 };
 
 type JobTrack = { key: string; lastSeq: number; ahead: Map<number, string>; finished: boolean; resumeAsked: boolean };
@@ -64,6 +66,7 @@ function fromServer(m: Message): UiMessage {
     createdAt: m.createdAt,
     parentId: m.parentId,
     branch: null,
+    cost: m.cost,
   };
 }
 
@@ -128,11 +131,16 @@ export class ChatStore {
       if (!m.usage) continue;
       inputTokens += m.usage.inputTokens;
       outputTokens += m.usage.outputTokens;
-      const c = costOf(m.usage, this.modelOf(m.modelId));
+      const c = m.cost ?? costOf(m.usage, this.modelOf(m.modelId));
       if (c !== null) {
         cost += c;
         priced = true;
       }
+    }
+    // The server's totals also cover other branches; a snapshot older than the answers shown loses.
+    const server = this.conversation()?.usage;
+    if (server && server.inputTokens >= inputTokens && server.outputTokens >= outputTokens) {
+      return { inputTokens: server.inputTokens, outputTokens: server.outputTokens, cost: server.cost, any: server.inputTokens + server.outputTokens > 0 };
     }
     return { inputTokens, outputTokens, cost: priced ? cost : null, any: inputTokens + outputTokens > 0 };
   });
@@ -445,7 +453,7 @@ export class ChatStore {
       }
       case 'done': {
         track.finished = true;
-        const { text, usage, messageId, stopReason } = e.event;
+        const { text, usage, messageId, stopReason, cost } = e.event;
         const current = this.messages().find((m) => m.key === track.key);
         const wasStopped = current?.status === 'cancelled';
         const cancelled = stopReason === 'cancelled' || wasStopped;
@@ -454,10 +462,17 @@ export class ChatStore {
           // A job cancelled before it started reports no text; keep what was shown.
           text: text || (cancelled ? (current?.text ?? '') : text),
           usage,
+          cost,
           status: cancelled ? 'cancelled' : 'complete',
           state: null,
           position: null,
         });
+        // Count this answer in the totals at once; the refresh after it brings the server's figures.
+        this.conversation.update((c) =>
+          c?.usage
+            ? { ...c, usage: { inputTokens: c.usage.inputTokens + usage.inputTokens, outputTokens: c.usage.outputTokens + usage.outputTokens, cost: c.usage.cost + (cost ?? costOf(usage, this.modelOf(current?.modelId)) ?? 0) } }
+            : c,
+        );
         void this.afterAnswer();
         return;
       }

@@ -165,7 +165,7 @@ export class MessageComponent {
   );
   protected readonly copyText = computed(() => (this.message().role === 'user' ? this.userText() : this.message().text));
   protected readonly positionText = computed(() => ordinal(this.message().position ?? 0, this.lang.current()));
-  protected readonly cost = computed(() => costOf(this.message().usage, this.model()));
+  protected readonly cost = computed(() => this.message().cost ?? costOf(this.message().usage, this.model()));
   protected readonly costText = computed(() => formatCost(this.cost(), this.lang.current()));
   protected readonly inputTokens = computed(() => formatCount(this.message().usage?.inputTokens ?? 0, this.lang.current()));
   protected readonly outputTokens = computed(() => formatCount(this.message().usage?.outputTokens ?? 0, this.lang.current()));
