@@ -7,6 +7,7 @@ import {
   type Database,
   type Db,
   type DbExecutor,
+  messageColumns,
   type MessageRow,
   messages,
 } from '@switchboard/server-core';
@@ -112,7 +113,7 @@ export class ConversationsRepository {
   }
 
   async messagesOf(conversationId: string): Promise<MessageRow[]> {
-    return this.db.select().from(messages).where(eq(messages.conversationId, conversationId)).orderBy(asc(messages.position));
+    return this.db.select(messageColumns).from(messages).where(eq(messages.conversationId, conversationId)).orderBy(asc(messages.position));
   }
 
   async insert(row: typeof conversations.$inferInsert, tx: DbExecutor = this.db): Promise<ConversationRow> {

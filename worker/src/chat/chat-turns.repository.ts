@@ -1,6 +1,6 @@
 import { and, asc, eq, inArray, lte, sql } from 'drizzle-orm';
 import type { Block, ErrorInfo, Usage } from '@switchboard/contracts';
-import { conversations, type Db, jobs, type MessageRow, messages } from '@switchboard/server-core';
+import { conversations, type Db, jobs, messageColumns, type MessageRow, messages } from '@switchboard/server-core';
 
 export type TurnOutcome = {
   status: 'completed' | 'cancelled' | 'failed';
@@ -40,7 +40,7 @@ export class ChatTurnsRepository {
   async history(conversationId: string, userMessageId: string): Promise<MessageRow[]> {
     const anchor = this.db.select({ position: messages.position }).from(messages).where(eq(messages.id, userMessageId));
     return this.db
-      .select()
+      .select(messageColumns)
       .from(messages)
       .where(and(eq(messages.conversationId, conversationId), lte(messages.position, sql`(${anchor})`)))
       .orderBy(asc(messages.position));

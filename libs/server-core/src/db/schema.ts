@@ -1,4 +1,4 @@
-import { sql } from 'drizzle-orm';
+import { getTableColumns, sql } from 'drizzle-orm';
 import { bigint, customType, doublePrecision, index, integer, jsonb, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 import type { Block, ErrorInfo, ModelParams, Usage } from '@switchboard/contracts';
 
@@ -144,7 +144,11 @@ export const prompts = pgTable(
 
 export const schema = { conversations, messages, jobs, webhookSecrets, prompts };
 export type ConversationRow = typeof conversations.$inferSelect;
-export type MessageRow = typeof messages.$inferSelect;
+/** A message as read: without its search vector (as large as the text, and only Postgres needs it). */
+export type MessageRow = Omit<typeof messages.$inferSelect, 'contentSearch'>;
+const { contentSearch: _contentSearch, ...messageReadColumns } = getTableColumns(messages);
+/** Columns to select for MessageRow. */
+export const messageColumns = messageReadColumns;
 export type JobRow = typeof jobs.$inferSelect;
 export type PromptRow = typeof prompts.$inferSelect;
 export type WebhookSecretRow = typeof webhookSecrets.$inferSelect;
