@@ -94,3 +94,24 @@ test('cancels a long-running job', async () => {
   expect(errors).toEqual([]);
   await context.close();
 });
+
+test('summarizes an attached document; unsupported files are refused in the form', async () => {
+  const { context, page, errors } = await newPage(browser);
+  await openJobs(page);
+  const input = page.getByTestId('job-file-input');
+  await input.setInputFiles({ name: 'photo.exe', mimeType: 'application/octet-stream', buffer: Buffer.from('MZ') });
+  await page.getByTestId('job-file-error').waitFor();
+  await input.setInputFiles({
+    name: 'minutes.md', mimeType: 'text/markdown',
+    buffer: Buffer.from('# Minutes\n\nThe team agreed to move the queue to Redis Cluster. [[emulator:tokens=40]]\n'),
+  });
+  await page.getByTestId('job-file').filter({ hasText: 'minutes.md' }).waitFor();
+  await page.getByTestId('job-submit').click();
+  await page.getByTestId('job-file').waitFor({ state: 'detached' });
+  const item = page.getByTestId('job-item').first();
+  expect(await item.innerText()).toContain('minutes.md');
+  await page.locator('[data-testid="job-item"][data-status="completed"]').first().waitFor({ timeout: 30_000 });
+  await item.getByTestId('job-result').locator('[data-testid="markdown"] *').first().waitFor();
+  expect(errors).toEqual([]);
+  await context.close();
+});

@@ -51,12 +51,13 @@ const num = (v: number | string | null | undefined): number | undefined => (v ==
     .save-row mat-form-field { flex: 1 1 200px; }
     .error { color: var(--mat-sys-error); }
     .tab { padding-top: 12px; }
+    @media (max-width: 600px) { .tabs { --mat-tab-container-height: 44px; } .tabs ::ng-deep .mdc-tab { padding: 0 10px; min-width: 0; } }
   `,
   template: `
     <form [formGroup]="form" (ngSubmit)="save()" novalidate>
       <h2 mat-dialog-title>{{ 'settings.title' | translate }}</h2>
       <mat-dialog-content>
-        <mat-tab-group mat-stretch-tabs="false" animationDuration="0ms" [selectedIndex]="tab()" (selectedIndexChange)="tab.set($event)">
+        <mat-tab-group class="tabs" mat-stretch-tabs="false" animationDuration="0ms" [selectedIndex]="tab()" (selectedIndexChange)="tab.set($event)">
           <mat-tab [label]="'settings.systemPromptTab' | translate">
             <div class="tab">
               <mat-form-field appearance="outline" class="full">
