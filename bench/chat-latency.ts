@@ -7,6 +7,11 @@
  * Both runs stream the same deterministic answers from one emulator process. Time to first token
  * (TTFT) is send → first text. Per-delta latency is each token's arrival measured against the
  * emulator's own schedule (first token + i / tps), so only the path's delay counts.
+ *
+ * Steady state (the headline): N clients each chat ROUNDS times back to back, their starts spread
+ * over one answer's duration, so N chats stream at once and arrive at N / answer-duration per
+ * second. Burst: all N sent in the same instant, which mostly measures how fast one API node
+ * stores N turns at once.
  */
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -20,6 +25,11 @@ const chats = Number(process.env.CHATS ?? 200);
 const tokens = Number(process.env.TOKENS ?? 200);
 const tps = Number(process.env.TPS ?? 50);
 const ttfb = Number(process.env.TTFB ?? 200);
+const rounds = Number(process.env.ROUNDS ?? 3);
+const answerMs = ttfb + (tokens * 1000) / tps;
+type Mode = 'steady' | 'burst';
+const startDelay = (mode: Mode) => (mode === 'burst' ? 0 : Math.random() * answerMs);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const modelId = 'bench.model';
 // A quota far above the load: this benchmark measures the path, not the governor's waiting.
 const catalogFile = join(mkdtempSync(join(tmpdir(), 'sb-bench-')), 'models.json');
@@ -69,7 +79,7 @@ class TokenClock {
   }
 }
 
-async function direct(url: string): Promise<Run> {
+async function direct(url: string, mode: Mode): Promise<Run> {
   const client = new BedrockRuntimeClient({ endpoint: url, region: 'us-east-1', maxAttempts: 1, credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
   const ttft: number[] = [];
   const lag: number[] = [];
@@ -77,27 +87,30 @@ async function direct(url: string): Promise<Run> {
   const started = performance.now();
   await Promise.all(
     Array.from({ length: chats }, async (_, i) => {
-      const clock = new TokenClock(expectedTokens(i));
-      const sent = performance.now();
-      const res = await client.send(
-        new ConverseStreamCommand({ modelId, messages: [{ role: 'user', content: [{ text: prompt(i) }] }], inferenceConfig: { maxTokens: 4096 } }),
-      );
-      for await (const event of res.stream!) {
-        const text = event.contentBlockDelta?.delta?.text;
-        if (!text) continue;
-        const now = performance.now();
-        deltas++;
-        if (clock.arrivals.length === 0) ttft.push(now - sent);
-        clock.add(text, now);
+      await sleep(startDelay(mode));
+      for (let round = 0; round < (mode === 'burst' ? 1 : rounds); round++) {
+        const clock = new TokenClock(expectedTokens(i));
+        const sent = performance.now();
+        const res = await client.send(
+          new ConverseStreamCommand({ modelId, messages: [{ role: 'user', content: [{ text: prompt(i) }] }], inferenceConfig: { maxTokens: 4096 } }),
+        );
+        for await (const event of res.stream!) {
+          const text = event.contentBlockDelta?.delta?.text;
+          if (!text) continue;
+          const now = performance.now();
+          deltas++;
+          if (clock.arrivals.length === 0) ttft.push(now - sent);
+          clock.add(text, now);
+        }
+        lag.push(...clock.lags());
       }
-      lag.push(...clock.lags());
     }),
   );
   client.destroy();
   return { ttft, lag, deltas, seconds: (performance.now() - started) / 1000 };
 }
 
-async function throughQueue(apiUrl: string, tokenFor: (u: string) => Promise<string>): Promise<Run> {
+async function throughQueue(apiUrl: string, tokenFor: (u: string) => Promise<string>, mode: Mode): Promise<Run> {
   const clients = await Promise.all(Array.from({ length: chats }, async (_, i) => ChatClient.connect(apiUrl, await tokenFor(`bench${i}`))));
   const ttft: number[] = [];
   const lag: number[] = [];
@@ -105,21 +118,24 @@ async function throughQueue(apiUrl: string, tokenFor: (u: string) => Promise<str
   const started = performance.now();
   await Promise.all(
     clients.map(async (client, i) => {
-      const clock = new TokenClock(expectedTokens(i));
-      let sent = 0;
-      let jobId = '';
-      client.socket.on('chat:delta', (e: { jobId: string; text: string }) => {
-        const now = performance.now();
-        deltas++;
-        if (clock.arrivals.length === 0) ttft.push(now - sent);
-        clock.add(e.text, now);
-      });
-      sent = performance.now();
-      const ack = await client.send({ content: [{ type: 'text', text: prompt(i) }] });
-      if (!ack.ok) throw new Error(ack.error.message);
-      jobId = ack.jobId;
-      await client.waitForEnd(jobId, 120_000);
-      lag.push(...clock.lags());
+      await sleep(startDelay(mode));
+      for (let round = 0; round < (mode === 'burst' ? 1 : rounds); round++) {
+        const clock = new TokenClock(expectedTokens(i));
+        let sent = 0;
+        const onDelta = (e: { text: string }) => {
+          const now = performance.now();
+          deltas++;
+          if (clock.arrivals.length === 0) ttft.push(now - sent);
+          clock.add(e.text, now);
+        };
+        client.socket.on('chat:delta', onDelta);
+        sent = performance.now();
+        const ack = await client.send({ content: [{ type: 'text', text: prompt(i) }] });
+        if (!ack.ok) throw new Error(ack.error.message);
+        await client.waitForEnd(ack.jobId, 120_000);
+        client.socket.off('chat:delta', onDelta);
+        lag.push(...clock.lags());
+      }
     }),
   );
   const seconds = (performance.now() - started) / 1000;
@@ -142,21 +158,24 @@ const emulatorProc = await spawnProcess(
 );
 const emulatorUrl = emulatorProc.url!;
 // Warm both paths, then measure.
-await direct(emulatorUrl);
+await direct(emulatorUrl, 'burst');
 const stack = await startStack({ apis: 1, workers: 1, emulatorUrl, env: { WORKER_CONCURRENCY: String(Math.max(chats, 64)), MODELS_FILE: catalogFile, LOG_LEVEL: 'warn' } });
-try {
-  const directRun = await direct(emulatorUrl);
-  await throughQueue(stack.apis[0]!.url!, stack.token);
-  const queueRun = await throughQueue(stack.apis[0]!.url!, stack.token);
-  console.log(`\n${chats} concurrent chats, ${tokens} tokens each at ${tps} tokens/s, emulator TTFB ${ttfb} ms`);
+const report = (title: string, d: Run, q: Run, chatsRun: number) => {
+  console.log(`\n${title}`);
   console.log('                      p50        p99');
-  console.log(`TTFT direct       ${ms(pct(directRun.ttft, 50)).padStart(9)}  ${ms(pct(directRun.ttft, 99)).padStart(9)}`);
-  console.log(`TTFT queue path   ${ms(pct(queueRun.ttft, 50)).padStart(9)}  ${ms(pct(queueRun.ttft, 99)).padStart(9)}`);
-  console.log(`TTFT added        ${ms(pct(queueRun.ttft, 50) - pct(directRun.ttft, 50)).padStart(9)}  ${ms(pct(queueRun.ttft, 99) - pct(directRun.ttft, 99)).padStart(9)}   (target p50 <= 15 ms)`);
-  console.log(`delta lag direct  ${ms(pct(directRun.lag, 50)).padStart(9)}  ${ms(pct(directRun.lag, 99)).padStart(9)}`);
-  console.log(`delta lag queue   ${ms(pct(queueRun.lag, 50)).padStart(9)}  ${ms(pct(queueRun.lag, 99)).padStart(9)}`);
-  console.log(`delta lag added   ${ms(pct(queueRun.lag, 50) - pct(directRun.lag, 50)).padStart(9)}  ${ms(pct(queueRun.lag, 99) - pct(directRun.lag, 99)).padStart(9)}   (target p99 <= 10 ms)`);
-  console.log(`deltas/s through one API node: ${(queueRun.deltas / queueRun.seconds).toFixed(0)} (${queueRun.deltas} socket deltas carrying ${chats * tokens} tokens in ${queueRun.seconds.toFixed(1)} s)`);
+  console.log(`TTFT direct       ${ms(pct(d.ttft, 50)).padStart(9)}  ${ms(pct(d.ttft, 99)).padStart(9)}`);
+  console.log(`TTFT queue path   ${ms(pct(q.ttft, 50)).padStart(9)}  ${ms(pct(q.ttft, 99)).padStart(9)}`);
+  console.log(`TTFT added        ${ms(pct(q.ttft, 50) - pct(d.ttft, 50)).padStart(9)}  ${ms(pct(q.ttft, 99) - pct(d.ttft, 99)).padStart(9)}   (target p50 <= 15 ms)`);
+  console.log(`delta lag direct  ${ms(pct(d.lag, 50)).padStart(9)}  ${ms(pct(d.lag, 99)).padStart(9)}`);
+  console.log(`delta lag queue   ${ms(pct(q.lag, 50)).padStart(9)}  ${ms(pct(q.lag, 99)).padStart(9)}`);
+  console.log(`delta lag added   ${ms(pct(q.lag, 50) - pct(d.lag, 50)).padStart(9)}  ${ms(pct(q.lag, 99) - pct(d.lag, 99)).padStart(9)}   (target p99 <= 10 ms)`);
+  console.log(`deltas/s through one API node: ${(q.deltas / q.seconds).toFixed(0)} (${q.deltas} socket deltas carrying ${tokens * chatsRun} tokens in ${q.seconds.toFixed(1)} s)`);
+};
+try {
+  await throughQueue(stack.apis[0]!.url!, stack.token, 'burst');
+  console.log(`\n${chats} concurrent chats, ${tokens} tokens each at ${tps} tokens/s, emulator TTFB ${ttfb} ms`);
+  report(`steady: ${chats} clients x ${rounds} chats back to back, starts spread over ${(answerMs / 1000).toFixed(1)} s`, await direct(emulatorUrl, 'steady'), await throughQueue(stack.apis[0]!.url!, stack.token, 'steady'), chats * rounds);
+  report(`burst: all ${chats} sent at once`, await direct(emulatorUrl, 'burst'), await throughQueue(stack.apis[0]!.url!, stack.token, 'burst'), chats);
 } finally {
   await stack.stop();
   await stopProcess(emulatorProc);
