@@ -64,21 +64,22 @@ async function run(workers: number) {
     const client = await ChatClient.connect(stack.apis[0]!.url!, await stack.token('person'));
     await new Promise((r) => setTimeout(r, windowMs / 2));
     const waits: number[] = [];
-    const beyond: number[] = [];
+    const sent: { sentAt: number; activeAt: number }[] = [];
     for (let i = 0; i < chats; i++) {
       const sentAt = Date.now();
-      const earliest = earliestAdmission(records, sentAt);
       const ack = await client.send({ modelId, content: [{ type: 'text', text: `Quick question ${i} [[emulator:tokens=20]]` }] });
       if (!ack.ok) throw new Error(ack.error.message);
       await client.waitFor(() => (client.statuses.get(ack.jobId) ?? []).some((s) => s.state === 'active'), 120_000, 'chat admission');
       const activeAt = Date.now();
       waits.push(activeAt - sentAt);
-      beyond.push(activeAt - earliest);
+      sent.push({ sentAt, activeAt });
       await new Promise((r) => setTimeout(r, 700));
     }
     client.close();
     while (records.filter((r) => r.status === 200).length < batchJobs + chats) await new Promise((r) => setTimeout(r, 200));
 
+    // Records arrive when a request finishes, so the window at each send is judged once all are in.
+    const beyond = sent.map(({ sentAt, activeAt }) => activeAt - earliestAdmission(records, sentAt));
     const ok = records.filter((r) => r.status === 200).sort((a, b) => a.time - b.time);
     const start = ok[0]!.time;
     const full = Math.floor((ok.at(-1)!.time - start) / windowMs);
