@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { modelCatalogSchema, type ModelEntry } from '@switchboard/contracts';
-import { ConfigError } from './config.js';
+import { ConfigError, describeZodIssues } from './config.js';
 
 const claude3Sonnet: ModelEntry = {
   id: 'anthropic.claude-3-sonnet-20240229-v1:0',
@@ -80,8 +80,7 @@ export function loadCatalog(modelsFile: string | undefined): ModelEntry[] {
   }
   const parsed = modelCatalogSchema.safeParse(raw);
   if (!parsed.success) {
-    const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
-    throw new ConfigError(`MODELS_FILE ${modelsFile} is not a valid model catalog: ${problems}`);
+    throw new ConfigError(`MODELS_FILE ${modelsFile} is not a valid model catalog: ${describeZodIssues(parsed.error)}`);
   }
   return parsed.data;
 }

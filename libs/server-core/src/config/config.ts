@@ -85,6 +85,11 @@ export type AppConfig = {
 
 export class ConfigError extends Error {}
 
+/** `path: message; …` — how a bad setting is named in a ConfigError. */
+export function describeZodIssues(error: z.ZodError): string {
+  return error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+}
+
 /** True when the AWS SDK's default credential chain has something to find. */
 export function awsCredentialsPresent(env: NodeJS.ProcessEnv): boolean {
   if (env.AWS_ACCESS_KEY_ID && env.AWS_SECRET_ACCESS_KEY) return true;
@@ -98,8 +103,7 @@ export function awsCredentialsPresent(env: NodeJS.ProcessEnv): boolean {
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   const parsed = envSchema.safeParse(env);
   if (!parsed.success) {
-    const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
-    throw new ConfigError(`Invalid configuration: ${problems}`);
+    throw new ConfigError(`Invalid configuration: ${describeZodIssues(parsed.error)}`);
   }
   const e = parsed.data;
   if (e.AUTH_MODE === 'oidc' && !e.AUTH_ISSUER) {
