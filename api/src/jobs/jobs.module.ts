@@ -4,6 +4,7 @@ import type { Redis } from 'ioredis';
 import { type AppConfig, summarizeQueueName, webhooksQueueName } from '@switchboard/server-core';
 import { APP_CONFIG } from '../config/tokens.js';
 import { REDIS } from '../redis/redis.module.js';
+import { JobIntake } from './job-intake.js';
 import { JobsController } from './jobs.controller.js';
 import { JobScopeGuard, SubmitLimitsGuard } from './jobs.guards.js';
 import { JobsRepository } from './jobs.repository.js';
@@ -18,6 +19,7 @@ const queue = (name: string) => (c: AppConfig, redis: Redis) => new Queue(name, 
   providers: [
     JobsService,
     JobsRepository,
+    JobIntake,
     JobScopeGuard,
     SubmitLimitsGuard,
     { provide: SUMMARIZE_QUEUE, inject: [APP_CONFIG, REDIS], useFactory: queue(summarizeQueueName) },

@@ -39,27 +39,29 @@ export class JobsRepository {
     this.db = database.db;
   }
 
-  /** Inserts the job; undefined when the owner already used this Idempotency-Key (a retry). */
-  async insert(job: NewSummarizeJob): Promise<JobView | undefined> {
-    const [row] = await this.db
+  /** Inserts the jobs in one statement; the jobs whose owner already used their Idempotency-Key are left out. */
+  async insertMany(batch: readonly NewSummarizeJob[]): Promise<JobView[]> {
+    // Millisecond precision, like the cursor that pages through it.
+    const createdAt = new Date();
+    return this.db
       .insert(jobs)
-      .values({
-        id: job.id,
-        owner: job.owner,
-        type: 'summarize',
-        status: 'queued',
-        modelId: job.modelId,
-        input: job.input,
-        idempotencyKey: job.idempotencyKey ?? null,
-        callbackUrl: job.callbackUrl ?? null,
-        requestId: job.requestId,
-        progress: 0,
-        // Millisecond precision, like the cursor that pages through it.
-        createdAt: new Date(),
-      })
+      .values(
+        batch.map((job) => ({
+          id: job.id,
+          owner: job.owner,
+          type: 'summarize' as const,
+          status: 'queued' as const,
+          modelId: job.modelId,
+          input: job.input,
+          idempotencyKey: job.idempotencyKey ?? null,
+          callbackUrl: job.callbackUrl ?? null,
+          requestId: job.requestId,
+          progress: 0,
+          createdAt,
+        })),
+      )
       .onConflictDoNothing()
       .returning(viewColumns);
-    return row;
   }
 
   async findByIdempotencyKey(owner: string, key: string): Promise<JobView | undefined> {

@@ -17,7 +17,6 @@ import {
   cancelKey,
   checkCallbackUrl,
   type SummarizeJobData,
-  summarizeJobOptions,
   toJob,
   type WebhookJobData,
   webhookJobId,
@@ -28,6 +27,7 @@ import { APP_CONFIG } from '../config/tokens.js';
 import { isUuid } from '../conversations/conversations.service.js';
 import { REDIS } from '../redis/redis.module.js';
 import { SUMMARIZE_QUEUE, WEBHOOKS_QUEUE } from './jobs.tokens.js';
+import { JobIntake } from './job-intake.js';
 import { JobsRepository, type JobView } from './jobs.repository.js';
 
 const cancelKeyTtlSeconds = 24 * 60 * 60;
@@ -42,6 +42,7 @@ export class JobsService {
     @Inject(SUMMARIZE_QUEUE) private readonly queue: Queue<SummarizeJobData>,
     @Inject(WEBHOOKS_QUEUE) private readonly webhooks: Queue<WebhookJobData>,
     private readonly repository: JobsRepository,
+    private readonly intake: JobIntake,
     private readonly catalog: CatalogService,
   ) {}
 
@@ -65,7 +66,7 @@ export class JobsService {
       }
     }
     const { callbackUrl, modelId: _modelId, ...stored } = input;
-    const row = await this.repository.insert({
+    const row = await this.intake.accept({
       id: randomUUID(),
       owner,
       modelId: model.id,
@@ -79,12 +80,6 @@ export class JobsService {
       const previous = await this.repository.findByIdempotencyKey(owner, idempotencyKey!);
       if (!previous) throw new AppError('conflict', 'Could not store the job, try again');
       return toJob(previous);
-    }
-    try {
-      await this.queue.add('summarize', { jobId: row.id, owner, requestId }, { jobId: row.id, ...summarizeJobOptions });
-    } catch (err) {
-      // Accepted all the same: it is in Postgres and the workers' reconciler enqueues it.
-      this.logger.error({ err, jobId: row.id, requestId }, 'enqueue failed; the reconciler will enqueue the job');
     }
     return toJob(row);
   }

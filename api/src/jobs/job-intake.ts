@@ -1,0 +1,55 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import type { Queue } from 'bullmq';
+import DataLoader from 'dataloader';
+import { type SummarizeJobData, summarizeJobOptions } from '@switchboard/server-core';
+import { SUMMARIZE_QUEUE } from './jobs.tokens.js';
+import { JobsRepository, type JobView, type NewSummarizeJob } from './jobs.repository.js';
+
+/**
+ * Accepts submissions in batches: the submissions that arrive in one turn of the event loop are
+ * stored with one INSERT and enqueued with one Redis round trip. Under load this is what lets one
+ * API process accept thousands of jobs a second; a lone submission still goes out at once.
+ */
+@Injectable()
+export class JobIntake {
+  private readonly logger = new Logger(JobIntake.name);
+  private readonly batches: DataLoader<NewSummarizeJob, JobView | undefined>;
+
+  constructor(
+    private readonly repository: JobsRepository,
+    @Inject(SUMMARIZE_QUEUE) private readonly queue: Queue<SummarizeJobData>,
+  ) {
+    this.batches = new DataLoader((batch) => this.acceptBatch(batch), {
+      cache: false,
+      maxBatchSize: 500,
+      // Requests arrive in separate I/O callbacks: wait for the check phase to gather them all.
+      batchScheduleFn: (flush) => setImmediate(flush),
+    });
+  }
+
+  /**
+   * Stores the job, then enqueues it: once this resolves the job is accepted for good. Undefined
+   * when the owner already used the job's Idempotency-Key (a concurrent retry won).
+   */
+  accept(job: NewSummarizeJob): Promise<JobView | undefined> {
+    return this.batches.load(job);
+  }
+
+  private async acceptBatch(batch: readonly NewSummarizeJob[]): Promise<(JobView | undefined)[]> {
+    const stored = new Map((await this.repository.insertMany(batch)).map((row) => [row.id, row]));
+    const byId = new Map(batch.map((job) => [job.id, job]));
+    try {
+      await this.queue.addBulk(
+        [...stored.keys()].map((id) => ({
+          name: 'summarize',
+          data: { jobId: id, owner: byId.get(id)!.owner, requestId: byId.get(id)!.requestId },
+          opts: { jobId: id, ...summarizeJobOptions },
+        })),
+      );
+    } catch (err) {
+      // Accepted all the same: they are in Postgres and the workers' reconciler enqueues them.
+      this.logger.error({ err, jobIds: [...stored.keys()] }, 'enqueue failed; the reconciler will enqueue the jobs');
+    }
+    return batch.map((job) => stored.get(job.id));
+  }
+}
