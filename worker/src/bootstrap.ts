@@ -28,6 +28,7 @@ export async function startWorker(config: AppConfig = loadConfig()): Promise<Run
   const redis = createRedis(config.redisUrl, 'commands');
   const blocking = createRedis(config.redisUrl, 'blocking');
   const subscriber = createRedis(config.redisUrl, 'subscriber');
+  const streams = createRedis(config.redisUrl, 'streams');
   const bedrock = createBedrockClient(config);
   const catalog = new CatalogHolder(config.modelsFile, logger);
   const models = catalog.list;
@@ -36,7 +37,7 @@ export async function startWorker(config: AppConfig = loadConfig()): Promise<Run
 
   const chatWorker = new Worker(
     chatQueueName,
-    createChatProcessor({ redis, bedrock, governor, laneQueues, turns: new ChatTurnsRepository(database.db), models, logger }),
+    createChatProcessor({ redis, streams, bedrock, governor, laneQueues, turns: new ChatTurnsRepository(database.db), models, logger }),
     { connection: blocking, prefix: config.queuePrefix, concurrency: config.workerConcurrency, autorun: false },
   );
   chatWorker.on('error', (err) => logger.error({ err }, 'chat worker error'));
@@ -64,6 +65,7 @@ export async function startWorker(config: AppConfig = loadConfig()): Promise<Run
         subscriber.disconnect();
         await redis.quit().catch(() => redis.disconnect());
         blocking.disconnect();
+        await streams.quit().catch(() => streams.disconnect());
         bedrock.destroy();
         await database.close();
       })()),

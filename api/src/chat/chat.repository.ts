@@ -11,6 +11,7 @@ import {
   type MessageRow,
   messages,
 } from '@switchboard/server-core';
+import { type NewConversation } from '../conversations/conversations.repository.js';
 import { DATABASE } from '../database/database.module.js';
 
 export type NewChat = {
@@ -29,6 +30,14 @@ export type NewChat = {
 
 export type NewRegeneration = Omit<NewChat, 'content' | 'parentId'>;
 
+function isUniqueViolation(err: unknown, constraint: string): boolean {
+  // Drizzle wraps the driver's error in `cause`.
+  for (let e = err as { code?: string; constraint?: string; cause?: unknown } | undefined; e; e = e.cause as typeof e) {
+    if (e.code === '23505') return e.constraint === undefined || e.constraint === constraint;
+  }
+  return false;
+}
+
 /** The only I/O of chat turns: the user's message, the assistant placeholder and the job record. */
 @Injectable()
 export class ChatRepository {
@@ -38,27 +47,46 @@ export class ChatRepository {
     this.db = database.db;
   }
 
-  /** Stores the turn; returns false when the clientMessageId was already used (a retry). */
-  async insertTurn(tx: DbExecutor, turn: NewChat): Promise<boolean> {
-    const parentId = turn.parentId === undefined ? await this.currentLeaf(tx, turn.conversationId) : turn.parentId;
-    const inserted = await tx
-      .insert(messages)
-      .values({
-        id: turn.userMessageId,
-        conversationId: turn.conversationId,
-        owner: turn.owner,
-        role: 'user',
-        content: turn.content,
-        modelId: turn.modelId,
-        jobId: turn.jobId,
-        clientMessageId: turn.clientMessageId ?? null,
-        parentId,
-      })
-      .onConflictDoNothing()
-      .returning({ id: messages.id });
-    if (inserted.length === 0) return false;
-    await this.insertAnswer(tx, turn, null);
-    return true;
+  /**
+   * Stores a turn in one statement (one round trip, atomic): the conversation when it is new, the
+   * user's message, the assistant placeholder after it, the job, and the branch moved to the answer.
+   * False when the clientMessageId was already used (a concurrent retry): nothing is stored then.
+   */
+  async insertTurn(turn: NewChat, newConversation?: NewConversation): Promise<boolean> {
+    const { conversationId: cid } = turn;
+    // undefined = follow the current branch: its chosen leaf, else the newest message.
+    const parent =
+      turn.parentId !== undefined
+        ? sql`${turn.parentId}::uuid`
+        : newConversation
+          ? sql`null::uuid`
+          : sql`coalesce(
+              (select ${conversations.activeLeafId} from ${conversations} where ${conversations.id} = ${cid}),
+              (select ${messages.id} from ${messages} where ${messages.conversationId} = ${cid} order by ${messages.position} desc limit 1))`;
+    const c = newConversation;
+    try {
+      await this.db.execute(sql`
+        with new_conversation as (
+          insert into ${conversations} (id, owner, title, model_id, system_prompt, params, active_leaf_id)
+          select ${cid}::uuid, ${turn.owner}, ${c?.title ?? ''}, ${turn.modelId}, ${c?.systemPrompt ?? null}, ${JSON.stringify(c?.params ?? {})}::jsonb, ${turn.assistantMessageId}::uuid
+          where ${c !== undefined}
+        ), new_messages as (
+          insert into ${messages} (id, conversation_id, owner, role, content, model_id, job_id, client_message_id, parent_id, status)
+          values
+            (${turn.userMessageId}::uuid, ${cid}::uuid, ${turn.owner}, 'user', ${JSON.stringify(turn.content)}::jsonb, ${turn.modelId}, ${turn.jobId}::uuid, ${turn.clientMessageId ?? null}, ${parent}, 'complete'),
+            (${turn.assistantMessageId}::uuid, ${cid}::uuid, ${turn.owner}, 'assistant', '[]'::jsonb, ${turn.modelId}, ${turn.jobId}::uuid, null, ${turn.userMessageId}::uuid, 'streaming')
+        ), new_job as (
+          insert into ${jobs} (id, owner, type, status, model_id, conversation_id, message_id, request_id)
+          values (${turn.jobId}::uuid, ${turn.owner}, 'chat', 'queued', ${turn.modelId}, ${cid}::uuid, ${turn.assistantMessageId}::uuid, ${turn.requestId})
+        )
+        update ${conversations} set updated_at = now(), active_leaf_id = ${turn.assistantMessageId}::uuid
+        where ${conversations.id} = ${cid} and ${c === undefined}`);
+      return true;
+    } catch (err) {
+      // The user's message has no ON CONFLICT so that a repeated clientMessageId undoes the whole turn.
+      if (isUniqueViolation(err, 'messages_owner_client_id_idx')) return false;
+      throw err;
+    }
   }
 
   /** A new answer to an existing user message (regenerate): a sibling of the earlier answers. */

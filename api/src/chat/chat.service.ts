@@ -81,20 +81,17 @@ export class ChatService {
       requestId,
       parentId: input.parentMessageId,
     };
-    const result = await this.repository.db.transaction(async (tx) => {
-      const conversation =
-        existing ?? (await this.conversations.create(owner, { title: titleFrom(input), modelId: model.id }, tx));
-      const stored = await this.repository.insertTurn(tx, { ...turn, conversationId: conversation.id });
-      return stored ? conversation.id : undefined;
-    });
-    if (!result) {
+    const newConversation = existing ? undefined : this.conversations.newConversation(owner, { title: titleFrom(input), modelId: model.id });
+    const conversationId = existing?.id ?? newConversation!.id;
+    const stored = await this.repository.insertTurn({ ...turn, conversationId }, newConversation);
+    if (!stored) {
       // Lost a race with a retry of the same clientMessageId.
       const previous = await this.repository.findUserMessageByClientId(owner, input.clientMessageId!);
       if (!previous) throw new AppError('conflict', 'Could not store the message, try again');
       return this.sameTurn(previous);
     }
-    await this.enqueue({ ...turn, conversationId: result }, params);
-    return { jobId: turn.jobId, conversationId: result, messageId: turn.userMessageId, assistantMessageId: turn.assistantMessageId };
+    await this.enqueue({ ...turn, conversationId }, params);
+    return { jobId: turn.jobId, conversationId, messageId: turn.userMessageId, assistantMessageId: turn.assistantMessageId };
   }
 
   /**

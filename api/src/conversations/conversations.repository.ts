@@ -6,12 +6,13 @@ import {
   conversations,
   type Database,
   type Db,
-  type DbExecutor,
   messageColumns,
   type MessageRow,
   messages,
 } from '@switchboard/server-core';
 import { DATABASE } from '../database/database.module.js';
+
+export type NewConversation = typeof conversations.$inferInsert & { id: string; params: ModelParams };
 
 export type ConversationPatch = Partial<{
   title: string;
@@ -116,8 +117,8 @@ export class ConversationsRepository {
     return this.db.select(messageColumns).from(messages).where(eq(messages.conversationId, conversationId)).orderBy(asc(messages.position));
   }
 
-  async insert(row: typeof conversations.$inferInsert, tx: DbExecutor = this.db): Promise<ConversationRow> {
-    const [created] = await tx.insert(conversations).values(row).returning();
+  async insert(row: NewConversation): Promise<ConversationRow> {
+    const [created] = await this.db.insert(conversations).values(row).returning();
     return created!;
   }
 

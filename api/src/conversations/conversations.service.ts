@@ -9,10 +9,10 @@ import type {
   ModelEntry,
   ModelParams,
 } from '@switchboard/contracts';
-import type { ConversationRow, DbExecutor, MessageRow } from '@switchboard/server-core';
+import type { ConversationRow, MessageRow } from '@switchboard/server-core';
 import { AppError, notFound } from '../common/app-error.js';
 import { CatalogService } from '../config/catalog.service.js';
-import { type ConversationPatch, ConversationsRepository, toConversation, toMessage } from './conversations.repository.js';
+import { type ConversationPatch, ConversationsRepository, type NewConversation, toConversation, toMessage } from './conversations.repository.js';
 
 const defaultTitle = 'New conversation';
 
@@ -64,21 +64,16 @@ export class ConversationsService {
     return row;
   }
 
-  async create(owner: string, input: ConversationCreate, tx?: DbExecutor): Promise<ConversationRow> {
+  async create(owner: string, input: ConversationCreate): Promise<ConversationRow> {
+    return this.repository.insert(this.newConversation(owner, input));
+  }
+
+  /** A checked new conversation row, for callers that store it together with more (a first chat turn). */
+  newConversation(owner: string, input: ConversationCreate): NewConversation {
     const model = input.modelId ? this.catalog.require(input.modelId) : this.catalog.default();
     const params = input.params ?? {};
     checkParams(model, params);
-    return this.repository.insert(
-      {
-        id: randomUUID(),
-        owner,
-        title: input.title ?? defaultTitle,
-        modelId: model.id,
-        systemPrompt: input.systemPrompt ?? null,
-        params,
-      },
-      tx,
-    );
+    return { id: randomUUID(), owner, title: input.title ?? defaultTitle, modelId: model.id, systemPrompt: input.systemPrompt ?? null, params };
   }
 
   async update(owner: string, id: string, patch: ConversationUpdate) {

@@ -1,14 +1,17 @@
 import { Redis, type RedisOptions } from 'ioredis';
 
 /**
- * One connection per role per process (commands, blocking worker, subscriber). BullMQ needs
- * maxRetriesPerRequest: null on connections it blocks on.
+ * One connection per role per process (commands, blocking worker, subscriber, streams). BullMQ
+ * needs maxRetriesPerRequest: null on connections it blocks on. `streams` carries the answers'
+ * appends: auto-pipelining sends the appends of many concurrent answers in one socket write
+ * (BullMQ's connections must not auto-pipeline, so it is a connection of its own).
  */
-export function createRedis(url: string, role: 'commands' | 'blocking' | 'subscriber', extra: RedisOptions = {}): Redis {
+export function createRedis(url: string, role: 'commands' | 'blocking' | 'subscriber' | 'streams', extra: RedisOptions = {}): Redis {
   return new Redis(url, {
     connectionName: `switchboard:${role}`,
-    maxRetriesPerRequest: role === 'commands' ? 3 : null,
+    maxRetriesPerRequest: role === 'commands' || role === 'streams' ? 3 : null,
     enableReadyCheck: true,
+    enableAutoPipelining: role === 'streams',
     ...extra,
   });
 }

@@ -89,7 +89,9 @@ export async function startStack(opts: {
 }
 
 export async function spawnProcess(name: string, script: string, env: Record<string, string>, ready: RegExp, args: string[] = []): Promise<Proc> {
-  const child = spawn(process.execPath, [script, ...args], {
+  // SB_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") profiles the stack's processes in benchmarks.
+  const nodeArgs = process.env.SB_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
+  const child = spawn(process.execPath, [...nodeArgs, script, ...args], {
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

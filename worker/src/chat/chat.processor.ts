@@ -19,6 +19,8 @@ import { branchOf, buildCompressRequest, buildConverseRequest, type HistoryPlan,
 
 export type ChatProcessorDeps = {
   redis: Redis;
+  /** The answers' appends (auto-pipelined: one socket write carries many answers' deltas). */
+  streams: Redis;
   bedrock: BedrockRuntimeClient;
   governor: QuotaGovernor;
   laneQueues: LaneQueues;
@@ -46,7 +48,7 @@ export function createChatProcessor(deps: ChatProcessorDeps) {
     ]);
     if (previous.some((e) => e.kind !== 'delta')) return; // ended in an earlier attempt
     const delivered = previous.map((e) => (e.kind === 'delta' ? e.text : '')).join('');
-    const writer = new DeltaWriter(deps.redis, data.jobId, previous.at(-1)?.seq ?? 0);
+    const writer = new DeltaWriter(deps.streams, data.jobId, previous.at(-1)?.seq ?? 0);
     const finish = (outcome: TurnOutcome) => finishTurn(deps, data, writer, outcome);
     if (cancelAsked) return void (await finish({ status: 'cancelled', text: delivered, stopReason: 'cancelled', usage: null }));
 
@@ -213,14 +215,14 @@ async function finishTurn(
   if (!(await deps.turns.finish(data.jobId, data.assistantMessageId, outcome))) return;
   const seq = writer.nextSeq();
   if (outcome.status === 'failed') {
-    await appendToJobStream(deps.redis, data.jobId, {
+    await appendToJobStream(deps.streams, data.jobId, {
       kind: 'error',
       seq,
       event: { code: outcome.error!.code, message: outcome.error!.message, retryable: outcome.retryable ?? false },
     });
     return;
   }
-  await appendToJobStream(deps.redis, data.jobId, {
+  await appendToJobStream(deps.streams, data.jobId, {
     kind: 'done',
     seq,
     event: {
