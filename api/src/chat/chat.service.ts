@@ -142,9 +142,11 @@ export class ChatService {
   ): Promise<void> {
     const { owner, conversationId, requestId } = turn;
     const model = { id: turn.modelId };
-    await this.relay.announce(owner, turn.jobId);
-    // In line for the model from now on: batch calls asking before a worker has the chat wait behind it.
-    await this.governor.join({ modelId: model.id, jobId: turn.jobId, owner, lane: 'chat' });
+    await Promise.all([
+      this.relay.announce(owner, turn.jobId),
+      // In line for the model from now on: batch calls asking before a worker has the chat wait behind it.
+      this.governor.join({ modelId: model.id, jobId: turn.jobId, owner, lane: 'chat' }),
+    ]);
     this.relay.emitToOwner(owner, chatServerEvents.status, { jobId: turn.jobId, state: 'queued' });
     const data: ChatJobData = {
       jobId: turn.jobId,

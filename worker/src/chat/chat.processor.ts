@@ -111,9 +111,11 @@ export function createChatProcessor(deps: ChatProcessorDeps) {
 
     let stopReason = 'end_turn';
     let usage: Usage | null = null;
+    let redating: Promise<unknown> = Promise.resolve();
     try {
       const response = await deps.bedrock.send(new ConverseStreamCommand(input), { abortSignal: signal });
-      await deps.governor.redate(model.id, reservation.reservationId);
+      // The window counts the call from now; the first tokens need not wait for that round trip.
+      redating = deps.governor.redate(model.id, reservation.reservationId).catch((err) => log.warn({ err }, 'quota redate failed'));
       for await (const event of response.stream ?? []) {
         if (event.contentBlockDelta?.delta?.text) writer.push(event.contentBlockDelta.delta.text);
         else if (event.messageStop) stopReason = event.messageStop.stopReason ?? stopReason;
@@ -144,6 +146,7 @@ export function createChatProcessor(deps: ChatProcessorDeps) {
       await finish(failed(text, errorCodeOf(err), (err as Error).message ?? 'Bedrock call failed', retryable));
       throw new UnrecoverableError((err as Error).message);
     } finally {
+      await redating;
       await settle(deps.governor, deps.laneQueues, reservation, usage && addUsage(usage, compressUsage)).catch((err) =>
         log.warn({ err }, 'quota settle failed'),
       );
