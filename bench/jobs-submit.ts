@@ -2,7 +2,12 @@
  * Issue 4 benchmark: summarize submissions per second one API process accepts (202 with the job
  * stored in Postgres and enqueued in BullMQ), with p50/p99 latency, measured with autocannon.
  *
- *   npm run bench:jobs        (CONNECTIONS=50 DURATION=15 by default; WORKERS=0)
+ *   npm run bench:jobs        (CONNECTIONS=50 DURATION=15 RATE=1500 by default; WORKERS=0)
+ *
+ * Two runs: the most one process accepts (every connection sends as fast as answers come back, so
+ * latency there is mostly waiting in line), then the latency at a fixed offered rate of RATE
+ * submissions/s (autocannon's overallRate, corrected for coordinated omission): the p99 a client
+ * sees while the API carries the target load.
  *
  * One API process from api/dist on real Redis and a fresh PostgreSQL database. No worker runs by
  * default, so the number is the API's intake alone (WORKERS=1 adds a worker draining the queue).
@@ -13,6 +18,7 @@ import { startStack } from '../tests/integration/support/stack.js';
 const connections = Number(process.env.CONNECTIONS ?? 50);
 const duration = Number(process.env.DURATION ?? 15);
 const workers = Number(process.env.WORKERS ?? 0);
+const rate = Number(process.env.RATE ?? 1500);
 
 const stack = await startStack({ apis: 1, workers, emulator: { tps: null, ttfbMs: 0 },
   // Request logs at info cost the API little but the worker's readiness line is an info log.
@@ -25,7 +31,7 @@ try {
     maxWords: 60,
     metadata: { source: 'bench' },
   });
-  const run = (seconds: number) =>
+  const run = (seconds: number, overallRate?: number) =>
     autocannon({
       url: `${url}/v1/jobs/summarize`,
       method: 'POST',
@@ -33,27 +39,21 @@ try {
       duration: seconds,
       headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
       body,
+      ...(overallRate ? { overallRate } : {}),
     });
+  const summary = (result: Awaited<ReturnType<typeof run>>) => ({
+    accepted: result['2xx'],
+    non2xx: result.non2xx,
+    errors: result.errors,
+    submissionsPerSecond: Math.round(result['2xx'] / duration),
+    latencyMs: { p50: result.latency.p50, p90: result.latency.p90, p99: result.latency.p99, max: result.latency.max },
+  });
   await run(3); // warm-up: JIT, connection pools, prepared statements
-  const result = await run(duration);
-  const accepted = result['2xx'];
-  const rps = accepted / duration;
-  console.log(
-    JSON.stringify(
-      {
-        connections,
-        durationSeconds: duration,
-        accepted,
-        non2xx: result.non2xx,
-        errors: result.errors,
-        submissionsPerSecond: Math.round(rps),
-        latencyMs: { p50: result.latency.p50, p90: result.latency.p90, p99: result.latency.p99, max: result.latency.max },
-      },
-      null,
-      2,
-    ),
-  );
-  console.log(`target ≥ 1500/s and p99 ≤ 50 ms: ${rps >= 1500 && result.latency.p99 <= 50 ? 'met' : 'NOT met'}`);
+  const most = summary(await run(duration));
+  const atRate = summary(await run(duration, rate));
+  console.log(JSON.stringify({ connections, durationSeconds: duration, saturated: most, [`offered${rate}PerSecond`]: atRate }, null, 2));
+  const met = most.submissionsPerSecond >= 1500 && atRate.submissionsPerSecond >= rate * 0.98 && atRate.latencyMs.p99 <= 50;
+  console.log(`target ≥ 1500/s, and p99 ≤ 50 ms at ${rate}/s: ${met ? 'met' : 'NOT met'}`);
 } finally {
   await stack.stop();
 }
