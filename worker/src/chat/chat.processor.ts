@@ -19,7 +19,11 @@ import { branchOf, buildCompressRequest, buildConverseRequest, type HistoryPlan,
 
 export type ChatProcessorDeps = {
   redis: Redis;
-  /** The answers' appends (auto-pipelined: one socket write carries many answers' deltas). */
+  /**
+   * The answers' appends (auto-pipelined: one socket write carries many answers' deltas). Only
+   * appends: with the processor's reads and status publishes on it too, the RPM quota test lost
+   * half its utilization (waiting jobs came back late), for reasons not yet understood.
+   */
   streams: Redis;
   bedrock: BedrockRuntimeClient;
   governor: QuotaGovernor;
