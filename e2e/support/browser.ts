@@ -14,6 +14,18 @@ export function launchChromium(): Promise<Browser> {
   });
 }
 
+/** One Chromium for the test file that calls this (at its top level): launched before its tests, closed after. */
+export function chromiumForThisFile(): () => Browser {
+  let browser: Browser | undefined;
+  beforeAll(async () => {
+    browser = await launchChromium();
+  });
+  afterAll(async () => {
+    await browser?.close();
+  });
+  return () => browser!;
+}
+
 export type PageOptions = { locale?: string; viewport?: { width: number; height: number }; colorScheme?: 'light' | 'dark' };
 
 /** A fresh context (own storage) and page; collects page errors so tests can assert none happened. */

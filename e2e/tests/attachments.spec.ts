@@ -1,15 +1,9 @@
-import type { Browser, Page } from 'playwright-core';
-import { lastAnswer, launchChromium, newPage, sendMessage, signIn, waitForAnswerDone } from '../support/browser';
+import type { Page } from 'playwright-core';
+import { lastAnswer, chromiumForThisFile, newPage, sendMessage, signIn, waitForAnswerDone } from '../support/browser';
 import { pngBase64, selectModel, tinyPdf } from '../support/fixtures';
 import { testModels } from '../support/stack';
 
-let browser: Browser;
-beforeAll(async () => {
-  browser = await launchChromium();
-});
-afterAll(async () => {
-  await browser?.close();
-});
+const browser = chromiumForThisFile();
 
 const visionOnly = testModels[1]!.id;
 const textOnly = testModels[2]!.id;
@@ -19,7 +13,7 @@ async function attach(page: Page, name: string, mimeType: string, buffer: Buffer
 }
 
 test('an image from the file picker is downscaled to 1568 px and sent', async () => {
-  const { context, page, errors } = await newPage(browser);
+  const { context, page, errors } = await newPage(browser());
   await signIn(page);
   const png = Buffer.from(await pngBase64(page, 3000, 1000), 'base64');
   await attach(page, 'wide.png', 'image/png', png);
@@ -35,7 +29,7 @@ test('an image from the file picker is downscaled to 1568 px and sent', async ()
 });
 
 test('images can be pasted and dropped', async () => {
-  const { context, page } = await newPage(browser);
+  const { context, page } = await newPage(browser());
   await signIn(page);
   const b64 = await pngBase64(page, 200, 100);
   await page.getByTestId('composer-input').focus();
@@ -64,7 +58,7 @@ test('images can be pasted and dropped', async () => {
 });
 
 test('a PDF goes as a document block to a model that reads documents', async () => {
-  const { context, page } = await newPage(browser);
+  const { context, page } = await newPage(browser());
   await signIn(page);
   await attach(page, 'report.pdf', 'application/pdf', tinyPdf());
   await page.locator('[data-testid="attachment-chip"][data-kind="document"]').waitFor();
@@ -75,7 +69,7 @@ test('a PDF goes as a document block to a model that reads documents', async () 
 });
 
 test('a PDF becomes page images for a vision model without document support', async () => {
-  const { context, page, errors } = await newPage(browser);
+  const { context, page, errors } = await newPage(browser());
   await signIn(page);
   await selectModel(page, visionOnly);
   await attach(page, 'slides.pdf', 'application/pdf', tinyPdf('Page one'));
@@ -88,7 +82,7 @@ test('a PDF becomes page images for a vision model without document support', as
 });
 
 test('unsupported files and models get clear messages', async () => {
-  const { context, page } = await newPage(browser);
+  const { context, page } = await newPage(browser());
   await signIn(page);
   await attach(page, 'archive.zip', 'application/zip', Buffer.from('PK\u0003\u0004'));
   expect(await page.getByTestId('attachment-error').innerText()).toContain('not supported');
@@ -103,7 +97,7 @@ test('unsupported files and models get clear messages', async () => {
 });
 
 test('usage and cost are summed per conversation', async () => {
-  const { context, page } = await newPage(browser);
+  const { context, page } = await newPage(browser());
   await signIn(page);
   await sendMessage(page, 'One [[emulator:tokens=30]]');
   await waitForAnswerDone(page);

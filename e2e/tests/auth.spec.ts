@@ -1,16 +1,9 @@
-import type { Browser } from 'playwright-core';
-import { axeViolations, launchChromium, newPage, signIn, uniqueUser } from '../support/browser';
+import { axeViolations, chromiumForThisFile, newPage, signIn, uniqueUser } from '../support/browser';
 
-let browser: Browser;
-beforeAll(async () => {
-  browser = await launchChromium();
-});
-afterAll(async () => {
-  await browser?.close();
-});
+const browser = chromiumForThisFile();
 
 test('sign-in page shows the emulator badge and passes axe', async () => {
-  const { context, page, errors } = await newPage(browser);
+  const { context, page, errors } = await newPage(browser());
   await page.goto('/');
   await page.waitForURL(/\/sign-in/);
   await page.getByTestId('signin-username').waitFor();
@@ -21,7 +14,7 @@ test('sign-in page shows the emulator badge and passes axe', async () => {
 });
 
 test('signs in, shows the user, signs out back to the sign-in form', async () => {
-  const { context, page, errors } = await newPage(browser);
+  const { context, page, errors } = await newPage(browser());
   const name = await signIn(page, uniqueUser('ana'));
   await expect(page.getByTestId('user-name').textContent()).resolves.toContain(name);
   await page.getByTestId('user-menu').click();
@@ -37,7 +30,7 @@ test('signs in, shows the user, signs out back to the sign-in form', async () =>
 });
 
 test('a token the server rejects sends the user back to sign-in', async () => {
-  const { context, page } = await newPage(browser);
+  const { context, page } = await newPage(browser());
   await signIn(page);
   await page.evaluate(() =>
     sessionStorage.setItem('sb.token', JSON.stringify({ token: 'not-a-jwt', expiresAt: Date.now() + 3_600_000 })),

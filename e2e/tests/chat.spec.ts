@@ -1,22 +1,15 @@
 import { readFile } from 'node:fs/promises';
-import type { Browser } from 'playwright-core';
 import {
-  axeViolations, lastAnswer, launchChromium, newPage, sendMessage, signIn, waitForAnswerDone,
+  axeViolations, lastAnswer, chromiumForThisFile, newPage, sendMessage, signIn, waitForAnswerDone,
 } from '../support/browser';
 import { expectedAnswer, promptWithCode } from '../support/fixtures';
 
-let browser: Browser;
-beforeAll(async () => {
-  browser = await launchChromium();
-});
-afterAll(async () => {
-  await browser?.close();
-});
+const browser = chromiumForThisFile();
 
 const LONG = '[[emulator:tokens=2000,tps=40]]';
 
 test('streams an answer rendered as sanitised markdown with highlighted code', async () => {
-  const { context, page, errors } = await newPage(browser);
+  const { context, page, errors } = await newPage(browser());
   await signIn(page);
   const { prompt, answer } = promptWithCode();
   await sendMessage(page, prompt);
@@ -44,7 +37,7 @@ test('streams an answer rendered as sanitised markdown with highlighted code', a
 });
 
 test('Stop ends a long answer and keeps the partial text', async () => {
-  const { context, page } = await newPage(browser);
+  const { context, page } = await newPage(browser());
   await signIn(page);
   await sendMessage(page, `Tell me everything ${LONG}`);
   const content = lastAnswer(page).locator('[data-testid="markdown"]');
@@ -68,7 +61,7 @@ test('Stop ends a long answer and keeps the partial text', async () => {
 });
 
 test('keyboard: Enter sends, Shift+Enter adds a line, Escape stops', async () => {
-  const { context, page } = await newPage(browser);
+  const { context, page } = await newPage(browser());
   await signIn(page);
   const box = page.getByTestId('composer-input');
   await box.click();
@@ -88,7 +81,7 @@ test('keyboard: Enter sends, Shift+Enter adds a line, Escape stops', async () =>
 });
 
 test('copies a message and exports the conversation as Markdown and JSON', async () => {
-  const { context, page } = await newPage(browser);
+  const { context, page } = await newPage(browser());
   await signIn(page);
   const prompt = 'Summarise the design [[emulator:tokens=40]]';
   await sendMessage(page, prompt);
@@ -120,7 +113,7 @@ test('copies a message and exports the conversation as Markdown and JSON', async
 });
 
 test('works on a phone-sized screen', async () => {
-  const { context, page, errors } = await newPage(browser, { viewport: { width: 390, height: 844 } });
+  const { context, page, errors } = await newPage(browser(), { viewport: { width: 390, height: 844 } });
   await signIn(page);
   await sendMessage(page, 'Hello from a phone [[emulator:tokens=30]]');
   await waitForAnswerDone(page);

@@ -1,13 +1,7 @@
-import type { Browser, Page } from 'playwright-core';
-import { axeViolations, lastAnswer, launchChromium, newPage, sendMessage, signIn, waitForAnswerDone } from '../support/browser';
+import type { Page } from 'playwright-core';
+import { axeViolations, lastAnswer, chromiumForThisFile, newPage, sendMessage, signIn, waitForAnswerDone } from '../support/browser';
 
-let browser: Browser;
-beforeAll(async () => {
-  browser = await launchChromium();
-});
-afterAll(async () => {
-  await browser?.close();
-});
+const browser = chromiumForThisFile();
 
 const userMessages = (page: Page) => page.locator('[data-testid="message"][data-role="user"]');
 const completeAnswers = (page: Page) => page.locator('[data-testid="message"][data-role="assistant"][data-status="complete"]');
@@ -23,7 +17,7 @@ async function paramsTab(page: Page): Promise<void> {
 }
 
 test('model parameters are checked against the model limits, saved and shown again', async () => {
-  const { context, page, errors } = await newPage(browser);
+  const { context, page, errors } = await newPage(browser());
   await signIn(page);
   await openSettings(page);
   await paramsTab(page);
@@ -63,7 +57,7 @@ test('model parameters are checked against the model limits, saved and shown aga
 });
 
 test('preset prompts: browse and search in the current language, apply, save, edit and delete my own', async () => {
-  const { context, page, errors } = await newPage(browser);
+  const { context, page, errors } = await newPage(browser());
   await signIn(page);
   await openSettings(page);
   const items = page.getByTestId('prompt-item');
@@ -114,7 +108,7 @@ test('preset prompts: browse and search in the current language, apply, save, ed
 });
 
 test('regenerate and edit-and-resend make branches that stay viewable with a 1/2 switcher', async () => {
-  const { context, page, errors } = await newPage(browser);
+  const { context, page, errors } = await newPage(browser());
   await signIn(page);
   await sendMessage(page, 'Tell me about queues [[emulator:tokens=30]]');
   await waitForAnswerDone(page);
@@ -154,7 +148,7 @@ test('regenerate and edit-and-resend make branches that stay viewable with a 1/2
 });
 
 test('search finds conversations by their messages and shows a snippet', async () => {
-  const { context, page, errors } = await newPage(browser);
+  const { context, page, errors } = await newPage(browser());
   await signIn(page);
   const word = `zebrafish${Date.now().toString(36)}`;
   await sendMessage(page, `Notes on the ${word} experiment [[emulator:tokens=20]]`);
@@ -174,7 +168,7 @@ test('search finds conversations by their messages and shows a snippet', async (
 });
 
 test('history compression: the conversation shows the summary of older messages', async () => {
-  const { context, page, errors } = await newPage(browser);
+  const { context, page, errors } = await newPage(browser());
   await signIn(page);
   await openSettings(page);
   await paramsTab(page);

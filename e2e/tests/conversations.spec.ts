@@ -1,16 +1,9 @@
-import type { Browser } from 'playwright-core';
-import { launchChromium, newPage, sendMessage, signIn, waitForAnswerDone } from '../support/browser';
+import { chromiumForThisFile, newPage, sendMessage, signIn, waitForAnswerDone } from '../support/browser';
 
-let browser: Browser;
-beforeAll(async () => {
-  browser = await launchChromium();
-});
-afterAll(async () => {
-  await browser?.close();
-});
+const browser = chromiumForThisFile();
 
 test('renames and deletes a conversation', async () => {
-  const { context, page, errors } = await newPage(browser);
+  const { context, page, errors } = await newPage(browser());
   await signIn(page);
   await sendMessage(page, 'First question [[emulator:tokens=30]]');
   await waitForAnswerDone(page);
@@ -50,7 +43,7 @@ test('renames and deletes a conversation', async () => {
 });
 
 test('deleting the open conversation goes back to a new chat', async () => {
-  const { context, page } = await newPage(browser);
+  const { context, page } = await newPage(browser());
   await signIn(page);
   await sendMessage(page, 'To be deleted [[emulator:tokens=30]]');
   await waitForAnswerDone(page);

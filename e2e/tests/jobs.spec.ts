@@ -1,14 +1,8 @@
 import { readFile } from 'node:fs/promises';
-import type { Browser, Page } from 'playwright-core';
-import { axeViolations, launchChromium, newPage, signIn } from '../support/browser';
+import type { Page } from 'playwright-core';
+import { axeViolations, chromiumForThisFile, newPage, signIn } from '../support/browser';
 
-let browser: Browser;
-beforeAll(async () => {
-  browser = await launchChromium();
-});
-afterAll(async () => {
-  await browser?.close();
-});
+const browser = chromiumForThisFile();
 
 async function openJobs(page: Page): Promise<void> {
   await signIn(page);
@@ -28,7 +22,7 @@ async function submitText(page: Page, text: string): Promise<string> {
 const job = (page: Page, id: string) => page.locator(`[data-testid="job-item"][data-id="${id}"]`);
 
 test('summarizes text: status, markdown result, copy and download; the page passes axe', async () => {
-  const { context, page, errors } = await newPage(browser);
+  const { context, page, errors } = await newPage(browser());
   await openJobs(page);
   await page.getByTestId('jobs-empty').waitFor();
   // Form validation: nothing to summarize, then an out-of-range word limit.
@@ -81,7 +75,7 @@ test('summarizes text: status, markdown result, copy and download; the page pass
 });
 
 test('cancels a long-running job', async () => {
-  const { context, page, errors } = await newPage(browser);
+  const { context, page, errors } = await newPage(browser());
   await openJobs(page);
   const id = await submitText(page, 'A very long report to summarize. [[emulator:tokens=3000,tps=30]]');
   await job(page, id).getByTestId('job-progress').waitFor();
@@ -96,7 +90,7 @@ test('cancels a long-running job', async () => {
 });
 
 test('summarizes an attached document; unsupported files are refused in the form', async () => {
-  const { context, page, errors } = await newPage(browser);
+  const { context, page, errors } = await newPage(browser());
   await openJobs(page);
   const input = page.getByTestId('job-file-input');
   await input.setInputFiles({ name: 'photo.exe', mimeType: 'application/octet-stream', buffer: Buffer.from('MZ') });

@@ -1,16 +1,9 @@
-import type { Browser } from 'playwright-core';
-import { axeViolations, launchChromium, newPage, sendMessage, signIn, waitForAnswerDone } from '../support/browser';
+import { axeViolations, chromiumForThisFile, newPage, sendMessage, signIn, waitForAnswerDone } from '../support/browser';
 
-let browser: Browser;
-beforeAll(async () => {
-  browser = await launchChromium();
-});
-afterAll(async () => {
-  await browser?.close();
-});
+const browser = chromiumForThisFile();
 
 test('switches to Simplified Chinese at runtime and remembers it', async () => {
-  const { context, page, errors } = await newPage(browser);
+  const { context, page, errors } = await newPage(browser());
   await page.goto('/sign-in');
   expect((await page.getByTestId('signin-submit').innerText()).trim()).toBe('Sign in');
   await page.getByTestId('lang-menu').click();
@@ -30,14 +23,14 @@ test('switches to Simplified Chinese at runtime and remembers it', async () => {
 });
 
 test('defaults to Chinese for a Chinese browser', async () => {
-  const { context, page } = await newPage(browser, { locale: 'zh-CN' });
+  const { context, page } = await newPage(browser(), { locale: 'zh-CN' });
   await page.goto('/sign-in');
   await page.getByTestId('signin-submit').filter({ hasText: '登录' }).waitFor();
   await context.close();
 });
 
 test('toggles dark and light theme, remembered after reload; dark chat view passes axe', async () => {
-  const { context, page } = await newPage(browser, { colorScheme: 'light' });
+  const { context, page } = await newPage(browser(), { colorScheme: 'light' });
   await signIn(page);
   const isDark = () => page.evaluate(() => document.documentElement.classList.contains('theme-dark'));
   const background = () => page.evaluate(() => getComputedStyle(document.body).backgroundColor);

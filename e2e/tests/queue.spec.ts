@@ -1,21 +1,14 @@
-import type { Browser } from 'playwright-core';
-import { lastAnswer, launchChromium, newPage, sendMessage, signIn, uniqueUser, waitForAnswerDone } from '../support/browser';
+import { lastAnswer, chromiumForThisFile, newPage, sendMessage, signIn, uniqueUser, waitForAnswerDone } from '../support/browser';
 import { selectModel } from '../support/fixtures';
 
 const TINY = 'test.tiny-quota-v1:0';
 
-let browser: Browser;
-beforeAll(async () => {
-  browser = await launchChromium();
-});
-afterAll(async () => {
-  await browser?.close();
-});
+const browser = chromiumForThisFile();
 
 test('a chat waiting for its model quota shows its position in line', async () => {
   const user = uniqueUser('queue');
-  const a = await newPage(browser);
-  const b = await newPage(browser);
+  const a = await newPage(browser());
+  const b = await newPage(browser());
   await signIn(a.page, user);
   await signIn(b.page, user);
   await selectModel(a.page, TINY);

@@ -4,7 +4,6 @@ import { MatDialog } from '@angular/material/dialog';
 import { MatFormFieldModule } from '@angular/material/form-field';
 import { MatInputModule } from '@angular/material/input';
 import { MatMenuModule } from '@angular/material/menu';
-import { MatProgressBarModule } from '@angular/material/progress-bar';
 import { MatSnackBar } from '@angular/material/snack-bar';
 import { RouterLink } from '@angular/router';
 import type { Conversation } from '@switchboard/contracts';
@@ -12,13 +11,14 @@ import { TranslatePipe } from '@ngx-translate/core';
 import { toUiError } from '../../core/errors';
 import { LanguageService } from '../../core/language.service';
 import { IconComponent } from '../../shared/icon.component';
+import { ListStatusComponent } from '../../shared/list-status.component';
 import { ConversationDialogComponent, type ConversationDialogData } from './conversation-dialog.component';
 import { ConversationsStore } from './conversations.store';
 
 @Component({
   selector: 'sb-conversation-list',
   changeDetection: ChangeDetectionStrategy.OnPush,
-  imports: [RouterLink, MatButtonModule, MatMenuModule, MatFormFieldModule, MatInputModule, MatProgressBarModule, TranslatePipe, IconComponent],
+  imports: [RouterLink, MatButtonModule, MatMenuModule, MatFormFieldModule, MatInputModule, TranslatePipe, IconComponent, ListStatusComponent],
   styleUrl: './conversation-list.component.scss',
   template: `
     <div class="head">
@@ -30,13 +30,7 @@ import { ConversationsStore } from './conversations.store';
         <input matInput type="search" data-testid="conversation-search" [value]="store.query()" (input)="search($any($event.target).value)" />
       </mat-form-field>
     </div>
-    @if (store.loading() && !store.items().length) {
-      <mat-progress-bar mode="indeterminate" [attr.aria-label]="'common.loading' | translate" />
-    }
-    @if (store.error()) {
-      <p class="error" role="alert">{{ store.error()! | translate }}
-        <button mat-button (click)="store.load()">{{ 'common.retry' | translate }}</button></p>
-    }
+    <sb-list-status [store]="store" />
     <h2 class="visually-hidden">{{ 'conversations.heading' | translate }}</h2>
     <ul class="list" data-testid="conversation-list">
       @for (c of store.items(); track c.id) {

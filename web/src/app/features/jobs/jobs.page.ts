@@ -13,6 +13,7 @@ import { ApiService } from '../../core/api.service';
 import { toUiError } from '../../core/errors';
 import { LanguageService } from '../../core/language.service';
 import { IconComponent } from '../../shared/icon.component';
+import { ListStatusComponent } from '../../shared/list-status.component';
 import { blobToBase64 } from '../chat/attachments';
 import { download, fileStem } from '../chat/export';
 import { MarkdownComponent } from '../chat/markdown.component';
@@ -42,7 +43,7 @@ let counter = 0;
   providers: [JobsStore],
   imports: [
     ReactiveFormsModule, MatButtonModule, MatFormFieldModule, MatInputModule, MatProgressBarModule, MatSelectModule,
-    MatSnackBarModule, MatTooltipModule, TranslatePipe, IconComponent, MarkdownComponent,
+    MatSnackBarModule, MatTooltipModule, TranslatePipe, IconComponent, ListStatusComponent, MarkdownComponent,
   ],
   styleUrl: './jobs.page.scss',
   template: `
@@ -120,13 +121,7 @@ let counter = 0;
           <h2 id="jobs-heading">{{ 'jobs.heading' | translate }}</h2>
           <button mat-button type="button" (click)="store.load()" data-testid="jobs-refresh">{{ 'jobs.refresh' | translate }}</button>
         </div>
-        @if (store.loading() && !store.items().length) {
-          <mat-progress-bar mode="indeterminate" [attr.aria-label]="'common.loading' | translate" />
-        }
-        @if (store.error()) {
-          <p class="error" role="alert">{{ store.error()! | translate }}
-            <button mat-button (click)="store.load()">{{ 'common.retry' | translate }}</button></p>
-        }
+        <sb-list-status [store]="store" />
         <ul class="jobs" data-testid="job-list">
           @for (j of store.items(); track j.id) {
             <li class="job" data-testid="job-item" [attr.data-id]="j.id" [attr.data-status]="j.status" [class.open]="openId() === j.id">
