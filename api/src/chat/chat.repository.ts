@@ -1,11 +1,10 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { and, desc, eq, inArray, sql } from 'drizzle-orm';
+import { and, eq, inArray, type SQL, sql } from 'drizzle-orm';
 import type { Block } from '@switchboard/contracts';
 import {
   conversations,
   type Database,
   type Db,
-  type DbExecutor,
   type JobRow,
   jobs,
   type MessageRow,
@@ -41,19 +40,18 @@ function isUniqueViolation(err: unknown, constraint: string): boolean {
 /** The only I/O of chat turns: the user's message, the assistant placeholder and the job record. */
 @Injectable()
 export class ChatRepository {
-  readonly db: Db;
+  private readonly db: Db;
 
   constructor(@Inject(DATABASE) database: Database) {
     this.db = database.db;
   }
 
   /**
-   * Stores a turn in one statement (one round trip, atomic): the conversation when it is new, the
-   * user's message, the assistant placeholder after it, the job, and the branch moved to the answer.
-   * False when the clientMessageId was already used (a concurrent retry): nothing is stored then.
+   * Stores a turn: the conversation when it is new, the user's message, then the answer (see
+   * storeAnswer). False when the clientMessageId was already used (a concurrent retry).
    */
-  async insertTurn(turn: NewChat, newConversation?: NewConversation): Promise<boolean> {
-    const { conversationId: cid } = turn;
+  insertTurn(turn: NewChat, newConversation?: NewConversation): Promise<boolean> {
+    const cid = turn.conversationId;
     // undefined = follow the current branch: its chosen leaf, else the newest message.
     const parent =
       turn.parentId !== undefined
@@ -63,7 +61,27 @@ export class ChatRepository {
           : sql`coalesce(
               (select ${conversations.activeLeafId} from ${conversations} where ${conversations.id} = ${cid}),
               (select ${messages.id} from ${messages} where ${messages.conversationId} = ${cid} order by ${messages.position} desc limit 1))`;
-    const c = newConversation;
+    const question = sql`(${turn.userMessageId}::uuid, ${cid}::uuid, ${turn.owner}, 'user', ${JSON.stringify(turn.content)}::jsonb,
+      ${turn.modelId}, ${turn.jobId}::uuid, ${turn.clientMessageId ?? null}, ${parent}, 'complete')`;
+    return this.storeAnswer({ ...turn, clientMessageId: undefined }, { newConversation, question });
+  }
+
+  /** A new answer to an existing user message (regenerate): a sibling of the earlier answers. */
+  insertRegeneration(turn: NewRegeneration): Promise<boolean> {
+    return this.storeAnswer(turn, {});
+  }
+
+  /**
+   * One statement (one round trip, atomic): the new conversation and the user's message when
+   * given, the assistant placeholder under the user's message, the job, and the branch moved to
+   * the answer. No ON CONFLICT: a repeated clientMessageId fails the statement, which undoes all
+   * of it, and answers false.
+   */
+  private async storeAnswer(turn: NewRegeneration, with_: { newConversation?: NewConversation; question?: SQL }): Promise<boolean> {
+    const { conversationId: cid } = turn;
+    const c = with_.newConversation;
+    const answer = sql`(${turn.assistantMessageId}::uuid, ${cid}::uuid, ${turn.owner}, 'assistant', '[]'::jsonb,
+      ${turn.modelId}, ${turn.jobId}::uuid, ${turn.clientMessageId ?? null}, ${turn.userMessageId}::uuid, 'streaming')`;
     try {
       await this.db.execute(sql`
         with new_conversation as (
@@ -71,10 +89,9 @@ export class ChatRepository {
           select ${cid}::uuid, ${turn.owner}, ${c?.title ?? ''}, ${turn.modelId}, ${c?.systemPrompt ?? null}, ${JSON.stringify(c?.params ?? {})}::jsonb, ${turn.assistantMessageId}::uuid
           where ${c !== undefined}
         ), new_messages as (
+          -- In this order: the question's position comes before the answer's.
           insert into ${messages} (id, conversation_id, owner, role, content, model_id, job_id, client_message_id, parent_id, status)
-          values
-            (${turn.userMessageId}::uuid, ${cid}::uuid, ${turn.owner}, 'user', ${JSON.stringify(turn.content)}::jsonb, ${turn.modelId}, ${turn.jobId}::uuid, ${turn.clientMessageId ?? null}, ${parent}, 'complete'),
-            (${turn.assistantMessageId}::uuid, ${cid}::uuid, ${turn.owner}, 'assistant', '[]'::jsonb, ${turn.modelId}, ${turn.jobId}::uuid, null, ${turn.userMessageId}::uuid, 'streaming')
+          values ${with_.question ? sql`${with_.question}, ` : sql``}${answer}
         ), new_job as (
           insert into ${jobs} (id, owner, type, status, model_id, conversation_id, message_id, request_id)
           values (${turn.jobId}::uuid, ${turn.owner}, 'chat', 'queued', ${turn.modelId}, ${cid}::uuid, ${turn.assistantMessageId}::uuid, ${turn.requestId})
@@ -83,67 +100,9 @@ export class ChatRepository {
         where ${conversations.id} = ${cid} and ${c === undefined}`);
       return true;
     } catch (err) {
-      // The user's message has no ON CONFLICT so that a repeated clientMessageId undoes the whole turn.
       if (isUniqueViolation(err, 'messages_owner_client_id_idx')) return false;
       throw err;
     }
-  }
-
-  /** A new answer to an existing user message (regenerate): a sibling of the earlier answers. */
-  async insertRegeneration(tx: DbExecutor, turn: NewRegeneration): Promise<boolean> {
-    return this.insertAnswer(tx, turn, turn.clientMessageId ?? null);
-  }
-
-  /** The job, the assistant placeholder under the user's message, and the branch moved to it. */
-  private async insertAnswer(tx: DbExecutor, turn: NewRegeneration, clientMessageId: string | null): Promise<boolean> {
-    const inserted = await tx
-      .insert(messages)
-      .values({
-        id: turn.assistantMessageId,
-        conversationId: turn.conversationId,
-        owner: turn.owner,
-        role: 'assistant',
-        content: [],
-        modelId: turn.modelId,
-        jobId: turn.jobId,
-        status: 'streaming',
-        parentId: turn.userMessageId,
-        clientMessageId,
-      })
-      .onConflictDoNothing()
-      .returning({ id: messages.id });
-    if (inserted.length === 0) return false;
-    await tx.insert(jobs).values({
-      id: turn.jobId,
-      owner: turn.owner,
-      type: 'chat',
-      status: 'queued',
-      modelId: turn.modelId,
-      conversationId: turn.conversationId,
-      messageId: turn.assistantMessageId,
-      requestId: turn.requestId,
-    });
-    await tx
-      .update(conversations)
-      .set({ updatedAt: sql`now()`, activeLeafId: turn.assistantMessageId })
-      .where(eq(conversations.id, turn.conversationId));
-    return true;
-  }
-
-  /** The branch's last message: the one chosen, else the newest (conversations from before branches). */
-  private async currentLeaf(tx: DbExecutor, conversationId: string): Promise<string | null> {
-    const [conversation] = await tx
-      .select({ activeLeafId: conversations.activeLeafId })
-      .from(conversations)
-      .where(eq(conversations.id, conversationId));
-    if (conversation?.activeLeafId) return conversation.activeLeafId;
-    const [last] = await tx
-      .select({ id: messages.id })
-      .from(messages)
-      .where(eq(messages.conversationId, conversationId))
-      .orderBy(desc(messages.position))
-      .limit(1);
-    return last?.id ?? null;
   }
 
   async findMessageOf(owner: string, conversationId: string, id: string): Promise<MessageRow | undefined> {

@@ -125,7 +125,7 @@ export class ChatService {
       clientMessageId: input.clientMessageId,
       requestId,
     };
-    const stored = await this.repository.db.transaction((tx) => this.repository.insertRegeneration(tx, turn));
+    const stored = await this.repository.insertRegeneration(turn);
     if (!stored) {
       const previous = await this.repository.findUserMessageByClientId(owner, input.clientMessageId!);
       if (!previous) throw new AppError('conflict', 'Could not store the request, try again');

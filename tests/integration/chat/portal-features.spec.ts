@@ -127,6 +127,21 @@ describe('portal features over API and worker processes', () => {
     expect(conversation.usage!.cost).toBeGreaterThan(sum((m) => m.cost!));
   });
 
+  it('stores one turn for a clientMessageId sent twice at once, for send and regenerate', async () => {
+    const id = await createConversation();
+    const send = { conversationId: id, content: [{ type: 'text', text: 'Once [[emulator:tokens=5]]' }], clientMessageId: 'twice-send' };
+    const [a, b] = await Promise.all([client.emit<ChatSendAck>('chat:send', send), client.emit<ChatSendAck>('chat:send', send)]);
+    if (!a.ok || !b.ok) throw new Error('send refused');
+    expect(b.jobId).toBe(a.jobId);
+    await client.waitForEnd(a.jobId);
+    const regenerate = { messageId: a.assistantMessageId, clientMessageId: 'twice-regenerate' };
+    const [c, d] = await Promise.all([client.emit<ChatSendAck>('chat:regenerate', regenerate), client.emit<ChatSendAck>('chat:regenerate', regenerate)]);
+    if (!c.ok || !d.ok) throw new Error('regenerate refused');
+    expect(d.jobId).toBe(c.jobId);
+    await client.waitForEnd(c.jobId);
+    expect((await get(id)).messages.map((m) => m.role)).toEqual(['user', 'assistant', 'assistant']);
+  });
+
   it('regenerates an answer as a sibling; both stay viewable', async () => {
     const id = await createConversation();
     const question = 'Name a river [[emulator:tokens=30]]';
