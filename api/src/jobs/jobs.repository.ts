@@ -29,6 +29,13 @@ const viewColumns = {
   callbackUrl: jobs.callbackUrl,
 };
 export type JobView = Pick<JobRow, keyof typeof viewColumns>;
+/** A job view as a raw statement returns it (column names; timestamps as the driver gives them). */
+type StoredJobView = Pick<JobView, 'id' | 'owner' | 'status' | 'progress' | 'result' | 'usage' | 'error'> & {
+  created_at: Date | string;
+  started_at: Date | string | null;
+  finished_at: Date | string | null;
+  callback_url: string | null;
+};
 
 /** The only I/O of batch jobs in the API. */
 @Injectable()
@@ -39,29 +46,46 @@ export class JobsRepository {
     this.db = database.db;
   }
 
-  /** Inserts the jobs in one statement; the jobs whose owner already used their Idempotency-Key are left out. */
+  /**
+   * Inserts the jobs in one statement; the jobs whose owner already used their Idempotency-Key are
+   * left out. The rows travel as one JSON parameter, so the statement text is the same for any
+   * batch and building it costs nothing per row (drizzle's per-value builder was a tenth of the
+   * API's CPU at 1,500 submissions/s).
+   */
   async insertMany(batch: readonly NewSummarizeJob[]): Promise<JobView[]> {
     // Millisecond precision, like the cursor that pages through it.
-    const createdAt = new Date();
-    return this.db
-      .insert(jobs)
-      .values(
-        batch.map((job) => ({
-          id: job.id,
-          owner: job.owner,
-          type: 'summarize' as const,
-          status: 'queued' as const,
-          modelId: job.modelId,
-          input: job.input,
-          idempotencyKey: job.idempotencyKey ?? null,
-          callbackUrl: job.callbackUrl ?? null,
-          requestId: job.requestId,
-          progress: 0,
-          createdAt,
-        })),
-      )
-      .onConflictDoNothing()
-      .returning(viewColumns);
+    const createdAt = new Date().toISOString();
+    const rows = JSON.stringify(
+      batch.map((job) => ({
+        id: job.id,
+        owner: job.owner,
+        model_id: job.modelId,
+        input: job.input,
+        idempotency_key: job.idempotencyKey ?? null,
+        callback_url: job.callbackUrl ?? null,
+        request_id: job.requestId,
+      })),
+    );
+    const result = await this.db.execute<StoredJobView>(sql`
+      insert into ${jobs} (id, owner, type, status, model_id, input, idempotency_key, callback_url, request_id, progress, created_at)
+      select r.id, r.owner, 'summarize', 'queued', r.model_id, r.input, r.idempotency_key, r.callback_url, r.request_id, 0, ${createdAt}::timestamptz
+      from jsonb_to_recordset(${rows}::jsonb)
+        as r(id uuid, owner text, model_id text, input jsonb, idempotency_key text, callback_url text, request_id text)
+      on conflict do nothing
+      returning id, owner, status, progress, result, usage, error, created_at, started_at, finished_at, callback_url`);
+    return result.rows.map((row) => ({
+      id: row.id,
+      owner: row.owner,
+      status: row.status,
+      progress: row.progress,
+      result: row.result,
+      usage: row.usage,
+      error: row.error,
+      createdAt: new Date(row.created_at),
+      startedAt: row.started_at === null ? null : new Date(row.started_at),
+      finishedAt: row.finished_at === null ? null : new Date(row.finished_at),
+      callbackUrl: row.callback_url,
+    }));
   }
 
   async findByIdempotencyKey(owner: string, key: string): Promise<JobView | undefined> {
