@@ -50,12 +50,12 @@ export class ChatService {
     private readonly relay: JobRelayService,
   ) {}
 
-  /** Stores the user's message and the job in Postgres, then enqueues: accepted means durable. */
+  /**
+   * Stores the user's message and the job in Postgres, then enqueues: accepted means durable. A
+   * clientMessageId already used is found by the insert itself (no lookup before it, one round
+   * trip less before the first token), and answers with the turn it started.
+   */
   async send(owner: string, input: ChatSend, requestId: string): Promise<SendResult> {
-    if (input.clientMessageId) {
-      const previous = await this.repository.findUserMessageByClientId(owner, input.clientMessageId);
-      if (previous) return this.sameTurn(previous);
-    }
     const existing = input.conversationId ? await this.conversations.require(owner, input.conversationId) : undefined;
     if (input.parentMessageId !== undefined && !existing) {
       throw new AppError('validation_failed', 'parentMessageId needs a conversationId', [
@@ -85,7 +85,7 @@ export class ChatService {
     const conversationId = existing?.id ?? newConversation!.id;
     const stored = await this.repository.insertTurn({ ...turn, conversationId }, newConversation);
     if (!stored) {
-      // Lost a race with a retry of the same clientMessageId.
+      // A retry of the same clientMessageId (or a race with one).
       const previous = await this.repository.findUserMessageByClientId(owner, input.clientMessageId!);
       if (!previous) throw new AppError('conflict', 'Could not store the message, try again');
       return this.sameTurn(previous);
@@ -99,10 +99,6 @@ export class ChatService {
    * that answer's sibling; the conversation's branch moves to it.
    */
   async regenerate(owner: string, input: ChatRegenerate, requestId: string): Promise<SendResult> {
-    if (input.clientMessageId) {
-      const previous = await this.repository.findUserMessageByClientId(owner, input.clientMessageId);
-      if (previous) return this.sameTurn(previous);
-    }
     const answer = isUuid(input.messageId) ? await this.repository.findOwnMessage(owner, input.messageId) : undefined;
     if (!answer) throw notFound('Message');
     if (answer.role !== 'assistant' || !answer.parentId) {

@@ -68,8 +68,10 @@ export class JobRelayService implements OnModuleInit {
 
   /** Tells every node holding this user's sockets (this one included) to follow a new job. */
   async announce(owner: string, jobId: string) {
-    await this.watchForAllSockets(owner, jobId);
-    await this.redis.publish(userChannel(this.config.queuePrefix, owner), JSON.stringify({ jobId } satisfies JobNotice));
+    await Promise.all([
+      this.watchForAllSockets(owner, jobId),
+      this.redis.publish(userChannel(this.config.queuePrefix, owner), JSON.stringify({ jobId } satisfies JobNotice)),
+    ]);
   }
 
   /** One socket asks for everything after `afterSeq` (chat:resume). */

@@ -45,10 +45,15 @@ export function createChatProcessor(deps: ChatProcessorDeps) {
     const data = job.data;
     const log = deps.logger.child({ jobId: data.jobId, requestId: data.requestId, attempt: job.attemptsMade + 1 });
 
+    // The history is read once to estimate the call's tokens; later trips through the line reuse the estimate.
+    const load = () =>
+      Promise.all([deps.turns.conversation(data.conversationId), deps.turns.history(data.conversationId, data.userMessageId)]);
+    type Loaded = Awaited<ReturnType<typeof load>>;
     // Independent reads go out together: each round trip here adds to the time to first token.
-    const [previous, cancelAsked] = await Promise.all([
+    const [previous, cancelAsked, firstLoad] = await Promise.all([
       readJobStream(deps.redis, data.jobId, 0),
       deps.redis.exists(cancelKey(data.jobId)),
+      data.quotaTokens === undefined ? load() : undefined,
     ]);
     if (previous.some((e) => e.kind !== 'delta')) return; // ended in an earlier attempt
     const delivered = previous.map((e) => (e.kind === 'delta' ? e.text : '')).join('');
@@ -61,16 +66,12 @@ export function createChatProcessor(deps: ChatProcessorDeps) {
       await finish(failed(delivered, 'model_not_found', `Model ${data.modelId} is no longer in the catalog`));
       throw new UnrecoverableError('model not in catalog');
     }
-    // The history is read once to estimate the call's tokens; later trips through the line reuse the estimate.
-    const load = () =>
-      Promise.all([deps.turns.conversation(data.conversationId), deps.turns.history(data.conversationId, data.userMessageId)]);
-    type Loaded = Awaited<ReturnType<typeof load>>;
     const plan = ([conversation, all]: Loaded) => conversation && planHistory(branchOf(all, data.userMessageId), conversation, data.params);
     const request = ([conversation]: Loaded, p: HistoryPlan) =>
       buildConverseRequest({ model, systemPrompt: conversation!.systemPrompt, history: p.recent, summary: p.summary, params: data.params, delivered });
     // Compression only before any text went out: a continued answer keeps the context it started with.
     const compressionOf = (p: HistoryPlan) => (delivered === '' ? p.compress : undefined);
-    let loaded = data.quotaTokens === undefined ? await load() : undefined;
+    let loaded = firstLoad;
     const firstPlan = loaded && plan(loaded);
     if (loaded && !firstPlan) return; // deleted meanwhile: nothing to store the answer in
     // One reservation covers the compression call too: it is bounded by the history it replaces.
@@ -95,14 +96,22 @@ export function createChatProcessor(deps: ChatProcessorDeps) {
     loaded ??= await load();
     let history = firstPlan ?? plan(loaded);
     if (!history) return void (await deps.governor.release(model.id, reservation.reservationId));
-    if (!(await deps.turns.markActive(data.jobId))) {
-      await deps.governor.release(model.id, reservation.reservationId);
-      return void (await finish({ status: 'cancelled', text: delivered, stopReason: 'cancelled', usage: null }));
-    }
+    // The job becomes active in Postgres while the call goes out (one round trip less before the
+    // first token); if it ended meanwhile (cancelled), the call is stopped like any cancel.
+    const ended = new AbortController();
+    const callSignal = signal ? AbortSignal.any([signal, ended.signal]) : ended.signal;
+    let markFailure: unknown;
+    const markingActive = deps.turns.markActive(data.jobId).then(
+      (active) => void (active || ended.abort(new Error('the job ended before its call'))),
+      (err: unknown) => {
+        markFailure = err; // a database fault, not a cancel: the attempt fails and is retried
+        ended.abort(err);
+      },
+    );
     let compressUsage: Usage | null = null;
     const compression = compressionOf(history);
     if (compression) {
-      const compressed = await compress(deps, data, model, history, compression, signal, log);
+      const compressed = await compress(deps, data, model, history, compression, callSignal, log);
       if (compressed) {
         compressUsage = compressed.usage;
         const chain = branchOf(loaded[1], data.userMessageId);
@@ -117,7 +126,7 @@ export function createChatProcessor(deps: ChatProcessorDeps) {
     let usage: Usage | null = null;
     let redating: Promise<unknown> = Promise.resolve();
     try {
-      const response = await deps.bedrock.send(new ConverseStreamCommand(input), { abortSignal: signal });
+      const response = await deps.bedrock.send(new ConverseStreamCommand(input), { abortSignal: callSignal });
       // The window counts the call from now; the first tokens need not wait for that round trip.
       redating = deps.governor.redate(model.id, reservation.reservationId).catch((err) => log.warn({ err }, 'quota redate failed'));
       for await (const event of response.stream ?? []) {
@@ -127,13 +136,14 @@ export function createChatProcessor(deps: ChatProcessorDeps) {
           usage = { inputTokens: event.metadata.usage.inputTokens ?? 0, outputTokens: event.metadata.usage.outputTokens ?? 0 };
         }
       }
-      await writer.flush();
+      await Promise.all([writer.flush(), markingActive]);
       // An aborted stream may simply end instead of throwing.
-      if (signal?.aborted) throw signal.reason ?? new Error('aborted');
+      if (callSignal.aborted) throw callSignal.reason ?? new Error('aborted');
     } catch (err) {
-      await writer.flush().catch(() => undefined);
+      await Promise.all([writer.flush().catch(() => undefined), markingActive]);
+      if (markFailure) throw markFailure;
       const text = delivered + writer.text;
-      if (signal?.aborted) {
+      if (callSignal.aborted) {
         log.info({ chars: text.length }, 'chat cancelled; keeping the partial answer');
         await finish({ status: 'cancelled', text, stopReason: 'cancelled', usage, cost: costOf(model, usage) });
         return;
