@@ -1,8 +1,10 @@
+import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import request from 'supertest';
 import { errorBodySchema, jobSchema } from '@switchboard/contracts';
 import { type AppConfig, summarizeQueueName } from '@switchboard/server-core';
 import { APP_CONFIG } from '../src/config/tokens.js';
+import { JobsRepository } from '../src/jobs/jobs.repository.js';
 import { startTestApi, type TestApi } from './support/test-api.js';
 
 describe('REST: batch jobs (API only, no worker: jobs stay queued)', () => {
@@ -45,6 +47,27 @@ describe('REST: batch jobs (API only, no worker: jobs stay queued)', () => {
     const other = await api.token('svc-2', { scopes: ['jobs:write'] });
     const theirs = await request(api.url).post('/v1/jobs/summarize').set(auth(other)).set('idempotency-key', 'k-1').send({ text: 'Once.' }).expect(202);
     expect(theirs.body.id).not.toBe(first.body.id);
+  });
+
+  it('stores a batch larger than one statement whole, in several statements, still leaving out a used Idempotency-Key', async () => {
+    const repository = api.app.get(JobsRepository);
+    const job = (letter: string, idempotencyKey?: string) => ({
+      id: randomUUID(),
+      owner: 'bulk-owner',
+      modelId: 'm',
+      // ~3.5 MB each: three of them are more than one statement's ~8 MB of rows.
+      input: { text: letter.repeat(3.5 * 1024 * 1024) },
+      idempotencyKey,
+      callbackUrl: undefined,
+      requestId: randomUUID(),
+    });
+    const [a, b, c, d] = [job('a', 'same-key'), job('b'), job('c', 'same-key'), job('d')];
+    const stored = (await repository.insertMany([a!, b!, c!, d!])).map((j) => j.id);
+    // a and c go out in different statements at once: either may take the key, never both.
+    expect(stored).toHaveLength(3);
+    expect(stored).toEqual(expect.arrayContaining([b!.id, d!.id]));
+    expect(stored.includes(a!.id) !== stored.includes(c!.id)).toBe(true);
+    for (const id of stored) expect(await repository.find('bulk-owner', id)).toMatchObject({ id, status: 'queued' });
   });
 
   it('lists own jobs by status with cursor paging', async () => {
