@@ -75,6 +75,16 @@ export async function waitForAnswerDone(page: Page, timeout = 30_000): Promise<v
 
 /** axe-core WCAG 2.1 A/AA violations, summarised for a readable assertion. */
 export async function axeViolations(page: Page): Promise<string[]> {
+  // Text still fading in (Material's error messages) would be judged at part opacity, a false
+  // contrast failure: let the finite animations end first (spinners run forever, so not those).
+  await page.evaluate(() =>
+    Promise.all(
+      document
+        .getAnimations()
+        .filter((a) => a.effect?.getComputedTiming().iterations !== Infinity)
+        .map((a) => a.finished.catch(() => undefined)),
+    ),
+  );
   const result = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']).analyze();
   return result.violations.map((v) => `${v.id} (${v.impact}): ${v.help} — ${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(' | ')}`);
 }
