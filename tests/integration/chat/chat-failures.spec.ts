@@ -1,6 +1,9 @@
+import { Queue } from 'bullmq';
+import pg from 'pg';
 import request from 'supertest';
 import { emulatorAnswer } from '@switchboard/bedrock-emulator';
 import type { ConversationWithMessages } from '@switchboard/contracts';
+import { chatQueueName } from '@switchboard/server-core';
 import { ChatClient, range } from '../support/chat-client.js';
 import { isRunning, type Stack, startStack, stopProcess } from '../support/stack.js';
 
@@ -71,5 +74,31 @@ describe('chat when Bedrock or a worker fails', () => {
     await stack.startWorker();
     await client.waitForEnd(next.jobId);
     expect(client.done.get(next.jobId)?.stopReason).toBe('end_turn');
+  });
+  it('stops the call of a job that ended while a worker picked it up, and leaves the ending as it was', async () => {
+    // No worker while the job ends, so the ending lands before any worker has the job.
+    await Promise.all(stack.workers.filter(isRunning).map((w) => stopProcess(w, 'SIGTERM')));
+    const ack = await client.send({ content: [{ type: 'text', text: 'Ended elsewhere [[emulator:tokens=3000,tps=100]]' }] });
+    if (!ack.ok) throw new Error(ack.error.message);
+    // Ended in Postgres only (no queue removal, no cancel signal): what a lost race with a cancel leaves.
+    const db = new pg.Client({ connectionString: stack.databaseUrl });
+    await db.connect();
+    const queue = new Queue(chatQueueName, { connection: { url: stack.env.REDIS_URL }, prefix: stack.env.QUEUE_PREFIX });
+    try {
+      await db.query(`update jobs set status = 'cancelled', finished_at = now() where id = $1`, [ack.jobId]);
+      await stack.startWorker();
+      // The answer would stream for 30 s; the worker lets go of the job long before.
+      const deadline = Date.now() + 10_000;
+      while ((await queue.getJobState(ack.jobId)) !== 'completed') {
+        if (Date.now() > deadline) throw new Error(`job still ${await queue.getJobState(ack.jobId)} after 10 s`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      const { rows } = await db.query(`select status from jobs where id = $1`, [ack.jobId]);
+      expect(rows[0].status).toBe('cancelled');
+      expect(client.done.get(ack.jobId)).toBeUndefined();
+    } finally {
+      await queue.close();
+      await db.end();
+    }
   });
 });

@@ -78,7 +78,11 @@ export async function startStack(opts: {
       if (!res.ok) throw new Error(`dev-token: ${res.status} ${await res.text()}`);
       return ((await res.json()) as { access_token: string }).access_token;
     },
-    startWorker: () => launch('worker', workers.length),
+    startWorker: async () => {
+      const worker = await launch('worker', workers.length);
+      workers.push(worker);
+      return worker;
+    },
     stop: async () => {
       await Promise.all(procs.map((p) => stopProcess(p)));
       await emulator?.close();
