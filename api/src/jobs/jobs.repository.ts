@@ -29,13 +29,18 @@ const viewColumns = {
   callbackUrl: jobs.callbackUrl,
 };
 export type JobView = Pick<JobRow, keyof typeof viewColumns>;
-/** A job view as a raw statement returns it (column names; timestamps as the driver gives them). */
-type StoredJobView = Pick<JobView, 'id' | 'owner' | 'status' | 'progress' | 'result' | 'usage' | 'error'> & {
-  created_at: Date | string;
-  started_at: Date | string | null;
-  finished_at: Date | string | null;
-  callback_url: string | null;
+/** The view's columns in a raw statement's RETURNING, under the view's names. */
+const viewReturning = sql.join(
+  Object.entries(viewColumns).map(([name, column]) => sql`${column} as ${sql.identifier(name)}`),
+  sql`, `,
+);
+type Timestamp = Date | string; // raw statements get timestamps as the driver parses them
+type ReturnedJobView = Omit<JobView, 'createdAt' | 'startedAt' | 'finishedAt'> & {
+  createdAt: Timestamp;
+  startedAt: Timestamp | null;
+  finishedAt: Timestamp | null;
 };
+const dateOrNull = (t: Timestamp | null) => (t === null ? null : new Date(t));
 
 /** Rows per intake statement are cut at about this much JSON. */
 const maxStatementChars = 8 * 1024 * 1024;
@@ -83,25 +88,18 @@ export class JobsRepository {
   }
 
   private async insertRows(rowsJson: string, createdAt: string): Promise<JobView[]> {
-    const result = await this.db.execute<StoredJobView>(sql`
+    const result = await this.db.execute<ReturnedJobView>(sql`
       insert into ${jobs} (id, owner, type, status, model_id, input, idempotency_key, callback_url, request_id, progress, created_at)
       select r.id, r.owner, 'summarize', 'queued', r.model_id, r.input, r.idempotency_key, r.callback_url, r.request_id, 0, ${createdAt}::timestamptz
       from jsonb_to_recordset(${rowsJson}::jsonb)
         as r(id uuid, owner text, model_id text, input jsonb, idempotency_key text, callback_url text, request_id text)
       on conflict do nothing
-      returning id, owner, status, progress, result, usage, error, created_at, started_at, finished_at, callback_url`);
+      returning ${viewReturning}`);
     return result.rows.map((row) => ({
-      id: row.id,
-      owner: row.owner,
-      status: row.status,
-      progress: row.progress,
-      result: row.result,
-      usage: row.usage,
-      error: row.error,
-      createdAt: new Date(row.created_at),
-      startedAt: row.started_at === null ? null : new Date(row.started_at),
-      finishedAt: row.finished_at === null ? null : new Date(row.finished_at),
-      callbackUrl: row.callback_url,
+      ...row,
+      createdAt: new Date(row.createdAt),
+      startedAt: dateOrNull(row.startedAt),
+      finishedAt: dateOrNull(row.finishedAt),
     }));
   }
 
