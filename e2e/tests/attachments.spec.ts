@@ -57,8 +57,14 @@ test('images can be pasted and dropped', async () => {
   await context.close();
 });
 
-test('a PDF goes as a document block to a model that reads documents', async () => {
+test('a PDF goes as a document block to a model that reads documents, even when picked before the model list arrives', async () => {
   const { context, page } = await newPage(browser());
+  // A slow model list: the file must be judged against the model once it is known, not refused.
+  await page.route('**/v1/models', async (route) => {
+    const response = await route.fetch();
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    await route.fulfill({ response });
+  });
   await signIn(page);
   await attach(page, 'report.pdf', 'application/pdf', tinyPdf());
   await page.locator('[data-testid="attachment-chip"][data-kind="document"]').waitFor();

@@ -1,4 +1,6 @@
 import { ChangeDetectionStrategy, Component, ElementRef, computed, inject, input, output, signal, viewChild } from '@angular/core';
+import { toObservable } from '@angular/core/rxjs-interop';
+import { filter, firstValueFrom, of, timeout } from 'rxjs';
 import { FormsModule } from '@angular/forms';
 import { MatButtonModule } from '@angular/material/button';
 import { MatFormFieldModule } from '@angular/material/form-field';
@@ -75,6 +77,7 @@ export class ComposerComponent {
   readonly stop = output<void>();
 
   private readonly lang = inject(LanguageService);
+  private readonly model$ = toObservable(this.model);
   private readonly box = viewChild.required<ElementRef<HTMLTextAreaElement>>('box');
   protected readonly hintId = 'composer-hint';
   protected readonly text = signal('');
@@ -94,12 +97,22 @@ export class ComposerComponent {
     if (!files.length) return;
     this.busy.set(true);
     try {
-      const { attachments, problems } = await prepareFiles(files, this.model(), this.attachments());
+      const { attachments, problems } = await prepareFiles(files, await this.knownModel(), this.attachments());
       this.attachments.update((list) => [...list, ...attachments]);
       this.problems.set(problems);
     } finally {
       this.busy.set(false);
     }
+  }
+
+  /**
+   * Files can arrive before the model list has loaded (a file picked right after the page opens);
+   * judging them against no model would refuse every one, so wait a little for it.
+   */
+  private knownModel(): Promise<PublicModel | undefined> {
+    const model = this.model();
+    if (model) return Promise.resolve(model);
+    return firstValueFrom(this.model$.pipe(filter(Boolean), timeout({ first: 10_000, with: () => of(undefined) })));
   }
 
   protected picked(input: HTMLInputElement): void {
