@@ -33,7 +33,7 @@ describe('OIDC mode: tokens from an external IdP, verified through its JWKS', ()
 
   beforeAll(async () => {
     idp = await startFakeIdp();
-    api = await startTestApi({ AUTH_MODE: 'oidc', AUTH_ISSUER: idp.issuer, AUTH_AUDIENCE: 'portal-client, batch-client-id', AUTH_CLIENT_ID: 'portal-client' });
+    api = await startTestApi({ AUTH_MODE: 'oidc', AUTH_ISSUER: idp.issuer, AUTH_AUDIENCE: 'portal-client, batch-client-id', AUTH_CLIENT_ID: 'portal-client', AUTH_END_SESSION_URL: 'https://idp.example.test/logout' });
   });
   afterAll(async () => {
     await api?.stop();
@@ -71,7 +71,10 @@ describe('OIDC mode: tokens from an external IdP, verified through its JWKS', ()
     await request(api.url).post('/v1/auth/dev-token').send({ username: 'x' }).expect(404);
     await request(api.url).get('/.well-known/jwks.json').expect(404);
     const config = await request(api.url).get('/v1/client-config').expect(200);
-    expect(config.body).toMatchObject({ authMode: 'oidc', oidc: { issuer: idp.issuer, clientId: 'portal-client' } });
+    expect(config.body).toMatchObject({
+      authMode: 'oidc',
+      oidc: { issuer: idp.issuer, clientId: 'portal-client', endSessionEndpoint: 'https://idp.example.test/logout', scopes: ['openid', 'email', 'profile'] },
+    });
   });
 
   it('authenticates the Socket.IO handshake through the same verifier', async () => {

@@ -26,12 +26,18 @@ export function chromiumForThisFile(): () => Browser {
   return () => browser!;
 }
 
-export type PageOptions = { locale?: string; viewport?: { width: number; height: number }; colorScheme?: 'light' | 'dark' };
+export type PageOptions = {
+  locale?: string;
+  viewport?: { width: number; height: number };
+  colorScheme?: 'light' | 'dark';
+  /** Another stack than the shared one (e.g. one in oidc mode). */
+  baseUrl?: string;
+};
 
 /** A fresh context (own storage) and page; collects page errors so tests can assert none happened. */
 export async function newPage(browser: Browser, options: PageOptions = {}): Promise<{ context: BrowserContext; page: Page; errors: string[] }> {
   const context = await browser.newContext({
-    baseURL: baseUrl(),
+    baseURL: options.baseUrl ?? baseUrl(),
     locale: options.locale ?? 'en-US',
     viewport: options.viewport ?? { width: 1280, height: 860 },
     colorScheme: options.colorScheme ?? 'light',

@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -45,12 +46,14 @@ export function freePort(): Promise<number> {
   });
 }
 
+export type StackOptions = { port?: number; env?: Record<string, string>; timeoutMs?: number };
+
 /**
  * Starts `node scripts/start.mjs` (API + worker + portal + Bedrock emulator) on a free port with a
  * fresh data dir and waits for its ready line. The portal and servers must be built already.
  */
-export async function startStack(timeoutMs = 90_000): Promise<Stack> {
-  const port = await freePort();
+export async function startStack({ port: chosenPort, env = {}, timeoutMs = 90_000 }: StackOptions = {}): Promise<Stack> {
+  const port = chosenPort ?? (await freePort());
   const dataDir = await mkdtemp(join(tmpdir(), 'sb-e2e-'));
   const modelsFile = join(dataDir, 'models.json');
   await writeFile(modelsFile, JSON.stringify(testModels));
@@ -63,11 +66,15 @@ export async function startStack(timeoutMs = 90_000): Promise<Stack> {
       DATA_DIR: dataDir,
       MODELS_FILE: modelsFile,
       REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
+      // Own queues and streams: another stack on the same Redis (a second e2e stack, `npm start`)
+      // must not take this one's jobs.
+      QUEUE_PREFIX: `{e2e-${randomBytes(4).toString('hex')}}`,
       SWITCHBOARD_SKIP_INSTALL: '1',
       BEDROCK_MODE: 'emulator',
       // The governor's quota window: 4 s instead of a minute, so quota waits stay short.
       QUOTA_WINDOW_MS: '4000',
       NODE_OPTIONS: '',
+      ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

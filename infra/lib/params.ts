@@ -72,8 +72,8 @@ export const paramsSchema = z
           .regex(/^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/)
           .refine((p) => !/aws|amazon|cognito/.test(p), 'may not contain aws, amazon or cognito')
           .default('switchboard-portal'),
-        /** Extra callback/logout URLs for the portal client (e.g. http://localhost:4200/ for a dev portal). */
-        extraCallbackUrls: z.array(z.url()).default([]),
+        /** More portals that sign in with the portal client (e.g. http://localhost:4200 for a dev portal). */
+        extraPortalUrls: z.array(z.url()).default([]),
         mfa: z.enum(['required', 'optional']).default('required'),
         /** Cognito Plus feature plan (threat protection); billed per MAU. */
         plus: bool.default(false),

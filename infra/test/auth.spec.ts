@@ -7,7 +7,7 @@ function synth(portalUrl?: string) {
   new Auth(stack, 'Auth', {
     domainPrefix: 'switchboard-test',
     portalUrl,
-    extraCallbackUrls: [],
+    extraPortalUrls: [],
     mfa: 'required',
     plus: false,
     adminGroup: 'admin',
@@ -58,7 +58,8 @@ describe('Auth', () => {
       GenerateSecret: false,
       AllowedOAuthFlows: ['code'],
       AllowedOAuthScopes: Match.arrayWith(['openid', 'email', 'profile']),
-      CallbackURLs: ['https://chat.example.com/'],
+      CallbackURLs: ['https://chat.example.com/auth/callback'],
+      LogoutURLs: ['https://chat.example.com/sign-in'],
       SupportedIdentityProviders: ['COGNITO'],
     });
     template.hasResourceProperties('AWS::Cognito::UserPoolDomain', { Domain: 'switchboard-test' });
@@ -69,6 +70,6 @@ describe('Auth', () => {
   });
 
   it('falls back to a localhost callback without a domain (Cognito accepts http only there)', () => {
-    synth(undefined).hasResourceProperties('AWS::Cognito::UserPoolClient', { CallbackURLs: ['http://localhost:4200/'] });
+    synth(undefined).hasResourceProperties('AWS::Cognito::UserPoolClient', { CallbackURLs: ['http://localhost:4200/auth/callback'] });
   });
 });

@@ -147,6 +147,7 @@ describe('Services stack (api + worker), synthesized with cdk-nag', () => {
       expect(flatten(env.AUTH_ISSUER)).toMatch(/^https:\/\/cognito-idp\.eu-west-1\.\$\{AWS::URLSuffix\}\/\$\{Fn::ImportValue\}$/);
       expect(env.AUTH_CLIENT_ID).toEqual({ 'Fn::ImportValue': expect.stringContaining('UserPoolPortal') });
       expect(env.AUTH_AUDIENCE).toBeUndefined();
+      expect(flatten(env.AUTH_END_SESSION_URL)).toMatch(/^https:\/\/.*\/logout$/);
       expect(JSON.parse(env.MODELS_JSON).map((m: { id: string }) => m.id)).toContain('anthropic.claude-3-haiku-20240307-v1:0');
       expect(env.MODELS_FILE).toBe('/tmp/switchboard/models.json');
       for (const key of Object.keys(env)) expect(key).not.toMatch(/PASSWORD|SECRET|TOKEN|ACCESS_KEY/);

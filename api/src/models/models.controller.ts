@@ -24,7 +24,12 @@ export class ModelsController {
     const { auth } = this.config;
     const config: ClientConfig = { authMode: auth.mode, bedrockMode: this.config.bedrockMode, version: '0.1.0' };
     if (auth.mode === 'oidc' && auth.issuer && auth.clientId) {
-      config.oidc = { issuer: auth.issuer, clientId: auth.clientId, scopes: ['openid', 'email', 'profile'] };
+      config.oidc = {
+        issuer: auth.issuer,
+        clientId: auth.clientId,
+        ...(auth.endSessionUrl ? { endSessionEndpoint: auth.endSessionUrl } : {}),
+        scopes: ['openid', 'email', 'profile'],
+      };
     }
     return config;
   }

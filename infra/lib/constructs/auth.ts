@@ -7,7 +7,8 @@ export interface AuthProps {
   readonly domainPrefix: string;
   /** Where the portal is served, e.g. https://chat.example.com; undefined until a domain is configured. */
   readonly portalUrl?: string;
-  readonly extraCallbackUrls: string[];
+  /** More portal base URLs that sign in with the portal client. */
+  readonly extraPortalUrls: string[];
   readonly mfa: 'required' | 'optional';
   readonly plus: boolean;
   readonly adminGroup: string;
@@ -75,8 +76,11 @@ export class Auth extends Construct {
     );
 
     // Cognito accepts http:// callbacks for localhost only: without a domain the portal signs in from a local dev server.
-    const callbackUrls = [...(props.portalUrl ? [`${props.portalUrl}/`] : []), ...props.extraCallbackUrls];
-    if (callbackUrls.length === 0) callbackUrls.push('http://localhost:4200/');
+    const portals = [...(props.portalUrl ? [props.portalUrl] : []), ...props.extraPortalUrls].map((u) => u.replace(/\/+$/, ''));
+    if (portals.length === 0) portals.push('http://localhost:4200');
+    // The portal's routes: back from the hosted UI at /auth/callback, back from /logout at /sign-in.
+    const callbackUrls = portals.map((p) => `${p}/auth/callback`);
+    const logoutUrls = portals.map((p) => `${p}/sign-in`);
 
     this.portalClient = this.userPool.addClient('Portal', {
       userPoolClientName: 'switchboard-portal',
@@ -87,7 +91,7 @@ export class Auth extends Construct {
         flows: { authorizationCodeGrant: true },
         scopes: [cognito.OAuthScope.OPENID, cognito.OAuthScope.EMAIL, cognito.OAuthScope.PROFILE, ...jobScopes],
         callbackUrls,
-        logoutUrls: callbackUrls,
+        logoutUrls,
       },
       supportedIdentityProviders: [cognito.UserPoolClientIdentityProvider.COGNITO],
       preventUserExistenceErrors: true,

@@ -20,7 +20,7 @@ export class AuthStack extends Stack {
     this.auth = new Auth(this, 'Auth', {
       domainPrefix: params.auth.domainPrefix,
       portalUrl: params.domainName ? `https://${params.domainName}` : undefined,
-      extraCallbackUrls: params.auth.extraCallbackUrls,
+      extraPortalUrls: params.auth.extraPortalUrls,
       mfa: params.auth.mfa,
       plus: params.auth.plus,
       adminGroup: props.adminGroup,

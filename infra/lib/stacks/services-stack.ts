@@ -64,6 +64,8 @@ export class ServicesStack extends Stack {
       AUTH_ISSUER: props.auth.issuer,
       // The portal signs in with this client (GET /v1/client-config).
       AUTH_CLIENT_ID: props.auth.portalClient.userPoolClientId,
+      // Cognito's discovery document has no end_session_endpoint: sign-out goes through the hosted UI's /logout.
+      AUTH_END_SESSION_URL: `${props.auth.hostedUiUrl}/logout`,
       // AUTH_AUDIENCE stays unset on purpose: the API accepts one audience, and client-credentials
       // access tokens carry the batch client's id. The issuer is this deployment's own pool, whose
       // clients ops create; job routes are gated by the switchboard/jobs:* scopes.

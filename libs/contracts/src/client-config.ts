@@ -6,6 +6,14 @@ export type ClientConfig = {
   authMode: 'local' | 'oidc';
   bedrockMode: 'aws' | 'emulator';
   /** OIDC settings for the portal's sign-in (authorization code + PKCE), present in oidc mode. */
-  oidc?: { issuer: string; clientId: string; authorizationEndpoint?: string; tokenEndpoint?: string; scopes: string[] };
+  oidc?: {
+    issuer: string;
+    clientId: string;
+    authorizationEndpoint?: string;
+    tokenEndpoint?: string;
+    /** Where sign-out ends the IdP session, for IdPs whose discovery document omits it (Cognito's `/logout`). */
+    endSessionEndpoint?: string;
+    scopes: string[];
+  };
   version: string;
 };

@@ -16,6 +16,11 @@ export const routes: Routes = [
     loadComponent: () => import('./features/auth/sign-in.page').then((m) => m.SignInPage),
   },
   {
+    path: 'auth/callback',
+    title: 'Switchboard',
+    loadComponent: () => import('./features/auth/auth-callback.page').then((m) => m.AuthCallbackPage),
+  },
+  {
     matcher: chatMatcher,
     canActivate: [authGuard],
     title: 'Switchboard',

@@ -25,6 +25,8 @@ const envSchema = z.object({
   AUTH_ADMIN_GROUP: z.string().min(1).default('admin'),
   /** Public OIDC client id the portal signs in with (oidc mode). */
   AUTH_CLIENT_ID: z.string().min(1).optional(),
+  /** The IdP's end-session (logout) URL when its discovery omits one, e.g. Cognito's `https://<domain>/logout`. */
+  AUTH_END_SESSION_URL: optionalUrl,
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** Redis key prefix of the queues; carries a hash tag so queues work on Redis Cluster. */
   QUEUE_PREFIX: z.string().regex(/^\{[^{}]+\}$/, 'must be a hash tag such as {sb}').default('{sb}'),
@@ -68,6 +70,7 @@ export type AppConfig = {
     jwksUrl: string | undefined;
     adminGroup: string;
     clientId: string | undefined;
+    endSessionUrl: string | undefined;
   };
   logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
   queuePrefix: string;
@@ -127,6 +130,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       jwksUrl: e.AUTH_JWKS_URL,
       adminGroup: e.AUTH_ADMIN_GROUP,
       clientId: e.AUTH_CLIENT_ID,
+      endSessionUrl: e.AUTH_END_SESSION_URL,
     },
     logLevel: e.LOG_LEVEL,
     queuePrefix: e.QUEUE_PREFIX,

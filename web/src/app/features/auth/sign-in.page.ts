@@ -10,6 +10,7 @@ import { TranslatePipe } from '@ngx-translate/core';
 import { AuthStore } from '../../core/auth.store';
 import { ClientConfigStore } from '../../core/client-config.store';
 import { toUiError } from '../../core/errors';
+import { safeReturnUrl } from './return-url';
 
 @Component({
   selector: 'sb-sign-in',
@@ -23,7 +24,7 @@ import { toUiError } from '../../core/errors';
     mat-form-field { width: 100%; }
     .error { color: var(--mat-sys-error); margin: 0 0 12px; }
     .notice { padding: 8px 12px; border-radius: 8px; background: var(--mat-sys-secondary-container); color: var(--mat-sys-on-secondary-container); }
-    button[type=submit] { width: 100%; }
+    button[type=submit], [data-testid=signin-sso] { width: 100%; }
   `,
   template: `
     <mat-card appearance="outlined">
@@ -38,7 +39,13 @@ import { toUiError } from '../../core/errors';
         } @else if (!config()) {
           <mat-progress-bar mode="indeterminate" [attr.aria-label]="'common.loading' | translate" />
         } @else if (config()!.authMode === 'oidc') {
-          <p class="notice" role="status" data-testid="oidc-placeholder">{{ 'signIn.oidcNotYet' | translate }}</p>
+          <p>{{ 'signIn.ssoHint' | translate }}</p>
+          @if (error()) {
+            <p class="error" role="alert" data-testid="signin-error">{{ error()! | translate }}</p>
+          }
+          <button mat-flat-button type="button" [disabled]="busy()" data-testid="signin-sso" (click)="signInSso()">
+            {{ 'signIn.sso' | translate }}
+          </button>
         } @else {
           <p>{{ 'signIn.localHint' | translate }}</p>
           <form (submit)="$event.preventDefault(); submit()" novalidate>
@@ -93,11 +100,23 @@ export class SignInPage {
     this.error.set(null);
     try {
       await this.auth.signInLocal(this.username.value.trim());
-      const target = this.returnUrl();
-      await this.router.navigateByUrl(target && target.startsWith('/') && !target.startsWith('//') ? target : '/chat');
+      await this.router.navigateByUrl(safeReturnUrl(this.returnUrl()));
     } catch (err) {
       this.error.set(toUiError(err).message);
     } finally {
+      this.busy.set(false);
+    }
+  }
+
+  /** Off to the IdP; the callback page brings the user back to `returnUrl`. */
+  protected async signInSso(): Promise<void> {
+    if (this.busy()) return;
+    this.busy.set(true);
+    this.error.set(null);
+    try {
+      await this.auth.signInOidc(safeReturnUrl(this.returnUrl()));
+    } catch {
+      this.error.set('signIn.ssoUnavailable');
       this.busy.set(false);
     }
   }
