@@ -25,10 +25,11 @@ export async function startWorker(config: AppConfig = loadConfig()): Promise<Run
   await assertRedisReachable(config.redisUrl);
   // Each running chat makes a few short queries; a small pool per process serves many streams.
   const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: 20 });
-  const redis = createRedis(config.redisUrl, 'commands');
-  const blocking = createRedis(config.redisUrl, 'blocking');
-  const subscriber = createRedis(config.redisUrl, 'subscriber');
-  const streams = createRedis(config.redisUrl, 'streams');
+  const logLost = (err: Error, role: string) => logger.warn({ err, role }, 'redis connection lost; reconnecting');
+  const redis = createRedis(config.redisUrl, 'commands', logLost);
+  const blocking = createRedis(config.redisUrl, 'blocking', logLost);
+  const subscriber = createRedis(config.redisUrl, 'subscriber', logLost);
+  const streams = createRedis(config.redisUrl, 'streams', logLost);
   const bedrock = createBedrockClient(config);
   const catalog = new CatalogHolder(config.modelsFile, logger);
   const models = catalog.list;

@@ -26,6 +26,7 @@ import {
 import { verifySocketToken } from '../auth/socket-auth.js';
 import type { Principal } from '../auth/principal.js';
 import { AppError } from '../common/app-error.js';
+import { isDependencyOutage, outageMessage } from '../common/dependency-outage.js';
 import { parseOrThrow } from '../common/zod-validation.pipe.js';
 import { ChatService } from './chat.service.js';
 import { JobRelayService } from './job-relay.service.js';
@@ -117,6 +118,7 @@ export class ChatGateway implements OnGatewayInit, OnGatewayConnection, OnGatewa
         return { ok: false, error };
       }
       this.logger.error({ err, event, requestId }, 'socket event failed');
+      if (isDependencyOutage(err)) return { ok: false, error: { code: 'unavailable', message: outageMessage } };
       return { ok: false, error: { code: 'internal', message: 'Internal error, try again' } };
     }
   }

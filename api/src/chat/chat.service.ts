@@ -137,24 +137,23 @@ export class ChatService {
     params: ModelParams,
   ): Promise<void> {
     const { owner, conversationId, requestId } = turn;
-    const model = { id: turn.modelId };
-    await Promise.all([
-      this.relay.announce(owner, turn.jobId),
-      // In line for the model from now on: batch calls asking before a worker has the chat wait behind it.
-      this.governor.join({ modelId: model.id, jobId: turn.jobId, owner, lane: 'chat' }),
-    ]);
-    this.relay.emitToOwner(owner, chatServerEvents.status, { jobId: turn.jobId, state: 'queued' });
     const data: ChatJobData = {
       jobId: turn.jobId,
       owner,
       conversationId,
       userMessageId: turn.userMessageId,
       assistantMessageId: turn.assistantMessageId,
-      modelId: model.id,
+      modelId: turn.modelId,
       params,
       requestId,
     };
     try {
+      await Promise.all([
+        this.relay.announce(owner, turn.jobId),
+        // In line for the model from now on: batch calls asking before a worker has the chat wait behind it.
+        this.governor.join({ modelId: turn.modelId, jobId: turn.jobId, owner, lane: 'chat' }),
+      ]);
+      this.relay.emitToOwner(owner, chatServerEvents.status, { jobId: turn.jobId, state: 'queued' });
       await this.queue.add('chat', data, {
         jobId: turn.jobId,
         attempts: chatJobAttempts,
@@ -163,9 +162,13 @@ export class ChatService {
         removeOnFail: { age: 24 * 3600 },
       });
     } catch (err) {
+      // Redis failed somewhere on the way: end the stored turn in Postgres so it never waits
+      // forever (a retry with the same clientMessageId sees it failed). Leaving the model's line
+      // is best effort and not awaited: Redis may still be gone.
       this.logger.error({ err, jobId: turn.jobId, requestId }, 'enqueue failed');
+      void this.governor.leave(turn.modelId, turn.jobId).catch(() => undefined);
       const job = await this.repository.findChatJob(owner, turn.jobId);
-      if (job) await this.finishUnstarted(job, 'failed', { code: 'unavailable', message: 'The queue is unavailable' });
+      if (job) await this.repository.finishUnstarted(job, 'failed', { code: 'unavailable', message: 'The queue is unavailable' });
       throw new AppError('unavailable', 'The chat queue is unavailable, try again shortly');
     }
   }

@@ -3,6 +3,7 @@ import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, Logger 
 import type { Request, Response } from 'express';
 import { type ErrorBody, type ErrorCode, httpStatusByCode } from '@switchboard/contracts';
 import { AppError } from './app-error.js';
+import { isDependencyOutage, outageMessage, outageRetryAfterSeconds } from './dependency-outage.js';
 
 const codeByStatus: Record<number, ErrorCode> = {
   400: 'bad_request',
@@ -27,6 +28,7 @@ export class HttpErrorFilter implements ExceptionFilter {
     const res = ctx.getResponse<Response>();
     const { status, body } = toErrorResponse(exception);
     if (status >= 500) this.logger.error({ err: exception, path: req.path }, 'request failed');
+    if (status === 503) res.setHeader('Retry-After', String(outageRetryAfterSeconds));
     const payload: ErrorBody = { error: body, requestId: String(req.id || randomUUID()) };
     res.status(status).json(payload);
   }
@@ -57,6 +59,7 @@ function toErrorResponse(exception: unknown): { status: number; body: ErrorBody[
   if (typeof e?.status === 'number' && e.status >= 400 && e.status < 500) {
     return { status: e.status, body: { code: codeByStatus[e.status] ?? 'bad_request', message: e.message ?? 'Bad request' } };
   }
+  if (isDependencyOutage(exception)) return { status: 503, body: { code: 'unavailable', message: outageMessage } };
   return { status: 500, body: { code: 'internal', message: 'Internal server error' } };
 }
 

@@ -1,17 +1,14 @@
 import { Inject, Module, type OnApplicationShutdown } from '@nestjs/common';
 import { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
-import { type AppConfig, summarizeQueueName, webhooksQueueName } from '@switchboard/server-core';
+import { summarizeQueueName, webhooksQueueName } from '@switchboard/server-core';
 import { APP_CONFIG } from '../config/tokens.js';
-import { REDIS } from '../redis/redis.module.js';
+import { REDIS, producerQueue } from '../redis/redis.module.js';
 import { JobIntake } from './job-intake.js';
 import { JobsController } from './jobs.controller.js';
 import { JobScopeGuard, SubmitLimitsGuard } from './jobs.guards.js';
 import { JobsRepository } from './jobs.repository.js';
 import { JobsService } from './jobs.service.js';
 import { SUMMARIZE_QUEUE, WEBHOOKS_QUEUE } from './jobs.tokens.js';
-
-const queue = (name: string) => (c: AppConfig, redis: Redis) => new Queue(name, { connection: redis, prefix: c.queuePrefix });
 
 /** Batch summarization over REST: `/v1/jobs`. */
 @Module({
@@ -22,8 +19,8 @@ const queue = (name: string) => (c: AppConfig, redis: Redis) => new Queue(name, 
     JobIntake,
     JobScopeGuard,
     SubmitLimitsGuard,
-    { provide: SUMMARIZE_QUEUE, inject: [APP_CONFIG, REDIS], useFactory: queue(summarizeQueueName) },
-    { provide: WEBHOOKS_QUEUE, inject: [APP_CONFIG, REDIS], useFactory: queue(webhooksQueueName) },
+    { provide: SUMMARIZE_QUEUE, inject: [APP_CONFIG, REDIS], useFactory: producerQueue(summarizeQueueName) },
+    { provide: WEBHOOKS_QUEUE, inject: [APP_CONFIG, REDIS], useFactory: producerQueue(webhooksQueueName) },
   ],
   exports: [JobScopeGuard],
 })

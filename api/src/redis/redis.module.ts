@@ -1,4 +1,4 @@
-import { Global, Inject, Module, type OnApplicationShutdown } from '@nestjs/common';
+import { Global, Inject, Logger, Module, type OnApplicationShutdown } from '@nestjs/common';
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { type AppConfig, chatQueueName, createRedis, QuotaGovernor } from '@switchboard/server-core';
@@ -9,16 +9,27 @@ export const REDIS_SUBSCRIBER = Symbol('REDIS_SUBSCRIBER');
 export const CHAT_QUEUE = Symbol('CHAT_QUEUE');
 export const QUOTA_GOVERNOR = Symbol('QUOTA_GOVERNOR');
 
+const logger = new Logger('Redis');
+const logLost = (err: Error, role: string) => logger.warn(`${role} connection lost (${err.message}); reconnecting`);
+
+/**
+ * A producer-side queue on the shared commands connection. Its connection errors are already
+ * reported by `logLost`; without a listener BullMQ would print each one to stderr.
+ */
+export function producerQueue(name: string) {
+  return (c: AppConfig, redis: Redis): Queue => new Queue(name, { connection: redis, prefix: c.queuePrefix }).on('error', () => undefined);
+}
+
 /** One Redis connection per role in this process: commands (shared with the queue) and a subscriber. */
 @Global()
 @Module({
   providers: [
-    { provide: REDIS, inject: [APP_CONFIG], useFactory: (c: AppConfig) => createRedis(c.redisUrl, 'commands') },
-    { provide: REDIS_SUBSCRIBER, inject: [APP_CONFIG], useFactory: (c: AppConfig) => createRedis(c.redisUrl, 'subscriber') },
+    { provide: REDIS, inject: [APP_CONFIG], useFactory: (c: AppConfig) => createRedis(c.redisUrl, 'commands', logLost) },
+    { provide: REDIS_SUBSCRIBER, inject: [APP_CONFIG], useFactory: (c: AppConfig) => createRedis(c.redisUrl, 'subscriber', logLost) },
     {
       provide: CHAT_QUEUE,
       inject: [APP_CONFIG, REDIS],
-      useFactory: (c: AppConfig, redis: Redis) => new Queue(chatQueueName, { connection: redis, prefix: c.queuePrefix }),
+      useFactory: producerQueue(chatQueueName),
     },
     {
       provide: QUOTA_GOVERNOR,

@@ -7,8 +7,13 @@ import { type RunningApi, startApi } from '../../src/bootstrap.js';
 
 export type TestApi = RunningApi & { token(username: string, extra?: object): Promise<string>; stop(): Promise<void> };
 
-/** The whole API in this process on a free port, real Redis and a fresh PostgreSQL database. */
-export async function startTestApi(env: Record<string, string> = {}): Promise<TestApi> {
+type Env = Record<string, string>;
+
+/**
+ * The whole API in this process on a free port, real Redis and a fresh PostgreSQL database.
+ * `env` may depend on the database's URL (e.g. to reach it through a proxy).
+ */
+export async function startTestApi(env: Env | ((databaseUrl: string) => Env) = {}): Promise<TestApi> {
   const database = await createTestDatabase();
   const dataDir = mkdtempSync(join(tmpdir(), 'sb-api-'));
   const config = loadConfig({
@@ -20,7 +25,7 @@ export async function startTestApi(env: Record<string, string> = {}): Promise<Te
     BEDROCK_MODE: 'emulator',
     LOG_LEVEL: 'silent',
     WEB_DIST_DIR: join(dataDir, 'no-portal'),
-    ...env,
+    ...(typeof env === 'function' ? env(database.url) : env),
   });
   const api = await startApi(config);
   return {

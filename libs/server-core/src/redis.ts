@@ -5,16 +5,32 @@ import { Redis, type RedisOptions } from 'ioredis';
  * needs maxRetriesPerRequest: null on connections it blocks on. `streams` carries the answers'
  * appends: auto-pipelining sends the appends of many concurrent answers in one socket write
  * (BullMQ's connections must not auto-pipeline, so it is a connection of its own).
+ * `onLost` hears once per outage (ioredis retries on its own and would report every attempt).
  */
-export function createRedis(url: string, role: 'commands' | 'blocking' | 'subscriber' | 'streams', extra: RedisOptions = {}): Redis {
-  return new Redis(url, {
+export function createRedis(
+  url: string,
+  role: RedisRole,
+  onLost: (err: Error, role: RedisRole) => void,
+  extra: RedisOptions = {},
+): Redis {
+  const redis = new Redis(url, {
     connectionName: `switchboard:${role}`,
     maxRetriesPerRequest: role === 'commands' || role === 'streams' ? 3 : null,
     enableReadyCheck: true,
     enableAutoPipelining: role === 'streams',
     ...extra,
   });
+  let lost = false;
+  redis.on('error', (err: Error) => {
+    if (lost) return;
+    lost = true;
+    onLost(err, role);
+  });
+  redis.on('ready', () => (lost = false));
+  return redis;
 }
+
+export type RedisRole = 'commands' | 'blocking' | 'subscriber' | 'streams';
 
 /** Resolves when Redis answers PING, or rejects with a clear message. */
 export async function assertRedisReachable(url: string, timeoutMs = 3000): Promise<void> {

@@ -25,3 +25,4 @@ async function adminQuery(sql: string) {
     await client.end();
   }
 }
+export * from './tcp-proxy.js';

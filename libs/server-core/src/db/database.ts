@@ -34,7 +34,8 @@ export function openDatabase(opts: { databaseUrl?: string; dataDir: string; pool
 }
 
 async function openPostgres(url: string, max: number): Promise<Database> {
-  const pool = new pg.Pool({ connectionString: url, max });
+  // A Postgres that drops packets must fail requests with 503 soon, not hold them for minutes.
+  const pool = new pg.Pool({ connectionString: url, max, connectionTimeoutMillis: 5_000 });
   pool.on('error', () => undefined); // idle client errors surface on the next query instead
   const client = await pool.connect();
   try {
