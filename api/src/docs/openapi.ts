@@ -15,6 +15,7 @@ import {
   promptUpdateSchema,
   summarizeRequestSchema,
 } from '@switchboard/contracts';
+import { outageMessage, outageRetryAfterSeconds } from '../common/dependency-outage.js';
 
 const schema = (s: z.ZodType) => z.toJSONSchema(s, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
@@ -34,7 +35,11 @@ const jobExample = {
 const errorExample = (code: string, message: string) => ({ error: { code, message }, requestId: '6c1d2f0e-1b7a-4a43-8f55-2b9d0c3e4f51' });
 const errors = (...cases: [number, string, string][]) =>
   Object.fromEntries(cases.map(([status, code, message]) => [String(status), { description: message, ...json(ref('ErrorBody'), errorExample(code, message)) }]));
-const authErrors: [number, string, string][] = [[401, 'unauthorized', 'A valid bearer token is required']];
+/** What every authenticated endpoint may answer: no valid token, or Postgres/Redis unreachable. */
+const authErrors: [number, string, string][] = [
+  [401, 'unauthorized', 'A valid bearer token is required'],
+  [503, 'unavailable', `${outageMessage} (Retry-After: ${outageRetryAfterSeconds})`],
+];
 const idParam = { name: 'id', in: 'path', required: true, schema: { type: 'string', format: 'uuid' } };
 
 /** The OpenAPI 3.1 document of every REST endpoint, built from the contract's zod schemas. */
