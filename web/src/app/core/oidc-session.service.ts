@@ -77,9 +77,8 @@ export class OidcSession {
           ...(oidc.endSessionEndpoint ? { end_session_endpoint: oidc.endSessionEndpoint } : {}),
         },
         userStore: new lib.WebStorageStateStore({ store: sessionStorage }),
+        // Renews with the refresh token a minute before expiry (no silent-iframe page is served).
         automaticSilentRenew: true,
-        // Renewal uses the refresh token; there is no silent iframe page to fall back on.
-        silentRequestTimeoutInSeconds: 10,
       });
     });
     this.manager.catch(() => (this.manager = null));

@@ -24,7 +24,7 @@ import { safeReturnUrl } from './return-url';
     mat-form-field { width: 100%; }
     .error { color: var(--mat-sys-error); margin: 0 0 12px; }
     .notice { padding: 8px 12px; border-radius: 8px; background: var(--mat-sys-secondary-container); color: var(--mat-sys-on-secondary-container); }
-    button[type=submit], [data-testid=signin-sso] { width: 100%; }
+    button[type=submit], .sso { width: 100%; }
   `,
   template: `
     <mat-card appearance="outlined">
@@ -43,7 +43,7 @@ import { safeReturnUrl } from './return-url';
           @if (error()) {
             <p class="error" role="alert" data-testid="signin-error">{{ error()! | translate }}</p>
           }
-          <button mat-flat-button type="button" [disabled]="busy()" data-testid="signin-sso" (click)="signInSso()">
+          <button mat-flat-button type="button" class="sso" [disabled]="busy()" data-testid="signin-sso" (click)="signInSso()">
             {{ 'signIn.sso' | translate }}
           </button>
         } @else {
