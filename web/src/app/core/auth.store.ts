@@ -80,6 +80,7 @@ export class AuthStore {
   /** Called when the server rejects the token: forget it and go back to sign-in. */
   expire(): void {
     if (!this.stored()) return;
+    if (this.stored()?.source === 'oidc') void this.oidc.forget().catch(() => undefined);
     this.clear();
     void this.router.navigate(['/sign-in'], { queryParams: { expired: 1 } });
   }

@@ -46,6 +46,11 @@ export class OidcSession {
     await manager.getUser();
   }
 
+  /** Forgets the tokens here (and stops renewing them); the IdP session stays. */
+  async forget(): Promise<void> {
+    await (await this.userManager()).removeUser();
+  }
+
   /** Forgets the tokens; ends the IdP session too when the IdP has an end-session endpoint. */
   async signOut(returnTo: string): Promise<void> {
     const manager = await this.userManager();
