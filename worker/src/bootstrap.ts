@@ -43,7 +43,18 @@ export async function startWorker(config: AppConfig = loadConfig()): Promise<Run
   );
   chatWorker.on('error', (err) => logger.error({ err }, 'chat worker error'));
   chatWorker.on('failed', (job, err) => logger.warn({ jobId: job?.id, err: err.message }, 'chat job attempt failed'));
-  const batch = createBatchWorkers({ config, redis, blocking, subscriber, bedrock, database, models, logger, quota: { governor, laneQueues } });
+  const batch = createBatchWorkers({
+    config,
+    redis,
+    blocking,
+    subscriber,
+    bedrock,
+    database,
+    models,
+    logger,
+    quota: { governor, laneQueues },
+    chatQueue: laneQueues.chat,
+  });
   await listenForCancels(subscriber, config.queuePrefix, [chatWorker, batch.summarize]);
   await catalog.listen(subscriber, config.queuePrefix);
   void chatWorker.run();

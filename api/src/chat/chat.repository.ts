@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { and, eq, inArray, type SQL, sql } from 'drizzle-orm';
-import type { Block } from '@switchboard/contracts';
+import type { Block, ModelParams } from '@switchboard/contracts';
 import {
   conversations,
   type Database,
@@ -21,6 +21,8 @@ export type NewChat = {
   assistantMessageId: string;
   modelId: string;
   content: Block[];
+  /** The turn's parameters (conversation's, overridden by the send's); kept with the job so it can be re-enqueued. */
+  params: ModelParams;
   clientMessageId: string | undefined;
   requestId: string;
   /** The message the user's message follows; undefined = the conversation's current leaf. */
@@ -93,8 +95,9 @@ export class ChatRepository {
           insert into ${messages} (id, conversation_id, owner, role, content, model_id, job_id, client_message_id, parent_id, status)
           values ${with_.question ? sql`${with_.question}, ` : sql``}${answer}
         ), new_job as (
-          insert into ${jobs} (id, owner, type, status, model_id, conversation_id, message_id, request_id)
-          values (${turn.jobId}::uuid, ${turn.owner}, 'chat', 'queued', ${turn.modelId}, ${cid}::uuid, ${turn.assistantMessageId}::uuid, ${turn.requestId})
+          insert into ${jobs} (id, owner, type, status, model_id, conversation_id, message_id, request_id, input)
+          values (${turn.jobId}::uuid, ${turn.owner}, 'chat', 'queued', ${turn.modelId}, ${cid}::uuid, ${turn.assistantMessageId}::uuid, ${turn.requestId},
+            ${JSON.stringify({ params: turn.params })}::jsonb)
         )
         update ${conversations} set updated_at = now(), active_leaf_id = ${turn.assistantMessageId}::uuid
         where ${conversations.id} = ${cid} and ${c === undefined}`);

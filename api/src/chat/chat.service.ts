@@ -8,7 +8,6 @@ import {
   type ChatSend,
   chatServerEvents,
   type ModelEntry,
-  type ModelParams,
   textOf,
 } from '@switchboard/contracts';
 import {
@@ -17,6 +16,7 @@ import {
   cancelChannel,
   cancelKey,
   type ChatJobData,
+  chatJobOptions,
   type JobRow,
   lastJobStreamSeq,
   type MessageRow,
@@ -27,12 +27,11 @@ import { CatalogService } from '../config/catalog.service.js';
 import { APP_CONFIG } from '../config/tokens.js';
 import { checkParams, ConversationsService, isUuid } from '../conversations/conversations.service.js';
 import { CHAT_QUEUE, QUOTA_GOVERNOR, REDIS } from '../redis/redis.module.js';
-import { ChatRepository } from './chat.repository.js';
+import { ChatRepository, type NewRegeneration } from './chat.repository.js';
 import { JobRelayService } from './job-relay.service.js';
 
 export type SendResult = { jobId: string; conversationId: string; messageId: string; assistantMessageId?: string };
 
-const chatJobAttempts = 3;
 const cancelKeyTtlSeconds = 24 * 60 * 60;
 
 @Injectable()
@@ -77,6 +76,7 @@ export class ChatService {
       assistantMessageId: randomUUID(),
       modelId: model.id,
       content: input.content,
+      params,
       clientMessageId: input.clientMessageId,
       requestId,
       parentId: input.parentMessageId,
@@ -90,7 +90,7 @@ export class ChatService {
       if (!previous) throw new AppError('conflict', 'Could not store the message, try again');
       return this.sameTurn(previous);
     }
-    await this.enqueue({ ...turn, conversationId }, params);
+    await this.enqueue({ ...turn, conversationId });
     return { jobId: turn.jobId, conversationId, messageId: turn.userMessageId, assistantMessageId: turn.assistantMessageId };
   }
 
@@ -118,6 +118,7 @@ export class ChatService {
       userMessageId: question.id,
       assistantMessageId: randomUUID(),
       modelId: model.id,
+      params,
       clientMessageId: input.clientMessageId,
       requestId,
     };
@@ -127,24 +128,21 @@ export class ChatService {
       if (!previous) throw new AppError('conflict', 'Could not store the request, try again');
       return this.sameTurn(previous);
     }
-    await this.enqueue(turn, params);
+    await this.enqueue(turn);
     return { jobId: turn.jobId, conversationId: conversation.id, messageId: question.id, assistantMessageId: turn.assistantMessageId };
   }
 
   /** Tells the user's sockets, joins the model's line and enqueues; a failed enqueue ends the job. */
-  private async enqueue(
-    turn: { owner: string; conversationId: string; jobId: string; userMessageId: string; assistantMessageId: string; modelId: string; requestId: string },
-    params: ModelParams,
-  ): Promise<void> {
-    const { owner, conversationId, requestId } = turn;
+  private async enqueue(turn: NewRegeneration): Promise<void> {
+    const { owner, requestId } = turn;
     const data: ChatJobData = {
       jobId: turn.jobId,
       owner,
-      conversationId,
+      conversationId: turn.conversationId,
       userMessageId: turn.userMessageId,
       assistantMessageId: turn.assistantMessageId,
       modelId: turn.modelId,
-      params,
+      params: turn.params,
       requestId,
     };
     try {
@@ -154,13 +152,7 @@ export class ChatService {
         this.governor.join({ modelId: turn.modelId, jobId: turn.jobId, owner, lane: 'chat' }),
       ]);
       this.relay.emitToOwner(owner, chatServerEvents.status, { jobId: turn.jobId, state: 'queued' });
-      await this.queue.add('chat', data, {
-        jobId: turn.jobId,
-        attempts: chatJobAttempts,
-        backoff: { type: 'exponential', delay: 500 },
-        removeOnComplete: { age: 3600, count: 10_000 },
-        removeOnFail: { age: 24 * 3600 },
-      });
+      await this.queue.add('chat', data, { jobId: turn.jobId, ...chatJobOptions });
     } catch (err) {
       // Redis failed somewhere on the way: end the stored turn in Postgres so it never waits
       // forever (a retry with the same clientMessageId sees it failed). Leaving the model's line

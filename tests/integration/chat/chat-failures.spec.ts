@@ -16,7 +16,8 @@ describe('chat when Bedrock or a worker fails', () => {
   let token: string;
 
   beforeAll(async () => {
-    stack = await startStack({ apis: 1, workers: 1 });
+    // A quick reconciler, for the Redis data loss case.
+    stack = await startStack({ apis: 1, workers: 1, env: { JOBS_RECONCILE_INTERVAL_MS: '500', JOBS_RECONCILE_MIN_AGE_MS: '1000' } });
     token = await stack.token('ops');
     client = await ChatClient.connect(stack.apis[0]!.url!, token);
   }, 120_000);
@@ -101,4 +102,36 @@ describe('chat when Bedrock or a worker fails', () => {
       await db.end();
     }
   });
+
+  it('answers every accepted chat after Redis loses its data', async () => {
+    // No worker runs, so the chats below are only queued when Redis loses them.
+    await Promise.all(stack.workers.filter(isRunning).map((w) => stopProcess(w, 'SIGTERM')));
+    const texts = range(1, 5).map((i) => `Lost and found ${i} [[emulator:tokens=20]]`);
+    const acks = await Promise.all(texts.map((text) => client.send({ content: [{ type: 'text', text }] })));
+    const jobIds = acks.map((ack) => {
+      if (!ack.ok) throw new Error(ack.error.message);
+      return ack.jobId;
+    });
+    // This stack's keys only (other suites share the Redis server): queues, line, streams, flags.
+    const { Redis } = await import('ioredis');
+    const redis = new Redis(stack.env.REDIS_URL!);
+    try {
+      let deleted = 0;
+      for (const pattern of [`${stack.env.QUEUE_PREFIX}*`, ...jobIds.map((id) => `{job:${id}}*`)]) {
+        let cursor = '0';
+        do {
+          const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+          cursor = next;
+          if (keys.length) deleted += await redis.del(...keys);
+        } while (cursor !== '0');
+      }
+      expect(deleted).toBeGreaterThan(0);
+    } finally {
+      redis.disconnect();
+    }
+    const worker = await stack.startWorker();
+    await Promise.all(jobIds.map((id) => client.waitForEnd(id, 30_000)));
+    expect(jobIds.map((id) => client.done.get(id)?.text)).toEqual(texts.map((text) => answerFor(text).text));
+    expect(worker.output.join('')).toContain('reconciler: re-enqueued accepted chats missing from Redis');
+  }, 60_000);
 });

@@ -2,10 +2,15 @@ import { randomUUID } from 'node:crypto';
 import type { Queue } from 'bullmq';
 import { and, eq, inArray, isNotNull, lt } from 'drizzle-orm';
 import type { Redis } from 'ioredis';
+import type { ModelParams } from '@switchboard/contracts';
 import {
   type AppConfig,
+  type ChatJobData,
+  chatJobOptions,
+  chatQueueName,
   type Db,
   jobs,
+  messages,
   type Logger,
   type SummarizeJobData,
   summarizeJobOptions,
@@ -18,18 +23,19 @@ import { enqueueCallback } from '../webhooks/enqueue-callback.js';
 
 const batchSize = 1000;
 
-export type Reconciler = { runOnce(): Promise<{ requeued: number; callbacks: number }>; stop(): void };
+export type Reconciler = { runOnce(): Promise<{ requeued: number; chats: number; callbacks: number }>; stop(): void };
 
 /**
  * Postgres is the record, Redis only carries the work: every few seconds one worker (a Redis lock
- * with a TTL picks it) re-enqueues accepted summarize jobs and owed callbacks that Redis no longer
- * has, e.g. after a failover or a flush. Same job ids, so a job Redis still has is never doubled.
+ * with a TTL picks it) re-enqueues accepted summarize and chat jobs and owed callbacks that Redis no
+ * longer has, e.g. after a failover or a flush. Same job ids, so a job Redis still has is never doubled.
  */
 export function startReconciler(deps: {
   config: AppConfig;
   redis: Redis;
   db: Db;
   summarize: Queue<SummarizeJobData>;
+  chat: Queue<ChatJobData>;
   webhooks: Queue<WebhookJobData>;
   logger: Logger;
 }): Reconciler {
@@ -58,6 +64,7 @@ export function startReconciler(deps: {
       );
       logger.warn({ count: lost.length }, 'reconciler: re-enqueued accepted jobs missing from Redis');
     }
+    const chats = await requeueLostChats(cutoff);
     const owed = await db
       .select({ id: jobs.id })
       .from(jobs)
@@ -67,7 +74,47 @@ export function startReconciler(deps: {
     const lostCallbacks = owed.filter((_, i) => owedMissing[i]);
     for (const j of lostCallbacks) await enqueueCallback(deps.webhooks, config, j.id);
     if (lostCallbacks.length > 0) logger.warn({ count: lostCallbacks.length }, 'reconciler: re-enqueued owed callbacks');
-    return { requeued: lost.length, callbacks: lostCallbacks.length };
+    return { requeued: lost.length, chats, callbacks: lostCallbacks.length };
+  };
+
+  /** Accepted chat turns whose job Redis lost: the same job again, its data rebuilt from Postgres. */
+  const requeueLostChats = async (cutoff: Date): Promise<number> => {
+    const open = await db
+      .select({
+        id: jobs.id,
+        owner: jobs.owner,
+        modelId: jobs.modelId,
+        conversationId: jobs.conversationId,
+        assistantMessageId: jobs.messageId,
+        userMessageId: messages.parentId,
+        input: jobs.input,
+        requestId: jobs.requestId,
+      })
+      .from(jobs)
+      .innerJoin(messages, eq(messages.id, jobs.messageId))
+      .where(and(eq(jobs.type, 'chat'), inArray(jobs.status, ['queued', 'active']), lt(jobs.createdAt, cutoff)))
+      .limit(batchSize);
+    const missing = await missingFromRedis(redis, open.map((j) => `${prefix}:${chatQueueName}:${j.id}`));
+    const lost = open.filter((j, i) => missing[i] && j.conversationId && j.assistantMessageId && j.userMessageId);
+    if (lost.length === 0) return 0;
+    await deps.chat.addBulk(
+      lost.map((j) => ({
+        name: 'chat',
+        data: {
+          jobId: j.id,
+          owner: j.owner,
+          conversationId: j.conversationId!,
+          userMessageId: j.userMessageId!,
+          assistantMessageId: j.assistantMessageId!,
+          modelId: j.modelId,
+          params: ((j.input as { params?: ModelParams } | null)?.params ?? {}) satisfies ModelParams,
+          requestId: j.requestId ?? '',
+        },
+        opts: { jobId: j.id, ...chatJobOptions },
+      })),
+    );
+    logger.warn({ count: lost.length }, 'reconciler: re-enqueued accepted chats missing from Redis');
+    return lost.length;
   };
 
   const tick = async () => {

@@ -4,6 +4,7 @@ import type { Redis } from 'ioredis';
 import type { ModelEntry } from '@switchboard/contracts';
 import {
   type AppConfig,
+  type ChatJobData,
   cancelChannel,
   type Database,
   type Logger,
@@ -42,6 +43,8 @@ export function createBatchWorkers(deps: {
   logger: Logger;
   /** The quota governor shared with chat; summarize jobs join its `batch` lane. */
   quota?: BatchQuota;
+  /** For the reconciler: chats Redis lost go back on it. */
+  chatQueue: Queue<ChatJobData>;
 }): BatchWorkers {
   const { config, redis, logger } = deps;
   const connection = { connection: deps.blocking, prefix: config.queuePrefix, autorun: false };
@@ -82,7 +85,15 @@ export function createBatchWorkers(deps: {
     for (const chunkId of activeChunks.get(jobId) ?? []) summarize.cancelJob(chunkId, 'cancelled by the client');
   });
 
-  const reconciler = startReconciler({ config, redis, db: deps.database.db, summarize: summarizeQueue, webhooks: webhooksQueue, logger });
+  const reconciler = startReconciler({
+    config,
+    redis,
+    db: deps.database.db,
+    summarize: summarizeQueue,
+    chat: deps.chatQueue,
+    webhooks: webhooksQueue,
+    logger,
+  });
   return {
     summarize,
     webhooks,

@@ -15,6 +15,14 @@ export type ChatJobData = {
   requestId: string;
 };
 
+/** Options of a chat job, whoever enqueues it (the API, or the reconciler after a Redis loss). */
+export const chatJobOptions = {
+  attempts: 3,
+  backoff: { type: 'exponential', delay: 500 },
+  removeOnComplete: { age: 3600, count: 10_000 },
+  removeOnFail: { age: 24 * 3600 },
+} as const;
+
 /** Workers listen here for cancels of jobs they might hold (one subscription per worker). */
 export const cancelChannel = (queuePrefix: string) => `${queuePrefix}:cancel`;
 /** Set when a cancel is asked, so a job picked up afterwards stops before calling Bedrock. */
