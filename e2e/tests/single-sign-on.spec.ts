@@ -13,7 +13,9 @@ let idp: IdentityProvider;
 let stack: Stack;
 
 beforeAll(async () => {
-  const [portalPort, idpPort] = [await freePort(), await freePort()];
+  const portalPort = await freePort();
+  let idpPort = await freePort();
+  while (idpPort === portalPort) idpPort = await freePort();
   // Access tokens live 70 s: the portal renews them a minute early, so within seconds.
   idp = await startIdentityProvider({ port: idpPort, clientId, portalUrl: `http://127.0.0.1:${portalPort}`, accessTokenTtlSeconds: 70 });
   stack = await startStack({

@@ -107,7 +107,7 @@ export function startReconciler(deps: {
           userMessageId: j.userMessageId!,
           assistantMessageId: j.assistantMessageId!,
           modelId: j.modelId,
-          params: ((j.input as { params?: ModelParams } | null)?.params ?? {}) satisfies ModelParams,
+          params: (j.input as { params?: ModelParams } | null)?.params ?? {},
           requestId: j.requestId ?? '',
         },
         opts: { jobId: j.id, ...chatJobOptions },
