@@ -45,7 +45,7 @@ describe('chat when Bedrock or a worker fails', () => {
     expect(done.text).toBe(answerFor(text).text);
   });
 
-  it('gives up after the last attempt with chat:error and a failed message', async () => {
+  it('gives up after the last attempt with chat:error and a failed message, which the reconciler restores if Postgres missed it', async () => {
     stack.emulator.injectFault({ type: 'serviceUnavailable', count: 10 });
     const ack = await client.send({ content: [{ type: 'text', text: 'Will fail' }] });
     if (!ack.ok) throw new Error(ack.error.message);
@@ -56,6 +56,25 @@ describe('chat when Bedrock or a worker fails', () => {
       .set('authorization', `Bearer ${token}`)
       .expect(200);
     expect((res.body as ConversationWithMessages).messages[1]).toMatchObject({ role: 'assistant', status: 'failed' });
+
+    // What Postgres being down during the last attempt leaves: BullMQ failed it, the rows stayed open.
+    const db = new pg.Client({ connectionString: stack.databaseUrl });
+    await db.connect();
+    try {
+      await db.query(`update jobs set status = 'active', error = null, finished_at = null where id = $1`, [ack.jobId]);
+      await db.query(`update messages set status = 'streaming' where job_id = $1 and role = 'assistant'`, [ack.jobId]);
+      const deadline = Date.now() + 15_000;
+      let status = 'streaming';
+      while (status !== 'failed' && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 200));
+        ({ status } = (await db.query(`select status from jobs where id = $1`, [ack.jobId])).rows[0]);
+      }
+      expect(status).toBe('failed');
+      const { rows } = await db.query(`select status from messages where job_id = $1 and role = 'assistant'`, [ack.jobId]);
+      expect(rows[0].status).toBe('failed');
+    } finally {
+      await db.end();
+    }
   });
 
   it('lets a running answer finish when its worker gets SIGTERM', async () => {

@@ -174,6 +174,23 @@ describe('batch summarization: API process + two worker processes', () => {
     }
   });
 
+  it('ends a job whose last attempt failed without Postgres hearing of it', async () => {
+    stack.emulator.injectFault({ type: 'serviceUnavailable', count: 1000 });
+    const db = new pg.Client({ connectionString: stack.databaseUrl });
+    await db.connect();
+    try {
+      const res = await submit({ text: 'Doomed. [[emulator:tokens=20]]' }).expect(202);
+      expect((await waitForJob(api, token, res.body.id)).status).toBe('failed');
+      // What Postgres being down during the last attempt leaves: BullMQ failed it, the row stayed open.
+      await db.query(`update jobs set status = 'active', error = null, finished_at = null where id = $1`, [res.body.id]);
+      const ended = await waitForJob(api, token, res.body.id, { timeoutMs: 15_000 });
+      expect(ended).toMatchObject({ status: 'failed', error: { code: 'internal' } });
+    } finally {
+      stack.emulator.clearFaults();
+      await db.end();
+    }
+  }, 60_000);
+
   it('completes every accepted job after Redis loses its data', async () => {
     // No worker runs, so every job below is only queued when Redis loses it.
     await Promise.all(stack.workers.map((w) => stopProcess(w)));

@@ -5,13 +5,15 @@ import type { Redis } from 'ioredis';
 import type { ModelParams } from '@switchboard/contracts';
 import {
   type AppConfig,
+  appendToJobStream,
   type ChatJobData,
   chatJobOptions,
   chatQueueName,
   type Db,
   jobs,
-  messages,
+  lastJobStreamSeq,
   type Logger,
+  messages,
   type SummarizeJobData,
   summarizeJobOptions,
   summarizeQueueName,
@@ -19,16 +21,29 @@ import {
   webhookJobId,
   webhooksQueueName,
 } from '@switchboard/server-core';
+import { ChatTurnsRepository } from '../chat/chat-turns.repository.js';
+import { SummarizeJobsRepository } from '../summarize/summarize-jobs.repository.js';
 import { enqueueCallback } from '../webhooks/enqueue-callback.js';
 
 const batchSize = 1000;
 
-export type Reconciler = { runOnce(): Promise<{ requeued: number; chats: number; callbacks: number }>; stop(): void };
+export type Reconciler = {
+  runOnce(): Promise<{ requeued: number; chats: number; ended: number; callbacks: number }>;
+  stop(): void;
+};
+
+/** Where a job Postgres still calls open stands in its BullMQ queue. */
+type QueueState = 'missing' | 'failed' | 'present';
+
+/** Its ending was lost (e.g. Postgres was down when the last attempt failed); the reason is logged. */
+const lostEnding = { code: 'internal', message: 'Processing failed; please try again' };
 
 /**
  * Postgres is the record, Redis only carries the work: every few seconds one worker (a Redis lock
- * with a TTL picks it) re-enqueues accepted summarize and chat jobs and owed callbacks that Redis no
- * longer has, e.g. after a failover or a flush. Same job ids, so a job Redis still has is never doubled.
+ * with a TTL picks it) looks at the summarize and chat jobs Postgres calls open. Those Redis no
+ * longer has (a failover, a flush) go back on their queue under the same id, so a job Redis still
+ * has is never doubled. Those BullMQ failed for good but whose ending never reached Postgres are
+ * ended as failed, so no client waits on them forever. Owed callbacks Redis lost are queued again.
  */
 export function startReconciler(deps: {
   config: AppConfig;
@@ -44,16 +59,19 @@ export function startReconciler(deps: {
   const lockKey = `${prefix}:reconciler:lock`;
   const me = randomUUID();
   const { reconcileIntervalMs: interval, reconcileMinAgeMs: minAge } = config.jobs;
+  const summarizeJobs = new SummarizeJobsRepository(db);
+  const chatTurns = new ChatTurnsRepository(db);
+  const open = (type: 'summarize' | 'chat', cutoff: Date) =>
+    and(eq(jobs.type, type), inArray(jobs.status, ['queued', 'active']), lt(jobs.createdAt, cutoff));
 
-  const runOnce = async () => {
-    const cutoff = new Date(Date.now() - minAge);
-    const open = await db
+  const reconcileSummaries = async (cutoff: Date) => {
+    const rows = await db
       .select({ id: jobs.id, owner: jobs.owner, requestId: jobs.requestId })
       .from(jobs)
-      .where(and(eq(jobs.type, 'summarize'), inArray(jobs.status, ['queued', 'active']), lt(jobs.createdAt, cutoff)))
+      .where(open('summarize', cutoff))
       .limit(batchSize);
-    const missing = await missingFromRedis(redis, open.map((j) => `${prefix}:${summarizeQueueName}:${j.id}`));
-    const lost = open.filter((_, i) => missing[i]);
+    const states = await queueStates(redis, `${prefix}:${summarizeQueueName}`, rows.map((j) => j.id));
+    const lost = rows.filter((_, i) => states[i] === 'missing');
     if (lost.length > 0) {
       await deps.summarize.addBulk(
         lost.map((j) => ({
@@ -64,22 +82,15 @@ export function startReconciler(deps: {
       );
       logger.warn({ count: lost.length }, 'reconciler: re-enqueued accepted jobs missing from Redis');
     }
-    const chats = await requeueLostChats(cutoff);
-    const owed = await db
-      .select({ id: jobs.id })
-      .from(jobs)
-      .where(and(eq(jobs.callbackStatus, 'pending'), isNotNull(jobs.finishedAt), lt(jobs.finishedAt, cutoff)))
-      .limit(batchSize);
-    const owedMissing = await missingFromRedis(redis, owed.map((j) => `${prefix}:${webhooksQueueName}:${webhookJobId(j.id)}`));
-    const lostCallbacks = owed.filter((_, i) => owedMissing[i]);
-    for (const j of lostCallbacks) await enqueueCallback(deps.webhooks, config, j.id);
-    if (lostCallbacks.length > 0) logger.warn({ count: lostCallbacks.length }, 'reconciler: re-enqueued owed callbacks');
-    return { requeued: lost.length, chats, callbacks: lostCallbacks.length };
+    const failed = rows.filter((_, i) => states[i] === 'failed');
+    for (const j of failed) await summarizeJobs.finish(j.id, { status: 'failed', error: lostEnding });
+    if (failed.length > 0) logger.warn({ jobIds: failed.map((j) => j.id) }, 'reconciler: ended jobs that failed without recording it');
+    return { requeued: lost.length, ended: failed.length };
   };
 
-  /** Accepted chat turns whose job Redis lost: the same job again, its data rebuilt from Postgres. */
-  const requeueLostChats = async (cutoff: Date): Promise<number> => {
-    const open = await db
+  /** Chat turns: a lost one is rebuilt from Postgres (the job row keeps the turn's parameters). */
+  const reconcileChats = async (cutoff: Date) => {
+    const rows = await db
       .select({
         id: jobs.id,
         owner: jobs.owner,
@@ -92,29 +103,54 @@ export function startReconciler(deps: {
       })
       .from(jobs)
       .innerJoin(messages, eq(messages.id, jobs.messageId))
-      .where(and(eq(jobs.type, 'chat'), inArray(jobs.status, ['queued', 'active']), lt(jobs.createdAt, cutoff)))
+      .where(open('chat', cutoff))
       .limit(batchSize);
-    const missing = await missingFromRedis(redis, open.map((j) => `${prefix}:${chatQueueName}:${j.id}`));
-    const lost = open.filter((j, i) => missing[i] && j.conversationId && j.assistantMessageId && j.userMessageId);
-    if (lost.length === 0) return 0;
-    await deps.chat.addBulk(
-      lost.map((j) => ({
-        name: 'chat',
-        data: {
-          jobId: j.id,
-          owner: j.owner,
-          conversationId: j.conversationId!,
-          userMessageId: j.userMessageId!,
-          assistantMessageId: j.assistantMessageId!,
-          modelId: j.modelId,
-          params: (j.input as { params?: ModelParams } | null)?.params ?? {},
-          requestId: j.requestId ?? '',
-        },
-        opts: { jobId: j.id, ...chatJobOptions },
-      })),
-    );
-    logger.warn({ count: lost.length }, 'reconciler: re-enqueued accepted chats missing from Redis');
-    return lost.length;
+    const states = await queueStates(redis, `${prefix}:${chatQueueName}`, rows.map((j) => j.id));
+    const lost = rows.filter((j, i) => states[i] === 'missing' && j.conversationId && j.assistantMessageId && j.userMessageId);
+    if (lost.length > 0) {
+      await deps.chat.addBulk(
+        lost.map((j) => ({
+          name: 'chat',
+          data: {
+            jobId: j.id,
+            owner: j.owner,
+            conversationId: j.conversationId!,
+            userMessageId: j.userMessageId!,
+            assistantMessageId: j.assistantMessageId!,
+            modelId: j.modelId,
+            params: (j.input as { params?: ModelParams } | null)?.params ?? {},
+            requestId: j.requestId ?? '',
+          },
+          opts: { jobId: j.id, ...chatJobOptions },
+        })),
+      );
+      logger.warn({ count: lost.length }, 'reconciler: re-enqueued accepted chats missing from Redis');
+    }
+    const failed = rows.filter((_, i) => states[i] === 'failed');
+    for (const j of failed) {
+      await chatTurns.finish(j.id, j.assistantMessageId!, { status: 'failed', text: '', stopReason: null, usage: null, error: lostEnding });
+      // Sockets still watching the answer hear that it ended.
+      const seq = (await lastJobStreamSeq(redis, j.id)) + 1;
+      await appendToJobStream(redis, j.id, { kind: 'error', seq, event: { ...lostEnding, retryable: true } });
+    }
+    if (failed.length > 0) logger.warn({ jobIds: failed.map((j) => j.id) }, 'reconciler: ended chats that failed without recording it');
+    return { requeued: lost.length, ended: failed.length };
+  };
+
+  const runOnce = async () => {
+    const cutoff = new Date(Date.now() - minAge);
+    const summaries = await reconcileSummaries(cutoff);
+    const chats = await reconcileChats(cutoff);
+    const owed = await db
+      .select({ id: jobs.id })
+      .from(jobs)
+      .where(and(eq(jobs.callbackStatus, 'pending'), isNotNull(jobs.finishedAt), lt(jobs.finishedAt, cutoff)))
+      .limit(batchSize);
+    const owedStates = await queueStates(redis, `${prefix}:${webhooksQueueName}`, owed.map((j) => webhookJobId(j.id)));
+    const lostCallbacks = owed.filter((_, i) => owedStates[i] === 'missing');
+    for (const j of lostCallbacks) await enqueueCallback(deps.webhooks, config, j.id);
+    if (lostCallbacks.length > 0) logger.warn({ count: lostCallbacks.length }, 'reconciler: re-enqueued owed callbacks');
+    return { requeued: summaries.requeued, chats: chats.requeued, ended: summaries.ended + chats.ended, callbacks: lostCallbacks.length };
   };
 
   const tick = async () => {
@@ -135,11 +171,20 @@ export function startReconciler(deps: {
   return { runOnce, stop: () => clearInterval(timer) };
 }
 
-async function missingFromRedis(redis: Redis, keys: string[]): Promise<boolean[]> {
-  if (keys.length === 0) return [];
+/**
+ * BullMQ keeps a job as the hash `<queue>:<id>` and lists the ones that failed for good (attempts
+ * spent) in `<queue>:failed`; one pipelined round trip for all of them.
+ */
+async function queueStates(redis: Redis, queueKey: string, ids: string[]): Promise<QueueState[]> {
+  if (ids.length === 0) return [];
   const pipeline = redis.pipeline();
-  for (const key of keys) pipeline.exists(key);
+  for (const id of ids) pipeline.exists(`${queueKey}:${id}`).zscore(`${queueKey}:failed`, id);
   const results = (await pipeline.exec()) ?? [];
-  return results.map(([err, n]) => !err && n === 0);
+  return ids.map((_, i) => {
+    const [existsErr, exists] = results[2 * i] ?? [null, 1];
+    const [, failedScore] = results[2 * i + 1] ?? [null, null];
+    if (existsErr) return 'present'; // not known: leave it alone this round
+    if (exists === 0) return 'missing';
+    return failedScore != null ? 'failed' : 'present';
+  });
 }
-
