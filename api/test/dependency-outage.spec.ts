@@ -3,58 +3,63 @@ import { io, type Socket } from 'socket.io-client';
 import { type TcpProxy, startTcpProxy } from '@switchboard/testing';
 import { type TestApi, startTestApi } from './support/test-api.js';
 
-/**
- * Postgres cut off mid-flight (a TCP proxy between the API and the real database): requests get
- * 503 `unavailable` with Retry-After — never a 500 or a hang — and work again once it is back.
- */
-describe('Postgres unreachable', () => {
-  let proxy: TcpProxy;
-  let api: TestApi;
-  let token: string;
-  let socket: Socket;
+type SendAck = { ok: boolean; conversationId?: string; assistantMessageId?: string; error?: { code: string } };
 
+/**
+ * The API reaching Postgres or Redis through a TCP proxy the test can cut, with a signed-in user
+ * and a connected socket. `env` points the API at the proxy.
+ */
+function behindProxy(servicePort: number, env: (proxyPort: number, databaseUrl: string) => Record<string, string>) {
+  const ctx = {} as { proxy: TcpProxy; api: TestApi; token: string; socket: Socket };
   beforeAll(async () => {
-    proxy = await startTcpProxy({ host: '127.0.0.1', port: 5432 });
-    api = await startTestApi((databaseUrl) => {
-      const url = new URL(databaseUrl);
-      url.host = `127.0.0.1:${proxy.port}`;
-      return { DATABASE_URL: url.toString() };
-    });
-    token = await api.token('outage-user');
-    socket = io(`${api.url}/chat`, { auth: { token }, transports: ['websocket'], reconnection: false, forceNew: true });
-    await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('connect_error', reject));
+    ctx.proxy = await startTcpProxy({ host: '127.0.0.1', port: servicePort });
+    ctx.api = await startTestApi((databaseUrl) => env(ctx.proxy.port, databaseUrl));
+    ctx.token = await ctx.api.token('outage-user');
+    ctx.socket = io(`${ctx.api.url}/chat`, { auth: { token: ctx.token }, transports: ['websocket'], reconnection: false, forceNew: true });
+    await new Promise<void>((resolve, reject) => ctx.socket.once('connect', resolve).once('connect_error', reject));
   });
   afterAll(async () => {
-    socket?.close();
-    proxy?.restore();
-    await api?.stop();
-    await proxy?.close();
+    ctx.socket?.close();
+    ctx.proxy?.restore();
+    await ctx.api?.stop();
+    await ctx.proxy?.close();
+  });
+  const auth = () => ({ Authorization: `Bearer ${ctx.token}` });
+  return {
+    ctx,
+    get: (path: string) => request(ctx.api.url).get(path).set(auth()),
+    submit: (key: string) =>
+      request(ctx.api.url).post('/v1/jobs/summarize').set(auth()).set('Idempotency-Key', key).send({ text: 'Some text to summarize.' }).timeout(20_000),
+    send: (clientMessageId: string) =>
+      ctx.socket.timeout(20_000).emitWithAck('chat:send', { content: [{ type: 'text', text: 'hello' }], clientMessageId }) as Promise<SendAck>,
+  };
+}
+
+const unavailableAck = { ok: false, error: { code: 'unavailable', message: expect.any(String) } };
+
+/** Postgres cut off: requests get 503 `unavailable` with Retry-After — never a 500 or a hang — and work again once it is back. */
+describe('Postgres unreachable', () => {
+  const { ctx, get, submit, send } = behindProxy(5432, (proxyPort, databaseUrl) => {
+    const url = new URL(databaseUrl);
+    url.host = `127.0.0.1:${proxyPort}`;
+    return { DATABASE_URL: url.toString() };
   });
 
-  const auth = () => ({ Authorization: `Bearer ${token}` });
-  const submit = (key: string) =>
-    request(api.url).post('/v1/jobs/summarize').set(auth()).set('Idempotency-Key', key).send({ text: 'Some text to summarize.' });
-  const send = (clientMessageId: string) =>
-    socket.timeout(20_000).emitWithAck('chat:send', { content: [{ type: 'text', text: 'hello' }], clientMessageId }) as Promise<{
-      ok: boolean;
-      error?: { code: string };
-    }>;
-
   it('answers 503 unavailable while it is gone, and serves again when it is back', async () => {
-    await request(api.url).get('/v1/conversations').set(auth()).expect(200);
-    proxy.cut();
+    await get('/v1/conversations').expect(200);
+    ctx.proxy.cut();
 
-    const list = await request(api.url).get('/v1/conversations').set(auth());
+    const list = await get('/v1/conversations');
     expect(list.status).toBe(503);
     expect(list.headers['retry-after']).toBe('5');
     expect(list.body).toEqual({ error: { code: 'unavailable', message: expect.any(String) }, requestId: expect.any(String) });
     const job = await submit('outage-1');
     expect(job.status).toBe(503);
     expect(job.body.error.code).toBe('unavailable');
-    expect(await send('outage-chat-1')).toEqual({ ok: false, error: { code: 'unavailable', message: expect.any(String) } });
+    expect(await send('outage-chat-1')).toEqual(unavailableAck);
 
-    proxy.restore();
-    await request(api.url).get('/v1/conversations').set(auth()).expect(200);
+    ctx.proxy.restore();
+    await get('/v1/conversations').expect(200);
     // Retries with the same keys now go through: nothing was half-stored while it was gone.
     const retried = await submit('outage-1').expect(202);
     await submit('outage-1').expect(202).expect((res) => expect(res.body.id).toBe(retried.body.id));
@@ -64,46 +69,20 @@ describe('Postgres unreachable', () => {
 
 /** Redis cut off: submissions still land in Postgres (the workers' reconciler enqueues them later). */
 describe('Redis unreachable', () => {
-  let proxy: TcpProxy;
-  let api: TestApi;
-  let token: string;
-  let socket: Socket;
-
-  beforeAll(async () => {
-    proxy = await startTcpProxy({ host: '127.0.0.1', port: 6379 });
-    api = await startTestApi({ REDIS_URL: `redis://127.0.0.1:${proxy.port}` });
-    token = await api.token('redis-outage-user');
-    socket = io(`${api.url}/chat`, { auth: { token }, transports: ['websocket'], reconnection: false, forceNew: true });
-    await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('connect_error', reject));
-  });
-  afterAll(async () => {
-    socket?.close();
-    proxy?.restore();
-    await api?.stop();
-    await proxy?.close();
-  });
-
-  const auth = () => ({ Authorization: `Bearer ${token}` });
+  const { ctx, get, submit, send } = behindProxy(6379, (proxyPort) => ({ REDIS_URL: `redis://127.0.0.1:${proxyPort}` }));
 
   it('accepts jobs into Postgres while it is gone, refuses chats clearly, and a retried chat shows its ending', async () => {
-    proxy.cut();
-    const job = await request(api.url).post('/v1/jobs/summarize').set(auth()).set('Idempotency-Key', 'r-1').send({ text: 'During.' }).timeout(20_000);
+    ctx.proxy.cut();
+    const job = await submit('redis-1');
     expect(job.status).toBe(202);
-    await request(api.url).get(`/v1/jobs/${job.body.id}`).set(auth()).expect(200).expect((res) => expect(res.body.status).toBe('queued'));
+    await get(`/v1/jobs/${job.body.id}`).expect(200).expect((res) => expect(res.body.status).toBe('queued'));
+    expect(await send('redis-chat-1')).toEqual(unavailableAck);
 
-    const send = () =>
-      socket.timeout(20_000).emitWithAck('chat:send', { content: [{ type: 'text', text: 'hello' }], clientMessageId: 'redis-chat-1' }) as Promise<{
-        ok: boolean;
-        conversationId?: string;
-        assistantMessageId?: string;
-        error?: { code: string };
-      }>;
-    expect(await send()).toEqual({ ok: false, error: { code: 'unavailable', message: expect.any(String) } });
-    proxy.restore();
+    ctx.proxy.restore();
     // The stored turn was ended, not left waiting: a retry of the same message shows it failed.
-    const again = await send();
+    const again = await send('redis-chat-1');
     expect(again.ok).toBe(true);
-    const conversation = await request(api.url).get(`/v1/conversations/${again.conversationId}`).set(auth()).expect(200);
+    const conversation = await get(`/v1/conversations/${again.conversationId}`).expect(200);
     const answer = conversation.body.messages.find((m: { id: string }) => m.id === again.assistantMessageId);
     expect(answer.status).toBe('failed');
   });

@@ -5,7 +5,7 @@ import { emulatorAnswer } from '@switchboard/bedrock-emulator';
 import type { ConversationWithMessages } from '@switchboard/contracts';
 import { chatQueueName } from '@switchboard/server-core';
 import { ChatClient, range } from '../support/chat-client.js';
-import { isRunning, type Stack, startStack, stopProcess } from '../support/stack.js';
+import { isRunning, loseRedisData, type Stack, startStack, stopProcess } from '../support/stack.js';
 
 const modelId = 'us.anthropic.claude-sonnet-4-5-20250929-v1:0';
 const answerFor = (text: string) => emulatorAnswer({ modelId, messages: [{ role: 'user', content: [{ text }] }], maxTokens: 4096 });
@@ -131,23 +131,7 @@ describe('chat when Bedrock or a worker fails', () => {
       if (!ack.ok) throw new Error(ack.error.message);
       return ack.jobId;
     });
-    // This stack's keys only (other suites share the Redis server): queues, line, streams, flags.
-    const { Redis } = await import('ioredis');
-    const redis = new Redis(stack.env.REDIS_URL!);
-    try {
-      let deleted = 0;
-      for (const pattern of [`${stack.env.QUEUE_PREFIX}*`, ...jobIds.map((id) => `{job:${id}}*`)]) {
-        let cursor = '0';
-        do {
-          const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
-          cursor = next;
-          if (keys.length) deleted += await redis.del(...keys);
-        } while (cursor !== '0');
-      }
-      expect(deleted).toBeGreaterThan(0);
-    } finally {
-      redis.disconnect();
-    }
+    expect(await loseRedisData(stack, jobIds)).toBeGreaterThan(0);
     const worker = await stack.startWorker();
     await Promise.all(jobIds.map((id) => client.waitForEnd(id, 30_000)));
     expect(jobIds.map((id) => client.done.get(id)?.text)).toEqual(texts.map((text) => answerFor(text).text));

@@ -3,7 +3,7 @@ import pg from 'pg';
 import request from 'supertest';
 import type { RequestRecord } from '@switchboard/bedrock-emulator';
 import type { Job } from '@switchboard/contracts';
-import { type Stack, startStack, stopProcess } from '../support/stack.js';
+import { loseRedisData, type Stack, startStack, stopProcess } from '../support/stack.js';
 import { bigModel, makePdf, sleep, startReceiver, tinyModel, validSignature, waitForJob, writeModelsFile } from './jobs-support.js';
 
 describe('batch summarization: API process + two worker processes', () => {
@@ -199,23 +199,7 @@ describe('batch summarization: API process + two worker processes', () => {
       const res = await submit({ text: `Survivor ${i}. [[emulator:tokens=20]]` }).expect(202);
       ids.push(res.body.id);
     }
-    // This stack's keys only (other suites share the Redis server): its queues, streams and cancel flags.
-    const { Redis } = await import('ioredis');
-    const redis = new Redis(stack.env.REDIS_URL!);
-    try {
-      let deleted = 0;
-      for (const pattern of [`${stack.env.QUEUE_PREFIX}*`, ...ids.map((id) => `{job:${id}}*`)]) {
-        let cursor = '0';
-        do {
-          const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
-          cursor = next;
-          if (keys.length) deleted += await redis.del(...keys);
-        } while (cursor !== '0');
-      }
-      expect(deleted).toBeGreaterThan(0);
-    } finally {
-      redis.disconnect();
-    }
+    expect(await loseRedisData(stack, ids)).toBeGreaterThan(0);
     const worker = await stack.startWorker();
     const jobs = await Promise.all(ids.map((id) => waitForJob(api, token, id, { timeoutMs: 60_000 })));
     expect(jobs.map((j) => j.status)).toEqual(ids.map(() => 'completed'));

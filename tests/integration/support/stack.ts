@@ -135,3 +135,27 @@ export function stopProcess(proc: Proc, signal: NodeJS.Signals = 'SIGTERM'): Pro
 }
 
 export const isRunning = (proc: Proc) => proc.child.exitCode === null && proc.child.signalCode === null;
+
+/**
+ * What Redis losing its data does to one stack: deletes this stack's keys only (other suites share
+ * the Redis server) — its queues, lines and flags, and the streams of the given jobs. Returns how
+ * many keys went.
+ */
+export async function loseRedisData(stack: Stack, jobIds: string[]): Promise<number> {
+  const { Redis } = await import('ioredis');
+  const redis = new Redis(stack.env.REDIS_URL!);
+  try {
+    let deleted = 0;
+    for (const pattern of [`${stack.env.QUEUE_PREFIX}*`, ...jobIds.map((id) => `{job:${id}}*`)]) {
+      let cursor = '0';
+      do {
+        const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+        cursor = next;
+        if (keys.length) deleted += await redis.del(...keys);
+      } while (cursor !== '0');
+    }
+    return deleted;
+  } finally {
+    redis.disconnect();
+  }
+}
