@@ -35,7 +35,7 @@ export type Reconciler = {
 /** Where a job Postgres still calls open stands in its BullMQ queue. */
 type QueueState = 'missing' | 'failed' | 'present';
 
-/** Its ending was lost (e.g. Postgres was down when the last attempt failed); the reason is logged. */
+/** The ending given to a job whose own was lost (Postgres down at its last attempt); BullMQ keeps the real error as failedReason. */
 const lostEnding = { code: 'internal', message: 'Processing failed; please try again' };
 
 /**
