@@ -1,12 +1,14 @@
-import { Queue, Worker } from 'bullmq';
+import { Worker } from 'bullmq';
 import {
   type AppConfig,
   assertRedisReachable,
+  type ChatJobData,
   chatQueueName,
   createLogger,
   createRedis,
   loadConfig,
   openDatabase,
+  producerQueue,
   QuotaGovernor,
 } from '@switchboard/server-core';
 import { createBedrockClient } from './bedrock/bedrock-client.js';
@@ -34,7 +36,7 @@ export async function startWorker(config: AppConfig = loadConfig()): Promise<Run
   const catalog = new CatalogHolder(config.modelsFile, logger);
   const models = catalog.list;
   const governor = new QuotaGovernor(redis, { prefix: config.queuePrefix, ...config.quota });
-  const laneQueues = { chat: new Queue(chatQueueName, { connection: redis, prefix: config.queuePrefix }) };
+  const laneQueues = { chat: producerQueue<ChatJobData>(chatQueueName, redis, config.queuePrefix) };
 
   const chatWorker = new Worker(
     chatQueueName,

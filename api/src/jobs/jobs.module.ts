@@ -1,8 +1,9 @@
 import { Inject, Module, type OnApplicationShutdown } from '@nestjs/common';
 import { Queue } from 'bullmq';
-import { summarizeQueueName, webhooksQueueName } from '@switchboard/server-core';
+import type { Redis } from 'ioredis';
+import { type AppConfig, producerQueue, summarizeQueueName, webhooksQueueName } from '@switchboard/server-core';
 import { APP_CONFIG } from '../config/tokens.js';
-import { REDIS, producerQueue } from '../redis/redis.module.js';
+import { REDIS } from '../redis/redis.module.js';
 import { JobIntake } from './job-intake.js';
 import { JobsController } from './jobs.controller.js';
 import { JobScopeGuard, SubmitLimitsGuard } from './jobs.guards.js';
@@ -19,8 +20,8 @@ import { SUMMARIZE_QUEUE, WEBHOOKS_QUEUE } from './jobs.tokens.js';
     JobIntake,
     JobScopeGuard,
     SubmitLimitsGuard,
-    { provide: SUMMARIZE_QUEUE, inject: [APP_CONFIG, REDIS], useFactory: producerQueue(summarizeQueueName) },
-    { provide: WEBHOOKS_QUEUE, inject: [APP_CONFIG, REDIS], useFactory: producerQueue(webhooksQueueName) },
+    { provide: SUMMARIZE_QUEUE, inject: [APP_CONFIG, REDIS], useFactory: (c: AppConfig, redis: Redis) => producerQueue(summarizeQueueName, redis, c.queuePrefix) },
+    { provide: WEBHOOKS_QUEUE, inject: [APP_CONFIG, REDIS], useFactory: (c: AppConfig, redis: Redis) => producerQueue(webhooksQueueName, redis, c.queuePrefix) },
   ],
   exports: [JobScopeGuard],
 })

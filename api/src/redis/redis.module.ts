@@ -1,7 +1,7 @@
 import { Global, Inject, Logger, Module, type OnApplicationShutdown } from '@nestjs/common';
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { type AppConfig, chatQueueName, createRedis, QuotaGovernor } from '@switchboard/server-core';
+import { type AppConfig, chatQueueName, createRedis, producerQueue, QuotaGovernor } from '@switchboard/server-core';
 import { APP_CONFIG } from '../config/tokens.js';
 
 export const REDIS = Symbol('REDIS');
@@ -12,14 +12,6 @@ export const QUOTA_GOVERNOR = Symbol('QUOTA_GOVERNOR');
 const logger = new Logger('Redis');
 const logLost = (err: Error, role: string) => logger.warn(`${role} connection lost (${err.message}); reconnecting`);
 
-/**
- * A producer-side queue on the shared commands connection. Its connection errors are already
- * reported by `logLost`; without a listener BullMQ would print each one to stderr.
- */
-export function producerQueue(name: string) {
-  return (c: AppConfig, redis: Redis): Queue => new Queue(name, { connection: redis, prefix: c.queuePrefix }).on('error', () => undefined);
-}
-
 /** One Redis connection per role in this process: commands (shared with the queue) and a subscriber. */
 @Global()
 @Module({
@@ -29,7 +21,7 @@ export function producerQueue(name: string) {
     {
       provide: CHAT_QUEUE,
       inject: [APP_CONFIG, REDIS],
-      useFactory: producerQueue(chatQueueName),
+      useFactory: (c: AppConfig, redis: Redis) => producerQueue(chatQueueName, redis, c.queuePrefix),
     },
     {
       provide: QUOTA_GOVERNOR,

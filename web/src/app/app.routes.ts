@@ -1,5 +1,6 @@
 import { Routes, UrlMatchResult, UrlSegment } from '@angular/router';
 import { authGuard, signedOutGuard } from './core/auth.guard';
+import { CALLBACK_ROUTE } from './core/oidc-session.service';
 
 /** `/chat` and `/chat/:id` share one route config, so the chat page is reused when the id changes. */
 export function chatMatcher(segments: UrlSegment[]): UrlMatchResult | null {
@@ -16,7 +17,7 @@ export const routes: Routes = [
     loadComponent: () => import('./features/auth/sign-in.page').then((m) => m.SignInPage),
   },
   {
-    path: 'auth/callback',
+    path: CALLBACK_ROUTE,
     title: 'Switchboard',
     loadComponent: () => import('./features/auth/auth-callback.page').then((m) => m.AuthCallbackPage),
   },

@@ -1,5 +1,5 @@
 import type { BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime';
-import { Queue, Worker } from 'bullmq';
+import { type Queue, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { ModelEntry } from '@switchboard/contracts';
 import {
@@ -8,6 +8,8 @@ import {
   cancelChannel,
   type Database,
   type Logger,
+  producerQueue,
+  type SummarizeJobData,
   summarizeQueueName,
   type WebhookJobData,
   webhooksQueueName,
@@ -48,8 +50,8 @@ export function createBatchWorkers(deps: {
 }): BatchWorkers {
   const { config, redis, logger } = deps;
   const connection = { connection: deps.blocking, prefix: config.queuePrefix, autorun: false };
-  const summarizeQueue = new Queue(summarizeQueueName, { connection: redis, prefix: config.queuePrefix });
-  const webhooksQueue = new Queue<WebhookJobData>(webhooksQueueName, { connection: redis, prefix: config.queuePrefix });
+  const summarizeQueue = producerQueue<SummarizeJobData>(summarizeQueueName, redis, config.queuePrefix);
+  const webhooksQueue = producerQueue<WebhookJobData>(webhooksQueueName, redis, config.queuePrefix);
   const activeChunks = new Map<string, Set<string>>();
   // The governor wakes parked batch jobs on this queue when quota frees early.
   if (deps.quota) deps.quota.laneQueues.batch = summarizeQueue;

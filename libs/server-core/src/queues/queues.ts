@@ -1,4 +1,17 @@
+import { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
 import type { ModelParams } from '@switchboard/contracts';
+
+/**
+ * A queue this process only adds to (or inspects), on its shared commands connection. That
+ * connection reports its own losses (createRedis); without a listener here BullMQ would also print
+ * every reconnect error to stderr.
+ */
+export function producerQueue<T = unknown>(name: string, connection: Redis, prefix: string): Queue<T> {
+  const queue = new Queue<T>(name, { connection, prefix });
+  queue.on('error', () => undefined);
+  return queue;
+}
 
 export const chatQueueName = 'chat';
 

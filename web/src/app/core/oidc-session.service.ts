@@ -6,8 +6,8 @@ import { ClientConfigStore } from './client-config.store';
 /** What the API is called with: the IdP's access token and when it expires. */
 export type OidcToken = { token: string; expiresAt: number };
 
-/** Where the IdP sends the browser back after sign-in (register it with the IdP's client). */
-export const CALLBACK_PATH = '/auth/callback';
+/** The route the IdP sends the browser back to after sign-in (register `<portal>/auth/callback` with the IdP's client). */
+export const CALLBACK_ROUTE = 'auth/callback';
 
 const tokenOf = (user: User): OidcToken => ({
   token: user.access_token,
@@ -72,7 +72,7 @@ export class OidcSession {
       return new lib.UserManager({
         authority: oidc.issuer,
         client_id: oidc.clientId,
-        redirect_uri: `${location.origin}${CALLBACK_PATH}`,
+        redirect_uri: `${location.origin}/${CALLBACK_ROUTE}`,
         post_logout_redirect_uri: `${location.origin}/sign-in`,
         response_type: 'code',
         scope: oidc.scopes.join(' '),
