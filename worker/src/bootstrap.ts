@@ -15,6 +15,9 @@ import { createBedrockClient } from './bedrock/bedrock-client.js';
 import { CatalogHolder } from './catalog/catalog-holder.js';
 import { listenForCancels } from './cancel/cancel-listener.js';
 import { createChatProcessor } from './chat/chat.processor.js';
+import { HandOver, stopJobsOnLostLock } from './lifecycle/hand-over.js';
+import { jobLockOptions } from './lifecycle/job-locks.js';
+import { createTaskProtection } from './lifecycle/task-protection.js';
 import { ChatTurnsRepository } from './chat/chat-turns.repository.js';
 import { startBacklogReporter } from './metrics/backlog-reporter.js';
 import { createBatchWorkers } from './summarize/summarize.worker.js';
@@ -37,13 +40,17 @@ export async function startWorker(config: AppConfig = loadConfig()): Promise<Run
   const models = catalog.list;
   const governor = new QuotaGovernor(redis, { prefix: config.queuePrefix, ...config.quota });
   const laneQueues = { chat: producerQueue<ChatJobData>(chatQueueName, redis, config.queuePrefix) };
+  const protection = createTaskProtection(config.worker.ecsAgentUri, logger);
+  const processChat = createChatProcessor({ redis, streams, bedrock, governor, laneQueues, turns: new ChatTurnsRepository(database.db), models, logger });
 
   const chatWorker = new Worker(
     chatQueueName,
-    createChatProcessor({ redis, streams, bedrock, governor, laneQueues, turns: new ChatTurnsRepository(database.db), models, logger }),
-    { connection: blocking, prefix: config.queuePrefix, concurrency: config.workerConcurrency, autorun: false },
+    // Three parameters: BullMQ hands the processor an AbortSignal only when it declares one.
+    (job, token, signal) => protection.track(() => processChat(job, token, signal)),
+    { connection: blocking, prefix: config.queuePrefix, concurrency: config.workerConcurrency, autorun: false, ...jobLockOptions(config) },
   );
   chatWorker.on('error', (err) => logger.error({ err }, 'chat worker error'));
+  stopJobsOnLostLock(chatWorker);
   chatWorker.on('failed', (job, err) => logger.warn({ jobId: job?.id, err: err.message }, 'chat job attempt failed'));
   const batch = createBatchWorkers({
     config,
@@ -56,6 +63,7 @@ export async function startWorker(config: AppConfig = loadConfig()): Promise<Run
     logger,
     quota: { governor, laneQueues },
     chatQueue: laneQueues.chat,
+    protection,
   });
   await listenForCancels(subscriber, config.queuePrefix, [chatWorker, batch.summarize]);
   await catalog.listen(subscriber, config.queuePrefix);
@@ -71,10 +79,26 @@ export async function startWorker(config: AppConfig = loadConfig()): Promise<Run
   return {
     close: () =>
       (closing ??= (async () => {
-        // Lets running answers finish (ECS gives stopTimeout); picks up nothing new meanwhile.
+        // Takes nothing new; running answers may finish until the drain deadline (below ECS's
+        // stopTimeout), then go back to the queue and continue on another worker from the text
+        // already delivered. Batch jobs still running a little later are left to the stalled check.
         stopReporting();
         catalog.stop();
-        await Promise.all([chatWorker.close(), batch.close()]);
+        const closed = Promise.all([chatWorker.close(), batch.close()]);
+        let deadline: NodeJS.Timeout | undefined;
+        const drained = await Promise.race([
+          closed.then(() => true),
+          new Promise<false>((resolve) => (deadline = setTimeout(() => resolve(false), config.worker.drainMs))),
+        ]);
+        clearTimeout(deadline);
+        if (!drained) {
+          logger.warn({ inFlight: protection.inFlight }, 'drain deadline passed; handing running jobs to another worker');
+          chatWorker.cancelAllJobs(new HandOver('drain') as unknown as string);
+          const handedOver = await Promise.race([closed.then(() => true), new Promise<false>((r) => setTimeout(() => r(false), 5000).unref())]);
+          // What still runs (long batch calls) is not waited for: its locks lapse and the stalled check requeues it.
+          if (!handedOver) logger.warn('jobs still running after the hand-over; leaving them to the stalled check');
+        }
+        await protection.stop();
         await Promise.all(Object.values(laneQueues).map((q) => q.close()));
         subscriber.disconnect();
         await redis.quit().catch(() => redis.disconnect());

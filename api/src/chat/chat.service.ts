@@ -26,6 +26,7 @@ import { AppError, notFound } from '../common/app-error.js';
 import { CatalogService } from '../config/catalog.service.js';
 import { APP_CONFIG } from '../config/tokens.js';
 import { checkParams, ConversationsService, isUuid } from '../conversations/conversations.service.js';
+import { whenRedisUp } from '../common/redis-guard.js';
 import { CHAT_QUEUE, QUOTA_GOVERNOR, REDIS } from '../redis/redis.module.js';
 import { ChatRepository, type NewRegeneration } from './chat.repository.js';
 import { JobRelayService } from './job-relay.service.js';
@@ -146,13 +147,16 @@ export class ChatService {
       requestId,
     };
     try {
-      await Promise.all([
-        this.relay.announce(owner, turn.jobId),
-        // In line for the model from now on: batch calls asking before a worker has the chat wait behind it.
-        this.governor.join({ modelId: turn.modelId, jobId: turn.jobId, owner, lane: 'chat' }),
-      ]);
-      this.relay.emitToOwner(owner, chatServerEvents.status, { jobId: turn.jobId, state: 'queued' });
-      await this.queue.add('chat', data, { jobId: turn.jobId, ...chatJobOptions });
+      // Fails at once while Redis is down, and within REDIS_ENQUEUE_TIMEOUT_MS when it hangs.
+      await whenRedisUp(this.redis, this.config.redisEnqueueTimeoutMs, async () => {
+        await Promise.all([
+          this.relay.announce(owner, turn.jobId),
+          // In line for the model from now on: batch calls asking before a worker has the chat wait behind it.
+          this.governor.join({ modelId: turn.modelId, jobId: turn.jobId, owner, lane: 'chat' }),
+        ]);
+        this.relay.emitToOwner(owner, chatServerEvents.status, { jobId: turn.jobId, state: 'queued' });
+        await this.queue.add('chat', data, { jobId: turn.jobId, ...chatJobOptions });
+      });
     } catch (err) {
       // Redis failed somewhere on the way: end the stored turn in Postgres so it never waits
       // forever (a retry with the same clientMessageId sees it failed). Leaving the model's line

@@ -1,7 +1,11 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { Queue } from 'bullmq';
 import DataLoader from 'dataloader';
-import { type SummarizeJobData, summarizeJobOptions } from '@switchboard/server-core';
+import type { Redis } from 'ioredis';
+import { type AppConfig, type SummarizeJobData, summarizeJobOptions } from '@switchboard/server-core';
+import { whenRedisUp } from '../common/redis-guard.js';
+import { APP_CONFIG } from '../config/tokens.js';
+import { REDIS } from '../redis/redis.module.js';
 import { SUMMARIZE_QUEUE } from './jobs.tokens.js';
 import { JobsRepository, type JobView, type NewSummarizeJob } from './jobs.repository.js';
 
@@ -18,6 +22,8 @@ export class JobIntake {
   constructor(
     private readonly repository: JobsRepository,
     @Inject(SUMMARIZE_QUEUE) private readonly queue: Queue<SummarizeJobData>,
+    @Inject(REDIS) private readonly redis: Redis,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {
     this.batches = new DataLoader((batch) => this.acceptBatch(batch), {
       cache: false,
@@ -39,12 +45,15 @@ export class JobIntake {
     const stored = new Map((await this.repository.insertMany(batch)).map((row) => [row.id, row]));
     const byId = new Map(batch.map((job) => [job.id, job]));
     try {
-      await this.queue.addBulk(
-        [...stored.keys()].map((id) => ({
-          name: 'summarize',
-          data: { jobId: id, owner: byId.get(id)!.owner, requestId: byId.get(id)!.requestId },
-          opts: { jobId: id, ...summarizeJobOptions },
-        })),
+      // Redis down: the 202 goes out at once instead of after ioredis's reconnect cycles.
+      await whenRedisUp(this.redis, this.config.redisEnqueueTimeoutMs, () =>
+        this.queue.addBulk(
+          [...stored.keys()].map((id) => ({
+            name: 'summarize',
+            data: { jobId: id, owner: byId.get(id)!.owner, requestId: byId.get(id)!.requestId },
+            opts: { jobId: id, ...summarizeJobOptions },
+          })),
+        ),
       );
     } catch (err) {
       // Accepted all the same: they are in Postgres and the workers' reconciler enqueues them.

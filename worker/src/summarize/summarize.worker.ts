@@ -17,6 +17,8 @@ import {
 import { type Reconciler, startReconciler } from '../reconciler/reconciler.js';
 import { createWebhookProcessor } from '../webhooks/webhook.processor.js';
 import { WebhookDeliveriesRepository } from '../webhooks/webhook-deliveries.repository.js';
+import { jobLockOptions } from '../lifecycle/job-locks.js';
+import type { TaskProtection } from '../lifecycle/task-protection.js';
 import type { BatchQuota } from './model-call.js';
 import { createSummarizeProcessor } from './summarize.processor.js';
 import { SummarizeJobsRepository } from './summarize-jobs.repository.js';
@@ -47,18 +49,19 @@ export function createBatchWorkers(deps: {
   quota?: BatchQuota;
   /** For the reconciler: chats Redis lost go back on it. */
   chatQueue: Queue<ChatJobData>;
+  /** Counts running jobs for ECS scale-in protection. */
+  protection?: TaskProtection;
 }): BatchWorkers {
   const { config, redis, logger } = deps;
-  const connection = { connection: deps.blocking, prefix: config.queuePrefix, autorun: false };
+  const connection = { connection: deps.blocking, prefix: config.queuePrefix, autorun: false, ...jobLockOptions(config) };
+  const track = <T>(work: () => Promise<T>) => (deps.protection ? deps.protection.track(work) : work());
   const summarizeQueue = producerQueue<SummarizeJobData>(summarizeQueueName, redis, config.queuePrefix);
   const webhooksQueue = producerQueue<WebhookJobData>(webhooksQueueName, redis, config.queuePrefix);
   const activeChunks = new Map<string, Set<string>>();
   // The governor wakes parked batch jobs on this queue when quota frees early.
   if (deps.quota) deps.quota.laneQueues.batch = summarizeQueue;
 
-  const summarize = new Worker(
-    summarizeQueueName,
-    createSummarizeProcessor({
+  const processSummarize = createSummarizeProcessor({
       config,
       redis,
       bedrock: deps.bedrock,
@@ -69,7 +72,10 @@ export function createBatchWorkers(deps: {
       webhooks: webhooksQueue,
       activeChunks,
       quota: deps.quota,
-    }),
+    });
+  const summarize = new Worker(
+    summarizeQueueName,
+    (job, token, signal) => track(() => processSummarize(job, token, signal)),
     { ...connection, concurrency: config.workerConcurrency },
   );
   summarize.on('error', (err) => logger.error({ err }, 'summarize worker error'));

@@ -51,6 +51,26 @@ const envSchema = z.object({
   /** First retry delay of a failed callback; doubles each attempt. */
   WEBHOOK_BACKOFF_MS: z.coerce.number().int().min(10).default(2000),
   WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
+  /**
+   * Worker job locks (BullMQ): a job whose worker died is handed to another one once its lock
+   * expired and a stalled check saw it twice, i.e. within about lock + 2 × stalled interval.
+   */
+  WORKER_LOCK_DURATION_MS: z.coerce.number().int().min(1000).default(5000),
+  WORKER_LOCK_RENEW_MS: z.coerce.number().int().min(100).default(1000),
+  WORKER_STALLED_INTERVAL_MS: z.coerce.number().int().min(100).default(2000),
+  /** After SIGTERM: how long running answers may finish before they are handed to another worker (keep below ECS stopTimeout). */
+  WORKER_DRAIN_MS: z.coerce.number().int().min(0).default(90_000),
+  /**
+   * Idle keep-alive connections the API keeps open. Must exceed the load balancer's idle timeout
+   * (ALB: 300 s here), or the ALB reuses a connection Node just closed and answers 502.
+   */
+  HTTP_KEEP_ALIVE_TIMEOUT_MS: z.coerce.number().int().min(1000).default(310_000),
+  /** Longest the API waits for Redis to take a chat or job (connection down: no wait at all). */
+  REDIS_ENQUEUE_TIMEOUT_MS: z.coerce.number().int().min(100).default(1500),
+  /** Apply pending database migrations when a process boots (laptops, tests); deployments run `migrate` as a step and set false. */
+  DB_MIGRATE_ON_BOOT: z.enum(['true', 'false']).default('true'),
+  /** Set by ECS on Fargate: the agent endpoint used for task scale-in protection while streams run. */
+  ECS_AGENT_URI: optionalUrl,
 });
 
 export type AppConfig = {
@@ -77,6 +97,10 @@ export type AppConfig = {
   quota: { windowMs: number; safetyMarginMs: number };
   backlogMetricsIntervalMs: number;
   webDistDir: string | undefined;
+  worker: { lockDurationMs: number; lockRenewMs: number; stalledIntervalMs: number; drainMs: number; ecsAgentUri: string | undefined };
+  redisEnqueueTimeoutMs: number;
+  httpKeepAliveTimeoutMs: number;
+  migrateOnBoot: boolean;
   jobs: {
     maxBodyBytes: number;
     reconcileIntervalMs: number;
@@ -112,6 +136,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   if (e.AUTH_MODE === 'oidc' && !e.AUTH_ISSUER) {
     throw new ConfigError('Invalid configuration: AUTH_ISSUER is required when AUTH_MODE=oidc');
   }
+  if (e.WORKER_LOCK_RENEW_MS >= e.WORKER_LOCK_DURATION_MS) {
+    throw new ConfigError('Invalid configuration: WORKER_LOCK_RENEW_MS must be below WORKER_LOCK_DURATION_MS');
+  }
   const bedrockMode = e.BEDROCK_MODE ?? (awsCredentialsPresent(env) ? 'aws' : 'emulator');
   return {
     port: e.PORT,
@@ -137,6 +164,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     quota: { windowMs: e.QUOTA_WINDOW_MS, safetyMarginMs: e.QUOTA_SAFETY_MARGIN_MS },
     backlogMetricsIntervalMs: e.BACKLOG_METRICS_INTERVAL_MS,
     webDistDir: e.WEB_DIST_DIR,
+    worker: {
+      lockDurationMs: e.WORKER_LOCK_DURATION_MS,
+      lockRenewMs: e.WORKER_LOCK_RENEW_MS,
+      stalledIntervalMs: e.WORKER_STALLED_INTERVAL_MS,
+      drainMs: e.WORKER_DRAIN_MS,
+      ecsAgentUri: e.ECS_AGENT_URI,
+    },
+    redisEnqueueTimeoutMs: e.REDIS_ENQUEUE_TIMEOUT_MS,
+    httpKeepAliveTimeoutMs: e.HTTP_KEEP_ALIVE_TIMEOUT_MS,
+    migrateOnBoot: e.DB_MIGRATE_ON_BOOT === 'true',
     jobs: {
       maxBodyBytes: e.JOBS_MAX_BODY_BYTES,
       reconcileIntervalMs: e.JOBS_RECONCILE_INTERVAL_MS,

@@ -1,0 +1,81 @@
+import type { Logger } from '@switchboard/server-core';
+
+/** How long one protection lasts; renewed well before it lapses while streams keep running. */
+const protectionMinutes = 15;
+const renewEveryMs = 5 * 60_000;
+
+export type TaskProtection = {
+  /** Runs `work` counted as in flight: the first one turns protection on, the last one off. */
+  track<T>(work: () => Promise<T>): Promise<T>;
+  /** Jobs currently counted. */
+  readonly inFlight: number;
+  stop(): Promise<void>;
+};
+
+/**
+ * ECS task scale-in protection while this worker has jobs in flight, so target tracking scaling in
+ * never picks a task in the middle of streams (it picks an idle one). Uses the ECS agent's
+ * endpoint ($ECS_AGENT_URI/task-protection/v1/state); without ECS_AGENT_URI (laptops, tests) it
+ * only counts. Failures are logged: protection is an optimisation, never a reason to fail a job.
+ */
+export function createTaskProtection(agentUri: string | undefined, logger: Logger): TaskProtection {
+  let inFlight = 0;
+  let protectedNow = false;
+  let renewTimer: NodeJS.Timeout | undefined;
+  // Calls go out one at a time and in order, so a late "on" never overrides a later "off".
+  let chain: Promise<void> = Promise.resolve();
+
+  const put = (enabled: boolean) => {
+    if (!agentUri) return;
+    chain = chain.then(async () => {
+      try {
+        const res = await fetch(`${agentUri}/task-protection/v1/state`, {
+          method: 'PUT',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify(enabled ? { ProtectionEnabled: true, ExpiresInMinutes: protectionMinutes } : { ProtectionEnabled: false }),
+          signal: AbortSignal.timeout(5000),
+        });
+        if (!res.ok) logger.warn({ status: res.status, enabled }, 'task protection update refused by the ECS agent');
+        await res.body?.cancel();
+      } catch (err) {
+        logger.warn({ err: (err as Error).message, enabled }, 'task protection update failed');
+      }
+    });
+  };
+  const sync = () => {
+    const want = inFlight > 0;
+    if (want === protectedNow) return;
+    protectedNow = want;
+    put(want);
+    clearInterval(renewTimer);
+    if (want) {
+      renewTimer = setInterval(() => put(true), renewEveryMs);
+      renewTimer.unref();
+    }
+  };
+
+  return {
+    get inFlight() {
+      return inFlight;
+    },
+    async track(work) {
+      inFlight++;
+      sync();
+      try {
+        return await work();
+      } finally {
+        inFlight--;
+        // Back-to-back jobs keep the protection instead of toggling it off and on.
+        setImmediate(sync);
+      }
+    },
+    async stop() {
+      clearInterval(renewTimer);
+      if (protectedNow) {
+        protectedNow = false;
+        put(false);
+      }
+      await chain;
+    },
+  };
+}
