@@ -11,11 +11,20 @@ const envSchema = z.object({
   HOST: z.string().min(1).default('127.0.0.1'),
   REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must start with redis:// or rediss://').default('redis://127.0.0.1:6379'),
   DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL').optional(),
+  /**
+   * Credentials kept apart from the URLs: ECS injects them from single Secrets Manager keys at task
+   * start, so a rotated password needs only new tasks, not a stack update. Put into the URL's
+   * userinfo (percent-encoded); the URL itself then carries no secret.
+   */
+  DATABASE_PASSWORD: z.string().min(1).optional(),
+  REDIS_PASSWORD: z.string().min(1).optional(),
   DATA_DIR: z.string().min(1).default('./.data'),
   AWS_REGION: z.string().min(1).default('us-east-1'),
   BEDROCK_MODE: z.enum(['aws', 'emulator']).optional(),
   AWS_ENDPOINT_URL_BEDROCK_RUNTIME: optionalUrl,
   MODELS_FILE: z.string().min(1).optional(),
+  /** The catalog as JSON; wins over MODELS_FILE (deployments: no file to write on a read-only root). */
+  MODELS_JSON: z.string().min(2).optional(),
   WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(64),
   AUTH_MODE: z.enum(['local', 'oidc']).default('local'),
   AUTH_ISSUER: optionalUrl,
@@ -82,6 +91,7 @@ export type AppConfig = {
   aws: { region: string; bedrockEndpoint: string | undefined };
   bedrockMode: 'aws' | 'emulator';
   modelsFile: string | undefined;
+  modelsJson: string | undefined;
   workerConcurrency: number;
   auth: {
     mode: 'local' | 'oidc';
@@ -126,6 +136,14 @@ export function awsCredentialsPresent(env: NodeJS.ProcessEnv): boolean {
   return existsSync(awsDir);
 }
 
+/** The URL with `password` in its userinfo (kept when none is given). */
+export function withPassword(url: string, password: string | undefined): string {
+  if (!password) return url;
+  const parsed = new URL(url);
+  parsed.password = encodeURIComponent(password);
+  return parsed.toString();
+}
+
 /** Parses and validates the environment once; a bad value throws a ConfigError naming it. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   const parsed = envSchema.safeParse(env);
@@ -143,12 +161,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   return {
     port: e.PORT,
     host: e.HOST,
-    redisUrl: e.REDIS_URL,
-    databaseUrl: e.DATABASE_URL,
+    redisUrl: withPassword(e.REDIS_URL, e.REDIS_PASSWORD),
+    databaseUrl: e.DATABASE_URL && withPassword(e.DATABASE_URL, e.DATABASE_PASSWORD),
     dataDir: resolve(e.DATA_DIR),
     aws: { region: e.AWS_REGION, bedrockEndpoint: e.AWS_ENDPOINT_URL_BEDROCK_RUNTIME },
     bedrockMode,
     modelsFile: e.MODELS_FILE,
+    modelsJson: e.MODELS_JSON,
     workerConcurrency: e.WORKER_CONCURRENCY,
     auth: {
       mode: e.AUTH_MODE,
