@@ -71,7 +71,7 @@ export async function startWorker(config: AppConfig = loadConfig()): Promise<Run
   await chatWorker.waitUntilReady();
   await batch.run();
   const stopReporting = config.backlogMetricsIntervalMs
-    ? startBacklogReporter({ queues: [laneQueues.chat], governor, models, intervalMs: config.backlogMetricsIntervalMs })
+    ? startBacklogReporter({ queues: [laneQueues.chat, ...batch.queues], governor, models, intervalMs: config.backlogMetricsIntervalMs })
     : () => undefined;
   logger.info({ concurrency: config.workerConcurrency, bedrockMode: config.bedrockMode }, 'worker ready');
 

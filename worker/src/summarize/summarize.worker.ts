@@ -28,6 +28,8 @@ export type BatchWorkers = {
   summarize: Worker;
   webhooks: Worker;
   reconciler: Reconciler;
+  /** The queues these workers consume (the backlog metric counts them). */
+  queues: Queue[];
   run(): Promise<void>;
   close(): Promise<void>;
 };
@@ -106,6 +108,7 @@ export function createBatchWorkers(deps: {
     summarize,
     webhooks,
     reconciler,
+    queues: [summarizeQueue, webhooksQueue],
     run: async () => {
       void summarize.run();
       void webhooks.run();
