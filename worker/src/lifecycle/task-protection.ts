@@ -3,6 +3,12 @@ import type { Logger } from '@switchboard/server-core';
 /** How long one protection lasts; renewed well before it lapses while streams keep running. */
 const protectionMinutes = 15;
 const renewEveryMs = 5 * 60_000;
+/**
+ * Protection also holds off deployments, so a worker busy without pause must not keep it forever:
+ * after this long it lets the protection lapse until it has been idle once (a deployment or
+ * scale-in then stops it gracefully: drain, then hand-over).
+ */
+const maxContinuousMs = 60 * 60_000;
 
 export type TaskProtection = {
   /** Runs `work` counted as in flight: the first one turns protection on, the last one off. */
@@ -21,6 +27,8 @@ export type TaskProtection = {
 export function createTaskProtection(agentUri: string | undefined, logger: Logger): TaskProtection {
   let inFlight = 0;
   let protectedNow = false;
+  let protectedSince = 0;
+  let exhausted = false;
   let renewTimer: NodeJS.Timeout | undefined;
   // Calls go out one at a time and in order, so a late "on" never overrides a later "off".
   let chain: Promise<void> = Promise.resolve();
@@ -43,13 +51,21 @@ export function createTaskProtection(agentUri: string | undefined, logger: Logge
     });
   };
   const sync = () => {
-    const want = inFlight > 0;
+    if (inFlight === 0) exhausted = false;
+    const want = inFlight > 0 && !exhausted;
     if (want === protectedNow) return;
     protectedNow = want;
     put(want);
     clearInterval(renewTimer);
     if (want) {
-      renewTimer = setInterval(() => put(true), renewEveryMs);
+      protectedSince = Date.now();
+      renewTimer = setInterval(() => {
+        if (Date.now() - protectedSince < maxContinuousMs) return put(true);
+        // Lapses within protectionMinutes; not asked again before an idle moment.
+        exhausted = true;
+        protectedNow = false;
+        clearInterval(renewTimer);
+      }, renewEveryMs);
       renewTimer.unref();
     }
   };
