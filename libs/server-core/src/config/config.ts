@@ -64,9 +64,9 @@ const envSchema = z.object({
    * Worker job locks (BullMQ): a job whose worker died is handed to another one once its lock
    * expired and a stalled check saw it twice, i.e. within about lock + 2 × stalled interval.
    */
-  WORKER_LOCK_DURATION_MS: z.coerce.number().int().min(1000).default(5000),
+  WORKER_LOCK_DURATION_MS: z.coerce.number().int().min(1000).default(4000),
   WORKER_LOCK_RENEW_MS: z.coerce.number().int().min(100).default(1000),
-  WORKER_STALLED_INTERVAL_MS: z.coerce.number().int().min(100).default(2000),
+  WORKER_STALLED_INTERVAL_MS: z.coerce.number().int().min(100).default(3000),
   /** After SIGTERM: how long running answers may finish before they are handed to another worker (keep below ECS stopTimeout). */
   WORKER_DRAIN_MS: z.coerce.number().int().min(0).default(90_000),
   /**
