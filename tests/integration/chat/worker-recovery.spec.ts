@@ -55,11 +55,16 @@ describe('worker loss and shutdown', () => {
     return { jobId: ack.jobId, holder, spare };
   }
 
-  /** Milliseconds from now until the job's next delta arrives. */
+  /**
+   * Milliseconds from now until the job's next delta from another worker arrives. Deltas the
+   * stopped worker had already written may still be on their way through Redis and the API for a
+   * moment after it is gone; those are let through first (no other worker can have the job that soon).
+   */
   async function nextDeltaAfter(jobId: string, stop: () => Promise<void>): Promise<number> {
-    const seen = client.deltas.get(jobId)!.length;
     const started = Date.now();
     await stop();
+    await new Promise((r) => setTimeout(r, 500));
+    const seen = client.deltas.get(jobId)!.length;
     await client.waitFor(() => client.deltas.get(jobId)!.length > seen || client.done.has(jobId), 120_000, 'a delta after the stop');
     return Date.now() - started;
   }

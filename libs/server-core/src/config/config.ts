@@ -62,11 +62,11 @@ const envSchema = z.object({
   WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
   /**
    * Worker job locks (BullMQ): a job whose worker died is handed to another one once its lock
-   * expired and a stalled check saw it twice, i.e. within about lock + 2 × stalled interval.
+   * expired and a stalled check saw it twice: within about lock + interval after its last renewal.
    */
   WORKER_LOCK_DURATION_MS: z.coerce.number().int().min(1000).default(4000),
   WORKER_LOCK_RENEW_MS: z.coerce.number().int().min(100).default(1000),
-  WORKER_STALLED_INTERVAL_MS: z.coerce.number().int().min(100).default(3000),
+  WORKER_STALLED_INTERVAL_MS: z.coerce.number().int().min(100).default(2500),
   /** After SIGTERM: how long running answers may finish before they are handed to another worker (keep below ECS stopTimeout). */
   WORKER_DRAIN_MS: z.coerce.number().int().min(0).default(90_000),
   /**
