@@ -36,6 +36,9 @@ import { grantFrameAllowance } from './socket-limits.js';
 
 type AuthedSocket = Socket & { data: { principal: Principal; expiresAt: number } };
 
+/** Idle sockets are cut this long after `exp` (events are refused from `exp` on, exactly). */
+const expirySweepSlackMs = 1000;
+
 const expiredAck = { ok: false, error: { code: 'unauthorized', message: 'The token has expired; reconnect with a fresh one' } } as const;
 
 /**
@@ -81,7 +84,7 @@ export class ChatGateway implements OnGatewayInit, OnGatewayConnection, OnGatewa
   }
 
   async handleConnection(socket: AuthedSocket) {
-    this.expiry.track(socket, socket.data.expiresAt);
+    this.expiry.track(socket, socket.data.expiresAt + expirySweepSlackMs);
     await this.relay.addSocket(socket, socket.data.principal.sub);
   }
 

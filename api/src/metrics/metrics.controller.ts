@@ -1,5 +1,6 @@
 import { timingSafeEqual } from 'node:crypto';
-import { Controller, Get, Header, Headers, Inject } from '@nestjs/common';
+import { Controller, Get, Headers, Inject, Res } from '@nestjs/common';
+import type { Response } from 'express';
 import type { AppConfig } from '@switchboard/server-core';
 import { Public } from '../auth/principal.js';
 import { AppError } from '../common/app-error.js';
@@ -16,12 +17,13 @@ export class MetricsController {
 
   /** Prometheus text format; needs `Authorization: Bearer $METRICS_TOKEN` when that is set. */
   @Get()
-  @Header('Content-Type', 'text/plain; version=0.0.4; charset=utf-8')
-  scrape(@Headers('authorization') authorization?: string): Promise<string> {
+  scrape(@Res({ passthrough: true }) res: Response, @Headers('authorization') authorization?: string): Promise<string> {
     const expected = this.config.metricsToken;
     if (expected !== undefined && !sameSecret(/^Bearer (.+)$/i.exec(authorization ?? '')?.[1] ?? '', expected)) {
       throw new AppError('unauthorized', 'Metrics need Authorization: Bearer <METRICS_TOKEN>');
     }
+    // Set here, not with @Header: that would also label the JSON error body text/plain.
+    res.setHeader('Content-Type', 'text/plain; version=0.0.4; charset=utf-8');
     return this.metrics.scrape();
   }
 }
