@@ -1,6 +1,9 @@
 // ESLint 9 flat config for the whole workspace. Each project's `lint` script runs `eslint .` in its
 // own folder; ESLint finds this file by walking up. See docs/architecture.md ("Layering rules").
 //
+// Run it through nx (`npm run lint`, `npx nx run @switchboard/api:lint`): run bare on a fresh clone,
+// the boundaries rule finds no cached nx project graph and skips itself with only a warning.
+//
 // Kept deliberately small: the module boundaries (the point of this file) plus correctness rules
 // that the tree already satisfies. Type-aware rules are not enabled, so lint needs no build and
 // stays fast.

@@ -4,6 +4,7 @@
 import { ESLint } from 'eslint';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { createProjectGraphAsync } from 'nx/src/devkit-exports.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const RULE = '@nx/enforce-module-boundaries';
@@ -52,6 +53,10 @@ const probes = [
   ['e2e/support/probe.ts', '@switchboard/bedrock-emulator', 'allowed'],
 ];
 
+// Outside an nx command the boundaries rule reads nx's cached project graph, and silently skips
+// itself when there is none (a fresh clone): make sure it is there and current.
+process.chdir(root);
+await createProjectGraphAsync({ exitOnError: true });
 const eslint = new ESLint({ cwd: root });
 let passed = 0;
 let failed = 0;
