@@ -22,7 +22,7 @@ const rate = Number(process.env.RATE ?? 1500);
 
 const stack = await startStack({ apis: 1, workers, emulator: { tps: null, ttfbMs: 0 },
   // Request logs at info cost the API little but the worker's readiness line is an info log.
-  env: { LOG_LEVEL: workers > 0 ? 'info' : 'warn' } });
+  env: { LOG_LEVEL: workers > 0 ? 'info' : 'warn', AUTH_SCOPE_PREFIX: 'switchboard/' } });
 try {
   const url = stack.apis[0]!.url!;
   const token = await stack.token('bench-client', { scopes: ['switchboard/jobs:write', 'switchboard/jobs:read'] });

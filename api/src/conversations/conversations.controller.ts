@@ -7,11 +7,13 @@ import {
   type ConversationUpdate,
   conversationUpdateSchema,
 } from '@switchboard/contracts';
-import { CurrentPrincipal, type Principal } from '../auth/principal.js';
+import { CurrentPrincipal, PeopleOnly, type Principal } from '../auth/principal.js';
 import { ZodValidationPipe } from '../common/zod-validation.pipe.js';
 import { toConversation } from './conversations.repository.js';
 import { ConversationsService } from './conversations.service.js';
 
+/** A person's own data: client-credentials tokens get 403. */
+@PeopleOnly()
 @Controller('v1/conversations')
 export class ConversationsController {
   constructor(private readonly conversations: ConversationsService) {}
