@@ -14,6 +14,7 @@ import { Router } from '@angular/router';
 import type { Block } from '@switchboard/contracts';
 import { TranslatePipe } from '@ngx-translate/core';
 import { map } from 'rxjs';
+import { ChatSocketService } from '../../core/chat-socket.service';
 import { LanguageService } from '../../core/language.service';
 import { IconComponent } from '../../shared/icon.component';
 import { ConversationListComponent } from '../conversations/conversation-list.component';
@@ -34,7 +35,7 @@ import { formatCost, formatCount } from './usage';
     TranslatePipe, IconComponent, ConversationListComponent, MessageComponent, ComposerComponent,
   ],
   styleUrl: './chat.page.scss',
-  host: { '(keydown.escape)': 'escape($event)' },
+  host: { '(document:keydown.escape)': 'escape($event)' },
   template: `
     <mat-sidenav-container class="layout">
       <mat-sidenav #nav [mode]="wide() ? 'side' : 'over'" [opened]="wide() || navOpen()" (closedStart)="navOpen.set(false)"
@@ -83,6 +84,11 @@ import { formatCost, formatCount } from './usage';
             <button mat-menu-item data-testid="export-json" (click)="exportJson()">{{ 'chat.exportJson' | translate }}</button>
           </mat-menu>
         </div>
+        @if (connection() === 'offline' || connection() === 'reconnecting') {
+          <div class="connection" role="status" data-testid="connection-state" [attr.data-state]="connection()">
+            {{ (connection() === 'offline' ? 'chat.connectionOffline' : 'chat.connectionReconnecting') | translate }}
+          </div>
+        }
         @if (store.loading()) {
           <mat-progress-bar mode="indeterminate" [attr.aria-label]="'common.loading' | translate" />
         }
@@ -105,7 +111,7 @@ import { formatCost, formatCount } from './usage';
             }
             @for (m of store.messages(); track m.key) {
               <sb-message [message]="m" [model]="store.modelOf(m.modelId)" [busy]="store.streaming()" (copy)="copy($event)"
-                          (regenerate)="store.regenerate(m)" (edited)="store.editAndResend(m, $event)" (switchTo)="store.switchBranch($event)" />
+                          (regenerate)="store.regenerate(m)" (retry)="store.retry(m)" (edited)="store.editAndResend(m, $event)" (switchTo)="store.switchBranch($event)" />
             } @empty {
               @if (!store.loading() && !store.loadError()) {
                 <div class="welcome" data-testid="empty-chat">
@@ -146,6 +152,7 @@ export class ChatPage {
     { initialValue: true },
   );
   protected readonly navOpen = signal(false);
+  protected readonly connection = inject(ChatSocketService).state;
   protected readonly dragging = signal(false);
   // The list holds the freshest title (renames happen there).
   protected readonly title = computed(() => {
@@ -193,10 +200,17 @@ export class ChatPage {
 
   protected async send(blocks: Block[]): Promise<void> {
     this.stickToBottom = true;
-    await this.store.send(blocks);
+    const result = await this.store.sendWithResult(blocks);
+    if (!result.ok) {
+      // Nothing typed is lost: the text goes back into the box, with one message saying why.
+      this.composer().restoreLast();
+      this.store.sendError.set(result.error);
+    }
   }
 
   protected escape(event: Event): void {
+    // Esc belongs to an open dialog or menu first; anywhere else on the page it stops the answer.
+    if (event.defaultPrevented || this.dialog.openDialogs.length || document.querySelector('.cdk-overlay-pane .mat-mdc-menu-panel')) return;
     if (this.store.streaming()) {
       event.preventDefault();
       void this.store.stop();

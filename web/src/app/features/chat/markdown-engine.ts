@@ -77,9 +77,29 @@ DOMPurify.addHook('afterSanitizeAttributes', (node) => {
 /** Markdown → sanitised HTML (GitHub-flavoured, code highlighted). */
 export function renderMarkdown(source: string): string {
   const html = marked.parse(source, { async: false }) as string;
-  return DOMPurify.sanitize(html, {
+  const fragment = DOMPurify.sanitize(html, {
     USE_PROFILES: { html: true },
     FORBID_TAGS: ['style', 'form', 'input', 'button', 'textarea', 'select'],
     FORBID_ATTR: ['style'],
+    RETURN_DOM_FRAGMENT: true,
   });
+  // Remote images in model output are never loaded: a prompt injection could leak conversation
+  // text through an image URL. They become a plain link (data: and blob: images stay, they go nowhere).
+  for (const img of Array.from(fragment.querySelectorAll('img'))) {
+    const src = (img.getAttribute('src') ?? '').trim();
+    if (/^(data:image\/|blob:)/i.test(src)) continue;
+    const link = fragment.ownerDocument.createElement('a');
+    link.textContent = img.getAttribute('alt') || src || 'image';
+    if (/^https?:\/\//i.test(src)) {
+      link.href = src;
+      link.target = '_blank';
+      link.rel = 'noopener noreferrer nofollow';
+    }
+    link.className = 'remote-image';
+    img.replaceWith(link);
+  }
+  // Serialized in the sanitizer's inert document: nothing here is fetched.
+  const holder = fragment.ownerDocument.createElement('div');
+  holder.appendChild(fragment);
+  return holder.innerHTML;
 }

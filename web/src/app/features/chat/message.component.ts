@@ -61,7 +61,9 @@ import { costOf, formatCost, formatCount, ordinal } from './usage';
         @if (live()) {
           <div class="live" role="status" data-testid="message-state">
             <span class="dots" aria-hidden="true"><i></i><i></i><i></i></span>
-            @if (message().state === 'queued' && message().position) {
+            @if (message().waitingForConnection) {
+              <span data-testid="message-offline">{{ 'chat.waitingForConnection' | translate }}</span>
+            } @else if (message().state === 'queued' && message().position) {
               <span data-testid="queue-position">{{ 'chat.queuePosition' | translate: { ordinal: positionText() } }}</span>
             } @else if (message().state === 'compressing') {
               <span data-testid="message-compressing">{{ 'chat.compressing' | translate }}</span>
@@ -78,6 +80,9 @@ import { costOf, formatCost, formatCount, ordinal } from './usage';
         @if (message().status === 'failed') {
           <div class="note error" role="alert" data-testid="message-error">
             {{ 'chat.failed' | translate }} {{ (message().error ?? '') | translate }}
+            @if (message().id && !busy()) {
+              <button mat-stroked-button type="button" data-testid="retry-answer" (click)="retry.emit()">{{ 'chat.retry' | translate }}</button>
+            }
           </div>
         }
       }
@@ -134,6 +139,7 @@ export class MessageComponent {
   /** An answer is streaming: branch actions wait. */
   readonly busy = input(false);
   readonly regenerate = output<void>();
+  readonly retry = output<void>();
   readonly edited = output<string>();
   readonly switchTo = output<string>();
   protected readonly editing = signal(false);
