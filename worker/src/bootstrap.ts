@@ -47,7 +47,7 @@ export async function startWorker(config: AppConfig = loadConfig()): Promise<Run
     chatQueueName,
     createChatProcessor({
       redis, streams, bedrock, governor, laneQueues, turns: new ChatTurnsRepository(database.db), models, logger,
-      titles: titlesQueue, queuePrefix: config.queuePrefix,
+      titles: config.chatTitles === 'model' ? titlesQueue : undefined, queuePrefix: config.queuePrefix,
     }),
     { connection: blocking, prefix: config.queuePrefix, concurrency: config.workerConcurrency, autorun: false },
   );
