@@ -30,3 +30,29 @@ test('remote images in an answer become links and are never fetched; data: image
   expect(requested.filter((u) => u.includes('evil.example'))).toEqual([]);
   await context.close();
 });
+
+test('task lists show their checkboxes; a block without a language is plain text, not coloured code', async () => {
+  const bundle = await build({ entryPoints: [engine], bundle: true, format: 'iife', globalName: 'sbMarkdown', write: false, logLevel: 'silent' });
+  const { context, page } = await newPage(browser());
+  await page.goto('/sign-in');
+  await page.addScriptTag({ content: bundle.outputFiles[0]!.text });
+  const result = await page.evaluate(() => {
+    const { renderMarkdown } = (window as unknown as { sbMarkdown: { renderMarkdown: (s: string) => string } }).sbMarkdown;
+    const holder = document.createElement('div');
+    holder.innerHTML = renderMarkdown('- [x] queue moved\n- [ ] workers scaled\n\n```\nplain words if for while\n```\n\n<input type="text" value="x">');
+    return {
+      boxes: [...holder.querySelectorAll('li input')].map((i) => ({ type: i.getAttribute('type'), checked: (i as HTMLInputElement).checked, disabled: (i as HTMLInputElement).disabled })),
+      inputs: holder.querySelectorAll('input').length,
+      colouredPlain: holder.querySelectorAll('pre code span[class^="hljs-"]').length,
+      plainLang: holder.querySelector('pre')?.getAttribute('data-lang'),
+    };
+  });
+  expect(result.boxes).toEqual([
+    { type: 'checkbox', checked: true, disabled: true },
+    { type: 'checkbox', checked: false, disabled: true },
+  ]);
+  expect(result.inputs).toBe(2);
+  expect(result.colouredPlain).toBe(0);
+  expect(result.plainLang).toBe('text');
+  await context.close();
+});

@@ -54,19 +54,19 @@ import { formatCost, formatCount } from './usage';
           <h1 class="title" data-testid="conversation-title">{{ title() || ('conversations.newTitle' | translate) }}</h1>
           @if (store.totals().any) {
             <span class="totals" data-testid="conversation-usage" [matTooltip]="'chat.totalHint' | translate">
-              {{ 'chat.usage' | translate: { input: fmt(store.totals().inputTokens), output: fmt(store.totals().outputTokens) } }}
-              @if (store.totals().cost !== null) { · <span data-testid="conversation-cost">{{ money(store.totals().cost) }}</span> }
+              <span class="tok">{{ 'chat.usage' | translate: { input: fmt(store.totals().inputTokens), output: fmt(store.totals().outputTokens) } }}</span>
+              @if (store.totals().cost !== null) { <span class="tok"> · </span><span data-testid="conversation-cost">{{ money(store.totals().cost) }}</span> }
             </span>
           }
-          <mat-form-field appearance="outline" subscriptSizing="dynamic" class="model">
+          <mat-form-field appearance="outline" subscriptSizing="dynamic" class="model" [matTooltip]="store.selectedModel()?.name ?? ''">
             <mat-label>{{ 'chat.model' | translate }}</mat-label>
-            <mat-select data-testid="model-select" [value]="store.selectedModel()?.id ?? null" (selectionChange)="store.setModel($event.value)"
+            <mat-select data-testid="model-select" panelWidth="" [value]="store.selectedModel()?.id ?? null" (selectionChange)="store.setModel($event.value)"
                         [disabled]="store.streaming() || !store.models().length">
               @for (m of store.models(); track m.id) {
-                <mat-option [value]="m.id" [attr.data-testid]="'model-option'" [attr.data-model-id]="m.id">
-                  {{ m.name }}
-                  @if (m.vision) { <span class="cap">· {{ 'chat.capVision' | translate }}</span> }
-                  @if (m.documents) { <span class="cap">· {{ 'chat.capDocuments' | translate }}</span> }
+                <mat-option [value]="m.id" [attr.data-testid]="'model-option'" [attr.data-model-id]="m.id" class="model-option">
+                  <span class="model-name">{{ m.name }}</span>
+                  @if (m.vision) { <sb-icon name="image" class="cap-icon" data-testid="cap-vision" /><span class="visually-hidden">{{ 'chat.capVision' | translate }}</span> }
+                  @if (m.documents) { <sb-icon name="document" class="cap-icon" data-testid="cap-documents" /><span class="visually-hidden">{{ 'chat.capDocuments' | translate }}</span> }
                 </mat-option>
               }
             </mat-select>
@@ -96,12 +96,21 @@ import { formatCost, formatCount } from './usage';
                  [attr.aria-busy]="store.streaming()">
           <div class="inner">
             @if (store.loadError()) {
-              <p class="error" role="alert" data-testid="chat-error">{{ store.loadError()! | translate }}
-                <button mat-button (click)="store.load(store.conversationId())">{{ 'common.retry' | translate }}</button></p>
+              @if (gone()) {
+                <p class="error" role="alert" data-testid="chat-error">{{ 'conversations.notFound' | translate }}</p>
+              } @else {
+                <p class="error" role="alert" data-testid="chat-error">{{ store.loadError()! | translate }}
+                  <button mat-button (click)="store.load(store.conversationId())">{{ 'common.retry' | translate }}</button></p>
+              }
             }
             @if (store.modelsError()) {
               <p class="error" role="alert">{{ 'chat.modelsFailed' | translate }}
                 <button mat-button (click)="store.loadModels()">{{ 'common.retry' | translate }}</button></p>
+            }
+            @if (store.conversation()?.systemPrompt; as sp) {
+              <button type="button" class="system-prompt" data-testid="active-system-prompt" (click)="openSettings()" [disabled]="store.streaming()">
+                <strong>{{ 'chat.systemPromptActive' | translate }}:</strong> {{ sp }}
+              </button>
             }
             @if (store.summary(); as sum) {
               <details class="summary" data-testid="history-summary">
@@ -152,6 +161,8 @@ export class ChatPage {
     { initialValue: true },
   );
   protected readonly navOpen = signal(false);
+  /** A link to a deleted (or someone else's) conversation: retrying cannot help. */
+  protected readonly gone = computed(() => ['errors.code.not_found', 'conversations.deletedElsewhere'].includes(this.store.loadError() ?? ''));
   protected readonly connection = inject(ChatSocketService).state;
   protected readonly dragging = signal(false);
   // The list holds the freshest title (renames happen there).

@@ -43,7 +43,7 @@ export type SendResult = { ok: true } | { ok: false; error: string };
 
 
 
-type JobTrack = { key: string; lastSeq: number; ahead: Map<number, string>; finished: boolean; resumeAsked: boolean };
+type JobTrack = { key: string; lastSeq: number; ahead: Map<number, string>; finished: boolean; resumeAsked: boolean; conversationId?: string | null };
 
 const knownStates: readonly string[] = ['queued', 'active', 'retrying', 'compressing'];
 
@@ -220,7 +220,7 @@ export class ChatStore {
       for (const m of ui) {
         if (m.role === 'assistant' && m.status === 'streaming' && m.jobId) {
           this.patch(m.key, { text: '' });
-          this.jobs.set(m.jobId, { key: m.key, lastSeq: 0, ahead: new Map(), finished: false, resumeAsked: false });
+          this.jobs.set(m.jobId, { key: m.key, lastSeq: 0, ahead: new Map(), finished: false, resumeAsked: false, conversationId: id });
           void this.socket.resume(m.jobId, 0);
         }
       }
@@ -310,8 +310,9 @@ export class ChatStore {
     return true;
   }
 
-  private track(jobId: string, key: string, messageId?: string): void {
-    this.jobs.set(jobId, { key, lastSeq: 0, ahead: new Map(), finished: false, resumeAsked: false });
+  private track(jobId: string, key: string, messageId?: string, conversationId = this.conversationId()): void {
+    this.jobs.set(jobId, { key, lastSeq: 0, ahead: new Map(), finished: false, resumeAsked: false, conversationId });
+    if (conversationId) this.conversations.markLive(conversationId, true);
     this.patch(key, { jobId, status: 'streaming', state: 'queued', waitingForConnection: false, ...(messageId ? { id: messageId } : {}) });
     const buffered = this.early.get(jobId);
     this.early.delete(jobId);
@@ -386,7 +387,7 @@ export class ChatStore {
       return { ok: false, error: errorKey(ack.error) };
     }
     this.patch(userKey, { id: ack.messageId });
-    this.track(ack.jobId, answerKey, ack.assistantMessageId);
+    this.track(ack.jobId, answerKey, ack.assistantMessageId, ack.conversationId);
 
     if (!conversationId && gen === this.openGeneration) {
       // The server created the conversation: adopt it and show its URL.
@@ -487,6 +488,7 @@ export class ChatStore {
       }
       case 'done': {
         track.finished = true;
+        if (track.conversationId) this.conversations.markLive(track.conversationId, false);
         const { text, usage, messageId, stopReason, cost } = e.event;
         const current = this.messages().find((m) => m.key === track.key);
         const wasStopped = current?.status === 'cancelled';
@@ -512,6 +514,7 @@ export class ChatStore {
       }
       case 'error': {
         track.finished = true;
+        if (track.conversationId) this.conversations.markLive(track.conversationId, false);
         const cancelled = e.event.code === 'cancelled';
         this.patch(track.key, {
           status: cancelled ? 'cancelled' : 'failed',
@@ -544,6 +547,8 @@ export class ChatStore {
   /** Another tab (or the server) changed a conversation: bring the list and the open one up to date. */
   private onConversationUpdate(e: ConversationUpdatedEvent): void {
     if (e.change === 'title' && e.title) this.conversations.patchTitle(e.conversationId, e.title);
+    if ((e.change === 'message' || e.change === 'created') && e.jobId) this.conversations.markLive(e.conversationId, true);
+    if (e.change === 'answered' || e.change === 'deleted') this.conversations.markLive(e.conversationId, false);
     if (e.change === 'deleted') this.conversations.drop(e.conversationId);
     else if (e.change !== 'title') {
       clearTimeout(this.listReload);
@@ -580,7 +585,7 @@ export class ChatStore {
       for (const m of ui) {
         if (m.role === 'assistant' && m.status === 'streaming' && m.jobId && !this.jobs.has(m.jobId)) {
           this.patch(m.key, { text: '' });
-          this.jobs.set(m.jobId, { key: m.key, lastSeq: 0, ahead: new Map(), finished: false, resumeAsked: false });
+          this.jobs.set(m.jobId, { key: m.key, lastSeq: 0, ahead: new Map(), finished: false, resumeAsked: false, conversationId: id });
           void this.socket.resume(m.jobId, 0);
         }
       }

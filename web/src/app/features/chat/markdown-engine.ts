@@ -56,12 +56,14 @@ const marked = new Marked({
       if (name && hljs.getLanguage(name)) {
         html = hljs.highlight(text, { language: name, ignoreIllegals: true }).value;
       } else {
-        const auto = hljs.highlightAuto(text);
-        html = auto.value;
-        used = auto.language ?? 'plaintext';
+        // A block without a (known) language is shown as plain text, not guessed and coloured.
+        html = escapeHtml(text);
+        used = name || 'text';
+        const label = escapeHtml(used.replace(/[^\w+-]/g, ''));
+        return `<pre data-lang="${label}"><code class="language-${label} plain">${html}</code></pre>\n`;
       }
       const cls = `hljs language-${escapeHtml(used.replace(/[^\w+-]/g, ''))}`;
-      return `<pre><code class="${cls}">${html}</code></pre>\n`;
+      return `<pre data-lang="${escapeHtml(used.replace(/[^\w+-]/g, ''))}"><code class="${cls}">${html}</code></pre>\n`;
     },
   },
 });
@@ -79,10 +81,24 @@ export function renderMarkdown(source: string): string {
   const html = marked.parse(source, { async: false }) as string;
   const fragment = DOMPurify.sanitize(html, {
     USE_PROFILES: { html: true },
-    FORBID_TAGS: ['style', 'form', 'input', 'button', 'textarea', 'select'],
+    FORBID_TAGS: ['style', 'form', 'button', 'textarea', 'select'],
     FORBID_ATTR: ['style'],
     RETURN_DOM_FRAGMENT: true,
   });
+  // Task lists ("- [x] done"): marked's disabled checkboxes are the only inputs kept.
+  for (const input of Array.from(fragment.querySelectorAll('input'))) {
+    const isTask = input.getAttribute('type') === 'checkbox' && input.closest('li') !== null;
+    if (!isTask) {
+      input.remove();
+      continue;
+    }
+    const checked = input.hasAttribute('checked');
+    for (const attr of Array.from(input.attributes)) input.removeAttribute(attr.name);
+    input.setAttribute('type', 'checkbox');
+    input.setAttribute('disabled', '');
+    if (checked) input.setAttribute('checked', '');
+    input.closest('li')!.classList.add('task');
+  }
   // Remote images in model output are never loaded: a prompt injection could leak conversation
   // text through an image URL. They become a plain link (data: and blob: images stay, they go nowhere).
   for (const img of Array.from(fragment.querySelectorAll('img'))) {

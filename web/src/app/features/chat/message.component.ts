@@ -52,7 +52,11 @@ import { costOf, formatCost, formatCount, ordinal } from './usage';
             </div>
           </form>
         } @else {
-          <div class="user-text" data-testid="message-content">{{ userText() }}</div>
+          <div class="user-text" data-testid="message-content" [class.collapsed]="longText() && !expanded()">{{ userText() }}</div>
+          @if (longText()) {
+            <button mat-button type="button" class="more" data-testid="show-more" (click)="expanded.set(!expanded())"
+                    [attr.aria-expanded]="expanded()">{{ (expanded() ? 'chat.showLess' : 'chat.showMore') | translate }}</button>
+          }
         }
       } @else {
         @if (message().text) {
@@ -143,6 +147,12 @@ export class MessageComponent {
   readonly edited = output<string>();
   readonly switchTo = output<string>();
   protected readonly editing = signal(false);
+  protected readonly expanded = signal(false);
+  /** Long pasted questions are shown folded (about 12 lines) until asked. */
+  protected readonly longText = computed(() => {
+    const t = this.userText();
+    return t.length > 1500 || t.split('\n').length > 14;
+  });
   protected draft = '';
 
   protected startEdit(): void {

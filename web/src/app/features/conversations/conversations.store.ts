@@ -13,6 +13,8 @@ export class ConversationsStore {
   readonly loading = signal(false);
   readonly error = signal<string | null>(null);
   readonly query = signal('');
+  /** Conversations with an answer queued or streaming (this tab's or another's). */
+  readonly live = signal<ReadonlySet<string>>(new Set());
   private generation = 0;
 
   async load(query = this.query()): Promise<void> {
@@ -64,6 +66,16 @@ export class ConversationsStore {
   /** A title changed elsewhere (another tab, or the model-written title). */
   patchTitle(id: string, title: string): void {
     this.items.update((list) => list.map((c) => (c.id === id ? { ...c, title } : c)));
+  }
+
+  markLive(id: string, live: boolean): void {
+    if (this.live().has(id) === live) return;
+    this.live.update((set) => {
+      const next = new Set(set);
+      if (live) next.add(id);
+      else next.delete(id);
+      return next;
+    });
   }
 
   /** Deleted elsewhere. */
