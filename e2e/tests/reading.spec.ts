@@ -41,6 +41,8 @@ test('the phone header fits in one line with usage shown; the model picker shows
   const head = await page.locator('.chat-head').boundingBox();
   expect(head!.height).toBeLessThanOrEqual(64);
   expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+  // The picker shows the model's name only (capabilities are icons in the list).
+  expect((await page.getByTestId('model-select').innerText()).trim()).toBe('Claude 3 Haiku');
   await page.getByTestId('model-select').click();
   const option = page.locator('mat-option[data-model-id="anthropic.claude-3-haiku-20240307-v1:0"]');
   await option.getByTestId('cap-vision').waitFor();

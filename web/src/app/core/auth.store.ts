@@ -1,4 +1,4 @@
-import { Injectable, computed, inject, signal } from '@angular/core';
+import { Injectable, computed, effect, inject, signal } from '@angular/core';
 import { Router } from '@angular/router';
 import type { Me } from '@switchboard/contracts';
 import { ApiService } from './api.service';
@@ -38,9 +38,19 @@ export class AuthStore {
   readonly me = signal<Me | null>(null);
 
   private renewal: Promise<boolean> | null = null;
+  private renewTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor() {
     if (this.stored()?.source === 'oidc') this.keepOidcTokenRenewed();
+    // Local tokens are renewed a minute before they expire, like the IdP's (the server refuses
+    // events after exp; renewing on that refusal stays as the fallback).
+    effect(() => {
+      const s = this.stored();
+      clearTimeout(this.renewTimer);
+      if (s?.source !== 'local') return;
+      const inMs = s.expiresAt - Date.now() - 60_000;
+      this.renewTimer = setTimeout(() => void this.renew(), Math.min(Math.max(inMs, 1_000), 2 ** 31 - 1));
+    });
     // Another tab signed in, renewed or signed out: follow it.
     addEventListener('storage', (e) => {
       if (e.key !== TOKEN_KEY) return;

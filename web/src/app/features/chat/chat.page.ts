@@ -62,6 +62,7 @@ import { formatCost, formatCount } from './usage';
             <mat-label>{{ 'chat.model' | translate }}</mat-label>
             <mat-select data-testid="model-select" panelWidth="" [value]="store.selectedModel()?.id ?? null" (selectionChange)="store.setModel($event.value)"
                         [disabled]="store.streaming() || !store.models().length">
+              <mat-select-trigger>{{ store.selectedModel()?.name }}</mat-select-trigger>
               @for (m of store.models(); track m.id) {
                 <mat-option [value]="m.id" [attr.data-testid]="'model-option'" [attr.data-model-id]="m.id" class="model-option">
                   <span class="model-name">{{ m.name }}</span>
