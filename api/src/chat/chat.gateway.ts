@@ -102,7 +102,7 @@ export class ChatGateway implements OnGatewayInit, OnGatewayConnection, OnGatewa
     const requestId = randomUUID();
     return this.handle('chat:send', requestId, async () => {
       const input = parseOrThrow(chatSendSchema, body);
-      return this.chat.send(socket.data.principal.sub, input, requestId);
+      return this.chat.send(socket.data.principal.sub, input, requestId, socket.id);
     });
   }
 
@@ -111,7 +111,7 @@ export class ChatGateway implements OnGatewayInit, OnGatewayConnection, OnGatewa
     const requestId = randomUUID();
     return this.handle('chat:regenerate', requestId, async () => {
       const input = parseOrThrow(chatRegenerateSchema, body);
-      const result = await this.chat.regenerate(socket.data.principal.sub, input, requestId);
+      const result = await this.chat.regenerate(socket.data.principal.sub, input, requestId, socket.id);
       return { ...result, assistantMessageId: result.assistantMessageId! };
     });
   }

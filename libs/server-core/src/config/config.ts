@@ -52,6 +52,7 @@ const envSchema = z.object({
   QUOTA_SAFETY_MARGIN_MS: z.coerce.number().int().min(0).default(100),
   /** How often a worker prints its backlog as CloudWatch EMF on stdout; 0 turns it off. */
   BACKLOG_METRICS_INTERVAL_MS: z.coerce.number().int().min(0).default(30_000),
+  CHAT_TITLES: z.enum(['model', 'words']).default('model'),
   /** Where the built portal is; served by the API when present. */
   WEB_DIST_DIR: z.string().optional(),
   /** Batch jobs: largest `POST /v1/jobs/summarize` body (413 above). */
@@ -100,6 +101,8 @@ export type AppConfig = {
   queuePrefix: string;
   quota: { windowMs: number; safetyMarginMs: number };
   backlogMetricsIntervalMs: number;
+  /** `model`: a short model-written title after the first exchange (batch lane); `words`: the first words only. */
+  chatTitles: 'model' | 'words';
   webDistDir: string | undefined;
   jobs: {
     maxBodyBytes: number;
@@ -182,6 +185,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     queuePrefix: e.QUEUE_PREFIX,
     quota: { windowMs: e.QUOTA_WINDOW_MS, safetyMarginMs: e.QUOTA_SAFETY_MARGIN_MS },
     backlogMetricsIntervalMs: e.BACKLOG_METRICS_INTERVAL_MS,
+    chatTitles: e.CHAT_TITLES,
     webDistDir: e.WEB_DIST_DIR,
     jobs: {
       maxBodyBytes: e.JOBS_MAX_BODY_BYTES,
