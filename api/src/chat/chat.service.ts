@@ -242,6 +242,7 @@ export class ChatService {
       stopReason: message.stopReason ?? (job.status === 'cancelled' ? 'cancelled' : 'end_turn'),
       usage: message.usage ?? { inputTokens: 0, outputTokens: 0 },
       text: textOf(message.content),
+      ...(message.reasoning ? { reasoning: message.reasoning } : {}),
       ...(message.cost != null ? { cost: message.cost } : {}),
     });
   }
