@@ -58,10 +58,13 @@ export const modelEntrySchema = z.object({
     /** Input tokens written to the prompt cache (default: the input price). */
     cacheWritePer1k: z.number().nonnegative().optional(),
   }),
-  /** What Bedrock accepts from this model; omitted fields take the defaults of `modelRulesSchema`. */
-  rules: modelRulesSchema.prefault({}),
+  /**
+   * What Bedrock accepts from this model; omitted fields take the defaults of `modelRulesSchema`.
+   * Without `rules` at all, what Bedrock is known to do for the model id (`knownModelRules`).
+   */
+  rules: modelRulesSchema.optional(),
   default: z.boolean().optional(),
-});
+}).transform((entry) => ({ ...entry, rules: entry.rules ?? modelRulesSchema.parse(knownModelRules(entry.id)) }));
 export type ModelEntry = z.infer<typeof modelEntrySchema>;
 /** A catalog entry as written in a file (rules and flags may be left out). */
 export type ModelEntryInput = z.input<typeof modelEntrySchema>;
@@ -80,7 +83,23 @@ export function defaultModel(catalog: readonly ModelEntry[]): ModelEntry {
   return catalog.find((m) => m.default) ?? catalog[0]!;
 }
 
+/**
+ * Bedrock's rules for Claude model ids (foundation models and inference profiles) as its docs and
+ * error messages show them: Opus 4.1 and the 4.5 family on refuse temperature with top_p; 3.7 and 4.x
+ * think; prompt caching per model minimum. Unknown ids get the defaults (Claude 3 behaviour).
+ */
+export function knownModelRules(modelId: string): ModelRulesInput {
+  const id = modelId.toLowerCase();
+  const rules: ModelRulesInput = {};
+  if (/claude-(opus-4-1|(sonnet|haiku|opus)-4-[5-9])/.test(id)) rules.exclusiveSampling = true;
+  if (/claude-3-7|claude-(sonnet|haiku|opus)-4/.test(id)) rules.thinking = { minBudget: 1024 };
+  if (/claude-(haiku-4-[5-9]|opus-4-[5-9])/.test(id)) rules.promptCache = { minTokens: 4096, maxPoints: 4 };
+  else if (/claude-3-7|claude-(sonnet|opus)-4/.test(id)) rules.promptCache = { minTokens: 1024, maxPoints: 4 };
+  else if (/claude-3-5-haiku/.test(id)) rules.promptCache = { minTokens: 2048, maxPoints: 4 };
+  return rules;
+}
+
 /** A model's rules, defaults filled in (entries built in code may leave `rules` out). */
-export function rulesOf(model: { rules?: ModelRulesInput }): ModelRules {
-  return modelRulesSchema.parse(model.rules ?? {});
+export function rulesOf(model: { id: string; rules?: ModelRulesInput }): ModelRules {
+  return modelRulesSchema.parse(model.rules ?? knownModelRules(model.id));
 }
