@@ -25,7 +25,7 @@ import {
 import { AppError, notFound } from '../common/app-error.js';
 import { CatalogService } from '../config/catalog.service.js';
 import { APP_CONFIG } from '../config/tokens.js';
-import { checkParams, ConversationsService, isUuid } from '../conversations/conversations.service.js';
+import { checkModelRules, checkParams, ConversationsService, isUuid } from '../conversations/conversations.service.js';
 import { CHAT_QUEUE, QUOTA_GOVERNOR, REDIS } from '../redis/redis.module.js';
 import { ChatRepository, type NewRegeneration } from './chat.repository.js';
 import { JobRelayService } from './job-relay.service.js';
@@ -68,6 +68,7 @@ export class ChatService {
     checkCapabilities(model, input);
     const params = { ...(existing?.params ?? {}), ...(input.params ?? {}) };
     checkParams(model, params);
+    checkModelRules(model, input.params ?? {});
 
     const turn = {
       owner,
@@ -111,6 +112,7 @@ export class ChatService {
     checkCapabilities(model, { content: question.content } as ChatSend);
     const params = { ...(conversation.params ?? {}), ...(input.params ?? {}) };
     checkParams(model, params);
+    checkModelRules(model, input.params ?? {});
     const turn = {
       owner,
       conversationId: conversation.id,

@@ -1,5 +1,5 @@
 import type { ModelQuota } from './quota.js';
-import { knownRules, mergeRules, type ModelRules } from './rules.js';
+import { knownMaxOutputTokens, knownRules, mergeRules, type ModelRules } from './rules.js';
 
 /** A model as the Switchboard catalog (`MODELS_FILE`) describes it; only these fields matter here. */
 export interface EmulatorModel {
@@ -155,8 +155,12 @@ function positiveInt(name: string, value: unknown): number {
 
 /** Settings for a model id, or undefined when strict mode rejects it. */
 export function modelSettings(config: EmulatorConfig, modelId: string): (ModelSettings & { rules: ModelRules }) | undefined {
-  const settings = config.models[modelId] ?? (config.strict ? undefined : config.defaultModel);
-  return settings && { ...settings, rules: settings.rules ?? knownRules(modelId) };
+  const configured = config.models[modelId];
+  if (configured) return { ...configured, rules: configured.rules ?? knownRules(modelId) };
+  if (config.strict) return undefined;
+  // Not configured: Bedrock's limits for the model id when known, else the defaults.
+  const known = config.lenient ? undefined : knownMaxOutputTokens(modelId);
+  return { ...config.defaultModel, ...(known ? { maxOutputTokens: known } : {}), rules: knownRules(modelId) };
 }
 
 /** JSON cannot carry Infinity; report it as null (= unlimited). */

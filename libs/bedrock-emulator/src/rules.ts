@@ -39,6 +39,17 @@ export function knownRules(modelId: string): ModelRules {
   return rules;
 }
 
+/** Bedrock's output token limit for a Claude model id, when known. */
+export function knownMaxOutputTokens(modelId: string): number | undefined {
+  const id = modelId.toLowerCase();
+  if (/claude-3-(haiku|sonnet|opus)-2024/.test(id)) return 4096;
+  if (/claude-3-5-/.test(id)) return 8192;
+  if (/claude-opus-4-(1-|2025)/.test(id)) return 32_000;
+  if (/claude-opus-4-[6-9]/.test(id)) return 128_000;
+  if (/claude-3-7|claude-(sonnet|haiku|opus)-4/.test(id)) return 64_000;
+  return undefined;
+}
+
 /** Catalog rules over the known ones (a partial `rules` object from a catalog entry). */
 export function mergeRules(base: ModelRules, update: unknown): ModelRules {
   if (update === undefined || update === null) return base;
@@ -221,6 +232,8 @@ function cachePointCount(body: ConverseBody): number {
 /** Bedrock's default cache TTL: an entry lives this long after its last write or read. */
 export const CACHE_TTL_MS = 5 * 60 * 1000;
 const MAX_CACHE_ENTRIES = 100_000;
+/** How far before a cache point Bedrock looks for an earlier cached prefix (content blocks). */
+const LOOKBACK_BLOCKS = 20;
 
 /**
  * The prompt cache: prefixes ending at a cache point, keyed by model and content. A request reads
@@ -238,27 +251,40 @@ export class PromptCache {
     const hash = createHash('sha256').update(modelId);
     let chars = 0;
     let media = 0;
-    const points: { key: string; tokens: number }[] = [];
+    // The prefix after each content block, and which of them carry a cache point.
+    const boundaries: { key: string; tokens: number }[] = [];
+    const points: number[] = [];
     const visit = (role: string, b: Block) => {
       if ('cachePoint' in b) {
-        const tokens = Math.ceil(chars / 4) + media;
-        if (tokens >= min) points.push({ key: hash.copy().digest('hex'), tokens });
+        if (boundaries.length > 0) points.push(boundaries.length - 1);
         return;
       }
       hash.update(role).update(JSON.stringify(b));
       if (typeof b['text'] === 'string') chars += b['text'].length;
       else if ('image' in b) media += IMAGE_INPUT_TOKENS;
       else if ('document' in b) media += DOCUMENT_INPUT_TOKENS;
+      boundaries.push({ key: hash.copy().digest('hex'), tokens: Math.ceil(chars / 4) + media });
     };
     for (const b of body.system ?? []) visit('system', b);
     for (const m of body.messages) for (const b of m.content) visit(m.role, b);
-    if (points.length === 0) return { read: 0, write: 0 };
+    const writable = points.map((i) => boundaries[i]!).filter((p) => p.tokens >= min);
+    if (writable.length === 0) return { read: 0, write: 0 };
     const now = this.now();
     this.expire(now);
+    // A hit is looked for at each cache point and up to LOOKBACK_BLOCKS blocks before it.
     let read = 0;
-    for (const p of points) if (this.entries.has(p.key)) read = Math.max(read, p.tokens);
-    const longest = points.at(-1)!.tokens;
-    for (const p of points) this.entries.set(p.key, now + CACHE_TTL_MS);
+    for (const i of points) {
+      for (let j = i; j >= 0 && j > i - LOOKBACK_BLOCKS; j--) {
+        const p = boundaries[j]!;
+        const until = this.entries.get(p.key);
+        if (until !== undefined && until > now && p.tokens > read) {
+          read = p.tokens;
+          this.entries.set(p.key, now + CACHE_TTL_MS);
+        }
+      }
+    }
+    const longest = writable.at(-1)!.tokens;
+    for (const p of writable) this.entries.set(p.key, now + CACHE_TTL_MS);
     return { read, write: Math.max(0, longest - read) };
   }
 
