@@ -32,9 +32,11 @@ export type UiMessage = {
   branch?: { index: number; count: number; siblings: string[] } | null;
   /** USD cost the server recorded for this answer (at the prices when it was made). */
   cost?: number | null;
+  /** The model's extended thinking (streamed before the answer, shown collapsed). */
+  reasoning?: string;
 };
 
-type JobTrack = { key: string; lastSeq: number; ahead: Map<number, string>; finished: boolean; resumeAsked: boolean };
+type JobTrack = { key: string; lastSeq: number; ahead: Map<number, { text: string; reasoning?: string }>; finished: boolean; resumeAsked: boolean };
 
 const knownStates: readonly string[] = ['queued', 'active', 'retrying', 'compressing'];
 
@@ -67,6 +69,7 @@ function fromServer(m: Message): UiMessage {
     parentId: m.parentId,
     branch: null,
     cost: m.cost,
+    ...(m.reasoning ? { reasoning: m.reasoning } : {}),
   };
 }
 
@@ -427,20 +430,32 @@ export class ChatStore {
         return;
       }
       case 'delta': {
-        const { seq, text } = e.event;
+        const { seq, text, reasoning } = e.event;
         if (seq <= track.lastSeq) return;
-        track.ahead.set(seq, text);
+        track.ahead.set(seq, { text, reasoning });
         let appended = '';
+        let thought = '';
+        let advanced = false;
         while (track.ahead.has(track.lastSeq + 1)) {
           track.lastSeq++;
-          appended += track.ahead.get(track.lastSeq)!;
+          const d = track.ahead.get(track.lastSeq)!;
+          appended += d.text;
+          thought += d.reasoning ?? '';
+          advanced = true;
           track.ahead.delete(track.lastSeq);
         }
-        if (appended) {
+        if (advanced) {
           this.messages.update((list) =>
             list.map((m) =>
               m.key === track.key
-                ? { ...m, text: m.text + appended, status: m.status === 'pending' ? 'streaming' : m.status, state: 'active', position: null }
+                ? {
+                    ...m,
+                    text: m.text + appended,
+                    ...(thought ? { reasoning: (m.reasoning ?? '') + thought } : {}),
+                    status: m.status === 'pending' ? 'streaming' : m.status,
+                    state: 'active',
+                    position: null,
+                  }
                 : m,
             ),
           );
@@ -453,7 +468,7 @@ export class ChatStore {
       }
       case 'done': {
         track.finished = true;
-        const { text, usage, messageId, stopReason, cost } = e.event;
+        const { text, usage, messageId, stopReason, cost, reasoning } = e.event;
         const current = this.messages().find((m) => m.key === track.key);
         const wasStopped = current?.status === 'cancelled';
         const cancelled = stopReason === 'cancelled' || wasStopped;
@@ -463,6 +478,7 @@ export class ChatStore {
           text: text || (cancelled ? (current?.text ?? '') : text),
           usage,
           cost,
+          ...(reasoning ? { reasoning } : {}),
           status: cancelled ? 'cancelled' : 'complete',
           state: null,
           position: null,
