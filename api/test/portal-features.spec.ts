@@ -166,6 +166,9 @@ describe('REST: prompts, params, search, branches', () => {
       params: { temperature: 0.5, topP: 0.9 },
     })) as ChatSendAck;
     expect(ack).toMatchObject({ ok: false, error: { code: 'validation_failed' } });
+    // Bedrock refuses blank text blocks: refused here first.
+    const blank = (await socket.timeout(10_000).emitWithAck('chat:send', { content: [{ type: 'text', text: ' \n ' }] })) as ChatSendAck;
+    expect(blank).toMatchObject({ ok: false, error: { code: 'validation_failed' } });
     // The models list tells the portal the rules.
     const models = (await request(api.url).get('/v1/models').set(auth()).expect(200)).body as { id: string; rules: { exclusiveSampling: boolean; thinking: unknown } }[];
     expect(models.find((m) => m.id === sonnet45)!.rules).toMatchObject({ exclusiveSampling: true, thinking: { minBudget: 1024 } });

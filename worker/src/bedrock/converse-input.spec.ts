@@ -1,6 +1,7 @@
 import { BedrockRuntimeClient, ConverseCommand, ConverseStreamCommand, type ConverseStreamCommandInput } from '@aws-sdk/client-bedrock-runtime';
 import { startEmulator, type Emulator } from '@switchboard/bedrock-emulator';
 import type { ModelEntry } from '@switchboard/contracts';
+import { estimateTokens } from '../quota/admission.js';
 import { buildChatInput, builtInCatalog, costOf, formatSmokeTable, runSmoke, samplingFor, smokeCases } from '@switchboard/server-core';
 
 process.env['AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED'] = 'true';
@@ -39,6 +40,13 @@ describe('samplingFor', () => {
     expect(samplingFor(sonnet45, { thinkingBudget: 100 }).thinkingBudget).toBe(1024);
     expect(samplingFor(haiku3, { thinkingBudget: 2000, temperature: 0.3 }).additionalModelRequestFields).toBeUndefined();
     expect(samplingFor(sonnet45, { thinkingBudget: 2000 }, { thinking: false }).additionalModelRequestFields).toBeUndefined();
+  });
+
+  it('the governor reserves the thinking budget as output tokens', () => {
+    const messages = [{ role: 'user' as const, content: [{ type: 'text' as const, text: 'Hi' }] }];
+    const plain = estimateTokens(buildChatInput({ model: sonnet45, system: null, messages, params: { maxTokens: 1000 } }) as ConverseStreamCommandInput);
+    const thinking = estimateTokens(buildChatInput({ model: sonnet45, system: null, messages, params: { maxTokens: 1000, thinkingBudget: 5000 } }) as ConverseStreamCommandInput);
+    expect(thinking - plain).toBe(5000);
   });
 
   it('clamps top_k to the model range and drops it where not accepted', () => {
