@@ -8,6 +8,7 @@ import {
   type ChatSend,
   chatServerEvents,
   type ModelEntry,
+  rulesOf,
   textOf,
 } from '@switchboard/contracts';
 import {
@@ -268,7 +269,22 @@ function checkCapabilities(model: ModelEntry, input: ChatSend) {
   if (!model.documents && input.content.some((b) => b.type === 'document')) {
     throw new AppError('bad_request', `${model.name} does not accept documents`);
   }
+  // The model's own media limits (the contract's are Bedrock's defaults; a model may take fewer).
+  const rules = rulesOf(model);
+  const refuse = (message: string) => {
+    throw new AppError('validation_failed', message, [{ path: 'content', message }]);
+  };
+  const images = input.content.filter((b) => b.type === 'image');
+  const documents = input.content.filter((b) => b.type === 'document');
+  if (images.length > rules.images.maxCount) refuse(`${model.name} takes at most ${rules.images.maxCount} images`);
+  if (documents.length > rules.documents.maxCount) refuse(`${model.name} takes at most ${rules.documents.maxCount} documents`);
+  if (images.some((b) => base64Bytes(b.data) > rules.images.maxBytes)) refuse(`images for ${model.name} must be at most ${rules.images.maxBytes} bytes`);
+  if (documents.some((b) => base64Bytes(b.data) > rules.documents.maxBytes)) refuse(`documents for ${model.name} must be at most ${rules.documents.maxBytes} bytes`);
+  const badFormat = documents.find((b) => !(rules.documents.formats as readonly string[]).includes(b.format));
+  if (badFormat) refuse(`${model.name} does not read ${badFormat.format} documents`);
 }
+
+const base64Bytes = (data: string) => Math.floor((data.length * 3) / 4) - (data.endsWith('==') ? 2 : data.endsWith('=') ? 1 : 0);
 
 function titleFrom(input: ChatSend): string {
   const text = textOf(input.content).replace(/\s+/g, ' ').trim();

@@ -85,6 +85,23 @@ describe('buildChatInput against the strict emulator', () => {
     await expect(client.send(new ConverseCommand(input as ConverseStreamCommandInput))).resolves.toBeDefined();
   });
 
+  it('a long conversation with more images than Bedrock takes sends the newest 20', async () => {
+    const png = Buffer.alloc(33);
+    png.writeUInt32BE(0x89504e47, 0);
+    png.writeUInt32BE(10, 16);
+    png.writeUInt32BE(10, 20);
+    const image = { type: 'image' as const, mediaType: 'image/png' as const, data: png.toString('base64') };
+    const messages = Array.from({ length: 13 }, (_, i) => [
+      { role: 'user' as const, content: [image, image, { type: 'text' as const, text: `Look ${i}` }] },
+      { role: 'assistant' as const, content: [{ type: 'text' as const, text: `Seen ${i}` }] },
+    ]).flat().slice(0, -1);
+    const input = buildChatInput({ model: sonnet45, system: null, messages, params: {} });
+    const sent = input.messages.flatMap((m) => m.content).filter((b) => 'image' in b);
+    expect(sent).toHaveLength(20);
+    expect(input.messages.at(-1)!.content.filter((b) => 'image' in b)).toHaveLength(2);
+    await expect(client.send(new ConverseCommand(input as ConverseStreamCommandInput))).resolves.toBeDefined();
+  });
+
   it('a second turn of a long conversation reads the first from the cache and costs less', async () => {
     const long = 'Queues hold work until a worker takes it. '.repeat(400);
     const turn1 = [{ role: 'user' as const, content: [{ type: 'text' as const, text: `${long} Summarize.` }] }];

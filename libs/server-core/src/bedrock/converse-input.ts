@@ -156,7 +156,7 @@ export function buildChatInput(opts: {
 }): ConverseInput & { thinkingBudget?: number } {
   const { model } = opts;
   const messages = mergeSameRole(
-    opts.messages
+    withinMediaLimits(model, opts.messages)
       .map((m) => ({ role: m.role, content: m.content.filter((b) => b.type !== 'text' || b.text.trim() !== '').map(toConverseBlock) }))
       .filter((m) => m.content.length > 0),
   );
@@ -173,6 +173,26 @@ export function buildChatInput(opts: {
   addCachePoints(model, input);
   if (prefill) messages.push({ role: 'assistant', content: [{ text: prefill }] });
   return input;
+}
+
+/**
+ * Bedrock counts images and documents over the whole request: past the model's limits the older
+ * ones are replaced by a short note (the newest stay), so a long conversation with many
+ * attachments is still answered.
+ */
+export function withinMediaLimits<M extends { role: 'user' | 'assistant'; content: Block[] }>(model: ModelEntry, messages: readonly M[]): M[] {
+  const rules = rulesOf(model);
+  let images = 0;
+  let documents = 0;
+  const kept = [...messages].reverse().map((m) => ({
+    ...m,
+    content: [...m.content].reverse().map((b): Block => {
+      if (b.type === 'image' && ++images > rules.images.maxCount) return { type: 'text', text: '[an earlier image, not sent again]' };
+      if (b.type === 'document' && ++documents > rules.documents.maxCount) return { type: 'text', text: `[earlier document ${b.name}, not sent again]` };
+      return b;
+    }).reverse(),
+  }));
+  return kept.reverse();
 }
 
 /** Roles must alternate and start with the user: a failed turn leaves two user messages in a row. */
