@@ -94,26 +94,29 @@ export function smokeCases(catalog: readonly ModelEntry[]): SmokeCase[] {
 /** Reads a Converse response or a ConverseStream response (structurally, as the SDK returns them). */
 export async function readSmokeAnswer(response: unknown): Promise<SmokeAnswer> {
   const out: SmokeAnswer = { text: '', reasoning: '', cacheReadTokens: 0, cacheWriteTokens: 0 };
+  type Usage = { cacheReadInputTokens?: number; cacheWriteInputTokens?: number };
+  type Delta = { text?: string; reasoningContent?: { text?: string } };
+  type Block = { text?: string; reasoningContent?: { reasoningText?: { text?: string } } };
   const r = response as {
-    stream?: AsyncIterable<Record<string, any>>;
-    output?: { message?: { content?: Record<string, any>[] } };
-    usage?: Record<string, number | undefined>;
+    stream?: AsyncIterable<{ contentBlockDelta?: { delta?: Delta }; metadata?: { usage?: Usage } }>;
+    output?: { message?: { content?: Block[] } };
+    usage?: Usage;
   };
-  const takeUsage = (u: Record<string, number | undefined> | undefined) => {
-    out.cacheReadTokens = u?.['cacheReadInputTokens'] ?? 0;
-    out.cacheWriteTokens = u?.['cacheWriteInputTokens'] ?? 0;
+  const takeUsage = (u: Usage | undefined) => {
+    out.cacheReadTokens = u?.cacheReadInputTokens ?? 0;
+    out.cacheWriteTokens = u?.cacheWriteInputTokens ?? 0;
   };
   if (r.stream) {
     for await (const event of r.stream) {
-      const delta = event['contentBlockDelta']?.delta;
+      const delta = event.contentBlockDelta?.delta;
       if (delta?.text) out.text += delta.text;
       if (delta?.reasoningContent?.text) out.reasoning += delta.reasoningContent.text;
-      if (event['metadata']?.usage) takeUsage(event['metadata'].usage);
+      if (event.metadata?.usage) takeUsage(event.metadata.usage);
     }
   } else {
     for (const block of r.output?.message?.content ?? []) {
-      if (block['text']) out.text += block['text'];
-      if (block['reasoningContent']?.reasoningText?.text) out.reasoning += block['reasoningContent'].reasoningText.text;
+      if (block.text) out.text += block.text;
+      if (block.reasoningContent?.reasoningText?.text) out.reasoning += block.reasoningContent.reasoningText.text;
     }
     takeUsage(r.usage);
   }
