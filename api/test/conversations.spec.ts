@@ -49,7 +49,7 @@ describe('REST: conversations, models, health', () => {
     const res = await request(api.url).get('/v1/models').set(auth()).expect(200);
     expect(res.body.length).toBeGreaterThanOrEqual(4);
     expect(res.body.filter((m: { default?: boolean }) => m.default)).toHaveLength(1);
-    expect(res.body.map((m: { name: string }) => m.name)).toEqual(expect.arrayContaining(['Claude 3 Sonnet', 'Claude 3 Haiku']));
+    expect(res.body.map((m: { name: string }) => m.name)).toEqual(expect.arrayContaining(['Claude Sonnet 4.5', 'Claude Haiku 4.5', 'Claude 3 Haiku']));
     for (const model of res.body) expect(model.quota).toBeUndefined();
     const config = await request(api.url).get('/v1/client-config').expect(200);
     expect(config.body).toMatchObject({ authMode: 'local', bedrockMode: 'emulator' });

@@ -8,6 +8,7 @@ import {
   type ChatSend,
   chatServerEvents,
   type ModelEntry,
+  rulesOf,
   textOf,
 } from '@switchboard/contracts';
 import {
@@ -26,7 +27,7 @@ import {
 import { AppError, notFound } from '../common/app-error.js';
 import { CatalogService } from '../config/catalog.service.js';
 import { APP_CONFIG } from '../config/tokens.js';
-import { checkParams, ConversationsService, isUuid } from '../conversations/conversations.service.js';
+import { checkModelRules, checkParams, ConversationsService, isUuid } from '../conversations/conversations.service.js';
 import { CHAT_QUEUE, QUOTA_GOVERNOR, REDIS } from '../redis/redis.module.js';
 import { ChatRepository, type NewRegeneration } from './chat.repository.js';
 import { JobRelayService } from './job-relay.service.js';
@@ -69,6 +70,7 @@ export class ChatService {
     checkCapabilities(model, input);
     const params = { ...(existing?.params ?? {}), ...(input.params ?? {}) };
     checkParams(model, params);
+    checkModelRules(model, input.params ?? {});
 
     const turn = {
       owner,
@@ -114,6 +116,7 @@ export class ChatService {
     checkCapabilities(model, { content: question.content } as ChatSend);
     const params = { ...(conversation.params ?? {}), ...(input.params ?? {}) };
     checkParams(model, params);
+    checkModelRules(model, input.params ?? {});
     const turn = {
       owner,
       conversationId: conversation.id,
@@ -246,6 +249,7 @@ export class ChatService {
       stopReason: message.stopReason ?? (job.status === 'cancelled' ? 'cancelled' : 'end_turn'),
       usage: message.usage ?? { inputTokens: 0, outputTokens: 0 },
       text: textOf(message.content),
+      ...(message.reasoning ? { reasoning: message.reasoning } : {}),
       ...(message.cost != null ? { cost: message.cost } : {}),
     });
   }
@@ -269,7 +273,22 @@ function checkCapabilities(model: ModelEntry, input: ChatSend) {
   if (!model.documents && input.content.some((b) => b.type === 'document')) {
     throw new AppError('bad_request', `${model.name} does not accept documents`);
   }
+  // The model's own media limits (the contract's are Bedrock's defaults; a model may take fewer).
+  const rules = rulesOf(model);
+  const refuse = (message: string) => {
+    throw new AppError('validation_failed', message, [{ path: 'content', message }]);
+  };
+  const images = input.content.filter((b) => b.type === 'image');
+  const documents = input.content.filter((b) => b.type === 'document');
+  if (images.length > rules.images.maxCount) refuse(`${model.name} takes at most ${rules.images.maxCount} images`);
+  if (documents.length > rules.documents.maxCount) refuse(`${model.name} takes at most ${rules.documents.maxCount} documents`);
+  if (images.some((b) => base64Bytes(b.data) > rules.images.maxBytes)) refuse(`images for ${model.name} must be at most ${rules.images.maxBytes} bytes`);
+  if (documents.some((b) => base64Bytes(b.data) > rules.documents.maxBytes)) refuse(`documents for ${model.name} must be at most ${rules.documents.maxBytes} bytes`);
+  const badFormat = documents.find((b) => !(rules.documents.formats as readonly string[]).includes(b.format));
+  if (badFormat) refuse(`${model.name} does not read ${badFormat.format} documents`);
 }
+
+const base64Bytes = (data: string) => Math.floor((data.length * 3) / 4) - (data.endsWith('==') ? 2 : data.endsWith('=') ? 1 : 0);
 
 /** Removes a job that no worker holds yet; false when a worker has it (locked) or it is gone. */
 async function tryRemove(job: { remove(): Promise<void>; getState(): Promise<string> }): Promise<boolean> {

@@ -197,7 +197,7 @@ export class JobRelayService implements OnModuleInit {
     w.cursor = entry.seq;
     switch (entry.kind) {
       case 'delta':
-        w.socket.emit(chatServerEvents.delta, { jobId, seq: entry.seq, text: entry.text });
+        w.socket.emit(chatServerEvents.delta, { jobId, seq: entry.seq, text: entry.text, ...(entry.reasoning ? { reasoning: entry.reasoning } : {}) });
         return;
       case 'done':
         w.socket.emit(chatServerEvents.done, { jobId, ...entry.event });

@@ -115,7 +115,7 @@ export function buildOpenApi(): Record<string, unknown> {
           tags: ['models'],
           summary: 'The model catalog (without quota internals)',
           responses: {
-            200: json({ type: 'array' }, [{ id: 'us.anthropic.claude-sonnet-4-5-20250929-v1:0', name: 'Claude Sonnet 4.5', vision: true, documents: true, maxOutputTokens: 64000, contextWindow: 200000, price: { inputPer1k: 0.003, outputPer1k: 0.015 }, default: true }]),
+            200: json({ type: 'array' }, [{ id: 'us.anthropic.claude-sonnet-4-5-20250929-v1:0', name: 'Claude Sonnet 4.5', vision: true, documents: true, maxOutputTokens: 64000, contextWindow: 200000, price: { inputPer1k: 0.003, outputPer1k: 0.015, cacheReadPer1k: 0.0003, cacheWritePer1k: 0.00375 }, rules: { exclusiveSampling: true, topK: { min: 0, max: 500 }, thinking: { minBudget: 1024 }, promptCache: { minTokens: 1024, maxPoints: 4 }, images: { maxCount: 20, maxBytes: 3932160, maxPixels: 8000 }, documents: { maxCount: 5, maxBytes: 4718592, formats: ['pdf', 'csv', 'doc', 'docx', 'xls', 'xlsx', 'html', 'txt', 'md'] } }, default: true }]),
             ...errors(...authErrors),
           },
         },
@@ -192,7 +192,7 @@ export function buildOpenApi(): Record<string, unknown> {
         },
         patch: {
           tags: ['conversations'],
-          summary: 'Rename, change settings (model, system prompt, params incl. historyMessages and compressThreshold) or switch branch (activeLeafId)',
+          summary: 'Rename, change settings (model, system prompt, params incl. historyMessages, compressThreshold and thinkingBudget; params must fit the model catalog rules, else 400 naming the field) or switch branch (activeLeafId)',
           requestBody: {
             content: {
               'application/json': {
@@ -200,6 +200,7 @@ export function buildOpenApi(): Record<string, unknown> {
                 examples: {
                   rename: { value: { title: 'Renamed' } },
                   params: { value: { params: { temperature: 0.5, maxTokens: 2000, historyMessages: 20, compressThreshold: 8000 } } },
+                  thinking: { value: { params: { thinkingBudget: 4096, maxTokens: 2000 } } },
                   branch: { value: { activeLeafId: '9f1c7a52-4c1d-4d8e-b1a0-3e2f4a5b6c7d' } },
                 },
               },

@@ -23,7 +23,8 @@ const base64 = z.string().regex(/^[A-Za-z0-9+/]*={0,2}$/, 'must be base64');
 
 export const textBlockSchema = z.object({
   type: z.literal('text'),
-  text: z.string().min(1).max(contentLimits.maxTextChars),
+  // Bedrock refuses blank text blocks ("The text field in the ContentBlock object … is blank").
+  text: z.string().min(1).max(contentLimits.maxTextChars).refine((t) => t.trim() !== '', 'must not be blank'),
 });
 export const imageBlockSchema = z.object({
   type: z.literal('image'),

@@ -68,7 +68,8 @@ export type ChatRegenerateAck = Ack<{ jobId: string; conversationId: string; mes
 /** `compressing`: the worker is summarizing older history before answering. */
 export type ChatState = 'queued' | 'active' | 'retrying' | 'compressing';
 export type ChatStatusEvent = { jobId: string; state: ChatState; position?: number; attempt?: number };
-export type ChatDeltaEvent = { jobId: string; seq: number; text: string };
+/** A delta carries answer `text`, thinking `reasoning`, or both (`text` is '' when only reasoning came). */
+export type ChatDeltaEvent = { jobId: string; seq: number; text: string; reasoning?: string };
 export type ChatDoneEvent = {
   jobId: string;
   conversationId: string;
@@ -76,6 +77,8 @@ export type ChatDoneEvent = {
   stopReason: string;
   usage: Usage;
   text: string;
+  /** The whole thinking, when the model thought (extended thinking). */
+  reasoning?: string;
   /** USD cost of this answer at the catalog's prices. */
   cost?: number;
 };

@@ -27,7 +27,14 @@ export type ConversationListQuery = z.infer<typeof conversationListQuerySchema>;
 export const messageRoles = ['user', 'assistant'] as const;
 export type MessageRole = (typeof messageRoles)[number];
 
-export const usageSchema = z.object({ inputTokens: z.number().int(), outputTokens: z.number().int() });
+export const usageSchema = z.object({
+  inputTokens: z.number().int(),
+  outputTokens: z.number().int(),
+  /** Input tokens read from Bedrock's prompt cache (not part of inputTokens). */
+  cacheReadTokens: z.number().int().optional(),
+  /** Input tokens written to Bedrock's prompt cache (not part of inputTokens). */
+  cacheWriteTokens: z.number().int().optional(),
+});
 export type Usage = z.infer<typeof usageSchema>;
 
 /**
@@ -65,6 +72,8 @@ export const messageSchema = z.object({
   usage: usageSchema.nullable(),
   /** The message this one follows (null for the first of a conversation); siblings are branches. */
   parentId: z.string().nullable().optional(),
+  /** Assistant messages: the model's extended thinking, when it thought. */
+  reasoning: z.string().nullable().optional(),
   /** Assistant messages: USD cost at the catalog's prices when it was answered. */
   cost: z.number().nullable().optional(),
   createdAt: z.string(),

@@ -176,7 +176,7 @@ async function processChunk(deps: SummarizeDeps, job: Job<ChunkData>, token: str
     if (!model) throw new UnrecoverableError(`Model ${d.modelId} is no longer in the catalog`);
     const ctx: ModelCallContext = { bedrock: deps.bedrock, job, token, signal, owner: d.owner, quota: deps.quota };
     const maxTokens = Math.min(model.maxOutputTokens, chunkOutputTokens);
-    const answer = await callModel(ctx, { model, system, prompt: chunkPrompt(d), maxTokens });
+    const answer = await callModel(ctx, { model, system: chunkSystem(d), prompt: chunkPrompt(d), maxTokens });
     if (signal?.aborted) return cancelled;
     await reportProgress(deps, d);
     return { level: d.level, index: d.index, summary: answer.text, usage: answer.usage };
@@ -234,12 +234,18 @@ function singlePrompt(text: string, input: StoredSummarizeInput) {
   return `Summarize the text below${wordsClause(input)}.\n\n<text>\n${text}\n</text>${instructionsClause(input.instructions)}`;
 }
 
-function chunkPrompt(d: ChunkData) {
+/** Chunk calls of one job and level share this prefix (system, task, instructions): cacheable. */
+function chunkSystem(d: ChunkData) {
   const task =
     d.level === 0
-      ? `This is part ${d.index + 1} of ${d.count} of a longer document. Summarize this part, keeping its key facts, names, figures and decisions.`
-      : `These are summaries of consecutive parts of one document (group ${d.index + 1} of ${d.count}). Merge them into one shorter summary, keeping the key facts.`;
-  return `${task}\n\n<text>\n${d.text}\n</text>${instructionsClause(d.instructions)}`;
+      ? 'You get one part of a longer document. Summarize the part, keeping its key facts, names, figures and decisions.'
+      : 'You get summaries of consecutive parts of one document. Merge them into one shorter summary, keeping the key facts.';
+  return `${system}\n\n${task}${instructionsClause(d.instructions)}`;
+}
+
+function chunkPrompt(d: ChunkData) {
+  const label = d.level === 0 ? `Part ${d.index + 1} of ${d.count} of the document.` : `Group ${d.index + 1} of ${d.count} of part summaries.`;
+  return `${label}\n\n<text>\n${d.text}\n</text>`;
 }
 
 function combinePrompt(summaries: string, input: StoredSummarizeInput) {
@@ -255,7 +261,12 @@ function finalMaxTokens(model: ModelEntry, input: StoredSummarizeInput) {
 
 function sumUsage(items: ({ usage?: Usage } | undefined)[]): Usage {
   return items.reduce<Usage>(
-    (sum, i) => ({ inputTokens: sum.inputTokens + (i?.usage?.inputTokens ?? 0), outputTokens: sum.outputTokens + (i?.usage?.outputTokens ?? 0) }),
+    (sum, i) => ({
+      inputTokens: sum.inputTokens + (i?.usage?.inputTokens ?? 0),
+      outputTokens: sum.outputTokens + (i?.usage?.outputTokens ?? 0),
+      ...((sum.cacheReadTokens ?? 0) + (i?.usage?.cacheReadTokens ?? 0) ? { cacheReadTokens: (sum.cacheReadTokens ?? 0) + (i?.usage?.cacheReadTokens ?? 0) } : {}),
+      ...((sum.cacheWriteTokens ?? 0) + (i?.usage?.cacheWriteTokens ?? 0) ? { cacheWriteTokens: (sum.cacheWriteTokens ?? 0) + (i?.usage?.cacheWriteTokens ?? 0) } : {}),
+    }),
     { ...zero },
   );
 }

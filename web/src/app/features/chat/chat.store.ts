@@ -36,14 +36,14 @@ export type UiMessage = {
   cost?: number | null;
   /** Sent while offline: goes out (same clientMessageId) when the connection is back. */
   waitingForConnection?: boolean;
+  /** The model's extended thinking (streamed before the answer, shown collapsed). */
+  reasoning?: string;
 };
 
 /** The outcome of a send: refused ones keep the text in the box and say why (an i18n key). */
 export type SendResult = { ok: true } | { ok: false; error: string };
 
-
-
-type JobTrack = { key: string; lastSeq: number; ahead: Map<number, string>; finished: boolean; resumeAsked: boolean; conversationId?: string | null };
+type JobTrack = { key: string; lastSeq: number; ahead: Map<number, { text: string; reasoning?: string }>; finished: boolean; resumeAsked: boolean; conversationId?: string | null };
 
 const knownStates: readonly string[] = ['queued', 'active', 'retrying', 'compressing'];
 
@@ -76,6 +76,7 @@ function fromServer(m: Message): UiMessage {
     parentId: m.parentId,
     branch: null,
     cost: m.cost,
+    ...(m.reasoning ? { reasoning: m.reasoning } : {}),
   };
 }
 
@@ -462,20 +463,32 @@ export class ChatStore {
         return;
       }
       case 'delta': {
-        const { seq, text } = e.event;
+        const { seq, text, reasoning } = e.event;
         if (seq <= track.lastSeq) return;
-        track.ahead.set(seq, text);
+        track.ahead.set(seq, { text, reasoning });
         let appended = '';
+        let thought = '';
+        let advanced = false;
         while (track.ahead.has(track.lastSeq + 1)) {
           track.lastSeq++;
-          appended += track.ahead.get(track.lastSeq)!;
+          const d = track.ahead.get(track.lastSeq)!;
+          appended += d.text;
+          thought += d.reasoning ?? '';
+          advanced = true;
           track.ahead.delete(track.lastSeq);
         }
-        if (appended) {
+        if (advanced) {
           this.messages.update((list) =>
             list.map((m) =>
               m.key === track.key
-                ? { ...m, text: m.text + appended, status: m.status === 'pending' ? 'streaming' : m.status, state: 'active', position: null }
+                ? {
+                    ...m,
+                    text: m.text + appended,
+                    ...(thought ? { reasoning: (m.reasoning ?? '') + thought } : {}),
+                    status: m.status === 'pending' ? 'streaming' : m.status,
+                    state: 'active',
+                    position: null,
+                  }
                 : m,
             ),
           );
@@ -489,7 +502,7 @@ export class ChatStore {
       case 'done': {
         track.finished = true;
         if (track.conversationId) this.conversations.markLive(track.conversationId, false);
-        const { text, usage, messageId, stopReason, cost } = e.event;
+        const { text, usage, messageId, stopReason, cost, reasoning } = e.event;
         const current = this.messages().find((m) => m.key === track.key);
         const wasStopped = current?.status === 'cancelled';
         const cancelled = stopReason === 'cancelled' || wasStopped;
@@ -499,6 +512,7 @@ export class ChatStore {
           text: text || (cancelled ? (current?.text ?? '') : text),
           usage,
           cost,
+          ...(reasoning ? { reasoning } : {}),
           status: cancelled ? 'cancelled' : 'complete',
           state: null,
           position: null,

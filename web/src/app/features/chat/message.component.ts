@@ -59,6 +59,12 @@ import { costOf, formatCost, formatCount, ordinal } from './usage';
           }
         }
       } @else {
+        @if (message().reasoning) {
+          <details class="reasoning" data-testid="message-reasoning">
+            <summary>{{ 'chat.reasoning' | translate }}</summary>
+            <div class="reasoning-text" data-testid="message-reasoning-text">{{ message().reasoning }}</div>
+          </details>
+        }
         @if (message().text) {
           <div data-testid="message-content"><sb-markdown [text]="message().text" /></div>
         }
