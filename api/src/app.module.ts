@@ -3,8 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { type DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { LoggerModule } from 'nestjs-pino';
-import { stdSerializers } from 'pino';
-import type { AppConfig } from '@switchboard/server-core';
+import { type AppConfig, safeErrorSerializer } from '@switchboard/server-core';
 import { AdminModule } from './admin/admin.module.js';
 import { AuthModule } from './auth/auth.module.js';
 import { ChatModule } from './chat/chat.module.js';
@@ -46,7 +45,8 @@ export class AppModule {
                 remoteAddress: req.socket?.remoteAddress,
               }),
               res: (res: ServerResponse) => ({ statusCode: res.statusCode }),
-              err: stdSerializers.err,
+              // Driver errors carry statement parameters (users' text): logged without them.
+              err: safeErrorSerializer,
             },
             autoLogging: { ignore: (req) => req.url === '/healthz' || req.url === '/metrics' },
           },

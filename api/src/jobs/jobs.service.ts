@@ -24,7 +24,7 @@ import {
 import { AppError, notFound } from '../common/app-error.js';
 import { CatalogService } from '../config/catalog.service.js';
 import { APP_CONFIG } from '../config/tokens.js';
-import { isUuid } from '../conversations/conversations.service.js';
+import { isCursorDate, isUuid } from '../conversations/conversations.service.js';
 import { REDIS } from '../redis/redis.module.js';
 import { SUMMARIZE_QUEUE, WEBHOOKS_QUEUE } from './jobs.tokens.js';
 import { JobIntake } from './job-intake.js';
@@ -169,6 +169,8 @@ function encodeCursor(row: JobView): string {
 function decodeCursor(cursor: string): { createdAt: Date; id: string } {
   const [at, id] = Buffer.from(cursor, 'base64url').toString().split('|');
   const createdAt = new Date(at ?? '');
-  if (!id || !isUuid(id) || Number.isNaN(createdAt.getTime())) throw new AppError('bad_request', 'Invalid cursor');
+  if (!id || !isUuid(id) || !isCursorDate(createdAt)) {
+    throw new AppError('validation_failed', 'Invalid cursor', [{ path: 'cursor', message: 'not a cursor this API returned' }]);
+  }
   return { createdAt, id };
 }

@@ -75,7 +75,7 @@ export function createBatchWorkers(deps: {
   summarize.on('error', (err) => logger.error({ err }, 'summarize worker error'));
   const webhooks = new Worker(
     webhooksQueueName,
-    createWebhookProcessor({ config, repository: new WebhookDeliveriesRepository(deps.database.db), logger }),
+    createWebhookProcessor({ config, repository: new WebhookDeliveriesRepository(deps.database.db, redis, config.queuePrefix), logger }),
     { ...connection, concurrency: 32 },
   );
   webhooks.on('error', (err) => logger.error({ err }, 'webhooks worker error'));
