@@ -41,7 +41,7 @@ export async function startWorker(config: AppConfig = loadConfig()): Promise<Run
   const chatWorker = new Worker(
     chatQueueName,
     createChatProcessor({ redis, streams, bedrock, governor, laneQueues, turns: new ChatTurnsRepository(database.db), models, logger }),
-    { connection: blocking, prefix: config.queuePrefix, concurrency: config.workerConcurrency, autorun: false },
+    { connection: blocking, prefix: config.queuePrefix, concurrency: config.workerConcurrency, autorun: false, maxStalledCount: config.jobs.maxStalled },
   );
   chatWorker.on('error', (err) => logger.error({ err }, 'chat worker error'));
   chatWorker.on('failed', (job, err) => logger.warn({ jobId: job?.id, err: err.message }, 'chat job attempt failed'));

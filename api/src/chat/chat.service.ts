@@ -24,6 +24,7 @@ import {
 } from '@switchboard/server-core';
 import { AppError, notFound } from '../common/app-error.js';
 import { CatalogService } from '../config/catalog.service.js';
+import { checkDocumentSizes } from '../documents/document-limits.js';
 import { APP_CONFIG } from '../config/tokens.js';
 import { checkParams, ConversationsService, isUuid } from '../conversations/conversations.service.js';
 import { CHAT_QUEUE, QUOTA_GOVERNOR, REDIS } from '../redis/redis.module.js';
@@ -66,6 +67,8 @@ export class ChatService {
     }
     const model = this.catalog.require(input.modelId ?? existing?.modelId ?? this.catalog.default().id);
     checkCapabilities(model, input);
+    // Documents go to Bedrock as they are (nothing is extracted here): only their sizes are checked.
+    checkDocumentSizes(input.content.flatMap((b, i) => (b.type === 'document' ? [{ ...b, path: `content.${i}.data` }] : [])), this.config.documents);
     const params = { ...(existing?.params ?? {}), ...(input.params ?? {}) };
     checkParams(model, params);
 

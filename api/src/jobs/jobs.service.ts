@@ -23,6 +23,7 @@ import {
 } from '@switchboard/server-core';
 import { AppError, notFound } from '../common/app-error.js';
 import { CatalogService } from '../config/catalog.service.js';
+import { checkDocumentSizes } from '../documents/document-limits.js';
 import { APP_CONFIG } from '../config/tokens.js';
 import { isCursorDate, isUuid } from '../conversations/conversations.service.js';
 import { REDIS } from '../redis/redis.module.js';
@@ -56,6 +57,7 @@ export class JobsService {
   /** Stores the job in Postgres, then enqueues: once this returns, the job is accepted for good. */
   async submit(owner: string, input: SummarizeRequest, idempotencyKey: string | undefined, requestId: string): Promise<Job> {
     checkDocuments(input);
+    checkDocumentSizes((input.documents ?? []).map((d, i) => ({ ...d, path: `documents.${i}.data` })), this.config.documents);
     const model = input.modelId ? this.catalog.require(input.modelId) : this.catalog.default();
     if (input.callbackUrl) {
       try {
