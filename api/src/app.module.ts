@@ -13,6 +13,7 @@ import { ConversationsModule } from './conversations/conversations.module.js';
 import { DatabaseModule } from './database/database.module.js';
 import { HealthModule } from './health/health.module.js';
 import { JobsModule } from './jobs/jobs.module.js';
+import { LimitsModule } from './limits/limits.module.js';
 import { MetricsModule } from './metrics/metrics.module.js';
 import { ModelsModule } from './models/models.module.js';
 import { PromptsModule } from './prompts/prompts.module.js';
@@ -53,6 +54,7 @@ export class AppModule {
         }),
         DatabaseModule,
         RedisModule,
+        LimitsModule,
         AuthModule,
         HealthModule,
         MetricsModule,

@@ -28,6 +28,8 @@ import type { Principal } from '../auth/principal.js';
 import { AppError } from '../common/app-error.js';
 import { isDependencyOutage, outageMessage } from '../common/dependency-outage.js';
 import { parseOrThrow } from '../common/zod-validation.pipe.js';
+import { LimitsService } from '../limits/limits.service.js';
+import { RateLimitedError } from '../limits/rate-limited.error.js';
 import { ChatService } from './chat.service.js';
 import { JobRelayService } from './job-relay.service.js';
 
@@ -44,12 +46,20 @@ export class ChatGateway implements OnGatewayInit, OnGatewayConnection, OnGatewa
   constructor(
     private readonly chat: ChatService,
     private readonly relay: JobRelayService,
+    private readonly limits: LimitsService,
   ) {}
 
   afterInit(namespace: Namespace) {
     namespace.use((socket, next) => {
       verifySocketToken(socket).then(
-        (principal) => {
+        async (principal) => {
+          // RATE_SOCKETS_PER_USER, counted across every API node.
+          if (!(await this.limits.openSocket(principal.sub, socket.id).catch(() => true))) {
+            const message = 'Too many open connections for this user; close another tab or window';
+            const error = new Error(message) as Error & { data: unknown };
+            error.data = { code: 'rate_limited', message, retryAfterMs: 5000 };
+            return next(error);
+          }
           socket.data.principal = principal;
           next();
         },
@@ -67,7 +77,8 @@ export class ChatGateway implements OnGatewayInit, OnGatewayConnection, OnGatewa
   }
 
   async handleDisconnect(socket: AuthedSocket) {
-    if (socket.data.principal) await this.relay.removeSocket(socket, socket.data.principal.sub);
+    if (!socket.data.principal) return;
+    await Promise.all([this.relay.removeSocket(socket, socket.data.principal.sub), this.limits.closeSocket(socket.data.principal.sub, socket.id)]);
   }
 
   @SubscribeMessage(chatClientEvents.send)
@@ -115,6 +126,7 @@ export class ChatGateway implements OnGatewayInit, OnGatewayConnection, OnGatewa
       if (err instanceof AppError) {
         const error: AckError['error'] = { code: err.code, message: err.message };
         if (err.details !== undefined) error.details = err.details;
+        if (err instanceof RateLimitedError) error.retryAfterMs = err.retryAfterMs;
         return { ok: false, error };
       }
       this.logger.error({ err, event, requestId }, 'socket event failed');

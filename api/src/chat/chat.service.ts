@@ -25,6 +25,7 @@ import {
 import { AppError, notFound } from '../common/app-error.js';
 import { CatalogService } from '../config/catalog.service.js';
 import { checkDocumentSizes } from '../documents/document-limits.js';
+import { LimitsService } from '../limits/limits.service.js';
 import { APP_CONFIG } from '../config/tokens.js';
 import { checkParams, ConversationsService, isUuid } from '../conversations/conversations.service.js';
 import { CHAT_QUEUE, QUOTA_GOVERNOR, REDIS } from '../redis/redis.module.js';
@@ -48,6 +49,7 @@ export class ChatService {
     private readonly conversations: ConversationsService,
     private readonly catalog: CatalogService,
     private readonly relay: JobRelayService,
+    private readonly limits: LimitsService,
   ) {}
 
   /**
@@ -71,6 +73,7 @@ export class ChatService {
     checkDocumentSizes(input.content.flatMap((b, i) => (b.type === 'document' ? [{ ...b, path: `content.${i}.data` }] : [])), this.config.documents);
     const params = { ...(existing?.params ?? {}), ...(input.params ?? {}) };
     checkParams(model, params);
+    await this.limits.checkChat(owner, contentBytes(input.content));
 
     const turn = {
       owner,
@@ -114,6 +117,7 @@ export class ChatService {
     checkCapabilities(model, { content: question.content } as ChatSend);
     const params = { ...(conversation.params ?? {}), ...(input.params ?? {}) };
     checkParams(model, params);
+    await this.limits.checkChat(owner, 0);
     const turn = {
       owner,
       conversationId: conversation.id,
@@ -268,6 +272,11 @@ function checkCapabilities(model: ModelEntry, input: ChatSend) {
   if (!model.documents && input.content.some((b) => b.type === 'document')) {
     throw new AppError('bad_request', `${model.name} does not accept documents`);
   }
+}
+
+/** About the bytes a message adds to storage (text and base64 as sent). */
+function contentBytes(content: ChatSend['content']): number {
+  return content.reduce((n, b) => n + (b.type === 'text' ? b.text.length : b.data.length), 0);
 }
 
 function titleFrom(input: ChatSend): string {

@@ -24,6 +24,7 @@ import {
 import { AppError, notFound } from '../common/app-error.js';
 import { CatalogService } from '../config/catalog.service.js';
 import { checkDocumentSizes } from '../documents/document-limits.js';
+import { LimitsService } from '../limits/limits.service.js';
 import { APP_CONFIG } from '../config/tokens.js';
 import { isCursorDate, isUuid } from '../conversations/conversations.service.js';
 import { REDIS } from '../redis/redis.module.js';
@@ -45,6 +46,7 @@ export class JobsService {
     private readonly repository: JobsRepository,
     private readonly intake: JobIntake,
     private readonly catalog: CatalogService,
+    private readonly limits: LimitsService,
   ) {}
 
   /** The same job for a repeated Idempotency-Key of this owner, if any (checked before the body). */
@@ -67,6 +69,7 @@ export class JobsService {
         throw new AppError('validation_failed', err.message, [{ path: 'callbackUrl', message: err.message, range: err.range }]);
       }
     }
+    await this.limits.checkJob(owner, (input.text?.length ?? 0) + (input.documents ?? []).reduce((n, d) => n + d.data.length, 0));
     const { callbackUrl, modelId: _modelId, ...stored } = input;
     const row = await this.intake.accept({
       id: randomUUID(),

@@ -55,6 +55,8 @@ export const errorInfoSchema = z.object({
   code: z.string(),
   message: z.string(),
   details: z.unknown().optional(),
+  /** `rate_limited`: how long to wait before trying again (REST also sends `Retry-After` in seconds). */
+  retryAfterMs: z.number().optional(),
 });
 export type ErrorInfo = z.infer<typeof errorInfoSchema>;
 
