@@ -2,6 +2,7 @@ import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common
 import type { Redis } from 'ioredis';
 import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import type { AppConfig } from '@switchboard/server-core';
+import { isDependencyOutage } from '../common/dependency-outage.js';
 import { APP_CONFIG } from '../config/tokens.js';
 import { REDIS } from '../redis/redis.module.js';
 import { LimitsRepository } from './limits.repository.js';
@@ -57,23 +58,41 @@ export class LimitsService implements OnModuleDestroy {
   /** Before a chat is stored: sends per minute and open chats of the user. */
   async checkChat(owner: string, addedBytes: number): Promise<void> {
     const { chatConcurrent } = this.config.rates;
-    await this.consume(this.chatRate, owner, `at most ${this.config.rates.chatPerMinute} chat messages a minute`);
-    if (chatConcurrent > 0 && (await this.repository.openChats(owner)) >= chatConcurrent) {
-      throw new RateLimitedError(`At most ${chatConcurrent} chats may be waiting or answering at once; wait for one to finish`, 2000);
-    }
-    await this.checkStorage(owner, addedBytes);
+    await this.failOpen(async () => {
+      await this.consume(this.chatRate, owner, `at most ${this.config.rates.chatPerMinute} chat messages a minute`);
+      if (chatConcurrent > 0 && (await this.repository.openChats(owner)) >= chatConcurrent) {
+        throw new RateLimitedError(`At most ${chatConcurrent} chats may be waiting or answering at once; wait for one to finish`, 2000);
+      }
+      await this.checkStorage(owner, addedBytes);
+    });
   }
 
   /** Before a job is stored: submissions per minute of the client, and its storage. */
   async checkJob(owner: string, addedBytes: number): Promise<void> {
-    await this.consume(this.jobRate, owner, `at most ${this.config.rates.jobsPerMinute} job submissions a minute`);
-    await this.checkStorage(owner, addedBytes);
+    await this.failOpen(async () => {
+      await this.consume(this.jobRate, owner, `at most ${this.config.rates.jobsPerMinute} job submissions a minute`);
+      await this.checkStorage(owner, addedBytes);
+    });
+  }
+
+  /**
+   * Limits give way while Redis is away: jobs are still accepted into Postgres then (the reconciler
+   * enqueues them later) and chats fail at enqueue with their own clear error, as before limits.
+   */
+  private async failOpen(check: () => Promise<void>): Promise<void> {
+    if (this.redis.status !== 'ready') return;
+    try {
+      await check();
+    } catch (err) {
+      if (!isDependencyOutage(err)) throw err;
+      this.logger.warn('rate limits unavailable (Redis); request let through without them');
+    }
   }
 
   /** On connect: false when the user already has RATE_SOCKETS_PER_USER open sockets. */
   async openSocket(owner: string, socketId: string): Promise<boolean> {
     const limit = this.config.rates.socketsPerUser;
-    if (limit <= 0) return true;
+    if (limit <= 0 || this.redis.status !== 'ready') return true;
     const now = Date.now();
     const ok = await this.redis.eval(openSocketScript, 1, this.socketsKey(owner), now, now + socketTtlMs, limit, socketId, socketTtlMs);
     if (ok !== 1) return false;
@@ -127,7 +146,7 @@ export class LimitsService implements OnModuleDestroy {
     try {
       await limiter.consume(key);
     } catch (err) {
-      if (!(err instanceof RateLimiterRes)) throw err;
+      if (!(err instanceof RateLimiterRes)) throw err instanceof Error ? err : new Error(String(err));
       throw new RateLimitedError(`Too many requests: ${what}`, Math.max(1, err.msBeforeNext));
     }
   }
