@@ -78,7 +78,10 @@ export class ChatGateway implements OnGatewayInit, OnGatewayConnection, OnGatewa
 
   async handleDisconnect(socket: AuthedSocket) {
     if (!socket.data.principal) return;
-    await Promise.all([this.relay.removeSocket(socket, socket.data.principal.sub), this.limits.closeSocket(socket.data.principal.sub, socket.id)]);
+    // During shutdown Redis may already be closed: nothing to clean up then.
+    await Promise.all([this.relay.removeSocket(socket, socket.data.principal.sub), this.limits.closeSocket(socket.data.principal.sub, socket.id)]).catch(
+      (err) => this.logger.debug?.(`socket cleanup skipped: ${(err as Error).message}`),
+    );
   }
 
   @SubscribeMessage(chatClientEvents.send)
