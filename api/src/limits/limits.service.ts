@@ -36,6 +36,7 @@ export class LimitsService implements OnModuleDestroy {
   /** This node's sockets by user, refreshed in Redis while they stay open. */
   private readonly localSockets = new Map<string, Set<string>>();
   private readonly refresher: NodeJS.Timeout;
+  private readonly storedReads = new Map<string, Promise<number>>();
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -130,15 +131,25 @@ export class LimitsService implements OnModuleDestroy {
     if (limit <= 0) return;
     const key = `${this.config.queuePrefix}:stored-bytes:${owner}`;
     const cached = await this.redis.get(key);
-    let stored = Number(cached);
-    if (cached === null) {
-      stored = await this.repository.storedBytes(owner);
-      await this.redis.set(key, stored, 'EX', storedBytesTtlSeconds, 'NX');
-    }
+    const stored = cached === null ? await this.readStoredBytes(owner, key) : Number(cached);
     if (stored + addedBytes > limit) {
       throw new RateLimitedError(`Your stored conversations and jobs reached ${limit} bytes; delete some to add more`, storedBytesTtlSeconds * 1000);
     }
     await this.redis.incrby(key, addedBytes);
+  }
+
+  /** One Postgres read per user at a time: a burst of a client's submissions shares it. */
+  private readStoredBytes(owner: string, key: string): Promise<number> {
+    let pending = this.storedReads.get(owner);
+    if (!pending) {
+      pending = (async () => {
+        const bytes = await this.repository.storedBytes(owner);
+        await this.redis.set(key, bytes, 'EX', storedBytesTtlSeconds, 'NX');
+        return bytes;
+      })().finally(() => this.storedReads.delete(owner));
+      this.storedReads.set(owner, pending);
+    }
+    return pending;
   }
 
   private async consume(limiter: RateLimiterRedis | undefined, key: string, what: string): Promise<void> {
