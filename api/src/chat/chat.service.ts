@@ -73,31 +73,36 @@ export class ChatService {
     checkDocumentSizes(input.content.flatMap((b, i) => (b.type === 'document' ? [{ ...b, path: `content.${i}.data` }] : [])), this.config.documents);
     const params = { ...(existing?.params ?? {}), ...(input.params ?? {}) };
     checkParams(model, params);
-    await this.limits.checkChat(owner, contentBytes(input.content));
+    // Released once the turn is stored (or refused): until then it counts as one of the user's open chats.
+    const release = await this.limits.checkChat(owner, contentBytes(input.content));
+    try {
 
-    const turn = {
-      owner,
-      jobId: randomUUID(),
-      userMessageId: randomUUID(),
-      assistantMessageId: randomUUID(),
-      modelId: model.id,
-      content: input.content,
-      params,
-      clientMessageId: input.clientMessageId,
-      requestId,
-      parentId: input.parentMessageId,
-    };
-    const newConversation = existing ? undefined : this.conversations.newConversation(owner, { title: titleFrom(input), modelId: model.id });
-    const conversationId = existing?.id ?? newConversation!.id;
-    const stored = await this.repository.insertTurn({ ...turn, conversationId }, newConversation);
-    if (!stored) {
-      // A retry of the same clientMessageId (or a race with one).
-      const previous = await this.repository.findUserMessageByClientId(owner, input.clientMessageId!);
-      if (!previous) throw new AppError('conflict', 'Could not store the message, try again');
-      return this.sameTurn(previous);
+      const turn = {
+        owner,
+        jobId: randomUUID(),
+        userMessageId: randomUUID(),
+        assistantMessageId: randomUUID(),
+        modelId: model.id,
+        content: input.content,
+        params,
+        clientMessageId: input.clientMessageId,
+        requestId,
+        parentId: input.parentMessageId,
+      };
+      const newConversation = existing ? undefined : this.conversations.newConversation(owner, { title: titleFrom(input), modelId: model.id });
+      const conversationId = existing?.id ?? newConversation!.id;
+      const stored = await this.repository.insertTurn({ ...turn, conversationId }, newConversation);
+      if (!stored) {
+        // A retry of the same clientMessageId (or a race with one).
+        const previous = await this.repository.findUserMessageByClientId(owner, input.clientMessageId!);
+        if (!previous) throw new AppError('conflict', 'Could not store the message, try again');
+        return this.sameTurn(previous);
+      }
+      await this.enqueue({ ...turn, conversationId });
+      return { jobId: turn.jobId, conversationId, messageId: turn.userMessageId, assistantMessageId: turn.assistantMessageId };
+    } finally {
+      void release();
     }
-    await this.enqueue({ ...turn, conversationId });
-    return { jobId: turn.jobId, conversationId, messageId: turn.userMessageId, assistantMessageId: turn.assistantMessageId };
   }
 
   /**
@@ -117,26 +122,30 @@ export class ChatService {
     checkCapabilities(model, { content: question.content } as ChatSend);
     const params = { ...(conversation.params ?? {}), ...(input.params ?? {}) };
     checkParams(model, params);
-    await this.limits.checkChat(owner, 0);
-    const turn = {
-      owner,
-      conversationId: conversation.id,
-      jobId: randomUUID(),
-      userMessageId: question.id,
-      assistantMessageId: randomUUID(),
-      modelId: model.id,
-      params,
-      clientMessageId: input.clientMessageId,
-      requestId,
-    };
-    const stored = await this.repository.insertRegeneration(turn);
-    if (!stored) {
-      const previous = await this.repository.findUserMessageByClientId(owner, input.clientMessageId!);
-      if (!previous) throw new AppError('conflict', 'Could not store the request, try again');
-      return this.sameTurn(previous);
+    const release = await this.limits.checkChat(owner, 0);
+    try {
+      const turn = {
+        owner,
+        conversationId: conversation.id,
+        jobId: randomUUID(),
+        userMessageId: question.id,
+        assistantMessageId: randomUUID(),
+        modelId: model.id,
+        params,
+        clientMessageId: input.clientMessageId,
+        requestId,
+      };
+      const stored = await this.repository.insertRegeneration(turn);
+      if (!stored) {
+        const previous = await this.repository.findUserMessageByClientId(owner, input.clientMessageId!);
+        if (!previous) throw new AppError('conflict', 'Could not store the request, try again');
+        return this.sameTurn(previous);
+      }
+      await this.enqueue(turn);
+      return { jobId: turn.jobId, conversationId: conversation.id, messageId: question.id, assistantMessageId: turn.assistantMessageId };
+    } finally {
+      void release();
     }
-    await this.enqueue(turn);
-    return { jobId: turn.jobId, conversationId: conversation.id, messageId: question.id, assistantMessageId: turn.assistantMessageId };
   }
 
   /** Tells the user's sockets, joins the model's line and enqueues; a failed enqueue ends the job. */

@@ -11,6 +11,8 @@ import { RateLimitedError } from './rate-limited.error.js';
 /** How long a socket's entry lives without a refresh (a node that died leaves none for longer). */
 const socketTtlMs = 120_000;
 const socketRefreshMs = 30_000;
+/** Longest a send counts as starting (between its limit check and its insert) should its node die meanwhile. */
+const startingTtlMs = 30_000;
 /** How long a user's stored-bytes figure is trusted before Postgres is asked again. */
 const storedBytesTtlSeconds = 60;
 
@@ -56,16 +58,36 @@ export class LimitsService implements OnModuleDestroy {
     clearInterval(this.refresher);
   }
 
-  /** Before a chat is stored: sends per minute and open chats of the user. */
-  async checkChat(owner: string, addedBytes: number): Promise<void> {
+  /**
+   * Before a chat is stored: sends per minute and open chats of the user. Open chats are the
+   * user's queued and active chat jobs in Postgres plus sends between this check and their insert
+   * (a short-lived Redis count, so a burst of sends cannot all pass before any is stored). Call the
+   * returned function once the turn is stored or refused.
+   */
+  async checkChat(owner: string, addedBytes: number): Promise<() => Promise<void>> {
     const { chatConcurrent } = this.config.rates;
+    let release = async () => undefined as void;
     await this.failOpen(async () => {
       await this.consume(this.chatRate, owner, `at most ${this.config.rates.chatPerMinute} chat messages a minute`);
-      if (chatConcurrent > 0 && (await this.repository.openChats(owner)) >= chatConcurrent) {
-        throw new RateLimitedError(`At most ${chatConcurrent} chats may be waiting or answering at once; wait for one to finish`, 2000);
+      if (chatConcurrent > 0) {
+        const key = `${this.config.queuePrefix}:chats-starting:${owner}`;
+        const [[, starting]] = (await this.redis.multi().incr(key).pexpire(key, startingTtlMs).exec()) as [[unknown, number], unknown];
+        release = async () => void (await this.redis.decr(key).catch(() => undefined));
+        try {
+          const open = await this.repository.openChats(owner);
+          if (open + starting > chatConcurrent) {
+            throw new RateLimitedError(`At most ${chatConcurrent} chats may be waiting or answering at once; wait for one to finish`, 2000);
+          }
+          await this.checkStorage(owner, addedBytes);
+        } catch (err) {
+          await release();
+          throw err;
+        }
+      } else {
+        await this.checkStorage(owner, addedBytes);
       }
-      await this.checkStorage(owner, addedBytes);
     });
+    return release;
   }
 
   /** Before a job is stored: submissions per minute of the client, and its storage. */

@@ -55,6 +55,15 @@ describe('security: per-principal limits', () => {
     expect(await send(socket, 'three again')).toMatchObject({ ok: true });
   });
 
+  it('a burst of sends cannot pass the open-chat limit together', async () => {
+    const socket = await connect(await api.token('bursty'));
+    const acks = await Promise.all(Array.from({ length: 4 }, (_, i) => send(socket, `burst ${i}`)));
+    const accepted = acks.filter((a) => a.ok).length;
+    expect(accepted).toBeGreaterThanOrEqual(1);
+    expect(accepted).toBeLessThanOrEqual(2);
+    expect(acks.filter((a) => !a.ok).every((a) => a.error?.code === 'rate_limited')).toBe(true);
+  });
+
   it('chat sends per user per minute', async () => {
     const socket = await connect(await api.token('chatty'));
     const acks: Ack[] = [];
