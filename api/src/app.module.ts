@@ -20,6 +20,16 @@ import { PromptsModule } from './prompts/prompts.module.js';
 import { RedisModule } from './redis/redis.module.js';
 import { WebhooksModule } from './webhooks/webhooks.module.js';
 
+/** Query values other than a few harmless ones (a search `q` is the user's text) are left out of logs. */
+const loggedQueryKeys = new Set(['limit', 'status', 'locale', 'groupBy']);
+function loggedUrl(url: string): string {
+  const at = url.indexOf('?');
+  if (at < 0) return url;
+  const params = new URLSearchParams(url.slice(at + 1));
+  const kept = [...params.keys()].map((k) => (loggedQueryKeys.has(k) ? `${k}=${encodeURIComponent(params.get(k)!.slice(0, 40))}` : `${encodeURIComponent(k.slice(0, 40))}=…`));
+  return `${url.slice(0, at)}?${kept.join('&')}`;
+}
+
 @Module({})
 export class AppModule {
   static forRoot(config: AppConfig): DynamicModule {
@@ -42,7 +52,7 @@ export class AppModule {
               req: (req: IncomingMessage & { id?: unknown; originalUrl?: string }) => ({
                 id: req.id,
                 method: req.method,
-                url: req.originalUrl ?? req.url,
+                url: loggedUrl(req.originalUrl ?? req.url ?? ''),
                 remoteAddress: req.socket?.remoteAddress,
               }),
               res: (res: ServerResponse) => ({ statusCode: res.statusCode }),

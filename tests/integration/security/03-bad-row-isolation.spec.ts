@@ -25,9 +25,11 @@ describe('security: one bad request fails only itself', () => {
     );
     expect(results.map((r) => r.status)).toEqual(texts.map((_, i) => (i === 5 ? 400 : 202)));
     expect(results[5]!.body.error).toMatchObject({ code: 'validation_failed', details: [{ path: 'text' }] });
+    await request(api).get('/v1/conversations?q=SearchMarker%20words&limit=5').set('authorization', `Bearer ${tokens[0]}`).expect(200);
     await new Promise((r) => setTimeout(r, 300)); // let the process flush its logs
     const logs = stack.apis[0]!.output.join('');
     expect(logs).toContain('request completed'); // the logs were captured
-    for (const marker of ['PrivateDocumentMarker', 'BadRowMarker', 'MetaMarker', 'quarterly numbers']) expect(logs).not.toContain(marker);
+    expect(logs).toContain('/v1/conversations?q=');
+    for (const marker of ['PrivateDocumentMarker', 'BadRowMarker', 'MetaMarker', 'quarterly numbers', 'SearchMarker']) expect(logs).not.toContain(marker);
   });
 });
