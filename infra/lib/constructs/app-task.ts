@@ -12,7 +12,7 @@ export interface AppTaskProps {
   readonly entrypoint: string;
   readonly cpu: number;
   readonly memoryMiB: number;
-  /** Non-secret configuration (DESIGN.md's table). */
+  /** Non-secret configuration (the settings in docs/architecture.md#configuration and the README). */
   readonly environment: Record<string, string>;
   /** REDIS_URL, DATABASE_URL: injected by the ECS agent from Secrets Manager, never in the template. */
   readonly secrets: Record<string, ecs.Secret>;

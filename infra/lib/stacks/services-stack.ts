@@ -120,7 +120,7 @@ export class ServicesStack extends Stack {
       acknowledge(
         task.taskDefinition,
         'AwsSolutions-ECS2',
-        "Only non-secret configuration (DESIGN.md's environment table and the model catalog) is in environment; REDIS_URL and DATABASE_URL are injected from Secrets Manager.",
+        "Only non-secret configuration (the settings of docs/architecture.md#configuration and the README, and the model catalog) is in environment; REDIS_URL and DATABASE_URL are injected from Secrets Manager.",
       );
       acknowledge(
         task.taskDefinition.obtainExecutionRole(),
