@@ -26,6 +26,7 @@ const stack = await startStack({ apis: 1, workers, emulator: { tps: null, ttfbMs
   // checks, with a per-minute allowance no run reaches, to measure what they cost).
   env: {
     LOG_LEVEL: workers > 0 ? 'info' : 'warn',
+    AUTH_SCOPE_PREFIX: 'switchboard/',
     RATE_JOBS_PER_MINUTE: process.env.LIMITS === 'on' ? '100000000' : '0',
     RATE_STORED_BYTES_PER_USER: process.env.LIMITS === 'on' ? String(2 ** 52) : '0',
   } });

@@ -20,7 +20,7 @@ describe('REST: batch jobs (API only, no worker: jobs stay queued)', () => {
   };
 
   beforeAll(async () => {
-    api = await startTestApi({ JOBS_MAX_BODY_BYTES: String(2 * 1024 * 1024) });
+    api = await startTestApi({ JOBS_MAX_BODY_BYTES: String(2 * 1024 * 1024), AUTH_SCOPE_PREFIX: 'switchboard/' });
     token = await api.token('svc', { scopes: ['switchboard/jobs:read', 'switchboard/jobs:write'] });
     redis = new Redis(config().redisUrl);
   });

@@ -10,6 +10,8 @@ import {
   openDatabase,
   producerQueue,
   QuotaGovernor,
+  type TitleJobData,
+  titlesQueueName,
 } from '@switchboard/server-core';
 import { createBedrockClient } from './bedrock/bedrock-client.js';
 import { CatalogHolder } from './catalog/catalog-holder.js';
@@ -18,6 +20,8 @@ import { createChatProcessor } from './chat/chat.processor.js';
 import { ChatTurnsRepository } from './chat/chat-turns.repository.js';
 import { startBacklogReporter } from './metrics/backlog-reporter.js';
 import { createBatchWorkers } from './summarize/summarize.worker.js';
+import { createTitleProcessor } from './titles/titles.processor.js';
+import { TitlesRepository } from './titles/titles.repository.js';
 
 export type RunningWorker = { close(): Promise<void> };
 
@@ -37,10 +41,14 @@ export async function startWorker(config: AppConfig = loadConfig()): Promise<Run
   const models = catalog.list;
   const governor = new QuotaGovernor(redis, { prefix: config.queuePrefix, ...config.quota });
   const laneQueues = { chat: producerQueue<ChatJobData>(chatQueueName, redis, config.queuePrefix) };
+  const titlesQueue = producerQueue<TitleJobData>(titlesQueueName, redis, config.queuePrefix);
 
   const chatWorker = new Worker(
     chatQueueName,
-    createChatProcessor({ redis, streams, bedrock, governor, laneQueues, turns: new ChatTurnsRepository(database.db), models, logger }),
+    createChatProcessor({
+      redis, streams, bedrock, governor, laneQueues, turns: new ChatTurnsRepository(database.db), models, logger,
+      titles: config.chatTitles === 'model' ? titlesQueue : undefined, queuePrefix: config.queuePrefix,
+    }),
     { connection: blocking, prefix: config.queuePrefix, concurrency: config.workerConcurrency, autorun: false, maxStalledCount: config.jobs.maxStalled },
   );
   chatWorker.on('error', (err) => logger.error({ err }, 'chat worker error'));
@@ -57,11 +65,23 @@ export async function startWorker(config: AppConfig = loadConfig()): Promise<Run
     quota: { governor, laneQueues },
     chatQueue: laneQueues.chat,
   });
+  // Titles are small batch-lane calls: a few at a time per process is plenty.
+  const titleWorker = new Worker(
+    titlesQueueName,
+    createTitleProcessor({
+      redis, queuePrefix: config.queuePrefix, bedrock, repository: new TitlesRepository(database.db), models, logger,
+      quota: { governor, laneQueues },
+    }),
+    { connection: blocking, prefix: config.queuePrefix, concurrency: 4, autorun: false },
+  );
+  titleWorker.on('error', (err) => logger.error({ err }, 'titles worker error'));
   await listenForCancels(subscriber, config.queuePrefix, [chatWorker, batch.summarize]);
   await catalog.listen(subscriber, config.queuePrefix);
   void chatWorker.run();
   await chatWorker.waitUntilReady();
   await batch.run();
+  void titleWorker.run();
+  await titleWorker.waitUntilReady();
   const stopReporting = config.backlogMetricsIntervalMs
     ? startBacklogReporter({ queues: [laneQueues.chat], governor, models, intervalMs: config.backlogMetricsIntervalMs })
     : () => undefined;
@@ -74,8 +94,8 @@ export async function startWorker(config: AppConfig = loadConfig()): Promise<Run
         // Lets running answers finish (ECS gives stopTimeout); picks up nothing new meanwhile.
         stopReporting();
         catalog.stop();
-        await Promise.all([chatWorker.close(), batch.close()]);
-        await Promise.all(Object.values(laneQueues).map((q) => q.close()));
+        await Promise.all([chatWorker.close(), batch.close(), titleWorker.close()]);
+        await Promise.all([...Object.values(laneQueues), titlesQueue].map((q) => q.close()));
         subscriber.disconnect();
         await redis.quit().catch(() => redis.disconnect());
         blocking.disconnect();

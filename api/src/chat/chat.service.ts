@@ -19,6 +19,7 @@ import {
   chatJobOptions,
   type JobRow,
   lastJobStreamSeq,
+  firstWordsTitle,
   type MessageRow,
   type QuotaGovernor,
 } from '@switchboard/server-core';
@@ -57,7 +58,7 @@ export class ChatService {
    * clientMessageId already used is found by the insert itself (no lookup before it, one round
    * trip less before the first token), and answers with the turn it started.
    */
-  async send(owner: string, input: ChatSend, requestId: string): Promise<SendResult> {
+  async send(owner: string, input: ChatSend, requestId: string, socketId?: string): Promise<SendResult> {
     const existing = input.conversationId ? await this.conversations.require(owner, input.conversationId) : undefined;
     if (input.parentMessageId !== undefined && !existing) {
       throw new AppError('validation_failed', 'parentMessageId needs a conversationId', [
@@ -88,8 +89,9 @@ export class ChatService {
         clientMessageId: input.clientMessageId,
         requestId,
         parentId: input.parentMessageId,
+        fallbackTitle: firstWordsTitle(input.content),
       };
-      const newConversation = existing ? undefined : this.conversations.newConversation(owner, { title: titleFrom(input), modelId: model.id });
+      const newConversation = existing ? undefined : this.conversations.newConversation(owner, { title: firstWordsTitle(input.content), modelId: model.id });
       const conversationId = existing?.id ?? newConversation!.id;
       const stored = await this.repository.insertTurn({ ...turn, conversationId }, newConversation);
       if (!stored) {
@@ -99,6 +101,7 @@ export class ChatService {
         return this.sameTurn(previous);
       }
       await this.enqueue({ ...turn, conversationId });
+      this.relay.publishToOwner(owner, { conversationId, change: existing ? 'message' : 'created', jobId: turn.jobId }, socketId);
       return { jobId: turn.jobId, conversationId, messageId: turn.userMessageId, assistantMessageId: turn.assistantMessageId };
     } finally {
       void release();
@@ -109,7 +112,7 @@ export class ChatService {
    * A new answer to the user message that `messageId` (an assistant message) answered, stored as
    * that answer's sibling; the conversation's branch moves to it.
    */
-  async regenerate(owner: string, input: ChatRegenerate, requestId: string): Promise<SendResult> {
+  async regenerate(owner: string, input: ChatRegenerate, requestId: string, socketId?: string): Promise<SendResult> {
     const answer = isUuid(input.messageId) ? await this.repository.findOwnMessage(owner, input.messageId) : undefined;
     if (!answer) throw notFound('Message');
     if (answer.role !== 'assistant' || !answer.parentId) {
@@ -142,6 +145,7 @@ export class ChatService {
         return this.sameTurn(previous);
       }
       await this.enqueue(turn);
+      this.relay.publishToOwner(owner, { conversationId: conversation.id, change: 'message', jobId: turn.jobId }, socketId);
       return { jobId: turn.jobId, conversationId: conversation.id, messageId: question.id, assistantMessageId: turn.assistantMessageId };
     } finally {
       void release();
@@ -286,12 +290,6 @@ function checkCapabilities(model: ModelEntry, input: ChatSend) {
 /** About the bytes a message adds to storage (text and base64 as sent). */
 function contentBytes(content: ChatSend['content']): number {
   return content.reduce((n, b) => n + (b.type === 'text' ? b.text.length : b.data.length), 0);
-}
-
-function titleFrom(input: ChatSend): string {
-  const text = textOf(input.content).replace(/\s+/g, ' ').trim();
-  if (!text) return input.content.find((b) => b.type === 'document')?.name ?? 'New conversation';
-  return text.length > 60 ? `${text.slice(0, 57)}…` : text;
 }
 
 /** Removes a job that no worker holds yet; false when a worker has it (locked) or it is gone. */

@@ -9,12 +9,11 @@ import type {
   ModelEntry,
   ModelParams,
 } from '@switchboard/contracts';
-import type { ConversationRow, MessageRow } from '@switchboard/server-core';
+import { type ConversationRow, defaultConversationTitle, type MessageRow } from '@switchboard/server-core';
 import { AppError, notFound } from '../common/app-error.js';
 import { CatalogService } from '../config/catalog.service.js';
 import { type ConversationPatch, ConversationsRepository, type NewConversation, toConversation, toMessage } from './conversations.repository.js';
 
-const defaultTitle = 'New conversation';
 
 @Injectable()
 export class ConversationsService {
@@ -73,7 +72,7 @@ export class ConversationsService {
     const model = input.modelId ? this.catalog.require(input.modelId) : this.catalog.default();
     const params = input.params ?? {};
     checkParams(model, params);
-    return { id: randomUUID(), owner, title: input.title ?? defaultTitle, modelId: model.id, systemPrompt: input.systemPrompt ?? null, params };
+    return { id: randomUUID(), owner, title: input.title ?? defaultConversationTitle, modelId: model.id, systemPrompt: input.systemPrompt ?? null, params };
   }
 
   async update(owner: string, id: string, patch: ConversationUpdate) {

@@ -81,15 +81,25 @@ export function buildOpenApi(): Record<string, unknown> {
           tags: ['ops'],
           summary: 'Readiness: Redis and the database answer',
           security: [],
-          responses: { 200: json({ type: 'object' }, { status: 'ok', checks: { redis: 'ok', database: 'ok' } }), 503: { description: 'A dependency is down' } },
+          responses: {
+            200: json({ type: 'object' }, { status: 'ok', checks: { redis: 'ok', database: 'ok' } }),
+            503: { description: 'A dependency is down (which one, never why)', ...json({ type: 'object' }, { status: 'unavailable', checks: { redis: 'ok', database: 'down' } }) },
+          },
         },
       },
-      '/metrics': { get: { tags: ['ops'], summary: 'Prometheus metrics', security: [], responses: { 200: { description: 'text/plain exposition format' } } } },
+      '/metrics': {
+        get: {
+          tags: ['ops'],
+          summary: 'Prometheus metrics; needs `Authorization: Bearer <METRICS_TOKEN>` when the API has METRICS_TOKEN set',
+          security: [],
+          responses: { 200: { description: 'text/plain exposition format' }, ...errors([401, 'unauthorized', 'Metrics need Authorization: Bearer <METRICS_TOKEN>']) },
+        },
+      },
       '/.well-known/jwks.json': { get: { tags: ['auth'], summary: 'Local mode: the API’s signing keys', security: [], responses: { 200: json({ type: 'object' }), ...errors([404, 'not_found', 'This API is not a token issuer in oidc mode']) } } },
       '/v1/auth/dev-token': {
         post: {
           tags: ['auth'],
-          summary: 'Local mode only: a signed token for any user, optionally with scopes',
+          summary: 'Local mode only: a signed token for any user, optionally with scopes (requested groups are ignored: admins are the names in AUTH_LOCAL_ADMINS)',
           security: [],
           requestBody: json(ref('DevTokenRequest'), { username: 'batch-bot', scopes: ['jobs:read', 'jobs:write'] }),
           responses: {

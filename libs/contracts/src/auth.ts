@@ -9,6 +9,7 @@ export const devTokenRequestSchema = z.object({
     .min(1)
     .max(64)
     .regex(/^[\p{L}\p{N}._@-]+$/u, 'letters, digits, dot, underscore, @ and hyphen only'),
+  /** Accepted for old clients and ignored: local admins are the names in AUTH_LOCAL_ADMINS. */
   groups: z.array(safeText().min(1).max(64)).max(20).optional(),
   scopes: z.array(safeText().min(1).max(128)).max(20).optional(),
 });

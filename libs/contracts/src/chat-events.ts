@@ -21,6 +21,8 @@ export const chatServerEvents = {
   delta: 'chat:delta',
   done: 'chat:done',
   error: 'chat:error',
+  /** Optional (newer servers): a conversation of the user changed, possibly in another tab. */
+  conversationUpdated: 'conversation:updated',
 } as const;
 
 const id = safeText().min(1).max(100);
@@ -79,3 +81,12 @@ export type ChatDoneEvent = {
   cost?: number;
 };
 export type ChatErrorEvent = { jobId: string; code: string; message: string; retryable: boolean };
+
+/**
+ * `conversation:updated` (server → every socket of the user but the one whose request caused it):
+ * `created` (a first message or POST), `message` (a turn started: `jobId` streams it), `answered`
+ * (a turn ended), `title` (renamed, e.g. the model-written title), `settings` (PATCH), `deleted`.
+ * Clients re-read what they show; older clients ignore the event.
+ */
+export type ConversationChange = 'created' | 'message' | 'answered' | 'title' | 'settings' | 'deleted';
+export type ConversationUpdatedEvent = { conversationId: string; change: ConversationChange; title?: string; jobId?: string };

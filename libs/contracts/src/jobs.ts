@@ -39,6 +39,8 @@ export const summarizeRequestSchema = z
     text: safeText().min(1).max(jobLimits.maxTextChars).optional(),
     documents: z.array(jobDocumentSchema).min(1).max(jobLimits.maxDocuments).optional(),
     modelId: safeText().min(1).max(200).optional(),
+    /** A label for people (the portal's job list, the download's name); default: the first document's name or the first words. */
+    name: safeText().trim().min(1).max(200).optional(),
     instructions: safeText().max(jobLimits.maxInstructionsChars).optional(),
     maxWords: z.number().int().min(10).max(jobLimits.maxWords).optional(),
     callbackUrl: z.url({ protocol: /^https?$/ }).max(2000).optional(),
@@ -55,6 +57,10 @@ export const jobSchema = z.object({
   id: z.string(),
   type: z.literal('summarize'),
   status: z.enum(jobStatusValues),
+  /** The job's label: the `name` it was submitted with, else its first document's name or first words. */
+  name: z.string().optional(),
+  /** The model that summarizes (prices come from the catalog). */
+  modelId: z.string().optional(),
   /** 0–100; rises as chunks of a long document finish. */
   progress: z.number().int().min(0).max(100).optional(),
   result: z.object({ summary: z.string() }).optional(),

@@ -9,3 +9,4 @@ export * from './queues/queues.js';
 export * from './webhooks/callback-target.js';
 export * from './jobs/job-view.js';
 export * from './quota/governor.js';
+export * from './titles/titles.js';

@@ -1,5 +1,5 @@
 import { type BedrockRuntimeClient, ConverseCommand, ConverseStreamCommand } from '@aws-sdk/client-bedrock-runtime';
-import { type Job, UnrecoverableError } from 'bullmq';
+import { type Job, type Queue, UnrecoverableError } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { ModelEntry, Usage } from '@switchboard/contracts';
 import {
@@ -7,9 +7,13 @@ import {
   cancelKey,
   type ChatJobData,
   type Logger,
+  isAutomaticTitle,
+  publishConversationUpdate,
   publishJobStatus,
   type QuotaGovernor,
   readJobStream,
+  titleJobOptions,
+  type TitleJobData,
 } from '@switchboard/server-core';
 import { errorCodeOf, isRetryableBedrockError } from '../bedrock/bedrock-client.js';
 import { admitOrWait, estimateTokens, isThrottle, type LaneQueues, type QuotaJobData, type Reservation, settle, waitAfterThrottle } from '../quota/admission.js';
@@ -31,6 +35,9 @@ export type ChatProcessorDeps = {
   turns: ChatTurnsRepository;
   models: () => readonly ModelEntry[];
   logger: Logger;
+  /** Where conversations go to get a model-written title after an exchange (absent: first words stay). */
+  titles?: Queue<TitleJobData>;
+  queuePrefix?: string;
 };
 
 type ChatJob = Job<ChatJobData & QuotaJobData>;
@@ -124,13 +131,24 @@ export function createChatProcessor(deps: ChatProcessorDeps) {
 
     let stopReason = 'end_turn';
     let usage: Usage | null = null;
+    let deltaEvents = 0;
+    // Bedrock bills a stopped or failed call too; when it reported no usage, count what was delivered.
+    const billed = (): Usage | null => {
+      if (usage) return usage;
+      if (!writer.text) return null;
+      const inputTokens = Math.max(0, estimateTokens(input) - (input.inferenceConfig?.maxTokens ?? 0));
+      return { inputTokens, outputTokens: Math.max(deltaEvents, Math.ceil(writer.text.length / 4)) };
+    };
     let redating: Promise<unknown> = Promise.resolve();
     try {
       const response = await deps.bedrock.send(new ConverseStreamCommand(input), { abortSignal: callSignal });
       // The window counts the call from now; the first tokens need not wait for that round trip.
       redating = deps.governor.redate(model.id, reservation.reservationId).catch((err) => log.warn({ err }, 'quota redate failed'));
       for await (const event of response.stream ?? []) {
-        if (event.contentBlockDelta?.delta?.text) writer.push(event.contentBlockDelta.delta.text);
+        if (event.contentBlockDelta?.delta?.text) {
+          deltaEvents++;
+          writer.push(event.contentBlockDelta.delta.text);
+        }
         else if (event.messageStop) stopReason = event.messageStop.stopReason ?? stopReason;
         else if (event.metadata?.usage) {
           usage = { inputTokens: event.metadata.usage.inputTokens ?? 0, outputTokens: event.metadata.usage.outputTokens ?? 0 };
@@ -145,6 +163,7 @@ export function createChatProcessor(deps: ChatProcessorDeps) {
       const text = delivered + writer.text;
       if (callSignal.aborted) {
         log.info({ chars: text.length }, 'chat cancelled; keeping the partial answer');
+        usage = billed();
         await finish({ status: 'cancelled', text, stopReason: 'cancelled', usage, cost: costOf(model, usage) });
         return;
       }
@@ -157,7 +176,8 @@ export function createChatProcessor(deps: ChatProcessorDeps) {
       const lastAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
       log.warn({ err: { name: (err as Error).name, message: (err as Error).message }, retryable, lastAttempt }, 'bedrock call failed');
       if (retryable && !lastAttempt) throw err;
-      await finish(failed(text, errorCodeOf(err), (err as Error).message ?? 'Bedrock call failed', retryable));
+      usage = billed();
+      await finish({ ...failed(text, errorCodeOf(err), (err as Error).message ?? 'Bedrock call failed', retryable), usage, cost: costOf(model, usage) });
       throw new UnrecoverableError((err as Error).message);
     } finally {
       await redating;
@@ -167,7 +187,21 @@ export function createChatProcessor(deps: ChatProcessorDeps) {
     }
     await finish({ status: 'completed', text: delivered + writer.text, stopReason, usage, cost: costOf(model, usage) });
     log.info({ stopReason, usage }, 'chat completed');
+    await askForTitle(deps, data, loaded).catch((err) => log.warn({ err }, 'could not queue the title'));
   };
+}
+
+/** A conversation whose title nobody chose (default or first words) gets a model-written one. */
+async function askForTitle(
+  deps: ChatProcessorDeps,
+  data: ChatJobData,
+  [conversation, history]: [{ title: string } | undefined, { role: string; content: unknown }[]],
+): Promise<void> {
+  if (!deps.titles || !conversation) return;
+  const firstQuestion = history.find((m) => m.role === 'user');
+  if (!isAutomaticTitle(conversation.title, firstQuestion?.content as Parameters<typeof isAutomaticTitle>[1])) return;
+  // One titling job per conversation at a time (the job id dedupes).
+  await deps.titles.add('title', { conversationId: data.conversationId, owner: data.owner }, { jobId: `title-${data.conversationId}`, ...titleJobOptions });
 }
 
 /**
@@ -230,6 +264,7 @@ async function finishTurn(
   outcome: TurnOutcome & { retryable?: boolean },
 ) {
   if (!(await deps.turns.finish(data.jobId, data.assistantMessageId, outcome))) return;
+  if (deps.queuePrefix) void publishConversationUpdate(deps.redis, deps.queuePrefix, data.owner, { conversationId: data.conversationId, change: 'answered', jobId: data.jobId });
   const seq = writer.nextSeq();
   if (outcome.status === 'failed') {
     await appendToJobStream(deps.streams, data.jobId, {

@@ -90,6 +90,8 @@ async function processRoot(deps: SummarizeDeps, job: Job<RootData>, token: strin
         if (!text.trim()) throw new NothingToSummarize('The text and documents contain no text to summarize');
         const chunks = chunkText(text, budget);
         if (chunks.length <= 1) {
+          // One call, no chunks to count: the read input is the first visible step.
+          await deps.repository.raiseProgress(jobId, 10);
           const answer = await callModel(ctx, { model, system, prompt: singlePrompt(text, input), maxTokens: finalMaxTokens(model, input) });
           await finish({ status: 'completed', summary: answer.text, usage: answer.usage });
           log.info({ usage: answer.usage, chars: text.length }, 'summary completed');

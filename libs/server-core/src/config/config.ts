@@ -17,7 +17,17 @@ const envSchema = z.object({
   AWS_ENDPOINT_URL_BEDROCK_RUNTIME: optionalUrl,
   MODELS_FILE: z.string().min(1).optional(),
   WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(64),
-  AUTH_MODE: z.enum(['local', 'oidc']).default('local'),
+  NODE_ENV: z.string().optional(),
+  /** No default in production: an unset AUTH_MODE must never fall back to the open local sign-in. */
+  AUTH_MODE: z.enum(['local', 'oidc']).optional(),
+  /** Local mode on a non-loopback HOST (anyone who reaches it picks any name): must be asked for explicitly. */
+  AUTH_LOCAL_INSECURE: z.enum(['true', 'false']).default('false'),
+  /** Local mode: user names that get AUTH_ADMIN_GROUP (dev-token ignores requested groups). */
+  AUTH_LOCAL_ADMINS: z.string().default(''),
+  /** Resource-server prefix accepted before jobs:read / jobs:write, e.g. `https://api.example/` or `switchboard/`. */
+  AUTH_SCOPE_PREFIX: z.string().min(1).max(200).optional(),
+  /** Least time between two JWKS fetches caused by tokens with an unknown `kid` (a rotated key works after at most this). */
+  AUTH_JWKS_REFRESH_MS: z.coerce.number().int().min(0).max(600_000).default(30_000),
   AUTH_ISSUER: optionalUrl,
   /** Accepted audiences (ID-token `aud` or access-token `client_id`), comma-separated. */
   AUTH_AUDIENCE: z.string().min(1).optional(),
@@ -27,6 +37,12 @@ const envSchema = z.object({
   AUTH_CLIENT_ID: z.string().min(1).optional(),
   /** The IdP's end-session (logout) URL when its discovery omits one, e.g. Cognito's `https://<domain>/logout`. */
   AUTH_END_SESSION_URL: optionalUrl,
+  /** When set, GET /metrics needs `Authorization: Bearer <METRICS_TOKEN>`. */
+  METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  /** Express `trust proxy`: which peers may set X-Forwarded-* (the ALB sits in the VPC's private ranges). */
+  TRUST_PROXY: z.string().min(1).default('loopback,uniquelocal'),
+  /** Largest Socket.IO frame before the connection has authenticated (the full chat allowance comes after). */
+  SOCKET_UNAUTHENTICATED_MAX_BYTES: z.coerce.number().int().min(4096).max(1024 * 1024).default(64 * 1024),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** Redis key prefix of the queues; carries a hash tag so queues work on Redis Cluster. */
   QUEUE_PREFIX: z.string().regex(/^\{[^{}]+\}$/, 'must be a hash tag such as {sb}').default('{sb}'),
@@ -36,6 +52,7 @@ const envSchema = z.object({
   QUOTA_SAFETY_MARGIN_MS: z.coerce.number().int().min(0).default(100),
   /** How often a worker prints its backlog as CloudWatch EMF on stdout; 0 turns it off. */
   BACKLOG_METRICS_INTERVAL_MS: z.coerce.number().int().min(0).default(30_000),
+  CHAT_TITLES: z.enum(['model', 'words']).default('model'),
   /** Where the built portal is; served by the API when present. */
   WEB_DIST_DIR: z.string().optional(),
   /** Batch jobs: largest `POST /v1/jobs/summarize` body (413 above). */
@@ -94,11 +111,21 @@ export type AppConfig = {
     adminGroup: string;
     clientId: string | undefined;
     endSessionUrl: string | undefined;
+    /** Local mode listens beyond loopback on purpose (AUTH_LOCAL_INSECURE=true). */
+    localInsecure: boolean;
+    localAdmins: string[];
+    scopePrefix: string | undefined;
+    jwksRefreshMs: number;
   };
+  metricsToken: string | undefined;
+  trustProxy: boolean | number | string;
+  sockets: { unauthenticatedMaxBytes: number };
   logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
   queuePrefix: string;
   quota: { windowMs: number; safetyMarginMs: number };
   backlogMetricsIntervalMs: number;
+  /** `model`: a short model-written title after the first exchange (batch lane); `words`: the first words only. */
+  chatTitles: 'model' | 'words';
   webDistDir: string | undefined;
   jobs: {
     maxBodyBytes: number;
@@ -154,8 +181,23 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     throw new ConfigError(`Invalid configuration: ${describeZodIssues(parsed.error)}`);
   }
   const e = parsed.data;
-  if (e.AUTH_MODE === 'oidc' && !e.AUTH_ISSUER) {
+  const authMode = e.AUTH_MODE ?? (e.NODE_ENV === 'production' ? undefined : 'local');
+  if (!authMode) {
+    throw new ConfigError('Invalid configuration: AUTH_MODE is required when NODE_ENV=production (oidc, or local for a single trusted machine)');
+  }
+  if (authMode === 'oidc' && !e.AUTH_ISSUER) {
     throw new ConfigError('Invalid configuration: AUTH_ISSUER is required when AUTH_MODE=oidc');
+  }
+  const audiences = (e.AUTH_AUDIENCE ?? '').split(',').map((a) => a.trim()).filter(Boolean);
+  if (authMode === 'oidc' && audiences.length === 0) {
+    throw new ConfigError('Invalid configuration: AUTH_AUDIENCE is required when AUTH_MODE=oidc (the client ids whose tokens are for this API)');
+  }
+  const localInsecure = e.AUTH_LOCAL_INSECURE === 'true';
+  if (authMode === 'local' && !isLoopbackHost(e.HOST) && !localInsecure) {
+    throw new ConfigError(
+      `Invalid configuration: HOST=${e.HOST} is not a loopback address and AUTH_MODE=local lets anyone sign in as anyone; ` +
+        'use AUTH_MODE=oidc, or set AUTH_LOCAL_INSECURE=true if the network in front of it is trusted',
+    );
   }
   const bedrockMode = e.BEDROCK_MODE ?? (awsCredentialsPresent(env) ? 'aws' : 'emulator');
   return {
@@ -169,18 +211,26 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     modelsFile: e.MODELS_FILE,
     workerConcurrency: e.WORKER_CONCURRENCY,
     auth: {
-      mode: e.AUTH_MODE,
+      mode: authMode,
       issuer: e.AUTH_ISSUER?.replace(/\/$/, ''),
-      audiences: (e.AUTH_AUDIENCE ?? '').split(',').map((a) => a.trim()).filter(Boolean),
+      audiences,
       jwksUrl: e.AUTH_JWKS_URL,
       adminGroup: e.AUTH_ADMIN_GROUP,
       clientId: e.AUTH_CLIENT_ID,
       endSessionUrl: e.AUTH_END_SESSION_URL,
+      localInsecure,
+      localAdmins: e.AUTH_LOCAL_ADMINS.split(',').map((a) => a.trim()).filter(Boolean),
+      scopePrefix: e.AUTH_SCOPE_PREFIX,
+      jwksRefreshMs: e.AUTH_JWKS_REFRESH_MS,
     },
+    metricsToken: e.METRICS_TOKEN,
+    trustProxy: parseTrustProxy(e.TRUST_PROXY),
+    sockets: { unauthenticatedMaxBytes: e.SOCKET_UNAUTHENTICATED_MAX_BYTES },
     logLevel: e.LOG_LEVEL,
     queuePrefix: e.QUEUE_PREFIX,
     quota: { windowMs: e.QUOTA_WINDOW_MS, safetyMarginMs: e.QUOTA_SAFETY_MARGIN_MS },
     backlogMetricsIntervalMs: e.BACKLOG_METRICS_INTERVAL_MS,
+    chatTitles: e.CHAT_TITLES,
     webDistDir: e.WEB_DIST_DIR,
     jobs: {
       maxBodyBytes: e.JOBS_MAX_BODY_BYTES,
@@ -212,4 +262,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       storedBytesPerUser: e.RATE_STORED_BYTES_PER_USER,
     },
   };
+}
+
+/** True for names and addresses only this machine can reach. */
+export function isLoopbackHost(host: string): boolean {
+  const h = host.trim().toLowerCase().replace(/^\[|\]$/g, '');
+  return h === 'localhost' || h === '::1' || /^127(\.\d{1,3}){3}$/.test(h) || /^::ffff:127(\.\d{1,3}){3}$/.test(h);
+}
+
+function parseTrustProxy(value: string): boolean | number | string {
+  if (value === 'true') return true;
+  if (value === 'false') return false;
+  return /^\d+$/.test(value) ? Number(value) : value;
 }

@@ -198,7 +198,7 @@ export class ConversationSettingsDialog {
   private async loadPrompts(): Promise<void> {
     this.promptsLoading.set(true);
     try {
-      const lang = this.lang.current();
+      const lang = this.lang.promptLocale();
       this.prompts.set(await this.api.listPrompts(lang));
       this.promptsError.set(null);
     } catch (err) {
@@ -232,7 +232,7 @@ export class ConversationSettingsDialog {
       const id = this.editingId();
       const saved = id
         ? await this.api.updatePrompt(id, { title, systemPrompt })
-        : await this.api.createPrompt({ title, systemPrompt, tags: [], locale: this.lang.current() });
+        : await this.api.createPrompt({ title, systemPrompt, tags: [], locale: this.lang.promptLocale() });
       this.prompts.update((list) => (id ? list.map((p) => (p.id === id ? saved : p)) : [saved, ...list]));
       this.stopEditing();
       this.promptsError.set(null);
@@ -242,6 +242,7 @@ export class ConversationSettingsDialog {
   }
 
   protected async remove(p: Prompt): Promise<void> {
+    if (!confirm(this.lang.instant('prompts.confirmDelete', { title: p.title }))) return;
     try {
       await this.api.deletePrompt(p.id);
       this.prompts.update((list) => list.filter((x) => x.id !== p.id));
