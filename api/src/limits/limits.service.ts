@@ -16,6 +16,11 @@ const startingTtlMs = 30_000;
 /** How long a user's stored-bytes figure is trusted before Postgres is asked again. */
 const storedBytesTtlSeconds = 60;
 
+/** INCRBY on a cached figure only: the new total, or nil when Postgres must be asked. */
+const addIfCachedScript = `
+if redis.call('EXISTS', KEYS[1]) == 0 then return nil end
+return redis.call('INCRBY', KEYS[1], ARGV[1])`;
+
 /** Registers a socket when the user has fewer than `limit` live ones: 1, else 0. */
 const openSocketScript = `
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
@@ -147,21 +152,24 @@ export class LimitsService implements OnModuleDestroy {
     return `${this.config.queuePrefix}:sockets:${owner}`;
   }
 
-  /** Bytes stored by the user, from Postgres at most once a minute, plus what was added since. */
+  /**
+   * Bytes stored by the user, from Postgres at most once a minute, plus what was added since. One
+   * round trip when the figure is cached: the script adds the new bytes and answers the total.
+   */
   private async checkStorage(owner: string, addedBytes: number): Promise<void> {
     const limit = this.config.rates.storedBytesPerUser;
     if (limit <= 0) return;
     const key = `${this.config.queuePrefix}:stored-bytes:${owner}`;
-    const cached = await this.redis.get(key);
-    const stored = cached === null ? await this.readStoredBytes(owner, key) : Number(cached);
-    if (stored + addedBytes > limit) {
+    let total = (await this.redis.eval(addIfCachedScript, 1, key, addedBytes)) as number | null;
+    if (total === null) total = await this.readStoredBytes(owner, key, addedBytes);
+    if (total > limit) {
+      await this.redis.decrby(key, addedBytes).catch(() => undefined);
       throw new RateLimitedError(`Your stored conversations and jobs reached ${limit} bytes; delete some to add more`, storedBytesTtlSeconds * 1000);
     }
-    await this.redis.incrby(key, addedBytes);
   }
 
-  /** One Postgres read per user at a time: a burst of a client's submissions shares it. */
-  private readStoredBytes(owner: string, key: string): Promise<number> {
+  /** One Postgres read per user at a time (a burst of a client's submissions shares it), then adds these bytes. */
+  private async readStoredBytes(owner: string, key: string, addedBytes: number): Promise<number> {
     let pending = this.storedReads.get(owner);
     if (!pending) {
       pending = (async () => {
@@ -171,7 +179,8 @@ export class LimitsService implements OnModuleDestroy {
       })().finally(() => this.storedReads.delete(owner));
       this.storedReads.set(owner, pending);
     }
-    return pending;
+    await pending;
+    return Number(await this.redis.incrby(key, addedBytes));
   }
 
   private async consume(limiter: RateLimiterRedis | undefined, key: string, what: string): Promise<void> {
