@@ -4,6 +4,8 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { Logger } from 'nestjs-pino';
 import { type AppConfig, assertRedisReachable, loadConfig } from '@switchboard/server-core';
 import { AppModule } from './app.module.js';
+import { ChatIoAdapter } from './chat/chat-io.adapter.js';
+import { securityHeaders } from './common/security-headers.js';
 import { setupDocs } from './docs/openapi.js';
 import { portalDir, servePortal } from './web/portal.js';
 
@@ -19,14 +21,24 @@ export async function startApi(config: AppConfig = loadConfig()): Promise<Runnin
     bufferLogs: true,
     bodyParser: false,
   });
-  app.useLogger(app.get(Logger));
-  app.useBodyParser('json', { limit: maxJsonBody });
-  app.set('trust proxy', true);
+  const logger = app.get(Logger);
+  app.useLogger(logger);
+  // Only these peers may set X-Forwarded-For/-Proto (the ALB, a local proxy); others cannot spoof them.
+  app.set('trust proxy', config.trustProxy);
   app.disable('x-powered-by');
+  const portal = portalDir(config.webDistDir);
+  app.use(...securityHeaders(config, portal));
+  app.useBodyParser('json', { limit: maxJsonBody });
+  app.useWebSocketAdapter(new ChatIoAdapter(app, config));
   app.enableShutdownHooks();
   setupDocs(app);
-  const portal = portalDir(config.webDistDir);
-  if (!servePortal(app, portal)) app.get(Logger).warn(`Portal not built (${portal}); serving the API only`);
+  if (!servePortal(app, portal)) logger.warn(`Portal not built (${portal}); serving the API only`);
+  if (config.auth.mode === 'local' && config.auth.localInsecure) {
+    logger.warn(
+      `INSECURE: AUTH_MODE=local on ${config.host} (AUTH_LOCAL_INSECURE=true): anyone who can reach this port can sign in as any user. ` +
+        'Use AUTH_MODE=oidc for anything but a trusted network.',
+    );
+  }
   if (config.bedrockMode === 'emulator') {
     app.get(Logger).warn('BEDROCK_MODE=emulator: answers come from the local Bedrock emulator, not Amazon Bedrock');
   }

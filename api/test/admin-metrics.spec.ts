@@ -14,8 +14,8 @@ describe('catalog reload and quota metrics', () => {
 
   beforeAll(async () => {
     writeFileSync(modelsFile, JSON.stringify(builtInCatalog.slice(0, 2)));
-    api = await startTestApi({ MODELS_FILE: modelsFile });
-    admin = await api.token('root', { groups: ['admin'] });
+    api = await startTestApi({ MODELS_FILE: modelsFile, AUTH_LOCAL_ADMINS: 'root' });
+    admin = await api.token('root');
     user = await api.token('joe');
   });
   afterAll(() => api?.stop());

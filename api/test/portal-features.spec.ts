@@ -136,6 +136,45 @@ describe('REST: prompts, params, search, branches', () => {
     expect(ack).toMatchObject({ ok: false, error: { code: 'validation_failed' } });
   });
 
+  it("refuses params that break the model's catalog rules with 400 naming the field (REST and chat:send)", async () => {
+    const sonnet45 = 'us.anthropic.claude-sonnet-4-5-20250929-v1:0';
+    const haiku3 = 'anthropic.claude-3-haiku-20240307-v1:0';
+    const bad: [object, string][] = [
+      [{ modelId: sonnet45, params: { temperature: 0.5, topP: 0.9 } }, 'params.topP'], // exclusive sampling
+      [{ modelId: sonnet45, params: { topK: 501 } }, 'params.topK'],
+      [{ modelId: haiku3, params: { thinkingBudget: 2048 } }, 'params.thinkingBudget'], // no thinking on Claude 3
+      [{ modelId: sonnet45, params: { thinkingBudget: 512 } }, 'params.thinkingBudget'], // below the minimum
+      [{ modelId: sonnet45, params: { thinkingBudget: 64_000 } }, 'params.thinkingBudget'], // not below maxOutputTokens
+      [{ modelId: sonnet45, params: { thinkingBudget: 2048, temperature: 0.5 } }, 'params.temperature'],
+      [{ modelId: sonnet45, params: { thinkingBudget: 2048, topK: 10 } }, 'params.topK'],
+      [{ modelId: sonnet45, params: { thinkingBudget: 2048, topP: 0.5 } }, 'params.topP'],
+    ];
+    for (const [body, path] of bad) {
+      const res = await request(api.url).post('/v1/conversations').set(auth()).send(body);
+      expect({ status: res.status, code: res.body.error?.code, path: res.body.error?.details?.[0]?.path }).toEqual({ status: 400, code: 'validation_failed', path });
+    }
+    // Claude 3 takes both; a Sonnet 4.5 conversation takes one, or thinking with topP from 0.95.
+    await request(api.url).post('/v1/conversations').set(auth()).send({ modelId: haiku3, params: { temperature: 0.5, topP: 0.9, topK: 40 } }).expect(201);
+    const conv = await request(api.url).post('/v1/conversations').set(auth()).send({ modelId: sonnet45, params: { topP: 0.9 } }).expect(201);
+    await request(api.url).patch(`/v1/conversations/${conv.body.id}`).set(auth()).send({ params: { thinkingBudget: 2048, topP: 0.96 } }).expect(200);
+    const patchBad = await request(api.url).patch(`/v1/conversations/${conv.body.id}`).set(auth()).send({ params: { temperature: 0.2, topP: 0.9 } }).expect(400);
+    expect(patchBad.body.error.details[0].path).toBe('params.topP');
+    const socket = await connect();
+    const ack = (await socket.timeout(10_000).emitWithAck('chat:send', {
+      conversationId: conv.body.id,
+      content: [{ type: 'text', text: 'hi' }],
+      params: { temperature: 0.5, topP: 0.9 },
+    })) as ChatSendAck;
+    expect(ack).toMatchObject({ ok: false, error: { code: 'validation_failed' } });
+    // Bedrock refuses blank text blocks: refused here first.
+    const blank = (await socket.timeout(10_000).emitWithAck('chat:send', { content: [{ type: 'text', text: ' \n ' }] })) as ChatSendAck;
+    expect(blank).toMatchObject({ ok: false, error: { code: 'validation_failed' } });
+    // The models list tells the portal the rules.
+    const models = (await request(api.url).get('/v1/models').set(auth()).expect(200)).body as { id: string; rules: { exclusiveSampling: boolean; thinking: unknown } }[];
+    expect(models.find((m) => m.id === sonnet45)!.rules).toMatchObject({ exclusiveSampling: true, thinking: { minBudget: 1024 } });
+    expect(models.find((m) => m.id === haiku3)!.rules).toMatchObject({ exclusiveSampling: false, thinking: false });
+  });
+
   it('searches titles and message text (English words, Chinese text), newest first with a snippet, only in own conversations', async () => {
     const socket = await connect();
     const other = await connect(otherToken);

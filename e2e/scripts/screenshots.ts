@@ -61,6 +61,9 @@ async function shoot(browser: Browser, chatId: string, size: keyof typeof viewpo
 
   await page.goto(`/chat/${chatId}`);
   await page.locator('[data-testid="message"][data-role="assistant"] pre code.hljs').first().waitFor();
+  // The header (title, usage, model) stays on top; the answer's code block (language, copy) in view.
+  await page.getByTestId('conversation-usage').waitFor();
+  await page.locator('[data-testid="code-lang"]').first().evaluate((el) => el.scrollIntoView({ block: 'center' }));
   await settle(page);
   await page.screenshot({ path: file('chat') });
 

@@ -66,3 +66,28 @@ export async function selectModel(page: Page, modelId: string): Promise<void> {
   await page.locator(`mat-option[data-model-id="${modelId}"]`).click();
   await page.locator('mat-option').first().waitFor({ state: 'detached' });
 }
+
+/** Adds a fault to the stack's Bedrock emulator (its admin API), e.g. a stream that breaks after a few tokens. */
+export async function injectFault(spec: Record<string, unknown>): Promise<void> {
+  const url = process.env.E2E_EMULATOR_URL;
+  if (!url) throw new Error('E2E_EMULATOR_URL is not set (global setup reads it from the stack output)');
+  const res = await fetch(`${url}/_emulator/faults`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(spec) });
+  if (res.status !== 201) throw new Error(`fault not added: ${res.status} ${await res.text()}`);
+}
+
+/** Calls the API as the signed-in user of the page (its stored token). */
+export async function apiAs<T>(page: Page, path: string, init: { method?: string; body?: unknown } = {}): Promise<{ status: number; body: T }> {
+  return page.evaluate(
+    async ({ path, init }) => {
+      const stored = JSON.parse(localStorage.getItem('sb.token') ?? sessionStorage.getItem('sb.token') ?? '{}') as { token?: string };
+      const res = await fetch(path, {
+        method: init.method ?? 'GET',
+        headers: { Authorization: `Bearer ${stored.token}`, ...(init.body !== undefined ? { 'Content-Type': 'application/json' } : {}) },
+        body: init.body !== undefined ? JSON.stringify(init.body) : undefined,
+      });
+      const text = await res.text();
+      return { status: res.status, body: (text ? JSON.parse(text) : null) as T };
+    },
+    { path, init },
+  );
+}

@@ -33,6 +33,13 @@ export const testModels = [
     maxOutputTokens: 1024, contextWindow: 8000, quota: { requestsPerMinute: 1, tokensPerMinute: 1000000 },
     price: { inputPer1k: 0.001, outputPer1k: 0.002 },
   },
+  {
+    // Bedrock's rules of a current model: temperature or top P, extended thinking, prompt caching.
+    id: 'us.anthropic.claude-sonnet-4-5-20250929-v1:0', name: 'Claude Sonnet 4.5', vision: true, documents: true,
+    maxOutputTokens: 64000, contextWindow: 200000, quota: { requestsPerMinute: 1000, tokensPerMinute: 10000000 },
+    price: { inputPer1k: 0.003, outputPer1k: 0.015, cacheReadPer1k: 0.0003, cacheWritePer1k: 0.00375 },
+    rules: { exclusiveSampling: true, topK: { min: 0, max: 500 }, thinking: { minBudget: 1024 }, promptCache: { minTokens: 1024, maxPoints: 4 } },
+  },
 ];
 
 export function freePort(): Promise<number> {

@@ -21,7 +21,7 @@ test('signs in, shows the user, signs out back to the sign-in form', async () =>
   await page.getByTestId('sign-out').click();
   await page.waitForURL(/\/sign-in/);
   await page.getByTestId('signin-username').waitFor();
-  expect(await page.evaluate(() => sessionStorage.getItem('sb.token'))).toBeNull();
+  expect(await page.evaluate(() => localStorage.getItem('sb.token'))).toBeNull();
   // Signed out: the chat is not reachable any more.
   await page.goto('/chat');
   await page.waitForURL(/\/sign-in/);
@@ -33,7 +33,7 @@ test('a token the server rejects sends the user back to sign-in', async () => {
   const { context, page } = await newPage(browser());
   await signIn(page);
   await page.evaluate(() =>
-    sessionStorage.setItem('sb.token', JSON.stringify({ token: 'not-a-jwt', expiresAt: Date.now() + 3_600_000 })),
+    localStorage.setItem('sb.token', JSON.stringify({ token: 'not-a-jwt', expiresAt: Date.now() + 3_600_000 })),
   );
   await page.reload();
   await page.waitForURL(/\/sign-in\?expired=1/);

@@ -90,6 +90,16 @@ test('preset prompts: browse and search in the current language, apply, save, ed
   await openSettings(page);
   expect(await page.getByTestId('settings-system-prompt').inputValue()).toBe('You answer like a pirate.');
   await mine.filter({ hasText: 'Pirate captain' }).waitFor();
+  // Deleting asks first: dismissed, the prompt stays; accepted, it goes.
+  const asked: string[] = [];
+  page.once('dialog', (d) => {
+    asked.push(d.message());
+    void d.dismiss();
+  });
+  await mine.first().getByTestId('prompt-delete').click();
+  expect(asked).toEqual([expect.stringContaining('Pirate captain')]);
+  expect(await mine.count()).toBe(1);
+  page.once('dialog', (d) => void d.accept());
   await mine.first().getByTestId('prompt-delete').click();
   await mine.waitFor({ state: 'detached' });
   await page.getByTestId('settings-cancel').click();

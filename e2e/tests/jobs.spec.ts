@@ -47,7 +47,7 @@ test('summarizes text: status, markdown result, copy and download; the page pass
 
   // The portal shows what the API holds.
   const apiJob = await page.evaluate(async (jobId) => {
-    const { token } = JSON.parse(sessionStorage.getItem('sb.token') ?? '{}') as { token?: string };
+    const { token } = JSON.parse(localStorage.getItem('sb.token') ?? '{}') as { token?: string };
     const res = await fetch(`/v1/jobs/${jobId}`, { headers: { Authorization: `Bearer ${token}` } });
     return res.json() as Promise<{ status: string; result?: { summary: string } }>;
   }, id);
@@ -59,7 +59,8 @@ test('summarizes text: status, markdown result, copy and download; the page pass
 
   const [dl] = await Promise.all([page.waitForEvent('download'), job(page, id).getByTestId('job-download').click()]);
   expect(dl.suggestedFilename()).toMatch(/^summary-.*\.md$/);
-  expect(await readFile((await dl.path())!, 'utf8')).toBe(summary);
+  // Named by the server after the first words, with a heading.
+  expect(await readFile((await dl.path())!, 'utf8')).toBe(`# Summary of ${'Switchboard puts every Bedrock call behind one queue so workers'.slice(0, 57)}…\n\n${summary}`);
 
   expect(await axeViolations(page)).toEqual([]);
 
@@ -108,4 +109,42 @@ test('summarizes an attached document; unsupported files are refused in the form
   await item.getByTestId('job-result').locator('[data-testid="markdown"] *').first().waitFor();
   expect(errors).toEqual([]);
   await context.close();
+});
+
+test('jobs keep their names server-side, show dollars, download under the name with a heading; old file errors clear', async () => {
+  const { context, page } = await newPage(browser());
+  const user = await signIn(page);
+  await page.getByTestId('nav-jobs').click();
+  await page.getByTestId('job-form').waitFor();
+  const input = page.getByTestId('job-file-input');
+  await input.setInputFiles({ name: 'setup.exe', mimeType: 'application/octet-stream', buffer: Buffer.from('MZ') });
+  await page.getByTestId('job-file-error').waitFor();
+  await input.setInputFiles({ name: 'quarterly-report.txt', mimeType: 'text/plain', buffer: Buffer.from('Revenue grew in every region. [[emulator:tokens=30]]\n') });
+  await page.getByTestId('job-file').waitFor();
+  await page.getByTestId('job-submit').click();
+  await page.getByTestId('job-file').waitFor({ state: 'detached' });
+  // The old file-type complaint is gone with the submit that succeeded.
+  await page.getByTestId('job-file-error').waitFor({ state: 'detached' });
+  const item = page.locator('[data-testid="job-item"][data-status="completed"]').first();
+  await item.waitFor({ timeout: 30_000 });
+  expect(await item.getByTestId('job-name').innerText()).toBe('quarterly-report.txt');
+  if (!(await item.getByTestId('job-detail').isVisible())) await item.getByTestId('job-toggle').click();
+  expect(await item.getByTestId('job-cost').innerText()).toMatch(/^\$\d/);
+  const [dl] = await Promise.all([page.waitForEvent('download'), item.getByTestId('job-download').click()]);
+  expect(dl.suggestedFilename()).toBe('summary-quarterly-report.txt.md');
+  expect(await readFile((await dl.path())!, 'utf8')).toMatch(/^# Summary of quarterly-report\.txt\n\n\S/);
+  const jobId = await item.getAttribute('data-id');
+  const fromApi = await page.evaluate(async (id) => {
+    const { token } = JSON.parse(localStorage.getItem('sb.token') ?? '{}') as { token?: string };
+    return (await fetch(`/v1/jobs/${id}`, { headers: { Authorization: `Bearer ${token}` } })).json() as Promise<{ name?: string; progress?: number }>;
+  }, jobId);
+  expect(fromApi).toEqual(expect.objectContaining({ name: 'quarterly-report.txt', progress: 100 }));
+  await context.close();
+
+  // A new sign-in (another browser, nothing stored locally): the name comes from the server.
+  const other = await newPage(browser());
+  await signIn(other.page, user);
+  await other.page.getByTestId('nav-jobs').click();
+  await other.page.locator(`[data-testid="job-item"][data-id="${jobId}"] [data-testid="job-name"]`, { hasText: 'quarterly-report.txt' }).waitFor();
+  await other.context.close();
 });

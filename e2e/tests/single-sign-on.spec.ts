@@ -40,7 +40,7 @@ async function signInAtIdp(page: Page, login: string): Promise<void> {
   await page.getByRole('button', { name: 'Continue' }).click();
 }
 
-const storedToken = (page: Page) => page.evaluate(() => JSON.parse(sessionStorage.getItem('sb.token') ?? 'null')?.token as string | undefined);
+const storedToken = (page: Page) => page.evaluate(() => JSON.parse(localStorage.getItem('sb.token') ?? 'null')?.token as string | undefined);
 
 test('signs in at the IdP, chats with its access token, and signs out of the IdP too', async () => {
   const { context, page, errors } = await open();
@@ -83,7 +83,7 @@ test('comes back to the page asked for, and renews the access token before it ex
   expect(first).toBeTruthy();
   // Renewed through the refresh token ≈ 10 s after sign-in (70 s tokens, renewed 60 s early).
   await page.waitForFunction((token) => {
-    const stored = JSON.parse(sessionStorage.getItem('sb.token') ?? 'null') as { token?: string } | null;
+    const stored = JSON.parse(localStorage.getItem('sb.token') ?? 'null') as { token?: string } | null;
     return !!stored?.token && stored.token !== token;
   }, first, { timeout: 40_000 });
   const renewed = await storedToken(page);

@@ -168,20 +168,41 @@ export const paramsSchema = z
     if (p.hostedZoneName && (!p.domainName || !`.${p.domainName}`.endsWith(`.${p.hostedZoneName}`))) {
       ctx.addIssue({ code: 'custom', path: ['hostedZoneName'], message: 'domainName must be inside hostedZoneName' });
     }
-    for (const model of p.models) {
+    p.models.forEach((model, i) => {
       const prefix = profilePrefix(model.id);
-      if (prefix && prefix !== 'global' && !p.inferenceProfileRegions[prefix]) {
+      if (!prefix) return;
+      // Global profiles are called from any commercial region; not from GovCloud, China or ISO.
+      if (prefix === 'global') {
+        if (!isCommercialRegion(p.region)) {
+          ctx.addIssue({ code: 'custom', path: ['models', i, 'id'], message: `${model.id}: global inference profiles are not offered in ${p.region}` });
+        }
+        return;
+      }
+      const regions = p.inferenceProfileRegions[prefix];
+      if (!regions) {
         ctx.addIssue({
           code: 'custom',
           path: ['inferenceProfileRegions'],
           message: `model ${model.id} is a '${prefix}' inference profile: list its regions in inferenceProfileRegions.${prefix}`,
         });
+      } else if (!regions.includes(p.region)) {
+        // A geography's profile can only be called from its own regions (Bedrock: "The provided model identifier is invalid").
+        ctx.addIssue({
+          code: 'custom',
+          path: ['models', i, 'id'],
+          message: `${model.id}: the '${prefix}.' inference profile does not serve ${p.region} (it serves ${regions.join(', ')}); use the profile of ${p.region}'s geography or 'global.'`,
+        });
       }
-    }
+    });
   });
 
 export type Params = z.infer<typeof paramsSchema>;
 export type ParamsInput = z.input<typeof paramsSchema>;
+
+/** Commercial AWS partition (where global inference profiles are offered). */
+export function isCommercialRegion(region: string): boolean {
+  return !/^(us-gov|cn|us-iso[a-z]?)-/.test(region);
+}
 
 /** `us.anthropic.claude-…` → `us`; a plain model id or an ARN → undefined. */
 export function profilePrefix(modelId: string): string | undefined {

@@ -5,11 +5,11 @@ import { parseParams, type ParamsInput } from '../lib/params.js';
 
 export const CATALOG = [
   {
-    id: 'us.anthropic.claude-3-5-sonnet-20241022-v2:0',
-    name: 'Claude 3.5 Sonnet v2 (US profile)',
+    id: 'eu.anthropic.claude-sonnet-4-5-20250929-v1:0',
+    name: 'Claude Sonnet 4.5 (EU profile)',
     vision: true,
     documents: true,
-    maxOutputTokens: 8192,
+    maxOutputTokens: 64000,
     contextWindow: 200000,
     quota: { requestsPerMinute: 50, tokensPerMinute: 400000 },
     price: { inputPer1k: 0.003, outputPer1k: 0.015 },

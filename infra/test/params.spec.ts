@@ -41,6 +41,35 @@ describe('deployment parameters', () => {
     expect(() => parseParams({ region: 'eu-west-1', models: [CATALOG[0], CATALOG[0]] })).toThrow(/unique/);
   });
 
+  it("refuses an inference profile whose geography does not serve the deploy region", () => {
+    const profile = (id: string) => [{ ...CATALOG[1]!, id }];
+    expect(() => parseParams({ region: 'eu-west-1', models: profile('us.anthropic.claude-sonnet-4-5-20250929-v1:0') })).toThrow(
+      /models\.0\.id: us\.anthropic\.claude-sonnet-4-5-20250929-v1:0: the 'us\.' inference profile does not serve eu-west-1/,
+    );
+    expect(() => parseParams({ region: 'us-east-1', models: profile('eu.anthropic.claude-sonnet-4-5-20250929-v1:0') })).toThrow(/does not serve us-east-1/);
+    expect(() => parseParams({ region: 'eu-west-1', models: profile('apac.anthropic.claude-sonnet-4-20250514-v1:0') })).toThrow(/'apac\.' inference profile/);
+    expect(() => parseParams({ region: 'us-gov-west-1', models: profile('global.anthropic.claude-sonnet-4-5-20250929-v1:0') })).toThrow(
+      /global inference profiles are not offered in us-gov-west-1/,
+    );
+    expect(parseParams({ region: 'eu-west-1', models: profile('eu.anthropic.claude-sonnet-4-5-20250929-v1:0') }).models).toHaveLength(1);
+    expect(parseParams({ region: 'ap-northeast-1', models: profile('jp.anthropic.claude-sonnet-4-5-20250929-v1:0') }).models).toHaveLength(1);
+    expect(parseParams({ region: 'eu-west-1', models: profile('global.anthropic.claude-sonnet-4-5-20250929-v1:0') }).models).toHaveLength(1);
+    // Overridable when AWS adds a region to a profile.
+    expect(
+      parseParams({ region: 'eu-west-2', models: profile('eu.anthropic.claude-sonnet-4-5-20250929-v1:0'), inferenceProfileRegions: { eu: ['eu-west-2'] } }).models,
+    ).toHaveLength(1);
+  });
+
+  it('ships a catalog of current models with their rules, deployable in the default and the example region', () => {
+    const baseDir = join(dirname(fileURLToPath(import.meta.url)), '..');
+    for (const region of ['us-east-1', 'eu-west-1', 'ap-northeast-1']) {
+      const p = parseParams(rawParamsFrom({ context: {}, env: { AWS_REGION: region }, baseDir }));
+      expect(p.models.find((m) => m.default)?.id).toMatch(/claude-sonnet-4-5/);
+      expect(p.models.some((m) => m.id.includes('claude-3-haiku'))).toBe(true);
+      expect(p.models.find((m) => m.id.includes('sonnet-4-5'))?.rules).toMatchObject({ exclusiveSampling: true, thinking: { minBudget: 1024 } });
+    }
+  });
+
   it('tells profile ids from model ids', () => {
     expect(profilePrefix('us.anthropic.claude-3-5-sonnet-20241022-v2:0')).toBe('us');
     expect(profilePrefix('global.anthropic.claude-sonnet-4-20250514-v1:0')).toBe('global');

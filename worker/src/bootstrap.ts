@@ -10,6 +10,8 @@ import {
   openDatabase,
   producerQueue,
   QuotaGovernor,
+  type TitleJobData,
+  titlesQueueName,
 } from '@switchboard/server-core';
 import { createBedrockClient } from './bedrock/bedrock-client.js';
 import { CatalogHolder } from './catalog/catalog-holder.js';
@@ -21,6 +23,8 @@ import { createTaskProtection } from './lifecycle/task-protection.js';
 import { ChatTurnsRepository } from './chat/chat-turns.repository.js';
 import { startBacklogReporter } from './metrics/backlog-reporter.js';
 import { createBatchWorkers } from './summarize/summarize.worker.js';
+import { createTitleProcessor } from './titles/titles.processor.js';
+import { TitlesRepository } from './titles/titles.repository.js';
 
 export type RunningWorker = { close(): Promise<void> };
 
@@ -40,14 +44,25 @@ export async function startWorker(config: AppConfig = loadConfig()): Promise<Run
   const models = catalog.list;
   const governor = new QuotaGovernor(redis, { prefix: config.queuePrefix, ...config.quota });
   const laneQueues = { chat: producerQueue<ChatJobData>(chatQueueName, redis, config.queuePrefix) };
+  const titlesQueue = producerQueue<TitleJobData>(titlesQueueName, redis, config.queuePrefix);
   const protection = createTaskProtection(config.worker.ecsAgentUri, logger);
-  const processChat = createChatProcessor({ redis, streams, bedrock, governor, laneQueues, turns: new ChatTurnsRepository(database.db), models, logger });
+  const processChat = createChatProcessor({
+    redis, streams, bedrock, governor, laneQueues, turns: new ChatTurnsRepository(database.db), models, logger,
+    titles: config.chatTitles === 'model' ? titlesQueue : undefined, queuePrefix: config.queuePrefix,
+  });
 
   const chatWorker = new Worker(
     chatQueueName,
     // Three parameters: BullMQ hands the processor an AbortSignal only when it declares one.
     (job, token, signal) => protection.track(() => processChat(job, token, signal)),
-    { connection: blocking, prefix: config.queuePrefix, concurrency: config.workerConcurrency, autorun: false, ...jobLockOptions(config) },
+    {
+      connection: blocking,
+      prefix: config.queuePrefix,
+      concurrency: config.workerConcurrency,
+      autorun: false,
+      maxStalledCount: config.jobs.maxStalled,
+      ...jobLockOptions(config),
+    },
   );
   chatWorker.on('error', (err) => logger.error({ err }, 'chat worker error'));
   stopJobsOnLostLock(chatWorker);
@@ -65,13 +80,25 @@ export async function startWorker(config: AppConfig = loadConfig()): Promise<Run
     chatQueue: laneQueues.chat,
     protection,
   });
+  // Titles are small batch-lane calls: a few at a time per process is plenty.
+  const titleWorker = new Worker(
+    titlesQueueName,
+    createTitleProcessor({
+      redis, queuePrefix: config.queuePrefix, bedrock, repository: new TitlesRepository(database.db), models, logger,
+      quota: { governor, laneQueues },
+    }),
+    { connection: blocking, prefix: config.queuePrefix, concurrency: 4, autorun: false, ...jobLockOptions(config) },
+  );
+  titleWorker.on('error', (err) => logger.error({ err }, 'titles worker error'));
   await listenForCancels(subscriber, config.queuePrefix, [chatWorker, batch.summarize]);
   await catalog.listen(subscriber, config.queuePrefix);
   void chatWorker.run();
   await chatWorker.waitUntilReady();
   await batch.run();
+  void titleWorker.run();
+  await titleWorker.waitUntilReady();
   const stopReporting = config.backlogMetricsIntervalMs
-    ? startBacklogReporter({ queues: [laneQueues.chat, ...batch.queues], governor, models, intervalMs: config.backlogMetricsIntervalMs })
+    ? startBacklogReporter({ queues: [laneQueues.chat, ...batch.queues, titlesQueue], governor, models, intervalMs: config.backlogMetricsIntervalMs })
     : () => undefined;
   logger.info({ concurrency: config.workerConcurrency, bedrockMode: config.bedrockMode }, 'worker ready');
 
@@ -84,7 +111,7 @@ export async function startWorker(config: AppConfig = loadConfig()): Promise<Run
         // already delivered. Batch jobs still running a little later are left to the stalled check.
         stopReporting();
         catalog.stop();
-        const closed = Promise.all([chatWorker.close(), batch.close()]);
+        const closed = Promise.all([chatWorker.close(), batch.close(), titleWorker.close()]);
         let deadline: NodeJS.Timeout | undefined;
         const drained = await Promise.race([
           closed.then(() => true),
@@ -99,7 +126,7 @@ export async function startWorker(config: AppConfig = loadConfig()): Promise<Run
           if (!handedOver) logger.warn('jobs still running after the hand-over; leaving them to the stalled check');
         }
         await protection.stop();
-        await Promise.all(Object.values(laneQueues).map((q) => q.close()));
+        await Promise.all([...Object.values(laneQueues), titlesQueue].map((q) => q.close()));
         subscriber.disconnect();
         await redis.quit().catch(() => redis.disconnect());
         blocking.disconnect();

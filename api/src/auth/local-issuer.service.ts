@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { linkSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { exportJWK, generateKeyPair, importJWK, type JWK, SignJWT } from 'jose';
 import type { DevTokenRequest, DevTokenResponse } from '@switchboard/contracts';
 import type { AppConfig } from '@switchboard/server-core';
@@ -17,6 +17,7 @@ const tokenLifetimeSeconds = 12 * 60 * 60;
  */
 @Injectable()
 export class LocalIssuerService implements OnModuleInit {
+  private readonly logger = new Logger('LocalAuth');
   private privateKey!: Awaited<ReturnType<typeof importJWK>>;
   private publicJwk!: JWK;
 
@@ -34,10 +35,20 @@ export class LocalIssuerService implements OnModuleInit {
     return { keys: this.config.auth.mode === 'local' ? [this.publicJwk] : [] };
   }
 
+  /**
+   * A token for any user name. Requested groups are ignored: the admin group goes only to the
+   * names in AUTH_LOCAL_ADMINS, so picking a name is all local sign-in lets anyone do.
+   */
   async issue(req: DevTokenRequest): Promise<DevTokenResponse> {
+    if (this.config.auth.localInsecure) {
+      this.logger.warn(
+        `INSECURE: a dev-token was issued on a non-loopback listener (AUTH_LOCAL_INSECURE=true): anyone who reaches ${this.config.host}:${this.config.port} can sign in as anyone`,
+      );
+    }
+    const admin = this.config.auth.localAdmins.includes(req.username);
     const token = await new SignJWT({
       username: req.username,
-      groups: req.groups ?? [],
+      groups: admin ? [this.config.auth.adminGroup] : [],
       scope: (req.scopes ?? []).join(' '),
     })
       .setProtectedHeader({ alg: 'RS256', kid: this.publicJwk.kid!, typ: 'JWT' })

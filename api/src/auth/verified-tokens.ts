@@ -1,36 +1,28 @@
 import { LRUCache } from 'lru-cache';
 import type { Principal } from './principal.js';
 
+export type VerifiedToken = { principal: Principal; /** the token's `exp`, in ms */ expiresAt: number };
+
 /**
  * Tokens already verified, until they expire: a client sends the same bearer token on every
  * request, and checking its RS256 signature each time costs about as much as the request's own
  * work. Keyed by the exact token string, so only a byte-identical token hits.
  */
 export class VerifiedTokens {
-  private readonly cache = new LRUCache<string, { principal: Principal; expiresAt: number }>({ max: 10_000 });
+  private readonly cache = new LRUCache<string, VerifiedToken>({ max: 10_000 });
 
-  get(token: string): Principal | undefined {
+  get(token: string): VerifiedToken | undefined {
     const hit = this.cache.get(token);
     if (!hit) return undefined;
     if (hit.expiresAt <= Date.now()) {
       this.cache.delete(token);
       return undefined;
     }
-    return hit.principal;
+    return hit;
   }
 
   /** Remembers a token that passed verification, until its `exp`. */
-  remember(token: string, principal: Principal): void {
-    const expiresAt = expiryOf(token);
-    if (expiresAt > Date.now()) this.cache.set(token, { principal, expiresAt });
-  }
-}
-
-function expiryOf(token: string): number {
-  try {
-    const payload = JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString()) as { exp?: unknown };
-    return typeof payload.exp === 'number' ? payload.exp * 1000 : 0;
-  } catch {
-    return 0;
+  remember(token: string, verified: VerifiedToken): void {
+    if (verified.expiresAt > Date.now()) this.cache.set(token, verified);
   }
 }

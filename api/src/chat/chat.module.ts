@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { AuthModule } from '../auth/auth.module.js';
 import { ConversationsModule } from '../conversations/conversations.module.js';
 import { ChatGateway } from './chat.gateway.js';
 import { ChatRepository } from './chat.repository.js';
@@ -6,7 +7,7 @@ import { ChatService } from './chat.service.js';
 import { JobRelayService } from './job-relay.service.js';
 
 @Module({
-  imports: [ConversationsModule],
+  imports: [AuthModule, ConversationsModule],
   providers: [ChatGateway, ChatService, ChatRepository, JobRelayService],
 })
 export class ChatModule {}

@@ -4,6 +4,7 @@ import type { Block, ModelParams } from '@switchboard/contracts';
 import {
   conversations,
   type Database,
+  defaultConversationTitle,
   type Db,
   type JobRow,
   jobs,
@@ -27,6 +28,8 @@ export type NewChat = {
   requestId: string;
   /** The message the user's message follows; undefined = the conversation's current leaf. */
   parentId?: string | null;
+  /** An existing conversation still titled by default takes this title (the first words). */
+  fallbackTitle?: string;
 };
 
 export type NewRegeneration = Omit<NewChat, 'content' | 'parentId'>;
@@ -65,7 +68,7 @@ export class ChatRepository {
               (select ${messages.id} from ${messages} where ${messages.conversationId} = ${cid} order by ${messages.position} desc limit 1))`;
     const question = sql`(${turn.userMessageId}::uuid, ${cid}::uuid, ${turn.owner}, 'user', ${JSON.stringify(turn.content)}::jsonb,
       ${turn.modelId}, ${turn.jobId}::uuid, ${turn.clientMessageId ?? null}, ${parent}, 'complete')`;
-    return this.storeAnswer({ ...turn, clientMessageId: undefined }, { newConversation, question });
+    return this.storeAnswer({ ...turn, clientMessageId: undefined }, { newConversation, question, fallbackTitle: turn.fallbackTitle });
   }
 
   /** A new answer to an existing user message (regenerate): a sibling of the earlier answers. */
@@ -79,7 +82,10 @@ export class ChatRepository {
    * the answer. No ON CONFLICT: a repeated clientMessageId fails the statement, which undoes all
    * of it, and answers false.
    */
-  private async storeAnswer(turn: NewRegeneration, with_: { newConversation?: NewConversation; question?: SQL }): Promise<boolean> {
+  private async storeAnswer(
+    turn: NewRegeneration,
+    with_: { newConversation?: NewConversation; question?: SQL; fallbackTitle?: string },
+  ): Promise<boolean> {
     const { conversationId: cid } = turn;
     const c = with_.newConversation;
     const answer = sql`(${turn.assistantMessageId}::uuid, ${cid}::uuid, ${turn.owner}, 'assistant', '[]'::jsonb,
@@ -99,7 +105,11 @@ export class ChatRepository {
           values (${turn.jobId}::uuid, ${turn.owner}, 'chat', 'queued', ${turn.modelId}, ${cid}::uuid, ${turn.assistantMessageId}::uuid, ${turn.requestId},
             ${JSON.stringify({ params: turn.params })}::jsonb)
         )
-        update ${conversations} set updated_at = now(), active_leaf_id = ${turn.assistantMessageId}::uuid
+        update ${conversations} set updated_at = now(), active_leaf_id = ${turn.assistantMessageId}::uuid${
+          with_.fallbackTitle
+            ? sql`, title = case when ${conversations.title} = ${defaultConversationTitle} then ${with_.fallbackTitle} else ${conversations.title} end`
+            : sql``
+        }
         where ${conversations.id} = ${cid} and ${c === undefined}`);
       return true;
     } catch (err) {

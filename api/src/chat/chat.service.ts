@@ -8,6 +8,7 @@ import {
   type ChatSend,
   chatServerEvents,
   type ModelEntry,
+  rulesOf,
   textOf,
 } from '@switchboard/contracts';
 import {
@@ -19,13 +20,16 @@ import {
   chatJobOptions,
   type JobRow,
   lastJobStreamSeq,
+  firstWordsTitle,
   type MessageRow,
   type QuotaGovernor,
 } from '@switchboard/server-core';
 import { AppError, notFound } from '../common/app-error.js';
 import { CatalogService } from '../config/catalog.service.js';
+import { checkDocumentSizes } from '../documents/document-limits.js';
+import { LimitsService } from '../limits/limits.service.js';
 import { APP_CONFIG } from '../config/tokens.js';
-import { checkParams, ConversationsService, isUuid } from '../conversations/conversations.service.js';
+import { checkModelRules, checkParams, ConversationsService, isUuid } from '../conversations/conversations.service.js';
 import { whenRedisUp } from '../common/redis-guard.js';
 import { CHAT_QUEUE, QUOTA_GOVERNOR, REDIS } from '../redis/redis.module.js';
 import { ChatRepository, type NewRegeneration } from './chat.repository.js';
@@ -48,6 +52,7 @@ export class ChatService {
     private readonly conversations: ConversationsService,
     private readonly catalog: CatalogService,
     private readonly relay: JobRelayService,
+    private readonly limits: LimitsService,
   ) {}
 
   /**
@@ -55,7 +60,7 @@ export class ChatService {
    * clientMessageId already used is found by the insert itself (no lookup before it, one round
    * trip less before the first token), and answers with the turn it started.
    */
-  async send(owner: string, input: ChatSend, requestId: string): Promise<SendResult> {
+  async send(owner: string, input: ChatSend, requestId: string, socketId?: string): Promise<SendResult> {
     const existing = input.conversationId ? await this.conversations.require(owner, input.conversationId) : undefined;
     if (input.parentMessageId !== undefined && !existing) {
       throw new AppError('validation_failed', 'parentMessageId needs a conversationId', [
@@ -67,39 +72,50 @@ export class ChatService {
     }
     const model = this.catalog.require(input.modelId ?? existing?.modelId ?? this.catalog.default().id);
     checkCapabilities(model, input);
+    // Documents go to Bedrock as they are (nothing is extracted here): only their sizes are checked.
+    checkDocumentSizes(input.content.flatMap((b, i) => (b.type === 'document' ? [{ ...b, path: `content.${i}.data` }] : [])), this.config.documents);
     const params = { ...(existing?.params ?? {}), ...(input.params ?? {}) };
     checkParams(model, params);
+    checkModelRules(model, input.params ?? {});
+    // Released once the turn is stored (or refused): until then it counts as one of the user's open chats.
+    const release = await this.limits.checkChat(owner, contentBytes(input.content));
+    try {
 
-    const turn = {
-      owner,
-      jobId: randomUUID(),
-      userMessageId: randomUUID(),
-      assistantMessageId: randomUUID(),
-      modelId: model.id,
-      content: input.content,
-      params,
-      clientMessageId: input.clientMessageId,
-      requestId,
-      parentId: input.parentMessageId,
-    };
-    const newConversation = existing ? undefined : this.conversations.newConversation(owner, { title: titleFrom(input), modelId: model.id });
-    const conversationId = existing?.id ?? newConversation!.id;
-    const stored = await this.repository.insertTurn({ ...turn, conversationId }, newConversation);
-    if (!stored) {
-      // A retry of the same clientMessageId (or a race with one).
-      const previous = await this.repository.findUserMessageByClientId(owner, input.clientMessageId!);
-      if (!previous) throw new AppError('conflict', 'Could not store the message, try again');
-      return this.sameTurn(previous);
+      const turn = {
+        owner,
+        jobId: randomUUID(),
+        userMessageId: randomUUID(),
+        assistantMessageId: randomUUID(),
+        modelId: model.id,
+        content: input.content,
+        params,
+        clientMessageId: input.clientMessageId,
+        requestId,
+        parentId: input.parentMessageId,
+        fallbackTitle: firstWordsTitle(input.content),
+      };
+      const newConversation = existing ? undefined : this.conversations.newConversation(owner, { title: firstWordsTitle(input.content), modelId: model.id });
+      const conversationId = existing?.id ?? newConversation!.id;
+      const stored = await this.repository.insertTurn({ ...turn, conversationId }, newConversation);
+      if (!stored) {
+        // A retry of the same clientMessageId (or a race with one).
+        const previous = await this.repository.findUserMessageByClientId(owner, input.clientMessageId!);
+        if (!previous) throw new AppError('conflict', 'Could not store the message, try again');
+        return this.sameTurn(previous);
+      }
+      await this.enqueue({ ...turn, conversationId });
+      this.relay.publishToOwner(owner, { conversationId, change: existing ? 'message' : 'created', jobId: turn.jobId }, socketId);
+      return { jobId: turn.jobId, conversationId, messageId: turn.userMessageId, assistantMessageId: turn.assistantMessageId };
+    } finally {
+      void release();
     }
-    await this.enqueue({ ...turn, conversationId });
-    return { jobId: turn.jobId, conversationId, messageId: turn.userMessageId, assistantMessageId: turn.assistantMessageId };
   }
 
   /**
    * A new answer to the user message that `messageId` (an assistant message) answered, stored as
    * that answer's sibling; the conversation's branch moves to it.
    */
-  async regenerate(owner: string, input: ChatRegenerate, requestId: string): Promise<SendResult> {
+  async regenerate(owner: string, input: ChatRegenerate, requestId: string, socketId?: string): Promise<SendResult> {
     const answer = isUuid(input.messageId) ? await this.repository.findOwnMessage(owner, input.messageId) : undefined;
     if (!answer) throw notFound('Message');
     if (answer.role !== 'assistant' || !answer.parentId) {
@@ -112,25 +128,32 @@ export class ChatService {
     checkCapabilities(model, { content: question.content } as ChatSend);
     const params = { ...(conversation.params ?? {}), ...(input.params ?? {}) };
     checkParams(model, params);
-    const turn = {
-      owner,
-      conversationId: conversation.id,
-      jobId: randomUUID(),
-      userMessageId: question.id,
-      assistantMessageId: randomUUID(),
-      modelId: model.id,
-      params,
-      clientMessageId: input.clientMessageId,
-      requestId,
-    };
-    const stored = await this.repository.insertRegeneration(turn);
-    if (!stored) {
-      const previous = await this.repository.findUserMessageByClientId(owner, input.clientMessageId!);
-      if (!previous) throw new AppError('conflict', 'Could not store the request, try again');
-      return this.sameTurn(previous);
+    checkModelRules(model, input.params ?? {});
+    const release = await this.limits.checkChat(owner, 0);
+    try {
+      const turn = {
+        owner,
+        conversationId: conversation.id,
+        jobId: randomUUID(),
+        userMessageId: question.id,
+        assistantMessageId: randomUUID(),
+        modelId: model.id,
+        params,
+        clientMessageId: input.clientMessageId,
+        requestId,
+      };
+      const stored = await this.repository.insertRegeneration(turn);
+      if (!stored) {
+        const previous = await this.repository.findUserMessageByClientId(owner, input.clientMessageId!);
+        if (!previous) throw new AppError('conflict', 'Could not store the request, try again');
+        return this.sameTurn(previous);
+      }
+      await this.enqueue(turn);
+      this.relay.publishToOwner(owner, { conversationId: conversation.id, change: 'message', jobId: turn.jobId }, socketId);
+      return { jobId: turn.jobId, conversationId: conversation.id, messageId: question.id, assistantMessageId: turn.assistantMessageId };
+    } finally {
+      void release();
     }
-    await this.enqueue(turn);
-    return { jobId: turn.jobId, conversationId: conversation.id, messageId: question.id, assistantMessageId: turn.assistantMessageId };
   }
 
   /** Tells the user's sockets, joins the model's line and enqueues; a failed enqueue ends the job. */
@@ -246,6 +269,7 @@ export class ChatService {
       stopReason: message.stopReason ?? (job.status === 'cancelled' ? 'cancelled' : 'end_turn'),
       usage: message.usage ?? { inputTokens: 0, outputTokens: 0 },
       text: textOf(message.content),
+      ...(message.reasoning ? { reasoning: message.reasoning } : {}),
       ...(message.cost != null ? { cost: message.cost } : {}),
     });
   }
@@ -269,12 +293,26 @@ function checkCapabilities(model: ModelEntry, input: ChatSend) {
   if (!model.documents && input.content.some((b) => b.type === 'document')) {
     throw new AppError('bad_request', `${model.name} does not accept documents`);
   }
+  // The model's own media limits (the contract's are Bedrock's defaults; a model may take fewer).
+  const rules = rulesOf(model);
+  const refuse = (message: string) => {
+    throw new AppError('validation_failed', message, [{ path: 'content', message }]);
+  };
+  const images = input.content.filter((b) => b.type === 'image');
+  const documents = input.content.filter((b) => b.type === 'document');
+  if (images.length > rules.images.maxCount) refuse(`${model.name} takes at most ${rules.images.maxCount} images`);
+  if (documents.length > rules.documents.maxCount) refuse(`${model.name} takes at most ${rules.documents.maxCount} documents`);
+  if (images.some((b) => base64Bytes(b.data) > rules.images.maxBytes)) refuse(`images for ${model.name} must be at most ${rules.images.maxBytes} bytes`);
+  if (documents.some((b) => base64Bytes(b.data) > rules.documents.maxBytes)) refuse(`documents for ${model.name} must be at most ${rules.documents.maxBytes} bytes`);
+  const badFormat = documents.find((b) => !(rules.documents.formats as readonly string[]).includes(b.format));
+  if (badFormat) refuse(`${model.name} does not read ${badFormat.format} documents`);
 }
 
-function titleFrom(input: ChatSend): string {
-  const text = textOf(input.content).replace(/\s+/g, ' ').trim();
-  if (!text) return input.content.find((b) => b.type === 'document')?.name ?? 'New conversation';
-  return text.length > 60 ? `${text.slice(0, 57)}…` : text;
+const base64Bytes = (data: string) => Math.floor((data.length * 3) / 4) - (data.endsWith('==') ? 2 : data.endsWith('=') ? 1 : 0);
+
+/** About the bytes a message adds to storage (text and base64 as sent). */
+function contentBytes(content: ChatSend['content']): number {
+  return content.reduce((n, b) => n + (b.type === 'text' ? b.text.length : b.data.length), 0);
 }
 
 /** Removes a job that no worker holds yet; false when a worker has it (locked) or it is gone. */

@@ -1,15 +1,17 @@
 import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import type { Socket } from 'socket.io';
-import { chatServerEvents } from '@switchboard/contracts';
+import { chatServerEvents, type ConversationUpdatedEvent } from '@switchboard/contracts';
 import {
   type AppConfig,
   jobChannel,
   type JobChannelMessage,
   jobChannelPattern,
+  publishConversationUpdate,
   readJobStream,
   type StreamEntry,
   userChannel,
+  type UserChannelMessage,
 } from '@switchboard/server-core';
 import { APP_CONFIG } from '../config/tokens.js';
 import { REDIS, REDIS_SUBSCRIBER } from '../redis/redis.module.js';
@@ -17,7 +19,6 @@ import { REDIS, REDIS_SUBSCRIBER } from '../redis/redis.module.js';
 /** One socket following one job: `cursor` is the last seq it was sent. */
 type Watcher = { socket: Socket; owner: string; cursor: number; catchingUp: boolean; maxSeen: number; finished: boolean };
 
-export type JobNotice = { jobId: string };
 
 /**
  * Relays job streams from Redis to this node's sockets. The node subscribes to the channel of a
@@ -70,8 +71,16 @@ export class JobRelayService implements OnModuleInit {
   async announce(owner: string, jobId: string) {
     await Promise.all([
       this.watchForAllSockets(owner, jobId),
-      this.redis.publish(userChannel(this.config.queuePrefix, owner), JSON.stringify({ jobId } satisfies JobNotice)),
+      this.redis.publish(userChannel(this.config.queuePrefix, owner), JSON.stringify({ jobId } satisfies UserChannelMessage)),
     ]);
+  }
+
+  /**
+   * `conversation:updated` to every socket of the user on every node but `except` (the socket
+   * whose request caused it). Best effort: a lost notice only means another tab refreshes later.
+   */
+  publishToOwner(owner: string, payload: ConversationUpdatedEvent, except?: string) {
+    void publishConversationUpdate(this.redis, this.config.queuePrefix, owner, payload, except);
   }
 
   /** One socket asks for everything after `afterSeq` (chat:resume). */
@@ -121,11 +130,19 @@ export class JobRelayService implements OnModuleInit {
     const userPrefix = `${this.config.queuePrefix}:user:`;
     if (!channel.startsWith(userPrefix)) return;
     const owner = channel.slice(userPrefix.length);
+    let notice: UserChannelMessage;
     try {
-      const notice = JSON.parse(payload) as JobNotice;
-      void this.watchForAllSockets(owner, notice.jobId).catch((err) => this.logger.warn({ err }, 'watch failed'));
+      notice = JSON.parse(payload) as UserChannelMessage;
     } catch {
-      /* not ours */
+      return; // not ours
+    }
+    if ('event' in notice) {
+      if (notice.event !== chatServerEvents.conversationUpdated) return;
+      for (const socket of this.socketsByOwner.get(owner) ?? []) if (socket.id !== notice.except) socket.emit(notice.event, notice.payload);
+      return;
+    }
+    if (typeof notice.jobId === 'string') {
+      void this.watchForAllSockets(owner, notice.jobId).catch((err) => this.logger.warn({ err }, 'watch failed'));
     }
   }
 
@@ -180,7 +197,7 @@ export class JobRelayService implements OnModuleInit {
     w.cursor = entry.seq;
     switch (entry.kind) {
       case 'delta':
-        w.socket.emit(chatServerEvents.delta, { jobId, seq: entry.seq, text: entry.text });
+        w.socket.emit(chatServerEvents.delta, { jobId, seq: entry.seq, text: entry.text, ...(entry.reasoning ? { reasoning: entry.reasoning } : {}) });
         return;
       case 'done':
         w.socket.emit(chatServerEvents.done, { jobId, ...entry.event });

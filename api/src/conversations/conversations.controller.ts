@@ -1,4 +1,5 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Patch, Post, Query } from '@nestjs/common';
+import type { Redis } from 'ioredis';
 import {
   type ConversationCreate,
   conversationCreateSchema,
@@ -6,15 +7,30 @@ import {
   conversationListQuerySchema,
   type ConversationUpdate,
   conversationUpdateSchema,
+  type ConversationUpdatedEvent,
 } from '@switchboard/contracts';
-import { CurrentPrincipal, type Principal } from '../auth/principal.js';
+import { type AppConfig, publishConversationUpdate } from '@switchboard/server-core';
+import { APP_CONFIG } from '../config/tokens.js';
+import { REDIS } from '../redis/redis.module.js';
+import { CurrentPrincipal, PeopleOnly, type Principal } from '../auth/principal.js';
 import { ZodValidationPipe } from '../common/zod-validation.pipe.js';
 import { toConversation } from './conversations.repository.js';
 import { ConversationsService } from './conversations.service.js';
 
+/** A person's own data: client-credentials tokens get 403. */
+@PeopleOnly()
 @Controller('v1/conversations')
 export class ConversationsController {
-  constructor(private readonly conversations: ConversationsService) {}
+  constructor(
+    private readonly conversations: ConversationsService,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(REDIS) private readonly redis: Redis,
+  ) {}
+
+  /** Other tabs of the user refresh what they show (conversation:updated). */
+  private notify(owner: string, payload: ConversationUpdatedEvent) {
+    void publishConversationUpdate(this.redis, this.config.queuePrefix, owner, payload);
+  }
 
   @Get()
   list(
@@ -29,7 +45,9 @@ export class ConversationsController {
     @CurrentPrincipal() principal: Principal,
     @Body(new ZodValidationPipe(conversationCreateSchema)) body: ConversationCreate,
   ) {
-    return toConversation(await this.conversations.create(principal.sub, body));
+    const created = toConversation(await this.conversations.create(principal.sub, body));
+    this.notify(principal.sub, { conversationId: created.id, change: 'created' });
+    return created;
   }
 
   @Get(':id')
@@ -38,17 +56,20 @@ export class ConversationsController {
   }
 
   @Patch(':id')
-  update(
+  async update(
     @CurrentPrincipal() principal: Principal,
     @Param('id') id: string,
     @Body(new ZodValidationPipe(conversationUpdateSchema)) body: ConversationUpdate,
   ) {
-    return this.conversations.update(principal.sub, id, body);
+    const updated = await this.conversations.update(principal.sub, id, body);
+    this.notify(principal.sub, body.title !== undefined ? { conversationId: id, change: 'title', title: updated.title } : { conversationId: id, change: 'settings' });
+    return updated;
   }
 
   @Delete(':id')
   @HttpCode(204)
   async remove(@CurrentPrincipal() principal: Principal, @Param('id') id: string) {
     await this.conversations.delete(principal.sub, id);
+    this.notify(principal.sub, { conversationId: id, change: 'deleted' });
   }
 }

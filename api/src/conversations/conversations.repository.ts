@@ -174,6 +174,7 @@ export function toMessage(row: MessageRow): Message {
     usage: row.usage ?? null,
     parentId: row.parentId,
     cost: row.cost,
+    ...(row.reasoning ? { reasoning: row.reasoning } : {}),
     createdAt: row.createdAt.toISOString(),
   };
 }

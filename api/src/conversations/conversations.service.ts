@@ -9,12 +9,12 @@ import type {
   ModelEntry,
   ModelParams,
 } from '@switchboard/contracts';
-import type { ConversationRow, MessageRow } from '@switchboard/server-core';
+import { rulesOf } from '@switchboard/contracts';
+import { type ConversationRow, defaultConversationTitle, type MessageRow } from '@switchboard/server-core';
 import { AppError, notFound } from '../common/app-error.js';
 import { CatalogService } from '../config/catalog.service.js';
 import { type ConversationPatch, ConversationsRepository, type NewConversation, toConversation, toMessage } from './conversations.repository.js';
 
-const defaultTitle = 'New conversation';
 
 @Injectable()
 export class ConversationsService {
@@ -73,13 +73,17 @@ export class ConversationsService {
     const model = input.modelId ? this.catalog.require(input.modelId) : this.catalog.default();
     const params = input.params ?? {};
     checkParams(model, params);
-    return { id: randomUUID(), owner, title: input.title ?? defaultTitle, modelId: model.id, systemPrompt: input.systemPrompt ?? null, params };
+    checkModelRules(model, params);
+    return { id: randomUUID(), owner, title: input.title ?? defaultConversationTitle, modelId: model.id, systemPrompt: input.systemPrompt ?? null, params };
   }
 
   async update(owner: string, id: string, patch: ConversationUpdate) {
     const current = await this.require(owner, id);
     const model = this.catalog.require(patch.modelId ?? current.modelId);
-    if (patch.params) checkParams(model, patch.params);
+    if (patch.params) {
+      checkParams(model, patch.params);
+      checkModelRules(model, patch.params);
+    }
     const { activeLeafId, ...rest } = patch;
     const changes: ConversationPatch = { ...rest };
     if (activeLeafId !== undefined) changes.activeLeafId = leafThrough(await this.repository.messagesOf(id), activeLeafId);
@@ -105,6 +109,33 @@ export function checkParams(model: ModelEntry, params: ModelParams): void {
     throw new AppError('validation_failed', `compressThreshold must be below ${model.name}'s context window of ${model.contextWindow} tokens`, [
       { path: 'params.compressThreshold', message: `less than ${model.contextWindow}` },
     ]);
+  }
+}
+
+/**
+ * Parameters as sent must be ones Bedrock accepts from the model (its catalog rules); stored ones
+ * from before are not refused here: the worker sends what the model accepts of them.
+ */
+export function checkModelRules(model: ModelEntry, params: ModelParams): void {
+  const rules = rulesOf(model);
+  const refuse = (field: keyof ModelParams, message: string): never => {
+    throw new AppError('validation_failed', `${field}: ${message}`, [{ path: `params.${field}`, message }]);
+  };
+  const thinking = params.thinkingBudget ? params.thinkingBudget : undefined;
+  if (thinking !== undefined) {
+    if (!rules.thinking) refuse('thinkingBudget', `${model.name} does not support extended thinking`);
+    else if (thinking < rules.thinking.minBudget) refuse('thinkingBudget', `at least ${rules.thinking.minBudget} tokens for ${model.name}`);
+    else if (thinking >= model.maxOutputTokens) refuse('thinkingBudget', `less than ${model.maxOutputTokens} (the model's output limit)`);
+    if (params.temperature !== undefined) refuse('temperature', 'cannot be set together with thinkingBudget');
+    if (params.topK !== undefined) refuse('topK', 'cannot be set together with thinkingBudget');
+    if (params.topP !== undefined && params.topP < 0.95) refuse('topP', 'must be at least 0.95 (or unset) with thinkingBudget');
+  }
+  if (rules.exclusiveSampling && params.temperature !== undefined && params.topP !== undefined) {
+    refuse('topP', `${model.name} takes temperature or topP, not both`);
+  }
+  if (params.topK !== undefined) {
+    if (!rules.topK) refuse('topK', `${model.name} does not accept topK`);
+    else if (params.topK < rules.topK.min || params.topK > rules.topK.max) refuse('topK', `between ${rules.topK.min} and ${rules.topK.max} for ${model.name}`);
   }
 }
 
@@ -134,6 +165,9 @@ export function snippetOf(text: string, q: string): string {
   return `${start > 0 ? '…' : ''}${flat.slice(start, end)}${end < flat.length ? '…' : ''}`;
 }
 
+/** Dates a cursor may carry: Postgres cannot compare with JS dates far outside this (year 275760). */
+export const isCursorDate = (d: Date) => !Number.isNaN(d.getTime()) && d.getUTCFullYear() >= 1970 && d.getUTCFullYear() <= 9999;
+
 const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 export const isUuid = (s: string) => uuidPattern.test(s);
 
@@ -144,6 +178,8 @@ function encodeCursor(row: ConversationRow): string {
 function decodeCursor(cursor: string): { updatedAt: Date; id: string } {
   const [at, id] = Buffer.from(cursor, 'base64url').toString().split('|');
   const updatedAt = new Date(at ?? '');
-  if (!id || !isUuid(id) || Number.isNaN(updatedAt.getTime())) throw new AppError('bad_request', 'Invalid cursor');
+  if (!id || !isUuid(id) || !isCursorDate(updatedAt)) {
+    throw new AppError('validation_failed', 'Invalid cursor', [{ path: 'cursor', message: 'not a cursor this API returned' }]);
+  }
   return { updatedAt, id };
 }

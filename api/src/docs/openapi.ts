@@ -81,15 +81,25 @@ export function buildOpenApi(): Record<string, unknown> {
           tags: ['ops'],
           summary: 'Readiness: Redis and the database answer',
           security: [],
-          responses: { 200: json({ type: 'object' }, { status: 'ok', checks: { redis: 'ok', database: 'ok' } }), 503: { description: 'A dependency is down' } },
+          responses: {
+            200: json({ type: 'object' }, { status: 'ok', checks: { redis: 'ok', database: 'ok' } }),
+            503: { description: 'A dependency is down (which one, never why)', ...json({ type: 'object' }, { status: 'unavailable', checks: { redis: 'ok', database: 'down' } }) },
+          },
         },
       },
-      '/metrics': { get: { tags: ['ops'], summary: 'Prometheus metrics', security: [], responses: { 200: { description: 'text/plain exposition format' } } } },
+      '/metrics': {
+        get: {
+          tags: ['ops'],
+          summary: 'Prometheus metrics; needs `Authorization: Bearer <METRICS_TOKEN>` when the API has METRICS_TOKEN set',
+          security: [],
+          responses: { 200: { description: 'text/plain exposition format' }, ...errors([401, 'unauthorized', 'Metrics need Authorization: Bearer <METRICS_TOKEN>']) },
+        },
+      },
       '/.well-known/jwks.json': { get: { tags: ['auth'], summary: 'Local mode: the API’s signing keys', security: [], responses: { 200: json({ type: 'object' }), ...errors([404, 'not_found', 'This API is not a token issuer in oidc mode']) } } },
       '/v1/auth/dev-token': {
         post: {
           tags: ['auth'],
-          summary: 'Local mode only: a signed token for any user, optionally with scopes',
+          summary: 'Local mode only: a signed token for any user, optionally with scopes (requested groups are ignored: admins are the names in AUTH_LOCAL_ADMINS)',
           security: [],
           requestBody: json(ref('DevTokenRequest'), { username: 'batch-bot', scopes: ['jobs:read', 'jobs:write'] }),
           responses: {
@@ -105,7 +115,7 @@ export function buildOpenApi(): Record<string, unknown> {
           tags: ['models'],
           summary: 'The model catalog (without quota internals)',
           responses: {
-            200: json({ type: 'array' }, [{ id: 'us.anthropic.claude-sonnet-4-5-20250929-v1:0', name: 'Claude Sonnet 4.5', vision: true, documents: true, maxOutputTokens: 64000, contextWindow: 200000, price: { inputPer1k: 0.003, outputPer1k: 0.015 }, default: true }]),
+            200: json({ type: 'array' }, [{ id: 'us.anthropic.claude-sonnet-4-5-20250929-v1:0', name: 'Claude Sonnet 4.5', vision: true, documents: true, maxOutputTokens: 64000, contextWindow: 200000, price: { inputPer1k: 0.003, outputPer1k: 0.015, cacheReadPer1k: 0.0003, cacheWritePer1k: 0.00375 }, rules: { exclusiveSampling: true, topK: { min: 0, max: 500 }, thinking: { minBudget: 1024 }, promptCache: { minTokens: 1024, maxPoints: 4 }, images: { maxCount: 20, maxBytes: 3932160, maxPixels: 8000 }, documents: { maxCount: 5, maxBytes: 4718592, formats: ['pdf', 'csv', 'doc', 'docx', 'xls', 'xlsx', 'html', 'txt', 'md'] } }, default: true }]),
             ...errors(...authErrors),
           },
         },
@@ -145,7 +155,7 @@ export function buildOpenApi(): Record<string, unknown> {
                 nextCursor: null,
               },
             ),
-            ...errors(...authErrors, [400, 'bad_request', 'Invalid cursor']),
+            ...errors(...authErrors, [400, 'validation_failed', 'Invalid cursor']),
           },
         },
         post: {
@@ -182,7 +192,7 @@ export function buildOpenApi(): Record<string, unknown> {
         },
         patch: {
           tags: ['conversations'],
-          summary: 'Rename, change settings (model, system prompt, params incl. historyMessages and compressThreshold) or switch branch (activeLeafId)',
+          summary: 'Rename, change settings (model, system prompt, params incl. historyMessages, compressThreshold and thinkingBudget; params must fit the model catalog rules, else 400 naming the field) or switch branch (activeLeafId)',
           requestBody: {
             content: {
               'application/json': {
@@ -190,6 +200,7 @@ export function buildOpenApi(): Record<string, unknown> {
                 examples: {
                   rename: { value: { title: 'Renamed' } },
                   params: { value: { params: { temperature: 0.5, maxTokens: 2000, historyMessages: 20, compressThreshold: 8000 } } },
+                  thinking: { value: { params: { thinkingBudget: 4096, maxTokens: 2000 } } },
                   branch: { value: { activeLeafId: '9f1c7a52-4c1d-4d8e-b1a0-3e2f4a5b6c7d' } },
                 },
               },
@@ -274,6 +285,7 @@ export function buildOpenApi(): Record<string, unknown> {
               [403, 'forbidden', 'This token lacks the jobs:write scope'],
               [413, 'payload_too_large', 'Request body is 40000000 bytes; the limit is 31457280 bytes'],
               [415, 'unsupported_media_type', 'Document "a.xlsx" has format "xlsx"; supported: pdf, txt, md, csv, html, docx'],
+              [429, 'rate_limited', 'Too many requests: at most 6000 job submissions a minute (Retry-After)'],
             ),
           },
         },
@@ -287,7 +299,7 @@ export function buildOpenApi(): Record<string, unknown> {
             { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 100, default: 20 } },
             { name: 'cursor', in: 'query', schema: { type: 'string' } },
           ],
-          responses: { 200: json(ref('JobPage'), { items: [jobExample], nextCursor: null }), ...errors(...authErrors, [400, 'bad_request', 'Invalid cursor'], [403, 'forbidden', 'This token lacks the jobs:read scope']) },
+          responses: { 200: json(ref('JobPage'), { items: [jobExample], nextCursor: null }), ...errors(...authErrors, [400, 'validation_failed', 'Invalid cursor'], [403, 'forbidden', 'This token lacks the jobs:read scope']) },
         },
       },
       '/v1/jobs/{id}': {

@@ -1,4 +1,4 @@
-import { Controller, Get, Inject, Res } from '@nestjs/common';
+import { Controller, Get, Inject, Logger, Res } from '@nestjs/common';
 import type { Response } from 'express';
 import type { Redis } from 'ioredis';
 import type { Database } from '@switchboard/server-core';
@@ -9,6 +9,8 @@ import { REDIS } from '../redis/redis.module.js';
 @Public()
 @Controller()
 export class HealthController {
+  private readonly logger = new Logger(HealthController.name);
+
   constructor(
     @Inject(REDIS) private readonly redis: Redis,
     @Inject(DATABASE) private readonly database: Database,
@@ -20,24 +22,25 @@ export class HealthController {
     return { status: 'ok' };
   }
 
-  /** Redis and the database answer; 503 otherwise. */
+  /**
+   * Redis and the database answer; 503 otherwise. Says which is down but not why: error text
+   * (host names, driver messages) goes to the log, not to an unauthenticated caller.
+   */
   @Get('readyz')
   async readyz(@Res() res: Response) {
-    const [redis, database] = await Promise.all([
-      check(() => this.redis.ping()),
-      check(() => this.database.ping()),
-    ]);
+    const [redis, database] = await Promise.all([this.check('redis', () => this.redis.ping()), this.check('database', () => this.database.ping())]);
     const ok = redis === 'ok' && database === 'ok';
     res.status(ok ? 200 : 503).json({ status: ok ? 'ok' : 'unavailable', checks: { redis, database } });
   }
-}
 
-async function check(probe: () => Promise<unknown>): Promise<string> {
-  try {
-    await withTimeout(probe(), 2000);
-    return 'ok';
-  } catch (err) {
-    return `error: ${(err as Error).message}`;
+  private async check(name: string, probe: () => Promise<unknown>): Promise<'ok' | 'down'> {
+    try {
+      await withTimeout(probe(), 2000);
+      return 'ok';
+    } catch (err) {
+      this.logger.warn({ err, dependency: name }, 'readiness check failed');
+      return 'down';
+    }
   }
 }
 

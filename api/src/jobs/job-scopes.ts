@@ -7,11 +7,11 @@ const personScopes = new Set(['openid', 'email', 'profile', 'phone', 'offline_ac
 
 /**
  * Service clients (client-credentials tokens) need `jobs:write` to submit and cancel and
- * `jobs:read` to read, bare or as Cognito's `<resource-server>/jobs:…`. People signed in to the
+ * `jobs:read` to read, bare or with AUTH_SCOPE_PREFIX (`<prefix>jobs:…`). People signed in to the
  * portal (tokens with no resource-server scopes) may use the jobs API as well.
  */
-export function requireJobScope(principal: Principal, scope: 'jobs:read' | 'jobs:write'): void {
-  if (hasScope(principal, scope)) return;
-  if (principal.scopes.every((s) => personScopes.has(s))) return;
+export function requireJobScope(principal: Principal, scope: 'jobs:read' | 'jobs:write', scopePrefix?: string): void {
+  if (hasScope(principal, scope, scopePrefix)) return;
+  if (principal.kind === 'person' && principal.scopes.every((s) => personScopes.has(s))) return;
   throw new AppError('forbidden', `This token lacks the ${scope} scope`);
 }

@@ -14,11 +14,14 @@ export const JobScope = (scope: 'jobs:read' | 'jobs:write') => SetMetadata(JOB_S
 /** Runs after the global JWT guard, before the body is validated: 403 comes before 400. */
 @Injectable()
 export class JobScopeGuard implements CanActivate {
-  constructor(private readonly reflector: Reflector) {}
+  constructor(
+    private readonly reflector: Reflector,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
 
   canActivate(context: ExecutionContext): boolean {
     const scope = this.reflector.getAllAndOverride<'jobs:read' | 'jobs:write'>(JOB_SCOPE, [context.getHandler(), context.getClass()]);
-    if (scope) requireJobScope(context.switchToHttp().getRequest<{ user: Principal }>().user, scope);
+    if (scope) requireJobScope(context.switchToHttp().getRequest<{ user: Principal }>().user, scope, this.config.auth.scopePrefix);
     return true;
   }
 }

@@ -27,8 +27,11 @@ const viewColumns = {
   startedAt: jobs.startedAt,
   finishedAt: jobs.finishedAt,
   callbackUrl: jobs.callbackUrl,
+  modelId: jobs.modelId,
+  // The label only, not the (possibly large) input.
+  name: sql<string | null>`(${jobs.input}->>'name')`,
 };
-export type JobView = Pick<JobRow, keyof typeof viewColumns>;
+export type JobView = Pick<JobRow, Exclude<keyof typeof viewColumns, 'name'>> & { name: string | null };
 /** The view's columns in a raw statement's RETURNING, under the view's names. */
 const viewReturning = sql.join(
   Object.entries(viewColumns).map(([name, column]) => sql`${column} as ${sql.identifier(name)}`),

@@ -7,10 +7,12 @@ import {
   type PromptUpdate,
   promptUpdateSchema,
 } from '@switchboard/contracts';
-import { CurrentPrincipal, type Principal } from '../auth/principal.js';
+import { CurrentPrincipal, PeopleOnly, type Principal } from '../auth/principal.js';
 import { ZodValidationPipe } from '../common/zod-validation.pipe.js';
 import { pickLocale, PromptsService } from './prompts.service.js';
 
+/** A person's own data: client-credentials tokens get 403. */
+@PeopleOnly()
 @Controller('v1/prompts')
 export class PromptsController {
   constructor(private readonly prompts: PromptsService) {}

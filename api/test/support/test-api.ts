@@ -1,11 +1,11 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadConfig } from '@switchboard/server-core';
+import { type AppConfig, loadConfig } from '@switchboard/server-core';
 import { createTestDatabase, testQueuePrefix, testRedisUrl } from '@switchboard/testing';
 import { type RunningApi, startApi } from '../../src/bootstrap.js';
 
-export type TestApi = RunningApi & { token(username: string, extra?: object): Promise<string>; stop(): Promise<void> };
+export type TestApi = RunningApi & { config: AppConfig; token(username: string, extra?: object): Promise<string>; stop(): Promise<void> };
 
 type Env = Record<string, string>;
 
@@ -30,6 +30,7 @@ export async function startTestApi(env: Env | ((databaseUrl: string) => Env) = {
   const api = await startApi(config);
   return {
     ...api,
+    config,
     token: async (username, extra = {}) => {
       const res = await fetch(`${api.url}/v1/auth/dev-token`, {
         method: 'POST',

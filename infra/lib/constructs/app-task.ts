@@ -10,7 +10,7 @@ export interface AppTaskProps {
   readonly command?: string[];
   readonly cpu: number;
   readonly memoryMiB: number;
-  /** Non-secret configuration (DESIGN.md's table). */
+  /** Non-secret configuration (the settings in docs/architecture.md#configuration and the README). */
   readonly environment: Record<string, string>;
   /**
    * Passwords and tokens, each from one Secrets Manager key, read by the ECS agent when a task

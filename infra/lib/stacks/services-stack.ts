@@ -167,7 +167,7 @@ export class ServicesStack extends Stack {
       acknowledge(
         task.taskDefinition,
         'AwsSolutions-ECS2',
-        "Only non-secret configuration (DESIGN.md's environment table, credential-free URLs, the model catalog) is in environment; REDIS_PASSWORD, DATABASE_PASSWORD and METRICS_TOKEN are injected from Secrets Manager.",
+        "Only non-secret configuration (the settings of docs/architecture.md#configuration and the README, credential-free URLs, the model catalog) is in environment; REDIS_PASSWORD, DATABASE_PASSWORD and METRICS_TOKEN are injected from Secrets Manager.",
       );
       acknowledge(
         task.taskDefinition.obtainExecutionRole(),

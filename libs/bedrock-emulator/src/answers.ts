@@ -34,6 +34,8 @@ export interface AnswerRequest {
   maxTokens?: number;
   max_tokens?: number;
   inferenceConfig?: { maxTokens?: number };
+  /** Extended thinking budget: the answer starts with reasoning (counted in outputTokens, within maxTokens). */
+  thinkingBudget?: number;
 }
 
 export type StopReason = 'end_turn' | 'max_tokens';
@@ -41,17 +43,27 @@ export type StopReason = 'end_turn' | 'max_tokens';
 export interface EmulatorAnswer {
   /** The whole answer; equals `tokens.join('')`. */
   text: string;
-  /** One entry per streamed delta; `outputTokens === tokens.length`. */
+  /** One entry per streamed delta of the answer text. */
   tokens: string[];
+  /** Thinking deltas, streamed before the text (extended thinking only; else empty). */
+  reasoning: string[];
+  /** The signature that closes the reasoning block. */
+  signature?: string;
   stopReason: StopReason;
   inputTokens: number;
+  /** `reasoning.length + tokens.length`. */
   outputTokens: number;
+  /** Prompt-cache usage (set by the Converse routes when the request has cache points). */
+  cacheReadTokens?: number;
+  cacheWriteTokens?: number;
   /** Per-request timing directives found in the last user text (`[[emulator:tps=…,ttfb=…]]`). */
   directives: EmulatorDirectives;
 }
 
 export interface EmulatorDirectives {
   tokens?: number;
+  /** Thinking deltas (extended thinking only). */
+  thinking?: number;
   tps?: number;
   ttfb?: number;
 }
@@ -68,6 +80,7 @@ export function parseDirectives(text: string): EmulatorDirectives {
       const value = Number(rawValue?.trim());
       if (!Number.isFinite(value) || value < 0) continue;
       if (key === 'tokens') out.tokens = Math.floor(value);
+      else if (key === 'thinking') out.thinking = Math.floor(value);
       else if (key === 'tps' && value > 0) out.tps = value;
       else if (key === 'ttfb') out.ttfb = value;
     }
@@ -242,6 +255,12 @@ export function emulatorAnswer(request: AnswerRequest, options: { defaultMaxToke
   const last = messages[messages.length - 1];
   let tokens: string[];
   let stopReason: StopReason;
+  const reasoning = request.thinkingBudget ? thinkingTokens(request, Math.min(request.thinkingBudget, maxTokens), directives) : [];
+  if (reasoning.length > 0) {
+    ({ tokens, stopReason } = generate(request, Math.max(0, maxTokens - reasoning.length)));
+    const signature = Buffer.from(`emulator-signature:${hash32(reasoning.join(''))}`).toString('base64');
+    return { text: tokens.join(''), tokens, reasoning, signature, stopReason, inputTokens, outputTokens: reasoning.length + tokens.length, directives };
+  }
   if (last && last.role === 'assistant') {
     const prefill = normalizeContent(last.content).texts.join('');
     // Generate as if the prefill were not there, with room for the prefill plus this response's budget.
@@ -252,7 +271,19 @@ export function emulatorAnswer(request: AnswerRequest, options: { defaultMaxToke
   } else {
     ({ tokens, stopReason } = generate(request, maxTokens));
   }
-  return { text: tokens.join(''), tokens, stopReason, inputTokens, outputTokens: tokens.length, directives };
+  return { text: tokens.join(''), tokens, reasoning: [], stopReason, inputTokens, outputTokens: tokens.length, directives };
+}
+
+/** Deterministic thinking: `[[emulator:thinking=N]]` pieces, else 20–60, within the budget. */
+function thinkingTokens(request: AnswerRequest, budget: number, directives: EmulatorDirectives): string[] {
+  const rand = seededRandom(hash32(`thinking\u0000${request.modelId ?? ''}\u0000${lastUserText(request.messages)}`));
+  const count = Math.min(budget, directives.thinking ?? 20 + Math.floor(rand() * 41));
+  const out: string[] = [];
+  for (const piece of proseTokens(rand)) {
+    if (out.length >= count) break;
+    out.push(piece);
+  }
+  return out;
 }
 
 /** The pieces after `prefix` when the pieces' text starts with it; otherwise nothing is left to say. */

@@ -5,7 +5,7 @@ import type { EmulatorModel } from './config.js';
 import { startEmulator } from './index.js';
 
 const USAGE = `Usage: bedrock-emulator [--port 4010] [--host 127.0.0.1] [--tps 200] [--ttfb 50]
-                        [--window-ms 60000] [--models-file catalog.json] [--strict]
+                        [--window-ms 60000] [--models-file catalog.json] [--strict] [--lenient]
 Env fallbacks: BEDROCK_EMULATOR_PORT, BEDROCK_EMULATOR_HOST, MODELS_FILE.`;
 
 function fail(message: string): never {
@@ -42,6 +42,7 @@ const { values } = (() => {
         'window-ms': { type: 'string' },
         'models-file': { type: 'string' },
         strict: { type: 'boolean' },
+        lenient: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -64,6 +65,7 @@ try {
     ttfbMs: numberFlag('ttfb', values.ttfb),
     windowMs: numberFlag('window-ms', values['window-ms']),
     strict: values.strict,
+    lenient: values.lenient,
     models: modelsFile ? readModels(modelsFile) : undefined,
   });
   process.stdout.write(`Bedrock emulator listening on ${emulator.url} (admin: ${emulator.url}/_emulator/stats)\n`);

@@ -1,4 +1,5 @@
 import type { ModelQuota } from './quota.js';
+import { knownMaxOutputTokens, knownRules, mergeRules, type ModelRules } from './rules.js';
 
 /** A model as the Switchboard catalog (`MODELS_FILE`) describes it; only these fields matter here. */
 export interface EmulatorModel {
@@ -6,6 +7,8 @@ export interface EmulatorModel {
   maxOutputTokens?: number;
   contextWindow?: number;
   quota?: Partial<ModelQuota>;
+  /** The catalog's rules (partial); they refine what the emulator knows of the model id. */
+  rules?: Partial<ModelRules>;
 }
 
 export interface ModelSettings {
@@ -13,6 +16,8 @@ export interface ModelSettings {
   /** Requests with more input tokens than this get ValidationException. */
   contextWindow: number;
   quota: ModelQuota;
+  /** What Bedrock accepts from the model; unset = what Bedrock does for this model id. */
+  rules?: ModelRules;
 }
 
 export interface EmulatorConfig {
@@ -24,6 +29,12 @@ export interface EmulatorConfig {
   windowMs: number;
   /** Unknown model ids get ValidationException instead of the default settings. */
   strict: boolean;
+  /**
+   * Off (default): requests are validated per model as Bedrock does (sampling params, top_k,
+   * thinking, media, cache points, empty text) and refused with its ValidationException texts.
+   * On: only the generic shape checks run.
+   */
+  lenient: boolean;
   defaultModel: ModelSettings;
   models: Record<string, ModelSettings>;
 }
@@ -35,6 +46,7 @@ export interface ConfigUpdate {
   ttfbMs?: number;
   windowMs?: number;
   strict?: boolean;
+  lenient?: boolean;
   /** Catalog entries, merged by id into the current models. */
   models?: EmulatorModel[];
   /** Per-model overrides keyed by model id, merged into the current models. */
@@ -52,7 +64,7 @@ export const DEFAULT_QUOTA: ModelQuota = { requestsPerMinute: 100_000, tokensPer
 export const DEFAULT_MAX_OUTPUT_TOKENS = 64_000;
 export const DEFAULT_CONTEXT_WINDOW = 200_000;
 
-type ModelOverride = Partial<ModelQuota> & { maxOutputTokens?: number; contextWindow?: number };
+type ModelOverride = Partial<ModelQuota> & { maxOutputTokens?: number; contextWindow?: number; rules?: Partial<ModelRules> };
 
 export function defaultConfig(): EmulatorConfig {
   return {
@@ -60,12 +72,13 @@ export function defaultConfig(): EmulatorConfig {
     ttfbMs: DEFAULT_TTFB_MS,
     windowMs: DEFAULT_WINDOW_MS,
     strict: false,
+    lenient: false,
     defaultModel: { maxOutputTokens: DEFAULT_MAX_OUTPUT_TOKENS, contextWindow: DEFAULT_CONTEXT_WINDOW, quota: { ...DEFAULT_QUOTA } },
     models: {},
   };
 }
 
-const UPDATE_KEYS = new Set(['tps', 'ttfbMs', 'windowMs', 'strict', 'models', 'quotas', 'defaultQuota', 'defaultMaxOutputTokens']);
+const UPDATE_KEYS = new Set(['tps', 'ttfbMs', 'windowMs', 'strict', 'lenient', 'models', 'quotas', 'defaultQuota', 'defaultMaxOutputTokens']);
 
 /** Returns a new config with the update applied; throws a TypeError naming the first bad field. */
 export function applyConfigUpdate(current: EmulatorConfig, update: ConfigUpdate): EmulatorConfig {
@@ -81,6 +94,10 @@ export function applyConfigUpdate(current: EmulatorConfig, update: ConfigUpdate)
     if (typeof update.strict !== 'boolean') throw new TypeError('strict must be a boolean');
     next.strict = update.strict;
   }
+  if (update.lenient !== undefined) {
+    if (typeof update.lenient !== 'boolean') throw new TypeError('lenient must be a boolean');
+    next.lenient = update.lenient;
+  }
   if (update.defaultQuota !== undefined) next.defaultModel.quota = mergeQuota('defaultQuota', next.defaultModel.quota, update.defaultQuota);
   if (update.defaultMaxOutputTokens !== undefined) {
     next.defaultModel.maxOutputTokens = positiveInt('defaultMaxOutputTokens', update.defaultMaxOutputTokens);
@@ -90,7 +107,7 @@ export function applyConfigUpdate(current: EmulatorConfig, update: ConfigUpdate)
     if (!Array.isArray(update.models)) throw new TypeError('models must be an array of catalog entries');
     for (const m of update.models) {
       if (typeof m?.id !== 'string' || !m.id) throw new TypeError('models[].id must be a non-empty string');
-      overrides.push([m.id, { ...m.quota, maxOutputTokens: m.maxOutputTokens, contextWindow: m.contextWindow }]);
+      overrides.push([m.id, { ...m.quota, maxOutputTokens: m.maxOutputTokens, contextWindow: m.contextWindow, rules: m.rules }]);
     }
   }
   if (update.quotas !== undefined) {
@@ -99,8 +116,9 @@ export function applyConfigUpdate(current: EmulatorConfig, update: ConfigUpdate)
   }
   for (const [id, o] of overrides) {
     const base = next.models[id] ?? structuredClone(next.defaultModel);
-    const { maxOutputTokens, contextWindow, ...quota } = o ?? {};
+    const { maxOutputTokens, contextWindow, rules, ...quota } = o ?? {};
     next.models[id] = {
+      rules: rules === undefined ? base.rules : mergeRules(base.rules ?? knownRules(id), rules),
       maxOutputTokens: maxOutputTokens === undefined ? base.maxOutputTokens : positiveInt(`${id}.maxOutputTokens`, maxOutputTokens),
       contextWindow: contextWindow === undefined ? base.contextWindow : positiveInt(`${id}.contextWindow`, contextWindow),
       quota: mergeQuota(id, base.quota, quota),
@@ -136,8 +154,13 @@ function positiveInt(name: string, value: unknown): number {
 }
 
 /** Settings for a model id, or undefined when strict mode rejects it. */
-export function modelSettings(config: EmulatorConfig, modelId: string): ModelSettings | undefined {
-  return config.models[modelId] ?? (config.strict ? undefined : config.defaultModel);
+export function modelSettings(config: EmulatorConfig, modelId: string): (ModelSettings & { rules: ModelRules }) | undefined {
+  const configured = config.models[modelId];
+  if (configured) return { ...configured, rules: configured.rules ?? knownRules(modelId) };
+  if (config.strict) return undefined;
+  // Not configured: Bedrock's limits for the model id when known, else the defaults.
+  const known = config.lenient ? undefined : knownMaxOutputTokens(modelId);
+  return { ...config.defaultModel, ...(known ? { maxOutputTokens: known } : {}), rules: knownRules(modelId) };
 }
 
 /** JSON cannot carry Infinity; report it as null (= unlimited). */

@@ -17,6 +17,7 @@ export {
   type StopReason,
 } from './answers.js';
 export { DEFAULT_QUOTA, DEFAULT_TPS, DEFAULT_TTFB_MS, DEFAULT_WINDOW_MS, type ConfigUpdate, type EmulatorConfig, type EmulatorModel } from './config.js';
+export { CACHE_TTL_MS, DOCUMENT_FORMATS, imageSize, knownRules, type ModelRules } from './rules.js';
 export { decodeFrames, eventFrame, exceptionFrame, type StreamExceptionType } from './event-stream.js';
 export type { ActiveFault, FaultSpec, FaultType } from './faults.js';
 export type { ModelQuota, WindowUsage } from './quota.js';

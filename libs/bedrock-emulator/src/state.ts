@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 import { applyConfigUpdate, configToJson, type ConfigUpdate, type EmulatorConfig } from './config.js';
 import { FaultInjector } from './faults.js';
 import { QuotaTracker, type WindowUsage } from './quota.js';
+import { PromptCache } from './rules.js';
 
 export type Operation = 'converse' | 'converse-stream' | 'invoke' | 'invoke-with-response-stream';
 
@@ -64,6 +65,7 @@ export class EmulatorState extends EventEmitter<EmulatorEvents> {
   config: EmulatorConfig;
   readonly quota: QuotaTracker;
   readonly faults = new FaultInjector();
+  readonly promptCache = new PromptCache();
   private counters = emptyCounters();
   private recent: RequestRecord[] = [];
   private activeStreams = 0;
@@ -87,6 +89,7 @@ export class EmulatorState extends EventEmitter<EmulatorEvents> {
     this.recent = [];
     this.quota.reset();
     this.faults.clear();
+    this.promptCache.clear();
     if (options.config) {
       this.config = structuredClone(this.initialConfig);
       this.quota.setWindowMs(this.config.windowMs);

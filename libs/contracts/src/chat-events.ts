@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { contentSchema } from './blocks.js';
+import { safeText } from './safe-text.js';
 import { modelParamsSchema } from './params.js';
 import type { ErrorInfo } from './errors.js';
 import type { Usage } from './conversations.js';
@@ -20,16 +21,18 @@ export const chatServerEvents = {
   delta: 'chat:delta',
   done: 'chat:done',
   error: 'chat:error',
+  /** Optional (newer servers): a conversation of the user changed, possibly in another tab. */
+  conversationUpdated: 'conversation:updated',
 } as const;
 
-const id = z.string().min(1).max(100);
+const id = safeText().min(1).max(100);
 
 export const chatSendSchema = z.object({
   conversationId: id.optional(),
   content: contentSchema,
-  modelId: z.string().min(1).max(200).optional(),
+  modelId: safeText().min(1).max(200).optional(),
   params: modelParamsSchema.optional(),
-  clientMessageId: z.string().min(1).max(100).optional(),
+  clientMessageId: safeText().min(1).max(100).optional(),
   /**
    * Send after this message of the conversation (a branch: "edit and resend" passes the parent of the
    * edited message; null = at the start of the conversation). Omitted: after the conversation's
@@ -45,9 +48,9 @@ export type ChatSend = z.infer<typeof chatSendSchema>;
  */
 export const chatRegenerateSchema = z.object({
   messageId: id,
-  modelId: z.string().min(1).max(200).optional(),
+  modelId: safeText().min(1).max(200).optional(),
   params: modelParamsSchema.optional(),
-  clientMessageId: z.string().min(1).max(100).optional(),
+  clientMessageId: safeText().min(1).max(100).optional(),
 });
 export type ChatRegenerate = z.infer<typeof chatRegenerateSchema>;
 
@@ -66,7 +69,8 @@ export type ChatRegenerateAck = Ack<{ jobId: string; conversationId: string; mes
 /** `compressing`: the worker is summarizing older history before answering. */
 export type ChatState = 'queued' | 'active' | 'retrying' | 'compressing';
 export type ChatStatusEvent = { jobId: string; state: ChatState; position?: number; attempt?: number };
-export type ChatDeltaEvent = { jobId: string; seq: number; text: string };
+/** A delta carries answer `text`, thinking `reasoning`, or both (`text` is '' when only reasoning came). */
+export type ChatDeltaEvent = { jobId: string; seq: number; text: string; reasoning?: string };
 export type ChatDoneEvent = {
   jobId: string;
   conversationId: string;
@@ -74,7 +78,18 @@ export type ChatDoneEvent = {
   stopReason: string;
   usage: Usage;
   text: string;
+  /** The whole thinking, when the model thought (extended thinking). */
+  reasoning?: string;
   /** USD cost of this answer at the catalog's prices. */
   cost?: number;
 };
 export type ChatErrorEvent = { jobId: string; code: string; message: string; retryable: boolean };
+
+/**
+ * `conversation:updated` (server → every socket of the user but the one whose request caused it):
+ * `created` (a first message or POST), `message` (a turn started: `jobId` streams it), `answered`
+ * (a turn ended), `title` (renamed, e.g. the model-written title), `settings` (PATCH), `deleted`.
+ * Clients re-read what they show; older clients ignore the event.
+ */
+export type ConversationChange = 'created' | 'message' | 'answered' | 'title' | 'settings' | 'deleted';
+export type ConversationUpdatedEvent = { conversationId: string; change: ConversationChange; title?: string; jobId?: string };

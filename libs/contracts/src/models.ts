@@ -1,5 +1,43 @@
 import { z } from 'zod';
 
+/** Document formats the Converse API accepts. */
+export const bedrockDocumentFormats = ['pdf', 'csv', 'doc', 'docx', 'xls', 'xlsx', 'html', 'txt', 'md'] as const;
+
+/**
+ * What Bedrock accepts from a model (every field has a default: the Claude 3 behaviour, the
+ * Converse API's media limits, no thinking, no prompt caching).
+ */
+export const modelRulesSchema = z.object({
+  /** temperature and topP may not both be sent (Claude Opus 4.1 and the 4.5 family on). */
+  exclusiveSampling: z.boolean().default(false),
+  /** top_k (sent as an additional model field) and its range; false = not accepted. */
+  topK: z
+    .union([z.literal(false), z.object({ min: z.number().int().min(0), max: z.number().int().min(1) })])
+    .default({ min: 0, max: 500 }),
+  images: z
+    .object({
+      maxCount: z.number().int().min(0).default(20),
+      maxBytes: z.number().int().positive().default(3_932_160),
+      maxPixels: z.number().int().positive().default(8000),
+    })
+    .prefault({}),
+  documents: z
+    .object({
+      maxCount: z.number().int().min(0).default(5),
+      maxBytes: z.number().int().positive().default(4_718_592),
+      formats: z.array(z.enum(bedrockDocumentFormats)).min(1).default([...bedrockDocumentFormats]),
+    })
+    .prefault({}),
+  /** Extended thinking: the smallest budget (tokens); false = not supported. */
+  thinking: z.union([z.literal(false), z.object({ minBudget: z.number().int().positive() })]).default(false),
+  /** Prompt caching: minimum tokens of prefix per cache point, most cache points per request; false = none. */
+  promptCache: z
+    .union([z.literal(false), z.object({ minTokens: z.number().int().positive(), maxPoints: z.number().int().min(1).max(4) })])
+    .default(false),
+});
+export type ModelRules = z.infer<typeof modelRulesSchema>;
+export type ModelRulesInput = z.input<typeof modelRulesSchema>;
+
 /** One entry of the model catalog (`MODELS_FILE`). */
 export const modelEntrySchema = z.object({
   id: z.string().min(1),
@@ -12,10 +50,24 @@ export const modelEntrySchema = z.object({
     requestsPerMinute: z.number().int().positive(),
     tokensPerMinute: z.number().int().positive(),
   }),
-  price: z.object({ inputPer1k: z.number().nonnegative(), outputPer1k: z.number().nonnegative() }),
+  price: z.object({
+    inputPer1k: z.number().nonnegative(),
+    outputPer1k: z.number().nonnegative(),
+    /** Input tokens read from the prompt cache (default: the input price). */
+    cacheReadPer1k: z.number().nonnegative().optional(),
+    /** Input tokens written to the prompt cache (default: the input price). */
+    cacheWritePer1k: z.number().nonnegative().optional(),
+  }),
+  /**
+   * What Bedrock accepts from this model; omitted fields take the defaults of `modelRulesSchema`.
+   * Without `rules` at all, what Bedrock is known to do for the model id (`knownModelRules`).
+   */
+  rules: modelRulesSchema.optional(),
   default: z.boolean().optional(),
-});
+}).transform((entry) => ({ ...entry, rules: entry.rules ?? modelRulesSchema.parse(knownModelRules(entry.id)) }));
 export type ModelEntry = z.infer<typeof modelEntrySchema>;
+/** A catalog entry as written in a file (rules and flags may be left out). */
+export type ModelEntryInput = z.input<typeof modelEntrySchema>;
 
 export const modelCatalogSchema = z
   .array(modelEntrySchema)
@@ -29,4 +81,25 @@ export type PublicModel = Omit<ModelEntry, 'quota'>;
 
 export function defaultModel(catalog: readonly ModelEntry[]): ModelEntry {
   return catalog.find((m) => m.default) ?? catalog[0]!;
+}
+
+/**
+ * Bedrock's rules for Claude model ids (foundation models and inference profiles) as its docs and
+ * error messages show them: Opus 4.1 and the 4.5 family on refuse temperature with top_p; 3.7 and 4.x
+ * think; prompt caching per model minimum. Unknown ids get the defaults (Claude 3 behaviour).
+ */
+export function knownModelRules(modelId: string): ModelRulesInput {
+  const id = modelId.toLowerCase();
+  const rules: ModelRulesInput = {};
+  if (/claude-(opus-4-1|(sonnet|haiku|opus)-4-[5-9])/.test(id)) rules.exclusiveSampling = true;
+  if (/claude-3-7|claude-(sonnet|haiku|opus)-4/.test(id)) rules.thinking = { minBudget: 1024 };
+  if (/claude-(haiku-4-[5-9]|opus-4-[5-9])/.test(id)) rules.promptCache = { minTokens: 4096, maxPoints: 4 };
+  else if (/claude-3-7|claude-(sonnet|opus)-4/.test(id)) rules.promptCache = { minTokens: 1024, maxPoints: 4 };
+  else if (/claude-3-5-haiku/.test(id)) rules.promptCache = { minTokens: 2048, maxPoints: 4 };
+  return rules;
+}
+
+/** A model's rules, defaults filled in (entries built in code may leave `rules` out). */
+export function rulesOf(model: { id: string; rules?: ModelRulesInput }): ModelRules {
+  return modelRulesSchema.parse(model.rules ?? knownModelRules(model.id));
 }

@@ -6,6 +6,11 @@ export const modelParamsSchema = z.object({
   topP: z.number().min(0).max(1).optional(),
   topK: z.number().int().min(0).max(500).optional(),
   maxTokens: z.number().int().min(1).max(128_000).optional(),
+  /**
+   * Extended thinking budget in tokens (models whose catalog rules allow thinking; at least the
+   * model's minimum). The answer's maxTokens comes on top of it. null = off.
+   */
+  thinkingBudget: z.number().int().min(1).max(128_000).nullable().optional(),
   /** How many recent messages of the branch are sent to the model (the new user message included). */
   historyMessages: z.number().int().min(1).max(200).optional(),
   /**

@@ -9,3 +9,6 @@ export * from './queues/queues.js';
 export * from './webhooks/callback-target.js';
 export * from './jobs/job-view.js';
 export * from './quota/governor.js';
+export * from './titles/titles.js';
+export * from './bedrock/converse-input.js';
+export * from './bedrock/smoke.js';

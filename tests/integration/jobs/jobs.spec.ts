@@ -32,6 +32,7 @@ describe('batch summarization: API process + two worker processes', () => {
         WEBHOOK_BACKOFF_MS: '200',
         JOBS_RECONCILE_INTERVAL_MS: '500',
         JOBS_RECONCILE_MIN_AGE_MS: '1000',
+        AUTH_SCOPE_PREFIX: 'switchboard/',
       },
     });
     api = stack.apis[0]!.url!;

@@ -5,6 +5,8 @@ import { conversations, type Db, jobs, messageColumns, type MessageRow, messages
 export type TurnOutcome = {
   status: 'completed' | 'cancelled' | 'failed';
   text: string;
+  /** The model's thinking streamed for this answer (extended thinking). */
+  reasoning?: string;
   stopReason: string | null;
   usage: Usage | null;
   error?: ErrorInfo;
@@ -80,7 +82,7 @@ export class ChatTurnsRepository {
       ), answer as (
         update ${messages}
         set content = ${JSON.stringify(content)}::jsonb, status = ${messageStatusOf[outcome.status]}, stop_reason = ${outcome.stopReason},
-            usage = ${json(outcome.usage)}::jsonb, cost = ${outcome.cost ?? null}
+            usage = ${json(outcome.usage)}::jsonb, cost = ${outcome.cost ?? null}, reasoning = ${outcome.reasoning || null}
         where ${messages.id} = ${assistantMessageId} and exists (select 1 from ended)
       ), touched as (
         update ${conversations} set updated_at = now() where ${conversations.id} in (select conversation_id from ended)

@@ -1,15 +1,21 @@
 import { type BedrockRuntimeClient, ConverseCommand, ConverseStreamCommand } from '@aws-sdk/client-bedrock-runtime';
-import { DelayedError, type Job, UnrecoverableError } from 'bullmq';
+import { DelayedError, type Job, type Queue, UnrecoverableError } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { ModelEntry, Usage } from '@switchboard/contracts';
 import {
   appendToJobStream,
   cancelKey,
+  costOf,
   type ChatJobData,
   type Logger,
+  isAutomaticTitle,
+  publishConversationUpdate,
   publishJobStatus,
   type QuotaGovernor,
   readJobStream,
+  titleJobOptions,
+  type TitleJobData,
+  usageFrom,
 } from '@switchboard/server-core';
 import { errorCodeOf, isRetryableBedrockError } from '../bedrock/bedrock-client.js';
 import { handOverOf } from '../lifecycle/hand-over.js';
@@ -32,6 +38,9 @@ export type ChatProcessorDeps = {
   turns: ChatTurnsRepository;
   models: () => readonly ModelEntry[];
   logger: Logger;
+  /** Where conversations go to get a model-written title after an exchange (absent: first words stay). */
+  titles?: Queue<TitleJobData>;
+  queuePrefix?: string;
 };
 
 type ChatJob = Job<ChatJobData & QuotaJobData>;
@@ -58,9 +67,15 @@ export function createChatProcessor(deps: ChatProcessorDeps) {
     ]);
     if (previous.some((e) => e.kind !== 'delta')) return; // ended in an earlier attempt
     const delivered = previous.map((e) => (e.kind === 'delta' ? e.text : '')).join('');
+    const deliveredReasoning = previous.map((e) => (e.kind === 'delta' ? (e.reasoning ?? '') : '')).join('');
+    // A retry after anything went out continues without thinking: Bedrock refuses a prefill with
+    // thinking on, and thinking again would repeat what the client already shows.
+    const thinking = delivered === '' && deliveredReasoning === '';
     const writer = new DeltaWriter(deps.streams, data.jobId, previous.at(-1)?.seq ?? 0);
     const finish = (outcome: TurnOutcome) => finishTurn(deps, data, writer, outcome);
-    if (cancelAsked) return void (await finish({ status: 'cancelled', text: delivered, stopReason: 'cancelled', usage: null }));
+    if (cancelAsked) {
+      return void (await finish({ status: 'cancelled', text: delivered, reasoning: deliveredReasoning, stopReason: 'cancelled', usage: null }));
+    }
 
     const model = deps.models().find((m) => m.id === data.modelId);
     if (!model) {
@@ -69,7 +84,15 @@ export function createChatProcessor(deps: ChatProcessorDeps) {
     }
     const plan = ([conversation, all]: Loaded) => conversation && planHistory(branchOf(all, data.userMessageId), conversation, data.params);
     const request = ([conversation]: Loaded, p: HistoryPlan) =>
-      buildConverseRequest({ model, systemPrompt: conversation!.systemPrompt, history: p.recent, summary: p.summary, params: data.params, delivered });
+      buildConverseRequest({
+        model,
+        systemPrompt: conversation!.systemPrompt,
+        history: p.recent,
+        summary: p.summary,
+        params: data.params,
+        delivered,
+        thinking,
+      });
     // Compression only before any text went out: a continued answer keeps the context it started with.
     const compressionOf = (p: HistoryPlan) => (delivered === '' ? p.compress : undefined);
     let loaded = firstLoad;
@@ -125,17 +148,31 @@ export function createChatProcessor(deps: ChatProcessorDeps) {
 
     let stopReason = 'end_turn';
     let usage: Usage | null = null;
+    let deltaEvents = 0;
+    // Bedrock bills a stopped or failed call too; when it reported no usage, count what was delivered.
+    const billed = (): Usage | null => {
+      if (usage) return usage;
+      const deliveredChars = writer.text.length + writer.reasoning.length;
+      if (!deliveredChars) return null;
+      const inputTokens = Math.max(0, estimateTokens(input) - (input.inferenceConfig?.maxTokens ?? 0));
+      return { inputTokens, outputTokens: Math.max(deltaEvents, Math.ceil(deliveredChars / 4)) };
+    };
     let redating: Promise<unknown> = Promise.resolve();
     try {
       const response = await deps.bedrock.send(new ConverseStreamCommand(input), { abortSignal: callSignal });
       // The window counts the call from now; the first tokens need not wait for that round trip.
       redating = deps.governor.redate(model.id, reservation.reservationId).catch((err) => log.warn({ err }, 'quota redate failed'));
       for await (const event of response.stream ?? []) {
-        if (event.contentBlockDelta?.delta?.text) writer.push(event.contentBlockDelta.delta.text);
-        else if (event.messageStop) stopReason = event.messageStop.stopReason ?? stopReason;
-        else if (event.metadata?.usage) {
-          usage = { inputTokens: event.metadata.usage.inputTokens ?? 0, outputTokens: event.metadata.usage.outputTokens ?? 0 };
+        const delta = event.contentBlockDelta?.delta;
+        if (delta?.text) {
+          deltaEvents++;
+          writer.push(delta.text);
+        } else if (delta?.reasoningContent?.text) {
+          deltaEvents++;
+          writer.pushReasoning(delta.reasoningContent.text);
         }
+        else if (event.messageStop) stopReason = event.messageStop.stopReason ?? stopReason;
+        else if (event.metadata?.usage) usage = usageFrom(event.metadata.usage);
       }
       await Promise.all([writer.flush(), markingActive]);
       // An aborted stream may simply end instead of throwing.
@@ -152,13 +189,15 @@ export function createChatProcessor(deps: ChatProcessorDeps) {
         await job.moveToDelayed(Date.now(), token);
         throw new DelayedError();
       }
+      const reasoning = deliveredReasoning + writer.reasoning;
       if (callSignal.aborted) {
         log.info({ chars: text.length }, 'chat cancelled; keeping the partial answer');
-        await finish({ status: 'cancelled', text, stopReason: 'cancelled', usage, cost: costOf(model, usage) });
+        usage = billed();
+        await finish({ status: 'cancelled', text, reasoning, stopReason: 'cancelled', usage, cost: costOf(model, usage) });
         return;
       }
       // Throttled before any text: back to the line with the same place, no attempt spent.
-      if (isThrottle(err) && writer.text === '') {
+      if (isThrottle(err) && writer.text === '' && writer.reasoning === '') {
         log.warn('bedrock throttled the call; backing off the model');
         await waitAfterThrottle(deps.governor, job, token, reservation, err);
       }
@@ -166,7 +205,8 @@ export function createChatProcessor(deps: ChatProcessorDeps) {
       const lastAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
       log.warn({ err: { name: (err as Error).name, message: (err as Error).message }, retryable, lastAttempt }, 'bedrock call failed');
       if (retryable && !lastAttempt) throw err;
-      await finish(failed(text, errorCodeOf(err), (err as Error).message ?? 'Bedrock call failed', retryable));
+      usage = billed();
+      await finish({ ...failed(text, errorCodeOf(err), (err as Error).message ?? 'Bedrock call failed', retryable), reasoning, usage, cost: costOf(model, usage) });
       throw new UnrecoverableError((err as Error).message);
     } finally {
       await redating;
@@ -174,9 +214,30 @@ export function createChatProcessor(deps: ChatProcessorDeps) {
         log.warn({ err }, 'quota settle failed'),
       );
     }
-    await finish({ status: 'completed', text: delivered + writer.text, stopReason, usage, cost: costOf(model, usage) });
+    await finish({
+      status: 'completed',
+      text: delivered + writer.text,
+      reasoning: deliveredReasoning + writer.reasoning,
+      stopReason,
+      usage,
+      cost: costOf(model, usage),
+    });
     log.info({ stopReason, usage }, 'chat completed');
+    await askForTitle(deps, data, loaded).catch((err) => log.warn({ err }, 'could not queue the title'));
   };
+}
+
+/** A conversation whose title nobody chose (default or first words) gets a model-written one. */
+async function askForTitle(
+  deps: ChatProcessorDeps,
+  data: ChatJobData,
+  [conversation, history]: [{ title: string } | undefined, { role: string; content: unknown }[]],
+): Promise<void> {
+  if (!deps.titles || !conversation) return;
+  const firstQuestion = history.find((m) => m.role === 'user');
+  if (!isAutomaticTitle(conversation.title, firstQuestion?.content as Parameters<typeof isAutomaticTitle>[1])) return;
+  // One titling job per conversation at a time (the job id dedupes).
+  await deps.titles.add('title', { conversationId: data.conversationId, owner: data.owner }, { jobId: `title-${data.conversationId}`, ...titleJobOptions });
 }
 
 /**
@@ -198,7 +259,7 @@ async function compress(
       abortSignal: signal,
     });
     const text = (response.output?.message?.content ?? []).map((b) => b.text ?? '').join('').trim();
-    const usage = { inputTokens: response.usage?.inputTokens ?? 0, outputTokens: response.usage?.outputTokens ?? 0 };
+    const usage = usageFrom(response.usage);
     if (!text) return undefined;
     await deps.turns.storeSummary(data.conversationId, {
       text,
@@ -215,16 +276,18 @@ async function compress(
   }
 }
 
-/** USD for a call at the model's catalog prices (stored with the answer, so later price changes do not rewrite it). */
-export function costOf(model: ModelEntry, usage: Usage | null): number | null {
-  if (!usage) return null;
-  return (usage.inputTokens / 1000) * model.price.inputPer1k + (usage.outputTokens / 1000) * model.price.outputPer1k;
-}
-
 function addUsage(a: Usage | null, b: Usage | null): Usage | null {
   if (!b) return a;
   if (!a) return b;
-  return { inputTokens: a.inputTokens + b.inputTokens, outputTokens: a.outputTokens + b.outputTokens };
+  const sum = (x?: number, y?: number) => (x ?? 0) + (y ?? 0) || undefined;
+  const read = sum(a.cacheReadTokens, b.cacheReadTokens);
+  const write = sum(a.cacheWriteTokens, b.cacheWriteTokens);
+  return {
+    inputTokens: a.inputTokens + b.inputTokens,
+    outputTokens: a.outputTokens + b.outputTokens,
+    ...(read ? { cacheReadTokens: read } : {}),
+    ...(write ? { cacheWriteTokens: write } : {}),
+  };
 }
 
 function failed(text: string, code: string, message: string, retryable = false): TurnOutcome & { retryable: boolean } {
@@ -239,6 +302,7 @@ async function finishTurn(
   outcome: TurnOutcome & { retryable?: boolean },
 ) {
   if (!(await deps.turns.finish(data.jobId, data.assistantMessageId, outcome))) return;
+  if (deps.queuePrefix) void publishConversationUpdate(deps.redis, deps.queuePrefix, data.owner, { conversationId: data.conversationId, change: 'answered', jobId: data.jobId });
   const seq = writer.nextSeq();
   if (outcome.status === 'failed') {
     await appendToJobStream(deps.streams, data.jobId, {
@@ -257,6 +321,7 @@ async function finishTurn(
       stopReason: outcome.stopReason ?? 'end_turn',
       usage: outcome.usage ?? { inputTokens: 0, outputTokens: 0 },
       text: outcome.text,
+      ...(outcome.reasoning ? { reasoning: outcome.reasoning } : {}),
       ...(outcome.cost != null ? { cost: outcome.cost } : {}),
     },
   });

@@ -9,7 +9,10 @@ import { appendToJobStream } from '@switchboard/server-core';
 export class DeltaWriter {
   /** Text pushed during this attempt (written or pending). */
   text = '';
+  /** Thinking pushed during this attempt (written or pending). */
+  reasoning = '';
   private pending = '';
+  private pendingReasoning = '';
   private inFlight: Promise<void> | null = null;
   private failure: Error | null = null;
 
@@ -31,6 +34,15 @@ export class DeltaWriter {
     if (!this.inFlight) this.writePending();
   }
 
+  /** Thinking deltas share the seq sequence with text (a batch may carry both). */
+  pushReasoning(text: string): void {
+    if (this.failure) throw this.failure;
+    if (!text) return;
+    this.reasoning += text;
+    this.pendingReasoning += text;
+    if (!this.inFlight) this.writePending();
+  }
+
   /** Resolves once everything pushed is in Redis. */
   async flush(): Promise<void> {
     while (this.inFlight) await this.inFlight;
@@ -44,12 +56,14 @@ export class DeltaWriter {
 
   private writePending() {
     const text = this.pending;
+    const reasoning = this.pendingReasoning;
     this.pending = '';
+    this.pendingReasoning = '';
     const seq = ++this.seq;
-    this.inFlight = appendToJobStream(this.redis, this.jobId, { kind: 'delta', seq, text }).then(
+    this.inFlight = appendToJobStream(this.redis, this.jobId, { kind: 'delta', seq, text, ...(reasoning ? { reasoning } : {}) }).then(
       () => {
         this.inFlight = null;
-        if (this.pending && !this.failure) this.writePending();
+        if ((this.pending || this.pendingReasoning) && !this.failure) this.writePending();
       },
       (err: Error) => {
         this.failure = err;

@@ -1,7 +1,7 @@
 import { type BedrockRuntimeClient, ConverseCommand, type ConverseCommandInput } from '@aws-sdk/client-bedrock-runtime';
 import type { Job } from 'bullmq';
 import type { ModelEntry, Usage } from '@switchboard/contracts';
-import type { QuotaGovernor } from '@switchboard/server-core';
+import { buildTextInput, type QuotaGovernor, usageFrom } from '@switchboard/server-core';
 import { admitOrWait, estimateTokens, isThrottle, type LaneQueues, type Reservation, settle, waitAfterThrottle } from '../quota/admission.js';
 
 export type BatchQuota = { governor: QuotaGovernor; laneQueues: LaneQueues };
@@ -25,12 +25,9 @@ export type ModelAnswer = { text: string; usage: Usage; stopReason: string };
  * cancel) stops generation at Bedrock.
  */
 export async function callModel(ctx: ModelCallContext, call: ModelCall): Promise<ModelAnswer> {
-  const input: ConverseCommandInput = {
-    modelId: call.model.id,
-    system: [{ text: call.system }],
-    messages: [{ role: 'user', content: [{ text: call.prompt }] }],
-    inferenceConfig: { maxTokens: call.maxTokens, temperature: 0.2 },
-  };
+  // The system prompt (with the job's instructions) is the prefix every chunk call shares: cached
+  // when the model caches and it is long enough.
+  const input = buildTextInput({ model: call.model, system: call.system, prompt: call.prompt, maxTokens: call.maxTokens, temperature: 0.2 }) as ConverseCommandInput;
   const quota = ctx.quota;
   const reservation: Reservation | undefined = quota
     ? await admitOrWait(quota.governor, ctx.job, ctx.token, { model: call.model, lane: 'batch', owner: ctx.owner, tokens: estimateTokens(input) })
@@ -48,7 +45,7 @@ export async function callModel(ctx: ModelCallContext, call: ModelCall): Promise
   // Bedrock counted the call when it arrived, before this answer: date our reservation no earlier.
   if (quota && reservation) await quota.governor.redate(call.model.id, reservation.reservationId).catch(() => undefined);
   const text = (response.output?.message?.content ?? []).map((b) => b.text ?? '').join('');
-  const usage = { inputTokens: response.usage?.inputTokens ?? 0, outputTokens: response.usage?.outputTokens ?? 0 };
+  const usage = usageFrom(response.usage);
   if (quota && reservation) await settle(quota.governor, quota.laneQueues, reservation, usage).catch(() => undefined);
   return { text, usage, stopReason: response.stopReason ?? 'end_turn' };
 }

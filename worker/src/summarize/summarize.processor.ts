@@ -6,7 +6,7 @@ import { type AppConfig, cancelKey, type Logger, type SummarizeJobData, type Web
 import { errorCodeOf, isRetryableBedrockError } from '../bedrock/bedrock-client.js';
 import { enqueueCallback } from '../webhooks/enqueue-callback.js';
 import { chunkBudgetChars, chunkOutputTokens, chunkText } from './chunk-text.js';
-import { ExtractionError, extractText } from './extract-text.js';
+import { DocumentError, type DocumentExtractor } from '../documents/document-extractor.js';
 import { type BatchQuota, callModel, type ModelCallContext } from './model-call.js';
 import type { StoredSummarizeInput, SummarizeJobsRepository, SummarizeOutcome } from './summarize-jobs.repository.js';
 
@@ -23,7 +23,12 @@ export type SummarizeDeps = {
   /** Running chunk jobs by their document's job id, so a cancel of the job reaches them. */
   activeChunks: Map<string, Set<string>>;
   quota?: BatchQuota;
+  /** Document text comes from here: threads with caps, so a hostile file fails only its job. */
+  extractor: DocumentExtractor;
 };
+
+/** Input with nothing to summarize: the job fails without retries. */
+class NothingToSummarize extends Error {}
 
 /** A summarize job between its steps: after the first it waits for chunk summaries of `level`. */
 type RootData = SummarizeJobData & { step?: 'reduce'; level?: number; count?: number };
@@ -81,10 +86,12 @@ async function processRoot(deps: SummarizeDeps, job: Job<RootData>, token: strin
     for (;;) {
       if (!job.data.step) {
         if (!(await deps.repository.markActive(jobId))) return;
-        const text = await sourceText(input);
-        if (!text.trim()) throw new ExtractionError('The text and documents contain no text to summarize');
+        const text = await sourceText(deps.extractor, input, signal);
+        if (!text.trim()) throw new NothingToSummarize('The text and documents contain no text to summarize');
         const chunks = chunkText(text, budget);
         if (chunks.length <= 1) {
+          // One call, no chunks to count: the read input is the first visible step.
+          await deps.repository.raiseProgress(jobId, 10);
           const answer = await callModel(ctx, { model, system, prompt: singlePrompt(text, input), maxTokens: finalMaxTokens(model, input) });
           await finish({ status: 'completed', summary: answer.text, usage: answer.usage });
           log.info({ usage: answer.usage, chars: text.length }, 'summary completed');
@@ -116,8 +123,10 @@ async function processRoot(deps: SummarizeDeps, job: Job<RootData>, token: strin
   } catch (err) {
     if (err instanceof WaitingChildrenError || err instanceof DelayedError) throw err;
     if (signal?.aborted) return void (await finish({ status: 'cancelled' }));
-    if (err instanceof ExtractionError) {
-      await finish({ status: 'failed', error: { code: 'bad_request', message: err.message } });
+    if (err instanceof DocumentError || err instanceof NothingToSummarize) {
+      const code = err instanceof DocumentError ? err.code : 'bad_request';
+      log.warn({ code, err: { message: err.message } }, 'document refused');
+      await finish({ status: 'failed', error: { code, message: err.message } });
       throw new UnrecoverableError(err.message);
     }
     if (err instanceof UnrecoverableError) {
@@ -174,7 +183,7 @@ async function processChunk(deps: SummarizeDeps, job: Job<ChunkData>, token: str
     if (!model) throw new UnrecoverableError(`Model ${d.modelId} is no longer in the catalog`);
     const ctx: ModelCallContext = { bedrock: deps.bedrock, job, token, signal, owner: d.owner, quota: deps.quota };
     const maxTokens = Math.min(model.maxOutputTokens, chunkOutputTokens);
-    const answer = await callModel(ctx, { model, system, prompt: chunkPrompt(d), maxTokens });
+    const answer = await callModel(ctx, { model, system: chunkSystem(d), prompt: chunkPrompt(d), maxTokens });
     if (signal?.aborted) return cancelled;
     await reportProgress(deps, d);
     return { level: d.level, index: d.index, summary: answer.text, usage: answer.usage };
@@ -215,11 +224,11 @@ async function finishJob(deps: SummarizeDeps, jobId: string, outcome: SummarizeO
   }
 }
 
-async function sourceText(input: StoredSummarizeInput): Promise<string> {
+async function sourceText(extractor: DocumentExtractor, input: StoredSummarizeInput, signal: AbortSignal | undefined): Promise<string> {
   const parts: string[] = [];
   if (input.text) parts.push(input.text);
   for (const doc of input.documents ?? []) {
-    const text = await extractText(doc.format, Buffer.from(doc.data, 'base64'), doc.name);
+    const text = await extractor.extract(doc.format, Buffer.from(doc.data, 'base64'), doc.name, signal);
     parts.push((input.documents!.length > 1 || input.text ? `# ${doc.name}\n\n` : '') + text);
   }
   return parts.join('\n\n');
@@ -232,12 +241,18 @@ function singlePrompt(text: string, input: StoredSummarizeInput) {
   return `Summarize the text below${wordsClause(input)}.\n\n<text>\n${text}\n</text>${instructionsClause(input.instructions)}`;
 }
 
-function chunkPrompt(d: ChunkData) {
+/** Chunk calls of one job and level share this prefix (system, task, instructions): cacheable. */
+function chunkSystem(d: ChunkData) {
   const task =
     d.level === 0
-      ? `This is part ${d.index + 1} of ${d.count} of a longer document. Summarize this part, keeping its key facts, names, figures and decisions.`
-      : `These are summaries of consecutive parts of one document (group ${d.index + 1} of ${d.count}). Merge them into one shorter summary, keeping the key facts.`;
-  return `${task}\n\n<text>\n${d.text}\n</text>${instructionsClause(d.instructions)}`;
+      ? 'You get one part of a longer document. Summarize the part, keeping its key facts, names, figures and decisions.'
+      : 'You get summaries of consecutive parts of one document. Merge them into one shorter summary, keeping the key facts.';
+  return `${system}\n\n${task}${instructionsClause(d.instructions)}`;
+}
+
+function chunkPrompt(d: ChunkData) {
+  const label = d.level === 0 ? `Part ${d.index + 1} of ${d.count} of the document.` : `Group ${d.index + 1} of ${d.count} of part summaries.`;
+  return `${label}\n\n<text>\n${d.text}\n</text>`;
 }
 
 function combinePrompt(summaries: string, input: StoredSummarizeInput) {
@@ -253,7 +268,12 @@ function finalMaxTokens(model: ModelEntry, input: StoredSummarizeInput) {
 
 function sumUsage(items: ({ usage?: Usage } | undefined)[]): Usage {
   return items.reduce<Usage>(
-    (sum, i) => ({ inputTokens: sum.inputTokens + (i?.usage?.inputTokens ?? 0), outputTokens: sum.outputTokens + (i?.usage?.outputTokens ?? 0) }),
+    (sum, i) => ({
+      inputTokens: sum.inputTokens + (i?.usage?.inputTokens ?? 0),
+      outputTokens: sum.outputTokens + (i?.usage?.outputTokens ?? 0),
+      ...((sum.cacheReadTokens ?? 0) + (i?.usage?.cacheReadTokens ?? 0) ? { cacheReadTokens: (sum.cacheReadTokens ?? 0) + (i?.usage?.cacheReadTokens ?? 0) } : {}),
+      ...((sum.cacheWriteTokens ?? 0) + (i?.usage?.cacheWriteTokens ?? 0) ? { cacheWriteTokens: (sum.cacheWriteTokens ?? 0) + (i?.usage?.cacheWriteTokens ?? 0) } : {}),
+    }),
     { ...zero },
   );
 }

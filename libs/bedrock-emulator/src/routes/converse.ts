@@ -1,7 +1,10 @@
-import type { AnswerMessage, AnswerRequest } from '../answers.js';
+import type { AnswerMessage, AnswerRequest, EmulatorAnswer } from '../answers.js';
+import { checkRules, thinkingBudgetOf, type ConverseBody } from '../rules.js';
 import { eventFrame } from '../event-stream.js';
 import { sendJson, validation } from '../http.js';
 import type { OperationAdapter } from './pipeline.js';
+
+const isObject = (v: unknown) => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** Validates a Converse / ConverseStream body the way Bedrock rejects common mistakes. */
 function parseConverse(body: unknown, modelId: string): AnswerRequest {
@@ -21,8 +24,11 @@ function parseConverse(body: unknown, modelId: string): AnswerRequest {
       throw validation('A conversation must alternate between user and assistant roles. Make sure the conversation alternates between user and assistant roles and try again.');
     }
     if (!Array.isArray(msg.content) || msg.content.length === 0) throw validation(`messages.${i}.content: must contain at least one content block`);
+    if (!msg.content.every(isObject)) throw validation(`messages.${i}.content: each content block must be an object`);
   });
-  if (b['system'] !== undefined && !Array.isArray(b['system'])) throw validation('system: must be a list of system content blocks');
+  if (b['system'] !== undefined && !(Array.isArray(b['system']) && b['system'].every(isObject))) {
+    throw validation('system: must be a list of system content blocks');
+  }
   const config = (b['inferenceConfig'] ?? {}) as Record<string, unknown>;
   const maxTokens = config['maxTokens'];
   if (maxTokens !== undefined && !(Number.isInteger(maxTokens) && (maxTokens as number) >= 1)) {
@@ -32,28 +38,52 @@ function parseConverse(body: unknown, modelId: string): AnswerRequest {
     const v = config[key];
     if (v !== undefined && !(typeof v === 'number' && v >= 0 && v <= 1)) throw validation(`inferenceConfig.${key}: must be between 0 and 1`);
   }
+  const extra = b['additionalModelRequestFields'];
+  if (extra !== undefined && (typeof extra !== 'object' || extra === null || Array.isArray(extra))) {
+    throw validation('additionalModelRequestFields: must be a JSON object');
+  }
+  const budget = thinkingBudgetOf(b as unknown as ConverseBody);
   return {
     modelId,
     messages: messages as AnswerMessage[],
     system: b['system'] as AnswerRequest['system'],
     maxTokens: maxTokens as number | undefined,
+    ...(budget && Number.isInteger(budget) ? { thinkingBudget: budget } : {}),
   };
 }
 
-function usage(answer: { inputTokens: number; outputTokens: number }) {
-  return { inputTokens: answer.inputTokens, outputTokens: answer.outputTokens, totalTokens: answer.inputTokens + answer.outputTokens };
+function usage(answer: EmulatorAnswer) {
+  const read = answer.cacheReadTokens;
+  const write = answer.cacheWriteTokens;
+  const total = answer.inputTokens + answer.outputTokens + (read ?? 0) + (write ?? 0);
+  return {
+    inputTokens: answer.inputTokens,
+    outputTokens: answer.outputTokens,
+    totalTokens: total,
+    ...(read !== undefined ? { cacheReadInputTokens: read, cacheWriteInputTokens: write ?? 0 } : {}),
+  };
 }
+
+const hasCachePoints = (b: ConverseBody) =>
+  (b.system ?? []).some((x) => 'cachePoint' in x) || b.messages.some((m) => m.content.some((x) => 'cachePoint' in x));
+
+const converseChecks: Pick<OperationAdapter, 'checkRules' | 'cacheUsage'> = {
+  checkRules: (body, rules, maxTokens) => checkRules(body as ConverseBody, rules, maxTokens),
+  cacheUsage: (state, modelId, body, rules) => (hasCachePoints(body as ConverseBody) ? state.promptCache.apply(modelId, body as ConverseBody, rules) : undefined),
+};
 
 export const converseAdapter: OperationAdapter = {
   operation: 'converse',
   streaming: false,
   parse: parseConverse,
+  ...converseChecks,
   respond(res, answer, ctx) {
+    const reasoning = answer.reasoning.length > 0 ? [{ reasoningContent: { reasoningText: { text: answer.reasoning.join(''), signature: answer.signature } } }] : [];
     sendJson(
       res,
       200,
       {
-        output: { message: { role: 'assistant', content: [{ text: answer.text }] } },
+        output: { message: { role: 'assistant', content: [...reasoning, { text: answer.text }] } },
         stopReason: answer.stopReason,
         usage: usage(answer),
         metrics: { latencyMs: ctx.elapsedMs() },
@@ -68,10 +98,22 @@ export const converseStreamAdapter: OperationAdapter = {
   operation: 'converse-stream',
   streaming: true,
   parse: parseConverse,
+  ...converseChecks,
   startFrames: () => [eventFrame('messageStart', { role: 'assistant' })],
-  deltaFrame: (text, _index) => eventFrame('contentBlockDelta', { contentBlockIndex: 0, delta: { text } }),
+  // Thinking is block 0 (reasoning text deltas, then its signature), the answer the next block.
+  deltaFrame: (text, index, answer) => {
+    const r = answer.reasoning.length;
+    if (index >= r) return eventFrame('contentBlockDelta', { contentBlockIndex: r > 0 ? 1 : 0, delta: { text } });
+    const frame = eventFrame('contentBlockDelta', { contentBlockIndex: 0, delta: { reasoningContent: { text } } });
+    if (index < r - 1) return frame;
+    return Buffer.concat([
+      frame,
+      eventFrame('contentBlockDelta', { contentBlockIndex: 0, delta: { reasoningContent: { signature: answer.signature } } }),
+      eventFrame('contentBlockStop', { contentBlockIndex: 0 }),
+    ]);
+  },
   endFrames: (answer, ctx) => [
-    eventFrame('contentBlockStop', { contentBlockIndex: 0 }),
+    eventFrame('contentBlockStop', { contentBlockIndex: answer.reasoning.length > 0 ? 1 : 0 }),
     eventFrame('messageStop', { stopReason: answer.stopReason }),
     eventFrame('metadata', { usage: usage(answer), metrics: { latencyMs: ctx.elapsedMs() } }),
   ],

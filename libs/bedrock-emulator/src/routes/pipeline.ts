@@ -2,6 +2,7 @@ import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { OutgoingHttpHeaders } from 'node:http';
 import { emulatorAnswer, requestedMaxTokens, type AnswerRequest, type EmulatorAnswer } from '../answers.js';
 import { modelSettings } from '../config.js';
+import type { ModelRules } from '../rules.js';
 import { EVENT_STREAM_CONTENT_TYPE, exceptionFrame } from '../event-stream.js';
 import type { ActiveFault } from '../faults.js';
 import { AwsError, BodyTooLargeError, readBody, sendAwsError, validation, type Req, type Res } from '../http.js';
@@ -19,12 +20,17 @@ export interface OperationAdapter {
   streaming: boolean;
   /** Validates the body (throws AwsError) and returns it in the shape `emulatorAnswer` takes. */
   parse(body: unknown, modelId: string): AnswerRequest;
+  /** Bedrock's per-model checks (skipped in lenient mode); the body passed `parse`. */
+  checkRules?(body: unknown, rules: ModelRules, maxTokens: number): void;
+  /** Prompt-cache usage of the request (cache points), taken off its input tokens. */
+  cacheUsage?(state: EmulatorState, modelId: string, body: unknown, rules: ModelRules): { read: number; write: number } | undefined;
   /** Non-streaming: the whole response. */
   respond?(res: Res, answer: EmulatorAnswer, ctx: ResponseContext): void;
   /** Streaming: extra response headers, and the frames around the deltas. */
   streamHeaders?: OutgoingHttpHeaders;
   startFrames?(answer: EmulatorAnswer, ctx: ResponseContext): Buffer[];
-  deltaFrame?(token: string, index: number): Buffer;
+  /** `index` counts reasoning pieces first, then text pieces. */
+  deltaFrame?(token: string, index: number, answer: EmulatorAnswer): Buffer;
   endFrames?(answer: EmulatorAnswer, ctx: ResponseContext): Buffer[];
 }
 
@@ -142,6 +148,7 @@ export async function handleModelRequest(
         `The maximum tokens you requested exceeds the model limit of ${settings.maxOutputTokens}. Try again with a maximum tokens value that is lower than ${settings.maxOutputTokens}.`,
       );
     }
+    if (!state.config.lenient) adapter.checkRules?.(body, settings.rules, maxTokens);
     answer = emulatorAnswer({ ...request, maxTokens, inferenceConfig: undefined, max_tokens: undefined });
     base.inputTokens = answer.inputTokens;
     if (answer.inputTokens > settings.contextWindow) throw validation('Input is too long for requested model.');
@@ -150,6 +157,12 @@ export async function handleModelRequest(
       throw new AwsError(503, 'ServiceUnavailableException', fault.message ?? 'Bedrock is unable to process your request.');
     }
     if (fault?.type === 'throttling') throw new AwsError(429, 'ThrottlingException', fault.message ?? THROTTLE_MESSAGE.requests);
+    const cache = adapter.cacheUsage?.(state, modelId, body, settings.rules);
+    if (cache) {
+      answer.cacheReadTokens = cache.read;
+      answer.cacheWriteTokens = cache.write;
+      answer.inputTokens = Math.max(0, answer.inputTokens - cache.read - cache.write);
+    }
     const admission = state.quota.admit(modelId, settings.quota, answer.inputTokens + maxTokens);
     if (!admission.ok) throw new AwsError(429, 'ThrottlingException', THROTTLE_MESSAGE[admission.reason]);
     reservation = admission.reservation;
@@ -184,23 +197,24 @@ export async function handleModelRequest(
       outcome = 'aborted';
     } else if (!adapter.streaming) {
       // A non-streaming call takes as long as generating the whole answer would.
-      await watch.sleep(Number.isFinite(tps) ? (answer.tokens.length * 1000) / tps : 0);
+      await watch.sleep(Number.isFinite(tps) ? (answer.outputTokens * 1000) / tps : 0);
       if (watch.closed) outcome = 'aborted';
       else {
-        sent = answer.tokens.length;
+        sent = answer.outputTokens;
         watch.finished = true;
         adapter.respond!(res, answer, ctx);
       }
     } else {
       res.writeHead(200, { 'content-type': EVENT_STREAM_CONTENT_TYPE, 'x-amzn-RequestId': requestId, ...adapter.streamHeaders });
-      const limit = fault?.type === 'streamError' ? Math.min(fault.afterTokens ?? 0, answer.tokens.length) : answer.tokens.length;
+      const pieces = answer.reasoning.length > 0 ? [...answer.reasoning, ...answer.tokens] : answer.tokens;
+      const limit = fault?.type === 'streamError' ? Math.min(fault.afterTokens ?? 0, pieces.length) : pieces.length;
       const interval = Number.isFinite(tps) ? 1000 / tps : 0;
       const firstAt = performance.now();
       let pending: Buffer[] = adapter.startFrames!(answer, ctx);
       while (!watch.closed) {
         const due = interval === 0 ? limit : Math.min(limit, Math.floor((performance.now() - firstAt) / interval) + 1);
         const upto = Math.min(due, sent + MAX_FRAMES_PER_WRITE);
-        for (; sent < upto; sent++) pending.push(adapter.deltaFrame!(answer.tokens[sent]!, sent));
+        for (; sent < upto; sent++) pending.push(adapter.deltaFrame!(pieces[sent]!, sent, answer));
         if (sent >= limit) break;
         if (pending.length > 0 && !res.write(Buffer.concat(pending))) await watch.drain();
         pending = [];

@@ -1,20 +1,25 @@
 import { readFileSync } from 'node:fs';
-import { modelCatalogSchema, type ModelEntry } from '@switchboard/contracts';
+import { modelCatalogSchema, type ModelEntry, type ModelEntryInput } from '@switchboard/contracts';
 import { ConfigError, describeZodIssues } from './config.js';
 
-const claude3Sonnet: ModelEntry = {
-  id: 'anthropic.claude-3-sonnet-20240229-v1:0',
-  name: 'Claude 3 Sonnet',
-  vision: true,
-  documents: true,
-  maxOutputTokens: 4096,
-  contextWindow: 200_000,
-  quota: { requestsPerMinute: 60, tokensPerMinute: 200_000 },
-  price: { inputPer1k: 0.003, outputPer1k: 0.015 },
-};
+// What Bedrock accepts from the current Claude models (Bedrock user guide: Claude messages
+// parameters, extended thinking, prompt caching; checked with `npm run smoke:aws`).
+const claude45Rules = (cacheMinTokens: number) => ({
+  exclusiveSampling: true,
+  topK: { min: 0, max: 500 },
+  thinking: { minBudget: 1024 },
+  promptCache: { minTokens: cacheMinTokens, maxPoints: 4 },
+});
+// Cache writes cost 1.25x the input price, reads 0.1x (5-minute TTL).
+const priced = (inputPer1k: number, outputPer1k: number) => ({
+  inputPer1k,
+  outputPer1k,
+  cacheReadPer1k: round(inputPer1k * 0.1),
+  cacheWritePer1k: round(inputPer1k * 1.25),
+});
+const round = (n: number) => Math.round(n * 1e8) / 1e8;
 
-/** Used when MODELS_FILE is not set: the Claude 3 family and current Claude models. */
-export const builtInCatalog: ModelEntry[] = [
+const entries: ModelEntryInput[] = [
   {
     id: 'us.anthropic.claude-sonnet-4-5-20250929-v1:0',
     name: 'Claude Sonnet 4.5',
@@ -23,7 +28,8 @@ export const builtInCatalog: ModelEntry[] = [
     maxOutputTokens: 64_000,
     contextWindow: 200_000,
     quota: { requestsPerMinute: 200, tokensPerMinute: 2_000_000 },
-    price: { inputPer1k: 0.003, outputPer1k: 0.015 },
+    price: priced(0.003, 0.015),
+    rules: claude45Rules(1024),
     default: true,
   },
   {
@@ -34,30 +40,44 @@ export const builtInCatalog: ModelEntry[] = [
     maxOutputTokens: 64_000,
     contextWindow: 200_000,
     quota: { requestsPerMinute: 400, tokensPerMinute: 4_000_000 },
-    price: { inputPer1k: 0.001, outputPer1k: 0.005 },
+    price: priced(0.001, 0.005),
+    rules: claude45Rules(4096),
   },
   {
-    id: 'us.anthropic.claude-opus-4-1-20250805-v1:0',
-    name: 'Claude Opus 4.1',
+    id: 'us.anthropic.claude-opus-4-5-20251101-v1:0',
+    name: 'Claude Opus 4.5',
     vision: true,
     documents: true,
-    maxOutputTokens: 32_000,
+    maxOutputTokens: 64_000,
     contextWindow: 200_000,
     quota: { requestsPerMinute: 50, tokensPerMinute: 500_000 },
-    price: { inputPer1k: 0.015, outputPer1k: 0.075 },
+    price: priced(0.005, 0.025),
+    rules: claude45Rules(4096),
   },
   {
-    id: 'anthropic.claude-3-opus-20240229-v1:0',
-    name: 'Claude 3 Opus',
+    id: 'us.anthropic.claude-sonnet-4-6',
+    name: 'Claude Sonnet 4.6',
     vision: true,
     documents: true,
-    maxOutputTokens: 4096,
+    maxOutputTokens: 64_000,
     contextWindow: 200_000,
-    quota: { requestsPerMinute: 50, tokensPerMinute: 400_000 },
-    price: { inputPer1k: 0.015, outputPer1k: 0.075 },
+    quota: { requestsPerMinute: 200, tokensPerMinute: 2_000_000 },
+    price: priced(0.003, 0.015),
+    rules: claude45Rules(1024),
   },
-  claude3Sonnet,
   {
+    id: 'us.anthropic.claude-opus-4-6-v1',
+    name: 'Claude Opus 4.6',
+    vision: true,
+    documents: true,
+    maxOutputTokens: 128_000,
+    contextWindow: 200_000,
+    quota: { requestsPerMinute: 50, tokensPerMinute: 500_000 },
+    price: priced(0.005, 0.025),
+    rules: claude45Rules(4096),
+  },
+  {
+    // Kept for the seed's users; takes temperature and topP together, no thinking, no caching on Bedrock.
     id: 'anthropic.claude-3-haiku-20240307-v1:0',
     name: 'Claude 3 Haiku',
     vision: true,
@@ -66,8 +86,12 @@ export const builtInCatalog: ModelEntry[] = [
     contextWindow: 200_000,
     quota: { requestsPerMinute: 400, tokensPerMinute: 1_000_000 },
     price: { inputPer1k: 0.00025, outputPer1k: 0.00125 },
+    rules: { exclusiveSampling: false, topK: { min: 0, max: 500 }, thinking: false, promptCache: false },
   },
 ];
+
+/** Used when MODELS_FILE is not set: the current Claude models on Bedrock and Claude 3 Haiku. */
+export const builtInCatalog: ModelEntry[] = modelCatalogSchema.parse(entries);
 
 /**
  * Reads the model catalog from MODELS_JSON (the catalog itself: containers get it in their task

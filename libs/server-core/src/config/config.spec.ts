@@ -7,7 +7,7 @@ import { ConfigError, loadConfig } from './config.js';
 const noAws = { HOME: '/nonexistent' };
 
 describe('loadConfig', () => {
-  it('applies the defaults of DESIGN.md', () => {
+  it('applies the documented defaults (docs/architecture.md#configuration)', () => {
     const config = loadConfig(noAws);
     expect(config).toMatchObject({
       port: 3000,

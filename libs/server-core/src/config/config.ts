@@ -26,7 +26,17 @@ const envSchema = z.object({
   /** The catalog as JSON; wins over MODELS_FILE (deployments: no file to write on a read-only root). */
   MODELS_JSON: z.string().min(2).optional(),
   WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(64),
-  AUTH_MODE: z.enum(['local', 'oidc']).default('local'),
+  NODE_ENV: z.string().optional(),
+  /** No default in production: an unset AUTH_MODE must never fall back to the open local sign-in. */
+  AUTH_MODE: z.enum(['local', 'oidc']).optional(),
+  /** Local mode on a non-loopback HOST (anyone who reaches it picks any name): must be asked for explicitly. */
+  AUTH_LOCAL_INSECURE: z.enum(['true', 'false']).default('false'),
+  /** Local mode: user names that get AUTH_ADMIN_GROUP (dev-token ignores requested groups). */
+  AUTH_LOCAL_ADMINS: z.string().default(''),
+  /** Resource-server prefix accepted before jobs:read / jobs:write, e.g. `https://api.example/` or `switchboard/`. */
+  AUTH_SCOPE_PREFIX: z.string().min(1).max(200).optional(),
+  /** Least time between two JWKS fetches caused by tokens with an unknown `kid` (a rotated key works after at most this). */
+  AUTH_JWKS_REFRESH_MS: z.coerce.number().int().min(0).max(600_000).default(30_000),
   AUTH_ISSUER: optionalUrl,
   /** Accepted audiences (ID-token `aud` or access-token `client_id`), comma-separated. */
   AUTH_AUDIENCE: z.string().min(1).optional(),
@@ -36,6 +46,12 @@ const envSchema = z.object({
   AUTH_CLIENT_ID: z.string().min(1).optional(),
   /** The IdP's end-session (logout) URL when its discovery omits one, e.g. Cognito's `https://<domain>/logout`. */
   AUTH_END_SESSION_URL: optionalUrl,
+  /** When set, GET /metrics needs `Authorization: Bearer <METRICS_TOKEN>`. */
+  METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  /** Express `trust proxy`: which peers may set X-Forwarded-* (the ALB sits in the VPC's private ranges). */
+  TRUST_PROXY: z.string().min(1).default('loopback,uniquelocal'),
+  /** Largest Socket.IO frame before the connection has authenticated (the full chat allowance comes after). */
+  SOCKET_UNAUTHENTICATED_MAX_BYTES: z.coerce.number().int().min(4096).max(1024 * 1024).default(64 * 1024),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** Redis key prefix of the queues; carries a hash tag so queues work on Redis Cluster. */
   QUEUE_PREFIX: z.string().regex(/^\{[^{}]+\}$/, 'must be a hash tag such as {sb}').default('{sb}'),
@@ -45,6 +61,7 @@ const envSchema = z.object({
   QUOTA_SAFETY_MARGIN_MS: z.coerce.number().int().min(0).default(100),
   /** How often a worker prints its backlog as CloudWatch EMF on stdout; 0 turns it off. */
   BACKLOG_METRICS_INTERVAL_MS: z.coerce.number().int().min(0).default(30_000),
+  CHAT_TITLES: z.enum(['model', 'words']).default('model'),
   /** Where the built portal is; served by the API when present. */
   WEB_DIST_DIR: z.string().optional(),
   /** Batch jobs: largest `POST /v1/jobs/summarize` body (413 above). */
@@ -59,6 +76,7 @@ const envSchema = z.object({
   WEBHOOK_ATTEMPTS: z.coerce.number().int().min(1).max(50).default(10),
   /** First retry delay of a failed callback; doubles each attempt. */
   WEBHOOK_BACKOFF_MS: z.coerce.number().int().min(10).default(2000),
+  /** Whole callback delivery (connect, request, answer and its body); slower receivers are cut off. */
   WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
   /**
    * Worker job locks (BullMQ): a job whose worker died is handed to another one once its lock
@@ -80,6 +98,28 @@ const envSchema = z.object({
   DB_MIGRATE_ON_BOOT: z.enum(['true', 'false']).default('true'),
   /** Set by ECS on Fargate: the agent endpoint used for task scale-in protection while streams run. */
   ECS_AGENT_URI: optionalUrl,
+  /** After a secret rotation, callbacks are signed with the old secret too for this long. */
+  WEBHOOK_SECRET_GRACE_MS: z.coerce.number().int().min(0).default(24 * 60 * 60 * 1000),
+  /** Documents: most bytes one document may inflate to (docx parts, decoded data). */
+  DOC_MAX_INFLATED_BYTES: z.coerce.number().int().min(1024).default(20 * 1024 * 1024),
+  /** Documents: most characters of text one document may yield. */
+  DOC_MAX_CHARS: z.coerce.number().int().min(1000).default(5_000_000),
+  /** Documents: most pages of one PDF. */
+  DOC_MAX_PAGES: z.coerce.number().int().min(1).default(1000),
+  /** Documents: wall time for extracting one document; the extraction thread is terminated after it. */
+  DOC_EXTRACT_TIMEOUT_MS: z.coerce.number().int().min(100).default(60_000),
+  /** Documents: heap limit of the extraction thread (MB). */
+  DOC_EXTRACT_MEMORY_MB: z.coerce.number().int().min(16).max(8192).default(256),
+  /** Documents: extraction threads one worker process runs at once. */
+  DOC_EXTRACT_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(2),
+  /** Times a job may stall (its worker died holding it) before it is failed as `poison`. */
+  JOBS_MAX_STALLED: z.coerce.number().int().min(0).max(100).default(2),
+  /** Per-principal limits, cluster-wide; 0 turns one off. */
+  RATE_CHAT_PER_MINUTE: z.coerce.number().int().min(0).default(60),
+  RATE_CHAT_CONCURRENT: z.coerce.number().int().min(0).default(20),
+  RATE_JOBS_PER_MINUTE: z.coerce.number().int().min(0).default(6000),
+  RATE_SOCKETS_PER_USER: z.coerce.number().int().min(0).default(20),
+  RATE_STORED_BYTES_PER_USER: z.coerce.number().int().min(0).default(2 * 1024 * 1024 * 1024),
 });
 
 export type AppConfig = {
@@ -101,11 +141,21 @@ export type AppConfig = {
     adminGroup: string;
     clientId: string | undefined;
     endSessionUrl: string | undefined;
+    /** Local mode listens beyond loopback on purpose (AUTH_LOCAL_INSECURE=true). */
+    localInsecure: boolean;
+    localAdmins: string[];
+    scopePrefix: string | undefined;
+    jwksRefreshMs: number;
   };
+  metricsToken: string | undefined;
+  trustProxy: boolean | number | string;
+  sockets: { unauthenticatedMaxBytes: number };
   logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
   queuePrefix: string;
   quota: { windowMs: number; safetyMarginMs: number };
   backlogMetricsIntervalMs: number;
+  /** `model`: a short model-written title after the first exchange (batch lane); `words`: the first words only. */
+  chatTitles: 'model' | 'words';
   webDistDir: string | undefined;
   worker: { lockDurationMs: number; lockRenewMs: number; stalledIntervalMs: number; drainMs: number; ecsAgentUri: string | undefined };
   redisEnqueueTimeoutMs: number;
@@ -116,8 +166,30 @@ export type AppConfig = {
     reconcileIntervalMs: number;
     reconcileMinAgeMs: number;
     maxChunkChars: number;
-    webhooks: { allowPrivate: boolean; attempts: number; backoffMs: number; timeoutMs: number };
+    webhooks: { allowPrivate: boolean; attempts: number; backoffMs: number; timeoutMs: number; secretGraceMs: number };
+    maxStalled: number;
   };
+  documents: DocumentLimits;
+  rates: RateLimits;
+};
+
+/** Caps of document extraction (DOC_*). */
+export type DocumentLimits = {
+  maxInflatedBytes: number;
+  maxChars: number;
+  maxPages: number;
+  timeoutMs: number;
+  memoryMb: number;
+  concurrency: number;
+};
+
+/** Per-principal limits (RATE_*); 0 = off. */
+export type RateLimits = {
+  chatPerMinute: number;
+  chatConcurrent: number;
+  jobsPerMinute: number;
+  socketsPerUser: number;
+  storedBytesPerUser: number;
 };
 
 export class ConfigError extends Error {}
@@ -151,11 +223,26 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     throw new ConfigError(`Invalid configuration: ${describeZodIssues(parsed.error)}`);
   }
   const e = parsed.data;
-  if (e.AUTH_MODE === 'oidc' && !e.AUTH_ISSUER) {
+  const authMode = e.AUTH_MODE ?? (e.NODE_ENV === 'production' ? undefined : 'local');
+  if (!authMode) {
+    throw new ConfigError('Invalid configuration: AUTH_MODE is required when NODE_ENV=production (oidc, or local for a single trusted machine)');
+  }
+  if (authMode === 'oidc' && !e.AUTH_ISSUER) {
     throw new ConfigError('Invalid configuration: AUTH_ISSUER is required when AUTH_MODE=oidc');
   }
   if (e.WORKER_LOCK_RENEW_MS >= e.WORKER_LOCK_DURATION_MS) {
     throw new ConfigError('Invalid configuration: WORKER_LOCK_RENEW_MS must be below WORKER_LOCK_DURATION_MS');
+  }
+  const audiences = (e.AUTH_AUDIENCE ?? '').split(',').map((a) => a.trim()).filter(Boolean);
+  if (authMode === 'oidc' && audiences.length === 0) {
+    throw new ConfigError('Invalid configuration: AUTH_AUDIENCE is required when AUTH_MODE=oidc (the client ids whose tokens are for this API)');
+  }
+  const localInsecure = e.AUTH_LOCAL_INSECURE === 'true';
+  if (authMode === 'local' && !isLoopbackHost(e.HOST) && !localInsecure) {
+    throw new ConfigError(
+      `Invalid configuration: HOST=${e.HOST} is not a loopback address and AUTH_MODE=local lets anyone sign in as anyone; ` +
+        'use AUTH_MODE=oidc, or set AUTH_LOCAL_INSECURE=true if the network in front of it is trusted',
+    );
   }
   const bedrockMode = e.BEDROCK_MODE ?? (awsCredentialsPresent(env) ? 'aws' : 'emulator');
   return {
@@ -170,18 +257,26 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     modelsJson: e.MODELS_JSON,
     workerConcurrency: e.WORKER_CONCURRENCY,
     auth: {
-      mode: e.AUTH_MODE,
+      mode: authMode,
       issuer: e.AUTH_ISSUER?.replace(/\/$/, ''),
-      audiences: (e.AUTH_AUDIENCE ?? '').split(',').map((a) => a.trim()).filter(Boolean),
+      audiences,
       jwksUrl: e.AUTH_JWKS_URL,
       adminGroup: e.AUTH_ADMIN_GROUP,
       clientId: e.AUTH_CLIENT_ID,
       endSessionUrl: e.AUTH_END_SESSION_URL,
+      localInsecure,
+      localAdmins: e.AUTH_LOCAL_ADMINS.split(',').map((a) => a.trim()).filter(Boolean),
+      scopePrefix: e.AUTH_SCOPE_PREFIX,
+      jwksRefreshMs: e.AUTH_JWKS_REFRESH_MS,
     },
+    metricsToken: e.METRICS_TOKEN,
+    trustProxy: parseTrustProxy(e.TRUST_PROXY),
+    sockets: { unauthenticatedMaxBytes: e.SOCKET_UNAUTHENTICATED_MAX_BYTES },
     logLevel: e.LOG_LEVEL,
     queuePrefix: e.QUEUE_PREFIX,
     quota: { windowMs: e.QUOTA_WINDOW_MS, safetyMarginMs: e.QUOTA_SAFETY_MARGIN_MS },
     backlogMetricsIntervalMs: e.BACKLOG_METRICS_INTERVAL_MS,
+    chatTitles: e.CHAT_TITLES,
     webDistDir: e.WEB_DIST_DIR,
     worker: {
       lockDurationMs: e.WORKER_LOCK_DURATION_MS,
@@ -203,7 +298,36 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
         attempts: e.WEBHOOK_ATTEMPTS,
         backoffMs: e.WEBHOOK_BACKOFF_MS,
         timeoutMs: e.WEBHOOK_TIMEOUT_MS,
+        secretGraceMs: e.WEBHOOK_SECRET_GRACE_MS,
       },
+      maxStalled: e.JOBS_MAX_STALLED,
+    },
+    documents: {
+      maxInflatedBytes: e.DOC_MAX_INFLATED_BYTES,
+      maxChars: e.DOC_MAX_CHARS,
+      maxPages: e.DOC_MAX_PAGES,
+      timeoutMs: e.DOC_EXTRACT_TIMEOUT_MS,
+      memoryMb: e.DOC_EXTRACT_MEMORY_MB,
+      concurrency: e.DOC_EXTRACT_CONCURRENCY,
+    },
+    rates: {
+      chatPerMinute: e.RATE_CHAT_PER_MINUTE,
+      chatConcurrent: e.RATE_CHAT_CONCURRENT,
+      jobsPerMinute: e.RATE_JOBS_PER_MINUTE,
+      socketsPerUser: e.RATE_SOCKETS_PER_USER,
+      storedBytesPerUser: e.RATE_STORED_BYTES_PER_USER,
     },
   };
+}
+
+/** True for names and addresses only this machine can reach. */
+export function isLoopbackHost(host: string): boolean {
+  const h = host.trim().toLowerCase().replace(/^\[|\]$/g, '');
+  return h === 'localhost' || h === '::1' || /^127(\.\d{1,3}){3}$/.test(h) || /^::ffff:127(\.\d{1,3}){3}$/.test(h);
+}
+
+function parseTrustProxy(value: string): boolean | number | string {
+  if (value === 'true') return true;
+  if (value === 'false') return false;
+  return /^\d+$/.test(value) ? Number(value) : value;
 }

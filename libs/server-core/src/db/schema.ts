@@ -61,6 +61,8 @@ export const messages = pgTable(
     usage: jsonb('usage').$type<Usage>(),
     /** Assistant messages: USD at the catalog's prices when answered. */
     cost: doublePrecision('cost'),
+    /** Assistant messages: the model's extended thinking (shown collapsed; never sent back to the model). */
+    reasoning: text('reasoning'),
     /** The message this one follows; siblings are branches (regenerate, edit and resend). */
     parentId: uuid('parent_id'),
     clientMessageId: text('client_message_id'),

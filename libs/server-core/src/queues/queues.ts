@@ -40,8 +40,35 @@ export const chatJobOptions = {
 export const cancelChannel = (queuePrefix: string) => `${queuePrefix}:cancel`;
 /** Set when a cancel is asked, so a job picked up afterwards stops before calling Bedrock. */
 export const cancelKey = (jobId: string) => `{job:${jobId}}:cancel`;
-/** Nodes with sockets of a user hear here about that user's new jobs. */
+/** Nodes with sockets of a user hear here about that user's new jobs and changed conversations. */
 export const userChannel = (queuePrefix: string, owner: string) => `${queuePrefix}:user:${owner}`;
+/**
+ * What the user channel carries: a new job to follow (`{ jobId }`), or a socket event for every
+ * socket of the user on every node (`except`: the socket whose request caused it).
+ */
+export type UserChannelMessage = { jobId: string } | { event: string; payload: unknown; except?: string };
+
+/** Publishes `conversation:updated` for every socket of the user (best effort: never throws). */
+export async function publishConversationUpdate(
+  redis: { publish(channel: string, message: string): Promise<number> },
+  queuePrefix: string,
+  owner: string,
+  payload: { conversationId: string; change: string; title?: string; jobId?: string },
+  except?: string,
+): Promise<void> {
+  const message: UserChannelMessage = { event: 'conversation:updated', payload, ...(except ? { except } : {}) };
+  await redis.publish(userChannel(queuePrefix, owner), JSON.stringify(message)).catch(() => undefined);
+}
+
+export const titlesQueueName = 'titles';
+/** A conversation to title after an exchange (the worker re-reads everything it needs). */
+export type TitleJobData = { conversationId: string; owner: string };
+export const titleJobOptions = {
+  attempts: 2,
+  backoff: { type: 'fixed', delay: 2000 },
+  removeOnComplete: { age: 3600, count: 10_000 },
+  removeOnFail: { age: 24 * 3600 },
+} as const;
 
 export const summarizeQueueName = 'summarize';
 export const webhooksQueueName = 'webhooks';

@@ -14,7 +14,7 @@ export const jobChannelPattern = /^\{job:([^}]+)\}:events$/;
 export const jobStreamTtlMs = 60 * 60 * 1000;
 
 export type StreamEntry =
-  | { kind: 'delta'; seq: number; text: string }
+  | { kind: 'delta'; seq: number; text: string; reasoning?: string }
   | { kind: 'done'; seq: number; event: Omit<ChatDoneEvent, 'jobId'> }
   | { kind: 'error'; seq: number; event: Omit<ChatErrorEvent, 'jobId'> };
 

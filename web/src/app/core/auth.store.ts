@@ -1,4 +1,4 @@
-import { Injectable, computed, inject, signal } from '@angular/core';
+import { Injectable, computed, effect, inject, signal } from '@angular/core';
 import { Router } from '@angular/router';
 import type { Me } from '@switchboard/contracts';
 import { ApiService } from './api.service';
@@ -6,12 +6,16 @@ import { OidcSession, type OidcToken } from './oidc-session.service';
 
 const TOKEN_KEY = 'sb.token';
 
-/** `source` says how it was obtained: local dev-token or the OIDC IdP (which renews it). */
-type StoredToken = { token: string; expiresAt: number; source?: 'local' | 'oidc' };
+/**
+ * `source` says how it was obtained: local dev-token (renewed by asking again for `username`) or the
+ * OIDC IdP (which renews it).
+ */
+type StoredToken = { token: string; expiresAt: number; source?: 'local' | 'oidc'; username?: string };
 
 function readStored(): StoredToken | null {
   try {
-    const raw = sessionStorage.getItem(TOKEN_KEY);
+    // Shared by the user's tabs (a link opened in a new tab is signed in); it expires on its own.
+    const raw = localStorage.getItem(TOKEN_KEY) ?? sessionStorage.getItem(TOKEN_KEY);
     if (!raw) return null;
     const parsed = JSON.parse(raw) as StoredToken;
     return parsed.expiresAt > Date.now() ? parsed : null;
@@ -33,14 +37,72 @@ export class AuthStore {
   readonly signedIn = computed(() => this.token() !== null);
   readonly me = signal<Me | null>(null);
 
+  private renewal: Promise<boolean> | null = null;
+  private renewTimer: ReturnType<typeof setTimeout> | undefined;
+
   constructor() {
     if (this.stored()?.source === 'oidc') this.keepOidcTokenRenewed();
+    // Local tokens are renewed a minute before they expire, like the IdP's (the server refuses
+    // events after exp; renewing on that refusal stays as the fallback).
+    effect(() => {
+      const s = this.stored();
+      clearTimeout(this.renewTimer);
+      if (s?.source !== 'local') return;
+      const inMs = s.expiresAt - Date.now() - 60_000;
+      this.renewTimer = setTimeout(() => void this.renew(), Math.min(Math.max(inMs, 1_000), 2 ** 31 - 1));
+    });
+    // Another tab signed in, renewed or signed out: follow it.
+    addEventListener('storage', (e) => {
+      if (e.key !== TOKEN_KEY) return;
+      const next = readStored();
+      if (next?.token === this.stored()?.token) return;
+      this.stored.set(next);
+      if (!next) {
+        this.me.set(null);
+        void this.router.navigate(['/sign-in']);
+      }
+    });
   }
 
   async signInLocal(username: string): Promise<void> {
     const res = await this.api.devToken(username);
-    this.keep({ token: res.access_token, expiresAt: Date.now() + res.expires_in * 1000, source: 'local' });
+    this.keep({ token: res.access_token, expiresAt: Date.now() + res.expires_in * 1000, source: 'local', username });
     await this.loadMe();
+  }
+
+  /**
+   * A fresh token when the server refused the current one (expired mid-session): local mode asks
+   * for one again, OIDC renews with its refresh token. False when that is not possible.
+   */
+  renew(): Promise<boolean> {
+    this.renewal ??= this.renewNow().finally(() => (this.renewal = null));
+    return this.renewal;
+  }
+
+  private async renewNow(): Promise<boolean> {
+    const s = this.stored();
+    if (!s) return false;
+    // Another tab may have renewed already.
+    const shared = readStored();
+    if (shared && shared.token !== s.token && shared.expiresAt > Date.now() + 5_000) {
+      this.stored.set(shared);
+      return true;
+    }
+    try {
+      if (s.source === 'oidc') {
+        const token = await this.oidc.renewNow();
+        if (!token) return false;
+        this.keepOidc(token);
+        return true;
+      }
+      const username = s.username ?? this.me()?.username;
+      if (!username) return false;
+      const res = await this.api.devToken(username);
+      this.keep({ token: res.access_token, expiresAt: Date.now() + res.expires_in * 1000, source: 'local', username });
+      return true;
+    } catch {
+      return false;
+    }
   }
 
   /** Leaves for the IdP's sign-in page. */
@@ -86,7 +148,7 @@ export class AuthStore {
   }
 
   private keep(value: StoredToken): void {
-    sessionStorage.setItem(TOKEN_KEY, JSON.stringify(value));
+    localStorage.setItem(TOKEN_KEY, JSON.stringify(value));
     this.stored.set(value);
   }
 
@@ -106,6 +168,7 @@ export class AuthStore {
   }
 
   private clear(): void {
+    localStorage.removeItem(TOKEN_KEY);
     sessionStorage.removeItem(TOKEN_KEY);
     this.stored.set(null);
     this.me.set(null);

@@ -15,3 +15,18 @@ export function toUiError(err: unknown): UiError {
   }
   return { code: 'internal', message: 'errors.generic' };
 }
+
+const knownErrorCodes = new Set([
+  'bad_request', 'validation_failed', 'unauthorized', 'forbidden', 'not_found', 'conflict', 'payload_too_large',
+  'unsupported_media_type', 'rate_limited', 'internal', 'unavailable', 'throttled', 'model_error', 'model_not_found',
+  'content_too_large', 'budget_exceeded', 'model_not_allowed', 'document_too_large', 'invalid_document', 'timeout', 'poison',
+]);
+
+/**
+ * One human message (an i18n key, en and zh) per contract error code: the server's text (often a
+ * validation report) is never shown raw. Messages that already are keys stay.
+ */
+export function errorKey(error: { code: string; message?: string }): string {
+  if (error.message?.startsWith('errors.')) return error.message;
+  return knownErrorCodes.has(error.code) ? `errors.code.${error.code}` : 'errors.generic';
+}

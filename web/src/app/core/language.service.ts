@@ -5,6 +5,8 @@ import { firstValueFrom } from 'rxjs';
 export const languages = [
   { code: 'en', label: 'English' },
   { code: 'zh-CN', label: '简体中文' },
+  { code: 'ja', label: '日本語' },
+  { code: 'ko', label: '한국어' },
 ] as const;
 export type LanguageCode = (typeof languages)[number]['code'];
 
@@ -12,11 +14,15 @@ const KEY = 'sb.lang';
 
 function initialLanguage(): LanguageCode {
   const stored = localStorage.getItem(KEY);
-  if (stored === 'en' || stored === 'zh-CN') return stored;
+  const known = languages.find((l) => l.code === stored);
+  if (known) return known.code;
+  // First visit: the browser's preferred language among ours.
   const prefs = navigator.languages?.length ? navigator.languages : [navigator.language];
   for (const l of prefs) {
     const lower = (l ?? '').toLowerCase();
     if (lower.startsWith('zh')) return 'zh-CN';
+    if (lower.startsWith('ja')) return 'ja';
+    if (lower.startsWith('ko')) return 'ko';
     if (lower.startsWith('en')) return 'en';
   }
   return 'en';
@@ -38,6 +44,11 @@ export class LanguageService {
     this.document.documentElement.lang = lang;
     if (remember) localStorage.setItem(KEY, lang);
     return firstValueFrom(this.translate.use(lang)).catch(() => undefined);
+  }
+
+  /** Preset prompts exist in English and Chinese; other languages get the English ones. */
+  promptLocale(): 'en' | 'zh-CN' {
+    return this.current() === 'zh-CN' ? 'zh-CN' : 'en';
   }
 
   instant(key: string, params?: Record<string, unknown>): string {

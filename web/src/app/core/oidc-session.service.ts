@@ -46,6 +46,13 @@ export class OidcSession {
     await manager.getUser();
   }
 
+  /** Renews now with the refresh token (the server refused the current access token); null when it cannot. */
+  async renewNow(): Promise<OidcToken | null> {
+    const manager = await this.userManager();
+    const user = await manager.signinSilent().catch(() => null);
+    return user ? tokenOf(user) : null;
+  }
+
   /** Forgets the tokens here (and stops renewing them); the IdP session stays. */
   async forget(): Promise<void> {
     await (await this.userManager()).removeUser();

@@ -14,6 +14,7 @@ import { Router } from '@angular/router';
 import type { Block } from '@switchboard/contracts';
 import { TranslatePipe } from '@ngx-translate/core';
 import { map } from 'rxjs';
+import { ChatSocketService } from '../../core/chat-socket.service';
 import { LanguageService } from '../../core/language.service';
 import { IconComponent } from '../../shared/icon.component';
 import { ConversationListComponent } from '../conversations/conversation-list.component';
@@ -34,7 +35,7 @@ import { formatCost, formatCount } from './usage';
     TranslatePipe, IconComponent, ConversationListComponent, MessageComponent, ComposerComponent,
   ],
   styleUrl: './chat.page.scss',
-  host: { '(keydown.escape)': 'escape($event)' },
+  host: { '(document:keydown.escape)': 'escape($event)' },
   template: `
     <mat-sidenav-container class="layout">
       <mat-sidenav #nav [mode]="wide() ? 'side' : 'over'" [opened]="wide() || navOpen()" (closedStart)="navOpen.set(false)"
@@ -53,19 +54,20 @@ import { formatCost, formatCount } from './usage';
           <h1 class="title" data-testid="conversation-title">{{ title() || ('conversations.newTitle' | translate) }}</h1>
           @if (store.totals().any) {
             <span class="totals" data-testid="conversation-usage" [matTooltip]="'chat.totalHint' | translate">
-              {{ 'chat.usage' | translate: { input: fmt(store.totals().inputTokens), output: fmt(store.totals().outputTokens) } }}
-              @if (store.totals().cost !== null) { · <span data-testid="conversation-cost">{{ money(store.totals().cost) }}</span> }
+              <span class="tok">{{ 'chat.usage' | translate: { input: fmt(store.totals().inputTokens), output: fmt(store.totals().outputTokens) } }}</span>
+              @if (store.totals().cost !== null) { <span class="tok"> · </span><span data-testid="conversation-cost">{{ money(store.totals().cost) }}</span> }
             </span>
           }
-          <mat-form-field appearance="outline" subscriptSizing="dynamic" class="model">
+          <mat-form-field appearance="outline" subscriptSizing="dynamic" class="model" [matTooltip]="store.selectedModel()?.name ?? ''">
             <mat-label>{{ 'chat.model' | translate }}</mat-label>
-            <mat-select data-testid="model-select" [value]="store.selectedModel()?.id ?? null" (selectionChange)="store.setModel($event.value)"
+            <mat-select data-testid="model-select" panelWidth="" [value]="store.selectedModel()?.id ?? null" (selectionChange)="store.setModel($event.value)"
                         [disabled]="store.streaming() || !store.models().length">
+              <mat-select-trigger>{{ store.selectedModel()?.name }}</mat-select-trigger>
               @for (m of store.models(); track m.id) {
-                <mat-option [value]="m.id" [attr.data-testid]="'model-option'" [attr.data-model-id]="m.id">
-                  {{ m.name }}
-                  @if (m.vision) { <span class="cap">· {{ 'chat.capVision' | translate }}</span> }
-                  @if (m.documents) { <span class="cap">· {{ 'chat.capDocuments' | translate }}</span> }
+                <mat-option [value]="m.id" [attr.data-testid]="'model-option'" [attr.data-model-id]="m.id" class="model-option">
+                  <span class="model-name">{{ m.name }}</span>
+                  @if (m.vision) { <sb-icon name="image" class="cap-icon" data-testid="cap-vision" /><span class="visually-hidden">{{ 'chat.capVision' | translate }}</span> }
+                  @if (m.documents) { <sb-icon name="document" class="cap-icon" data-testid="cap-documents" /><span class="visually-hidden">{{ 'chat.capDocuments' | translate }}</span> }
                 </mat-option>
               }
             </mat-select>
@@ -83,6 +85,11 @@ import { formatCost, formatCount } from './usage';
             <button mat-menu-item data-testid="export-json" (click)="exportJson()">{{ 'chat.exportJson' | translate }}</button>
           </mat-menu>
         </div>
+        @if (connection() === 'offline' || connection() === 'reconnecting') {
+          <div class="connection" role="status" data-testid="connection-state" [attr.data-state]="connection()">
+            {{ (connection() === 'offline' ? 'chat.connectionOffline' : 'chat.connectionReconnecting') | translate }}
+          </div>
+        }
         @if (store.loading()) {
           <mat-progress-bar mode="indeterminate" [attr.aria-label]="'common.loading' | translate" />
         }
@@ -90,12 +97,21 @@ import { formatCost, formatCount } from './usage';
                  [attr.aria-busy]="store.streaming()">
           <div class="inner">
             @if (store.loadError()) {
-              <p class="error" role="alert" data-testid="chat-error">{{ store.loadError()! | translate }}
-                <button mat-button (click)="store.load(store.conversationId())">{{ 'common.retry' | translate }}</button></p>
+              @if (gone()) {
+                <p class="error" role="alert" data-testid="chat-error">{{ 'conversations.notFound' | translate }}</p>
+              } @else {
+                <p class="error" role="alert" data-testid="chat-error">{{ store.loadError()! | translate }}
+                  <button mat-button (click)="store.load(store.conversationId())">{{ 'common.retry' | translate }}</button></p>
+              }
             }
             @if (store.modelsError()) {
               <p class="error" role="alert">{{ 'chat.modelsFailed' | translate }}
                 <button mat-button (click)="store.loadModels()">{{ 'common.retry' | translate }}</button></p>
+            }
+            @if (store.conversation()?.systemPrompt; as sp) {
+              <button type="button" class="system-prompt" data-testid="active-system-prompt" (click)="openSettings()" [disabled]="store.streaming()">
+                <strong>{{ 'chat.systemPromptActive' | translate }}:</strong> {{ sp }}
+              </button>
             }
             @if (store.summary(); as sum) {
               <details class="summary" data-testid="history-summary">
@@ -105,7 +121,7 @@ import { formatCost, formatCount } from './usage';
             }
             @for (m of store.messages(); track m.key) {
               <sb-message [message]="m" [model]="store.modelOf(m.modelId)" [busy]="store.streaming()" (copy)="copy($event)"
-                          (regenerate)="store.regenerate(m)" (edited)="store.editAndResend(m, $event)" (switchTo)="store.switchBranch($event)" />
+                          (regenerate)="store.regenerate(m)" (retry)="store.retry(m)" (edited)="store.editAndResend(m, $event)" (switchTo)="store.switchBranch($event)" />
             } @empty {
               @if (!store.loading() && !store.loadError()) {
                 <div class="welcome" data-testid="empty-chat">
@@ -146,6 +162,9 @@ export class ChatPage {
     { initialValue: true },
   );
   protected readonly navOpen = signal(false);
+  /** A link to a deleted (or someone else's) conversation: retrying cannot help. */
+  protected readonly gone = computed(() => ['errors.code.not_found', 'conversations.deletedElsewhere'].includes(this.store.loadError() ?? ''));
+  protected readonly connection = inject(ChatSocketService).state;
   protected readonly dragging = signal(false);
   // The list holds the freshest title (renames happen there).
   protected readonly title = computed(() => {
@@ -193,10 +212,17 @@ export class ChatPage {
 
   protected async send(blocks: Block[]): Promise<void> {
     this.stickToBottom = true;
-    await this.store.send(blocks);
+    const result = await this.store.sendWithResult(blocks);
+    if (!result.ok) {
+      // Nothing typed is lost: the text goes back into the box, with one message saying why.
+      this.composer().restoreLast();
+      this.store.sendError.set(result.error);
+    }
   }
 
   protected escape(event: Event): void {
+    // Esc belongs to an open dialog or menu first; anywhere else on the page it stops the answer.
+    if (event.defaultPrevented || this.dialog.openDialogs.length || document.querySelector('.cdk-overlay-pane .mat-mdc-menu-panel')) return;
     if (this.store.streaming()) {
       event.preventDefault();
       void this.store.stop();

@@ -1,9 +1,11 @@
 import { DestroyRef, Injectable, computed, inject, signal } from '@angular/core';
 import { Router } from '@angular/router';
-import type { Block, ChatState, Conversation, ConversationSummary, Message, ModelParams, PublicModel, Usage } from '@switchboard/contracts';
+import type {
+  Block, ChatState, Conversation, ConversationSummary, ConversationUpdatedEvent, Message, ModelParams, PublicModel, Usage,
+} from '@switchboard/contracts';
 import { ApiService } from '../../core/api.service';
 import { ChatSocketService, type ChatServerEvent } from '../../core/chat-socket.service';
-import { toUiError } from '../../core/errors';
+import { errorKey, toUiError } from '../../core/errors';
 import { ConversationsStore } from '../conversations/conversations.store';
 import { costOf } from './usage';
 
@@ -32,9 +34,16 @@ export type UiMessage = {
   branch?: { index: number; count: number; siblings: string[] } | null;
   /** USD cost the server recorded for this answer (at the prices when it was made). */
   cost?: number | null;
+  /** Sent while offline: goes out (same clientMessageId) when the connection is back. */
+  waitingForConnection?: boolean;
+  /** The model's extended thinking (streamed before the answer, shown collapsed). */
+  reasoning?: string;
 };
 
-type JobTrack = { key: string; lastSeq: number; ahead: Map<number, string>; finished: boolean; resumeAsked: boolean };
+/** The outcome of a send: refused ones keep the text in the box and say why (an i18n key). */
+export type SendResult = { ok: true } | { ok: false; error: string };
+
+type JobTrack = { key: string; lastSeq: number; ahead: Map<number, { text: string; reasoning?: string }>; finished: boolean; resumeAsked: boolean; conversationId?: string | null };
 
 const knownStates: readonly string[] = ['queued', 'active', 'retrying', 'compressing'];
 
@@ -67,6 +76,7 @@ function fromServer(m: Message): UiMessage {
     parentId: m.parentId,
     branch: null,
     cost: m.cost,
+    ...(m.reasoning ? { reasoning: m.reasoning } : {}),
   };
 }
 
@@ -149,14 +159,18 @@ export class ChatStore {
   private readonly early = new Map<string, ChatServerEvent[]>();
   private openGeneration = 0;
   private cancelWhenAcked = false;
+  private listReload: ReturnType<typeof setTimeout> | undefined;
 
   constructor() {
     this.socket.connect();
     const events = this.socket.events.subscribe((e) => this.handle(e));
     const reconnects = this.socket.reconnected.subscribe(() => this.resumeAll());
+    const updates = this.socket.conversationUpdates.subscribe((e) => this.onConversationUpdate(e));
     inject(DestroyRef).onDestroy(() => {
       events.unsubscribe();
       reconnects.unsubscribe();
+      updates.unsubscribe();
+      clearTimeout(this.listReload);
     });
   }
 
@@ -169,7 +183,7 @@ export class ChatStore {
       this.models.set(await this.api.models());
       this.modelsError.set(null);
     } catch (err) {
-      this.modelsError.set(toUiError(err).message);
+      this.modelsError.set(errorKey(toUiError(err)));
     }
   }
 
@@ -207,12 +221,12 @@ export class ChatStore {
       for (const m of ui) {
         if (m.role === 'assistant' && m.status === 'streaming' && m.jobId) {
           this.patch(m.key, { text: '' });
-          this.jobs.set(m.jobId, { key: m.key, lastSeq: 0, ahead: new Map(), finished: false, resumeAsked: false });
+          this.jobs.set(m.jobId, { key: m.key, lastSeq: 0, ahead: new Map(), finished: false, resumeAsked: false, conversationId: id });
           void this.socket.resume(m.jobId, 0);
         }
       }
     } catch (err) {
-      if (gen === this.openGeneration) this.loadError.set(toUiError(err).message);
+      if (gen === this.openGeneration) this.loadError.set(errorKey(toUiError(err)));
     } finally {
       if (gen === this.openGeneration) this.loading.set(false);
     }
@@ -227,7 +241,7 @@ export class ChatStore {
       if (this.conversationId() === id) this.conversation.set(updated);
       this.conversations.upsert(updated, false);
     } catch (err) {
-      this.sendError.set(toUiError(err).message);
+      this.sendError.set(errorKey(toUiError(err)));
     }
   }
 
@@ -247,7 +261,7 @@ export class ChatStore {
         void this.router.navigate(['/chat', created.id], { replaceUrl: true });
       }
     } catch (err) {
-      this.sendError.set(toUiError(err).message);
+      this.sendError.set(errorKey(toUiError(err)));
     }
   }
 
@@ -259,7 +273,7 @@ export class ChatStore {
       await this.api.updateConversation(id, { activeLeafId: messageId });
       await this.refreshView(id, true);
     } catch (err) {
-      this.sendError.set(toUiError(err).message);
+      this.sendError.set(errorKey(toUiError(err)));
     }
   }
 
@@ -284,20 +298,23 @@ export class ChatStore {
       };
       return [...list.slice(0, i < 0 ? list.length : i), pending];
     });
+    if (!this.socket.connected()) this.patch(answerKey, { waitingForConnection: true });
     const ack = await this.socket.regenerate({ messageId: answer.id, modelId: modelId ?? undefined, clientMessageId });
     if (!ack.ok) {
-      this.patch(answerKey, { status: 'failed', error: ack.error.message });
-      this.sendError.set(ack.error.message);
+      // Nothing was stored: show the answer as it was, and say why once.
+      this.messages.update((list) => list.map((m) => (m.key === answerKey ? answer : m)));
+      this.sendError.set(errorKey(ack.error));
       return false;
     }
-    this.track(ack.jobId, answerKey);
+    this.track(ack.jobId, answerKey, ack.assistantMessageId);
     if (this.cancelWhenAcked) void this.stop();
     return true;
   }
 
-  private track(jobId: string, key: string): void {
-    this.jobs.set(jobId, { key, lastSeq: 0, ahead: new Map(), finished: false, resumeAsked: false });
-    this.patch(key, { jobId, status: 'streaming', state: 'queued' });
+  private track(jobId: string, key: string, messageId?: string, conversationId = this.conversationId()): void {
+    this.jobs.set(jobId, { key, lastSeq: 0, ahead: new Map(), finished: false, resumeAsked: false, conversationId });
+    if (conversationId) this.conversations.markLive(conversationId, true);
+    this.patch(key, { jobId, status: 'streaming', state: 'queued', waitingForConnection: false, ...(messageId ? { id: messageId } : {}) });
     const buffered = this.early.get(jobId);
     this.early.delete(jobId);
     buffered?.forEach((e) => this.handle(e));
@@ -318,14 +335,28 @@ export class ChatStore {
     const current = this.messages();
     const same = !force && view.length === current.length && view.every((m, i) => m.id === current[i]!.id);
     if (same) {
-      this.messages.set(current.map((m, i) => ({ ...m, parentId: view[i]!.parentId, branch: view[i]!.branch })));
+      // Stopped and failed answers get their usage (and cost) once the server has stored it.
+      this.messages.set(
+        current.map((m, i) => {
+          const v = view[i]!;
+          const usage = m.usage ?? (m.status === 'cancelled' || m.status === 'failed' ? v.usage : null);
+          return { ...m, parentId: v.parentId, branch: v.branch, usage, cost: m.cost ?? v.cost };
+        }),
+      );
     } else {
       this.messages.set(view);
     }
   }
 
   async send(content: Block[], options: { parentMessageId?: string | null; replaceFrom?: string } = {}): Promise<boolean> {
-    if (this.streaming() || content.length === 0) return false;
+    const result = await this.sendWithResult(content, options);
+    if (!result.ok) this.sendError.set(result.error);
+    return result.ok;
+  }
+
+  /** Sends a message; on a refusal the optimistic messages go away and the caller keeps the text. */
+  async sendWithResult(content: Block[], options: { parentMessageId?: string | null; replaceFrom?: string } = {}): Promise<SendResult> {
+    if (this.streaming() || content.length === 0) return { ok: false, error: 'errors.generic' };
     this.sendError.set(null);
     this.cancelWhenAcked = false;
     const clientMessageId = uuid();
@@ -334,12 +365,13 @@ export class ChatStore {
     const base = { id: null, usage: null, jobId: null, state: null, position: null, attempt: null, error: null, createdAt: now, modelId };
     const userKey = `u-${clientMessageId}`;
     const answerKey = `a-${clientMessageId}`;
+    const before = this.messages();
     this.messages.update((list) => {
       const cut = options.replaceFrom ? list.findIndex((m) => m.key === options.replaceFrom) : -1;
       return [
       ...(cut < 0 ? list : list.slice(0, cut)),
       { ...base, key: userKey, role: 'user', content, text: '', status: 'complete', parentId: options.parentMessageId },
-      { ...base, key: answerKey, role: 'assistant', content: [], text: '', status: 'pending' },
+      { ...base, key: answerKey, role: 'assistant', content: [], text: '', status: 'pending', waitingForConnection: !this.socket.connected() },
       ];
     });
     const conversationId = this.conversationId();
@@ -352,12 +384,11 @@ export class ChatStore {
       ...(options.parentMessageId !== undefined && conversationId ? { parentMessageId: options.parentMessageId } : {}),
     });
     if (!ack.ok) {
-      this.patch(answerKey, { status: 'failed', error: ack.error.message });
-      this.sendError.set(ack.error.message);
-      return false;
+      if (gen === this.openGeneration) this.messages.set(before);
+      return { ok: false, error: errorKey(ack.error) };
     }
     this.patch(userKey, { id: ack.messageId });
-    this.track(ack.jobId, answerKey);
+    this.track(ack.jobId, answerKey, ack.assistantMessageId, ack.conversationId);
 
     if (!conversationId && gen === this.openGeneration) {
       // The server created the conversation: adopt it and show its URL.
@@ -369,7 +400,12 @@ export class ChatStore {
       if (conv) this.conversations.upsert({ ...conv, updatedAt: now });
     }
     if (this.cancelWhenAcked) void this.stop();
-    return true;
+    return { ok: true };
+  }
+
+  /** Retry of a failed answer, in place: a new answer to the same question replaces it in the view. */
+  retry(answer: UiMessage): Promise<boolean> {
+    return this.regenerate(answer);
   }
 
   async stop(): Promise<void> {
@@ -427,20 +463,32 @@ export class ChatStore {
         return;
       }
       case 'delta': {
-        const { seq, text } = e.event;
+        const { seq, text, reasoning } = e.event;
         if (seq <= track.lastSeq) return;
-        track.ahead.set(seq, text);
+        track.ahead.set(seq, { text, reasoning });
         let appended = '';
+        let thought = '';
+        let advanced = false;
         while (track.ahead.has(track.lastSeq + 1)) {
           track.lastSeq++;
-          appended += track.ahead.get(track.lastSeq)!;
+          const d = track.ahead.get(track.lastSeq)!;
+          appended += d.text;
+          thought += d.reasoning ?? '';
+          advanced = true;
           track.ahead.delete(track.lastSeq);
         }
-        if (appended) {
+        if (advanced) {
           this.messages.update((list) =>
             list.map((m) =>
               m.key === track.key
-                ? { ...m, text: m.text + appended, status: m.status === 'pending' ? 'streaming' : m.status, state: 'active', position: null }
+                ? {
+                    ...m,
+                    text: m.text + appended,
+                    ...(thought ? { reasoning: (m.reasoning ?? '') + thought } : {}),
+                    status: m.status === 'pending' ? 'streaming' : m.status,
+                    state: 'active',
+                    position: null,
+                  }
                 : m,
             ),
           );
@@ -453,7 +501,8 @@ export class ChatStore {
       }
       case 'done': {
         track.finished = true;
-        const { text, usage, messageId, stopReason, cost } = e.event;
+        if (track.conversationId) this.conversations.markLive(track.conversationId, false);
+        const { text, usage, messageId, stopReason, cost, reasoning } = e.event;
         const current = this.messages().find((m) => m.key === track.key);
         const wasStopped = current?.status === 'cancelled';
         const cancelled = stopReason === 'cancelled' || wasStopped;
@@ -463,6 +512,7 @@ export class ChatStore {
           text: text || (cancelled ? (current?.text ?? '') : text),
           usage,
           cost,
+          ...(reasoning ? { reasoning } : {}),
           status: cancelled ? 'cancelled' : 'complete',
           state: null,
           position: null,
@@ -478,13 +528,16 @@ export class ChatStore {
       }
       case 'error': {
         track.finished = true;
+        if (track.conversationId) this.conversations.markLive(track.conversationId, false);
         const cancelled = e.event.code === 'cancelled';
         this.patch(track.key, {
           status: cancelled ? 'cancelled' : 'failed',
-          error: cancelled ? null : e.event.message,
+          error: cancelled ? null : errorKey(e.event),
           state: null,
           position: null,
         });
+        // The server stored what the failed call used (and any partial text).
+        void this.afterAnswer();
         return;
       }
     }
@@ -502,6 +555,56 @@ export class ChatStore {
       await this.refreshView(id);
     } catch {
       // Best effort: shown on the next load.
+    }
+  }
+
+  /** Another tab (or the server) changed a conversation: bring the list and the open one up to date. */
+  private onConversationUpdate(e: ConversationUpdatedEvent): void {
+    if (e.change === 'title' && e.title) this.conversations.patchTitle(e.conversationId, e.title);
+    if ((e.change === 'message' || e.change === 'created') && e.jobId) this.conversations.markLive(e.conversationId, true);
+    if (e.change === 'answered' || e.change === 'deleted') this.conversations.markLive(e.conversationId, false);
+    if (e.change === 'deleted') this.conversations.drop(e.conversationId);
+    else if (e.change !== 'title') {
+      clearTimeout(this.listReload);
+      this.listReload = setTimeout(() => void this.conversations.load(), 150);
+    }
+    if (e.conversationId !== this.conversationId()) return;
+    if (e.change === 'deleted') {
+      this.messages.set([]);
+      this.loadError.set('conversations.deletedElsewhere');
+      return;
+    }
+    if (e.change === 'title' && e.title) {
+      this.conversation.update((c) => (c ? { ...c, title: e.title! } : c));
+      return;
+    }
+    // A turn started elsewhere: show its messages and follow its answer like after a reload.
+    if (e.jobId && !this.jobs.has(e.jobId) && (e.change === 'message' || e.change === 'answered' || e.change === 'created')) {
+      void this.adoptForeignTurn(e.conversationId);
+      return;
+    }
+    if (e.change === 'settings') void this.refreshView(e.conversationId).catch(() => undefined);
+  }
+
+  private async adoptForeignTurn(id: string): Promise<void> {
+    if (this.streaming()) return;
+    try {
+      const conv = await this.api.getConversation(id);
+      if (this.conversationId() !== id || this.streaming()) return;
+      const { messages, summary, activeLeafId, ...meta } = conv;
+      this.conversation.set(meta);
+      this.summary.set(summary ?? null);
+      const ui = branchView(messages, activeLeafId);
+      this.messages.set(ui);
+      for (const m of ui) {
+        if (m.role === 'assistant' && m.status === 'streaming' && m.jobId && !this.jobs.has(m.jobId)) {
+          this.patch(m.key, { text: '' });
+          this.jobs.set(m.jobId, { key: m.key, lastSeq: 0, ahead: new Map(), finished: false, resumeAsked: false, conversationId: id });
+          void this.socket.resume(m.jobId, 0);
+        }
+      }
+    } catch {
+      // Shown on the next load.
     }
   }
 

@@ -13,6 +13,8 @@ import { LanguageService } from '../../core/language.service';
 import { IconComponent } from '../../shared/icon.component';
 import { type AttachProblem, type Attachment, blocksOf, incompatible, prepareFiles } from './attachments';
 
+const MAX_TEXT_CHARS = 200_000;
+
 @Component({
   selector: 'sb-composer',
   changeDetection: ChangeDetectionStrategy.OnPush,
@@ -53,7 +55,7 @@ import { type AttachProblem, type Attachment, blocksOf, incompatible, prepareFil
         <mat-label>{{ 'chat.inputLabel' | translate }}</mat-label>
         <textarea matInput #box data-testid="composer-input" cdkTextareaAutosize cdkAutosizeMinRows="1" cdkAutosizeMaxRows="8"
                   [(ngModel)]="text" name="text" (keydown)="keydown($event)" (paste)="paste($event)"
-                  [attr.aria-describedby]="hintId"></textarea>
+                  [attr.aria-describedby]="nearLimit() ? hintId + ' ' + countId : hintId" [attr.aria-invalid]="tooLong()"></textarea>
       </mat-form-field>
       <span class="visually-hidden" [id]="hintId">{{ 'chat.keyboardHint' | translate }}</span>
       @if (streaming()) {
@@ -68,6 +70,11 @@ import { type AttachProblem, type Attachment, blocksOf, incompatible, prepareFil
         </button>
       }
     </form>
+      @if (nearLimit()) {
+        <div class="count" [class.over]="tooLong()" data-testid="composer-count" role="status" [id]="countId">
+          {{ (tooLong() ? 'chat.tooLong' : 'chat.charCount') | translate: { count: fmt(text().length), max: fmt(maxChars) } }}
+        </div>
+      }
   `,
 })
 export class ComposerComponent {
@@ -80,17 +87,39 @@ export class ComposerComponent {
   private readonly model$ = toObservable(this.model);
   private readonly box = viewChild.required<ElementRef<HTMLTextAreaElement>>('box');
   protected readonly hintId = 'composer-hint';
+  protected readonly countId = 'composer-count';
+  /** Mirrors contentLimits.maxTextChars in @switchboard/contracts (not imported: that module pulls in zod). */
+  protected readonly maxChars = MAX_TEXT_CHARS;
+  protected readonly tooLong = computed(() => this.text().length > MAX_TEXT_CHARS);
+  protected readonly nearLimit = computed(() => this.text().length > MAX_TEXT_CHARS * 0.9);
+  /** What the last send took from the box, to put back if the server refuses it. */
+  private lastSent: { text: string; attachments: Attachment[] } | null = null;
   protected readonly text = signal('');
   protected readonly attachments = signal<Attachment[]>([]);
   protected readonly problems = signal<AttachProblem[]>([]);
   protected readonly busy = signal(false);
   protected readonly badIds = computed(() => new Set(incompatible(this.attachments(), this.model()).map((a) => a.id)));
   protected readonly canSend = computed(
-    () => !this.busy() && !this.streaming() && this.badIds().size === 0 && (this.text().trim().length > 0 || this.attachments().length > 0),
+    () =>
+      !this.busy() && !this.streaming() && !this.tooLong() && this.badIds().size === 0 &&
+      (this.text().trim().length > 0 || this.attachments().length > 0),
   );
 
   focus(): void {
     this.box().nativeElement.focus();
+  }
+
+  /** The server refused the last send: its text and attachments go back into the box. */
+  restoreLast(): void {
+    if (!this.lastSent) return;
+    if (!this.text()) this.text.set(this.lastSent.text);
+    if (!this.attachments().length) this.attachments.set(this.lastSent.attachments);
+    this.lastSent = null;
+    this.focus();
+  }
+
+  protected fmt(n: number): string {
+    return new Intl.NumberFormat(this.lang.current()).format(n);
   }
 
   async addFiles(files: readonly File[]): Promise<void> {
@@ -147,9 +176,12 @@ export class ComposerComponent {
     if (!this.canSend()) return;
     const blocks = blocksOf(this.attachments(), this.text(), this.lang.instant('attach.documentOnlyText'));
     if (!blocks.length) return;
+    this.lastSent = { text: this.text(), attachments: this.attachments() };
     this.send.emit(blocks);
     this.text.set('');
     this.attachments.set([]);
     this.problems.set([]);
+    // A click on Send leaves focus on a button that is about to turn into Stop: back to the box.
+    this.focus();
   }
 }

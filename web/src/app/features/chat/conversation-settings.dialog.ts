@@ -1,6 +1,8 @@
 import { ChangeDetectionStrategy, Component, computed, inject, signal } from '@angular/core';
 import { AbstractControl, FormControl, FormGroup, ReactiveFormsModule, ValidationErrors, ValidatorFn, Validators } from '@angular/forms';
 import { MatButtonModule } from '@angular/material/button';
+import { MatButtonToggleModule } from '@angular/material/button-toggle';
+import { MatCheckboxModule } from '@angular/material/checkbox';
 import { MAT_DIALOG_DATA, MatDialogModule, MatDialogRef } from '@angular/material/dialog';
 import { MatFormFieldModule } from '@angular/material/form-field';
 import { MatInputModule } from '@angular/material/input';
@@ -11,6 +13,7 @@ import { ApiService } from '../../core/api.service';
 import { toUiError } from '../../core/errors';
 import { LanguageService } from '../../core/language.service';
 import { IconComponent } from '../../shared/icon.component';
+import { portalRules } from './model-rules';
 
 export type SettingsDialogData = { systemPrompt: string | null; params: ModelParams; model: PublicModel | undefined };
 export type SettingsDialogResult = { systemPrompt: string | null; params: ModelParams };
@@ -33,7 +36,18 @@ const num = (v: number | string | null | undefined): number | undefined => (v ==
 @Component({
   selector: 'sb-conversation-settings',
   changeDetection: ChangeDetectionStrategy.OnPush,
-  imports: [ReactiveFormsModule, MatDialogModule, MatButtonModule, MatFormFieldModule, MatInputModule, MatTabsModule, TranslatePipe, IconComponent],
+  imports: [
+    ReactiveFormsModule,
+    MatDialogModule,
+    MatButtonModule,
+    MatButtonToggleModule,
+    MatCheckboxModule,
+    MatFormFieldModule,
+    MatInputModule,
+    MatTabsModule,
+    TranslatePipe,
+    IconComponent,
+  ],
   styles: `
     .full { width: 100%; }
     .grid { display: grid; grid-template-columns: repeat(auto-fill, minmax(180px, 1fr)); gap: 4px 12px; }
@@ -51,6 +65,7 @@ const num = (v: number | string | null | undefined): number | undefined => (v ==
     .save-row mat-form-field { flex: 1 1 200px; }
     .error { color: var(--mat-sys-error); }
     .tab { padding-top: 12px; }
+    .rule { display: flex; flex-wrap: wrap; align-items: center; gap: 4px 12px; margin-bottom: 8px; }
     @media (max-width: 600px) { .tabs { --mat-tab-container-height: 44px; } .tabs ::ng-deep .mdc-tab { padding: 0 10px; min-width: 0; } }
   `,
   template: `
@@ -112,8 +127,27 @@ const num = (v: number | string | null | undefined): number | undefined => (v ==
           <mat-tab [label]="'settings.paramsTab' | translate">
             <div class="tab">
               <p class="hint">{{ 'settings.paramsHint' | translate: { model: data.model?.name ?? '' } }}</p>
+              @if (rules.thinking) {
+                <div class="rule">
+                  <mat-checkbox [checked]="thinking()" (change)="thinking.set($event.checked)" data-testid="param-thinking">
+                    {{ 'settings.thinking' | translate }}
+                  </mat-checkbox>
+                  <span class="hint">{{ 'settings.thinkingHint' | translate }}</span>
+                </div>
+              }
+              @if (rules.exclusiveSampling && !thinking()) {
+                <div class="rule">
+                  <span id="sampling-label">{{ 'settings.sampling' | translate }}</span>
+                  <mat-button-toggle-group [value]="sampling()" (change)="sampling.set($event.value)" aria-labelledby="sampling-label"
+                                           data-testid="param-sampling" hideSingleSelectionIndicator>
+                    <mat-button-toggle value="temperature" data-testid="sampling-temperature">{{ 'settings.temperature' | translate }}</mat-button-toggle>
+                    <mat-button-toggle value="topP" data-testid="sampling-topP">{{ 'settings.topP' | translate }}</mat-button-toggle>
+                  </mat-button-toggle-group>
+                  <span class="hint">{{ 'settings.samplingHint' | translate: { model: data.model?.name ?? '' } }}</span>
+                </div>
+              }
               <div class="grid">
-                @for (f of fields; track f.key) {
+                @for (f of visibleFields(); track f.key) {
                   <mat-form-field appearance="outline">
                     <mat-label>{{ 'settings.' + f.key | translate }}</mat-label>
                     <input matInput type="number" [formControlName]="f.key" [attr.step]="f.step" [attr.data-testid]="'param-' + f.key"
@@ -151,21 +185,42 @@ export class ConversationSettingsDialog {
 
   private readonly maxOut = () => this.data.model?.maxOutputTokens ?? 128_000;
   private readonly context = () => this.data.model?.contextWindow ?? 1_000_000;
+  /** What Bedrock accepts from the model: only valid choices are shown. */
+  protected readonly rules = portalRules(this.data.model);
+  private readonly topKRange = this.rules.topK || { min: 0, max: 500 };
+  private readonly thinkMin = this.rules.thinking ? this.rules.thinking.minBudget : 1024;
+  /** Exclusive sampling: which one of temperature / top P (a stored pair shows temperature, as the worker sends it). */
+  protected readonly sampling = signal<'temperature' | 'topP'>(
+    this.data.params.topP !== undefined && this.data.params.temperature === undefined ? 'topP' : 'temperature',
+  );
+  protected readonly thinking = signal(!!this.rules.thinking && !!this.data.params.thinkingBudget);
   protected readonly fields = [
     { key: 'temperature', step: 0.1 },
     { key: 'topP', step: 0.05 },
     { key: 'topK', step: 1 },
+    { key: 'thinkingBudget', step: 1024 },
     { key: 'maxTokens', step: 1 },
     { key: 'historyMessages', step: 1 },
     { key: 'compressThreshold', step: 500 },
   ] as const;
-  protected readonly limitsText = computed(() => ({ maxOut: this.maxOut(), context: this.context() }));
+  protected readonly visibleFields = computed(() => this.fields.filter((f) => this.shown(f.key)));
+  protected readonly limitsText = computed(() => ({
+    maxOut: this.maxOut(),
+    context: this.context(),
+    topKMin: this.topKRange.min,
+    topKMax: this.topKRange.max,
+    thinkMin: this.thinkMin,
+    thinkMax: this.maxOut() - 1,
+  }));
 
   protected readonly form = new FormGroup({
     systemPrompt: new FormControl(this.data.systemPrompt ?? '', { nonNullable: true, validators: [Validators.maxLength(20_000)] }),
     temperature: new FormControl<number | null>(this.data.params.temperature ?? null, range(0, () => 1, false)),
     topP: new FormControl<number | null>(this.data.params.topP ?? null, range(0, () => 1, false)),
-    topK: new FormControl<number | null>(this.data.params.topK ?? null, range(0, () => 500, true)),
+    topK: new FormControl<number | null>(this.data.params.topK ?? null, range(this.topKRange.min, () => this.topKRange.max, true)),
+    thinkingBudget: new FormControl<number | null>(this.data.params.thinkingBudget ?? (this.rules.thinking ? this.thinkMin : null), [
+      range(this.thinkMin, () => this.maxOut() - 1, true),
+    ]),
     maxTokens: new FormControl<number | null>(this.data.params.maxTokens ?? null, range(1, this.maxOut, true)),
     historyMessages: new FormControl<number | null>(this.data.params.historyMessages ?? null, range(1, () => 200, true)),
     compressThreshold: new FormControl<number | null>(this.data.params.compressThreshold ?? null, (c) => {
@@ -198,7 +253,7 @@ export class ConversationSettingsDialog {
   private async loadPrompts(): Promise<void> {
     this.promptsLoading.set(true);
     try {
-      const lang = this.lang.current();
+      const lang = this.lang.promptLocale();
       this.prompts.set(await this.api.listPrompts(lang));
       this.promptsError.set(null);
     } catch (err) {
@@ -232,7 +287,7 @@ export class ConversationSettingsDialog {
       const id = this.editingId();
       const saved = id
         ? await this.api.updatePrompt(id, { title, systemPrompt })
-        : await this.api.createPrompt({ title, systemPrompt, tags: [], locale: this.lang.current() });
+        : await this.api.createPrompt({ title, systemPrompt, tags: [], locale: this.lang.promptLocale() });
       this.prompts.update((list) => (id ? list.map((p) => (p.id === id ? saved : p)) : [saved, ...list]));
       this.stopEditing();
       this.promptsError.set(null);
@@ -242,6 +297,7 @@ export class ConversationSettingsDialog {
   }
 
   protected async remove(p: Prompt): Promise<void> {
+    if (!confirm(this.lang.instant('prompts.confirmDelete', { title: p.title }))) return;
     try {
       await this.api.deletePrompt(p.id);
       this.prompts.update((list) => list.filter((x) => x.id !== p.id));
@@ -251,9 +307,29 @@ export class ConversationSettingsDialog {
     }
   }
 
+  /** Whether a parameter applies to this model with the current choices. */
+  private shown(key: (typeof this.fields)[number]['key']): boolean {
+    const thinking = this.thinking();
+    switch (key) {
+      case 'temperature':
+        return !thinking && (!this.rules.exclusiveSampling || this.sampling() === 'temperature');
+      case 'topP':
+        // With thinking Bedrock takes top P from 0.95 only: left to its default.
+        return !thinking && (!this.rules.exclusiveSampling || this.sampling() === 'topP');
+      case 'topK':
+        return !thinking && !!this.rules.topK;
+      case 'thinkingBudget':
+        return thinking;
+      default:
+        return true;
+    }
+  }
+
   protected save(): void {
     this.form.markAllAsTouched();
-    if (this.form.invalid) {
+    // Hidden fields are not sent, so only the shown ones must be valid.
+    const invalid = this.form.controls.systemPrompt.invalid || this.fields.some((f) => this.shown(f.key) && this.form.controls[f.key].invalid);
+    if (invalid) {
       // Show the tab that holds the first error.
       if (this.form.controls.systemPrompt.valid) this.tab.set(1);
       this.error.set('settings.fixErrors');
@@ -264,9 +340,11 @@ export class ConversationSettingsDialog {
     const set = <K extends keyof ModelParams>(k: K, value: ModelParams[K] | undefined) => {
       if (value !== undefined) params[k] = value;
     };
-    set('temperature', num(v.temperature));
-    set('topP', num(v.topP));
-    set('topK', num(v.topK));
+    // Only what applies is sent: a hidden field's value is left out.
+    if (this.shown('temperature')) set('temperature', num(v.temperature));
+    if (this.shown('topP')) set('topP', num(v.topP));
+    if (this.shown('topK')) set('topK', num(v.topK));
+    if (this.shown('thinkingBudget')) set('thinkingBudget', num(v.thinkingBudget));
     set('maxTokens', num(v.maxTokens));
     set('historyMessages', num(v.historyMessages));
     set('compressThreshold', num(v.compressThreshold));

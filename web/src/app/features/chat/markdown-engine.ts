@@ -56,12 +56,14 @@ const marked = new Marked({
       if (name && hljs.getLanguage(name)) {
         html = hljs.highlight(text, { language: name, ignoreIllegals: true }).value;
       } else {
-        const auto = hljs.highlightAuto(text);
-        html = auto.value;
-        used = auto.language ?? 'plaintext';
+        // A block without a (known) language is shown as plain text, not guessed and coloured.
+        html = escapeHtml(text);
+        used = name || 'text';
+        const label = escapeHtml(used.replace(/[^\w+-]/g, ''));
+        return `<pre data-lang="${label}"><code class="language-${label} plain">${html}</code></pre>\n`;
       }
       const cls = `hljs language-${escapeHtml(used.replace(/[^\w+-]/g, ''))}`;
-      return `<pre><code class="${cls}">${html}</code></pre>\n`;
+      return `<pre data-lang="${escapeHtml(used.replace(/[^\w+-]/g, ''))}"><code class="${cls}">${html}</code></pre>\n`;
     },
   },
 });
@@ -77,9 +79,43 @@ DOMPurify.addHook('afterSanitizeAttributes', (node) => {
 /** Markdown → sanitised HTML (GitHub-flavoured, code highlighted). */
 export function renderMarkdown(source: string): string {
   const html = marked.parse(source, { async: false }) as string;
-  return DOMPurify.sanitize(html, {
+  const fragment = DOMPurify.sanitize(html, {
     USE_PROFILES: { html: true },
-    FORBID_TAGS: ['style', 'form', 'input', 'button', 'textarea', 'select'],
+    FORBID_TAGS: ['style', 'form', 'button', 'textarea', 'select'],
     FORBID_ATTR: ['style'],
+    RETURN_DOM_FRAGMENT: true,
   });
+  // Task lists ("- [x] done"): marked's disabled checkboxes are the only inputs kept.
+  for (const input of Array.from(fragment.querySelectorAll('input'))) {
+    const isTask = input.getAttribute('type') === 'checkbox' && input.closest('li') !== null;
+    if (!isTask) {
+      input.remove();
+      continue;
+    }
+    const checked = input.hasAttribute('checked');
+    for (const attr of Array.from(input.attributes)) input.removeAttribute(attr.name);
+    input.setAttribute('type', 'checkbox');
+    input.setAttribute('disabled', '');
+    if (checked) input.setAttribute('checked', '');
+    input.closest('li')!.classList.add('task');
+  }
+  // Remote images in model output are never loaded: a prompt injection could leak conversation
+  // text through an image URL. They become a plain link (data: and blob: images stay, they go nowhere).
+  for (const img of Array.from(fragment.querySelectorAll('img'))) {
+    const src = (img.getAttribute('src') ?? '').trim();
+    if (/^(data:image\/|blob:)/i.test(src)) continue;
+    const link = fragment.ownerDocument.createElement('a');
+    link.textContent = img.getAttribute('alt') || src || 'image';
+    if (/^https?:\/\//i.test(src)) {
+      link.href = src;
+      link.target = '_blank';
+      link.rel = 'noopener noreferrer nofollow';
+    }
+    link.className = 'remote-image';
+    img.replaceWith(link);
+  }
+  // Serialized in the sanitizer's inert document: nothing here is fetched.
+  const holder = fragment.ownerDocument.createElement('div');
+  holder.appendChild(fragment);
+  return holder.innerHTML;
 }

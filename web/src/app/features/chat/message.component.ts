@@ -52,16 +52,28 @@ import { costOf, formatCost, formatCount, ordinal } from './usage';
             </div>
           </form>
         } @else {
-          <div class="user-text" data-testid="message-content">{{ userText() }}</div>
+          <div class="user-text" data-testid="message-content" [class.collapsed]="longText() && !expanded()">{{ userText() }}</div>
+          @if (longText()) {
+            <button mat-button type="button" class="more" data-testid="show-more" (click)="expanded.set(!expanded())"
+                    [attr.aria-expanded]="expanded()">{{ (expanded() ? 'chat.showLess' : 'chat.showMore') | translate }}</button>
+          }
         }
       } @else {
+        @if (message().reasoning) {
+          <details class="reasoning" data-testid="message-reasoning">
+            <summary>{{ 'chat.reasoning' | translate }}</summary>
+            <div class="reasoning-text" data-testid="message-reasoning-text">{{ message().reasoning }}</div>
+          </details>
+        }
         @if (message().text) {
           <div data-testid="message-content"><sb-markdown [text]="message().text" /></div>
         }
         @if (live()) {
           <div class="live" role="status" data-testid="message-state">
             <span class="dots" aria-hidden="true"><i></i><i></i><i></i></span>
-            @if (message().state === 'queued' && message().position) {
+            @if (message().waitingForConnection) {
+              <span data-testid="message-offline">{{ 'chat.waitingForConnection' | translate }}</span>
+            } @else if (message().state === 'queued' && message().position) {
               <span data-testid="queue-position">{{ 'chat.queuePosition' | translate: { ordinal: positionText() } }}</span>
             } @else if (message().state === 'compressing') {
               <span data-testid="message-compressing">{{ 'chat.compressing' | translate }}</span>
@@ -78,6 +90,9 @@ import { costOf, formatCost, formatCount, ordinal } from './usage';
         @if (message().status === 'failed') {
           <div class="note error" role="alert" data-testid="message-error">
             {{ 'chat.failed' | translate }} {{ (message().error ?? '') | translate }}
+            @if (message().id && !busy()) {
+              <button mat-stroked-button type="button" data-testid="retry-answer" (click)="retry.emit()">{{ 'chat.retry' | translate }}</button>
+            }
           </div>
         }
       }
@@ -134,9 +149,16 @@ export class MessageComponent {
   /** An answer is streaming: branch actions wait. */
   readonly busy = input(false);
   readonly regenerate = output<void>();
+  readonly retry = output<void>();
   readonly edited = output<string>();
   readonly switchTo = output<string>();
   protected readonly editing = signal(false);
+  protected readonly expanded = signal(false);
+  /** Long pasted questions are shown folded (about 12 lines) until asked. */
+  protected readonly longText = computed(() => {
+    const t = this.userText();
+    return t.length > 1500 || t.split('\n').length > 14;
+  });
   protected draft = '';
 
   protected startEdit(): void {

@@ -37,7 +37,12 @@ import { ConversationsStore } from './conversations.store';
         <li class="item" [class.active]="c.id === activeId()" data-testid="conversation-item" [attr.data-id]="c.id">
           <a class="link" [routerLink]="['/chat', c.id]" (click)="navigated.emit()"
              [attr.aria-current]="c.id === activeId() ? 'page' : null" data-testid="conversation-link">
-            <span class="title">{{ c.title || ('conversations.untitled' | translate) }}</span>
+            <span class="title">
+              @if (store.live().has(c.id)) {
+                <span class="live-dot" data-testid="conversation-live" role="img" [attr.aria-label]="'conversations.answering' | translate"></span>
+              }
+              {{ c.title || ('conversations.untitled' | translate) }}
+            </span>
             @if (c.snippet && store.query()) {
               <span class="snippet" data-testid="conversation-snippet">@for (part of highlight(c.snippet); track $index) {@if (part.hit) {<mark>{{ part.text }}</mark>} @else {{{ part.text }}}}</span>
             }

@@ -1,7 +1,7 @@
 import { Injectable, inject, signal } from '@angular/core';
 import type { Conversation, ConversationListItem } from '@switchboard/contracts';
 import { ApiService } from '../../core/api.service';
-import { toUiError } from '../../core/errors';
+import { errorKey, toUiError } from '../../core/errors';
 
 /** The user's conversation list (newest first), with paging and search. */
 @Injectable({ providedIn: 'root' })
@@ -13,6 +13,8 @@ export class ConversationsStore {
   readonly loading = signal(false);
   readonly error = signal<string | null>(null);
   readonly query = signal('');
+  /** Conversations with an answer queued or streaming (this tab's or another's). */
+  readonly live = signal<ReadonlySet<string>>(new Set());
   private generation = 0;
 
   async load(query = this.query()): Promise<void> {
@@ -26,7 +28,7 @@ export class ConversationsStore {
       this.nextCursor.set(page.nextCursor);
       this.error.set(null);
     } catch (err) {
-      if (gen === this.generation) this.error.set(toUiError(err).message);
+      if (gen === this.generation) this.error.set(errorKey(toUiError(err)));
     } finally {
       if (gen === this.generation) this.loading.set(false);
     }
@@ -44,7 +46,7 @@ export class ConversationsStore {
       this.items.update((list) => [...list, ...page.items.filter((c) => !known.has(c.id))]);
       this.nextCursor.set(page.nextCursor);
     } catch (err) {
-      this.error.set(toUiError(err).message);
+      this.error.set(errorKey(toUiError(err)));
     } finally {
       if (gen === this.generation) this.loading.set(false);
     }
@@ -58,6 +60,26 @@ export class ConversationsStore {
 
   async remove(id: string): Promise<void> {
     await this.api.deleteConversation(id);
+    this.items.update((list) => list.filter((c) => c.id !== id));
+  }
+
+  /** A title changed elsewhere (another tab, or the model-written title). */
+  patchTitle(id: string, title: string): void {
+    this.items.update((list) => list.map((c) => (c.id === id ? { ...c, title } : c)));
+  }
+
+  markLive(id: string, live: boolean): void {
+    if (this.live().has(id) === live) return;
+    this.live.update((set) => {
+      const next = new Set(set);
+      if (live) next.add(id);
+      else next.delete(id);
+      return next;
+    });
+  }
+
+  /** Deleted elsewhere. */
+  drop(id: string): void {
     this.items.update((list) => list.filter((c) => c.id !== id));
   }
 

@@ -10,14 +10,14 @@ import { MatTooltipModule } from '@angular/material/tooltip';
 import type { Job, JobDocument, PublicModel, SummarizeRequest } from '@switchboard/contracts';
 import { TranslatePipe } from '@ngx-translate/core';
 import { ApiService } from '../../core/api.service';
-import { toUiError } from '../../core/errors';
+import { errorKey, toUiError } from '../../core/errors';
 import { LanguageService } from '../../core/language.service';
 import { IconComponent } from '../../shared/icon.component';
 import { ListStatusComponent } from '../../shared/list-status.component';
 import { blobToBase64 } from '../chat/attachments';
 import { download, fileStem } from '../chat/export';
 import { MarkdownComponent } from '../chat/markdown.component';
-import { formatCount } from '../chat/usage';
+import { costOf, formatCost, formatCount } from '../chat/usage';
 import { JobsStore, isLive } from './jobs.store';
 
 /** Mirrors jobLimits in @switchboard/contracts (not imported: that module pulls in zod). */
@@ -127,7 +127,7 @@ let counter = 0;
             <li class="job" data-testid="job-item" [attr.data-id]="j.id" [attr.data-status]="j.status" [class.open]="openId() === j.id">
               <button type="button" class="job-head" (click)="toggle(j.id)" [attr.aria-expanded]="openId() === j.id"
                       [attr.aria-controls]="'job-' + j.id" data-testid="job-toggle">
-                <span class="label">{{ store.labels()[j.id] || ('jobs.untitled' | translate) }}</span>
+                <span class="label" data-testid="job-name">{{ j.name || store.labels()[j.id] || ('jobs.untitled' | translate) }}</span>
                 <span class="status status-{{ j.status }}" data-testid="job-status">{{ 'jobs.status.' + j.status | translate }}</span>
                 <span class="when">{{ time(j.createdAt) }}</span>
               </button>
@@ -146,6 +146,9 @@ let counter = 0;
                     @if (j.usage) {
                       <dt>{{ 'jobs.tokens' | translate }}</dt>
                       <dd data-testid="job-usage">{{ 'chat.usage' | translate: { input: fmt(j.usage.inputTokens), output: fmt(j.usage.outputTokens) } }}</dd>
+                      @if (costText(j); as cost) {
+                        <dt>{{ 'jobs.cost' | translate }}</dt><dd data-testid="job-cost">{{ cost }}</dd>
+                      }
                     }
                     @if (j.finishedAt) {
                       <dt>{{ 'jobs.finished' | translate }}</dt><dd>{{ time(j.finishedAt) }}</dd>
@@ -307,10 +310,12 @@ export class JobsPage {
       this.idempotencyKey = null;
       this.form.reset({ text: '', modelId: v.modelId, maxWords: v.maxWords, instructions: v.instructions });
       this.files.set([]);
+      // An old file-type (or size) complaint is about files that are gone now.
+      this.fileProblem.set(null);
       this.openId.set(job.id);
       this.snack.open(this.lang.instant('jobs.submitted'), undefined, { duration: 2500 });
     } catch (err) {
-      this.formError.set(toUiError(err).message);
+      this.formError.set(errorKey(toUiError(err)));
     } finally {
       this.submitting.set(false);
     }
@@ -322,7 +327,7 @@ export class JobsPage {
       await this.store.cancel(j.id);
     } catch (err) {
       const e = toUiError(err);
-      const key = e.code === 'conflict' || e.code === 'http_409' ? 'jobs.alreadyFinished' : e.message;
+      const key = e.code === 'conflict' || e.code === 'http_409' ? 'jobs.alreadyFinished' : errorKey(e);
       this.snack.open(this.lang.instant(key), undefined, { duration: 4000 });
     } finally {
       this.cancelling.update((s) => {
@@ -343,8 +348,15 @@ export class JobsPage {
     }
   }
 
+  /** Dollars at the catalog's prices of the job's model. */
+  protected costText(j: Job): string | null {
+    const cost = costOf(j.usage ?? null, this.models().find((m) => m.id === j.modelId));
+    return cost === null ? null : formatCost(cost, this.lang.current());
+  }
+
   protected save(j: Job): void {
-    const label = this.store.labels()[j.id];
-    download(`${fileStem(label ? `summary-${label.slice(0, 40)}` : `summary-${j.id}`)}.md`, 'text/markdown;charset=utf-8', j.result?.summary ?? '');
+    const name = j.name || this.store.labels()[j.id] || this.lang.instant('jobs.untitled');
+    const heading = `# ${this.lang.instant('jobs.summaryOf', { name })}\n\n`;
+    download(`${fileStem(`summary-${name.slice(0, 60)}`)}.md`, 'text/markdown;charset=utf-8', heading + (j.result?.summary ?? ''));
   }
 }

@@ -1,7 +1,7 @@
 import { DestroyRef, Injectable, computed, inject, signal } from '@angular/core';
 import type { Job, SummarizeRequest } from '@switchboard/contracts';
 import { ApiService } from '../../core/api.service';
-import { toUiError } from '../../core/errors';
+import { errorKey, toUiError } from '../../core/errors';
 
 export const POLL_MS = 1000;
 const LABELS_KEY = 'sb.jobLabels';
@@ -42,7 +42,7 @@ export class JobsStore {
       this.nextCursor.set(page.nextCursor);
       this.error.set(null);
     } catch (err) {
-      this.error.set(toUiError(err).message);
+      this.error.set(errorKey(toUiError(err)));
     } finally {
       this.loading.set(false);
     }
@@ -59,7 +59,7 @@ export class JobsStore {
       this.items.update((items) => [...items, ...page.items.filter((j) => !known.has(j.id))]);
       this.nextCursor.set(page.nextCursor);
     } catch (err) {
-      this.error.set(toUiError(err).message);
+      this.error.set(errorKey(toUiError(err)));
     } finally {
       this.loading.set(false);
     }

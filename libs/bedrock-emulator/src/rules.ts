@@ -1,0 +1,303 @@
+import { createHash } from 'node:crypto';
+import { DOCUMENT_INPUT_TOKENS, IMAGE_INPUT_TOKENS } from './answers.js';
+import { validation } from './http.js';
+
+/** What Bedrock accepts from a model (the Switchboard catalog's `rules`, defaults filled in). */
+export interface ModelRules {
+  exclusiveSampling: boolean;
+  topK: { min: number; max: number } | false;
+  thinking: { minBudget: number } | false;
+  promptCache: { minTokens: number; maxPoints: number } | false;
+  images: { maxCount: number; maxBytes: number; maxPixels: number };
+  documents: { maxCount: number; maxBytes: number; formats: string[] };
+}
+
+export const DOCUMENT_FORMATS = ['pdf', 'csv', 'doc', 'docx', 'xls', 'xlsx', 'html', 'txt', 'md'];
+
+const CLAUDE_3: ModelRules = {
+  exclusiveSampling: false,
+  topK: { min: 0, max: 500 },
+  thinking: false,
+  promptCache: false,
+  images: { maxCount: 20, maxBytes: 3_932_160, maxPixels: 8000 },
+  documents: { maxCount: 5, maxBytes: 4_718_592, formats: DOCUMENT_FORMATS },
+};
+
+/**
+ * Bedrock's rules for a Claude model id (foundation model or inference profile), as its docs and
+ * its error messages show them; ids it does not know get the Claude 3 behaviour.
+ */
+export function knownRules(modelId: string): ModelRules {
+  const id = modelId.toLowerCase();
+  const rules: ModelRules = structuredClone(CLAUDE_3);
+  // Opus 4.1 and every 4.5+ model refuse temperature together with top_p.
+  if (/claude-(opus-4-1|(sonnet|haiku|opus)-4-[5-9])/.test(id)) rules.exclusiveSampling = true;
+  if (/claude-3-7|claude-(sonnet|haiku|opus)-4/.test(id)) rules.thinking = { minBudget: 1024 };
+  if (/claude-(haiku-4-[5-9]|opus-4-[5-9])/.test(id)) rules.promptCache = { minTokens: 4096, maxPoints: 4 };
+  else if (/claude-3-7|claude-(sonnet|opus)-4/.test(id)) rules.promptCache = { minTokens: 1024, maxPoints: 4 };
+  else if (/claude-3-5-haiku/.test(id)) rules.promptCache = { minTokens: 2048, maxPoints: 4 };
+  return rules;
+}
+
+/** Bedrock's output token limit for a Claude model id, when known. */
+export function knownMaxOutputTokens(modelId: string): number | undefined {
+  const id = modelId.toLowerCase();
+  if (/claude-3-(haiku|sonnet|opus)-2024/.test(id)) return 4096;
+  if (/claude-3-5-/.test(id)) return 8192;
+  if (/claude-opus-4-(1-|2025)/.test(id)) return 32_000;
+  if (/claude-opus-4-[6-9]/.test(id)) return 128_000;
+  if (/claude-3-7|claude-(sonnet|haiku|opus)-4/.test(id)) return 64_000;
+  return undefined;
+}
+
+/** Catalog rules over the known ones (a partial `rules` object from a catalog entry). */
+export function mergeRules(base: ModelRules, update: unknown): ModelRules {
+  if (update === undefined || update === null) return base;
+  if (typeof update !== 'object' || Array.isArray(update)) throw new TypeError('rules must be an object');
+  const u = update as Partial<ModelRules>;
+  return {
+    exclusiveSampling: u.exclusiveSampling ?? base.exclusiveSampling,
+    topK: u.topK === undefined ? base.topK : u.topK,
+    thinking: u.thinking === undefined ? base.thinking : u.thinking,
+    promptCache: u.promptCache === undefined ? base.promptCache : u.promptCache,
+    images: { ...base.images, ...u.images },
+    documents: { ...base.documents, ...u.documents },
+  };
+}
+
+const MODEL_SAYS = 'The model returned the following errors: ';
+const THINKING_DOCS = 'Please consult our documentation at https://docs.claude.com/en/docs/build-with-claude/extended-thinking';
+
+type Block = Record<string, unknown>;
+type Message = { role: string; content: Block[] };
+
+/** The Converse request's parts the rules look at. */
+export interface ConverseBody {
+  messages: Message[];
+  system?: Block[];
+  inferenceConfig?: { maxTokens?: number; temperature?: number; topP?: number };
+  additionalModelRequestFields?: Record<string, unknown>;
+}
+
+/** `{ thinking: { type: 'enabled', budget_tokens } }` in additionalModelRequestFields → the budget. */
+export function thinkingBudgetOf(body: ConverseBody): number | undefined {
+  const thinking = body.additionalModelRequestFields?.['thinking'] as { type?: string; budget_tokens?: unknown } | undefined;
+  if (!thinking || thinking.type !== 'enabled') return undefined;
+  return typeof thinking.budget_tokens === 'number' ? thinking.budget_tokens : NaN;
+}
+
+/**
+ * Refuses what Bedrock refuses for this model, with Bedrock's ValidationException texts. Runs after
+ * the generic shape checks; `maxTokens` is the effective value (default applied).
+ */
+export function checkRules(body: ConverseBody, rules: ModelRules, maxTokens: number): void {
+  const config = body.inferenceConfig ?? {};
+  const extra = body.additionalModelRequestFields ?? {};
+  // Empty text: Bedrock checks every text block, system included.
+  (body.system ?? []).forEach((b, i) => {
+    if (typeof b['text'] === 'string' && b['text'].trim() === '') {
+      throw validation(`The text field in the SystemContentBlock object at system.${i} is blank. Add text to the text field, and try again.`);
+    }
+  });
+  body.messages.forEach((m, i) =>
+    m.content.forEach((b, j) => {
+      if (typeof b['text'] === 'string' && b['text'].trim() === '') {
+        throw validation(`The text field in the ContentBlock object at messages.${i}.content.${j} is blank. Add text to the text field, and try again.`);
+      }
+    }),
+  );
+  const last = body.messages.at(-1)!;
+  if (last.role === 'assistant') {
+    const text = last.content.map((b) => (typeof b['text'] === 'string' ? b['text'] : '')).join('');
+    if (/\s$/.test(text)) throw validation(`${MODEL_SAYS}final assistant content cannot end with trailing whitespace`);
+  }
+  checkMedia(body.messages, rules);
+
+  if (rules.exclusiveSampling && config.temperature !== undefined && config.topP !== undefined) {
+    throw validation(`${MODEL_SAYS}\`temperature\` and \`top_p\` cannot both be specified for this model. Please use only one.`);
+  }
+  const topK = extra['top_k'];
+  if (topK !== undefined) {
+    if (rules.topK === false) throw validation(`${MODEL_SAYS}top_k: Extra inputs are not permitted`);
+    if (typeof topK !== 'number' || !Number.isInteger(topK)) throw validation(`${MODEL_SAYS}top_k: Input should be a valid integer`);
+    if (topK < rules.topK.min) throw validation(`${MODEL_SAYS}top_k: Input should be greater than or equal to ${rules.topK.min}`);
+    if (topK > rules.topK.max) throw validation(`${MODEL_SAYS}top_k: Input should be less than or equal to ${rules.topK.max}`);
+  }
+  const budget = thinkingBudgetOf(body);
+  if (extra['thinking'] !== undefined && budget === undefined) {
+    const type = (extra['thinking'] as { type?: unknown } | null)?.type;
+    if (type !== 'disabled') throw validation(`${MODEL_SAYS}thinking.type: Input tag '${String(type)}' found using 'type' does not match any of the expected tags: 'enabled', 'disabled'`);
+  }
+  if (budget !== undefined) {
+    if (rules.thinking === false) throw validation(`${MODEL_SAYS}thinking: Extra inputs are not permitted`);
+    if (!Number.isInteger(budget)) throw validation(`${MODEL_SAYS}thinking.enabled.budget_tokens: Input should be a valid integer`);
+    if (budget < rules.thinking.minBudget) {
+      throw validation(`${MODEL_SAYS}thinking.enabled.budget_tokens: Input should be greater than or equal to ${rules.thinking.minBudget}`);
+    }
+    if (budget >= maxTokens) throw validation(`${MODEL_SAYS}\`max_tokens\` must be greater than \`thinking.budget_tokens\`. ${THINKING_DOCS}#max-tokens-and-context-window-size`);
+    if (config.temperature !== undefined && config.temperature !== 1) {
+      throw validation(`${MODEL_SAYS}\`temperature\` may only be set to 1 when thinking is enabled. ${THINKING_DOCS}#feature-compatibility`);
+    }
+    if (topK !== undefined) throw validation(`${MODEL_SAYS}\`top_k\` must be unset when thinking is enabled. ${THINKING_DOCS}#feature-compatibility`);
+    if (config.topP !== undefined && config.topP < 0.95) {
+      throw validation(`${MODEL_SAYS}\`top_p\` must be greater than or equal to 0.95 or unset when thinking is enabled. ${THINKING_DOCS}#feature-compatibility`);
+    }
+    if (last.role === 'assistant' && !('reasoningContent' in (last.content[0] ?? {}))) {
+      throw validation(
+        `${MODEL_SAYS}messages.${body.messages.length - 1}.content.0.type: Expected \`thinking\` or \`redacted_thinking\`, but found \`text\`. When \`thinking\` is enabled, a final \`assistant\` message must start with a thinking block (preceeding the lastmost set of \`tool_use\` and \`tool_result\` blocks). We recommend you include thinking blocks from previous turns. To avoid this requirement, disable \`thinking\`. ${THINKING_DOCS}`,
+      );
+    }
+  }
+  const points = cachePointCount(body);
+  if (points > 0) {
+    if (rules.promptCache === false) {
+      throw validation('You invoked an unsupported model or your request did not allow prompt caching. See the documentation for more information.');
+    }
+    if (points > rules.promptCache.maxPoints) {
+      throw validation(`${MODEL_SAYS}A maximum of ${rules.promptCache.maxPoints} blocks with cache_control may be provided. Found ${points}.`);
+    }
+  }
+}
+
+function checkMedia(messages: Message[], rules: ModelRules): void {
+  let images = 0;
+  let documents = 0;
+  messages.forEach((m, i) =>
+    m.content.forEach((b, j) => {
+      const at = `messages.${i}.member.content.${j}.member`;
+      const image = b['image'] as { format?: string; source?: { bytes?: unknown } } | undefined;
+      if (image) {
+        images += 1;
+        const bytes = decoded(image.source?.bytes);
+        if (bytes.length > rules.images.maxBytes) {
+          throw validation(`messages.${i}.content.${j}.image.source.bytes: image exceeds max allowed size of ${(rules.images.maxBytes / 1024 / 1024).toFixed(2)} MB`);
+        }
+        const size = imageSize(bytes);
+        if (size && (size.width > rules.images.maxPixels || size.height > rules.images.maxPixels)) {
+          throw validation(`${MODEL_SAYS}messages.${i}.content.${j}.image.source.base64.data: At least one of the image dimensions exceed max allowed size: ${rules.images.maxPixels} pixels`);
+        }
+      }
+      const doc = b['document'] as { format?: string; name?: string; source?: { bytes?: unknown } } | undefined;
+      if (doc) {
+        documents += 1;
+        if (!rules.documents.formats.includes(String(doc.format))) {
+          throw validation(
+            `1 validation error detected: Value '${String(doc.format)}' at '${at}.document.format' failed to satisfy constraint: Member must satisfy enum value set: [${rules.documents.formats.join(', ')}]`,
+          );
+        }
+        if (decoded(doc.source?.bytes).length > rules.documents.maxBytes) {
+          throw validation(`The document file size exceeds the maximum of ${(rules.documents.maxBytes / 1024 / 1024).toFixed(1)} MB. Reduce the file size and try again.`);
+        }
+      }
+    }),
+  );
+  if (images > rules.images.maxCount) {
+    throw validation(`${MODEL_SAYS}messages: Too many images in the request. The maximum number of images is ${rules.images.maxCount}.`);
+  }
+  if (documents > rules.documents.maxCount) {
+    throw validation(`The number of documents in the request exceeds the maximum of ${rules.documents.maxCount}. Reduce the number of documents and try again.`);
+  }
+}
+
+/** Converse JSON carries blob bytes as base64. */
+function decoded(bytes: unknown): Buffer {
+  return typeof bytes === 'string' ? Buffer.from(bytes, 'base64') : Buffer.alloc(0);
+}
+
+/** Width and height of a PNG, GIF or JPEG (the header is enough); undefined when not recognised. */
+export function imageSize(buf: Buffer): { width: number; height: number } | undefined {
+  if (buf.length >= 24 && buf.readUInt32BE(0) === 0x89504e47) return { width: buf.readUInt32BE(16), height: buf.readUInt32BE(20) };
+  if (buf.length >= 10 && buf.toString('latin1', 0, 3) === 'GIF') return { width: buf.readUInt16LE(6), height: buf.readUInt16LE(8) };
+  if (buf.length >= 4 && buf[0] === 0xff && buf[1] === 0xd8) {
+    let at = 2;
+    while (at + 9 < buf.length && buf[at] === 0xff) {
+      const marker = buf[at + 1]!;
+      const length = buf.readUInt16BE(at + 2);
+      if (marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc) {
+        return { height: buf.readUInt16BE(at + 5), width: buf.readUInt16BE(at + 7) };
+      }
+      at += 2 + length;
+    }
+  }
+  return undefined;
+}
+
+function cachePointCount(body: ConverseBody): number {
+  let n = 0;
+  for (const b of body.system ?? []) if ('cachePoint' in b) n += 1;
+  for (const m of body.messages) for (const b of m.content) if ('cachePoint' in b) n += 1;
+  return n;
+}
+
+/** Bedrock's default cache TTL: an entry lives this long after its last write or read. */
+export const CACHE_TTL_MS = 5 * 60 * 1000;
+const MAX_CACHE_ENTRIES = 100_000;
+/** How far before a cache point Bedrock looks for an earlier cached prefix (content blocks). */
+const LOOKBACK_BLOCKS = 20;
+
+/**
+ * The prompt cache: prefixes ending at a cache point, keyed by model and content. A request reads
+ * the longest cached prefix and writes the rest up to its last cache point (when the prefix reaches
+ * the model's minimum tokens), like Bedrock's usage.cacheReadInputTokens / cacheWriteInputTokens.
+ */
+export class PromptCache {
+  private entries = new Map<string, number>();
+
+  constructor(private readonly now: () => number = Date.now) {}
+
+  apply(modelId: string, body: ConverseBody, rules: ModelRules): { read: number; write: number } {
+    if (rules.promptCache === false) return { read: 0, write: 0 };
+    const min = rules.promptCache.minTokens;
+    const hash = createHash('sha256').update(modelId);
+    let chars = 0;
+    let media = 0;
+    // The prefix after each content block, and which of them carry a cache point.
+    const boundaries: { key: string; tokens: number }[] = [];
+    const points: number[] = [];
+    const visit = (role: string, b: Block) => {
+      if ('cachePoint' in b) {
+        if (boundaries.length > 0) points.push(boundaries.length - 1);
+        return;
+      }
+      hash.update(role).update(JSON.stringify(b));
+      if (typeof b['text'] === 'string') chars += b['text'].length;
+      else if ('image' in b) media += IMAGE_INPUT_TOKENS;
+      else if ('document' in b) media += DOCUMENT_INPUT_TOKENS;
+      boundaries.push({ key: hash.copy().digest('hex'), tokens: Math.ceil(chars / 4) + media });
+    };
+    for (const b of body.system ?? []) visit('system', b);
+    for (const m of body.messages) for (const b of m.content) visit(m.role, b);
+    const writable = points.map((i) => boundaries[i]!).filter((p) => p.tokens >= min);
+    if (writable.length === 0) return { read: 0, write: 0 };
+    const now = this.now();
+    this.expire(now);
+    // A hit is looked for at each cache point and up to LOOKBACK_BLOCKS blocks before it.
+    let read = 0;
+    for (const i of points) {
+      for (let j = i; j >= 0 && j > i - LOOKBACK_BLOCKS; j--) {
+        const p = boundaries[j]!;
+        const until = this.entries.get(p.key);
+        if (until !== undefined && until > now && p.tokens > read) {
+          read = p.tokens;
+          this.entries.set(p.key, now + CACHE_TTL_MS);
+        }
+      }
+    }
+    const longest = writable.at(-1)!.tokens;
+    for (const p of writable) this.entries.set(p.key, now + CACHE_TTL_MS);
+    return { read, write: Math.max(0, longest - read) };
+  }
+
+  clear(): void {
+    this.entries.clear();
+  }
+
+  private expire(now: number) {
+    for (const [k, until] of this.entries) if (until <= now) this.entries.delete(k);
+    // Bounded: the oldest entries go first.
+    for (const k of this.entries.keys()) {
+      if (this.entries.size <= MAX_CACHE_ENTRIES) break;
+      this.entries.delete(k);
+    }
+  }
+}

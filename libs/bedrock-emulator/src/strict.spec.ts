@@ -1,0 +1,239 @@
+import { BedrockRuntimeClient, ConverseCommand, ConverseStreamCommand, type ConverseStreamCommandInput } from '@aws-sdk/client-bedrock-runtime';
+import { PromptCache, knownRules } from './rules.js';
+import { startEmulator, type Emulator } from './index.js';
+
+process.env['AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED'] = 'true';
+
+const SONNET_45 = 'us.anthropic.claude-sonnet-4-5-20250929-v1:0';
+const HAIKU_3 = 'anthropic.claude-3-haiku-20240307-v1:0';
+
+let emu: Emulator;
+let client: BedrockRuntimeClient;
+
+beforeAll(async () => {
+  emu = await startEmulator({ tps: null, ttfbMs: 0 });
+  client = new BedrockRuntimeClient({ region: 'us-east-1', endpoint: emu.url, credentials: { accessKeyId: 'AKID', secretAccessKey: 's' }, maxAttempts: 1 });
+});
+afterAll(async () => {
+  client.destroy();
+  await emu.close();
+});
+afterEach(() => emu.configure({ lenient: false }));
+
+const ask = (modelId: string, extra: Partial<ConverseStreamCommandInput> = {}, text = 'Hello there'): ConverseStreamCommandInput => ({
+  modelId,
+  messages: [{ role: 'user', content: [{ text }] }],
+  ...extra,
+});
+
+async function refusal(input: ConverseStreamCommandInput): Promise<{ name: string; status?: number; message: string }> {
+  try {
+    await client.send(new ConverseCommand(input));
+  } catch (err) {
+    const e = err as Error & { $metadata?: { httpStatusCode?: number } };
+    return { name: e.name, status: e.$metadata?.httpStatusCode, message: e.message };
+  }
+  throw new Error('expected a ValidationException');
+}
+
+const png = (w: number, h: number) => {
+  const b = Buffer.alloc(33);
+  b.writeUInt32BE(0x89504e47, 0);
+  b.writeUInt32BE(w, 16);
+  b.writeUInt32BE(h, 20);
+  return b;
+};
+
+describe('strict validation (the default)', () => {
+  const cases: [string, ConverseStreamCommandInput, RegExp][] = [
+    [
+      'temperature with topP on an exclusive model',
+      ask(SONNET_45, { inferenceConfig: { temperature: 0.5, topP: 0.9 } }),
+      /^The model returned the following errors: `temperature` and `top_p` cannot both be specified for this model\. Please use only one\.$/,
+    ],
+    ['top_k above its range', ask(HAIKU_3, { additionalModelRequestFields: { top_k: 501 } }), /top_k: Input should be less than or equal to 500/],
+    ['maxTokens above the model', ask(HAIKU_3, { inferenceConfig: { maxTokens: 5000 } }), /exceeds the model limit of 4096/],
+    ['thinking on a model without it', ask(HAIKU_3, { additionalModelRequestFields: { thinking: { type: 'enabled', budget_tokens: 2000 } } }), /thinking: Extra inputs are not permitted/],
+    [
+      'thinking budget below the minimum',
+      ask(SONNET_45, { inferenceConfig: { maxTokens: 4000 }, additionalModelRequestFields: { thinking: { type: 'enabled', budget_tokens: 500 } } }),
+      /budget_tokens: Input should be greater than or equal to 1024/,
+    ],
+    [
+      'thinking budget not below maxTokens',
+      ask(SONNET_45, { inferenceConfig: { maxTokens: 2000 }, additionalModelRequestFields: { thinking: { type: 'enabled', budget_tokens: 2000 } } }),
+      /`max_tokens` must be greater than `thinking.budget_tokens`/,
+    ],
+    [
+      'thinking with temperature',
+      ask(SONNET_45, { inferenceConfig: { maxTokens: 4000, temperature: 0.5 }, additionalModelRequestFields: { thinking: { type: 'enabled', budget_tokens: 1024 } } }),
+      /`temperature` may only be set to 1 when thinking is enabled/,
+    ],
+    [
+      'thinking with top_k',
+      ask(SONNET_45, { inferenceConfig: { maxTokens: 4000 }, additionalModelRequestFields: { top_k: 10, thinking: { type: 'enabled', budget_tokens: 1024 } } }),
+      /`top_k` must be unset when thinking is enabled/,
+    ],
+    [
+      'thinking with an assistant prefill',
+      {
+        modelId: SONNET_45,
+        messages: [
+          { role: 'user', content: [{ text: 'Hi' }] },
+          { role: 'assistant', content: [{ text: 'The' }] },
+        ],
+        inferenceConfig: { maxTokens: 4000 },
+        additionalModelRequestFields: { thinking: { type: 'enabled', budget_tokens: 1024 } },
+      },
+      /a final `assistant` message must start with a thinking block/,
+    ],
+    [
+      'too many images',
+      { modelId: HAIKU_3, messages: [{ role: 'user', content: [...Array.from({ length: 21 }, () => ({ image: { format: 'png' as const, source: { bytes: png(10, 10) } } })), { text: 'x' }] }] },
+      /maximum number of images is 20/,
+    ],
+    [
+      'an image over 8000 pixels',
+      { modelId: HAIKU_3, messages: [{ role: 'user', content: [{ image: { format: 'png', source: { bytes: png(8001, 10) } } }, { text: 'x' }] }] },
+      /exceed max allowed size: 8000 pixels/,
+    ],
+    [
+      'an image over 3.75 MB',
+      { modelId: HAIKU_3, messages: [{ role: 'user', content: [{ image: { format: 'png', source: { bytes: Buffer.alloc(3_932_161) } } }, { text: 'x' }] }] },
+      /image exceeds max allowed size of 3\.75 MB/,
+    ],
+    [
+      'too many documents',
+      {
+        modelId: HAIKU_3,
+        messages: [{ role: 'user', content: [...Array.from({ length: 6 }, (_, i) => ({ document: { format: 'txt' as const, name: `d${i}`, source: { bytes: Buffer.from('hi') } } })), { text: 'x' }] }],
+      },
+      /exceeds the maximum of 5/,
+    ],
+    [
+      'a document over 4.5 MB',
+      { modelId: HAIKU_3, messages: [{ role: 'user', content: [{ document: { format: 'pdf', name: 'big', source: { bytes: Buffer.alloc(4_718_593) } } }, { text: 'x' }] }] },
+      /exceeds the maximum of 4\.5 MB/,
+    ],
+    ['a blank text block', { modelId: HAIKU_3, messages: [{ role: 'user', content: [{ text: '  ' }] }] }, /The text field in the ContentBlock object at messages\.0\.content\.0 is blank/],
+    [
+      'roles not alternating',
+      { modelId: HAIKU_3, messages: [{ role: 'user', content: [{ text: 'a' }] }, { role: 'user', content: [{ text: 'b' }] }] },
+      /must alternate between user and assistant/,
+    ],
+    [
+      'a prefill ending in whitespace',
+      { modelId: HAIKU_3, messages: [{ role: 'user', content: [{ text: 'a' }] }, { role: 'assistant', content: [{ text: 'The ' }] }] },
+      /final assistant content cannot end with trailing whitespace/,
+    ],
+    [
+      'more than four cache points',
+      { modelId: SONNET_45, messages: [{ role: 'user', content: [{ text: 'a' }, ...Array.from({ length: 5 }, () => ({ cachePoint: { type: 'default' as const } }))] }] },
+      /A maximum of 4 blocks with cache_control may be provided\. Found 5\./,
+    ],
+    ['a cache point on a model without caching', { modelId: HAIKU_3, messages: [{ role: 'user', content: [{ text: 'a' }, { cachePoint: { type: 'default' } }] }] }, /did not allow prompt caching/],
+  ];
+
+  it.each(cases)('refuses %s with a ValidationException (400, Bedrock text)', async (_name, input, message) => {
+    const err = await refusal(input);
+    expect(err).toMatchObject({ name: 'ValidationException', status: 400 });
+    expect(err.message).toMatch(message);
+  });
+
+  it('refuses an unsupported document format with the AWS constraint text', async () => {
+    const err = await refusal({
+      modelId: HAIKU_3,
+      messages: [{ role: 'user', content: [{ document: { format: 'rtf' as 'txt', name: 'x', source: { bytes: Buffer.from('hi') } } }, { text: 'x' }] }],
+    });
+    expect(err.message).toMatch(/Value 'rtf' at 'messages\.0\.member\.content\.0\.member\.document\.format' failed to satisfy constraint/);
+  });
+
+  it('accepts one sampling parameter on an exclusive model, and both on Claude 3', async () => {
+    await expect(client.send(new ConverseCommand(ask(SONNET_45, { inferenceConfig: { topP: 0.9 } })))).resolves.toBeDefined();
+    await expect(client.send(new ConverseCommand(ask(HAIKU_3, { inferenceConfig: { temperature: 0.5, topP: 0.9 } })))).resolves.toBeDefined();
+  });
+
+  it('follows the catalog rules given for a model id it does not know', async () => {
+    emu.configure({ models: [{ id: 'test.exclusive-model', rules: { exclusiveSampling: true, topK: false } }] });
+    expect((await refusal(ask('test.exclusive-model', { additionalModelRequestFields: { top_k: 5 } }))).message).toMatch(/top_k: Extra inputs are not permitted/);
+    expect((await refusal(ask('test.exclusive-model', { inferenceConfig: { temperature: 1, topP: 1 } }))).message).toMatch(/cannot both be specified/);
+  });
+
+  it('lets everything through in lenient mode (opt-in)', async () => {
+    emu.configure({ lenient: true });
+    await expect(client.send(new ConverseCommand(ask(SONNET_45, { inferenceConfig: { temperature: 0.5, topP: 0.9 } })))).resolves.toBeDefined();
+  });
+});
+
+describe('extended thinking', () => {
+  it('streams reasoning deltas in block 0, its signature, then the answer in block 1', async () => {
+    const input = ask(SONNET_45, { inferenceConfig: { maxTokens: 3000 }, additionalModelRequestFields: { thinking: { type: 'enabled', budget_tokens: 1024 } } });
+    const out = await client.send(new ConverseStreamCommand(input));
+    const seen: string[] = [];
+    let reasoning = '';
+    let text = '';
+    let usage: { outputTokens?: number } | undefined;
+    for await (const e of out.stream!) {
+      const d = e.contentBlockDelta;
+      if (d?.delta?.reasoningContent?.text) {
+        reasoning += d.delta.reasoningContent.text;
+        if (seen.at(-1) !== 'reasoning') seen.push('reasoning');
+      } else if (d?.delta?.reasoningContent?.signature) seen.push('signature');
+      else if (d?.delta?.text) {
+        expect(d.contentBlockIndex).toBe(1);
+        text += d.delta.text;
+        if (seen.at(-1) !== 'text') seen.push('text');
+      } else if (e.contentBlockStop) seen.push(`stop${e.contentBlockStop.contentBlockIndex}`);
+      if (e.metadata) usage = e.metadata.usage;
+    }
+    expect(seen).toEqual(['reasoning', 'signature', 'stop0', 'text', 'stop1']);
+    expect(reasoning.length).toBeGreaterThan(0);
+    // The answer is the same text as without thinking; thinking counts as output.
+    const plain = await client.send(new ConverseCommand(ask(SONNET_45)));
+    expect(text).toBe(plain.output!.message!.content![0]!.text);
+    expect(usage!.outputTokens).toBeGreaterThan(plain.usage!.outputTokens!);
+  });
+});
+
+describe('prompt caching', () => {
+  const long = 'The queue holds work until a worker takes it. '.repeat(200); // ~2300 tokens
+  const cp = { cachePoint: { type: 'default' as const } };
+
+  it('writes a prefix at a cache point and reads it back on the next turn within the TTL', async () => {
+    const first = await client.send(
+      new ConverseCommand({ modelId: SONNET_45, system: [{ text: long }, cp], messages: [{ role: 'user', content: [{ text: 'First question' }, cp] }] }),
+    );
+    expect(first.usage!.cacheReadInputTokens).toBe(0);
+    expect(first.usage!.cacheWriteInputTokens).toBeGreaterThan(1024);
+    const second = await client.send(
+      new ConverseCommand({
+        modelId: SONNET_45,
+        system: [{ text: long }, cp],
+        messages: [
+          { role: 'user', content: [{ text: 'First question' }] },
+          { role: 'assistant', content: [{ text: 'An answer.' }] },
+          { role: 'user', content: [{ text: 'Second question' }, cp] },
+        ],
+      }),
+    );
+    expect(second.usage!.cacheReadInputTokens).toBe(first.usage!.cacheWriteInputTokens);
+    expect(second.usage!.inputTokens).toBeLessThan(first.usage!.inputTokens! + first.usage!.cacheWriteInputTokens!);
+  });
+
+  it('does not cache a prefix below the model minimum', async () => {
+    const out = await client.send(new ConverseCommand({ modelId: SONNET_45, system: [{ text: 'short' }, cp], messages: [{ role: 'user', content: [{ text: 'q' }] }] }));
+    expect(out.usage!.cacheWriteInputTokens ?? 0).toBe(0);
+  });
+
+  it('forgets a prefix after five minutes without use', () => {
+    let now = 0;
+    const cache = new PromptCache(() => now);
+    const body = { system: [{ text: long }, cp], messages: [{ role: 'user', content: [{ text: 'q' }] }] };
+    const rules = knownRules(SONNET_45);
+    expect(cache.apply(SONNET_45, body, rules).read).toBe(0);
+    now += 4 * 60_000;
+    expect(cache.apply(SONNET_45, body, rules).read).toBeGreaterThan(0);
+    now += 5 * 60_000 + 1;
+    expect(cache.apply(SONNET_45, body, rules).read).toBe(0);
+  });
+});

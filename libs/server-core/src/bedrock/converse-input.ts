@@ -1,0 +1,244 @@
+import { rulesOf, type Block, type ModelEntry, type ModelParams } from '@switchboard/contracts';
+
+/**
+ * Request building for Bedrock's Converse / ConverseStream, shared by the worker and the
+ * `npm run smoke:aws` check so both send exactly what the model's catalog rules allow. The shapes are
+ * structurally those of @aws-sdk/client-bedrock-runtime's input types (no SDK dependency here).
+ */
+export type ConverseBlock =
+  | { text: string }
+  | { image: { format: 'png' | 'jpeg' | 'gif' | 'webp'; source: { bytes: Uint8Array } } }
+  | { document: { format: string; name: string; source: { bytes: Uint8Array } } }
+  | { cachePoint: { type: 'default' } };
+export type ConverseMessage = { role: 'user' | 'assistant'; content: ConverseBlock[] };
+export type ConverseInput = {
+  modelId: string;
+  messages: ConverseMessage[];
+  system?: ConverseBlock[];
+  inferenceConfig: { maxTokens: number; temperature?: number; topP?: number };
+  additionalModelRequestFields?: Record<string, unknown>;
+};
+
+/** Without an explicit maxTokens, ask for no more than this (Bedrock reserves maxTokens against TPM). */
+export const defaultMaxTokens = 4096;
+
+/** The answer's token limit (thinking comes on top of it, see `samplingFor`). */
+export function maxTokensFor(model: ModelEntry, params: ModelParams): number {
+  return Math.min(params.maxTokens ?? defaultMaxTokens, model.maxOutputTokens);
+}
+
+/**
+ * The thinking budget the call will use, or undefined: only for models whose rules allow thinking,
+ * raised to the model's minimum, and leaving at least one token of answer under maxOutputTokens.
+ */
+export function thinkingBudgetFor(model: ModelEntry, params: ModelParams): number | undefined {
+  const rules = rulesOf(model);
+  if (!rules.thinking || !params.thinkingBudget) return undefined;
+  const budget = Math.max(params.thinkingBudget, rules.thinking.minBudget);
+  return budget < model.maxOutputTokens ? budget : undefined;
+}
+
+/**
+ * inferenceConfig and additional fields for a call, keeping only what the model accepts: with
+ * exclusive sampling temperature wins over topP; top_k only where accepted (clamped to its range);
+ * with thinking no temperature or top_k, topP only from 0.95, and maxTokens = budget + answer limit.
+ * `thinking: false` turns thinking off for this call (a continued answer: Bedrock refuses a prefill
+ * with thinking on).
+ */
+export function samplingFor(
+  model: ModelEntry,
+  params: ModelParams,
+  opts: { thinking?: boolean } = {},
+): Pick<ConverseInput, 'inferenceConfig' | 'additionalModelRequestFields'> & { thinkingBudget?: number } {
+  const rules = rulesOf(model);
+  const budget = opts.thinking === false ? undefined : thinkingBudgetFor(model, params);
+  const answerMax = maxTokensFor(model, params);
+  const inferenceConfig: ConverseInput['inferenceConfig'] = {
+    maxTokens: budget ? Math.min(model.maxOutputTokens, budget + answerMax) : answerMax,
+  };
+  const extra: Record<string, unknown> = {};
+  if (budget) {
+    extra['thinking'] = { type: 'enabled', budget_tokens: budget };
+    if (params.topP !== undefined && params.topP >= 0.95) inferenceConfig.topP = params.topP;
+  } else {
+    if (params.temperature !== undefined) inferenceConfig.temperature = params.temperature;
+    if (params.topP !== undefined && !(rules.exclusiveSampling && params.temperature !== undefined)) inferenceConfig.topP = params.topP;
+    if (params.topK !== undefined && rules.topK) extra['top_k'] = Math.min(rules.topK.max, Math.max(rules.topK.min, params.topK));
+  }
+  return {
+    inferenceConfig,
+    ...(Object.keys(extra).length ? { additionalModelRequestFields: extra } : {}),
+    ...(budget ? { thinkingBudget: budget } : {}),
+  };
+}
+
+/** Estimated tokens of blocks (text at 4 characters a token, media by kind), for cache minimums. */
+export function estimateBlockTokens(blocks: readonly ConverseBlock[]): number {
+  let chars = 0;
+  let media = 0;
+  for (const b of blocks) {
+    if ('text' in b) chars += b.text.length;
+    else if ('image' in b) media += 1000;
+    else if ('document' in b) media += 1500;
+  }
+  return Math.ceil(chars / 4) + media;
+}
+
+const cachePoint: ConverseBlock = { cachePoint: { type: 'default' } };
+
+/**
+ * Prompt-cache points for models with `rules.promptCache`: one after the system prompt, one after
+ * the newest user message (the next turn's stable prefix: Bedrock finds it again from that turn's
+ * cache point). A point goes only where the prefix reaches the model's minimum tokens; at most
+ * `maxPoints`. Mutates and returns the input.
+ */
+export function addCachePoints<T extends Pick<ConverseInput, 'modelId' | 'system' | 'messages'>>(model: ModelEntry, input: T): T {
+  const rules = rulesOf(model);
+  if (!rules.promptCache) return input;
+  const { minTokens, maxPoints } = rules.promptCache;
+  let points = 0;
+  const systemTokens = estimateBlockTokens(input.system ?? []);
+  if (input.system?.length && systemTokens >= minTokens && points < maxPoints) {
+    input.system.push(cachePoint);
+    points += 1;
+  }
+  let lastUser = -1;
+  input.messages.forEach((m, i) => {
+    if (m.role === 'user') lastUser = i;
+  });
+  if (lastUser >= 0 && points < maxPoints) {
+    const prefix = systemTokens + input.messages.slice(0, lastUser + 1).reduce((n, m) => n + estimateBlockTokens(m.content), 0);
+    if (prefix >= minTokens) input.messages[lastUser]!.content.push(cachePoint);
+  }
+  return input;
+}
+
+export function toConverseBlock(block: Block): ConverseBlock {
+  switch (block.type) {
+    case 'text':
+      return { text: block.text };
+    case 'image':
+      return {
+        image: {
+          format: block.mediaType.slice('image/'.length) as 'png' | 'jpeg' | 'gif' | 'webp',
+          source: { bytes: Buffer.from(block.data, 'base64') },
+        },
+      };
+    case 'document':
+      return { document: { format: block.format, name: documentName(block.name), source: { bytes: Buffer.from(block.data, 'base64') } } };
+  }
+}
+
+/** Bedrock allows letters, digits, single spaces, hyphens, parentheses and brackets in names. */
+export function documentName(name: string): string {
+  const cleaned = name
+    .replace(/\.[^.]+$/, '')
+    .replace(/[^A-Za-z0-9\s\-()[\]]/g, '-')
+    .replace(/\s+/g, ' ')
+    .trim();
+  return cleaned || 'document';
+}
+
+/**
+ * Builds a chat call: system prompt, the conversation (roles merged to alternate, blank text
+ * dropped: Bedrock refuses both), sampling per the model's rules, cache points, and — when an earlier
+ * attempt delivered part of the answer — that part as an assistant prefill (thinking off then).
+ */
+export function buildChatInput(opts: {
+  model: ModelEntry;
+  system: string | null;
+  messages: { role: 'user' | 'assistant'; content: Block[] }[];
+  params: ModelParams;
+  /** Text an earlier attempt delivered: the model continues it. */
+  prefill?: string;
+  /** False when the turn must not think (continuing an answer or thinking already delivered). */
+  thinking?: boolean;
+}): ConverseInput & { thinkingBudget?: number } {
+  const { model } = opts;
+  const messages = mergeSameRole(
+    withinMediaLimits(model, opts.messages)
+      .map((m) => ({ role: m.role, content: m.content.filter((b) => b.type !== 'text' || b.text.trim() !== '').map(toConverseBlock) }))
+      .filter((m) => m.content.length > 0),
+  );
+  const system = opts.system?.trim() ? [{ text: opts.system } as ConverseBlock] : undefined;
+  // Bedrock rejects a prefill that ends in whitespace.
+  const prefill = opts.prefill?.trimEnd() ?? '';
+  const sampling = samplingFor(model, opts.params, { thinking: prefill ? false : opts.thinking });
+  const input: ConverseInput & { thinkingBudget?: number } = {
+    modelId: model.id,
+    messages,
+    ...(system ? { system } : {}),
+    ...sampling,
+  };
+  addCachePoints(model, input);
+  if (prefill) messages.push({ role: 'assistant', content: [{ text: prefill }] });
+  return input;
+}
+
+/**
+ * Bedrock counts images and documents over the whole request: past the model's limits the older
+ * ones are replaced by a short note (the newest stay), so a long conversation with many
+ * attachments is still answered.
+ */
+export function withinMediaLimits<M extends { role: 'user' | 'assistant'; content: Block[] }>(model: ModelEntry, messages: readonly M[]): M[] {
+  const rules = rulesOf(model);
+  let images = 0;
+  let documents = 0;
+  const kept = [...messages].reverse().map((m) => ({
+    ...m,
+    content: [...m.content].reverse().map((b): Block => {
+      if (b.type === 'image' && ++images > rules.images.maxCount) return { type: 'text', text: '[an earlier image, not sent again]' };
+      if (b.type === 'document' && ++documents > rules.documents.maxCount) return { type: 'text', text: `[earlier document ${b.name}, not sent again]` };
+      return b;
+    }).reverse(),
+  }));
+  return kept.reverse();
+}
+
+/** Roles must alternate and start with the user: a failed turn leaves two user messages in a row. */
+export function mergeSameRole(messages: ConverseMessage[]): ConverseMessage[] {
+  const merged: ConverseMessage[] = [];
+  for (const m of messages) {
+    const last = merged.at(-1);
+    if (last && last.role === m.role) last.content.push(...m.content);
+    else merged.push({ role: m.role, content: [...m.content] });
+  }
+  while (merged[0]?.role === 'assistant') merged.shift();
+  return merged;
+}
+
+/** A one-message call (summaries, compression): system (cached when long enough), one user text. */
+export function buildTextInput(opts: { model: ModelEntry; system: string; prompt: string; maxTokens: number; temperature?: number }): ConverseInput {
+  const input: ConverseInput = {
+    modelId: opts.model.id,
+    system: [{ text: opts.system }],
+    messages: [{ role: 'user', content: [{ text: opts.prompt }] }],
+    inferenceConfig: { maxTokens: Math.min(opts.maxTokens, opts.model.maxOutputTokens) },
+  };
+  if (opts.temperature !== undefined) input.inferenceConfig.temperature = opts.temperature;
+  const rules = rulesOf(opts.model);
+  if (rules.promptCache && estimateBlockTokens(input.system!) >= rules.promptCache.minTokens) input.system!.push(cachePoint);
+  return input;
+}
+
+/** Bedrock's usage (Converse response or ConverseStream metadata) in the contract's shape. */
+export function usageFrom(usage: { inputTokens?: number; outputTokens?: number; cacheReadInputTokens?: number; cacheWriteInputTokens?: number } | undefined) {
+  return {
+    inputTokens: usage?.inputTokens ?? 0,
+    outputTokens: usage?.outputTokens ?? 0,
+    ...(usage?.cacheReadInputTokens ? { cacheReadTokens: usage.cacheReadInputTokens } : {}),
+    ...(usage?.cacheWriteInputTokens ? { cacheWriteTokens: usage.cacheWriteInputTokens } : {}),
+  };
+}
+
+/** USD for a call at the model's catalog prices; cache reads and writes at their own prices. */
+export function costOf(model: ModelEntry, usage: { inputTokens: number; outputTokens: number; cacheReadTokens?: number; cacheWriteTokens?: number } | null): number | null {
+  if (!usage) return null;
+  const p = model.price;
+  return (
+    (usage.inputTokens / 1000) * p.inputPer1k +
+    (usage.outputTokens / 1000) * p.outputPer1k +
+    ((usage.cacheReadTokens ?? 0) / 1000) * (p.cacheReadPer1k ?? p.inputPer1k) +
+    ((usage.cacheWriteTokens ?? 0) / 1000) * (p.cacheWritePer1k ?? p.inputPer1k)
+  );
+}

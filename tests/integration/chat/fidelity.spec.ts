@@ -1,0 +1,118 @@
+import pg from 'pg';
+import request from 'supertest';
+import { emulatorAnswer } from '@switchboard/bedrock-emulator';
+import type { ConversationWithMessages } from '@switchboard/contracts';
+import { ChatClient, range } from '../support/chat-client.js';
+import { type Stack, startStack } from '../support/stack.js';
+
+const sonnet45 = 'us.anthropic.claude-sonnet-4-5-20250929-v1:0';
+const answerFor = (text: string) => emulatorAnswer({ modelId: sonnet45, messages: [{ role: 'user', content: [{ text }] }], maxTokens: 4096 });
+
+/** The product against the emulator in strict mode (the default): what passes here passes Bedrock. */
+describe('Bedrock fidelity: catalog rules, extended thinking, prompt caching', () => {
+  let stack: Stack;
+  let client: ChatClient;
+  let token: string;
+  let db: pg.Client;
+  const api = () => request(stack.apis[0]!.url!);
+  const auth = () => ({ authorization: `Bearer ${token}` });
+  const rejected: string[] = [];
+
+  beforeAll(async () => {
+    stack = await startStack({ apis: 1, workers: 1 });
+    expect(stack.emulator.config().lenient).toBe(false);
+    stack.emulator.on('request', (r) => {
+      if (r.status === 400) rejected.push(r.errorType ?? '');
+    });
+    token = await stack.token('fidelity');
+    client = await ChatClient.connect(stack.apis[0]!.url!, token);
+    db = new pg.Client({ connectionString: stack.databaseUrl });
+    await db.connect();
+  }, 120_000);
+
+  afterEach(() => stack.emulator.clearFaults());
+
+  afterAll(async () => {
+    client?.close();
+    await db?.end();
+    await stack?.stop();
+  }, 60_000);
+
+  const sendAndWait = async (payload: object) => {
+    const ack = await client.send(payload);
+    if (!ack.ok) throw new Error(`${ack.error.code}: ${ack.error.message}`);
+    await client.waitForEnd(ack.jobId);
+    return ack;
+  };
+
+  it('a Sonnet 4.5 conversation with temperature and topP stored from before answers normally', async () => {
+    const conversation = (await api().post('/v1/conversations').set(auth()).send({ modelId: sonnet45, params: { temperature: 0.4 } }).expect(201)).body;
+    // Stored before the rules existed: both set (the API no longer accepts that).
+    await db.query(`update conversations set params = $1 where id = $2`, [JSON.stringify({ temperature: 0.4, topP: 0.9 }), conversation.id]);
+    const text = 'Hello from an old conversation';
+    const ack = await sendAndWait({ conversationId: conversation.id, content: [{ type: 'text', text }] });
+    expect(client.errors.get(ack.jobId)).toBeUndefined();
+    expect(client.done.get(ack.jobId)!.text).toBe(answerFor(text).text);
+    expect(rejected).toEqual([]);
+
+    // The same params through REST are refused, naming the field.
+    const res = await api().patch(`/v1/conversations/${conversation.id}`).set(auth()).send({ params: { temperature: 0.4, topP: 0.9 } }).expect(400);
+    expect(res.body.error).toMatchObject({ code: 'validation_failed', details: [{ path: 'params.topP' }] });
+  });
+
+  it('streams thinking as reasoning deltas in the seq order, before the text, and stores it with the message', async () => {
+    const conversation = (await api().post('/v1/conversations').set(auth()).send({ modelId: sonnet45, params: { thinkingBudget: 1024 } }).expect(201)).body;
+    const ack = await sendAndWait({ conversationId: conversation.id, content: [{ type: 'text', text: 'Think first [[emulator:thinking=40]]' }] });
+    const deltas = client.deltas.get(ack.jobId)!;
+    expect(deltas.map((d) => d.seq)).toEqual(range(1, deltas.length));
+    const firstText = deltas.findIndex((d) => d.text !== '');
+    expect(deltas.slice(0, firstText).every((d) => d.reasoning)).toBe(true);
+    expect(deltas.slice(firstText + 1).some((d) => d.reasoning)).toBe(false);
+    const reasoning = deltas.map((d) => d.reasoning ?? '').join('');
+    const done = client.done.get(ack.jobId)!;
+    expect(reasoning.length).toBeGreaterThan(0);
+    expect(done.reasoning).toBe(reasoning);
+    expect(done.text).toBe(client.text(ack.jobId));
+    // Thinking is output: more tokens than the text alone.
+    expect(done.usage.outputTokens).toBeGreaterThan(answerFor('Think first [[emulator:thinking=40]]').outputTokens);
+    const stored = (await api().get(`/v1/conversations/${conversation.id}`).set(auth()).expect(200)).body as ConversationWithMessages;
+    expect(stored.messages[1]).toMatchObject({ role: 'assistant', reasoning, content: [{ type: 'text', text: done.text }] });
+
+    // A second turn of a thinking conversation: earlier answers go back as text only, Bedrock accepts it.
+    const next = await sendAndWait({ conversationId: conversation.id, content: [{ type: 'text', text: 'And then?' }] });
+    expect(client.done.get(next.jobId)?.reasoning).toBeTruthy();
+    expect(rejected).toEqual([]);
+  });
+
+  it('a worker crash during thinking continues cleanly: no repeated thinking, the answer completes', async () => {
+    const conversation = (await api().post('/v1/conversations').set(auth()).send({ modelId: sonnet45, params: { thinkingBudget: 2048 } }).expect(201)).body;
+    stack.emulator.injectFault({ type: 'streamError', afterTokens: 10, count: 1, exception: 'modelStreamErrorException' });
+    const text = 'Think and fail [[emulator:thinking=30]]';
+    const ack = await sendAndWait({ conversationId: conversation.id, content: [{ type: 'text', text }] });
+    const done = client.done.get(ack.jobId)!;
+    expect(client.statuses.get(ack.jobId)?.map((s) => s.state)).toContain('retrying');
+    const seqs = client.seqs(ack.jobId);
+    expect(seqs).toEqual(range(1, seqs.length));
+    const reasoning = (client.deltas.get(ack.jobId) ?? []).map((d) => d.reasoning ?? '').join('');
+    // What was shown of the thinking is kept (not repeated); the answer is the whole text.
+    expect(done.reasoning).toBe(reasoning);
+    expect(reasoning.length).toBeGreaterThan(0);
+    expect(done.text).toBe(answerFor(text).text);
+    expect(client.text(ack.jobId)).toBe(done.text);
+    expect(rejected).toEqual([]);
+  });
+
+  it('a second turn of a long conversation reads from the prompt cache and costs less than the first', async () => {
+    const long = `${'Our queue design keeps every Bedrock call behind one line so the quota holds. '.repeat(120)}What matters most?`;
+    const first = await sendAndWait({ modelId: sonnet45, content: [{ type: 'text', text: long }] });
+    const firstDone = client.done.get(first.jobId)!;
+    expect(firstDone.usage.cacheWriteTokens).toBeGreaterThan(1024);
+    const second = await sendAndWait({ conversationId: first.conversationId, content: [{ type: 'text', text: 'Shorter please.' }] });
+    const secondDone = client.done.get(second.jobId)!;
+    expect(secondDone.usage.cacheReadTokens).toBe(firstDone.usage.cacheWriteTokens);
+    expect(secondDone.cost!).toBeLessThan(firstDone.cost!);
+    const stored = (await api().get(`/v1/conversations/${first.conversationId}`).set(auth()).expect(200)).body as ConversationWithMessages;
+    expect(stored.messages[3]!.usage).toMatchObject({ cacheReadTokens: secondDone.usage.cacheReadTokens });
+    process.stdout.write(`prompt cache: first turn $${firstDone.cost!.toFixed(6)} (write ${firstDone.usage.cacheWriteTokens}), second $${secondDone.cost!.toFixed(6)} (read ${secondDone.usage.cacheReadTokens})\n`);
+  });
+});

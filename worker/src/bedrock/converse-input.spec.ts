@@ -1,0 +1,135 @@
+import { BedrockRuntimeClient, ConverseCommand, ConverseStreamCommand, type ConverseStreamCommandInput } from '@aws-sdk/client-bedrock-runtime';
+import { startEmulator, type Emulator } from '@switchboard/bedrock-emulator';
+import type { ModelEntry } from '@switchboard/contracts';
+import { estimateTokens } from '../quota/admission.js';
+import { buildChatInput, builtInCatalog, costOf, formatSmokeTable, runSmoke, samplingFor, smokeCases } from '@switchboard/server-core';
+
+process.env['AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED'] = 'true';
+
+const sonnet45 = builtInCatalog.find((m) => m.id.includes('claude-sonnet-4-5'))!;
+const haiku3 = builtInCatalog.find((m) => m.id.includes('claude-3-haiku'))!;
+
+let emu: Emulator;
+let client: BedrockRuntimeClient;
+
+beforeAll(async () => {
+  // Strict (the default), with the catalog's entries as the operator's MODELS_FILE would give them.
+  emu = await startEmulator({ tps: null, ttfbMs: 0, models: builtInCatalog });
+  client = new BedrockRuntimeClient({ region: 'us-east-1', endpoint: emu.url, credentials: { accessKeyId: 'AKID', secretAccessKey: 's' }, maxAttempts: 1 });
+});
+afterAll(async () => {
+  client.destroy();
+  await emu.close();
+});
+
+const call = (input: unknown, stream: boolean) =>
+  client.send(stream ? new ConverseStreamCommand(input as ConverseStreamCommandInput) : new ConverseCommand(input as ConverseStreamCommandInput));
+
+describe('samplingFor', () => {
+  it('sends temperature only when an exclusive model has both stored', () => {
+    expect(samplingFor(sonnet45, { temperature: 0.4, topP: 0.9 }).inferenceConfig).toEqual({ maxTokens: 4096, temperature: 0.4 });
+    expect(samplingFor(haiku3, { temperature: 0.4, topP: 0.9 }).inferenceConfig).toEqual({ maxTokens: 4096, temperature: 0.4, topP: 0.9 });
+  });
+
+  it('with thinking: budget on top of the answer limit, no temperature or top_k, topP only from 0.95', () => {
+    const s = samplingFor(sonnet45, { thinkingBudget: 2000, maxTokens: 1000, temperature: 0.3, topK: 5, topP: 0.5 });
+    expect(s.inferenceConfig).toEqual({ maxTokens: 3000 });
+    expect(s.additionalModelRequestFields).toEqual({ thinking: { type: 'enabled', budget_tokens: 2000 } });
+    expect(samplingFor(sonnet45, { thinkingBudget: 2000, topP: 0.97 }).inferenceConfig.topP).toBe(0.97);
+    // Raised to the model's minimum; ignored where the model does not think or thinking is off for the call.
+    expect(samplingFor(sonnet45, { thinkingBudget: 100 }).thinkingBudget).toBe(1024);
+    expect(samplingFor(haiku3, { thinkingBudget: 2000, temperature: 0.3 }).additionalModelRequestFields).toBeUndefined();
+    expect(samplingFor(sonnet45, { thinkingBudget: 2000 }, { thinking: false }).additionalModelRequestFields).toBeUndefined();
+  });
+
+  it('the governor reserves the thinking budget as output tokens', () => {
+    const messages = [{ role: 'user' as const, content: [{ type: 'text' as const, text: 'Hi' }] }];
+    const plain = estimateTokens(buildChatInput({ model: sonnet45, system: null, messages, params: { maxTokens: 1000 } }) as ConverseStreamCommandInput);
+    const thinking = estimateTokens(buildChatInput({ model: sonnet45, system: null, messages, params: { maxTokens: 1000, thinkingBudget: 5000 } }) as ConverseStreamCommandInput);
+    expect(thinking - plain).toBe(5000);
+  });
+
+  it('clamps top_k to the model range and drops it where not accepted', () => {
+    const noTopK: ModelEntry = { ...sonnet45, id: 'test.no-top-k', rules: { ...sonnet45.rules, topK: false } };
+    expect(samplingFor(sonnet45, { topK: 900 }).additionalModelRequestFields).toEqual({ top_k: 500 });
+    expect(samplingFor(noTopK, { topK: 40 }).additionalModelRequestFields).toBeUndefined();
+  });
+});
+
+describe('buildChatInput against the strict emulator', () => {
+  it('a conversation with temperature and topP stored answers on a Sonnet-4.5-class model', async () => {
+    const input = buildChatInput({ model: sonnet45, system: 'Be brief', messages: [{ role: 'user', content: [{ type: 'text', text: 'Hi' }] }], params: { temperature: 0.4, topP: 0.9 } });
+    const out = await client.send(new ConverseCommand(input as ConverseStreamCommandInput));
+    expect(out.output?.message?.content?.[0]?.text).toBeTruthy();
+  });
+
+  it('sending both (what the worker did before) is refused with Bedrock text', async () => {
+    const input = { ...buildChatInput({ model: sonnet45, system: null, messages: [{ role: 'user', content: [{ type: 'text', text: 'Hi' }] }], params: {} }) };
+    input.inferenceConfig = { ...input.inferenceConfig, temperature: 0.4, topP: 0.9 };
+    await expect(client.send(new ConverseCommand(input as ConverseStreamCommandInput))).rejects.toMatchObject({
+      name: 'ValidationException',
+      message: expect.stringContaining('`temperature` and `top_p` cannot both be specified for this model'),
+    });
+  });
+
+  it('a continued answer (prefill) goes without thinking; blank text is dropped', async () => {
+    const input = buildChatInput({
+      model: sonnet45,
+      system: null,
+      messages: [{ role: 'user', content: [{ type: 'text', text: 'Hi' }, { type: 'text', text: '   ' }] }],
+      params: { thinkingBudget: 2000 },
+      prefill: 'The ',
+    });
+    expect(input.additionalModelRequestFields).toBeUndefined();
+    expect(input.messages.at(-1)).toEqual({ role: 'assistant', content: [{ text: 'The' }] });
+    await expect(client.send(new ConverseCommand(input as ConverseStreamCommandInput))).resolves.toBeDefined();
+  });
+
+  it('a long conversation with more images than Bedrock takes sends the newest 20', async () => {
+    const png = Buffer.alloc(33);
+    png.writeUInt32BE(0x89504e47, 0);
+    png.writeUInt32BE(10, 16);
+    png.writeUInt32BE(10, 20);
+    const image = { type: 'image' as const, mediaType: 'image/png' as const, data: png.toString('base64') };
+    const messages = Array.from({ length: 13 }, (_, i) => [
+      { role: 'user' as const, content: [image, image, { type: 'text' as const, text: `Look ${i}` }] },
+      { role: 'assistant' as const, content: [{ type: 'text' as const, text: `Seen ${i}` }] },
+    ]).flat().slice(0, -1);
+    const input = buildChatInput({ model: sonnet45, system: null, messages, params: {} });
+    const sent = input.messages.flatMap((m) => m.content).filter((b) => 'image' in b);
+    expect(sent).toHaveLength(20);
+    expect(input.messages.at(-1)!.content.filter((b) => 'image' in b)).toHaveLength(2);
+    await expect(client.send(new ConverseCommand(input as ConverseStreamCommandInput))).resolves.toBeDefined();
+  });
+
+  it('a second turn of a long conversation reads the first from the cache and costs less', async () => {
+    const long = 'Queues hold work until a worker takes it. '.repeat(400);
+    const turn1 = [{ role: 'user' as const, content: [{ type: 'text' as const, text: `${long} Summarize.` }] }];
+    const turn2 = [...turn1, { role: 'assistant' as const, content: [{ type: 'text' as const, text: 'A summary.' }] }, { role: 'user' as const, content: [{ type: 'text' as const, text: 'Shorter?' }] }];
+    const first = await client.send(new ConverseCommand(buildChatInput({ model: sonnet45, system: null, messages: turn1, params: {} }) as ConverseStreamCommandInput));
+    const second = await client.send(new ConverseCommand(buildChatInput({ model: sonnet45, system: null, messages: turn2, params: {} }) as ConverseStreamCommandInput));
+    expect(first.usage!.cacheWriteInputTokens).toBeGreaterThan(0);
+    expect(second.usage!.cacheReadInputTokens).toBe(first.usage!.cacheWriteInputTokens);
+    const cost = (u: typeof first.usage) =>
+      costOf(sonnet45, { inputTokens: u!.inputTokens!, outputTokens: 0, cacheReadTokens: u!.cacheReadInputTokens, cacheWriteTokens: u!.cacheWriteInputTokens })!;
+    expect(cost(second.usage)).toBeLessThan(cost(first.usage));
+  });
+});
+
+describe('smoke:aws plan', () => {
+  it('passes every check against the strict emulator for the built-in catalog', async () => {
+    const results = await runSmoke(call, smokeCases(builtInCatalog));
+    const table = formatSmokeTable(results);
+    process.stdout.write(`${table}\n`);
+    expect(results.filter((r) => !r.ok)).toEqual([]);
+    expect(results.map((r) => r.name)).toEqual(expect.arrayContaining(['chat stored temperature+topP', 'thinking turn', 'cached second turn', 'summarize call', 'chat topK']));
+  });
+
+  it('reports Bedrock error text in the table when a call is refused', async () => {
+    const [bad] = smokeCases([sonnet45]);
+    bad!.calls[0]!.input.inferenceConfig = { maxTokens: 64, temperature: 0.1, topP: 0.5 };
+    const results = await runSmoke(call, [bad!]);
+    expect(results[0]).toMatchObject({ ok: false, detail: expect.stringContaining('ValidationException: The model returned the following errors') });
+    expect(formatSmokeTable(results)).toContain('FAIL');
+  });
+});

@@ -1,0 +1,51 @@
+import type { BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime';
+import type { Job } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { type ModelEntry, textOf } from '@switchboard/contracts';
+import {
+  cleanTitle,
+  isAutomaticTitle,
+  type Logger,
+  publishConversationUpdate,
+  type TitleJobData,
+  titleRequest,
+} from '@switchboard/server-core';
+import type { QuotaJobData } from '../quota/admission.js';
+import { type BatchQuota, callModel } from '../summarize/model-call.js';
+import type { TitlesRepository } from './titles.repository.js';
+
+export type TitleProcessorDeps = {
+  redis: Redis;
+  queuePrefix: string;
+  bedrock: BedrockRuntimeClient;
+  repository: TitlesRepository;
+  models: () => readonly ModelEntry[];
+  quota: BatchQuota;
+  logger: Logger;
+};
+
+/**
+ * Writes a short title for a conversation from its first exchange: one small call in the
+ * governor's batch lane (chats go first), stored only while nobody chose a title, then announced
+ * to the user's sockets. Any failure leaves the first-words title in place.
+ */
+export function createTitleProcessor(deps: TitleProcessorDeps) {
+  return async (job: Job<TitleJobData & QuotaJobData>, token?: string, signal?: AbortSignal): Promise<void> => {
+    const { conversationId, owner } = job.data;
+    const conversation = await deps.repository.conversation(conversationId, owner);
+    if (!conversation) return;
+    const { question, answer } = await deps.repository.firstExchange(conversationId);
+    if (!question || !answer || !isAutomaticTitle(conversation.title, question.content)) return;
+    const models = deps.models();
+    const model = models.find((m) => m.id === conversation.modelId) ?? models.find((m) => m.default) ?? models[0];
+    if (!model) return;
+    const documents = question.content.flatMap((b) => (b.type === 'document' ? [b.name] : []));
+    const request = titleRequest(textOf(question.content) || documents.join(', '), textOf(answer.content));
+    const reply = await callModel({ bedrock: deps.bedrock, job, token, signal, owner, quota: deps.quota }, { model, ...request });
+    const title = cleanTitle(reply.text);
+    if (!title || title === conversation.title) return;
+    if (!(await deps.repository.replaceTitle(conversationId, conversation.title, title))) return;
+    deps.logger.info({ conversationId, usage: reply.usage }, 'conversation titled');
+    await publishConversationUpdate(deps.redis, deps.queuePrefix, owner, { conversationId, change: 'title', title });
+  };
+}

@@ -1,0 +1,38 @@
+import { and, asc, eq } from 'drizzle-orm';
+import { conversations, type Db, messageColumns, type MessageRow, messages } from '@switchboard/server-core';
+
+/** The title worker's only I/O on Postgres. */
+export class TitlesRepository {
+  constructor(private readonly db: Db) {}
+
+  async conversation(id: string, owner: string) {
+    const [row] = await this.db
+      .select({ id: conversations.id, title: conversations.title, modelId: conversations.modelId })
+      .from(conversations)
+      .where(and(eq(conversations.id, id), eq(conversations.owner, owner)));
+    return row;
+  }
+
+  /** The first question and the first complete answer to it (the exchange a title is written from). */
+  async firstExchange(conversationId: string): Promise<{ question?: MessageRow; answer?: MessageRow }> {
+    const rows = await this.db
+      .select(messageColumns)
+      .from(messages)
+      .where(eq(messages.conversationId, conversationId))
+      .orderBy(asc(messages.position))
+      .limit(50);
+    const question = rows.find((m) => m.role === 'user');
+    const answer = question && rows.find((m) => m.role === 'assistant' && m.parentId === question.id && m.status === 'complete');
+    return { question, answer };
+  }
+
+  /** Sets the title only if it is still `expected` (a rename meanwhile wins); true when it changed. */
+  async replaceTitle(id: string, expected: string, title: string): Promise<boolean> {
+    const rows = await this.db
+      .update(conversations)
+      .set({ title })
+      .where(and(eq(conversations.id, id), eq(conversations.title, expected)))
+      .returning({ id: conversations.id });
+    return rows.length > 0;
+  }
+}
