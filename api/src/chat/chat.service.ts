@@ -30,6 +30,7 @@ import { checkDocumentSizes } from '../documents/document-limits.js';
 import { LimitsService } from '../limits/limits.service.js';
 import { APP_CONFIG } from '../config/tokens.js';
 import { checkModelRules, checkParams, ConversationsService, isUuid } from '../conversations/conversations.service.js';
+import { whenRedisUp } from '../common/redis-guard.js';
 import { CHAT_QUEUE, QUOTA_GOVERNOR, REDIS } from '../redis/redis.module.js';
 import { ChatRepository, type NewRegeneration } from './chat.repository.js';
 import { JobRelayService } from './job-relay.service.js';
@@ -169,13 +170,16 @@ export class ChatService {
       requestId,
     };
     try {
-      await Promise.all([
-        this.relay.announce(owner, turn.jobId),
-        // In line for the model from now on: batch calls asking before a worker has the chat wait behind it.
-        this.governor.join({ modelId: turn.modelId, jobId: turn.jobId, owner, lane: 'chat' }),
-      ]);
-      this.relay.emitToOwner(owner, chatServerEvents.status, { jobId: turn.jobId, state: 'queued' });
-      await this.queue.add('chat', data, { jobId: turn.jobId, ...chatJobOptions });
+      // Fails at once while Redis is down, and within REDIS_ENQUEUE_TIMEOUT_MS when it hangs.
+      await whenRedisUp(this.redis, this.config.redisEnqueueTimeoutMs, async () => {
+        await Promise.all([
+          this.relay.announce(owner, turn.jobId),
+          // In line for the model from now on: batch calls asking before a worker has the chat wait behind it.
+          this.governor.join({ modelId: turn.modelId, jobId: turn.jobId, owner, lane: 'chat' }),
+        ]);
+        this.relay.emitToOwner(owner, chatServerEvents.status, { jobId: turn.jobId, state: 'queued' });
+        await this.queue.add('chat', data, { jobId: turn.jobId, ...chatJobOptions });
+      });
     } catch (err) {
       // Redis failed somewhere on the way: end the stored turn in Postgres so it never waits
       // forever (a retry with the same clientMessageId sees it failed). Leaving the model's line

@@ -1,9 +1,13 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { Queue } from 'bullmq';
 import DataLoader from 'dataloader';
-import { type SummarizeJobData, summarizeJobOptions } from '@switchboard/server-core';
+import type { Redis } from 'ioredis';
+import { type AppConfig, type SummarizeJobData, summarizeJobOptions } from '@switchboard/server-core';
 import { AppError } from '../common/app-error.js';
 import { isDependencyOutage } from '../common/dependency-outage.js';
+import { whenRedisUp } from '../common/redis-guard.js';
+import { APP_CONFIG } from '../config/tokens.js';
+import { REDIS } from '../redis/redis.module.js';
 import { SUMMARIZE_QUEUE } from './jobs.tokens.js';
 import { JobsRepository, type JobView, type NewSummarizeJob } from './jobs.repository.js';
 
@@ -20,6 +24,8 @@ export class JobIntake {
   constructor(
     private readonly repository: JobsRepository,
     @Inject(SUMMARIZE_QUEUE) private readonly queue: Queue<SummarizeJobData>,
+    @Inject(REDIS) private readonly redis: Redis,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {
     this.batches = new DataLoader((batch) => this.acceptBatch(batch), {
       cache: false,
@@ -61,12 +67,15 @@ export class JobIntake {
     }
     const byId = new Map(batch.map((job) => [job.id, job]));
     try {
-      await this.queue.addBulk(
-        [...stored.keys()].map((id) => ({
-          name: 'summarize',
-          data: { jobId: id, owner: byId.get(id)!.owner, requestId: byId.get(id)!.requestId },
-          opts: { jobId: id, ...summarizeJobOptions },
-        })),
+      // Redis down: the 202 goes out at once instead of after ioredis's reconnect cycles.
+      await whenRedisUp(this.redis, this.config.redisEnqueueTimeoutMs, () =>
+        this.queue.addBulk(
+          [...stored.keys()].map((id) => ({
+            name: 'summarize',
+            data: { jobId: id, owner: byId.get(id)!.owner, requestId: byId.get(id)!.requestId },
+            opts: { jobId: id, ...summarizeJobOptions },
+          })),
+        ),
       );
     } catch (err) {
       // Accepted all the same: they are in Postgres and the workers' reconciler enqueues them.

@@ -4,6 +4,7 @@ import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import type { AppConfig } from '@switchboard/server-core';
 import { isDependencyOutage } from '../common/dependency-outage.js';
 import { APP_CONFIG } from '../config/tokens.js';
+import { whenRedisUp } from '../common/redis-guard.js';
 import { REDIS } from '../redis/redis.module.js';
 import { LimitsRepository } from './limits.repository.js';
 import { RateLimitedError } from './rate-limited.error.js';
@@ -110,7 +111,8 @@ export class LimitsService implements OnModuleDestroy {
   private async failOpen(check: () => Promise<void>): Promise<void> {
     if (this.redis.status !== 'ready') return;
     try {
-      await check();
+      // Bounded: a Redis that hangs must not hold the request (issue 13: answers within 2 s).
+      await whenRedisUp(this.redis, this.config.redisEnqueueTimeoutMs, check);
     } catch (err) {
       if (!isDependencyOutage(err)) throw err;
       this.logger.warn('rate limits unavailable (Redis); request let through without them');
