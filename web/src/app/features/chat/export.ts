@@ -1,5 +1,5 @@
 import type { Block, Conversation, PublicModel } from '@switchboard/contracts';
-import type { UiMessage } from './chat.store';
+import type { UiMessage } from './state/ui-message';
 import { costOf } from './usage';
 
 type Exportable = { conversation: Conversation | null; messages: UiMessage[]; models: PublicModel[] };

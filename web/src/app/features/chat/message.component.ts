@@ -8,7 +8,7 @@ import type { PublicModel } from '@switchboard/contracts';
 import { TranslatePipe, translate } from '@ngx-translate/core';
 import { LanguageService } from '../../core/language.service';
 import { IconComponent } from '../../shared/icon.component';
-import type { UiMessage } from './chat.store';
+import type { UiMessage } from './state/ui-message';
 import { MarkdownComponent } from './markdown.component';
 import { costOf, formatCost, formatCount, ordinal } from './usage';
 
