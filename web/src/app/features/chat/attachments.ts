@@ -1,4 +1,5 @@
 import type { Block, DocumentBlock, DocumentFormat, ImageBlock, ImageMediaType, PublicModel } from '@switchboard/contracts';
+import { blobToBase64, fileExtension } from '../../shared/files';
 
 /** Longest image side Claude uses without downscaling it itself. */
 export const MAX_IMAGE_SIDE = 1568;
@@ -37,25 +38,11 @@ const docFormats: Record<string, DocumentFormat> = {
 let counter = 0;
 const nextId = () => `att-${Date.now().toString(36)}-${++counter}`;
 
-function extension(name: string): string {
-  const i = name.lastIndexOf('.');
-  return i < 0 ? '' : name.slice(i + 1).toLowerCase();
-}
-
 /** Bedrock allows letters, digits, single spaces, hyphens, parentheses and brackets in names. */
 export function documentName(fileName: string): string {
   const stem = fileName.replace(/\.[^.]+$/, '');
   const cleaned = stem.replace(/[^\p{L}\p{N}\s\-()[\]]+/gu, ' ').replace(/\s+/g, ' ').trim();
   return (cleaned || 'document').slice(0, 200);
-}
-
-export function blobToBase64(blob: Blob): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const reader = new FileReader();
-    reader.onload = () => resolve(String(reader.result).replace(/^data:[^,]*,/, ''));
-    reader.onerror = () => reject(reader.error ?? new Error('read failed'));
-    reader.readAsDataURL(blob);
-  });
 }
 
 function canvasToBlob(canvas: HTMLCanvasElement, type: string, quality?: number): Promise<Blob> {
@@ -136,7 +123,7 @@ export async function prepareFiles(
     }
     const name = file.name || 'pasted';
     const imageType = imageTypes[file.type];
-    const format = docFormats[extension(name)] ?? (file.type === 'application/pdf' ? 'pdf' : undefined);
+    const format = docFormats[fileExtension(name)] ?? (file.type === 'application/pdf' ? 'pdf' : undefined);
     try {
       if (imageType) {
         if (!model?.vision) {

@@ -16,12 +16,14 @@ import { TranslatePipe } from '@ngx-translate/core';
 import { map } from 'rxjs';
 import { ChatSocketService } from '../../core/chat-socket.service';
 import { LanguageService } from '../../core/language.service';
+import { formatCost, formatCount } from '../../shared/format';
 import { IconComponent } from '../../shared/icon.component';
 import { ConversationListComponent } from '../conversations/conversation-list.component';
 import { ConversationsStore } from '../conversations/conversations.store';
 import { ComposerComponent } from './composer.component';
 import { ConversationSettingsDialog, type SettingsDialogData, type SettingsDialogResult } from './conversation-settings.dialog';
-import { download, fileStem, toJson, toMarkdown } from './export';
+import { download, fileStem } from '../../shared/download';
+import { toJson, toMarkdown } from './export';
 import { MessageComponent } from './message.component';
 import { ChatSettings } from './state/chat-settings.service';
 import { chatStateProviders } from './state/chat.providers';
@@ -30,7 +32,6 @@ import { ConversationSync } from './state/conversation-sync.service';
 import { MessageSender } from './state/message-sender.service';
 import { ModelsStore } from './state/models.store';
 import { OpenConversation } from './state/open-conversation.store';
-import { formatCost, formatCount } from './usage';
 
 @Component({
   selector: 'sb-chat-page',

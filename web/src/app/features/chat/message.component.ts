@@ -9,8 +9,9 @@ import { TranslatePipe, translate } from '@ngx-translate/core';
 import { LanguageService } from '../../core/language.service';
 import { IconComponent } from '../../shared/icon.component';
 import type { UiMessage } from './state/ui-message';
-import { MarkdownComponent } from './markdown.component';
-import { costOf, formatCost, formatCount, ordinal } from './usage';
+import { costOf } from '../../shared/cost';
+import { formatCost, formatCount, ordinal } from '../../shared/format';
+import { MarkdownComponent } from '../../shared/markdown/markdown.component';
 
 @Component({
   selector: 'sb-message',

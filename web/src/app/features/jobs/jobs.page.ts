@@ -14,10 +14,11 @@ import { errorKey, toUiError } from '../../core/errors';
 import { LanguageService } from '../../core/language.service';
 import { IconComponent } from '../../shared/icon.component';
 import { ListStatusComponent } from '../../shared/list-status.component';
-import { blobToBase64 } from '../chat/attachments';
-import { download, fileStem } from '../chat/export';
-import { MarkdownComponent } from '../chat/markdown.component';
-import { costOf, formatCost, formatCount } from '../chat/usage';
+import { costOf } from '../../shared/cost';
+import { download, fileStem } from '../../shared/download';
+import { blobToBase64 } from '../../shared/files';
+import { formatCost, formatCount } from '../../shared/format';
+import { MarkdownComponent } from '../../shared/markdown/markdown.component';
 import { JobsStore, isLive } from './jobs.store';
 
 /** Mirrors jobLimits in @switchboard/contracts (not imported: that module pulls in zod). */

@@ -3,7 +3,7 @@ import type { ChatDoneEvent, ChatErrorEvent, ChatStatusEvent } from '@switchboar
 import { ChatSocketService, type ChatServerEvent } from '../../../core/chat-socket.service';
 import { errorKey } from '../../../core/errors';
 import { ConversationsStore } from '../../conversations/conversations.store';
-import { costOf } from '../usage';
+import { costOf } from '../../../shared/cost';
 import { AnswerStream, finalText } from './answer-stream';
 import { ConversationRefresh } from './conversation-refresh.service';
 import { ModelsStore } from './models.store';

@@ -1,5 +1,5 @@
 import type { ConversationUsage, PublicModel } from '@switchboard/contracts';
-import { costOf } from '../usage';
+import { costOf } from '../../../shared/cost';
 import type { UiMessage } from './ui-message';
 
 export type ConversationTotals = { inputTokens: number; outputTokens: number; cost: number | null; any: boolean };
