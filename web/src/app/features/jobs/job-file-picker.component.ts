@@ -1,10 +1,10 @@
 import { ChangeDetectionStrategy, Component, output, signal } from '@angular/core';
 import { MatButtonModule } from '@angular/material/button';
 import type { JobDocument } from '@switchboard/contracts';
+import { jobLimits as limits } from '@switchboard/contracts/constants';
 import { TranslatePipe } from '@ngx-translate/core';
-import { blobToBase64, fileExtension } from '../../shared/files';
+import { blobToBase64, documentAccept, documentFormatOf } from '../../shared/files';
 import { IconComponent } from '../../shared/icon.component';
-import { formats, limits } from './job-limits';
 
 type PickedFile = { id: string; name: string; doc: JobDocument };
 type FileProblem = { key: string; params: Record<string, string | number> };
@@ -22,7 +22,7 @@ let counter = 0;
   template: `
     <div class="files">
       <input #file type="file" hidden multiple data-testid="job-file-input"
-             accept=".pdf,.txt,.md,.markdown,.csv,.html,.htm,.docx,application/pdf,text/plain,text/markdown,text/csv,text/html"
+             [accept]="accept"
              (change)="picked(file)" />
       <button mat-stroked-button type="button" (click)="file.click()" data-testid="job-attach">
         <sb-icon name="attach" /> {{ 'jobs.addFiles' | translate }}
@@ -52,6 +52,7 @@ export class JobFilePickerComponent {
   readonly changed = output<'added' | 'removed'>();
   readonly files = signal<PickedFile[]>([]);
   protected readonly problem = signal<FileProblem | null>(null);
+  protected readonly accept = documentAccept;
 
   documents(): JobDocument[] {
     return this.files().map((f) => f.doc);
@@ -69,7 +70,7 @@ export class JobFilePickerComponent {
     this.problem.set(null);
     const added: PickedFile[] = [];
     for (const f of list) {
-      const format = formats[fileExtension(f.name)];
+      const format = documentFormatOf(f.name);
       if (!format) {
         this.problem.set({ key: 'jobs.unsupported', params: { name: f.name } });
         continue;

@@ -6,11 +6,11 @@ import { MatInputModule } from '@angular/material/input';
 import { MatSelectModule } from '@angular/material/select';
 import { MatSnackBar } from '@angular/material/snack-bar';
 import type { PublicModel, SummarizeRequest } from '@switchboard/contracts';
+import { jobLimits as limits } from '@switchboard/contracts/constants';
 import { TranslatePipe } from '@ngx-translate/core';
 import { errorKey, toUiError } from '../../core/errors';
 import { LanguageService } from '../../core/language.service';
 import { JobFilePickerComponent } from './job-file-picker.component';
-import { limits } from './job-limits';
 import { JobsStore } from './jobs.store';
 
 /** A new summarize job: text and/or documents, model, length and instructions. */

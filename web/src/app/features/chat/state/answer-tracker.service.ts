@@ -1,5 +1,6 @@
 import { DestroyRef, Injectable, inject } from '@angular/core';
 import type { ChatDoneEvent, ChatErrorEvent, ChatStatusEvent } from '@switchboard/contracts';
+import { chatStates } from '@switchboard/contracts/constants';
 import { ChatSocketService, type ChatServerEvent } from '../../../core/chat-socket.service';
 import { errorKey } from '../../../core/errors';
 import { ConversationsStore } from '../../conversations/conversations.store';
@@ -12,7 +13,7 @@ import type { UiMessage } from './ui-message';
 
 type Tracked = { key: string; stream: AnswerStream; conversationId: string | null };
 
-const knownStates: readonly string[] = ['queued', 'active', 'retrying', 'compressing'];
+const knownStates: readonly string[] = chatStates;
 /** Events of jobs not known yet (they can beat the send ack): at most this many jobs are kept. */
 const MAX_EARLY_JOBS = 20;
 
