@@ -1,5 +1,5 @@
 import type { Block, DocumentBlock, ImageBlock, PublicModel } from '@switchboard/contracts';
-import { contentLimits, type ImageMediaType, imageMediaTypes } from '@switchboard/contracts/constants';
+import { contentLimits, documentMediaTypes, type ImageMediaType, imageMediaTypes } from '@switchboard/contracts/constants';
 import { blobToBase64, documentFormatOf } from '../../shared/files';
 
 /** Longest image side Claude uses without downscaling it itself. */
@@ -118,7 +118,7 @@ export async function prepareFiles(
     }
     const name = file.name || 'pasted';
     const imageType = imageTypeOf(file.type);
-    const format = documentFormatOf(name) ?? (file.type === 'application/pdf' ? 'pdf' : undefined);
+    const format = documentFormatOf(name) ?? (file.type === documentMediaTypes.pdf ? 'pdf' : undefined);
     try {
       if (imageType) {
         if (!model?.vision) {
