@@ -49,7 +49,7 @@ export async function startWorker(config: AppConfig = loadConfig()): Promise<Run
       redis, streams, bedrock, governor, laneQueues, turns: new ChatTurnsRepository(database.db), models, logger,
       titles: config.chatTitles === 'model' ? titlesQueue : undefined, queuePrefix: config.queuePrefix,
     }),
-    { connection: blocking, prefix: config.queuePrefix, concurrency: config.workerConcurrency, autorun: false },
+    { connection: blocking, prefix: config.queuePrefix, concurrency: config.workerConcurrency, autorun: false, maxStalledCount: config.jobs.maxStalled },
   );
   chatWorker.on('error', (err) => logger.error({ err }, 'chat worker error'));
   chatWorker.on('failed', (job, err) => logger.warn({ jobId: job?.id, err: err.message }, 'chat job attempt failed'));

@@ -29,6 +29,8 @@ import { TokenVerifier } from '../auth/token-verifier.service.js';
 import { AppError } from '../common/app-error.js';
 import { isDependencyOutage, outageMessage } from '../common/dependency-outage.js';
 import { parseOrThrow } from '../common/zod-validation.pipe.js';
+import { LimitsService } from '../limits/limits.service.js';
+import { RateLimitedError } from '../limits/rate-limited.error.js';
 import { ChatService } from './chat.service.js';
 import { JobRelayService } from './job-relay.service.js';
 import { SocketExpiry } from './socket-expiry.js';
@@ -57,14 +59,21 @@ export class ChatGateway implements OnGatewayInit, OnGatewayConnection, OnGatewa
     private readonly chat: ChatService,
     private readonly relay: JobRelayService,
     private readonly verifier: TokenVerifier,
+    private readonly limits: LimitsService,
   ) {}
 
   afterInit(namespace: Namespace) {
     namespace.use((socket, next) => {
       verifySocketToken(socket, this.verifier).then(
-        ({ principal, expiresAt }) => {
+        async ({ principal, expiresAt }) => {
           if (principal.kind === 'client') {
             return next(socketError('forbidden', 'Chat is for signed-in people; client-credentials tokens cannot connect'));
+          }
+          // RATE_SOCKETS_PER_USER, counted across every API node.
+          if (!(await this.limits.openSocket(principal.sub, socket.id).catch(() => true))) {
+            const error = socketError('rate_limited', 'Too many open connections for this user; close another tab or window');
+            (error.data as { retryAfterMs?: number }).retryAfterMs = 5000;
+            return next(error);
           }
           socket.data.principal = principal;
           socket.data.expiresAt = expiresAt;
@@ -90,7 +99,11 @@ export class ChatGateway implements OnGatewayInit, OnGatewayConnection, OnGatewa
 
   async handleDisconnect(socket: AuthedSocket) {
     this.expiry.untrack(socket);
-    if (socket.data.principal) await this.relay.removeSocket(socket, socket.data.principal.sub);
+    if (!socket.data.principal) return;
+    // During shutdown Redis may already be closed: nothing to clean up then.
+    await Promise.all([this.relay.removeSocket(socket, socket.data.principal.sub), this.limits.closeSocket(socket.data.principal.sub, socket.id)]).catch(
+      (err) => this.logger.debug?.(`socket cleanup skipped: ${(err as Error).message}`),
+    );
   }
 
   onModuleDestroy() {
@@ -142,6 +155,7 @@ export class ChatGateway implements OnGatewayInit, OnGatewayConnection, OnGatewa
       if (err instanceof AppError) {
         const error: AckError['error'] = { code: err.code, message: err.message };
         if (err.details !== undefined) error.details = err.details;
+        if (err instanceof RateLimitedError) error.retryAfterMs = err.retryAfterMs;
         return { ok: false, error };
       }
       this.logger.error({ err, event, requestId }, 'socket event failed');
@@ -151,6 +165,6 @@ export class ChatGateway implements OnGatewayInit, OnGatewayConnection, OnGatewa
   }
 }
 
-function socketError(code: 'unauthorized' | 'forbidden', message: string): Error {
+function socketError(code: 'unauthorized' | 'forbidden' | 'rate_limited', message: string): Error & { data: { code: string; message: string } } {
   return Object.assign(new Error(message), { data: { code, message } });
 }

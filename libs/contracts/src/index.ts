@@ -1,5 +1,6 @@
 export * from './constants.js';
 export * from './errors.js';
+export * from './safe-text.js';
 export * from './blocks.js';
 export * from './models.js';
 export * from './params.js';

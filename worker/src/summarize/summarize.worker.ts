@@ -14,6 +14,7 @@ import {
   type WebhookJobData,
   webhooksQueueName,
 } from '@switchboard/server-core';
+import { DocumentExtractor } from '../documents/document-extractor.js';
 import { type Reconciler, startReconciler } from '../reconciler/reconciler.js';
 import { createWebhookProcessor } from '../webhooks/webhook.processor.js';
 import { WebhookDeliveriesRepository } from '../webhooks/webhook-deliveries.repository.js';
@@ -69,13 +70,15 @@ export function createBatchWorkers(deps: {
       webhooks: webhooksQueue,
       activeChunks,
       quota: deps.quota,
+      extractor: new DocumentExtractor(config.documents),
     }),
-    { ...connection, concurrency: config.workerConcurrency },
+    // A job whose worker died holding it more than maxStalled times is failed for good (poison).
+    { ...connection, concurrency: config.workerConcurrency, maxStalledCount: config.jobs.maxStalled },
   );
   summarize.on('error', (err) => logger.error({ err }, 'summarize worker error'));
   const webhooks = new Worker(
     webhooksQueueName,
-    createWebhookProcessor({ config, repository: new WebhookDeliveriesRepository(deps.database.db), logger }),
+    createWebhookProcessor({ config, repository: new WebhookDeliveriesRepository(deps.database.db, redis, config.queuePrefix), logger }),
     { ...connection, concurrency: 32 },
   );
   webhooks.on('error', (err) => logger.error({ err }, 'webhooks worker error'));

@@ -67,7 +67,30 @@ const envSchema = z.object({
   WEBHOOK_ATTEMPTS: z.coerce.number().int().min(1).max(50).default(10),
   /** First retry delay of a failed callback; doubles each attempt. */
   WEBHOOK_BACKOFF_MS: z.coerce.number().int().min(10).default(2000),
+  /** Whole callback delivery (connect, request, answer and its body); slower receivers are cut off. */
   WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
+  /** After a secret rotation, callbacks are signed with the old secret too for this long. */
+  WEBHOOK_SECRET_GRACE_MS: z.coerce.number().int().min(0).default(24 * 60 * 60 * 1000),
+  /** Documents: most bytes one document may inflate to (docx parts, decoded data). */
+  DOC_MAX_INFLATED_BYTES: z.coerce.number().int().min(1024).default(20 * 1024 * 1024),
+  /** Documents: most characters of text one document may yield. */
+  DOC_MAX_CHARS: z.coerce.number().int().min(1000).default(5_000_000),
+  /** Documents: most pages of one PDF. */
+  DOC_MAX_PAGES: z.coerce.number().int().min(1).default(1000),
+  /** Documents: wall time for extracting one document; the extraction thread is terminated after it. */
+  DOC_EXTRACT_TIMEOUT_MS: z.coerce.number().int().min(100).default(60_000),
+  /** Documents: heap limit of the extraction thread (MB). */
+  DOC_EXTRACT_MEMORY_MB: z.coerce.number().int().min(16).max(8192).default(256),
+  /** Documents: extraction threads one worker process runs at once. */
+  DOC_EXTRACT_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(2),
+  /** Times a job may stall (its worker died holding it) before it is failed as `poison`. */
+  JOBS_MAX_STALLED: z.coerce.number().int().min(0).max(100).default(2),
+  /** Per-principal limits, cluster-wide; 0 turns one off. */
+  RATE_CHAT_PER_MINUTE: z.coerce.number().int().min(0).default(60),
+  RATE_CHAT_CONCURRENT: z.coerce.number().int().min(0).default(20),
+  RATE_JOBS_PER_MINUTE: z.coerce.number().int().min(0).default(6000),
+  RATE_SOCKETS_PER_USER: z.coerce.number().int().min(0).default(20),
+  RATE_STORED_BYTES_PER_USER: z.coerce.number().int().min(0).default(2 * 1024 * 1024 * 1024),
 });
 
 export type AppConfig = {
@@ -109,8 +132,30 @@ export type AppConfig = {
     reconcileIntervalMs: number;
     reconcileMinAgeMs: number;
     maxChunkChars: number;
-    webhooks: { allowPrivate: boolean; attempts: number; backoffMs: number; timeoutMs: number };
+    webhooks: { allowPrivate: boolean; attempts: number; backoffMs: number; timeoutMs: number; secretGraceMs: number };
+    maxStalled: number;
   };
+  documents: DocumentLimits;
+  rates: RateLimits;
+};
+
+/** Caps of document extraction (DOC_*). */
+export type DocumentLimits = {
+  maxInflatedBytes: number;
+  maxChars: number;
+  maxPages: number;
+  timeoutMs: number;
+  memoryMb: number;
+  concurrency: number;
+};
+
+/** Per-principal limits (RATE_*); 0 = off. */
+export type RateLimits = {
+  chatPerMinute: number;
+  chatConcurrent: number;
+  jobsPerMinute: number;
+  socketsPerUser: number;
+  storedBytesPerUser: number;
 };
 
 export class ConfigError extends Error {}
@@ -197,7 +242,24 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
         attempts: e.WEBHOOK_ATTEMPTS,
         backoffMs: e.WEBHOOK_BACKOFF_MS,
         timeoutMs: e.WEBHOOK_TIMEOUT_MS,
+        secretGraceMs: e.WEBHOOK_SECRET_GRACE_MS,
       },
+      maxStalled: e.JOBS_MAX_STALLED,
+    },
+    documents: {
+      maxInflatedBytes: e.DOC_MAX_INFLATED_BYTES,
+      maxChars: e.DOC_MAX_CHARS,
+      maxPages: e.DOC_MAX_PAGES,
+      timeoutMs: e.DOC_EXTRACT_TIMEOUT_MS,
+      memoryMb: e.DOC_EXTRACT_MEMORY_MB,
+      concurrency: e.DOC_EXTRACT_CONCURRENCY,
+    },
+    rates: {
+      chatPerMinute: e.RATE_CHAT_PER_MINUTE,
+      chatConcurrent: e.RATE_CHAT_CONCURRENT,
+      jobsPerMinute: e.RATE_JOBS_PER_MINUTE,
+      socketsPerUser: e.RATE_SOCKETS_PER_USER,
+      storedBytesPerUser: e.RATE_STORED_BYTES_PER_USER,
     },
   };
 }
