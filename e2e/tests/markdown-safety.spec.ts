@@ -5,7 +5,7 @@ import { chromiumForThisFile, newPage } from '../support/browser';
 
 // Issue 11 item 8 (portal side): remote images in model answers are not loaded, they render as a link.
 const browser = chromiumForThisFile();
-const engine = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'web', 'src', 'app', 'features', 'chat', 'markdown-engine.ts');
+const engine = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'web', 'src', 'app', 'shared', 'markdown', 'markdown-engine.ts');
 
 test('remote images in an answer become links and are never fetched; data: images stay', async () => {
   // The portal's own renderer, bundled as is and run in Chromium's DOM.
