@@ -12,7 +12,6 @@
  * same port while STREAMS answers are in flight: every socket must come back, and the streams
  * resume by seq to the end (reconnect storm).
  */
-import { once } from 'node:events';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

@@ -77,47 +77,21 @@ export class ChatGateway implements OnGatewayInit, OnModuleDestroy {
     });
 
     // Made once per node; `this` inside each listener is the socket that received the event.
-    const gateway = this;
-    const listeners: Record<string, (this: AuthedSocket, ...args: unknown[]) => void> = {
-      [chatClientEvents.send](...args) {
-        reply(args, gateway.send(this, bodyOf(args)));
+    const listeners = sharedListeners(
+      {
+        [chatClientEvents.send]: (socket, body) => this.send(socket, body),
+        [chatClientEvents.regenerate]: (socket, body) => this.regenerate(socket, body),
+        [chatClientEvents.cancel]: (socket, body) => this.cancel(socket, body),
+        [chatClientEvents.resume]: (socket, body) => this.resume(socket, body),
       },
-      [chatClientEvents.regenerate](...args) {
-        reply(args, gateway.regenerate(this, bodyOf(args)));
-      },
-      [chatClientEvents.cancel](...args) {
-        reply(args, gateway.cancel(this, bodyOf(args)));
-      },
-      [chatClientEvents.resume](...args) {
-        reply(args, gateway.resume(this, bodyOf(args)));
-      },
-    };
-    const reply = (args: unknown[], result: Promise<unknown>) => {
-      const ack = args[args.length - 1];
-      result.then(
-        (value) => typeof ack === 'function' && (ack as AckFn)(value),
-        (err) => this.logger.error({ err }, 'socket ack failed'),
-      );
-    };
-    // Checked at each event (no timer per socket): an expired token's events are refused. An
-    // any-listener runs before the event is dispatched, and a socket disconnected here never
-    // gets it (Socket.IO dispatches only to connected sockets).
-    function refuseAfterExpiry(this: AuthedSocket, ...packet: unknown[]) {
-      if (Date.now() < this.data.expiresAt) return;
-      const ack = packet[packet.length - 1];
-      if (typeof ack === 'function') (ack as AckFn)(expiredAck);
-      this.disconnect(true);
-    }
-    function onDisconnect(this: AuthedSocket) {
-      gateway.expiry.untrack(this);
-      void gateway.relay.removeSocket(this, this.data.principal.sub).catch((err) => gateway.logger.warn({ err }, 'socket cleanup failed'));
-    }
+      (socket) => this.disconnected(socket),
+      (err) => this.logger.error({ err }, 'socket ack failed'),
+    );
 
     namespace.on('connection', (socket: AuthedSocket) => {
       shedHandshake(socket);
       socket.onAny(refuseAfterExpiry);
-      for (const event in listeners) socket.on(event, listeners[event]!);
-      socket.on('disconnect', onDisconnect);
+      for (const [event, listener] of listeners) socket.on(event, listener);
       this.expiry.track(socket, socket.data.expiresAt + expirySweepSlackMs);
       void this.relay.addSocket(socket, socket.data.principal.sub).catch((err) => this.logger.warn({ err }, 'socket registration failed'));
     });
@@ -125,6 +99,11 @@ export class ChatGateway implements OnGatewayInit, OnModuleDestroy {
 
   onModuleDestroy() {
     this.expiry.stop();
+  }
+
+  private disconnected(socket: AuthedSocket) {
+    this.expiry.untrack(socket);
+    void this.relay.removeSocket(socket, socket.data.principal.sub).catch((err) => this.logger.warn({ err }, 'socket cleanup failed'));
   }
 
   private send(socket: AuthedSocket, body: unknown): Promise<ChatSendAck> {
@@ -175,6 +154,45 @@ export class ChatGateway implements OnGatewayInit, OnModuleDestroy {
       return { ok: false, error: { code: 'internal', message: 'Internal error, try again' } };
     }
   }
+}
+
+type Listener = (this: AuthedSocket, ...args: unknown[]) => void;
+
+/**
+ * One listener function per event for every socket of the node (Socket.IO calls a listener with
+ * the socket as `this`), in place of closures per socket.
+ */
+function sharedListeners(
+  events: Record<string, (socket: AuthedSocket, body: unknown) => Promise<unknown>>,
+  disconnect: (socket: AuthedSocket) => void,
+  ackFailed: (err: unknown) => void,
+): [string, Listener][] {
+  const listeners: [string, Listener][] = Object.entries(events).map(([event, handle]) => [
+    event,
+    function (this: AuthedSocket, ...args: unknown[]) {
+      const ack = args[args.length - 1];
+      handle(this, bodyOf(args)).then((value) => typeof ack === 'function' && (ack as AckFn)(value), ackFailed);
+    },
+  ]);
+  listeners.push([
+    'disconnect',
+    function (this: AuthedSocket) {
+      disconnect(this);
+    },
+  ]);
+  return listeners;
+}
+
+/**
+ * Checked at each event (no timer per socket): an expired token's events are refused. An
+ * any-listener runs before the event is dispatched, and a socket disconnected here never gets it
+ * (Socket.IO dispatches only to connected sockets).
+ */
+function refuseAfterExpiry(this: AuthedSocket, ...packet: unknown[]) {
+  if (Date.now() < this.data.expiresAt) return;
+  const ack = packet[packet.length - 1];
+  if (typeof ack === 'function') (ack as AckFn)(expiredAck);
+  this.disconnect(true);
 }
 
 /**
