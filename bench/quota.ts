@@ -45,7 +45,8 @@ async function run(workers: number) {
     apis: 1,
     workers,
     emulator: { models: catalog, windowMs, strict: true, tps: 200, ttfbMs: 50 },
-    env: { MODELS_FILE: modelsFile, QUOTA_WINDOW_MS: String(windowMs), LOG_LEVEL: 'warn', WORKER_CONCURRENCY: '64' },
+    // Measures the governor, not the per-user limits.
+    env: { MODELS_FILE: modelsFile, QUOTA_WINDOW_MS: String(windowMs), LOG_LEVEL: 'warn', WORKER_CONCURRENCY: '64', RATE_CHAT_CONCURRENT: '0', RATE_CHAT_PER_MINUTE: '0', RATE_JOBS_PER_MINUTE: '0' },
   });
   const records: RequestRecord[] = [];
   stack.emulator.on('request', (r) => records.push(r));

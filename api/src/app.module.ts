@@ -3,8 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { type DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { LoggerModule } from 'nestjs-pino';
-import { stdSerializers } from 'pino';
-import type { AppConfig } from '@switchboard/server-core';
+import { type AppConfig, safeErrorSerializer } from '@switchboard/server-core';
 import { AdminModule } from './admin/admin.module.js';
 import { AuthModule } from './auth/auth.module.js';
 import { ChatModule } from './chat/chat.module.js';
@@ -14,11 +13,22 @@ import { ConversationsModule } from './conversations/conversations.module.js';
 import { DatabaseModule } from './database/database.module.js';
 import { HealthModule } from './health/health.module.js';
 import { JobsModule } from './jobs/jobs.module.js';
+import { LimitsModule } from './limits/limits.module.js';
 import { MetricsModule } from './metrics/metrics.module.js';
 import { ModelsModule } from './models/models.module.js';
 import { PromptsModule } from './prompts/prompts.module.js';
 import { RedisModule } from './redis/redis.module.js';
 import { WebhooksModule } from './webhooks/webhooks.module.js';
+
+/** Query values other than a few harmless ones (a search `q` is the user's text) are left out of logs. */
+const loggedQueryKeys = new Set(['limit', 'status', 'locale', 'groupBy']);
+function loggedUrl(url: string): string {
+  const at = url.indexOf('?');
+  if (at < 0) return url;
+  const params = new URLSearchParams(url.slice(at + 1));
+  const kept = [...params.keys()].map((k) => (loggedQueryKeys.has(k) ? `${k}=${encodeURIComponent(params.get(k)!.slice(0, 40))}` : `${encodeURIComponent(k.slice(0, 40))}=…`));
+  return `${url.slice(0, at)}?${kept.join('&')}`;
+}
 
 @Module({})
 export class AppModule {
@@ -42,17 +52,19 @@ export class AppModule {
               req: (req: IncomingMessage & { id?: unknown; originalUrl?: string }) => ({
                 id: req.id,
                 method: req.method,
-                url: req.originalUrl ?? req.url,
+                url: loggedUrl(req.originalUrl ?? req.url ?? ''),
                 remoteAddress: req.socket?.remoteAddress,
               }),
               res: (res: ServerResponse) => ({ statusCode: res.statusCode }),
-              err: stdSerializers.err,
+              // Driver errors carry statement parameters (users' text): logged without them.
+              err: safeErrorSerializer,
             },
             autoLogging: { ignore: (req) => req.url === '/healthz' || req.url === '/metrics' },
           },
         }),
         DatabaseModule,
         RedisModule,
+        LimitsModule,
         AuthModule,
         HealthModule,
         MetricsModule,

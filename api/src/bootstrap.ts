@@ -42,6 +42,14 @@ export async function startApi(config: AppConfig = loadConfig()): Promise<Runnin
   if (config.bedrockMode === 'emulator') {
     app.get(Logger).warn('BEDROCK_MODE=emulator: answers come from the local Bedrock emulator, not Amazon Bedrock');
   }
+  // Node's 5 s keep-alive behind a 300 s ALB idle timeout gives intermittent 502s: the ALB may send
+  // a request on a connection Node is closing. Keep idle connections longer than the ALB does;
+  // headers must be allowed at least as long (Node checks headersTimeout against keepAliveTimeout).
+  const server = app.getHttpServer();
+  server.keepAliveTimeout = config.httpKeepAliveTimeoutMs;
+  server.headersTimeout = config.httpKeepAliveTimeoutMs + 5000;
+  // Node requires requestTimeout ≥ headersTimeout; slow clients are bounded by the ALB in front.
+  server.requestTimeout = Math.max(server.requestTimeout, server.headersTimeout);
   await app.listen(config.port, config.host);
   const address = app.getHttpServer().address();
   const port = typeof address === 'object' && address ? address.port : config.port;

@@ -105,7 +105,7 @@ describe('REST: conversations, models, health', () => {
       [request(api.url).post('/v1/conversations').set(auth()).send({ title: 'x'.repeat(201) }), 400, 'validation_failed'],
       [request(api.url).post('/v1/conversations').set(auth()).set('content-type', 'application/json').send('{oops'), 400, 'bad_request'],
       [request(api.url).get('/v1/conversations?limit=1000').set(auth()), 400, 'validation_failed'],
-      [request(api.url).get('/v1/conversations?cursor=garbage').set(auth()), 400, 'bad_request'],
+      [request(api.url).get('/v1/conversations?cursor=garbage').set(auth()), 400, 'validation_failed'],
       [request(api.url).get('/v1/conversations/not-a-uuid').set(auth()), 404, 'not_found'],
       [request(api.url).get('/v1/nothing-here').set(auth()), 404, 'not_found'],
     ];

@@ -67,16 +67,28 @@ describe('Postgres unreachable', () => {
   });
 });
 
+/** Milliseconds a call takes, with its result. */
+async function timed<T>(call: () => Promise<T>): Promise<[T, number]> {
+  const started = Date.now();
+  const result = await call();
+  return [result, Date.now() - started];
+}
+
 /** Redis cut off: submissions still land in Postgres (the workers' reconciler enqueues them later). */
 describe('Redis unreachable', () => {
   const { ctx, get, submit, send } = behindProxy(6379, (proxyPort) => ({ REDIS_URL: `redis://127.0.0.1:${proxyPort}` }));
 
   it('accepts jobs into Postgres while it is gone, refuses chats clearly, and a retried chat shows its ending', async () => {
     ctx.proxy.cut();
-    const job = await submit('redis-1');
+    const [job, submitMs] = await timed(() => submit('redis-1'));
     expect(job.status).toBe(202);
     await get(`/v1/jobs/${job.body.id}`).expect(200).expect((res) => expect(res.body.status).toBe('queued'));
-    expect(await send('redis-chat-1')).toEqual(unavailableAck);
+    const [ack, sendMs] = await timed(() => send('redis-chat-1'));
+    expect(ack).toEqual(unavailableAck);
+    console.log(`Redis refused (connection lost): job submission answered in ${submitMs} ms, chat send in ${sendMs} ms`);
+    // Issue 13: both answers within 2 s (ioredis's reconnect cycles took ~20 s).
+    expect(submitMs).toBeLessThanOrEqual(2000);
+    expect(sendMs).toBeLessThanOrEqual(2000);
 
     ctx.proxy.restore();
     // The stored turn was ended, not left waiting: a retry of the same message shows it failed.
@@ -85,5 +97,26 @@ describe('Redis unreachable', () => {
     const conversation = await get(`/v1/conversations/${again.conversationId}`).expect(200);
     const answer = conversation.body.messages.find((m: { id: string }) => m.id === again.assistantMessageId);
     expect(answer.status).toBe('failed');
+  });
+
+  it('answers within 2 s when Redis hangs without closing the connection', async () => {
+    // Connected again after the previous test's cut: a chat goes through before the hang starts.
+    const deadline = Date.now() + 15_000;
+    for (let i = 0; !(await send(`redis-hang-warmup-${i}`)).ok; i++) {
+      if (Date.now() > deadline) throw new Error('Redis did not come back');
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    ctx.proxy.stall();
+    try {
+      const [job, submitMs] = await timed(() => submit('redis-hang-1'));
+      expect(job.status).toBe(202);
+      const [ack, sendMs] = await timed(() => send('redis-hang-chat-1'));
+      expect(ack).toEqual(unavailableAck);
+      console.log(`Redis hanging: job submission answered in ${submitMs} ms, chat send in ${sendMs} ms`);
+      expect(submitMs).toBeLessThanOrEqual(2000);
+      expect(sendMs).toBeLessThanOrEqual(2000);
+    } finally {
+      ctx.proxy.restore();
+    }
   });
 });

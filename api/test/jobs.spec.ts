@@ -147,7 +147,7 @@ describe('REST: batch jobs (API only, no worker: jobs stay queued)', () => {
     expectError(await submit({ text: 'x' }).set('idempotency-key', 'x'.repeat(201)), 400, 'validation_failed');
     expectError(await request(api.url).get('/v1/jobs?status=nope').set(auth()), 400, 'validation_failed');
     expectError(await request(api.url).get('/v1/jobs?limit=1000').set(auth()), 400, 'validation_failed');
-    expectError(await request(api.url).get('/v1/jobs?cursor=garbage').set(auth()), 400, 'bad_request');
+    expectError(await request(api.url).get('/v1/jobs?cursor=garbage').set(auth()), 400, 'validation_failed');
     expectError(await request(api.url).get('/v1/jobs/not-a-uuid').set(auth()), 404, 'not_found');
     expectError(await request(api.url).get('/v1/jobs/0b9f3c6e-2a41-4c1e-9d0e-6f0f4f7d1a22').set(auth()), 404, 'not_found');
     expectError(await request(api.url).delete('/v1/jobs/0b9f3c6e-2a41-4c1e-9d0e-6f0f4f7d1a22').set(auth()), 404, 'not_found');

@@ -127,13 +127,21 @@ export const paramsSchema = z
         /** WORKER_CONCURRENCY; streams are I/O-bound, so the apps' benchmarked default of 64 fits half a vCPU. */
         concurrency: int(1, 1000).default(64),
         /**
-         * Target backlog (waiting + delayed jobs) per running task. A waiting job means every slot
-         * is busy, so a quarter of the concurrency keeps the expected wait to a fraction of one answer.
+         * Scaling target: backlog (waiting + delayed + running chat, summarize and webhook jobs) per
+         * running task. Unset, it is one task's capacity, `concurrency`: running jobs count, so a
+         * task is "full" at its concurrency and more tasks start once demand exceeds the slots.
          */
-        backlogPerTask: int(1, 10000).default(16),
+        backlogPerTask: int(1, 10000).optional(),
+        /** Run workers on Fargate Spot (about 70 % cheaper; a reclaimed task drains and hands its streams over). */
+        spot: bool.default(false),
+        /** Run workers on Graviton (ARM64; about 20 % cheaper per vCPU); the worker image is then built for arm64. */
+        arm64: bool.default(false),
       })
       .prefault({})
       .refine((w) => w.minTasks <= w.maxTasks, 'worker.minTasks must not exceed worker.maxTasks'),
+
+    /** SHA-256 of the RDS CA bundle the images fetch at build; when set, a different bundle fails the build. */
+    rdsCaBundleSha256: z.string().regex(/^[0-9a-f]{64}$/, 'a hex SHA-256').optional(),
 
     /** Existing SNS topic (same region) that the CloudWatch alarms notify. */
     alarmTopicArn: z.string().regex(/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$/, 'an SNS topic ARN').optional(),

@@ -1,6 +1,8 @@
 import { App, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { Auth } from '../lib/constructs/auth.js';
+import { hostedUiPrefix } from '../lib/stacks/auth-stack.js';
+import { buildApp } from './helpers.js';
 
 function synth(portalUrl?: string) {
   const stack = new Stack(new App(), 'AuthTest', { env: { region: 'eu-west-1' } });
@@ -71,5 +73,16 @@ describe('Auth', () => {
 
   it('falls back to a localhost callback without a domain (Cognito accepts http only there)', () => {
     synth(undefined).hasResourceProperties('AWS::Cognito::UserPoolClient', { CallbackURLs: ['http://localhost:4200/auth/callback'] });
+  });
+
+  it('puts the stack prefix into the hosted UI domain, so two deployments in one region never collide', () => {
+    expect(hostedUiPrefix('Switchboard', 'switchboard-portal')).toBe('switchboard-portal');
+    expect(hostedUiPrefix('Staging', 'switchboard-portal')).toBe('staging-switchboard-portal');
+    const domains = ['Prod', 'Staging'].map((prefix) => {
+      const built = buildApp({ prefix } as never);
+      const [domain] = Object.values(Template.fromStack(built.auth).findResources('AWS::Cognito::UserPoolDomain'));
+      return domain!.Properties.Domain as string;
+    });
+    expect(domains).toEqual(['prod-switchboard-portal', 'staging-switchboard-portal']);
   });
 });

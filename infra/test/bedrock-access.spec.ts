@@ -38,20 +38,29 @@ describe('BedrockAccess', () => {
     expect(JSON.stringify(routed.Condition)).toContain('inference-profile/eu.anthropic.claude-3-7-sonnet-20250219-v1:0');
   });
 
-  it('never grants a wildcard resource or action', () => {
+  it('never grants a wildcard resource or action for foundation models and system profiles', () => {
     const statements = synth([
       'anthropic.claude-3-haiku-20240307-v1:0',
       'us.anthropic.claude-3-5-sonnet-20241022-v2:0',
       'global.anthropic.claude-sonnet-4-20250514-v1:0',
-      'arn:aws:bedrock:eu-west-1:123456789012:application-inference-profile/a1b2c3',
     ]);
     for (const statement of statements) {
-      for (const resource of statement.Resource.map(flatten)) {
+      for (const resource of [statement.Resource].flat().map(flatten)) {
         expect(resource).not.toContain('*');
         expect(resource).toMatch(/^arn:/);
       }
       for (const action of statement.Action) expect(action).not.toContain('*');
     }
+  });
+
+  it("grants an application inference profile and its foundation models, only through that profile", () => {
+    const profile = 'arn:aws:bedrock:eu-west-1:123456789012:application-inference-profile/a1b2c3';
+    const statements = synth(['anthropic.claude-3-haiku-20240307-v1:0', profile]);
+    expect(statements.find((s) => s.Sid === 'InvokeCatalogModels')!.Resource.map(flatten)).toContain(profile);
+    const through = statements.find((s) => s.Sid === 'InvokeModelsThroughApplicationProfiles')!;
+    expect(through.Action).toEqual(['bedrock:InvokeModel', 'bedrock:InvokeModelWithResponseStream']);
+    expect(flatten(through.Resource)).toBe('arn:${AWS::Partition}:bedrock:*::foundation-model/*');
+    expect(through.Condition).toEqual({ StringEquals: { 'bedrock:InferenceProfileArn': [profile] } });
   });
 
   it('has no statement without models', () => {

@@ -1,7 +1,7 @@
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as logs from 'aws-cdk-lib/aws-logs';
-import { Database, DB_PORT, RDS_CA_BUNDLE } from '../lib/constructs/database.js';
-import { flatten, stackWithVpc } from './helpers.js';
+import { APP_DB_USER, Database, DB_PORT } from '../lib/constructs/database.js';
+import { stackWithVpc } from './helpers.js';
 
 describe('Database', () => {
   let template: Template;
@@ -42,12 +42,15 @@ describe('Database', () => {
     }
   });
 
-  it('forces TLS on the server and verifies it in DATABASE_URL', () => {
+  it('forces TLS on the server; no composed DATABASE_URL secret (passwords travel as their own keys)', () => {
     template.hasResourceProperties('AWS::RDS::DBClusterParameterGroup', { Parameters: { 'rds.force_ssl': '1' } });
-    const secrets = template.findResources('AWS::SecretsManager::Secret', { Properties: { SecretString: Match.anyValue() } });
-    const [url] = Object.values(secrets).map((s) => flatten(s.Properties.SecretString));
-    expect(url).toMatch(/^postgres:\/\/switchboard:\{\{resolve:secretsmanager:\$\{\w+\}:SecretString:password::\}\}@\$\{\w+\.Endpoint\.Address\}:5433\/switchboard\?/);
-    expect(url).toContain(`sslmode=verify-full&sslrootcert=${RDS_CA_BUNDLE}`);
+    expect(Object.keys(template.findResources('AWS::SecretsManager::Secret', { Properties: { SecretString: Match.anyValue() } }))).toEqual([]);
+  });
+
+  it('generates the services\' own database role secret, apart from the master', () => {
+    template.hasResourceProperties('AWS::SecretsManager::Secret', {
+      GenerateSecretString: Match.objectLike({ SecretStringTemplate: JSON.stringify({ username: APP_DB_USER }), GenerateStringKey: 'password' }),
+    });
   });
 
   it('keeps generated passwords URL-safe', () => {

@@ -9,7 +9,8 @@ describe('deployment parameters', () => {
   it('fills sensible defaults from a region and a catalog', () => {
     const p = parseParams({ region: 'eu-west-1', models: CATALOG });
     expect(p.prefix).toBe('Switchboard');
-    expect(p.worker).toMatchObject({ minTasks: 1, maxTasks: 6, concurrency: 64, backlogPerTask: 16 });
+    expect(p.worker).toMatchObject({ minTasks: 1, maxTasks: 6, concurrency: 64, spot: false, arm64: false });
+    expect(p.worker.backlogPerTask).toBeUndefined();
     expect(p.api).toMatchObject({ minTasks: 2, cpu: 512 });
     expect(p.auth.mfa).toBe('required');
     expect(p.allowedCidrs).toEqual(['0.0.0.0/0']);

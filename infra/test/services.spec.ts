@@ -4,6 +4,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ALB_IDLE_TIMEOUT_SECONDS, API_PORT } from '../lib/constructs/api-service.js';
+import { REPO_ROOT } from '../lib/constructs/images.js';
 import { WORKER_STOP_TIMEOUT_SECONDS } from '../lib/constructs/worker-service.js';
 import { APP_CONTEXT, createSwitchboardApp } from '../lib/app.js';
 import { buildApp, CERT_ARN, flatten, params } from './helpers.js';
@@ -40,6 +41,7 @@ describe('Services stack (api + worker), synthesized with cdk-nag', () => {
     plain = Template.fromStack(buildApp().services);
   });
 
+  const httpsResourcesRaw = () => httpsResources as unknown as Record<string, { DependsOn?: string[] }>;
   const byType = (type: string) => Object.entries(httpsResources).filter(([, r]) => r.Type === type);
   const taskDef = (containerName: string) =>
     byType('AWS::ECS::TaskDefinition').find(([, r]) => r.Properties.ContainerDefinitions[0].Name === containerName)![1];
@@ -68,7 +70,7 @@ describe('Services stack (api + worker), synthesized with cdk-nag', () => {
     }
   });
 
-  it('scales the worker by target tracking on queue backlog per running task', () => {
+  it('scales the worker by target tracking on backlog per running task, with one task\'s capacity (concurrency) as the target', () => {
     const [workerId] = service('worker');
     const [targetId, target] = byType('AWS::ApplicationAutoScaling::ScalableTarget').find(([, r]) =>
       flatten(r.Properties.ResourceId).includes(workerId),
@@ -78,7 +80,8 @@ describe('Services stack (api + worker), synthesized with cdk-nag', () => {
       PolicyType: 'TargetTrackingScaling',
       ScalingTargetId: { Ref: targetId },
       TargetTrackingScalingPolicyConfiguration: {
-        TargetValue: 16,
+        // WORKER_CONCURRENCY: the backlog counts running jobs, so a task is full at its concurrency.
+        TargetValue: 64,
         ScaleOutCooldown: 60,
         ScaleInCooldown: 300,
         CustomizedMetricSpecification: {
@@ -137,26 +140,91 @@ describe('Services stack (api + worker), synthesized with cdk-nag', () => {
     }
   });
 
-  it('injects REDIS_URL and DATABASE_URL from Secrets Manager and configures OIDC against Cognito', () => {
+  it('injects each credential from its own secret key, with credential-free URLs, and configures OIDC against Cognito', () => {
     for (const name of ['api', 'worker']) {
       const [container] = taskDef(name).Properties.ContainerDefinitions;
-      const secrets = Object.fromEntries(container.Secrets.map((s: { Name: string; ValueFrom: unknown }) => [s.Name, s.ValueFrom]));
-      expect(Object.keys(secrets).sort()).toEqual(['DATABASE_URL', 'REDIS_URL']);
+      const secrets = Object.fromEntries(container.Secrets.map((s: { Name: string; ValueFrom: unknown }) => [s.Name, flatten(s.ValueFrom)]));
+      expect(Object.keys(secrets).sort()).toEqual(name === 'api' ? ['DATABASE_PASSWORD', 'METRICS_TOKEN', 'REDIS_PASSWORD'] : ['DATABASE_PASSWORD', 'REDIS_PASSWORD']);
+      // A JSON key of the app role's secret (ECS reads it at task start: rotation needs new tasks only).
+      expect(secrets.DATABASE_PASSWORD).toMatch(/:password::$/);
       const env = Object.fromEntries(container.Environment.map((e: { Name: string; Value: unknown }) => [e.Name, e.Value]));
       expect(env).toMatchObject({ BEDROCK_MODE: 'aws', AUTH_MODE: 'oidc', AUTH_ADMIN_GROUP: 'admin', AWS_REGION: 'eu-west-1', NODE_ENV: 'production' });
       expect(flatten(env.AUTH_ISSUER)).toMatch(/^https:\/\/cognito-idp\.eu-west-1\.\$\{AWS::URLSuffix\}\/\$\{Fn::ImportValue\}$/);
       expect(env.AUTH_CLIENT_ID).toEqual({ 'Fn::ImportValue': expect.stringContaining('UserPoolPortal') });
-      expect(env.AUTH_AUDIENCE).toBeUndefined();
       expect(flatten(env.AUTH_END_SESSION_URL)).toMatch(/^https:\/\/.*\/logout$/);
       expect(JSON.parse(env.MODELS_JSON).map((m: { id: string }) => m.id)).toContain('anthropic.claude-3-haiku-20240307-v1:0');
-      expect(env.MODELS_FILE).toBe('/tmp/switchboard/models.json');
+      expect(flatten(env.REDIS_URL)).toMatch(/^rediss:\/\/\$\{Fn::ImportValue\}:\$\{Fn::ImportValue\}$/);
+      expect(flatten(env.DATABASE_URL)).toMatch(/^postgres:\/\/switchboard_app@\$\{Fn::ImportValue\}:5433\/switchboard\?sslmode=verify-full&sslrootcert=/);
       for (const key of Object.keys(env)) expect(key).not.toMatch(/PASSWORD|SECRET|TOKEN|ACCESS_KEY/);
     }
     const [api] = taskDef('api').Properties.ContainerDefinitions;
     expect(api.Environment).toEqual(expect.arrayContaining([{ Name: 'HOST', Value: '0.0.0.0' }, { Name: 'PORT', Value: String(API_PORT) }]));
-    expect(api.Command.at(-1)).toMatch(/exec node api\/dist\/main\.js$/);
     const [worker] = taskDef('worker').Properties.ContainerDefinitions;
     expect(worker.Environment).toEqual(expect.arrayContaining([{ Name: 'WORKER_CONCURRENCY', Value: '64' }]));
+  });
+
+  it('accepts only tokens for the portal and batch clients, with the resource server as scope prefix (issue 11)', () => {
+    for (const name of ['api', 'worker']) {
+      const env = Object.fromEntries(
+        taskDef(name).Properties.ContainerDefinitions[0].Environment.map((e: { Name: string; Value: unknown }) => [e.Name, e.Value]),
+      );
+      expect(env.AUTH_MODE).toBe('oidc');
+      expect(env.AUTH_AUDIENCE).toEqual({
+        'Fn::Join': [',', [{ 'Fn::ImportValue': expect.stringContaining('UserPoolPortal') }, { 'Fn::ImportValue': expect.stringContaining('UserPoolBatch') }]],
+      });
+      expect(env.AUTH_SCOPE_PREFIX).toBe('switchboard/');
+    }
+  });
+
+  it('runs the images as built: no command override, no file written at start, no migration at boot', () => {
+    for (const name of ['api', 'worker']) {
+      const [container] = taskDef(name).Properties.ContainerDefinitions;
+      expect(container.Command).toBeUndefined();
+      expect(container.ReadonlyRootFilesystem).toBe(true);
+      const env = Object.fromEntries(container.Environment.map((e: { Name: string; Value: unknown }) => [e.Name, e.Value]));
+      expect(env.DB_MIGRATE_ON_BOOT).toBe('false');
+      expect(env.MODELS_FILE).toBeUndefined();
+      expect(env.DATA_DIR).toBeUndefined();
+    }
+  });
+
+  it('migrates as a deploy step: a one-off task with the migrate command, run and awaited before either service rolls', () => {
+    const [migrateTdId, migrate] = byType('AWS::ECS::TaskDefinition').find(([, r]) => r.Properties.ContainerDefinitions[0].Name === 'migrate')!;
+    const [container] = migrate.Properties.ContainerDefinitions;
+    expect(container.Command).toEqual(['node', 'libs/server-core/dist/db/migrate.js']);
+    const env = Object.fromEntries(container.Environment.map((e: { Name: string; Value: unknown }) => [e.Name, e.Value]));
+    expect(flatten(env.DATABASE_URL)).toMatch(/^postgres:\/\/switchboard@/);
+    expect(env.APP_DB_USER).toBe('switchboard_app');
+    expect(container.Secrets.map((s: { Name: string }) => s.Name).sort()).toEqual(['APP_DB_PASSWORD', 'DATABASE_PASSWORD']);
+    const [runId, run] = byType('Custom::SwitchboardMigrate')[0]!;
+    expect(run.Properties.TaskDefinition).toEqual({ Ref: migrateTdId });
+    for (const name of ['api', 'worker']) {
+      const [serviceId] = service(name);
+      expect((httpsResourcesRaw()[serviceId]!.DependsOn ?? []) as string[]).toContain(runId);
+    }
+  });
+
+  it('keeps API keep-alive above the ALB idle timeout and /metrics off the public listener', () => {
+    const [api] = taskDef('api').Properties.ContainerDefinitions;
+    const env = Object.fromEntries(api.Environment.map((e: { Name: string; Value: unknown }) => [e.Name, e.Value]));
+    expect(Number(env.HTTP_KEEP_ALIVE_TIMEOUT_MS)).toBeGreaterThan(ALB_IDLE_TIMEOUT_SECONDS * 1000);
+    https.hasResourceProperties('AWS::ElasticLoadBalancingV2::ListenerRule', {
+      Priority: 1,
+      Conditions: [{ Field: 'path-pattern', PathPatternConfig: { Values: ['/metrics', '/metrics/*'] } }],
+      Actions: [{ Type: 'fixed-response', FixedResponseConfig: Match.objectLike({ StatusCode: '404' }) }],
+    });
+    plain.resourceCountIs('AWS::ElasticLoadBalancingV2::ListenerRule', 1);
+  });
+
+  it('drains workers below the stop timeout and lets a busy worker protect itself from scale-in', () => {
+    const [worker] = taskDef('worker').Properties.ContainerDefinitions;
+    const env = Object.fromEntries(worker.Environment.map((e: { Name: string; Value: unknown }) => [e.Name, e.Value]));
+    expect(Number(env.WORKER_DRAIN_MS)).toBeLessThan(WORKER_STOP_TIMEOUT_SECONDS * 1000);
+    const workerRole = taskDef('worker').Properties.TaskRoleArn['Fn::GetAtt'][0];
+    const statements = byType('AWS::IAM::Policy')
+      .filter(([, p]) => (p.Properties.Roles ?? []).some((r: { Ref: string }) => r.Ref === workerRole))
+      .flatMap(([, p]) => p.Properties.PolicyDocument.Statement);
+    expect(statements).toContainEqual(expect.objectContaining({ Action: ['ecs:UpdateTaskProtection', 'ecs:GetTaskProtection'] }));
   });
 
   it('terminates HTTPS on the ALB when a certificate is given, with HTTP redirected', () => {
@@ -196,13 +264,55 @@ describe('Services stack (api + worker), synthesized with cdk-nag', () => {
     expect(api.HealthCheck.Command.join(' ')).toContain('/healthz');
   });
 
-  it('has a dashboard and alarms on backlog, the scaling metric, API 5xx and unhealthy targets, notifying the given topic', () => {
+  it('has a dashboard and alarms on backlog, scaling metric, API and ALB 5xx, tasks, workers, Redis, Aurora, Bedrock and job failures, each with its runbook section', () => {
     https.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
-    https.resourceCountIs('AWS::CloudWatch::Alarm', 4);
     https.allResourcesProperties('AWS::CloudWatch::Alarm', { AlarmActions: [ALARM_TOPIC], OKActions: [ALARM_TOPIC] });
-    const backlogAlarms = Object.values(https.findResources('AWS::CloudWatch::Alarm', { Properties: { Threshold: 16 * 6, EvaluationPeriods: 15 } }));
+    const alarms = Object.entries(https.findResources('AWS::CloudWatch::Alarm'));
+    const names = alarms.map(([id]) => id.replace(/^Monitoring/, '').replace(/[0-9A-F]{8}$/, '')).sort();
+    expect(names).toEqual(
+      [
+        'AlbGenerated5xx',
+        'Api5xxRate',
+        'ApiTasksBelowDesired',
+        'ApiUnhealthyTargets',
+        'AuroraAtCapacity',
+        'AuroraConnectionsHigh',
+        'BacklogAboveCapacity',
+        'BacklogMetricMissing',
+        'BedrockErrors',
+        'BedrockThrottles',
+        'JobFailureRate',
+        'RedisMemoryHigh',
+        'WorkerCpuHigh',
+        'WorkerMemoryHigh',
+        'WorkerTasksBelowDesired',
+      ].sort(),
+    );
+    const runbook = readFileSync(join(REPO_ROOT, 'docs/deploy.md'), 'utf8');
+    for (const [, alarm] of alarms) {
+      const anchor = /Runbook: docs\/deploy\.md#(alarm-[a-z0-9]+)/.exec(alarm.Properties.AlarmDescription)?.[1];
+      expect(anchor).toBeDefined();
+      // The runbook has the section the alarm points at.
+      expect(runbook).toContain(`<a id="${anchor}"></a>`);
+    }
+    const backlogAlarms = Object.values(https.findResources('AWS::CloudWatch::Alarm', { Properties: { Threshold: 64 * 6, EvaluationPeriods: 15 } }));
     expect(backlogAlarms).toHaveLength(1);
     expect(JSON.stringify(backlogAlarms[0])).toContain('"MetricName":"QueueBacklog"');
+    expect(JSON.stringify(https.findResources('AWS::CloudWatch::Alarm'))).toContain('"MetricName":"HTTPCode_ELB_5XX_Count"');
+  });
+
+  it('puts workers on Fargate Spot (first task on demand) and Graviton when asked', () => {
+    const app = buildApp({ worker: { spot: true, arm64: true } as never });
+    const resources = Template.fromStack(app.services).toJSON().Resources as Resources;
+    const worker = Object.values(resources).find((r) => r.Type === 'AWS::ECS::TaskDefinition' && r.Properties.ContainerDefinitions[0].Name === 'worker')!;
+    expect(worker.Properties.RuntimePlatform).toMatchObject({ CpuArchitecture: 'ARM64' });
+    const services = Object.values(resources).filter((r) => r.Type === 'AWS::ECS::Service');
+    expect(services.map((s) => s.Properties.CapacityProviderStrategy).filter(Boolean)).toEqual([
+      [
+        { CapacityProvider: 'FARGATE', Base: 1, Weight: 0 },
+        { CapacityProvider: 'FARGATE_SPOT', Weight: 1 },
+      ],
+    ]);
   });
 
   it('passes AwsSolutions with only the reviewed acknowledgements, each with its reason', () => {
@@ -216,7 +326,13 @@ describe('Services stack (api + worker), synthesized with cdk-nag', () => {
         }
       }
     }
-    expect([...acknowledged.keys()].sort()).toEqual(
+    // Wildcards on ARNs that exist only at run time: the migrate handlers' versions (4) and this cluster's tasks (1).
+    const keys = [...acknowledged.keys()];
+    const runtimeArns = keys.filter((k) =>
+      /AwsSolutions-IAM5\[Resource::(<Migrate\w+\.Arn>:\*|arn:<AWS::Partition>:ecs:eu-west-1:<AWS::AccountId>:task\/<Cluster\w+>\/\*)\]$/.test(k),
+    );
+    expect(runtimeArns).toHaveLength(5);
+    expect(keys.filter((k) => !runtimeArns.includes(k)).sort()).toEqual(
       [
         'Switchboard-Auth AwsSolutions-COG8',
         'Switchboard-Data AwsSolutions-RDS6',
@@ -225,6 +341,12 @@ describe('Services stack (api + worker), synthesized with cdk-nag', () => {
         'Switchboard-Services AwsSolutions-EC23',
         'Switchboard-Services AwsSolutions-ECS2',
         'Switchboard-Services AwsSolutions-IAM5[Resource::*]',
+        // The migration runner (a Lambda-backed custom resource) and task scale-in protection.
+        'Switchboard-Services AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+        'Switchboard-Services AwsSolutions-L1',
+        'Switchboard-Services AwsSolutions-SF1',
+        'Switchboard-Services AwsSolutions-SF2',
+        'Switchboard-Services AwsSolutions-SMG4',
         'Switchboard-Services AwsSolutions-S1',
       ].sort(),
     );

@@ -21,6 +21,8 @@ import { TokenVerifier } from '../auth/token-verifier.service.js';
 import { AppError } from '../common/app-error.js';
 import { isDependencyOutage, outageMessage } from '../common/dependency-outage.js';
 import { parseOrThrow } from '../common/zod-validation.pipe.js';
+import { LimitsService } from '../limits/limits.service.js';
+import { RateLimitedError } from '../limits/rate-limited.error.js';
 import { ChatService } from './chat.service.js';
 import { JobRelayService } from './job-relay.service.js';
 import { SocketExpiry } from './socket-expiry.js';
@@ -58,14 +60,21 @@ export class ChatGateway implements OnGatewayInit, OnModuleDestroy {
     private readonly chat: ChatService,
     private readonly relay: JobRelayService,
     private readonly verifier: TokenVerifier,
+    private readonly limits: LimitsService,
   ) {}
 
   afterInit(namespace: Namespace) {
     namespace.use((socket, next) => {
       verifySocketToken(socket, this.verifier).then(
-        ({ principal, expiresAt }) => {
+        async ({ principal, expiresAt }) => {
           if (principal.kind === 'client') {
             return next(socketError('forbidden', 'Chat is for signed-in people; client-credentials tokens cannot connect'));
+          }
+          // RATE_SOCKETS_PER_USER, counted across every API node.
+          if (!(await this.limits.openSocket(principal.sub, socket.id).catch(() => true))) {
+            const error = socketError('rate_limited', 'Too many open connections for this user; close another tab or window');
+            (error.data as { retryAfterMs?: number }).retryAfterMs = 5000;
+            return next(error);
           }
           socket.data.principal = principal;
           socket.data.expiresAt = expiresAt;
@@ -103,7 +112,10 @@ export class ChatGateway implements OnGatewayInit, OnModuleDestroy {
 
   private disconnected(socket: AuthedSocket) {
     this.expiry.untrack(socket);
-    void this.relay.removeSocket(socket, socket.data.principal.sub).catch((err) => this.logger.warn({ err }, 'socket cleanup failed'));
+    // During shutdown Redis may already be closed: nothing to clean up then.
+    void Promise.all([this.relay.removeSocket(socket, socket.data.principal.sub), this.limits.closeSocket(socket.data.principal.sub, socket.id)]).catch(
+      (err) => this.logger.debug?.(`socket cleanup skipped: ${(err as Error).message}`),
+    );
   }
 
   private send(socket: AuthedSocket, body: unknown): Promise<ChatSendAck> {
@@ -147,6 +159,7 @@ export class ChatGateway implements OnGatewayInit, OnModuleDestroy {
       if (err instanceof AppError) {
         const error: AckError['error'] = { code: err.code, message: err.message };
         if (err.details !== undefined) error.details = err.details;
+        if (err instanceof RateLimitedError) error.retryAfterMs = err.retryAfterMs;
         return { ok: false, error };
       }
       this.logger.error({ err, event, requestId }, 'socket event failed');
@@ -207,6 +220,6 @@ function bodyOf(args: unknown[]): unknown {
   return args.slice(0, size);
 }
 
-function socketError(code: 'unauthorized' | 'forbidden', message: string): Error {
+function socketError(code: 'unauthorized' | 'forbidden' | 'rate_limited', message: string): Error & { data: { code: string; message: string } } {
   return Object.assign(new Error(message), { data: { code, message } });
 }

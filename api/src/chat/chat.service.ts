@@ -26,8 +26,11 @@ import {
 } from '@switchboard/server-core';
 import { AppError, notFound } from '../common/app-error.js';
 import { CatalogService } from '../config/catalog.service.js';
+import { checkDocumentSizes } from '../documents/document-limits.js';
+import { LimitsService } from '../limits/limits.service.js';
 import { APP_CONFIG } from '../config/tokens.js';
 import { checkModelRules, checkParams, ConversationsService, isUuid } from '../conversations/conversations.service.js';
+import { whenRedisUp } from '../common/redis-guard.js';
 import { CHAT_QUEUE, QUOTA_GOVERNOR, REDIS } from '../redis/redis.module.js';
 import { ChatRepository, type NewRegeneration } from './chat.repository.js';
 import { JobRelayService } from './job-relay.service.js';
@@ -49,6 +52,7 @@ export class ChatService {
     private readonly conversations: ConversationsService,
     private readonly catalog: CatalogService,
     private readonly relay: JobRelayService,
+    private readonly limits: LimitsService,
   ) {}
 
   /**
@@ -68,35 +72,43 @@ export class ChatService {
     }
     const model = this.catalog.require(input.modelId ?? existing?.modelId ?? this.catalog.default().id);
     checkCapabilities(model, input);
+    // Documents go to Bedrock as they are (nothing is extracted here): only their sizes are checked.
+    checkDocumentSizes(input.content.flatMap((b, i) => (b.type === 'document' ? [{ ...b, path: `content.${i}.data` }] : [])), this.config.documents);
     const params = { ...(existing?.params ?? {}), ...(input.params ?? {}) };
     checkParams(model, params);
     checkModelRules(model, input.params ?? {});
+    // Released once the turn is stored (or refused): until then it counts as one of the user's open chats.
+    const release = await this.limits.checkChat(owner, contentBytes(input.content));
+    try {
 
-    const turn = {
-      owner,
-      jobId: randomUUID(),
-      userMessageId: randomUUID(),
-      assistantMessageId: randomUUID(),
-      modelId: model.id,
-      content: input.content,
-      params,
-      clientMessageId: input.clientMessageId,
-      requestId,
-      parentId: input.parentMessageId,
-      fallbackTitle: firstWordsTitle(input.content),
-    };
-    const newConversation = existing ? undefined : this.conversations.newConversation(owner, { title: firstWordsTitle(input.content), modelId: model.id });
-    const conversationId = existing?.id ?? newConversation!.id;
-    const stored = await this.repository.insertTurn({ ...turn, conversationId }, newConversation);
-    if (!stored) {
-      // A retry of the same clientMessageId (or a race with one).
-      const previous = await this.repository.findUserMessageByClientId(owner, input.clientMessageId!);
-      if (!previous) throw new AppError('conflict', 'Could not store the message, try again');
-      return this.sameTurn(previous);
+      const turn = {
+        owner,
+        jobId: randomUUID(),
+        userMessageId: randomUUID(),
+        assistantMessageId: randomUUID(),
+        modelId: model.id,
+        content: input.content,
+        params,
+        clientMessageId: input.clientMessageId,
+        requestId,
+        parentId: input.parentMessageId,
+        fallbackTitle: firstWordsTitle(input.content),
+      };
+      const newConversation = existing ? undefined : this.conversations.newConversation(owner, { title: firstWordsTitle(input.content), modelId: model.id });
+      const conversationId = existing?.id ?? newConversation!.id;
+      const stored = await this.repository.insertTurn({ ...turn, conversationId }, newConversation);
+      if (!stored) {
+        // A retry of the same clientMessageId (or a race with one).
+        const previous = await this.repository.findUserMessageByClientId(owner, input.clientMessageId!);
+        if (!previous) throw new AppError('conflict', 'Could not store the message, try again');
+        return this.sameTurn(previous);
+      }
+      await this.enqueue({ ...turn, conversationId });
+      this.relay.publishToOwner(owner, { conversationId, change: existing ? 'message' : 'created', jobId: turn.jobId }, socketId);
+      return { jobId: turn.jobId, conversationId, messageId: turn.userMessageId, assistantMessageId: turn.assistantMessageId };
+    } finally {
+      void release();
     }
-    await this.enqueue({ ...turn, conversationId });
-    this.relay.publishToOwner(owner, { conversationId, change: existing ? 'message' : 'created', jobId: turn.jobId }, socketId);
-    return { jobId: turn.jobId, conversationId, messageId: turn.userMessageId, assistantMessageId: turn.assistantMessageId };
   }
 
   /**
@@ -117,26 +129,31 @@ export class ChatService {
     const params = { ...(conversation.params ?? {}), ...(input.params ?? {}) };
     checkParams(model, params);
     checkModelRules(model, input.params ?? {});
-    const turn = {
-      owner,
-      conversationId: conversation.id,
-      jobId: randomUUID(),
-      userMessageId: question.id,
-      assistantMessageId: randomUUID(),
-      modelId: model.id,
-      params,
-      clientMessageId: input.clientMessageId,
-      requestId,
-    };
-    const stored = await this.repository.insertRegeneration(turn);
-    if (!stored) {
-      const previous = await this.repository.findUserMessageByClientId(owner, input.clientMessageId!);
-      if (!previous) throw new AppError('conflict', 'Could not store the request, try again');
-      return this.sameTurn(previous);
+    const release = await this.limits.checkChat(owner, 0);
+    try {
+      const turn = {
+        owner,
+        conversationId: conversation.id,
+        jobId: randomUUID(),
+        userMessageId: question.id,
+        assistantMessageId: randomUUID(),
+        modelId: model.id,
+        params,
+        clientMessageId: input.clientMessageId,
+        requestId,
+      };
+      const stored = await this.repository.insertRegeneration(turn);
+      if (!stored) {
+        const previous = await this.repository.findUserMessageByClientId(owner, input.clientMessageId!);
+        if (!previous) throw new AppError('conflict', 'Could not store the request, try again');
+        return this.sameTurn(previous);
+      }
+      await this.enqueue(turn);
+      this.relay.publishToOwner(owner, { conversationId: conversation.id, change: 'message', jobId: turn.jobId }, socketId);
+      return { jobId: turn.jobId, conversationId: conversation.id, messageId: question.id, assistantMessageId: turn.assistantMessageId };
+    } finally {
+      void release();
     }
-    await this.enqueue(turn);
-    this.relay.publishToOwner(owner, { conversationId: conversation.id, change: 'message', jobId: turn.jobId }, socketId);
-    return { jobId: turn.jobId, conversationId: conversation.id, messageId: question.id, assistantMessageId: turn.assistantMessageId };
   }
 
   /** Tells the user's sockets, joins the model's line and enqueues; a failed enqueue ends the job. */
@@ -153,13 +170,16 @@ export class ChatService {
       requestId,
     };
     try {
-      await Promise.all([
-        this.relay.announce(owner, turn.jobId),
-        // In line for the model from now on: batch calls asking before a worker has the chat wait behind it.
-        this.governor.join({ modelId: turn.modelId, jobId: turn.jobId, owner, lane: 'chat' }),
-      ]);
-      this.relay.emitToOwner(owner, chatServerEvents.status, { jobId: turn.jobId, state: 'queued' });
-      await this.queue.add('chat', data, { jobId: turn.jobId, ...chatJobOptions });
+      // Fails at once while Redis is down, and within REDIS_ENQUEUE_TIMEOUT_MS when it hangs.
+      await whenRedisUp(this.redis, this.config.redisEnqueueTimeoutMs, async () => {
+        await Promise.all([
+          this.relay.announce(owner, turn.jobId),
+          // In line for the model from now on: batch calls asking before a worker has the chat wait behind it.
+          this.governor.join({ modelId: turn.modelId, jobId: turn.jobId, owner, lane: 'chat' }),
+        ]);
+        this.relay.emitToOwner(owner, chatServerEvents.status, { jobId: turn.jobId, state: 'queued' });
+        await this.queue.add('chat', data, { jobId: turn.jobId, ...chatJobOptions });
+      });
     } catch (err) {
       // Redis failed somewhere on the way: end the stored turn in Postgres so it never waits
       // forever (a retry with the same clientMessageId sees it failed). Leaving the model's line
@@ -289,6 +309,11 @@ function checkCapabilities(model: ModelEntry, input: ChatSend) {
 }
 
 const base64Bytes = (data: string) => Math.floor((data.length * 3) / 4) - (data.endsWith('==') ? 2 : data.endsWith('=') ? 1 : 0);
+
+/** About the bytes a message adds to storage (text and base64 as sent). */
+function contentBytes(content: ChatSend['content']): number {
+  return content.reduce((n, b) => n + (b.type === 'text' ? b.text.length : b.data.length), 0);
+}
 
 /** Removes a job that no worker holds yet; false when a worker has it (locked) or it is gone. */
 async function tryRemove(job: { remove(): Promise<void>; getState(): Promise<string> }): Promise<boolean> {

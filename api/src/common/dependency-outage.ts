@@ -14,7 +14,7 @@ export function isDependencyOutage(err: unknown, depth = 0): boolean {
   if (!err || typeof err !== 'object' || depth > 5) return false;
   const { code, message, name, cause, errors } = err as { code?: unknown; message?: unknown; name?: unknown; cause?: unknown; errors?: unknown };
   if (typeof code === 'string' && (networkCodes.has(code) || pgUnavailable(code))) return true;
-  if (name === 'MaxRetriesPerRequestError') return true;
+  if (name === 'MaxRetriesPerRequestError' || name === 'RedisUnavailableError') return true;
   if (typeof message === 'string' && lostConnection.test(message)) return true;
   if (Array.isArray(errors) && errors.some((e) => isDependencyOutage(e, depth + 1))) return true;
   return isDependencyOutage(cause, depth + 1);

@@ -3,6 +3,7 @@ import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, Logger 
 import type { Request, Response } from 'express';
 import { type ErrorBody, type ErrorCode, httpStatusByCode } from '@switchboard/contracts';
 import { AppError } from './app-error.js';
+import { RateLimitedError } from '../limits/rate-limited.error.js';
 import { isDependencyOutage, outageMessage, outageRetryAfterSeconds } from './dependency-outage.js';
 
 const codeByStatus: Record<number, ErrorCode> = {
@@ -29,6 +30,7 @@ export class HttpErrorFilter implements ExceptionFilter {
     const { status, body } = toErrorResponse(exception);
     if (status >= 500) this.logger.error({ err: exception, path: req.path }, 'request failed');
     if (status === 503) res.setHeader('Retry-After', String(outageRetryAfterSeconds));
+    if (exception instanceof RateLimitedError) res.setHeader('Retry-After', String(Math.max(1, Math.ceil(exception.retryAfterMs / 1000))));
     const payload: ErrorBody = { error: body, requestId: String(req.id || randomUUID()) };
     res.status(status).json(payload);
   }
@@ -38,6 +40,7 @@ function toErrorResponse(exception: unknown): { status: number; body: ErrorBody[
   if (exception instanceof AppError) {
     const body: ErrorBody['error'] = { code: exception.code, message: exception.message };
     if (exception.details !== undefined) body.details = exception.details;
+    if (exception instanceof RateLimitedError) body.retryAfterMs = exception.retryAfterMs;
     return { status: httpStatusByCode[exception.code], body };
   }
   if (exception instanceof HttpException) {

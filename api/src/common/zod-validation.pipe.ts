@@ -1,9 +1,17 @@
 import { type PipeTransform } from '@nestjs/common';
 import type { z } from 'zod';
+import { findJsonProblem, jsonLimits } from '@switchboard/contracts';
 import { AppError } from './app-error.js';
 
 /** Parses with a contract schema; failures become `validation_failed` with the zod issues. */
 export function parseOrThrow<S extends z.ZodType>(schema: S, value: unknown): z.infer<S> {
+  // Before zod: its recursion (and JSON.stringify's) would overflow the stack on a value nested
+  // 100,000 deep, and NUL or lone surrogates would fail in Postgres as a 500.
+  const problem = findJsonProblem(value, { maxDepth: jsonLimits.maxBodyDepth });
+  if (problem) {
+    const details = [{ path: problem.path, message: problem.message }];
+    throw new AppError('validation_failed', `Invalid request: ${problem.path ? `${problem.path}: ` : ''}${problem.message}`, details);
+  }
   const result = schema.safeParse(value);
   if (!result.success) {
     const details = result.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message }));

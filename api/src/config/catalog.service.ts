@@ -10,7 +10,7 @@ export class CatalogService {
   private models: ModelEntry[];
 
   constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {
-    this.models = loadCatalog(config.modelsFile);
+    this.models = loadCatalog(config.modelsFile, config.modelsJson);
   }
 
   list(): readonly ModelEntry[] {
@@ -33,6 +33,6 @@ export class CatalogService {
   }
 
   reload(): void {
-    this.models = loadCatalog(this.config.modelsFile);
+    this.models = loadCatalog(this.config.modelsFile, this.config.modelsJson);
   }
 }

@@ -165,6 +165,9 @@ export function snippetOf(text: string, q: string): string {
   return `${start > 0 ? '…' : ''}${flat.slice(start, end)}${end < flat.length ? '…' : ''}`;
 }
 
+/** Dates a cursor may carry: Postgres cannot compare with JS dates far outside this (year 275760). */
+export const isCursorDate = (d: Date) => !Number.isNaN(d.getTime()) && d.getUTCFullYear() >= 1970 && d.getUTCFullYear() <= 9999;
+
 const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 export const isUuid = (s: string) => uuidPattern.test(s);
 
@@ -175,6 +178,8 @@ function encodeCursor(row: ConversationRow): string {
 function decodeCursor(cursor: string): { updatedAt: Date; id: string } {
   const [at, id] = Buffer.from(cursor, 'base64url').toString().split('|');
   const updatedAt = new Date(at ?? '');
-  if (!id || !isUuid(id) || Number.isNaN(updatedAt.getTime())) throw new AppError('bad_request', 'Invalid cursor');
+  if (!id || !isUuid(id) || !isCursorDate(updatedAt)) {
+    throw new AppError('validation_failed', 'Invalid cursor', [{ path: 'cursor', message: 'not a cursor this API returned' }]);
+  }
   return { updatedAt, id };
 }

@@ -155,7 +155,7 @@ export function buildOpenApi(): Record<string, unknown> {
                 nextCursor: null,
               },
             ),
-            ...errors(...authErrors, [400, 'bad_request', 'Invalid cursor']),
+            ...errors(...authErrors, [400, 'validation_failed', 'Invalid cursor']),
           },
         },
         post: {
@@ -285,6 +285,7 @@ export function buildOpenApi(): Record<string, unknown> {
               [403, 'forbidden', 'This token lacks the jobs:write scope'],
               [413, 'payload_too_large', 'Request body is 40000000 bytes; the limit is 31457280 bytes'],
               [415, 'unsupported_media_type', 'Document "a.xlsx" has format "xlsx"; supported: pdf, txt, md, csv, html, docx'],
+              [429, 'rate_limited', 'Too many requests: at most 6000 job submissions a minute (Retry-After)'],
             ),
           },
         },
@@ -298,7 +299,7 @@ export function buildOpenApi(): Record<string, unknown> {
             { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 100, default: 20 } },
             { name: 'cursor', in: 'query', schema: { type: 'string' } },
           ],
-          responses: { 200: json(ref('JobPage'), { items: [jobExample], nextCursor: null }), ...errors(...authErrors, [400, 'bad_request', 'Invalid cursor'], [403, 'forbidden', 'This token lacks the jobs:read scope']) },
+          responses: { 200: json(ref('JobPage'), { items: [jobExample], nextCursor: null }), ...errors(...authErrors, [400, 'validation_failed', 'Invalid cursor'], [403, 'forbidden', 'This token lacks the jobs:read scope']) },
         },
       },
       '/v1/jobs/{id}': {

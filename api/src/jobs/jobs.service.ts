@@ -24,8 +24,10 @@ import {
 } from '@switchboard/server-core';
 import { AppError, notFound } from '../common/app-error.js';
 import { CatalogService } from '../config/catalog.service.js';
+import { checkDocumentSizes } from '../documents/document-limits.js';
+import { LimitsService } from '../limits/limits.service.js';
 import { APP_CONFIG } from '../config/tokens.js';
-import { isUuid } from '../conversations/conversations.service.js';
+import { isCursorDate, isUuid } from '../conversations/conversations.service.js';
 import { REDIS } from '../redis/redis.module.js';
 import { SUMMARIZE_QUEUE, WEBHOOKS_QUEUE } from './jobs.tokens.js';
 import { JobIntake } from './job-intake.js';
@@ -45,6 +47,7 @@ export class JobsService {
     private readonly repository: JobsRepository,
     private readonly intake: JobIntake,
     private readonly catalog: CatalogService,
+    private readonly limits: LimitsService,
   ) {}
 
   /** The same job for a repeated Idempotency-Key of this owner, if any (checked before the body). */
@@ -57,6 +60,7 @@ export class JobsService {
   /** Stores the job in Postgres, then enqueues: once this returns, the job is accepted for good. */
   async submit(owner: string, input: SummarizeRequest, idempotencyKey: string | undefined, requestId: string): Promise<Job> {
     checkDocuments(input);
+    checkDocumentSizes((input.documents ?? []).map((d, i) => ({ ...d, path: `documents.${i}.data` })), this.config.documents);
     const model = input.modelId ? this.catalog.require(input.modelId) : this.catalog.default();
     if (input.callbackUrl) {
       try {
@@ -66,6 +70,7 @@ export class JobsService {
         throw new AppError('validation_failed', err.message, [{ path: 'callbackUrl', message: err.message, range: err.range }]);
       }
     }
+    await this.limits.checkJob(owner, (input.text?.length ?? 0) + (input.documents ?? []).reduce((n, d) => n + d.data.length, 0));
     const { callbackUrl, modelId: _modelId, ...stored } = input;
     const row = await this.intake.accept({
       id: randomUUID(),
@@ -170,6 +175,8 @@ function encodeCursor(row: JobView): string {
 function decodeCursor(cursor: string): { createdAt: Date; id: string } {
   const [at, id] = Buffer.from(cursor, 'base64url').toString().split('|');
   const createdAt = new Date(at ?? '');
-  if (!id || !isUuid(id) || Number.isNaN(createdAt.getTime())) throw new AppError('bad_request', 'Invalid cursor');
+  if (!id || !isUuid(id) || !isCursorDate(createdAt)) {
+    throw new AppError('validation_failed', 'Invalid cursor', [{ path: 'cursor', message: 'not a cursor this API returned' }]);
+  }
   return { createdAt, id };
 }

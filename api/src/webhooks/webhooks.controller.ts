@@ -1,8 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { Controller, Get, HttpCode, Post, UseGuards } from '@nestjs/common';
+import { Controller, Get, HttpCode, Inject, Post, UseGuards } from '@nestjs/common';
+import type { Redis } from 'ioredis';
 import type { WebhookSecret } from '@switchboard/contracts';
-import type { WebhookSecretRow } from '@switchboard/server-core';
+import { type AppConfig, previousWebhookSecretKey, type WebhookSecretRow } from '@switchboard/server-core';
 import { CurrentPrincipal, type Principal } from '../auth/principal.js';
+import { APP_CONFIG } from '../config/tokens.js';
+import { REDIS } from '../redis/redis.module.js';
 import { JobScope, JobScopeGuard } from '../jobs/jobs.guards.js';
 import { WebhooksRepository } from './webhooks.repository.js';
 
@@ -10,7 +13,11 @@ import { WebhooksRepository } from './webhooks.repository.js';
 @Controller('v1/webhooks/secret')
 @UseGuards(JobScopeGuard)
 export class WebhooksController {
-  constructor(private readonly repository: WebhooksRepository) {}
+  constructor(
+    private readonly repository: WebhooksRepository,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(REDIS) private readonly redis: Redis,
+  ) {}
 
   /** The current secret (one is created on first use). */
   @Get()
@@ -19,12 +26,22 @@ export class WebhooksController {
     return view(await this.repository.getOrCreate(principal.sub, newSecret()));
   }
 
-  /** Rotates: callbacks from now on are signed with the returned secret. */
+  /**
+   * Rotates: callbacks from now on are signed with the returned secret, and for
+   * WEBHOOK_SECRET_GRACE_MS also with the previous one, so receivers can switch without losing any.
+   */
   @Post()
   @HttpCode(200)
   @JobScope('jobs:write')
   async rotate(@CurrentPrincipal() principal: Principal): Promise<WebhookSecret> {
-    return view(await this.repository.replace(principal.sub, newSecret()));
+    const graceMs = this.config.jobs.webhooks.secretGraceMs;
+    const previous = await this.repository.find(principal.sub);
+    const key = previousWebhookSecretKey(this.config.queuePrefix, principal.sub);
+    // Kept in Redis with the grace period as its lifetime: it expires by itself.
+    if (previous && graceMs > 0) await this.redis.set(key, previous.secret, 'PX', graceMs);
+    else await this.redis.del(key);
+    const rotated = view(await this.repository.replace(principal.sub, newSecret()));
+    return previous && graceMs > 0 ? { ...rotated, previousValidUntil: new Date(Date.now() + graceMs).toISOString() } : rotated;
   }
 }
 

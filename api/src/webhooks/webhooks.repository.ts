@@ -19,6 +19,11 @@ export class WebhooksRepository {
     return row!;
   }
 
+  async find(owner: string): Promise<WebhookSecretRow | undefined> {
+    const [row] = await this.db.select().from(webhookSecrets).where(eq(webhookSecrets.owner, owner));
+    return row;
+  }
+
   async replace(owner: string, secret: string): Promise<WebhookSecretRow> {
     const [row] = await this.db
       .insert(webhookSecrets)

@@ -12,6 +12,11 @@ import { AppTask } from './app-task.js';
 export const API_PORT = 3000;
 /** Socket.IO pings every 25 s, so only silent sockets and slow uploads ever meet this limit. */
 export const ALB_IDLE_TIMEOUT_SECONDS = 300;
+/**
+ * HTTP_KEEP_ALIVE_TIMEOUT_MS of the API: longer than the ALB's idle timeout, so the ALB always
+ * closes an idle connection first and never sends a request on one Node is closing (a 502).
+ */
+export const API_KEEP_ALIVE_TIMEOUT_MS = (ALB_IDLE_TIMEOUT_SECONDS + 10) * 1000;
 
 export interface ApiServiceProps {
   readonly cluster: ecs.ICluster;
@@ -56,10 +61,14 @@ export class ApiService extends Construct {
     this.task = new AppTask(this, 'Task', {
       name: 'api',
       image: props.image,
-      entrypoint: 'api/dist/main.js',
       cpu: props.cpu,
       memoryMiB: props.memoryMiB,
-      environment: { ...props.environment, PORT: String(API_PORT), HOST: '0.0.0.0' },
+      environment: {
+        ...props.environment,
+        PORT: String(API_PORT),
+        HOST: '0.0.0.0',
+        HTTP_KEEP_ALIVE_TIMEOUT_MS: String(API_KEEP_ALIVE_TIMEOUT_MS),
+      },
       secrets: props.secrets,
       modelsJson: props.modelsJson,
       // Sockets drain during the ALB's deregistration delay; clients then resume on another task.
@@ -171,6 +180,13 @@ export class ApiService extends Construct {
         open: false,
       });
     }
+
+    // /metrics is for the VPC (a scraper with METRICS_TOKEN), never the internet.
+    this.listener.addAction('NoPublicMetrics', {
+      priority: 1,
+      conditions: [elbv2.ListenerCondition.pathPatterns(['/metrics', '/metrics/*'])],
+      action: elbv2.ListenerAction.fixedResponse(404, { contentType: 'text/plain', messageBody: 'Not found' }),
+    });
 
     const scaling = this.service.autoScaleTaskCount({ minCapacity: props.minTasks, maxCapacity: props.maxTasks });
     scaling.scaleOnCpuUtilization('Cpu', {

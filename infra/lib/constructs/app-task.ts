@@ -3,31 +3,34 @@ import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 
-/** Where the container writes the catalog it receives in MODELS_JSON (MODELS_FILE points here). */
-export const MODELS_PATH = '/tmp/switchboard/models.json';
-
 export interface AppTaskProps {
-  readonly name: 'api' | 'worker';
+  readonly name: 'api' | 'worker' | 'migrate';
   readonly image: ecs.ContainerImage;
-  readonly entrypoint: string;
+  /** Overrides the image's CMD (the migration task); services run the image's own command. */
+  readonly command?: string[];
   readonly cpu: number;
   readonly memoryMiB: number;
   /** Non-secret configuration (the settings in docs/architecture.md#configuration and the README). */
   readonly environment: Record<string, string>;
-  /** REDIS_URL, DATABASE_URL: injected by the ECS agent from Secrets Manager, never in the template. */
+  /**
+   * Passwords and tokens, each from one Secrets Manager key, read by the ECS agent when a task
+   * starts: a rotated value reaches new tasks without a template change.
+   */
   readonly secrets: Record<string, ecs.Secret>;
-  /** The catalog JSON; written to MODELS_PATH before the process starts. */
-  readonly modelsJson: string;
+  /** The catalog JSON, passed as MODELS_JSON (no file: the root filesystem is read-only). */
+  readonly modelsJson?: string;
   readonly stopTimeout: Duration;
   readonly port?: number;
   readonly healthCheck?: ecs.HealthCheck;
   readonly logRetention: logs.RetentionDays;
+  readonly cpuArchitecture?: ecs.CpuArchitecture;
 }
 
 /**
- * A Fargate task definition for one of the two Node processes: read-only root filesystem with a
- * scratch volume at /tmp, tini as PID 1 (SIGTERM reaches node), non-blocking awslogs (stdout is
- * also where the worker's CloudWatch EMF metrics go).
+ * A Fargate task definition for one Node process of the images: the image's own command as its
+ * non-root user, read-only root filesystem with a scratch volume at /tmp (the images declare it a
+ * VOLUME with mode 1777, so Fargate does not mount it root-owned), tini as PID 1 (SIGTERM reaches
+ * node), non-blocking awslogs (stdout is also where the worker's CloudWatch EMF metrics go).
  */
 export class AppTask extends Construct {
   readonly taskDefinition: ecs.FargateTaskDefinition;
@@ -42,28 +45,21 @@ export class AppTask extends Construct {
     this.taskDefinition = new ecs.FargateTaskDefinition(this, 'TaskDefinition', {
       cpu: props.cpu,
       memoryLimitMiB: props.memoryMiB,
-      runtimePlatform: { cpuArchitecture: ecs.CpuArchitecture.X86_64, operatingSystemFamily: ecs.OperatingSystemFamily.LINUX },
+      runtimePlatform: { cpuArchitecture: props.cpuArchitecture ?? ecs.CpuArchitecture.X86_64, operatingSystemFamily: ecs.OperatingSystemFamily.LINUX },
       volumes: [{ name: 'tmp' }],
     });
-
-    // The catalog is deployment configuration, not code: it travels in the task definition and is
-    // written to a file because the apps read MODELS_FILE. One image serves every catalog.
-    const command = [
-      'sh',
-      '-c',
-      `mkdir -p "$(dirname "$MODELS_FILE")" && printf '%s' "$MODELS_JSON" > "$MODELS_FILE" && exec node ${props.entrypoint}`,
-    ];
 
     this.container = this.taskDefinition.addContainer(props.name, {
       containerName: props.name,
       image: props.image,
-      command,
+      command: props.command,
       environment: {
         ...props.environment,
         NODE_ENV: 'production',
-        MODELS_FILE: MODELS_PATH,
-        MODELS_JSON: props.modelsJson,
-        DATA_DIR: '/tmp/switchboard/data',
+        // Migrations are a deploy step (the migrate task), never something tasks race to do at boot.
+        DB_MIGRATE_ON_BOOT: 'false',
+        // The catalog is deployment configuration, not code: one image serves every catalog.
+        ...(props.modelsJson ? { MODELS_JSON: props.modelsJson } : {}),
       },
       secrets: props.secrets,
       portMappings: props.port ? [{ containerPort: props.port, name: props.name, protocol: ecs.Protocol.TCP }] : [],

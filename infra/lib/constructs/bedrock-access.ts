@@ -23,6 +23,8 @@ export class BedrockAccess extends Construct {
   readonly directArns: string[];
   readonly profileArns: string[];
   readonly routedModelArns: string[];
+  /** Application inference profiles in the catalog (ARNs); their foundation models are granted through them. */
+  readonly applicationProfileArns: string[];
 
   constructor(scope: Construct, id: string, props: BedrockAccessProps) {
     super(scope, id);
@@ -32,9 +34,11 @@ export class BedrockAccess extends Construct {
     const direct = new Set<string>();
     const profiles = new Set<string>();
     const routed = new Set<string>();
+    const applicationProfiles = new Set<string>();
     for (const modelId of props.modelIds) {
       if (modelId.startsWith('arn:')) {
         direct.add(modelId);
+        if (modelId.includes(':application-inference-profile/')) applicationProfiles.add(modelId);
         continue;
       }
       const prefix = profilePrefix(modelId);
@@ -56,6 +60,7 @@ export class BedrockAccess extends Construct {
     this.directArns = [...direct].sort();
     this.profileArns = [...profiles].sort();
     this.routedModelArns = [...routed].sort();
+    this.applicationProfileArns = [...applicationProfiles].sort();
 
     this.statements = [
       new iam.PolicyStatement({
@@ -71,6 +76,20 @@ export class BedrockAccess extends Construct {
           actions: BEDROCK_INVOKE_ACTIONS,
           resources: this.routedModelArns,
           conditions: { StringEquals: { 'bedrock:InferenceProfileArn': this.profileArns } },
+        }),
+      );
+    }
+    if (this.applicationProfileArns.length > 0) {
+      // An application inference profile names its model only inside Bedrock (it may wrap a
+      // foundation model or a cross-region profile): Bedrock authorizes the call on the profile
+      // and on the foundation model in whichever region it routes to. Any foundation model, but
+      // only when reached through one of these profiles.
+      this.statements.push(
+        new iam.PolicyStatement({
+          sid: 'InvokeModelsThroughApplicationProfiles',
+          actions: BEDROCK_INVOKE_ACTIONS,
+          resources: [`arn:${partition}:bedrock:*::foundation-model/*`],
+          conditions: { StringEquals: { 'bedrock:InferenceProfileArn': this.applicationProfileArns } },
         }),
       );
     }

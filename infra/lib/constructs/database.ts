@@ -1,4 +1,4 @@
-import { CfnResource, Duration, Fn, RemovalPolicy, SecretValue } from 'aws-cdk-lib';
+import { CfnResource, Duration, Fn, RemovalPolicy } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as rds from 'aws-cdk-lib/aws-rds';
@@ -19,7 +19,10 @@ export interface DatabaseProps {
 
 export const DB_PORT = 5433;
 export const DB_NAME = 'switchboard';
+/** The master user: the migrate task only. */
 export const DB_USER = 'switchboard';
+/** The services' own login role, created and kept in sync by the migrate task: DML, no DDL. */
+export const APP_DB_USER = 'switchboard_app';
 /** Where the api/worker images keep the RDS CA bundle (see api/Dockerfile). */
 export const RDS_CA_BUNDLE = '/app/certs/rds-global-bundle.pem';
 
@@ -33,8 +36,8 @@ const URL_UNSAFE = ` !"#$%&'()*+,-./:;<=>?@[\\]^_\`{|}~`;
 export class Database extends Construct {
   readonly cluster: rds.DatabaseCluster;
   readonly securityGroup: ec2.SecurityGroup;
-  /** Secret whose whole value is the apps' DATABASE_URL, TLS verified against the RDS CA. */
-  readonly urlSecret: secretsmanager.Secret;
+  /** `{ username: switchboard_app, password }`: the services' credentials (DATABASE_PASSWORD). */
+  readonly appSecret: secretsmanager.Secret;
 
   constructor(scope: Construct, id: string, props: DatabaseProps) {
     super(scope, id);
@@ -82,27 +85,30 @@ export class Database extends Construct {
 
     this.cluster.node.addDependency(postgresLog);
 
-    const secret = this.cluster.secret!;
-    this.urlSecret = new secretsmanager.Secret(this, 'Url', {
-      description: 'Switchboard DATABASE_URL (postgres://…?sslmode=verify-full)',
-      secretStringValue: SecretValue.unsafePlainText(
-        Fn.join('', [
-          `postgres://${DB_USER}:`,
-          secret.secretValueFromJson('password').unsafeUnwrap(),
-          '@',
-          this.cluster.clusterEndpoint.hostname,
-          ':',
-          String(DB_PORT),
-          `/${DB_NAME}?sslmode=verify-full&sslrootcert=${RDS_CA_BUNDLE}`,
-        ]),
-      ),
+    this.appSecret = new secretsmanager.Secret(this, 'AppUser', {
+      description: `Switchboard database role ${APP_DB_USER} (the services); the migrate task sets it on the cluster`,
+      generateSecretString: {
+        secretStringTemplate: JSON.stringify({ username: APP_DB_USER }),
+        generateStringKey: 'password',
+        excludeCharacters: URL_UNSAFE,
+        passwordLength: 32,
+      },
     });
 
     // Retained with everything it needs to keep running or to be restored: instances, master
-    // secret, parameter and subnet groups, security group, logs, the URL. Deleting the data stack
+    // and app secrets, parameter and subnet groups, security group, logs. Deleting the data stack
     // then succeeds and leaves a working, deletion-protected cluster behind.
     for (const child of this.node.findAll()) {
       if (CfnResource.isCfnResource(child)) child.applyRemovalPolicy(RemovalPolicy.RETAIN);
     }
+  }
+
+  /** DATABASE_URL for `user`, no password (DATABASE_PASSWORD comes from a secret), TLS verified against the RDS CA. */
+  urlFor(user: string): string {
+    return Fn.join('', [
+      `postgres://${user}@`,
+      this.cluster.clusterEndpoint.hostname,
+      `:${DB_PORT}/${DB_NAME}?sslmode=verify-full&sslrootcert=${RDS_CA_BUNDLE}`,
+    ]);
   }
 }

@@ -1,4 +1,4 @@
-import { Fn, RemovalPolicy, SecretValue } from 'aws-cdk-lib';
+import { Fn, RemovalPolicy } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as elasticache from 'aws-cdk-lib/aws-elasticache';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -24,9 +24,10 @@ export const REDIS_PORT = 6380;
  */
 export class Redis extends Construct {
   readonly securityGroup: ec2.SecurityGroup;
+  /** The AUTH token (the apps' REDIS_PASSWORD, injected by ECS from this secret at task start). */
   readonly authToken: secretsmanager.Secret;
-  /** Secret whose whole value is `rediss://:<token>@<primary>:<port>` (the apps' REDIS_URL). */
-  readonly urlSecret: secretsmanager.Secret;
+  /** `rediss://<primary>:<port>`, no credentials: the apps' REDIS_URL. */
+  readonly url: string;
   readonly replicationGroup: elasticache.CfnReplicationGroup;
 
   constructor(scope: Construct, id: string, props: RedisProps) {
@@ -88,20 +89,8 @@ export class Redis extends Construct {
       ],
     });
 
-    // Composed at deploy time by CloudFormation's dynamic reference: the token never appears in the template.
-    this.urlSecret = new secretsmanager.Secret(this, 'Url', {
-      description: 'Switchboard REDIS_URL (rediss://:<auth token>@<primary endpoint>:<port>)',
-      secretStringValue: SecretValue.unsafePlainText(
-        Fn.join('', [
-          'rediss://:',
-          this.authToken.secretValue.unsafeUnwrap(),
-          '@',
-          this.replicationGroup.attrPrimaryEndPointAddress,
-          ':',
-          this.replicationGroup.attrPrimaryEndPointPort,
-        ]),
-      ),
-      removalPolicy: RemovalPolicy.DESTROY,
-    });
+    // No secret in the URL: the token travels separately (REDIS_PASSWORD), so rotating it needs
+    // new tasks only, not a template change CloudFormation would skip.
+    this.url = Fn.join('', ['rediss://', this.replicationGroup.attrPrimaryEndPointAddress, ':', this.replicationGroup.attrPrimaryEndPointPort]);
   }
 }

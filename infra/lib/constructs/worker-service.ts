@@ -1,7 +1,8 @@
-import { Duration } from 'aws-cdk-lib';
+import { Duration, Stack } from 'aws-cdk-lib';
 import * as appscaling from 'aws-cdk-lib/aws-applicationautoscaling';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { AppTask } from './app-task.js';
@@ -11,6 +12,11 @@ import { BedrockAccess } from './bedrock-access.js';
 export const BACKLOG_METRIC = { namespace: 'Switchboard', metricName: 'QueueBacklog', dimensions: { Service: 'worker' } } as const;
 /** Fargate's ceiling for stopTimeout: how long a stopping worker may finish its streams after SIGTERM. */
 export const WORKER_STOP_TIMEOUT_SECONDS = 120;
+/**
+ * WORKER_DRAIN_MS: streams still running this long after SIGTERM go back to the queue and continue
+ * on another worker from the delivered text; the rest of stopTimeout covers the hand-over and exit.
+ */
+export const WORKER_DRAIN_SECONDS = 100;
 
 export interface WorkerServiceProps {
   readonly cluster: ecs.ICluster;
@@ -25,19 +31,27 @@ export interface WorkerServiceProps {
   readonly minTasks: number;
   readonly maxTasks: number;
   readonly concurrency: number;
-  readonly backlogPerTask: number;
+  /** Scaling target per running task; defaults to its capacity, `concurrency`. */
+  readonly backlogPerTask?: number;
+  /** Fargate Spot for the tasks above the first (which stays on demand). */
+  readonly spot?: boolean;
+  readonly arm64?: boolean;
   readonly logRetention: logs.RetentionDays;
 }
 
 /**
  * BullMQ workers on Fargate with no load balancer and no inbound port. The only role allowed to
  * call Bedrock, and only for the catalog's models. Scales by target tracking on backlog per task:
- * QueueBacklog (from the workers' EMF logs) / RunningTaskCount (Container Insights).
+ * QueueBacklog (from the workers' EMF logs: every queue's waiting, delayed and running jobs) /
+ * RunningTaskCount (Container Insights), with one task's concurrency as the target. A worker with
+ * jobs in flight holds ECS task scale-in protection, so scaling in stops an idle task.
  */
 export class WorkerService extends Construct {
   readonly service: ecs.FargateService;
   readonly task: AppTask;
   readonly scalingPolicy: appscaling.CfnScalingPolicy;
+  /** The backlog per task the service scales to. */
+  readonly targetBacklogPerTask: number;
 
   constructor(scope: Construct, id: string, props: WorkerServiceProps) {
     super(scope, id);
@@ -45,16 +59,29 @@ export class WorkerService extends Construct {
     this.task = new AppTask(this, 'Task', {
       name: 'worker',
       image: props.image,
-      entrypoint: 'worker/dist/main.js',
       cpu: props.cpu,
       memoryMiB: props.memoryMiB,
-      environment: { ...props.environment, WORKER_CONCURRENCY: String(props.concurrency) },
+      environment: {
+        ...props.environment,
+        WORKER_CONCURRENCY: String(props.concurrency),
+        WORKER_DRAIN_MS: String(WORKER_DRAIN_SECONDS * 1000),
+      },
+      cpuArchitecture: props.arm64 ? ecs.CpuArchitecture.ARM64 : ecs.CpuArchitecture.X86_64,
       secrets: props.secrets,
       modelsJson: props.modelsJson,
       stopTimeout: Duration.seconds(WORKER_STOP_TIMEOUT_SECONDS),
       logRetention: props.logRetention,
     });
     props.bedrock.grantInvoke(this.task.taskDefinition.taskRole);
+    // Scale-in protection while jobs run: the worker calls the ECS agent ($ECS_AGENT_URI), which acts with the task role.
+    const { partition, region, account } = Stack.of(this);
+    this.task.taskDefinition.taskRole.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['ecs:UpdateTaskProtection', 'ecs:GetTaskProtection'],
+        resources: [`arn:${partition}:ecs:${region}:${account}:task/${props.cluster.clusterName}/*`],
+      }),
+    );
+    this.targetBacklogPerTask = props.backlogPerTask ?? props.concurrency;
 
     const securityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', {
       vpc: props.cluster.vpc,
@@ -73,6 +100,16 @@ export class WorkerService extends Construct {
       securityGroups: [securityGroup, props.dataClients],
       assignPublicIp: false,
       propagateTags: ecs.PropagatedTagSource.SERVICE,
+      // Spot: the first task on demand (the backlog metric keeps flowing), the rest on Spot; a
+      // reclaimed task gets SIGTERM two minutes ahead, drains and hands its streams over.
+      ...(props.spot
+        ? {
+            capacityProviderStrategies: [
+              { capacityProvider: 'FARGATE', base: 1, weight: 0 },
+              { capacityProvider: 'FARGATE_SPOT', weight: 1 },
+            ],
+          }
+        : {}),
     });
 
     const taskCount = this.service.autoScaleTaskCount({ minCapacity: props.minTasks, maxCapacity: props.maxTasks });
@@ -85,7 +122,8 @@ export class WorkerService extends Construct {
       policyType: 'TargetTrackingScaling',
       scalingTargetId: target.scalableTargetId,
       targetTrackingScalingPolicyConfiguration: {
-        targetValue: props.backlogPerTask,
+        // Running jobs count, so one task's capacity (its concurrency) is the natural target.
+        targetValue: this.targetBacklogPerTask,
         // Out fast (a minute of backlog is a minute of waiting users), in slowly (a stopping task
         // may be finishing streams for up to two minutes).
         scaleOutCooldown: 60,
@@ -94,7 +132,7 @@ export class WorkerService extends Construct {
           metrics: [
             {
               id: 'backlog',
-              label: 'Queue backlog (waiting + delayed)',
+              label: 'Queue backlog (chat + summarize + webhooks: waiting + delayed + running)',
               returnData: false,
               metricStat: {
                 metric: {

@@ -9,6 +9,17 @@ export interface AuthStackProps extends StackProps {
   readonly adminGroup: string;
 }
 
+/**
+ * The hosted UI prefix carries the deployment's stack prefix, so two deployments in one region (or
+ * account) never ask Cognito for the same domain: `staging` + `switchboard-portal` →
+ * `staging-switchboard-portal`. A prefix already containing it is kept as given.
+ */
+export function hostedUiPrefix(stackPrefix: string, domainPrefix: string): string {
+  const prefix = stackPrefix.toLowerCase().replace(/[^a-z0-9-]/g, '-');
+  const full = domainPrefix.includes(prefix) ? domainPrefix : `${prefix}-${domainPrefix}`;
+  return full.slice(0, 63).replace(/-+$/, '');
+}
+
 /** Stateful: the user pool holds users and MFA enrolments; retained and deletion-protected. */
 export class AuthStack extends Stack {
   readonly auth: Auth;
@@ -18,7 +29,7 @@ export class AuthStack extends Stack {
     const { params } = props;
 
     this.auth = new Auth(this, 'Auth', {
-      domainPrefix: params.auth.domainPrefix,
+      domainPrefix: hostedUiPrefix(params.prefix, params.auth.domainPrefix),
       portalUrl: params.domainName ? `https://${params.domainName}` : undefined,
       extraPortalUrls: params.auth.extraPortalUrls,
       mfa: params.auth.mfa,

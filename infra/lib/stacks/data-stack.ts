@@ -46,22 +46,17 @@ export class DataStack extends Stack {
     acknowledge(
       this.redis.authToken,
       'AwsSolutions-SMG4',
-      'ElastiCache AUTH rotation is a two-step ROTATE/SET operation on the replication group, not a Secrets Manager rotation; rotate with the runbook in README (Deploy to AWS) and redeploy the services.',
+      'ElastiCache AUTH rotation is a two-step ROTATE/SET operation on the replication group, not a Secrets Manager rotation; rotate with the runbook (docs/deploy.md, Rotation) and force new service tasks (REDIS_PASSWORD is read at task start).',
     );
     acknowledge(
-      this.redis.urlSecret,
+      this.database.appSecret,
       'AwsSolutions-SMG4',
-      'Derived value (REDIS_URL composed from the AUTH token at deploy time); it changes whenever the token does, by redeploying this stack.',
-    );
-    acknowledge(
-      this.database.urlSecret,
-      'AwsSolutions-SMG4',
-      'Derived value (DATABASE_URL composed from the master secret at deploy time): rotating the master secret alone would break the apps, so both are changed together by redeploying this stack.',
+      'The app role password is applied to the cluster by the migrate task (a deploy step): rotate by changing the secret, rerunning the migrate task and forcing new service tasks (docs/deploy.md, Rotation); no rotation Lambda to keep in sync.',
     );
     acknowledge(
       this.database.cluster,
       'AwsSolutions-SMG4',
-      'The master secret feeds the composed DATABASE_URL secret; automatic single-user rotation would leave that URL stale. Rotation is a planned follow-up with a rotation function that rewrites both.',
+      'The master user serves only the migrate task; ECS reads its password key at task start, so a rotation needs no stack update. Managed single-user rotation can be switched on later; the runbook rotates it by hand (docs/deploy.md, Rotation).',
     );
     acknowledge(
       this.database.cluster,

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { safeText } from './safe-text.js';
 
 export const imageMediaTypes = ['image/png', 'image/jpeg', 'image/gif', 'image/webp'] as const;
 export const documentFormats = ['pdf', 'txt', 'md', 'csv', 'html', 'docx'] as const;
@@ -24,7 +25,7 @@ const base64 = z.string().regex(/^[A-Za-z0-9+/]*={0,2}$/, 'must be base64');
 export const textBlockSchema = z.object({
   type: z.literal('text'),
   // Bedrock refuses blank text blocks ("The text field in the ContentBlock object … is blank").
-  text: z.string().min(1).max(contentLimits.maxTextChars).refine((t) => t.trim() !== '', 'must not be blank'),
+  text: safeText().min(1).max(contentLimits.maxTextChars).refine((t) => t.trim() !== '', 'must not be blank'),
 });
 export const imageBlockSchema = z.object({
   type: z.literal('image'),
@@ -34,7 +35,7 @@ export const imageBlockSchema = z.object({
 export const documentBlockSchema = z.object({
   type: z.literal('document'),
   // Bedrock allows letters, digits, spaces, hyphens, parentheses and brackets in document names.
-  name: z.string().min(1).max(200),
+  name: safeText().min(1).max(200),
   format: z.enum(documentFormats),
   data: base64.min(1).max(contentLimits.maxDocumentBase64Chars),
 });

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { contentSchema } from './blocks.js';
+import { safeText } from './safe-text.js';
 import { modelParamsSchema } from './params.js';
 import type { ErrorInfo } from './errors.js';
 import type { Usage } from './conversations.js';
@@ -24,14 +25,14 @@ export const chatServerEvents = {
   conversationUpdated: 'conversation:updated',
 } as const;
 
-const id = z.string().min(1).max(100);
+const id = safeText().min(1).max(100);
 
 export const chatSendSchema = z.object({
   conversationId: id.optional(),
   content: contentSchema,
-  modelId: z.string().min(1).max(200).optional(),
+  modelId: safeText().min(1).max(200).optional(),
   params: modelParamsSchema.optional(),
-  clientMessageId: z.string().min(1).max(100).optional(),
+  clientMessageId: safeText().min(1).max(100).optional(),
   /**
    * Send after this message of the conversation (a branch: "edit and resend" passes the parent of the
    * edited message; null = at the start of the conversation). Omitted: after the conversation's
@@ -47,9 +48,9 @@ export type ChatSend = z.infer<typeof chatSendSchema>;
  */
 export const chatRegenerateSchema = z.object({
   messageId: id,
-  modelId: z.string().min(1).max(200).optional(),
+  modelId: safeText().min(1).max(200).optional(),
   params: modelParamsSchema.optional(),
-  clientMessageId: z.string().min(1).max(100).optional(),
+  clientMessageId: safeText().min(1).max(100).optional(),
 });
 export type ChatRegenerate = z.infer<typeof chatRegenerateSchema>;
 

@@ -1,26 +1,27 @@
 import { z } from 'zod';
 import { blockSchema } from './blocks.js';
 import { modelParamsSchema } from './params.js';
+import { safeText } from './safe-text.js';
 
 export const conversationCreateSchema = z.object({
-  title: z.string().trim().min(1).max(200).optional(),
-  modelId: z.string().min(1).max(200).optional(),
-  systemPrompt: z.string().max(20_000).optional(),
+  title: safeText().trim().min(1).max(200).optional(),
+  modelId: safeText().min(1).max(200).optional(),
+  systemPrompt: safeText().max(20_000).optional(),
   params: modelParamsSchema.optional(),
 });
 export type ConversationCreate = z.infer<typeof conversationCreateSchema>;
 
 export const conversationUpdateSchema = conversationCreateSchema.extend({
-  systemPrompt: z.string().max(20_000).nullable().optional(),
+  systemPrompt: safeText().max(20_000).nullable().optional(),
   /** Switch the conversation's current branch to the one ending at (or passing through) this message. */
-  activeLeafId: z.string().uuid().optional(),
+  activeLeafId: z.uuid().optional(),
 });
 export type ConversationUpdate = z.infer<typeof conversationUpdateSchema>;
 
 export const conversationListQuerySchema = z.object({
   limit: z.coerce.number().int().min(1).max(100).default(20),
-  cursor: z.string().max(200).optional(),
-  q: z.string().trim().max(200).optional(),
+  cursor: safeText().max(200).optional(),
+  q: safeText().trim().max(200).optional(),
 });
 export type ConversationListQuery = z.infer<typeof conversationListQuerySchema>;
 

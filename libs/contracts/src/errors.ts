@@ -19,6 +19,11 @@ export const errorCodes = [
   'model_error',
   'model_not_found',
   'content_too_large',
+  // Documents (second round): over a DOC_* cap (413 at submit, a job/chat error code when found later),
+  // unreadable, or a job that crashed workers repeatedly.
+  'document_too_large',
+  'invalid_document',
+  'poison',
 ] as const;
 export type ErrorCode = (typeof errorCodes)[number];
 
@@ -40,6 +45,9 @@ export const httpStatusByCode: Record<ErrorCode, number> = {
   model_error: 502,
   model_not_found: 400,
   content_too_large: 413,
+  document_too_large: 413,
+  invalid_document: 422,
+  poison: 422,
 };
 
 /** `{ code, message, details? }` as carried in REST error bodies, socket acks and job records. */
@@ -47,6 +55,8 @@ export const errorInfoSchema = z.object({
   code: z.string(),
   message: z.string(),
   details: z.unknown().optional(),
+  /** `rate_limited`: how long to wait before trying again (REST also sends `Retry-After` in seconds). */
+  retryAfterMs: z.number().optional(),
 });
 export type ErrorInfo = z.infer<typeof errorInfoSchema>;
 

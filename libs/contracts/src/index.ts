@@ -1,4 +1,5 @@
 export * from './errors.js';
+export * from './safe-text.js';
 export * from './blocks.js';
 export * from './models.js';
 export * from './params.js';

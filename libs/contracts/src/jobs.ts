@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { documentFormats } from './blocks.js';
 import { usageSchema } from './conversations.js';
 import { errorInfoSchema } from './errors.js';
+import { boundedJsonRecord, safeText } from './safe-text.js';
 
 /** Limits of `POST /v1/jobs/summarize` (base64 lengths are of the encoded text). */
 export const jobLimits = {
@@ -26,8 +27,8 @@ const base64 = z.string().regex(/^[A-Za-z0-9+/\r\n]*={0,2}\s*$/, 'must be base64
  * than pdf, txt, md, html, docx and csv (a plain validation error would hide what is wrong).
  */
 export const jobDocumentSchema = z.object({
-  name: z.string().min(1).max(200),
-  format: z.string().min(1).max(100),
+  name: safeText().min(1).max(200),
+  format: safeText().min(1).max(100),
   data: base64.min(1).max(jobLimits.maxDocumentBase64Chars),
 });
 export type JobDocument = z.infer<typeof jobDocumentSchema>;
@@ -35,18 +36,15 @@ export type JobDocument = z.infer<typeof jobDocumentSchema>;
 /** `POST /v1/jobs/summarize`: `text` or `documents` (or both). */
 export const summarizeRequestSchema = z
   .object({
-    text: z.string().min(1).max(jobLimits.maxTextChars).optional(),
+    text: safeText().min(1).max(jobLimits.maxTextChars).optional(),
     documents: z.array(jobDocumentSchema).min(1).max(jobLimits.maxDocuments).optional(),
-    modelId: z.string().min(1).max(200).optional(),
+    modelId: safeText().min(1).max(200).optional(),
     /** A label for people (the portal's job list, the download's name); default: the first document's name or the first words. */
-    name: z.string().trim().min(1).max(200).optional(),
-    instructions: z.string().max(jobLimits.maxInstructionsChars).optional(),
+    name: safeText().trim().min(1).max(200).optional(),
+    instructions: safeText().max(jobLimits.maxInstructionsChars).optional(),
     maxWords: z.number().int().min(10).max(jobLimits.maxWords).optional(),
     callbackUrl: z.url({ protocol: /^https?$/ }).max(2000).optional(),
-    metadata: z
-      .record(z.string().max(100), z.unknown())
-      .refine((m) => JSON.stringify(m).length <= jobLimits.maxMetadataBytes, `metadata must be at most ${jobLimits.maxMetadataBytes} bytes of JSON`)
-      .optional(),
+    metadata: boundedJsonRecord(jobLimits.maxMetadataBytes).optional(),
   })
   .strict()
   .refine((b) => b.text !== undefined || b.documents !== undefined, { message: 'text or documents is required' });
@@ -78,12 +76,17 @@ export type JobPage = { items: Job[]; nextCursor: string | null };
 export const jobListQuerySchema = z.object({
   status: z.enum(jobStatusValues).optional(),
   limit: z.coerce.number().int().min(1).max(100).default(20),
-  cursor: z.string().max(200).optional(),
+  cursor: safeText().max(200).optional(),
 });
 export type JobListQuery = z.infer<typeof jobListQuerySchema>;
 
 /** `POST /v1/webhooks/secret` and `GET /v1/webhooks/secret`: the caller's callback signing secret. */
-export type WebhookSecret = { secret: string; createdAt: string };
+export type WebhookSecret = {
+  secret: string;
+  createdAt: string;
+  /** After a rotation (`POST`): until when callbacks also carry a signature with the previous secret. */
+  previousValidUntil?: string;
+};
 
 /** Events a callback carries. */
 export const webhookEvents = ['job.completed', 'job.failed', 'job.cancelled'] as const;
@@ -92,7 +95,9 @@ export type WebhookEvent = (typeof webhookEvents)[number];
 /**
  * Body POSTed to a job's callbackUrl when it ends. Headers: `X-Switchboard-Event`,
  * `X-Switchboard-Delivery` (stable across retries), `X-Switchboard-Timestamp` (unix seconds) and
- * `X-Switchboard-Signature: sha256=<hex HMAC-SHA256 of "<timestamp>.<body>" with the caller's secret>`.
+ * `X-Switchboard-Signature: sha256=<hex HMAC-SHA256 of "<timestamp>.<body>" with the caller's secret>`;
+ * for WEBHOOK_SECRET_GRACE_MS after a rotation `sha256=<with the new secret>,sha256=<with the previous one>`
+ * (accept the delivery when any of the comma-separated signatures matches).
  */
 export type WebhookPayload = { event: WebhookEvent; job: Job; metadata?: Record<string, unknown> };
 

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { safeText } from './safe-text.js';
 
 /** Languages preset prompts come in. */
 export const promptLocales = ['en', 'zh-CN'] as const;
@@ -29,12 +30,12 @@ export type Prompt = z.infer<typeof promptSchema>;
 export const promptListQuerySchema = z.object({ locale: z.enum(promptLocales).optional() });
 export type PromptListQuery = z.infer<typeof promptListQuerySchema>;
 
-const tag = z.string().trim().min(1).max(40);
+const tag = safeText().trim().min(1).max(40);
 
 /** `POST /v1/prompts` → 201 Prompt (owner "me"). */
 export const promptCreateSchema = z.object({
-  title: z.string().trim().min(1).max(200),
-  systemPrompt: z.string().min(1).max(20_000),
+  title: safeText().trim().min(1).max(200),
+  systemPrompt: safeText().min(1).max(20_000),
   tags: z.array(tag).max(20).default([]),
   locale: z.enum(promptLocales).nullable().optional(),
 });
@@ -42,8 +43,8 @@ export type PromptCreate = z.infer<typeof promptCreateSchema>;
 
 /** `PATCH /v1/prompts/:id` (own prompts only; presets answer 403). */
 export const promptUpdateSchema = z.object({
-  title: z.string().trim().min(1).max(200).optional(),
-  systemPrompt: z.string().min(1).max(20_000).optional(),
+  title: safeText().trim().min(1).max(200).optional(),
+  systemPrompt: safeText().min(1).max(20_000).optional(),
   tags: z.array(tag).max(20).optional(),
   locale: z.enum(promptLocales).nullable().optional(),
 });

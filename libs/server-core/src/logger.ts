@@ -7,6 +7,36 @@ export function createLogger(name: string, level: string): Logger {
   return pino({
     name,
     level,
+    serializers: { err: safeErrorSerializer },
     redact: { paths: ['req.headers.authorization', 'headers.authorization', 'token', '*.token'], remove: true },
   });
+}
+
+type LoggedError = { type: string; message: string; code?: string; stack?: string; cause?: LoggedError };
+
+/**
+ * An error as it may be logged: type, code, a message without request data, stack frames only.
+ * Driver errors carry the statement's parameters (drizzle's "Failed query: …\nparams: …", pg's
+ * `detail`, `where`, `parameters`): those hold users' text and documents, so they never reach a log.
+ */
+export function safeErrorSerializer(err: unknown, depth = 0): LoggedError | unknown {
+  if (!err || typeof err !== 'object') return err;
+  const e = err as { name?: unknown; message?: unknown; code?: unknown; stack?: unknown; cause?: unknown; constructor?: { name?: string } };
+  const type = typeof e.name === 'string' ? e.name : (e.constructor?.name ?? 'Error');
+  const out: LoggedError = { type, message: safeMessage(type, typeof e.message === 'string' ? e.message : '') };
+  if (typeof e.code === 'string' || typeof e.code === 'number') out.code = String(e.code);
+  if (typeof e.stack === 'string') {
+    const frames = e.stack.split('\n').filter((line) => /^\s+at /.test(line));
+    if (frames.length) out.stack = frames.slice(0, 20).join('\n');
+  }
+  if (e.cause && depth < 3) out.cause = safeErrorSerializer(e.cause, depth + 1) as LoggedError;
+  return out;
+}
+
+function safeMessage(type: string, message: string): string {
+  // drizzle: "Failed query: <sql>\nparams: <values>" — the SQL is ours, the values are not.
+  if (message.startsWith('Failed query:')) return message.split('\nparams:')[0]!.slice(0, 2000);
+  // pg errors quote offending input in their message for a few kinds (e.g. invalid input syntax).
+  if (type === 'error' || type === 'DatabaseError') return message.replace(/"[^"]*"/g, '"…"').slice(0, 500);
+  return message.slice(0, 2000);
 }

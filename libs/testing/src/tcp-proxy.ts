@@ -4,6 +4,8 @@ export type TcpProxy = {
   port: number;
   /** Drops every connection and refuses new ones: the service behind it is gone. */
   cut(): void;
+  /** Keeps connections open but passes no bytes either way: the service hangs (a black hole). */
+  stall(): void;
   /** Lets connections through again. */
   restore(): void;
   close(): Promise<void>;
@@ -13,6 +15,7 @@ export type TcpProxy = {
 export async function startTcpProxy(target: { host: string; port: number }): Promise<TcpProxy> {
   const sockets = new Set<Socket>();
   let open = true;
+  let stalled = false;
   const track = (socket: Socket) => {
     sockets.add(socket);
     socket.once('close', () => sockets.delete(socket));
@@ -25,6 +28,10 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
     const upstream = connect(target.port, target.host);
     track(client);
     track(upstream);
+    if (stalled) {
+      client.pause();
+      upstream.pause();
+    }
     client.pipe(upstream);
     upstream.pipe(client);
     client.on('error', () => upstream.destroy());
@@ -40,8 +47,14 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
       open = false;
       for (const socket of sockets) socket.destroy();
     },
+    stall() {
+      stalled = true;
+      for (const socket of sockets) socket.pause();
+    },
     restore() {
       open = true;
+      stalled = false;
+      for (const socket of sockets) socket.resume();
     },
     close() {
       for (const socket of sockets) socket.destroy();

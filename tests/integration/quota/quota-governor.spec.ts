@@ -47,7 +47,8 @@ describe('quota governor across three worker processes', () => {
       apis: 1,
       workers: 3,
       emulator: { models: catalog, windowMs, strict: true, tps: null, ttfbMs: 20 },
-      env: { MODELS_FILE: modelsFile, QUOTA_WINDOW_MS: String(windowMs), QUOTA_SAFETY_MARGIN_MS: '100', LOG_LEVEL: 'warn' },
+      // The governor is under test, not the per-user limits: one user sends many chats here.
+      env: { MODELS_FILE: modelsFile, QUOTA_WINDOW_MS: String(windowMs), QUOTA_SAFETY_MARGIN_MS: '100', LOG_LEVEL: 'warn', RATE_CHAT_CONCURRENT: '0', RATE_CHAT_PER_MINUTE: '0' },
     });
     stack.emulator.on('request', (r) => records.push(r));
   }, 120_000);

@@ -92,10 +92,18 @@ export async function startStack(opts: {
   };
 }
 
-export async function spawnProcess(name: string, script: string, env: Record<string, string>, ready: RegExp, args: string[] = []): Promise<Proc> {
+export async function spawnProcess(
+  name: string,
+  script: string,
+  env: Record<string, string>,
+  ready: RegExp,
+  args: string[] = [],
+  /** Run this instead of `node script …args` (e.g. the process inside a wrapper). */
+  exec?: { command: string; args: string[] },
+): Promise<Proc> {
   // SB_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") profiles the stack's processes in benchmarks.
   const nodeArgs = process.env.SB_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
-  const child = spawn(process.execPath, [...nodeArgs, script, ...args], {
+  const child = spawn(exec?.command ?? process.execPath, exec?.args ?? [...nodeArgs, script, ...args], {
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

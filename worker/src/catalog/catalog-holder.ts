@@ -13,8 +13,9 @@ export class CatalogHolder {
   constructor(
     private readonly modelsFile: string | undefined,
     private readonly logger: Logger,
+    private readonly modelsJson?: string,
   ) {
-    this.models = loadCatalog(modelsFile);
+    this.models = loadCatalog(modelsFile, modelsJson);
   }
 
   readonly list = (): readonly ModelEntry[] => this.models;
@@ -34,7 +35,7 @@ export class CatalogHolder {
 
   private reload(why: string) {
     try {
-      this.models = loadCatalog(this.modelsFile);
+      this.models = loadCatalog(this.modelsFile, this.modelsJson);
       this.logger.info({ models: this.models.length, why }, 'model catalog reloaded');
     } catch (err) {
       this.logger.error({ err: (err as Error).message, why }, 'catalog reload failed; keeping the previous one');

@@ -1,5 +1,5 @@
 import { type BedrockRuntimeClient, ConverseCommand, ConverseStreamCommand } from '@aws-sdk/client-bedrock-runtime';
-import { type Job, type Queue, UnrecoverableError } from 'bullmq';
+import { DelayedError, type Job, type Queue, UnrecoverableError } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { ModelEntry, Usage } from '@switchboard/contracts';
 import {
@@ -18,6 +18,7 @@ import {
   usageFrom,
 } from '@switchboard/server-core';
 import { errorCodeOf, isRetryableBedrockError } from '../bedrock/bedrock-client.js';
+import { handOverOf } from '../lifecycle/hand-over.js';
 import { admitOrWait, estimateTokens, isThrottle, type LaneQueues, type QuotaJobData, type Reservation, settle, waitAfterThrottle } from '../quota/admission.js';
 import { DeltaWriter } from '../streaming/delta-writer.js';
 import { type ChatTurnsRepository, type TurnOutcome } from './chat-turns.repository.js';
@@ -180,6 +181,14 @@ export function createChatProcessor(deps: ChatProcessorDeps) {
       await Promise.all([writer.flush().catch(() => undefined), markingActive]);
       if (markFailure) throw markFailure;
       const text = delivered + writer.text;
+      const handOver = handOverOf(signal);
+      if (handOver) {
+        // Everything streamed so far is in the job's stream; whoever runs the job next continues after it.
+        log.info({ chars: text.length, why: handOver.why }, 'chat handed to another worker');
+        if (handOver.why === 'lock-lost' || !token) throw handOver;
+        await job.moveToDelayed(Date.now(), token);
+        throw new DelayedError();
+      }
       const reasoning = deliveredReasoning + writer.reasoning;
       if (callSignal.aborted) {
         log.info({ chars: text.length }, 'chat cancelled; keeping the partial answer');

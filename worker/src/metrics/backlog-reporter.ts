@@ -2,10 +2,16 @@ import type { Queue } from 'bullmq';
 import type { ModelEntry } from '@switchboard/contracts';
 import type { QuotaGovernor } from '@switchboard/server-core';
 
+/** Job states that are work for the workers: queued, parked for quota or retry, and running. */
+export const BACKLOG_STATES = ['waiting', 'prioritized', 'delayed', 'active'] as const;
+
 /**
  * Publishes the backlog for autoscaling as CloudWatch Embedded Metric Format lines on stdout: the
- * total of jobs waiting for a worker slot (what more workers would help with), and per model the
- * jobs waiting for that model's quota. Separate documents, so the total is never a per-model value.
+ * total of jobs on every queue a worker serves (chat, summarize, webhooks) that are waiting,
+ * delayed or running — running ones count, so tasks in the middle of streams are not scaled in as
+ * idle — and per model the jobs waiting for that model's quota. Separate documents, so the total
+ * is never a per-model value. The scaling target divides the total by running tasks and compares
+ * it with one task's capacity (WORKER_CONCURRENCY).
  */
 export function startBacklogReporter(opts: {
   queues: Queue[];
@@ -27,8 +33,8 @@ export function startBacklogReporter(opts: {
   const report = async () => {
     let total = 0;
     for (const queue of opts.queues) {
-      const counts = await queue.getJobCounts('waiting', 'prioritized');
-      total += (counts.waiting ?? 0) + (counts.prioritized ?? 0);
+      const counts = await queue.getJobCounts(...BACKLOG_STATES);
+      total += BACKLOG_STATES.reduce((sum, state) => sum + (counts[state] ?? 0), 0);
     }
     write(emf(['Service'], { QueueBacklog: total }));
     for (const model of opts.models()) {

@@ -37,6 +37,14 @@ type QueueState = 'missing' | 'failed' | 'present';
 
 /** The ending given to a job whose own was lost (Postgres down at its last attempt); BullMQ keeps the real error as failedReason. */
 const lostEnding = { code: 'internal', message: 'Processing failed; please try again' };
+/** A job BullMQ failed because workers died holding it (JOBS_MAX_STALLED times): not retried again. */
+const poisonEnding = { code: 'poison', message: 'The job crashed workers repeatedly and will not be retried' };
+
+/** The ending of a job BullMQ failed for good: poison when it failed for stalling. */
+async function endingOf(queue: { getJob(id: string): Promise<{ failedReason?: string } | undefined> }, id: string): Promise<{ code: string; message: string }> {
+  const job = await queue.getJob(id).catch(() => undefined);
+  return job?.failedReason && /stalled/i.test(job.failedReason) ? poisonEnding : lostEnding;
+}
 
 /**
  * Postgres is the record, Redis only carries the work: every few seconds one worker (a Redis lock
@@ -83,7 +91,7 @@ export function startReconciler(deps: {
       logger.warn({ count: lost.length }, 'reconciler: re-enqueued accepted jobs missing from Redis');
     }
     const failed = rows.filter((_, i) => states[i] === 'failed');
-    for (const j of failed) await summarizeJobs.finish(j.id, { status: 'failed', error: lostEnding });
+    for (const j of failed) await summarizeJobs.finish(j.id, { status: 'failed', error: await endingOf(deps.summarize, j.id) });
     if (failed.length > 0) logger.warn({ jobIds: failed.map((j) => j.id) }, 'reconciler: ended jobs that failed without recording it');
     return { requeued: lost.length, ended: failed.length };
   };
@@ -128,10 +136,11 @@ export function startReconciler(deps: {
     }
     const failed = rows.filter((_, i) => states[i] === 'failed');
     for (const j of failed) {
-      await chatTurns.finish(j.id, j.assistantMessageId!, { status: 'failed', text: '', stopReason: null, usage: null, error: lostEnding });
+      const ending = await endingOf(deps.chat, j.id);
+      await chatTurns.finish(j.id, j.assistantMessageId!, { status: 'failed', text: '', stopReason: null, usage: null, error: ending });
       // Sockets still watching the answer hear that it ended.
       const seq = (await lastJobStreamSeq(redis, j.id)) + 1;
-      await appendToJobStream(redis, j.id, { kind: 'error', seq, event: { ...lostEnding, retryable: true } });
+      await appendToJobStream(redis, j.id, { kind: 'error', seq, event: { ...ending, retryable: ending !== poisonEnding } });
     }
     if (failed.length > 0) logger.warn({ jobIds: failed.map((j) => j.id) }, 'reconciler: ended chats that failed without recording it');
     return { requeued: lost.length, ended: failed.length };

@@ -6,7 +6,7 @@ import { type AppConfig, cancelKey, type Logger, type SummarizeJobData, type Web
 import { errorCodeOf, isRetryableBedrockError } from '../bedrock/bedrock-client.js';
 import { enqueueCallback } from '../webhooks/enqueue-callback.js';
 import { chunkBudgetChars, chunkOutputTokens, chunkText } from './chunk-text.js';
-import { ExtractionError, extractText } from './extract-text.js';
+import { DocumentError, type DocumentExtractor } from '../documents/document-extractor.js';
 import { type BatchQuota, callModel, type ModelCallContext } from './model-call.js';
 import type { StoredSummarizeInput, SummarizeJobsRepository, SummarizeOutcome } from './summarize-jobs.repository.js';
 
@@ -23,7 +23,12 @@ export type SummarizeDeps = {
   /** Running chunk jobs by their document's job id, so a cancel of the job reaches them. */
   activeChunks: Map<string, Set<string>>;
   quota?: BatchQuota;
+  /** Document text comes from here: threads with caps, so a hostile file fails only its job. */
+  extractor: DocumentExtractor;
 };
+
+/** Input with nothing to summarize: the job fails without retries. */
+class NothingToSummarize extends Error {}
 
 /** A summarize job between its steps: after the first it waits for chunk summaries of `level`. */
 type RootData = SummarizeJobData & { step?: 'reduce'; level?: number; count?: number };
@@ -81,8 +86,8 @@ async function processRoot(deps: SummarizeDeps, job: Job<RootData>, token: strin
     for (;;) {
       if (!job.data.step) {
         if (!(await deps.repository.markActive(jobId))) return;
-        const text = await sourceText(input);
-        if (!text.trim()) throw new ExtractionError('The text and documents contain no text to summarize');
+        const text = await sourceText(deps.extractor, input, signal);
+        if (!text.trim()) throw new NothingToSummarize('The text and documents contain no text to summarize');
         const chunks = chunkText(text, budget);
         if (chunks.length <= 1) {
           // One call, no chunks to count: the read input is the first visible step.
@@ -118,8 +123,10 @@ async function processRoot(deps: SummarizeDeps, job: Job<RootData>, token: strin
   } catch (err) {
     if (err instanceof WaitingChildrenError || err instanceof DelayedError) throw err;
     if (signal?.aborted) return void (await finish({ status: 'cancelled' }));
-    if (err instanceof ExtractionError) {
-      await finish({ status: 'failed', error: { code: 'bad_request', message: err.message } });
+    if (err instanceof DocumentError || err instanceof NothingToSummarize) {
+      const code = err instanceof DocumentError ? err.code : 'bad_request';
+      log.warn({ code, err: { message: err.message } }, 'document refused');
+      await finish({ status: 'failed', error: { code, message: err.message } });
       throw new UnrecoverableError(err.message);
     }
     if (err instanceof UnrecoverableError) {
@@ -217,11 +224,11 @@ async function finishJob(deps: SummarizeDeps, jobId: string, outcome: SummarizeO
   }
 }
 
-async function sourceText(input: StoredSummarizeInput): Promise<string> {
+async function sourceText(extractor: DocumentExtractor, input: StoredSummarizeInput, signal: AbortSignal | undefined): Promise<string> {
   const parts: string[] = [];
   if (input.text) parts.push(input.text);
   for (const doc of input.documents ?? []) {
-    const text = await extractText(doc.format, Buffer.from(doc.data, 'base64'), doc.name);
+    const text = await extractor.extract(doc.format, Buffer.from(doc.data, 'base64'), doc.name, signal);
     parts.push((input.documents!.length > 1 || input.text ? `# ${doc.name}\n\n` : '') + text);
   }
   return parts.join('\n\n');

@@ -14,9 +14,12 @@ import {
   type WebhookJobData,
   webhooksQueueName,
 } from '@switchboard/server-core';
+import { DocumentExtractor } from '../documents/document-extractor.js';
 import { type Reconciler, startReconciler } from '../reconciler/reconciler.js';
 import { createWebhookProcessor } from '../webhooks/webhook.processor.js';
 import { WebhookDeliveriesRepository } from '../webhooks/webhook-deliveries.repository.js';
+import { jobLockOptions } from '../lifecycle/job-locks.js';
+import type { TaskProtection } from '../lifecycle/task-protection.js';
 import type { BatchQuota } from './model-call.js';
 import { createSummarizeProcessor } from './summarize.processor.js';
 import { SummarizeJobsRepository } from './summarize-jobs.repository.js';
@@ -26,6 +29,8 @@ export type BatchWorkers = {
   summarize: Worker;
   webhooks: Worker;
   reconciler: Reconciler;
+  /** The queues these workers consume (the backlog metric counts them). */
+  queues: Queue[];
   run(): Promise<void>;
   close(): Promise<void>;
 };
@@ -47,18 +52,19 @@ export function createBatchWorkers(deps: {
   quota?: BatchQuota;
   /** For the reconciler: chats Redis lost go back on it. */
   chatQueue: Queue<ChatJobData>;
+  /** Counts running jobs for ECS scale-in protection. */
+  protection?: TaskProtection;
 }): BatchWorkers {
   const { config, redis, logger } = deps;
-  const connection = { connection: deps.blocking, prefix: config.queuePrefix, autorun: false };
+  const connection = { connection: deps.blocking, prefix: config.queuePrefix, autorun: false, ...jobLockOptions(config) };
+  const track = <T>(work: () => Promise<T>) => (deps.protection ? deps.protection.track(work) : work());
   const summarizeQueue = producerQueue<SummarizeJobData>(summarizeQueueName, redis, config.queuePrefix);
   const webhooksQueue = producerQueue<WebhookJobData>(webhooksQueueName, redis, config.queuePrefix);
   const activeChunks = new Map<string, Set<string>>();
   // The governor wakes parked batch jobs on this queue when quota frees early.
   if (deps.quota) deps.quota.laneQueues.batch = summarizeQueue;
 
-  const summarize = new Worker(
-    summarizeQueueName,
-    createSummarizeProcessor({
+  const processSummarize = createSummarizeProcessor({
       config,
       redis,
       bedrock: deps.bedrock,
@@ -69,13 +75,18 @@ export function createBatchWorkers(deps: {
       webhooks: webhooksQueue,
       activeChunks,
       quota: deps.quota,
-    }),
-    { ...connection, concurrency: config.workerConcurrency },
+      extractor: new DocumentExtractor(config.documents),
+    });
+  const summarize = new Worker(
+    summarizeQueueName,
+    (job, token, signal) => track(() => processSummarize(job, token, signal)),
+    // A job whose worker died holding it more than maxStalled times is failed for good (poison).
+    { ...connection, concurrency: config.workerConcurrency, maxStalledCount: config.jobs.maxStalled },
   );
   summarize.on('error', (err) => logger.error({ err }, 'summarize worker error'));
   const webhooks = new Worker(
     webhooksQueueName,
-    createWebhookProcessor({ config, repository: new WebhookDeliveriesRepository(deps.database.db), logger }),
+    createWebhookProcessor({ config, repository: new WebhookDeliveriesRepository(deps.database.db, redis, config.queuePrefix), logger }),
     { ...connection, concurrency: 32 },
   );
   webhooks.on('error', (err) => logger.error({ err }, 'webhooks worker error'));
@@ -100,6 +111,7 @@ export function createBatchWorkers(deps: {
     summarize,
     webhooks,
     reconciler,
+    queues: [summarizeQueue, webhooksQueue],
     run: async () => {
       void summarize.run();
       void webhooks.run();

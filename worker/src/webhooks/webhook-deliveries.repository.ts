@@ -1,10 +1,24 @@
 import { randomBytes } from 'node:crypto';
 import { eq } from 'drizzle-orm';
-import { type Db, type JobRow, jobs, webhookSecrets } from '@switchboard/server-core';
+import type { Redis } from 'ioredis';
+import { type Db, type JobRow, jobs, previousWebhookSecretKey, webhookSecrets } from '@switchboard/server-core';
 
-/** The worker's only I/O on Postgres for job callbacks. */
+/** The worker's only I/O for job callbacks: Postgres, and Redis for a rotated secret's grace period. */
 export class WebhookDeliveriesRepository {
-  constructor(private readonly db: Db) {}
+  constructor(
+    private readonly db: Db,
+    private readonly redis?: Redis,
+    private readonly queuePrefix = '{sb}',
+  ) {}
+
+  /** The current secret, then the previous one while its grace period after a rotation lasts. */
+  async secrets(owner: string): Promise<string[]> {
+    const [current, previous] = await Promise.all([
+      this.secret(owner),
+      this.redis ? this.redis.get(previousWebhookSecretKey(this.queuePrefix, owner)).catch(() => null) : null,
+    ]);
+    return previous && previous !== current ? [current, previous] : [current];
+  }
 
   async job(jobId: string): Promise<JobRow | undefined> {
     const [row] = await this.db.select().from(jobs).where(eq(jobs.id, jobId));

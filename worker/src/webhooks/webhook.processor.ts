@@ -9,7 +9,7 @@ import {
   isPublicAddress,
   type Logger,
   safeLookup,
-  signWebhook,
+  webhookSignatureHeader,
   toJob,
   type WebhookJobData,
   webhookEventOf,
@@ -39,7 +39,7 @@ export function createWebhookProcessor(deps: WebhookDeps) {
       [webhookHeaders.event]: event,
       [webhookHeaders.delivery]: webhookJobId(row.id),
       [webhookHeaders.timestamp]: timestamp,
-      [webhookHeaders.signature]: signWebhook(await deps.repository.secret(row.owner), timestamp, body),
+      [webhookHeaders.signature]: webhookSignatureHeader(await deps.repository.secrets(row.owner), timestamp, body),
     };
     const lastAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
     try {
@@ -65,22 +65,28 @@ function post(url: string, headers: Record<string, string>, body: string, config
     return Promise.reject(Object.assign(new CallbackTargetError(`callbackUrl points to a non-public address (${host})`), { code: 'ECALLBACKREFUSED' }));
   }
   const send = target.protocol === 'https:' ? httpsRequest : httpRequest;
+  const { timeoutMs } = config.jobs.webhooks;
+  // One deadline over the whole delivery: connect, request, and the answer with its body. A socket
+  // idle timeout would let a receiver trickling a byte every few seconds hold the slot for ever.
+  const signal = AbortSignal.timeout(timeoutMs);
   return new Promise((resolve, reject) => {
+    const onAbort = () => req.destroy(new Error(`callback did not complete within ${timeoutMs} ms`));
     const req = send(
       target,
       {
         method: 'POST',
         headers: { ...headers, 'content-length': Buffer.byteLength(body).toString() },
         lookup: safeLookup(config.jobs.webhooks.allowPrivate) as never,
-        timeout: config.jobs.webhooks.timeoutMs,
       },
       (res) => {
         res.resume(); // the answer's body is not needed
         res.on('end', () => resolve(res.statusCode ?? 0));
         res.on('error', reject);
+        res.on('close', () => (res.complete ? undefined : reject(new Error(`callback did not complete within ${timeoutMs} ms`))));
       },
     );
-    req.on('timeout', () => req.destroy(new Error(`callback did not answer within ${config.jobs.webhooks.timeoutMs} ms`)));
+    signal.addEventListener('abort', onAbort, { once: true });
+    req.on('close', () => signal.removeEventListener('abort', onAbort));
     req.on('error', reject);
     req.end(body);
   });

@@ -93,18 +93,26 @@ const entries: ModelEntryInput[] = [
 /** Used when MODELS_FILE is not set: the current Claude models on Bedrock and Claude 3 Haiku. */
 export const builtInCatalog: ModelEntry[] = modelCatalogSchema.parse(entries);
 
-/** Reads the model catalog from MODELS_FILE (JSON) or returns the built-in one. */
-export function loadCatalog(modelsFile: string | undefined): ModelEntry[] {
+/**
+ * Reads the model catalog from MODELS_JSON (the catalog itself: containers get it in their task
+ * definition, nothing is written to disk), else MODELS_FILE (JSON), else the built-in one.
+ */
+export function loadCatalog(modelsFile: string | undefined, modelsJson?: string): ModelEntry[] {
+  if (modelsJson) return parseCatalog('MODELS_JSON', () => modelsJson);
   if (!modelsFile) return builtInCatalog;
+  return parseCatalog(`MODELS_FILE ${modelsFile}`, () => readFileSync(modelsFile, 'utf8'));
+}
+
+function parseCatalog(source: string, read: () => string): ModelEntry[] {
   let raw: unknown;
   try {
-    raw = JSON.parse(readFileSync(modelsFile, 'utf8'));
+    raw = JSON.parse(read());
   } catch (err) {
-    throw new ConfigError(`MODELS_FILE ${modelsFile}: ${(err as Error).message}`);
+    throw new ConfigError(`${source}: ${(err as Error).message}`);
   }
   const parsed = modelCatalogSchema.safeParse(raw);
   if (!parsed.success) {
-    throw new ConfigError(`MODELS_FILE ${modelsFile} is not a valid model catalog: ${describeZodIssues(parsed.error)}`);
+    throw new ConfigError(`${source} is not a valid model catalog: ${describeZodIssues(parsed.error)}`);
   }
   return parsed.data;
 }

@@ -20,6 +20,24 @@ describe('loadConfig', () => {
     });
   });
 
+  it('puts DATABASE_PASSWORD and REDIS_PASSWORD into the URLs, percent-encoded', () => {
+    const config = loadConfig({
+      ...noAws,
+      DATABASE_URL: 'postgres://switchboard_app@db.internal:5433/switchboard?sslmode=verify-full',
+      DATABASE_PASSWORD: 'p@ss/word',
+      REDIS_URL: 'rediss://cache.internal:6380',
+      REDIS_PASSWORD: 'tok3n',
+    });
+    expect(config.databaseUrl).toBe('postgres://switchboard_app:p%40ss%2Fword@db.internal:5433/switchboard?sslmode=verify-full');
+    expect(config.redisUrl).toBe('rediss://:tok3n@cache.internal:6380');
+  });
+
+  it('has recovery defaults in seconds and refuses a lock renewal that is not shorter than the lock', () => {
+    expect(loadConfig(noAws).worker).toMatchObject({ lockDurationMs: 4000, lockRenewMs: 1000, stalledIntervalMs: 2500, drainMs: 90_000 });
+    expect(loadConfig(noAws).migrateOnBoot).toBe(true);
+    expect(() => loadConfig({ ...noAws, WORKER_LOCK_RENEW_MS: '4000' })).toThrow(/WORKER_LOCK_RENEW_MS/);
+  });
+
   it('picks aws mode when credentials are found', () => {
     expect(loadConfig({ ...noAws, AWS_ACCESS_KEY_ID: 'a', AWS_SECRET_ACCESS_KEY: 'b' }).bedrockMode).toBe('aws');
     expect(loadConfig({ ...noAws, AWS_CONTAINER_CREDENTIALS_RELATIVE_URI: '/v2/creds' }).bedrockMode).toBe('aws');

@@ -11,11 +11,20 @@ const envSchema = z.object({
   HOST: z.string().min(1).default('127.0.0.1'),
   REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must start with redis:// or rediss://').default('redis://127.0.0.1:6379'),
   DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL').optional(),
+  /**
+   * Credentials kept apart from the URLs: ECS injects them from single Secrets Manager keys at task
+   * start, so a rotated password needs only new tasks, not a stack update. Put into the URL's
+   * userinfo (percent-encoded); the URL itself then carries no secret.
+   */
+  DATABASE_PASSWORD: z.string().min(1).optional(),
+  REDIS_PASSWORD: z.string().min(1).optional(),
   DATA_DIR: z.string().min(1).default('./.data'),
   AWS_REGION: z.string().min(1).default('us-east-1'),
   BEDROCK_MODE: z.enum(['aws', 'emulator']).optional(),
   AWS_ENDPOINT_URL_BEDROCK_RUNTIME: optionalUrl,
   MODELS_FILE: z.string().min(1).optional(),
+  /** The catalog as JSON; wins over MODELS_FILE (deployments: no file to write on a read-only root). */
+  MODELS_JSON: z.string().min(2).optional(),
   WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(64),
   NODE_ENV: z.string().optional(),
   /** No default in production: an unset AUTH_MODE must never fall back to the open local sign-in. */
@@ -67,7 +76,50 @@ const envSchema = z.object({
   WEBHOOK_ATTEMPTS: z.coerce.number().int().min(1).max(50).default(10),
   /** First retry delay of a failed callback; doubles each attempt. */
   WEBHOOK_BACKOFF_MS: z.coerce.number().int().min(10).default(2000),
+  /** Whole callback delivery (connect, request, answer and its body); slower receivers are cut off. */
   WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
+  /**
+   * Worker job locks (BullMQ): a job whose worker died is handed to another one once its lock
+   * expired and a stalled check saw it twice: within about lock + interval after its last renewal.
+   */
+  WORKER_LOCK_DURATION_MS: z.coerce.number().int().min(1000).default(4000),
+  WORKER_LOCK_RENEW_MS: z.coerce.number().int().min(100).default(1000),
+  WORKER_STALLED_INTERVAL_MS: z.coerce.number().int().min(100).default(2500),
+  /** After SIGTERM: how long running answers may finish before they are handed to another worker (keep below ECS stopTimeout). */
+  WORKER_DRAIN_MS: z.coerce.number().int().min(0).default(90_000),
+  /**
+   * Idle keep-alive connections the API keeps open. Must exceed the load balancer's idle timeout
+   * (ALB: 300 s here), or the ALB reuses a connection Node just closed and answers 502.
+   */
+  HTTP_KEEP_ALIVE_TIMEOUT_MS: z.coerce.number().int().min(1000).default(310_000),
+  /** Longest the API waits for Redis to take a chat or job (connection down: no wait at all). */
+  REDIS_ENQUEUE_TIMEOUT_MS: z.coerce.number().int().min(100).default(1500),
+  /** Apply pending database migrations when a process boots (laptops, tests); deployments run `migrate` as a step and set false. */
+  DB_MIGRATE_ON_BOOT: z.enum(['true', 'false']).default('true'),
+  /** Set by ECS on Fargate: the agent endpoint used for task scale-in protection while streams run. */
+  ECS_AGENT_URI: optionalUrl,
+  /** After a secret rotation, callbacks are signed with the old secret too for this long. */
+  WEBHOOK_SECRET_GRACE_MS: z.coerce.number().int().min(0).default(24 * 60 * 60 * 1000),
+  /** Documents: most bytes one document may inflate to (docx parts, decoded data). */
+  DOC_MAX_INFLATED_BYTES: z.coerce.number().int().min(1024).default(20 * 1024 * 1024),
+  /** Documents: most characters of text one document may yield. */
+  DOC_MAX_CHARS: z.coerce.number().int().min(1000).default(5_000_000),
+  /** Documents: most pages of one PDF. */
+  DOC_MAX_PAGES: z.coerce.number().int().min(1).default(1000),
+  /** Documents: wall time for extracting one document; the extraction thread is terminated after it. */
+  DOC_EXTRACT_TIMEOUT_MS: z.coerce.number().int().min(100).default(60_000),
+  /** Documents: heap limit of the extraction thread (MB). */
+  DOC_EXTRACT_MEMORY_MB: z.coerce.number().int().min(16).max(8192).default(256),
+  /** Documents: extraction threads one worker process runs at once. */
+  DOC_EXTRACT_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(2),
+  /** Times a job may stall (its worker died holding it) before it is failed as `poison`. */
+  JOBS_MAX_STALLED: z.coerce.number().int().min(0).max(100).default(2),
+  /** Per-principal limits, cluster-wide; 0 turns one off. */
+  RATE_CHAT_PER_MINUTE: z.coerce.number().int().min(0).default(60),
+  RATE_CHAT_CONCURRENT: z.coerce.number().int().min(0).default(20),
+  RATE_JOBS_PER_MINUTE: z.coerce.number().int().min(0).default(6000),
+  RATE_SOCKETS_PER_USER: z.coerce.number().int().min(0).default(20),
+  RATE_STORED_BYTES_PER_USER: z.coerce.number().int().min(0).default(2 * 1024 * 1024 * 1024),
 });
 
 export type AppConfig = {
@@ -79,6 +131,7 @@ export type AppConfig = {
   aws: { region: string; bedrockEndpoint: string | undefined };
   bedrockMode: 'aws' | 'emulator';
   modelsFile: string | undefined;
+  modelsJson: string | undefined;
   workerConcurrency: number;
   auth: {
     mode: 'local' | 'oidc';
@@ -104,13 +157,39 @@ export type AppConfig = {
   /** `model`: a short model-written title after the first exchange (batch lane); `words`: the first words only. */
   chatTitles: 'model' | 'words';
   webDistDir: string | undefined;
+  worker: { lockDurationMs: number; lockRenewMs: number; stalledIntervalMs: number; drainMs: number; ecsAgentUri: string | undefined };
+  redisEnqueueTimeoutMs: number;
+  httpKeepAliveTimeoutMs: number;
+  migrateOnBoot: boolean;
   jobs: {
     maxBodyBytes: number;
     reconcileIntervalMs: number;
     reconcileMinAgeMs: number;
     maxChunkChars: number;
-    webhooks: { allowPrivate: boolean; attempts: number; backoffMs: number; timeoutMs: number };
+    webhooks: { allowPrivate: boolean; attempts: number; backoffMs: number; timeoutMs: number; secretGraceMs: number };
+    maxStalled: number;
   };
+  documents: DocumentLimits;
+  rates: RateLimits;
+};
+
+/** Caps of document extraction (DOC_*). */
+export type DocumentLimits = {
+  maxInflatedBytes: number;
+  maxChars: number;
+  maxPages: number;
+  timeoutMs: number;
+  memoryMb: number;
+  concurrency: number;
+};
+
+/** Per-principal limits (RATE_*); 0 = off. */
+export type RateLimits = {
+  chatPerMinute: number;
+  chatConcurrent: number;
+  jobsPerMinute: number;
+  socketsPerUser: number;
+  storedBytesPerUser: number;
 };
 
 export class ConfigError extends Error {}
@@ -129,6 +208,14 @@ export function awsCredentialsPresent(env: NodeJS.ProcessEnv): boolean {
   return existsSync(awsDir);
 }
 
+/** The URL with `password` in its userinfo (kept when none is given). */
+export function withPassword(url: string, password: string | undefined): string {
+  if (!password) return url;
+  const parsed = new URL(url);
+  parsed.password = encodeURIComponent(password);
+  return parsed.toString();
+}
+
 /** Parses and validates the environment once; a bad value throws a ConfigError naming it. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   const parsed = envSchema.safeParse(env);
@@ -142,6 +229,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   }
   if (authMode === 'oidc' && !e.AUTH_ISSUER) {
     throw new ConfigError('Invalid configuration: AUTH_ISSUER is required when AUTH_MODE=oidc');
+  }
+  if (e.WORKER_LOCK_RENEW_MS >= e.WORKER_LOCK_DURATION_MS) {
+    throw new ConfigError('Invalid configuration: WORKER_LOCK_RENEW_MS must be below WORKER_LOCK_DURATION_MS');
   }
   const audiences = (e.AUTH_AUDIENCE ?? '').split(',').map((a) => a.trim()).filter(Boolean);
   if (authMode === 'oidc' && audiences.length === 0) {
@@ -158,12 +248,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   return {
     port: e.PORT,
     host: e.HOST,
-    redisUrl: e.REDIS_URL,
-    databaseUrl: e.DATABASE_URL,
+    redisUrl: withPassword(e.REDIS_URL, e.REDIS_PASSWORD),
+    databaseUrl: e.DATABASE_URL && withPassword(e.DATABASE_URL, e.DATABASE_PASSWORD),
     dataDir: resolve(e.DATA_DIR),
     aws: { region: e.AWS_REGION, bedrockEndpoint: e.AWS_ENDPOINT_URL_BEDROCK_RUNTIME },
     bedrockMode,
     modelsFile: e.MODELS_FILE,
+    modelsJson: e.MODELS_JSON,
     workerConcurrency: e.WORKER_CONCURRENCY,
     auth: {
       mode: authMode,
@@ -187,6 +278,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     backlogMetricsIntervalMs: e.BACKLOG_METRICS_INTERVAL_MS,
     chatTitles: e.CHAT_TITLES,
     webDistDir: e.WEB_DIST_DIR,
+    worker: {
+      lockDurationMs: e.WORKER_LOCK_DURATION_MS,
+      lockRenewMs: e.WORKER_LOCK_RENEW_MS,
+      stalledIntervalMs: e.WORKER_STALLED_INTERVAL_MS,
+      drainMs: e.WORKER_DRAIN_MS,
+      ecsAgentUri: e.ECS_AGENT_URI,
+    },
+    redisEnqueueTimeoutMs: e.REDIS_ENQUEUE_TIMEOUT_MS,
+    httpKeepAliveTimeoutMs: e.HTTP_KEEP_ALIVE_TIMEOUT_MS,
+    migrateOnBoot: e.DB_MIGRATE_ON_BOOT === 'true',
     jobs: {
       maxBodyBytes: e.JOBS_MAX_BODY_BYTES,
       reconcileIntervalMs: e.JOBS_RECONCILE_INTERVAL_MS,
@@ -197,7 +298,24 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
         attempts: e.WEBHOOK_ATTEMPTS,
         backoffMs: e.WEBHOOK_BACKOFF_MS,
         timeoutMs: e.WEBHOOK_TIMEOUT_MS,
+        secretGraceMs: e.WEBHOOK_SECRET_GRACE_MS,
       },
+      maxStalled: e.JOBS_MAX_STALLED,
+    },
+    documents: {
+      maxInflatedBytes: e.DOC_MAX_INFLATED_BYTES,
+      maxChars: e.DOC_MAX_CHARS,
+      maxPages: e.DOC_MAX_PAGES,
+      timeoutMs: e.DOC_EXTRACT_TIMEOUT_MS,
+      memoryMb: e.DOC_EXTRACT_MEMORY_MB,
+      concurrency: e.DOC_EXTRACT_CONCURRENCY,
+    },
+    rates: {
+      chatPerMinute: e.RATE_CHAT_PER_MINUTE,
+      chatConcurrent: e.RATE_CHAT_CONCURRENT,
+      jobsPerMinute: e.RATE_JOBS_PER_MINUTE,
+      socketsPerUser: e.RATE_SOCKETS_PER_USER,
+      storedBytesPerUser: e.RATE_STORED_BYTES_PER_USER,
     },
   };
 }

@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { sql } from 'drizzle-orm';
@@ -7,6 +7,7 @@ import { migrate as migratePg } from 'drizzle-orm/node-postgres/migrator';
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
 import pg from 'pg';
+import { ConfigError } from '../config/config.js';
 import { schema } from './schema.js';
 
 /** The one query surface used by repositories, whichever driver is underneath. */
@@ -21,9 +22,14 @@ const migrationLockId = 7_301_245_901;
 // PGlite is single-process: API and worker in one process must share one instance.
 const pgliteByDir = new Map<string, Promise<Database>>();
 
-/** Opens PostgreSQL (DATABASE_URL) or embedded PGlite under dataDir, and applies migrations. */
-export function openDatabase(opts: { databaseUrl?: string; dataDir: string; poolSize?: number }): Promise<Database> {
-  if (opts.databaseUrl) return openPostgres(opts.databaseUrl, opts.poolSize ?? 10);
+/**
+ * Opens PostgreSQL (DATABASE_URL) or embedded PGlite under dataDir. PGlite always migrates (one
+ * process owns it). PostgreSQL migrates at boot only with `migrate: true` (laptops, tests); a
+ * deployment runs `migrate` once as a step before the services roll, and a booting service only
+ * checks that the schema has every migration it was built with.
+ */
+export function openDatabase(opts: { databaseUrl?: string; dataDir: string; poolSize?: number; migrate?: boolean }): Promise<Database> {
+  if (opts.databaseUrl) return openPostgres(opts.databaseUrl, opts.poolSize ?? 10, opts.migrate ?? true);
   const dir = join(opts.dataDir, 'pglite');
   let opened = pgliteByDir.get(dir);
   if (!opened) {
@@ -33,18 +39,20 @@ export function openDatabase(opts: { databaseUrl?: string; dataDir: string; pool
   return opened;
 }
 
-async function openPostgres(url: string, max: number): Promise<Database> {
+async function openPostgres(url: string, max: number, migrate: boolean): Promise<Database> {
   // A Postgres that drops packets must fail requests with 503 soon, not hold them for minutes.
   const pool = new pg.Pool({ connectionString: url, max, connectionTimeoutMillis: 5_000 });
   pool.on('error', () => undefined); // idle client errors surface on the next query instead
   const client = await pool.connect();
   try {
-    await client.query('select pg_advisory_lock($1)', [migrationLockId]);
-    await migratePg(drizzlePg(client, { schema }), { migrationsFolder });
-  } finally {
-    await client.query('select pg_advisory_unlock($1)', [migrationLockId]).catch(() => undefined);
+    if (migrate) await migrateWith(client);
+    else await assertSchemaCurrent(client);
+  } catch (err) {
     client.release();
+    await pool.end();
+    throw err;
   }
+  client.release();
   const db = drizzlePg(pool, { schema });
   return {
     db,
@@ -52,6 +60,81 @@ async function openPostgres(url: string, max: number): Promise<Database> {
     ping: async () => void (await db.execute(sql`select 1`)),
     close: () => pool.end(),
   };
+}
+
+/** Applies pending migrations, serialised across processes by an advisory lock. */
+async function migrateWith(client: pg.PoolClient | pg.Client): Promise<void> {
+  try {
+    await client.query('select pg_advisory_lock($1)', [migrationLockId]);
+    await migratePg(drizzlePg(client as pg.Client, { schema }), { migrationsFolder });
+  } finally {
+    await client.query('select pg_advisory_unlock($1)', [migrationLockId]).catch(() => undefined);
+  }
+}
+
+/** Migrations this build carries (drizzle's journal). */
+export function knownMigrations(): string[] {
+  const journal = JSON.parse(readFileSync(join(migrationsFolder, 'meta', '_journal.json'), 'utf8')) as { entries: { tag: string }[] };
+  return journal.entries.map((e) => e.tag);
+}
+
+/** A ConfigError: the process prints its message alone and exits (like a bad setting). */
+export class SchemaBehindError extends ConfigError {}
+
+/**
+ * A service booting without migrating refuses a database that lacks migrations it was built with
+ * (the migrate step did not run). A database ahead of it is fine: migrations stay backward
+ * compatible for one release, so the previous release keeps running during a rollout.
+ */
+async function assertSchemaCurrent(client: pg.PoolClient): Promise<void> {
+  const known = knownMigrations().length;
+  const { rows: table } = await client.query<{ t: string | null }>(`select to_regclass('drizzle.__drizzle_migrations')::text as t`);
+  const applied = table[0]?.t
+    ? Number((await client.query<{ n: string }>('select count(*)::text as n from drizzle.__drizzle_migrations')).rows[0]!.n)
+    : 0;
+  if (applied < known) {
+    throw new SchemaBehindError(
+      `The database has ${applied} of the ${known} migrations this build needs: run the migrate step first ` +
+        '(`node libs/server-core/dist/db/migrate.js`, the one-off migration task in AWS) or set DB_MIGRATE_ON_BOOT=true',
+    );
+  }
+}
+
+/**
+ * The deploy step: applies pending migrations with the connection it is given (the master user in
+ * AWS) and, when asked, makes sure the application's own login role exists with the given
+ * password and may use the tables but not change the schema.
+ */
+export async function runMigrations(opts: { databaseUrl: string; appRole?: { name: string; password: string } }): Promise<{ applied: number }> {
+  const client = new pg.Client({ connectionString: opts.databaseUrl, connectionTimeoutMillis: 10_000 });
+  await client.connect();
+  try {
+    await migrateWith(client);
+    if (opts.appRole) await ensureAppRole(client, opts.appRole.name, opts.appRole.password);
+    const { rows } = await client.query<{ n: string }>('select count(*)::text as n from drizzle.__drizzle_migrations');
+    return { applied: Number(rows[0]!.n) };
+  } finally {
+    await client.end();
+  }
+}
+
+async function ensureAppRole(client: pg.Client, name: string, password: string): Promise<void> {
+  if (!/^[a-z_][a-z0-9_]{0,62}$/.test(name)) throw new Error('APP_DB_USER must be a plain lower-case identifier');
+  const ident = client.escapeIdentifier(name);
+  const literal = client.escapeLiteral(password);
+  const { rowCount } = await client.query('select 1 from pg_roles where rolname = $1', [name]);
+  // Password changes (rotation) take effect here; running tasks keep their sessions until they restart.
+  await client.query(`${rowCount ? 'alter' : 'create'} role ${ident} with login password ${literal}`);
+  const { rows } = await client.query<{ db: string }>('select current_database() as db');
+  await client.query(`grant connect on database ${client.escapeIdentifier(rows[0]!.db)} to ${ident}`);
+  await client.query(`grant usage on schema public to ${ident}`);
+  await client.query(`grant select, insert, update, delete on all tables in schema public to ${ident}`);
+  await client.query(`grant usage, select on all sequences in schema public to ${ident}`);
+  await client.query(`alter default privileges in schema public grant select, insert, update, delete on tables to ${ident}`);
+  await client.query(`alter default privileges in schema public grant usage, select on sequences to ${ident}`);
+  // The boot check reads drizzle's journal table.
+  await client.query(`grant usage on schema drizzle to ${ident}`);
+  await client.query(`grant select on all tables in schema drizzle to ${ident}`);
 }
 
 async function openPglite(dir: string): Promise<Database> {

@@ -13,11 +13,42 @@ export class CallbackTargetError extends Error {
   }
 }
 
-/** The range of an address as ipaddr.js names it; IPv4-mapped IPv6 counts as its IPv4. */
+/**
+ * The range of an address as ipaddr.js names it. IPv6 forms that carry an IPv4 address count as
+ * that IPv4 address: IPv4-mapped (`::ffff:a.b.c.d`), IPv4-translated (`::ffff:0:a.b.c.d`) and
+ * IPv4-compatible (`::a.b.c.d`, deprecated; ipaddr.js calls it unicast), so `[::127.0.0.1]` is
+ * loopback. A public address in the deprecated compatible form is refused all the same.
+ */
 export function addressRange(address: string): string {
-  let parsed = ipaddr.parse(address);
-  if (parsed.kind() === 'ipv6' && (parsed as ipaddr.IPv6).isIPv4MappedAddress()) parsed = (parsed as ipaddr.IPv6).toIPv4Address();
-  return parsed.range();
+  const parsed = parseAddress(address);
+  if (!parsed) return 'invalid';
+  if (parsed.kind() === 'ipv4') return parsed.range();
+  const parts = (parsed as ipaddr.IPv6).parts;
+  const embedsIpv4 =
+    parts.slice(0, 5).every((p) => p === 0) && (parts[5] === 0 || parts[5] === 0xffff) ||
+    (parts.slice(0, 4).every((p) => p === 0) && parts[4] === 0xffff && parts[5] === 0);
+  if (!embedsIpv4) return parsed.range();
+  const ipv4 = ipaddr.fromByteArray([parts[6]! >> 8, parts[6]! & 0xff, parts[7]! >> 8, parts[7]! & 0xff]);
+  const range = ipv4.range();
+  const compatible = parts[5] === 0 && parts[4] === 0;
+  return compatible && range === 'unicast' ? 'ipv4Compatible' : range;
+}
+
+/** ipaddr.js refuses a dotted IPv4 tail after other groups (`::127.0.0.1`), which Node accepts. */
+function parseAddress(address: string): ipaddr.IPv4 | ipaddr.IPv6 | undefined {
+  const bare = address.replace(/^\[|\]$/g, '');
+  try {
+    return ipaddr.parse(bare);
+  } catch {
+    const tail = /^(.*:)(\d+\.\d+\.\d+\.\d+)$/.exec(bare);
+    if (!tail || !ipaddr.IPv4.isValidFourPartDecimal(tail[2]!)) return undefined;
+    const b = ipaddr.IPv4.parse(tail[2]!).toByteArray();
+    try {
+      return ipaddr.parse(`${tail[1]}${((b[0]! << 8) | b[1]!).toString(16)}:${((b[2]! << 8) | b[3]!).toString(16)}`);
+    } catch {
+      return undefined;
+    }
+  }
 }
 
 /** Only plain public unicast: no loopback, private, link-local, unique-local, CGNAT, multicast, reserved… */
@@ -89,3 +120,15 @@ export function safeLookup(allowPrivate: boolean) {
 export function signWebhook(secret: string, timestamp: string | number, body: string): string {
   return `sha256=${createHmac('sha256', secret).update(`${timestamp}.${body}`).digest('hex')}`;
 }
+
+/**
+ * `X-Switchboard-Signature` with every valid secret: `sha256=<current>` alone, or during the grace
+ * period after a rotation `sha256=<current>,sha256=<previous>`. Receivers accept the delivery when any
+ * comma-separated signature matches theirs.
+ */
+export function webhookSignatureHeader(secrets: readonly string[], timestamp: string | number, body: string): string {
+  return secrets.map((secret) => signWebhook(secret, timestamp, body)).join(',');
+}
+
+/** Redis key holding an owner's previous callback secret for the grace period after a rotation. */
+export const previousWebhookSecretKey = (queuePrefix: string, owner: string) => `${queuePrefix}:webhook-secret-previous:${owner}`;

@@ -1,0 +1,34 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { and, eq, inArray, sql } from 'drizzle-orm';
+import { conversations, type Database, type Db, jobs, messages } from '@switchboard/server-core';
+import { DATABASE } from '../database/database.module.js';
+
+/** What per-principal limits read from Postgres: the truth, so no counter can leak. */
+@Injectable()
+export class LimitsRepository {
+  private readonly db: Db;
+
+  constructor(@Inject(DATABASE) database: Database) {
+    this.db = database.db;
+  }
+
+  /** The user's chats waiting or being answered. */
+  async openChats(owner: string): Promise<number> {
+    const [row] = await this.db
+      .select({ n: sql<number>`count(*)::int` })
+      .from(jobs)
+      .where(and(eq(jobs.owner, owner), eq(jobs.type, 'chat'), inArray(jobs.status, ['queued', 'active'])));
+    return row?.n ?? 0;
+  }
+
+  /** Bytes the user's messages and jobs take in Postgres (as stored, i.e. after compression). */
+  async storedBytes(owner: string): Promise<number> {
+    const result = await this.db.execute<{ bytes: string | number | null }>(sql`
+      select
+        coalesce((select sum(pg_column_size(m.content)) from ${messages} m
+                  where m.conversation_id in (select c.id from ${conversations} c where c.owner = ${owner})), 0)
+      + coalesce((select sum(coalesce(pg_column_size(j.input), 0) + coalesce(pg_column_size(j.result), 0)) from ${jobs} j
+                  where j.owner = ${owner}), 0) as bytes`);
+    return Number(result.rows[0]?.bytes ?? 0);
+  }
+}

@@ -1,0 +1,197 @@
+import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
+import type { Redis } from 'ioredis';
+import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
+import type { AppConfig } from '@switchboard/server-core';
+import { isDependencyOutage } from '../common/dependency-outage.js';
+import { APP_CONFIG } from '../config/tokens.js';
+import { whenRedisUp } from '../common/redis-guard.js';
+import { REDIS } from '../redis/redis.module.js';
+import { LimitsRepository } from './limits.repository.js';
+import { RateLimitedError } from './rate-limited.error.js';
+
+/** How long a socket's entry lives without a refresh (a node that died leaves none for longer). */
+const socketTtlMs = 120_000;
+const socketRefreshMs = 30_000;
+/** Longest a send counts as starting (between its limit check and its insert) should its node die meanwhile. */
+const startingTtlMs = 30_000;
+/** How long a user's stored-bytes figure is trusted before Postgres is asked again. */
+const storedBytesTtlSeconds = 60;
+
+/** INCRBY on a cached figure only: the new total, or nil when Postgres must be asked. */
+const addIfCachedScript = `
+if redis.call('EXISTS', KEYS[1]) == 0 then return nil end
+return redis.call('INCRBY', KEYS[1], ARGV[1])`;
+
+/** Registers a socket when the user has fewer than `limit` live ones: 1, else 0. */
+const openSocketScript = `
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
+if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[3]) then return 0 end
+redis.call('ZADD', KEYS[1], ARGV[2], ARGV[4])
+redis.call('PEXPIRE', KEYS[1], ARGV[5])
+return 1`;
+
+/**
+ * Per-principal limits, cluster-wide: every API node counts in the same Redis (keys under the
+ * queue prefix's hash tag, so one slot on Redis Cluster). Rates use rate-limiter-flexible; open
+ * chats are counted in Postgres (a counter could leak when a worker dies mid-answer); sockets are
+ * a sorted set of expiring entries refreshed by the node holding them.
+ */
+@Injectable()
+export class LimitsService implements OnModuleDestroy {
+  private readonly logger = new Logger(LimitsService.name);
+  private readonly chatRate?: RateLimiterRedis;
+  private readonly jobRate?: RateLimiterRedis;
+  /** This node's sockets by user, refreshed in Redis while they stay open. */
+  private readonly localSockets = new Map<string, Set<string>>();
+  private readonly refresher: NodeJS.Timeout;
+  private readonly storedReads = new Map<string, Promise<number>>();
+
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(REDIS) private readonly redis: Redis,
+    private readonly repository: LimitsRepository,
+  ) {
+    const { rates, queuePrefix } = config;
+    const limiter = (name: string, points: number) =>
+      points > 0 ? new RateLimiterRedis({ storeClient: redis, keyPrefix: `${queuePrefix}:rate:${name}`, points, duration: 60 }) : undefined;
+    this.chatRate = limiter('chat', rates.chatPerMinute);
+    this.jobRate = limiter('jobs', rates.jobsPerMinute);
+    this.refresher = setInterval(() => void this.refreshSockets(), socketRefreshMs);
+    this.refresher.unref();
+  }
+
+  onModuleDestroy() {
+    clearInterval(this.refresher);
+  }
+
+  /**
+   * Before a chat is stored: sends per minute and open chats of the user. Open chats are the
+   * user's queued and active chat jobs in Postgres plus sends between this check and their insert
+   * (a short-lived Redis count, so a burst of sends cannot all pass before any is stored). Call the
+   * returned function once the turn is stored or refused.
+   */
+  async checkChat(owner: string, addedBytes: number): Promise<() => Promise<void>> {
+    const { chatConcurrent } = this.config.rates;
+    let release = async () => undefined as void;
+    await this.failOpen(async () => {
+      await this.consume(this.chatRate, owner, `at most ${this.config.rates.chatPerMinute} chat messages a minute`);
+      if (chatConcurrent > 0) {
+        const key = `${this.config.queuePrefix}:chats-starting:${owner}`;
+        const [[, starting]] = (await this.redis.multi().incr(key).pexpire(key, startingTtlMs).exec()) as [[unknown, number], unknown];
+        release = async () => void (await this.redis.decr(key).catch(() => undefined));
+        try {
+          const open = await this.repository.openChats(owner);
+          if (open + starting > chatConcurrent) {
+            throw new RateLimitedError(`At most ${chatConcurrent} chats may be waiting or answering at once; wait for one to finish`, 2000);
+          }
+          await this.checkStorage(owner, addedBytes);
+        } catch (err) {
+          await release();
+          throw err;
+        }
+      } else {
+        await this.checkStorage(owner, addedBytes);
+      }
+    });
+    return release;
+  }
+
+  /** Before a job is stored: submissions per minute of the client, and its storage. */
+  async checkJob(owner: string, addedBytes: number): Promise<void> {
+    await this.failOpen(async () => {
+      await this.consume(this.jobRate, owner, `at most ${this.config.rates.jobsPerMinute} job submissions a minute`);
+      await this.checkStorage(owner, addedBytes);
+    });
+  }
+
+  /**
+   * Limits give way while Redis is away: jobs are still accepted into Postgres then (the reconciler
+   * enqueues them later) and chats fail at enqueue with their own clear error, as before limits.
+   */
+  private async failOpen(check: () => Promise<void>): Promise<void> {
+    if (this.redis.status !== 'ready') return;
+    try {
+      // Bounded: a Redis that hangs must not hold the request (issue 13: answers within 2 s).
+      await whenRedisUp(this.redis, this.config.redisEnqueueTimeoutMs, check);
+    } catch (err) {
+      if (!isDependencyOutage(err)) throw err;
+      this.logger.warn('rate limits unavailable (Redis); request let through without them');
+    }
+  }
+
+  /** On connect: false when the user already has RATE_SOCKETS_PER_USER open sockets. */
+  async openSocket(owner: string, socketId: string): Promise<boolean> {
+    const limit = this.config.rates.socketsPerUser;
+    if (limit <= 0 || this.redis.status !== 'ready') return true;
+    const now = Date.now();
+    const ok = await this.redis.eval(openSocketScript, 1, this.socketsKey(owner), now, now + socketTtlMs, limit, socketId, socketTtlMs);
+    if (ok !== 1) return false;
+    let mine = this.localSockets.get(owner);
+    if (!mine) this.localSockets.set(owner, (mine = new Set()));
+    mine.add(socketId);
+    return true;
+  }
+
+  async closeSocket(owner: string, socketId: string): Promise<void> {
+    const mine = this.localSockets.get(owner);
+    if (!mine?.delete(socketId)) return;
+    if (mine.size === 0) this.localSockets.delete(owner);
+    await this.redis.zrem(this.socketsKey(owner), socketId).catch(() => undefined);
+  }
+
+  private async refreshSockets() {
+    if (this.localSockets.size === 0) return;
+    const expires = Date.now() + socketTtlMs;
+    const pipeline = this.redis.pipeline();
+    for (const [owner, ids] of this.localSockets) {
+      for (const id of ids) pipeline.zadd(this.socketsKey(owner), 'XX', expires, id);
+      pipeline.pexpire(this.socketsKey(owner), socketTtlMs);
+    }
+    await pipeline.exec().catch((err) => this.logger.warn({ err }, 'socket count refresh failed'));
+  }
+
+  private socketsKey(owner: string) {
+    return `${this.config.queuePrefix}:sockets:${owner}`;
+  }
+
+  /**
+   * Bytes stored by the user, from Postgres at most once a minute, plus what was added since. One
+   * round trip when the figure is cached: the script adds the new bytes and answers the total.
+   */
+  private async checkStorage(owner: string, addedBytes: number): Promise<void> {
+    const limit = this.config.rates.storedBytesPerUser;
+    if (limit <= 0) return;
+    const key = `${this.config.queuePrefix}:stored-bytes:${owner}`;
+    let total = (await this.redis.eval(addIfCachedScript, 1, key, addedBytes)) as number | null;
+    if (total === null) total = await this.readStoredBytes(owner, key, addedBytes);
+    if (total > limit) {
+      await this.redis.decrby(key, addedBytes).catch(() => undefined);
+      throw new RateLimitedError(`Your stored conversations and jobs reached ${limit} bytes; delete some to add more`, storedBytesTtlSeconds * 1000);
+    }
+  }
+
+  /** One Postgres read per user at a time (a burst of a client's submissions shares it), then adds these bytes. */
+  private async readStoredBytes(owner: string, key: string, addedBytes: number): Promise<number> {
+    let pending = this.storedReads.get(owner);
+    if (!pending) {
+      pending = (async () => {
+        const bytes = await this.repository.storedBytes(owner);
+        await this.redis.set(key, bytes, 'EX', storedBytesTtlSeconds, 'NX');
+        return bytes;
+      })().finally(() => this.storedReads.delete(owner));
+      this.storedReads.set(owner, pending);
+    }
+    await pending;
+    return Number(await this.redis.incrby(key, addedBytes));
+  }
+
+  private async consume(limiter: RateLimiterRedis | undefined, key: string, what: string): Promise<void> {
+    if (!limiter) return;
+    try {
+      await limiter.consume(key);
+    } catch (err) {
+      if (!(err instanceof RateLimiterRes)) throw err instanceof Error ? err : new Error(String(err));
+      throw new RateLimitedError(`Too many requests: ${what}`, Math.max(1, err.msBeforeNext));
+    }
+  }
+}

@@ -1,0 +1,104 @@
+import { io, type Socket } from 'socket.io-client';
+import request from 'supertest';
+import { startTestApi, type TestApi } from '../support/test-api.js';
+
+type Ack = { ok: boolean; jobId?: string; error?: { code: string; message: string; retryAfterMs?: number } };
+
+/** Issue 11, item 6: per-principal limits answer 429 / rate_limited (no worker runs: chats stay queued). */
+describe('security: per-principal limits', () => {
+  let api: TestApi;
+  const sockets: Socket[] = [];
+  const connect = (token: string) =>
+    new Promise<Socket>((resolve, reject) => {
+      const socket = io(`${api.url}/chat`, { auth: { token }, transports: ['websocket'], reconnection: false, forceNew: true });
+      sockets.push(socket);
+      socket.once('connect', () => resolve(socket)).once('connect_error', reject);
+    });
+  const send = (socket: Socket, text: string) => socket.timeout(10_000).emitWithAck('chat:send', { content: [{ type: 'text', text }] }) as Promise<Ack>;
+  const cancel = (socket: Socket, jobId: string) => socket.timeout(10_000).emitWithAck('chat:cancel', { jobId }) as Promise<Ack>;
+
+  beforeAll(async () => {
+    api = await startTestApi({
+      RATE_CHAT_PER_MINUTE: '4',
+      RATE_CHAT_CONCURRENT: '2',
+      RATE_JOBS_PER_MINUTE: '5',
+      RATE_SOCKETS_PER_USER: '3',
+      RATE_STORED_BYTES_PER_USER: '40000',
+    });
+  }, 60_000);
+  afterAll(async () => {
+    for (const s of sockets) s.close();
+    await api?.stop();
+  });
+
+  it('job submissions per client per minute: 429 rate_limited with Retry-After', async () => {
+    const token = await api.token('busy-client', { scopes: ['jobs:write', 'jobs:read'] });
+    const results = [];
+    for (let i = 0; i < 6; i++) results.push(await request(api.url).post('/v1/jobs/summarize').set('authorization', `Bearer ${token}`).send({ text: `Doc ${i}` }));
+    expect(results.map((r) => r.status)).toEqual([202, 202, 202, 202, 202, 429]);
+    const limited = results[5]!;
+    expect(limited.body.error).toMatchObject({ code: 'rate_limited', retryAfterMs: expect.any(Number) });
+    expect(Number(limited.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+    // Another client is not affected.
+    const other = await api.token('calm-client', { scopes: ['jobs:write'] });
+    await request(api.url).post('/v1/jobs/summarize').set('authorization', `Bearer ${other}`).send({ text: 'Mine' }).expect(202);
+  });
+
+  it('concurrent queued+active chats per user: the third waits until one ends (a cancel frees its place)', async () => {
+    const socket = await connect(await api.token('eager'));
+    const first = await send(socket, 'one');
+    const second = await send(socket, 'two');
+    expect([first.ok, second.ok]).toEqual([true, true]);
+    const third = await send(socket, 'three');
+    expect(third).toMatchObject({ ok: false, error: { code: 'rate_limited', retryAfterMs: expect.any(Number) } });
+    expect(await cancel(socket, first.jobId!)).toMatchObject({ ok: true });
+    expect(await send(socket, 'three again')).toMatchObject({ ok: true });
+  });
+
+  it('a burst of sends cannot pass the open-chat limit together', async () => {
+    const socket = await connect(await api.token('bursty'));
+    const acks = await Promise.all(Array.from({ length: 4 }, (_, i) => send(socket, `burst ${i}`)));
+    const accepted = acks.filter((a) => a.ok).length;
+    expect(accepted).toBeGreaterThanOrEqual(1);
+    expect(accepted).toBeLessThanOrEqual(2);
+    expect(acks.filter((a) => !a.ok).every((a) => a.error?.code === 'rate_limited')).toBe(true);
+  });
+
+  it('chat sends per user per minute', async () => {
+    const socket = await connect(await api.token('chatty'));
+    const acks: Ack[] = [];
+    for (let i = 0; i < 5; i++) {
+      const ack = await send(socket, `message ${i}`);
+      acks.push(ack);
+      if (ack.ok) await cancel(socket, ack.jobId!); // stay under the concurrency limit
+    }
+    expect(acks.map((a) => a.ok)).toEqual([true, true, true, true, false]);
+    expect(acks[4]!.error).toMatchObject({ code: 'rate_limited', retryAfterMs: expect.any(Number) });
+    expect(acks[4]!.error!.retryAfterMs!).toBeGreaterThan(0);
+  });
+
+  it('open sockets per user: the fourth connection is refused with rate_limited; closing one makes room', async () => {
+    const token = await api.token('tabs');
+    const open = [await connect(token), await connect(token), await connect(token)];
+    const refused = await connect(token).then(
+      () => undefined,
+      (err: Error & { data?: { code: string; retryAfterMs?: number } }) => err.data,
+    );
+    expect(refused).toMatchObject({ code: 'rate_limited', retryAfterMs: expect.any(Number) });
+    open[0]!.close();
+    let again: Socket | undefined;
+    for (let i = 0; i < 50 && !again; i++) {
+      again = await connect(token).catch(() => undefined);
+      if (!again) await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(again?.connected).toBe(true);
+  });
+
+  it('stored bytes per user', async () => {
+    const token = await api.token('hoarder', { scopes: ['jobs:write'] });
+    const submit = () => request(api.url).post('/v1/jobs/summarize').set('authorization', `Bearer ${token}`).send({ text: 'x'.repeat(25_000) });
+    expect((await submit()).status).toBe(202);
+    const over = await submit();
+    expect({ status: over.status, code: over.body.error?.code }).toEqual({ status: 429, code: 'rate_limited' });
+  });
+});
