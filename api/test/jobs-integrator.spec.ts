@@ -174,6 +174,18 @@ describe('REST: what batch integrators build on (idempotency, request ids, safe 
     });
   });
 
+  it('documents all of this in the OpenAPI document', async () => {
+    const doc = (await request(api.url).get('/docs/openapi.json').expect(200)).body;
+    const submitOp = doc.paths['/v1/jobs/summarize'].post;
+    expect(submitOp.responses['422'].content['application/json'].example.error.code).toBe('idempotency_key_reused');
+    expect(submitOp.responses['202'].headers['Idempotent-Replayed']).toBeDefined();
+    expect(doc.paths['/v1/jobs'].get.parameters.map((p: { name: string }) => p.name)).toEqual(expect.arrayContaining(['createdAfter', 'createdBefore']));
+    expect(doc.paths['/v1/jobs/{id}'].delete.summary).toMatch(/already cancelled/);
+    for (const item of Object.values(doc.paths) as Record<string, { responses?: Record<string, { headers?: object }> }>[]) {
+      for (const op of Object.values(item)) for (const response of Object.values(op.responses ?? {})) expect(response.headers).toHaveProperty('X-Request-Id');
+    }
+  });
+
   describe('document formats', () => {
     it('are case-insensitive at submit and stored lowercase', async () => {
       const res = await submit({ documents: [{ name: 'report.PDF', format: 'PDF', data: pdf }, { name: 'notes', format: 'Txt', data: Buffer.from('hi').toString('base64') }] }).expect(202);
