@@ -26,6 +26,7 @@ export const serverJestPreset = {
   transformIgnorePatterns: ['/node_modules/(?!jose/)'],
   moduleNameMapper: {
     '^@switchboard/(contracts|server-core|bedrock-emulator|testing)$': join(root, 'libs/$1/src/index.ts'),
+    '^@switchboard/contracts/constants$': join(root, 'libs/contracts/src/constants.ts'),
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },
   testTimeout: 30_000,

@@ -5,12 +5,13 @@
  *
  * One API process and one worker on real Redis and PostgreSQL, the Bedrock emulator in this
  * process. N sockets (one user each, the portal's shape) connect and sit idle; the API's RSS is read
- * before and after, and a heap snapshot of the API (taken through --heapsnapshot-signal=SIGWINCH: Nest treats SIGUSR2 as a shutdown signal) is summed
- * by constructor. Then a chat streams with all N open, and the API is killed and restarted on the
+ * before and after (in a fresh API process: writing a heap snapshot grows the RSS for good), and
+ * heap snapshots of the API before and with the sockets (taken through
+ * --heapsnapshot-signal=SIGWINCH: Nest treats SIGUSR2 as a shutdown signal) are summed by
+ * constructor; the "with sockets" snapshot is taken after both RSS readings. Then a chat streams with all N open, and the API is killed and restarted on the
  * same port while STREAMS answers are in flight: every socket must come back, and the streams
  * resume by seq to the end (reconnect storm).
  */
-import { once } from 'node:events';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -46,33 +47,71 @@ async function pool<T, R>(items: T[], limit: number, work: (item: T, index: numb
   return results;
 }
 
-/** Sums a V8 heap snapshot's self sizes by constructor name (object nodes only). */
+/**
+ * Sums a V8 heap snapshot's self sizes by constructor name (object and closure nodes; other node
+ * types by type). Read from a Buffer and scanned by hand: with 10,000 sockets the snapshot is
+ * larger than the longest string V8 can make, so JSON.parse of the whole file is not possible.
+ */
 function heapByConstructor(file: string, top = 10): { name: string; count: number; mb: number }[] {
-  const snapshot = JSON.parse(readFileSync(file, 'utf8')) as {
+  const buf = readFileSync(file);
+  const nodesAt = buf.indexOf('"nodes":[');
+  const head = JSON.parse(`${buf.toString('utf8', 0, nodesAt).replace(/,\s*$/, '')}}`) as {
     snapshot: { meta: { node_fields: string[]; node_types: [string[]] } };
-    nodes: number[];
-    strings: string[];
   };
-  const fields = snapshot.snapshot.meta.node_fields;
+  const fields = head.snapshot.meta.node_fields;
   const stride = fields.length;
   const typeAt = fields.indexOf('type');
   const nameAt = fields.indexOf('name');
   const sizeAt = fields.indexOf('self_size');
-  const types = snapshot.snapshot.meta.node_types[0];
-  const totals = new Map<string, { count: number; bytes: number }>();
-  for (let i = 0; i < snapshot.nodes.length; i += stride) {
-    const type = types[snapshot.nodes[i + typeAt]!]!;
-    const name = type === 'object' || type === 'closure' ? snapshot.strings[snapshot.nodes[i + nameAt]!]! : `(${type})`;
-    const key = type === 'closure' ? `${name}()` : name;
-    const entry = totals.get(key) ?? { count: 0, bytes: 0 };
-    entry.count++;
-    entry.bytes += snapshot.nodes[i + sizeAt]!;
-    totals.set(key, entry);
+  const types = head.snapshot.meta.node_types[0];
+  // key: name index * 32 + type index
+  const totals = new Map<number, { count: number; bytes: number }>();
+  const row: number[] = new Array(stride).fill(0);
+  let field = 0;
+  let value = 0;
+  let i = nodesAt + '"nodes":['.length;
+  for (; ; i++) {
+    const c = buf[i]!;
+    if (c >= 48 && c <= 57) value = value * 10 + (c - 48);
+    else if (c === 44 || c === 93) {
+      row[field++] = value;
+      value = 0;
+      if (field === stride) {
+        field = 0;
+        const type = types[row[typeAt]!]!;
+        const key = (type === 'object' || type === 'closure' ? row[nameAt]! : -1) * 32 + row[typeAt]!;
+        const entry = totals.get(key);
+        if (entry) {
+          entry.count++;
+          entry.bytes += row[sizeAt]!;
+        } else totals.set(key, { count: 1, bytes: row[sizeAt]! });
+      }
+      if (c === 93) break;
+    }
   }
-  return [...totals.entries()]
-    .sort((a, b) => b[1].bytes - a[1].bytes)
-    .slice(0, top)
-    .map(([name, t]) => ({ name, count: t.count, mb: t.bytes / 1024 / 1024 }));
+  const sorted = [...totals.entries()].sort((a, b) => b[1].bytes - a[1].bytes).slice(0, top);
+  const wanted = new Set(sorted.map(([key]) => Math.floor(key / 32)).filter((n) => n >= 0));
+  const names = new Map<number, string>();
+  const stringsAt = buf.indexOf('"strings":[', i);
+  let index = 0;
+  for (let j = stringsAt + '"strings":['.length; j < buf.length && names.size < wanted.size; ) {
+    const c = buf[j]!;
+    if (c !== 34) {
+      j++;
+      continue;
+    }
+    let k = j + 1;
+    while (buf[k] !== 34) k += buf[k] === 92 ? 2 : 1;
+    if (wanted.has(index)) names.set(index, JSON.parse(buf.toString('utf8', j, k + 1)) as string);
+    index++;
+    j = k + 1;
+  }
+  return sorted.map(([key, t]) => {
+    const nameIndex = Math.floor(key / 32);
+    const type = types[key - nameIndex * 32]!;
+    const name = nameIndex < 0 ? `(${type})` : type === 'closure' ? `${names.get(nameIndex)}()` : names.get(nameIndex)!;
+    return { name, count: t.count, mb: t.bytes / 1024 / 1024 };
+  });
 }
 
 async function takeHeapSnapshot(api: Proc, dir: string, apiUrl: string): Promise<string> {
@@ -131,9 +170,14 @@ async function main() {
     console.log(`API pid ${api.child.pid}; ${sockets} sockets, one user each`);
     api.child.once('exit', (code, signal) => console.error(`API exited: ${code ?? signal}`));
     const tokens = await pool(Array.from({ length: sockets }, (_, i) => `idle-${i}`), 50, (name) => stack.token(name));
-    // Snapshot first: writing one grows the RSS, so both RSS readings come after one.
+    // Writing a heap snapshot grows the RSS for good (by ~170 MB here): the "before" snapshot is
+    // taken from a first API process, and the RSS is read from a fresh one that never wrote one.
     const heapBefore = heapByConstructor(await takeHeapSnapshot(api, snapshotDir, url));
-    await sleep(2000);
+    for (const f of readdirSync(snapshotDir)) rmSync(join(snapshotDir, f));
+    await stopProcess(api, 'SIGKILL');
+    api = await spawnProcess('api-fresh', join(root, 'api', 'dist', 'main.js'), { ...stack.env, ...env }, /listening at (http:\S+)/);
+    console.log(`fresh API pid ${api.child.pid} for the RSS readings`);
+    await sleep(5000);
     const rssBefore = rssMb(api.child.pid!);
 
     const started = Date.now();

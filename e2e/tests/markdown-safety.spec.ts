@@ -5,7 +5,7 @@ import { chromiumForThisFile, newPage } from '../support/browser';
 
 // Issue 11 item 8 (portal side): remote images in model answers are not loaded, they render as a link.
 const browser = chromiumForThisFile();
-const engine = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'web', 'src', 'app', 'features', 'chat', 'markdown-engine.ts');
+const engine = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'web', 'src', 'app', 'shared', 'markdown', 'markdown-engine.ts');
 
 test('remote images in an answer become links and are never fetched; data: images stay', async () => {
   // The portal's own renderer, bundled as is and run in Chromium's DOM.
@@ -13,7 +13,8 @@ test('remote images in an answer become links and are never fetched; data: image
   const { context, page } = await newPage(browser());
   const requested: string[] = [];
   page.on('request', (r) => requested.push(r.url()));
-  await page.goto('/sign-in');
+  // A blank document of our own: the portal's CSP (rightly) refuses an injected inline script.
+  await page.setContent('<!doctype html><html><body></body></html>');
   await page.addScriptTag({ content: bundle.outputFiles[0]!.text });
   const pixel = 'data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNkYAAAAAYAAjCB0C8AAAAASUVORK5CYII=';
   const html = await page.evaluate((pixel) => {
@@ -34,7 +35,8 @@ test('remote images in an answer become links and are never fetched; data: image
 test('task lists show their checkboxes; a block without a language is plain text, not coloured code', async () => {
   const bundle = await build({ entryPoints: [engine], bundle: true, format: 'iife', globalName: 'sbMarkdown', write: false, logLevel: 'silent' });
   const { context, page } = await newPage(browser());
-  await page.goto('/sign-in');
+  // A blank document of our own: the portal's CSP (rightly) refuses an injected inline script.
+  await page.setContent('<!doctype html><html><body></body></html>');
   await page.addScriptTag({ content: bundle.outputFiles[0]!.text });
   const result = await page.evaluate(() => {
     const { renderMarkdown } = (window as unknown as { sbMarkdown: { renderMarkdown: (s: string) => string } }).sbMarkdown;

@@ -1,14 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Logger, type OnModuleDestroy } from '@nestjs/common';
-import {
-  ConnectedSocket,
-  MessageBody,
-  type OnGatewayConnection,
-  type OnGatewayDisconnect,
-  type OnGatewayInit,
-  SubscribeMessage,
-  WebSocketGateway,
-} from '@nestjs/websockets';
+import { type OnGatewayInit, WebSocketGateway, WebSocketServer } from '@nestjs/websockets';
 import type { Namespace, Socket } from 'socket.io';
 import {
   type Ack,
@@ -34,9 +26,11 @@ import { RateLimitedError } from '../limits/rate-limited.error.js';
 import { ChatService } from './chat.service.js';
 import { JobRelayService } from './job-relay.service.js';
 import { SocketExpiry } from './socket-expiry.js';
-import { grantFrameAllowance } from './socket-limits.js';
+import { grantFrameAllowance, shedHandshake } from './socket-limits.js';
 
+/** What a `/chat` socket keeps after the handshake: who it is and when its token expires (ms). */
 type AuthedSocket = Socket & { data: { principal: Principal; expiresAt: number } };
+type AckFn = (ack: unknown) => void;
 
 /** Idle sockets are cut this long after `exp` (events are refused from `exp` on, exactly). */
 const expirySweepSlackMs = 1000;
@@ -49,11 +43,18 @@ const expiredAck = { ok: false, error: { code: 'unauthorized', message: 'The tok
  * A socket lives no longer than its token: events after `exp` are refused and the socket is cut
  * (at the event, or by the shared expiry wheel when it is idle). Frames stay small until the
  * connection has authenticated (see ChatIoAdapter and grantFrameAllowance).
+ *
+ * Memory: an API node holds thousands of idle sockets, so nothing here is created per socket that
+ * can live per node. The event listeners are plain functions made once per node (Socket.IO calls a
+ * listener with the socket as `this`) instead of Nest's @SubscribeMessage, which builds rxjs
+ * pipelines per socket per event; a socket keeps only its principal and `exp`.
  */
 @WebSocketGateway({ namespace: chatNamespace, cors: { origin: true } })
-export class ChatGateway implements OnGatewayInit, OnGatewayConnection, OnGatewayDisconnect, OnModuleDestroy {
+export class ChatGateway implements OnGatewayInit, OnModuleDestroy {
   private readonly logger = new Logger(ChatGateway.name);
   private readonly expiry = new SocketExpiry((socket) => socket.disconnect(true));
+  /** The `/chat` namespace (for tests and diagnostics). */
+  @WebSocketServer() namespace!: Namespace;
 
   constructor(
     private readonly chat: ChatService,
@@ -77,41 +78,47 @@ export class ChatGateway implements OnGatewayInit, OnGatewayConnection, OnGatewa
           }
           socket.data.principal = principal;
           socket.data.expiresAt = expiresAt;
-          // Checked at each event (no timer per socket): an expired token's events are refused.
-          socket.use((packet, proceed) => {
-            if (Date.now() < expiresAt) return proceed();
-            const ack = packet[packet.length - 1];
-            if (typeof ack === 'function') (ack as (a: unknown) => void)(expiredAck);
-            socket.disconnect(true);
-          });
           grantFrameAllowance(socket, contentLimits.maxMessageBytes);
           next();
         },
         (err: AppError) => next(socketError('unauthorized', err.message)),
       );
     });
-  }
 
-  async handleConnection(socket: AuthedSocket) {
-    this.expiry.track(socket, socket.data.expiresAt + expirySweepSlackMs);
-    await this.relay.addSocket(socket, socket.data.principal.sub);
-  }
-
-  async handleDisconnect(socket: AuthedSocket) {
-    this.expiry.untrack(socket);
-    if (!socket.data.principal) return;
-    // During shutdown Redis may already be closed: nothing to clean up then.
-    await Promise.all([this.relay.removeSocket(socket, socket.data.principal.sub), this.limits.closeSocket(socket.data.principal.sub, socket.id)]).catch(
-      (err) => this.logger.debug?.(`socket cleanup skipped: ${(err as Error).message}`),
+    // Made once per node; `this` inside each listener is the socket that received the event.
+    const listeners = sharedListeners(
+      {
+        [chatClientEvents.send]: (socket, body) => this.send(socket, body),
+        [chatClientEvents.regenerate]: (socket, body) => this.regenerate(socket, body),
+        [chatClientEvents.cancel]: (socket, body) => this.cancel(socket, body),
+        [chatClientEvents.resume]: (socket, body) => this.resume(socket, body),
+      },
+      (socket) => this.disconnected(socket),
+      (err) => this.logger.error({ err }, 'socket ack failed'),
     );
+
+    namespace.on('connection', (socket: AuthedSocket) => {
+      shedHandshake(socket);
+      socket.onAny(refuseAfterExpiry);
+      for (const [event, listener] of listeners) socket.on(event, listener);
+      this.expiry.track(socket, socket.data.expiresAt + expirySweepSlackMs);
+      void this.relay.addSocket(socket, socket.data.principal.sub).catch((err) => this.logger.warn({ err }, 'socket registration failed'));
+    });
   }
 
   onModuleDestroy() {
     this.expiry.stop();
   }
 
-  @SubscribeMessage(chatClientEvents.send)
-  send(@ConnectedSocket() socket: AuthedSocket, @MessageBody() body: unknown): Promise<ChatSendAck> {
+  private disconnected(socket: AuthedSocket) {
+    this.expiry.untrack(socket);
+    // During shutdown Redis may already be closed: nothing to clean up then.
+    void Promise.all([this.relay.removeSocket(socket, socket.data.principal.sub), this.limits.closeSocket(socket.data.principal.sub, socket.id)]).catch(
+      (err) => this.logger.debug?.(`socket cleanup skipped: ${(err as Error).message}`),
+    );
+  }
+
+  private send(socket: AuthedSocket, body: unknown): Promise<ChatSendAck> {
     const requestId = randomUUID();
     return this.handle('chat:send', requestId, async () => {
       const input = parseOrThrow(chatSendSchema, body);
@@ -119,8 +126,7 @@ export class ChatGateway implements OnGatewayInit, OnGatewayConnection, OnGatewa
     });
   }
 
-  @SubscribeMessage(chatClientEvents.regenerate)
-  regenerate(@ConnectedSocket() socket: AuthedSocket, @MessageBody() body: unknown): Promise<ChatRegenerateAck> {
+  private regenerate(socket: AuthedSocket, body: unknown): Promise<ChatRegenerateAck> {
     const requestId = randomUUID();
     return this.handle('chat:regenerate', requestId, async () => {
       const input = parseOrThrow(chatRegenerateSchema, body);
@@ -129,8 +135,7 @@ export class ChatGateway implements OnGatewayInit, OnGatewayConnection, OnGatewa
     });
   }
 
-  @SubscribeMessage(chatClientEvents.cancel)
-  cancel(@ConnectedSocket() socket: AuthedSocket, @MessageBody() body: unknown): Promise<Ack> {
+  private cancel(socket: AuthedSocket, body: unknown): Promise<Ack> {
     return this.handle('chat:cancel', randomUUID(), async () => {
       const { jobId } = parseOrThrow(chatCancelSchema, body);
       await this.chat.cancel(socket.data.principal.sub, jobId);
@@ -138,8 +143,7 @@ export class ChatGateway implements OnGatewayInit, OnGatewayConnection, OnGatewa
     });
   }
 
-  @SubscribeMessage(chatClientEvents.resume)
-  resume(@ConnectedSocket() socket: AuthedSocket, @MessageBody() body: unknown): Promise<Ack> {
+  private resume(socket: AuthedSocket, body: unknown): Promise<Ack> {
     return this.handle('chat:resume', randomUUID(), async () => {
       const { jobId, afterSeq } = parseOrThrow(chatResumeSchema, body);
       await this.chat.resume(socket, socket.data.principal.sub, jobId, afterSeq);
@@ -163,6 +167,57 @@ export class ChatGateway implements OnGatewayInit, OnGatewayConnection, OnGatewa
       return { ok: false, error: { code: 'internal', message: 'Internal error, try again' } };
     }
   }
+}
+
+type Listener = (this: AuthedSocket, ...args: unknown[]) => void;
+
+/**
+ * One listener function per event for every socket of the node (Socket.IO calls a listener with
+ * the socket as `this`), in place of closures per socket.
+ */
+function sharedListeners(
+  events: Record<string, (socket: AuthedSocket, body: unknown) => Promise<unknown>>,
+  disconnect: (socket: AuthedSocket) => void,
+  ackFailed: (err: unknown) => void,
+): [string, Listener][] {
+  const listeners: [string, Listener][] = Object.entries(events).map(([event, handle]) => [
+    event,
+    function (this: AuthedSocket, ...args: unknown[]) {
+      const ack = args[args.length - 1];
+      handle(this, bodyOf(args)).then((value) => typeof ack === 'function' && (ack as AckFn)(value), ackFailed);
+    },
+  ]);
+  listeners.push([
+    'disconnect',
+    function (this: AuthedSocket) {
+      disconnect(this);
+    },
+  ]);
+  return listeners;
+}
+
+/**
+ * Checked at each event (no timer per socket): an expired token's events are refused. An
+ * any-listener runs before the event is dispatched, and a socket disconnected here never gets it
+ * (Socket.IO dispatches only to connected sockets).
+ */
+function refuseAfterExpiry(this: AuthedSocket, ...packet: unknown[]) {
+  if (Date.now() < this.data.expiresAt) return;
+  const ack = packet[packet.length - 1];
+  if (typeof ack === 'function') (ack as AckFn)(expiredAck);
+  this.disconnect(true);
+}
+
+/**
+ * The event's body, read the way Nest's @MessageBody() read it (kept so that every ack stays the
+ * same): the last argument is the ack when it is a function; one argument left is the body, more
+ * are an array, none is undefined.
+ */
+function bodyOf(args: unknown[]): unknown {
+  const size = typeof args[args.length - 1] === 'function' ? args.length - 1 : args.length;
+  if (size === 0) return undefined;
+  if (size === 1) return args[0];
+  return args.slice(0, size);
 }
 
 function socketError(code: 'unauthorized' | 'forbidden' | 'rate_limited', message: string): Error & { data: { code: string; message: string } } {

@@ -1,24 +1,6 @@
 import { z } from 'zod';
+import { contentLimits, documentFormats, imageMediaTypes } from './constants.js';
 import { safeText } from './safe-text.js';
-
-export const imageMediaTypes = ['image/png', 'image/jpeg', 'image/gif', 'image/webp'] as const;
-export const documentFormats = ['pdf', 'txt', 'md', 'csv', 'html', 'docx'] as const;
-export type ImageMediaType = (typeof imageMediaTypes)[number];
-export type DocumentFormat = (typeof documentFormats)[number];
-
-/** Limits the API enforces on message content (base64 lengths are of the encoded text). */
-export const contentLimits = {
-  maxBlocks: 20,
-  maxTextChars: 200_000,
-  maxImageBase64Chars: Math.ceil((3.75 * 1024 * 1024 * 4) / 3), // Bedrock's 3.75 MB image limit
-  maxDocumentBase64Chars: Math.ceil((4.5 * 1024 * 1024 * 4) / 3), // Bedrock's 4.5 MB document limit
-  maxImages: 20,
-  maxDocuments: 5,
-  /** Largest socket message (all blocks together, encoded); bigger ones close the socket. */
-  maxMessageBytes: 32 * 1024 * 1024,
-  /** All blocks of one message together, in characters. */
-  maxContentChars: 25 * 1024 * 1024,
-} as const;
 
 const base64 = z.string().regex(/^[A-Za-z0-9+/]*={0,2}$/, 'must be base64');
 

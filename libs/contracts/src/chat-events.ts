@@ -1,29 +1,10 @@
 import { z } from 'zod';
+import type { ChatState } from './constants.js';
 import { contentSchema } from './blocks.js';
 import { safeText } from './safe-text.js';
 import { modelParamsSchema } from './params.js';
 import type { ErrorInfo } from './errors.js';
 import type { Usage } from './conversations.js';
-
-/** Socket.IO namespace of the chat. */
-export const chatNamespace = '/chat';
-
-/** Client → server event names. */
-export const chatClientEvents = {
-  send: 'chat:send',
-  cancel: 'chat:cancel',
-  resume: 'chat:resume',
-  regenerate: 'chat:regenerate',
-} as const;
-/** Server → client event names. */
-export const chatServerEvents = {
-  status: 'chat:status',
-  delta: 'chat:delta',
-  done: 'chat:done',
-  error: 'chat:error',
-  /** Optional (newer servers): a conversation of the user changed, possibly in another tab. */
-  conversationUpdated: 'conversation:updated',
-} as const;
 
 const id = safeText().min(1).max(100);
 
@@ -66,8 +47,6 @@ export type ChatSendAck = Ack<{ jobId: string; conversationId: string; messageId
 /** `assistantMessageId`: the answer being written (also on chat:send acks from this version on). */
 export type ChatRegenerateAck = Ack<{ jobId: string; conversationId: string; messageId: string; assistantMessageId: string }>;
 
-/** `compressing`: the worker is summarizing older history before answering. */
-export type ChatState = 'queued' | 'active' | 'retrying' | 'compressing';
 export type ChatStatusEvent = { jobId: string; state: ChatState; position?: number; attempt?: number };
 /** A delta carries answer `text`, thinking `reasoning`, or both (`text` is '' when only reasoning came). */
 export type ChatDeltaEvent = { jobId: string; seq: number; text: string; reasoning?: string };

@@ -1,3 +1,4 @@
+export * from './constants.js';
 export * from './errors.js';
 export * from './safe-text.js';
 export * from './blocks.js';

@@ -1,24 +1,8 @@
 import { z } from 'zod';
-import { documentFormats } from './blocks.js';
+import { documentFormats, jobLimits, jobStatusValues, type WebhookEvent } from './constants.js';
 import { usageSchema } from './conversations.js';
 import { errorInfoSchema } from './errors.js';
 import { boundedJsonRecord, safeText } from './safe-text.js';
-
-/** Limits of `POST /v1/jobs/summarize` (base64 lengths are of the encoded text). */
-export const jobLimits = {
-  /** Whole request body; the API answers 413 above it (configurable with JOBS_MAX_BODY_BYTES). */
-  maxBodyBytes: 30 * 1024 * 1024,
-  maxTextChars: 20_000_000,
-  maxDocuments: 20,
-  maxDocumentBase64Chars: Math.ceil((25 * 1024 * 1024 * 4) / 3),
-  maxInstructionsChars: 4000,
-  maxWords: 5000,
-  maxMetadataBytes: 4096,
-  maxIdempotencyKeyChars: 200,
-} as const;
-
-export const jobStatusValues = ['queued', 'active', 'completed', 'failed', 'cancelled'] as const;
-export type JobStatusValue = (typeof jobStatusValues)[number];
 
 const base64 = z.string().regex(/^[A-Za-z0-9+/\r\n]*={0,2}\s*$/, 'must be base64');
 
@@ -43,7 +27,7 @@ export const summarizeRequestSchema = z
     /** A label for people (the portal's job list, the download's name); default: the first document's name or the first words. */
     name: safeText().trim().min(1).max(200).optional(),
     instructions: safeText().max(jobLimits.maxInstructionsChars).optional(),
-    maxWords: z.number().int().min(10).max(jobLimits.maxWords).optional(),
+    maxWords: z.number().int().min(jobLimits.minWords).max(jobLimits.maxWords).optional(),
     callbackUrl: z.url({ protocol: /^https?$/ }).max(2000).optional(),
     metadata: boundedJsonRecord(jobLimits.maxMetadataBytes).optional(),
   })
@@ -103,10 +87,6 @@ export type WebhookSecret = {
   previousValidUntil?: string;
 };
 
-/** Events a callback carries. */
-export const webhookEvents = ['job.completed', 'job.failed', 'job.cancelled'] as const;
-export type WebhookEvent = (typeof webhookEvents)[number];
-
 /**
  * Body POSTed to a job's callbackUrl when it ends. Headers: `X-Switchboard-Event`,
  * `X-Switchboard-Delivery` (stable across retries), `X-Switchboard-Timestamp` (unix seconds) and
@@ -115,10 +95,3 @@ export type WebhookEvent = (typeof webhookEvents)[number];
  * (accept the delivery when any of the comma-separated signatures matches).
  */
 export type WebhookPayload = { event: WebhookEvent; job: Job; metadata?: Record<string, unknown> };
-
-export const webhookHeaders = {
-  event: 'x-switchboard-event',
-  delivery: 'x-switchboard-delivery',
-  timestamp: 'x-switchboard-timestamp',
-  signature: 'x-switchboard-signature',
-} as const;

@@ -11,6 +11,7 @@ import type {
   ChatStatusEvent,
   ConversationUpdatedEvent,
 } from '@switchboard/contracts';
+import { chatClientEvents, chatNamespace, chatServerEvents } from '@switchboard/contracts/constants';
 import { Subject } from 'rxjs';
 import { io, type Socket } from 'socket.io-client';
 import { AuthStore } from './auth.store';
@@ -72,7 +73,7 @@ export class ChatSocketService implements OnDestroy {
 
   connect(): void {
     if (this.socket) return;
-    const socket = io('/chat', {
+    const socket = io(chatNamespace, {
       auth: (cb) => cb({ token: this.auth.token() }),
       reconnectionDelayMax: 5_000,
       autoConnect: this.online(),
@@ -96,11 +97,11 @@ export class ChatSocketService implements OnDestroy {
       // The server refuses the handshake with `data.code = 'unauthorized'` for a bad or expired token.
       if (err.data?.code === 'unauthorized') void this.renewAndReconnect(true);
     });
-    socket.on('chat:status', (event: ChatStatusEvent) => this.events.next({ type: 'status', event }));
-    socket.on('chat:delta', (event: ChatDeltaEvent) => this.events.next({ type: 'delta', event }));
-    socket.on('chat:done', (event: ChatDoneEvent) => this.events.next({ type: 'done', event }));
-    socket.on('chat:error', (event: ChatErrorEvent) => this.events.next({ type: 'error', event }));
-    socket.on('conversation:updated', (event: ConversationUpdatedEvent) => this.conversationUpdates.next(event));
+    socket.on(chatServerEvents.status, (event: ChatStatusEvent) => this.events.next({ type: 'status', event }));
+    socket.on(chatServerEvents.delta, (event: ChatDeltaEvent) => this.events.next({ type: 'delta', event }));
+    socket.on(chatServerEvents.done, (event: ChatDoneEvent) => this.events.next({ type: 'done', event }));
+    socket.on(chatServerEvents.error, (event: ChatErrorEvent) => this.events.next({ type: 'error', event }));
+    socket.on(chatServerEvents.conversationUpdated, (event: ConversationUpdatedEvent) => this.conversationUpdates.next(event));
     this.socket = socket;
   }
 
@@ -116,25 +117,25 @@ export class ChatSocketService implements OnDestroy {
   /** Sends a message; one retry on an ack timeout (same clientMessageId, so the server dedupes). */
   async send(payload: ChatSend): Promise<ChatSendAck> {
     await this.whenConnected();
-    const first = await this.emit<ChatSendAck>('chat:send', payload);
-    if (!first.ok && first.error.code === 'timeout') return this.emit<ChatSendAck>('chat:send', payload);
+    const first = await this.emit<ChatSendAck>(chatClientEvents.send, payload);
+    if (!first.ok && first.error.code === 'timeout') return this.emit<ChatSendAck>(chatClientEvents.send, payload);
     return first;
   }
 
   /** A new answer to the same user message (a sibling branch); retried like send. */
   async regenerate(payload: ChatRegenerate): Promise<ChatRegenerateAck> {
     await this.whenConnected();
-    const first = await this.emit<ChatRegenerateAck>('chat:regenerate', payload);
-    if (!first.ok && first.error.code === 'timeout') return this.emit<ChatRegenerateAck>('chat:regenerate', payload);
+    const first = await this.emit<ChatRegenerateAck>(chatClientEvents.regenerate, payload);
+    if (!first.ok && first.error.code === 'timeout') return this.emit<ChatRegenerateAck>(chatClientEvents.regenerate, payload);
     return first;
   }
 
   cancel(jobId: string): Promise<Ack> {
-    return this.emit<Ack>('chat:cancel', { jobId });
+    return this.emit<Ack>(chatClientEvents.cancel, { jobId });
   }
 
   resume(jobId: string, afterSeq: number): Promise<Ack> {
-    return this.emit<Ack>('chat:resume', { jobId, afterSeq });
+    return this.emit<Ack>(chatClientEvents.resume, { jobId, afterSeq });
   }
 
   /** Resolves once connected (at once when connected); a send while offline waits here. */

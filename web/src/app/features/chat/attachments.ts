@@ -1,15 +1,18 @@
-import type { Block, DocumentBlock, DocumentFormat, ImageBlock, ImageMediaType, PublicModel } from '@switchboard/contracts';
+import type { Block, DocumentBlock, ImageBlock, PublicModel } from '@switchboard/contracts';
+import { contentLimits, documentMediaTypes, type ImageMediaType, imageMediaTypes } from '@switchboard/contracts/constants';
+import { blobToBase64, documentFormatOf } from '../../shared/files';
 
 /** Longest image side Claude uses without downscaling it itself. */
 export const MAX_IMAGE_SIDE = 1568;
-/** Mirrors contentLimits in @switchboard/contracts (not imported: that module pulls in zod). */
+/** The contract's content limits as the composer applies them. */
 export const limits = {
-  maxImageBase64Chars: Math.ceil((3.75 * 1024 * 1024 * 4) / 3),
+  maxImageBase64Chars: contentLimits.maxImageBase64Chars,
   /** contentLimits.maxBlocks, less one for the text. */
-  maxAttachments: 19,
-  maxDocumentBase64Chars: Math.ceil((4.5 * 1024 * 1024 * 4) / 3),
-  maxImages: 20,
-  maxDocuments: 5,
+  maxAttachments: contentLimits.maxBlocks - 1,
+  maxDocumentBase64Chars: contentLimits.maxDocumentBase64Chars,
+  maxImages: contentLimits.maxImages,
+  maxDocuments: contentLimits.maxDocuments,
+  /** A PDF a text-only-documents model cannot read goes as page images: at most this many. */
   maxPdfPagesAsImages: 20,
 } as const;
 
@@ -24,38 +27,17 @@ export type Attachment = {
 
 export type AttachProblem = { key: string; params: Record<string, string | number> };
 
-const imageTypes: Record<string, ImageMediaType> = {
-  'image/png': 'image/png',
-  'image/jpeg': 'image/jpeg',
-  'image/gif': 'image/gif',
-  'image/webp': 'image/webp',
-};
-const docFormats: Record<string, DocumentFormat> = {
-  pdf: 'pdf', txt: 'txt', md: 'md', markdown: 'md', csv: 'csv', html: 'html', htm: 'html', docx: 'docx',
-};
+const imageTypeOf = (type: string): ImageMediaType | undefined =>
+  (imageMediaTypes as readonly string[]).includes(type) ? (type as ImageMediaType) : undefined;
 
 let counter = 0;
 const nextId = () => `att-${Date.now().toString(36)}-${++counter}`;
-
-function extension(name: string): string {
-  const i = name.lastIndexOf('.');
-  return i < 0 ? '' : name.slice(i + 1).toLowerCase();
-}
 
 /** Bedrock allows letters, digits, single spaces, hyphens, parentheses and brackets in names. */
 export function documentName(fileName: string): string {
   const stem = fileName.replace(/\.[^.]+$/, '');
   const cleaned = stem.replace(/[^\p{L}\p{N}\s\-()[\]]+/gu, ' ').replace(/\s+/g, ' ').trim();
   return (cleaned || 'document').slice(0, 200);
-}
-
-export function blobToBase64(blob: Blob): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const reader = new FileReader();
-    reader.onload = () => resolve(String(reader.result).replace(/^data:[^,]*,/, ''));
-    reader.onerror = () => reject(reader.error ?? new Error('read failed'));
-    reader.readAsDataURL(blob);
-  });
 }
 
 function canvasToBlob(canvas: HTMLCanvasElement, type: string, quality?: number): Promise<Blob> {
@@ -135,8 +117,8 @@ export async function prepareFiles(
       break;
     }
     const name = file.name || 'pasted';
-    const imageType = imageTypes[file.type];
-    const format = docFormats[extension(name)] ?? (file.type === 'application/pdf' ? 'pdf' : undefined);
+    const imageType = imageTypeOf(file.type);
+    const format = documentFormatOf(name) ?? (file.type === documentMediaTypes.pdf ? 'pdf' : undefined);
     try {
       if (imageType) {
         if (!model?.vision) {

@@ -16,20 +16,27 @@ import { TranslatePipe } from '@ngx-translate/core';
 import { map } from 'rxjs';
 import { ChatSocketService } from '../../core/chat-socket.service';
 import { LanguageService } from '../../core/language.service';
+import { formatCost, formatCount } from '../../shared/format';
 import { IconComponent } from '../../shared/icon.component';
 import { ConversationListComponent } from '../conversations/conversation-list.component';
 import { ConversationsStore } from '../conversations/conversations.store';
-import { ChatStore } from './chat.store';
 import { ComposerComponent } from './composer.component';
 import { ConversationSettingsDialog, type SettingsDialogData, type SettingsDialogResult } from './conversation-settings.dialog';
-import { download, fileStem, toJson, toMarkdown } from './export';
+import { download, fileStem } from '../../shared/download';
+import { toJson, toMarkdown } from './export';
 import { MessageComponent } from './message.component';
-import { formatCost, formatCount } from './usage';
+import { ChatSettings } from './state/chat-settings.service';
+import { chatStateProviders } from './state/chat.providers';
+import { ConversationLoader } from './state/conversation-loader.service';
+import { ConversationSync } from './state/conversation-sync.service';
+import { MessageSender } from './state/message-sender.service';
+import { ModelsStore } from './state/models.store';
+import { OpenConversation } from './state/open-conversation.store';
 
 @Component({
   selector: 'sb-chat-page',
   changeDetection: ChangeDetectionStrategy.OnPush,
-  providers: [ChatStore],
+  providers: chatStateProviders,
   imports: [
     MatSidenavModule, MatButtonModule, MatMenuModule, MatFormFieldModule, MatSelectModule, MatProgressBarModule, MatSnackBarModule, MatTooltipModule,
     TranslatePipe, IconComponent, ConversationListComponent, MessageComponent, ComposerComponent,
@@ -40,7 +47,7 @@ import { formatCost, formatCount } from './usage';
     <mat-sidenav-container class="layout">
       <mat-sidenav #nav [mode]="wide() ? 'side' : 'over'" [opened]="wide() || navOpen()" (closedStart)="navOpen.set(false)"
                    class="nav" [attr.aria-label]="'conversations.heading' | translate" role="navigation">
-        <sb-conversation-list [activeId]="store.conversationId()" (navigated)="navOpen.set(false)" (deletedActive)="toNew()" />
+        <sb-conversation-list [activeId]="chat.conversationId()" (navigated)="navOpen.set(false)" (deletedActive)="toNew()" />
       </mat-sidenav>
       <mat-sidenav-content class="content"
                            (dragover)="dragOver($event)" (dragleave)="dragging.set(false)" (drop)="drop($event)">
@@ -52,18 +59,18 @@ import { formatCost, formatCount } from './usage';
             </button>
           }
           <h1 class="title" data-testid="conversation-title">{{ title() || ('conversations.newTitle' | translate) }}</h1>
-          @if (store.totals().any) {
+          @if (chat.totals().any) {
             <span class="totals" data-testid="conversation-usage" [matTooltip]="'chat.totalHint' | translate">
-              <span class="tok">{{ 'chat.usage' | translate: { input: fmt(store.totals().inputTokens), output: fmt(store.totals().outputTokens) } }}</span>
-              @if (store.totals().cost !== null) { <span class="tok"> · </span><span data-testid="conversation-cost">{{ money(store.totals().cost) }}</span> }
+              <span class="tok">{{ 'chat.usage' | translate: { input: fmt(chat.totals().inputTokens), output: fmt(chat.totals().outputTokens) } }}</span>
+              @if (chat.totals().cost !== null) { <span class="tok"> · </span><span data-testid="conversation-cost">{{ money(chat.totals().cost) }}</span> }
             </span>
           }
-          <mat-form-field appearance="outline" subscriptSizing="dynamic" class="model" [matTooltip]="store.selectedModel()?.name ?? ''">
+          <mat-form-field appearance="outline" subscriptSizing="dynamic" class="model" [matTooltip]="chat.selectedModel()?.name ?? ''">
             <mat-label>{{ 'chat.model' | translate }}</mat-label>
-            <mat-select data-testid="model-select" panelWidth="" [value]="store.selectedModel()?.id ?? null" (selectionChange)="store.setModel($event.value)"
-                        [disabled]="store.streaming() || !store.models().length">
-              <mat-select-trigger>{{ store.selectedModel()?.name }}</mat-select-trigger>
-              @for (m of store.models(); track m.id) {
+            <mat-select data-testid="model-select" panelWidth="" [value]="chat.selectedModel()?.id ?? null" (selectionChange)="settings.setModel($event.value)"
+                        [disabled]="chat.streaming() || !models.models().length">
+              <mat-select-trigger>{{ chat.selectedModel()?.name }}</mat-select-trigger>
+              @for (m of models.models(); track m.id) {
                 <mat-option [value]="m.id" [attr.data-testid]="'model-option'" [attr.data-model-id]="m.id" class="model-option">
                   <span class="model-name">{{ m.name }}</span>
                   @if (m.vision) { <sb-icon name="image" class="cap-icon" data-testid="cap-vision" /><span class="visually-hidden">{{ 'chat.capVision' | translate }}</span> }
@@ -72,11 +79,11 @@ import { formatCost, formatCount } from './usage';
               }
             </mat-select>
           </mat-form-field>
-          <button mat-icon-button data-testid="settings-button" (click)="openSettings()" [disabled]="store.streaming()"
+          <button mat-icon-button data-testid="settings-button" (click)="openSettings()" [disabled]="chat.streaming()"
                   [attr.aria-label]="'settings.open' | translate" [matTooltip]="'settings.open' | translate">
             <sb-icon name="tune" />
           </button>
-          <button mat-icon-button [matMenuTriggerFor]="exportMenu" data-testid="export-menu" [disabled]="!store.messages().length"
+          <button mat-icon-button [matMenuTriggerFor]="exportMenu" data-testid="export-menu" [disabled]="!chat.messages().length"
                   [attr.aria-label]="'chat.export' | translate" [matTooltip]="'chat.export' | translate">
             <sb-icon name="download" />
           </button>
@@ -90,53 +97,53 @@ import { formatCost, formatCount } from './usage';
             {{ (connection() === 'offline' ? 'chat.connectionOffline' : 'chat.connectionReconnecting') | translate }}
           </div>
         }
-        @if (store.loading()) {
+        @if (chat.loading()) {
           <mat-progress-bar mode="indeterminate" [attr.aria-label]="'common.loading' | translate" />
         }
         <section #scroller class="messages" data-testid="messages" [attr.aria-label]="'chat.messages' | translate"
-                 [attr.aria-busy]="store.streaming()">
+                 [attr.aria-busy]="chat.streaming()">
           <div class="inner">
-            @if (store.loadError()) {
+            @if (chat.loadError()) {
               @if (gone()) {
                 <p class="error" role="alert" data-testid="chat-error">{{ 'conversations.notFound' | translate }}</p>
               } @else {
-                <p class="error" role="alert" data-testid="chat-error">{{ store.loadError()! | translate }}
-                  <button mat-button (click)="store.load(store.conversationId())">{{ 'common.retry' | translate }}</button></p>
+                <p class="error" role="alert" data-testid="chat-error">{{ chat.loadError()! | translate }}
+                  <button mat-button (click)="loader.load(chat.conversationId())">{{ 'common.retry' | translate }}</button></p>
               }
             }
-            @if (store.modelsError()) {
+            @if (models.modelsError()) {
               <p class="error" role="alert">{{ 'chat.modelsFailed' | translate }}
-                <button mat-button (click)="store.loadModels()">{{ 'common.retry' | translate }}</button></p>
+                <button mat-button (click)="models.load()">{{ 'common.retry' | translate }}</button></p>
             }
-            @if (store.conversation()?.systemPrompt; as sp) {
-              <button type="button" class="system-prompt" data-testid="active-system-prompt" (click)="openSettings()" [disabled]="store.streaming()">
+            @if (chat.conversation()?.systemPrompt; as sp) {
+              <button type="button" class="system-prompt" data-testid="active-system-prompt" (click)="openSettings()" [disabled]="chat.streaming()">
                 <strong>{{ 'chat.systemPromptActive' | translate }}:</strong> {{ sp }}
               </button>
             }
-            @if (store.summary(); as sum) {
+            @if (chat.summary(); as sum) {
               <details class="summary" data-testid="history-summary">
                 <summary>{{ 'chat.compressed' | translate: { count: sum.coversMessages } }}</summary>
                 <div class="summary-text">{{ sum.text }}</div>
               </details>
             }
-            @for (m of store.messages(); track m.key) {
-              <sb-message [message]="m" [model]="store.modelOf(m.modelId)" [busy]="store.streaming()" (copy)="copy($event)"
-                          (regenerate)="store.regenerate(m)" (retry)="store.retry(m)" (edited)="store.editAndResend(m, $event)" (switchTo)="store.switchBranch($event)" />
+            @for (m of chat.messages(); track m.key) {
+              <sb-message [message]="m" [model]="models.modelOf(m.modelId)" [busy]="chat.streaming()" (copy)="copy($event)"
+                          (regenerate)="sender.regenerate(m)" (retry)="sender.retry(m)" (edited)="sender.editAndResend(m, $event)" (switchTo)="loader.switchBranch($event)" />
             } @empty {
-              @if (!store.loading() && !store.loadError()) {
+              @if (!chat.loading() && !chat.loadError()) {
                 <div class="welcome" data-testid="empty-chat">
                   <h2>{{ 'chat.welcomeTitle' | translate }}</h2>
                   <p>{{ 'chat.welcomeText' | translate }}</p>
                 </div>
               }
             }
-            @if (store.sendError()) {
-              <p class="error" role="alert" data-testid="send-error">{{ store.sendError()! | translate }}</p>
+            @if (chat.sendError()) {
+              <p class="error" role="alert" data-testid="send-error">{{ chat.sendError()! | translate }}</p>
             }
           </div>
         </section>
         <span class="visually-hidden" role="status" aria-live="polite">{{ announcement() | translate }}</span>
-        <sb-composer [streaming]="store.streaming()" [model]="store.selectedModel()" (send)="send($event)" (stop)="store.stop()" />
+        <sb-composer [streaming]="chat.streaming()" [model]="chat.selectedModel()" (send)="send($event)" (stop)="sender.stop()" />
         @if (dragging()) {
           <div class="drop" aria-hidden="true"><span>{{ 'attach.dropHere' | translate }}</span></div>
         }
@@ -148,7 +155,13 @@ export class ChatPage {
   /** Route param (`/chat/:id`), bound by the router. */
   readonly id = input<string>();
 
-  protected readonly store = inject(ChatStore);
+  protected readonly chat = inject(OpenConversation);
+  protected readonly models = inject(ModelsStore);
+  protected readonly loader = inject(ConversationLoader);
+  protected readonly sender = inject(MessageSender);
+  protected readonly settings = inject(ChatSettings);
+  /** Created with the page: other tabs' changes follow from the start. */
+  private readonly sync = inject(ConversationSync);
   private readonly conversations = inject(ConversationsStore);
   private readonly router = inject(Router);
   private readonly snack = inject(MatSnackBar);
@@ -163,16 +176,16 @@ export class ChatPage {
   );
   protected readonly navOpen = signal(false);
   /** A link to a deleted (or someone else's) conversation: retrying cannot help. */
-  protected readonly gone = computed(() => ['errors.code.not_found', 'conversations.deletedElsewhere'].includes(this.store.loadError() ?? ''));
+  protected readonly gone = computed(() => ['errors.code.not_found', 'conversations.deletedElsewhere'].includes(this.chat.loadError() ?? ''));
   protected readonly connection = inject(ChatSocketService).state;
   protected readonly dragging = signal(false);
   // The list holds the freshest title (renames happen there).
   protected readonly title = computed(() => {
-    const id = this.store.conversationId();
-    return this.conversations.items().find((c) => c.id === id)?.title ?? this.store.conversation()?.title ?? '';
+    const id = this.chat.conversationId();
+    return this.conversations.items().find((c) => c.id === id)?.title ?? this.chat.conversation()?.title ?? '';
   });
   protected readonly announcement = computed(() => {
-    const last = this.store.messages().at(-1);
+    const last = this.chat.messages().at(-1);
     if (!last || last.role !== 'assistant') return '';
     if (last.status === 'complete') return 'chat.answerDone';
     if (last.status === 'cancelled') return 'chat.stopped';
@@ -182,15 +195,15 @@ export class ChatPage {
   private stickToBottom = true;
 
   constructor() {
-    void this.store.loadModels();
+    void this.models.load();
     if (!this.conversations.items().length) void this.conversations.load();
     effect(() => {
       const id = this.id() ?? null;
-      untracked(() => void this.store.open(id));
+      untracked(() => void this.loader.open(id));
     });
     // Follow the answer while it streams unless the user scrolled up.
     afterRenderEffect(() => {
-      this.store.messages();
+      this.chat.messages();
       const el = this.scroller().nativeElement;
       if (this.stickToBottom) el.scrollTop = el.scrollHeight;
     });
@@ -212,35 +225,35 @@ export class ChatPage {
 
   protected async send(blocks: Block[]): Promise<void> {
     this.stickToBottom = true;
-    const result = await this.store.sendWithResult(blocks);
+    const result = await this.sender.sendWithResult(blocks);
     if (!result.ok) {
       // Nothing typed is lost: the text goes back into the box, with one message saying why.
       this.composer().restoreLast();
-      this.store.sendError.set(result.error);
+      this.chat.sendError.set(result.error);
     }
   }
 
   protected escape(event: Event): void {
     // Esc belongs to an open dialog or menu first; anywhere else on the page it stops the answer.
     if (event.defaultPrevented || this.dialog.openDialogs.length || document.querySelector('.cdk-overlay-pane .mat-mdc-menu-panel')) return;
-    if (this.store.streaming()) {
+    if (this.chat.streaming()) {
       event.preventDefault();
-      void this.store.stop();
+      void this.sender.stop();
     }
   }
 
   protected openSettings(): void {
-    const conv = this.store.conversation();
+    const conv = this.chat.conversation();
     const ref = this.dialog.open<ConversationSettingsDialog, SettingsDialogData, SettingsDialogResult>(ConversationSettingsDialog, {
-      data: { systemPrompt: conv?.systemPrompt ?? null, params: conv?.params ?? {}, model: this.store.selectedModel() },
+      data: { systemPrompt: conv?.systemPrompt ?? null, params: conv?.params ?? {}, model: this.chat.selectedModel() },
       width: 'min(720px, 96vw)',
       maxHeight: '92dvh',
       autoFocus: 'first-tabbable',
     });
     ref.afterClosed().subscribe((result) => {
       if (!result) return;
-      void this.store.saveSettings(result).then(() => {
-        if (!this.store.sendError()) this.snack.open(this.lang.instant('settings.saved'), undefined, { duration: 2000 });
+      void this.settings.save(result).then(() => {
+        if (!this.chat.sendError()) this.snack.open(this.lang.instant('settings.saved'), undefined, { duration: 2000 });
       });
     });
   }
@@ -267,15 +280,15 @@ export class ChatPage {
 
   protected exportMarkdown(): void {
     const md = toMarkdown(
-      { conversation: this.store.conversation(), messages: this.store.messages(), models: this.store.models() },
+      { conversation: this.chat.conversation(), messages: this.chat.messages(), models: this.models.models() },
       { user: this.lang.instant('chat.you'), assistant: this.lang.instant('chat.assistant'), untitled: this.lang.instant('conversations.newTitle') },
     );
-    download(`${fileStem(this.store.conversation()?.title)}.md`, 'text/markdown;charset=utf-8', md);
+    download(`${fileStem(this.chat.conversation()?.title)}.md`, 'text/markdown;charset=utf-8', md);
   }
 
   protected exportJson(): void {
-    const json = toJson({ conversation: this.store.conversation(), messages: this.store.messages(), models: this.store.models() });
-    download(`${fileStem(this.store.conversation()?.title)}.json`, 'application/json', json);
+    const json = toJson({ conversation: this.chat.conversation(), messages: this.chat.messages(), models: this.models.models() });
+    download(`${fileStem(this.chat.conversation()?.title)}.json`, 'application/json', json);
   }
 
   protected dragOver(event: DragEvent): void {

@@ -8,12 +8,14 @@ import { MatInputModule } from '@angular/material/input';
 import { MatTooltipModule } from '@angular/material/tooltip';
 import { CdkTextareaAutosize } from '@angular/cdk/text-field';
 import type { Block, PublicModel } from '@switchboard/contracts';
+import { contentLimits } from '@switchboard/contracts/constants';
 import { TranslatePipe } from '@ngx-translate/core';
 import { LanguageService } from '../../core/language.service';
+import { attachmentAccept } from '../../shared/files';
 import { IconComponent } from '../../shared/icon.component';
 import { type AttachProblem, type Attachment, blocksOf, incompatible, prepareFiles } from './attachments';
 
-const MAX_TEXT_CHARS = 200_000;
+const MAX_TEXT_CHARS = contentLimits.maxTextChars;
 
 @Component({
   selector: 'sb-composer',
@@ -45,7 +47,7 @@ const MAX_TEXT_CHARS = 200_000;
     }
     <form class="row" (submit)="$event.preventDefault(); submit()">
       <input #file type="file" hidden multiple data-testid="file-input"
-             accept="image/png,image/jpeg,image/gif,image/webp,application/pdf,.pdf,.txt,.md,.csv,.html,.htm,.docx"
+             [accept]="accept"
              (change)="picked(file)" />
       <button mat-icon-button type="button" data-testid="attach-button" (click)="file.click()" [disabled]="busy()"
               [attr.aria-label]="'attach.add' | translate" [matTooltip]="'attach.add' | translate">
@@ -88,8 +90,8 @@ export class ComposerComponent {
   private readonly box = viewChild.required<ElementRef<HTMLTextAreaElement>>('box');
   protected readonly hintId = 'composer-hint';
   protected readonly countId = 'composer-count';
-  /** Mirrors contentLimits.maxTextChars in @switchboard/contracts (not imported: that module pulls in zod). */
   protected readonly maxChars = MAX_TEXT_CHARS;
+  protected readonly accept = attachmentAccept;
   protected readonly tooLong = computed(() => this.text().length > MAX_TEXT_CHARS);
   protected readonly nearLimit = computed(() => this.text().length > MAX_TEXT_CHARS * 0.9);
   /** What the last send took from the box, to put back if the server refuses it. */

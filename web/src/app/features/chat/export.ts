@@ -1,6 +1,6 @@
 import type { Block, Conversation, PublicModel } from '@switchboard/contracts';
-import type { UiMessage } from './chat.store';
-import { costOf } from './usage';
+import type { UiMessage } from './state/ui-message';
+import { costOf } from '../../shared/cost';
 
 type Exportable = { conversation: Conversation | null; messages: UiMessage[]; models: PublicModel[] };
 
@@ -55,20 +55,4 @@ export function toJson({ conversation, messages, models }: Exportable): string {
     null,
     2,
   );
-}
-
-export function download(filename: string, type: string, content: string): void {
-  const url = URL.createObjectURL(new Blob([content], { type }));
-  const a = document.createElement('a');
-  a.href = url;
-  a.download = filename;
-  document.body.appendChild(a);
-  a.click();
-  a.remove();
-  setTimeout(() => URL.revokeObjectURL(url), 1000);
-}
-
-export function fileStem(title: string | undefined): string {
-  const stem = (title ?? '').replace(/[\\/:*?"<>|\s]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 60);
-  return stem || 'conversation';
 }

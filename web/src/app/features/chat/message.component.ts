@@ -8,9 +8,10 @@ import type { PublicModel } from '@switchboard/contracts';
 import { TranslatePipe, translate } from '@ngx-translate/core';
 import { LanguageService } from '../../core/language.service';
 import { IconComponent } from '../../shared/icon.component';
-import type { UiMessage } from './chat.store';
-import { MarkdownComponent } from './markdown.component';
-import { costOf, formatCost, formatCount, ordinal } from './usage';
+import type { UiMessage } from './state/ui-message';
+import { costOf } from '../../shared/cost';
+import { formatCost, formatCount, ordinal } from '../../shared/format';
+import { MarkdownComponent } from '../../shared/markdown/markdown.component';
 
 @Component({
   selector: 'sb-message',

@@ -1,10 +1,4 @@
-import type { PublicModel, Usage } from '@switchboard/contracts';
-
-/** Cost in USD from the catalog prices (per 1,000 tokens). */
-export function costOf(usage: Usage | null | undefined, model: PublicModel | undefined): number | null {
-  if (!usage || !model) return null;
-  return (usage.inputTokens / 1000) * model.price.inputPer1k + (usage.outputTokens / 1000) * model.price.outputPer1k;
-}
+/** Formatting of figures for the user's language: money, counts, ordinals, times. */
 
 export function formatCost(cost: number | null, lang: string): string {
   if (cost === null) return '—';
@@ -26,4 +20,9 @@ export function ordinal(n: number, lang: string): string {
   const rule = new Intl.PluralRules('en', { type: 'ordinal' }).select(n);
   const suffix = { one: 'st', two: 'nd', few: 'rd', other: 'th' }[rule as 'one' | 'two' | 'few' | 'other'] ?? 'th';
   return `${n}${suffix}`;
+}
+
+/** A date and time, short date and time to the second. */
+export function formatTime(iso: string, lang: string): string {
+  return new Intl.DateTimeFormat(lang, { dateStyle: 'short', timeStyle: 'medium' }).format(new Date(iso));
 }

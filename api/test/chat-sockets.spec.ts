@@ -1,0 +1,67 @@
+import { io, type Socket } from 'socket.io-client';
+import type { Socket as ServerSocket } from 'socket.io';
+import { ChatGateway } from '../src/chat/chat.gateway.js';
+import { startTestApi, type TestApi } from './support/test-api.js';
+
+const connect = (url: string, token: string) =>
+  new Promise<Socket>((resolve, reject) => {
+    const socket = io(`${url}/chat`, { auth: { token }, transports: ['websocket'], reconnection: false, forceNew: true });
+    socket.once('connect', () => resolve(socket));
+    socket.once('connect_error', (err) => (socket.close(), reject(err)));
+  });
+
+type AckResult = { ok: boolean; error?: { code: string } };
+
+/** Issue 21: what an idle `/chat` socket keeps on the server, and that its acks did not change. */
+describe('chat sockets hold little per connection', () => {
+  let api: TestApi;
+  let clients: Socket[] = [];
+  const serverSocket = (client: Socket): ServerSocket => api.app.get(ChatGateway).namespace.sockets.get(client.id!)!;
+
+  beforeAll(async () => {
+    api = await startTestApi();
+  });
+  afterEach(() => {
+    for (const c of clients) c.close();
+    clients = [];
+  });
+  afterAll(async () => {
+    await api?.stop();
+  });
+
+  it('keeps the principal and exp, not the raw token or the handshake request', async () => {
+    const token = await api.token('mem-a');
+    const client = await connect(api.url, token);
+    clients.push(client);
+    const socket = serverSocket(client);
+    expect(socket.data.principal).toMatchObject({ username: 'mem-a', kind: 'person' });
+    expect(typeof socket.data.expiresAt).toBe('number');
+    expect(JSON.stringify(socket.handshake)).not.toContain(token);
+    expect(socket.handshake.auth).toEqual({});
+    expect(socket.request).toBeUndefined();
+  });
+
+  it('gives every socket the same listener functions, not closures per socket', async () => {
+    const a = await connect(api.url, await api.token('mem-b'));
+    const b = await connect(api.url, await api.token('mem-c'));
+    clients.push(a, b);
+    const [sa, sb] = [serverSocket(a), serverSocket(b)];
+    for (const event of ['chat:send', 'chat:regenerate', 'chat:cancel', 'chat:resume']) {
+      expect(sa.listeners(event)).toHaveLength(1);
+      expect(sa.listeners(event)[0]).toBe(sb.listeners(event)[0]);
+    }
+    expect(sa.listeners('disconnect').filter((fn) => sb.listeners('disconnect').includes(fn))).toHaveLength(1);
+    expect(sa.listenersAny()).toEqual(sb.listenersAny());
+  });
+
+  it('reads bodies and acks as before: no body, extra arguments and a bad body get a validation ack', async () => {
+    const client = await connect(api.url, await api.token('mem-d'));
+    clients.push(client);
+    const noBody = (await client.timeout(10_000).emitWithAck('chat:send')) as AckResult;
+    expect(noBody).toMatchObject({ ok: false, error: { code: 'validation_failed' } });
+    const extra = (await client.timeout(10_000).emitWithAck('chat:cancel', { jobId: 'x' }, 'extra')) as AckResult;
+    expect(extra).toMatchObject({ ok: false, error: { code: 'validation_failed' } });
+    const bad = (await client.timeout(10_000).emitWithAck('chat:resume', { jobId: 5 })) as AckResult;
+    expect(bad).toMatchObject({ ok: false, error: { code: 'validation_failed' } });
+  });
+});

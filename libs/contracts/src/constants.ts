@@ -1,0 +1,86 @@
+/**
+ * The contract's plain values: limits, formats and event names. Nothing here imports zod, so a
+ * browser can take them from `@switchboard/contracts/constants` without the schemas; the zod
+ * schemas (and the API) use these same values.
+ */
+
+export const imageMediaTypes = ['image/png', 'image/jpeg', 'image/gif', 'image/webp'] as const;
+export const documentFormats = ['pdf', 'txt', 'md', 'csv', 'html', 'docx'] as const;
+export type ImageMediaType = (typeof imageMediaTypes)[number];
+export type DocumentFormat = (typeof documentFormats)[number];
+
+/** Media types of the document formats (for file pickers; the API reads `format`, not these). */
+export const documentMediaTypes: Readonly<Record<DocumentFormat, string>> = {
+  pdf: 'application/pdf',
+  txt: 'text/plain',
+  md: 'text/markdown',
+  csv: 'text/csv',
+  html: 'text/html',
+  docx: 'application/vnd.openxmlformats-officedocument.wordprocessingml.document',
+};
+
+/** Limits the API enforces on message content (base64 lengths are of the encoded text). */
+export const contentLimits = {
+  maxBlocks: 20,
+  maxTextChars: 200_000,
+  maxImageBase64Chars: Math.ceil((3.75 * 1024 * 1024 * 4) / 3), // Bedrock's 3.75 MB image limit
+  maxDocumentBase64Chars: Math.ceil((4.5 * 1024 * 1024 * 4) / 3), // Bedrock's 4.5 MB document limit
+  maxImages: 20,
+  maxDocuments: 5,
+  /** Largest socket message (all blocks together, encoded); bigger ones close the socket. */
+  maxMessageBytes: 32 * 1024 * 1024,
+  /** All blocks of one message together, in characters. */
+  maxContentChars: 25 * 1024 * 1024,
+} as const;
+
+/** Limits of `POST /v1/jobs/summarize` (base64 lengths are of the encoded text). */
+export const jobLimits = {
+  /** Whole request body; the API answers 413 above it (configurable with JOBS_MAX_BODY_BYTES). */
+  maxBodyBytes: 30 * 1024 * 1024,
+  maxTextChars: 20_000_000,
+  maxDocuments: 20,
+  maxDocumentBase64Chars: Math.ceil((25 * 1024 * 1024 * 4) / 3),
+  maxInstructionsChars: 4000,
+  minWords: 10,
+  maxWords: 5000,
+  maxMetadataBytes: 4096,
+  maxIdempotencyKeyChars: 200,
+} as const;
+
+export const jobStatusValues = ['queued', 'active', 'completed', 'failed', 'cancelled'] as const;
+export type JobStatusValue = (typeof jobStatusValues)[number];
+
+/** Socket.IO namespace of the chat. */
+export const chatNamespace = '/chat';
+
+/** Client → server event names. */
+export const chatClientEvents = {
+  send: 'chat:send',
+  cancel: 'chat:cancel',
+  resume: 'chat:resume',
+  regenerate: 'chat:regenerate',
+} as const;
+/** Server → client event names. */
+export const chatServerEvents = {
+  status: 'chat:status',
+  delta: 'chat:delta',
+  done: 'chat:done',
+  error: 'chat:error',
+  /** Optional (newer servers): a conversation of the user changed, possibly in another tab. */
+  conversationUpdated: 'conversation:updated',
+} as const;
+
+/** States of `chat:status`; `compressing`: the worker is summarizing older history before answering. */
+export const chatStates = ['queued', 'active', 'retrying', 'compressing'] as const;
+export type ChatState = (typeof chatStates)[number];
+
+/** Events a callback carries. */
+export const webhookEvents = ['job.completed', 'job.failed', 'job.cancelled'] as const;
+export type WebhookEvent = (typeof webhookEvents)[number];
+
+export const webhookHeaders = {
+  event: 'x-switchboard-event',
+  delivery: 'x-switchboard-delivery',
+  timestamp: 'x-switchboard-timestamp',
+  signature: 'x-switchboard-signature',
+} as const;
