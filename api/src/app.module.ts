@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { type DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
@@ -8,6 +7,7 @@ import { AdminModule } from './admin/admin.module.js';
 import { AuthModule } from './auth/auth.module.js';
 import { ChatModule } from './chat/chat.module.js';
 import { HttpErrorFilter } from './common/http-error.filter.js';
+import { assignRequestId } from './common/request-id.js';
 import { ConfigModule } from './config/config.module.js';
 import { ConversationsModule } from './conversations/conversations.module.js';
 import { DatabaseModule } from './database/database.module.js';
@@ -41,10 +41,8 @@ export class AppModule {
           pinoHttp: {
             name: 'api',
             level: config.logLevel,
-            genReqId: (req) => {
-              const given = req.headers['x-request-id'];
-              return typeof given === 'string' && given.length <= 100 ? given : randomUUID();
-            },
+            // Normally set by the requestId middleware before this one; the same rule otherwise.
+            genReqId: (req, res) => assignRequestId(req, res),
             // Each request's logger is made with its req serialized, logged or not: keep that cheap
             // (no wrapping in pino's full serializer). Headers stay out of the logs: tokens, cookies.
             wrapSerializers: false,

@@ -5,6 +5,7 @@ import { Logger } from 'nestjs-pino';
 import { type AppConfig, assertRedisReachable, loadConfig } from '@switchboard/server-core';
 import { AppModule } from './app.module.js';
 import { ChatIoAdapter } from './chat/chat-io.adapter.js';
+import { requestId } from './common/request-id.js';
 import { securityHeaders } from './common/security-headers.js';
 import { setupDocs } from './docs/openapi.js';
 import { portalDir, servePortal } from './web/portal.js';
@@ -26,6 +27,7 @@ export async function startApi(config: AppConfig = loadConfig()): Promise<Runnin
   // Only these peers may set X-Forwarded-For/-Proto (the ALB, a local proxy); others cannot spoof them.
   app.set('trust proxy', config.trustProxy);
   app.disable('x-powered-by');
+  app.use(requestId());
   const portal = portalDir(config.webDistDir);
   app.use(...securityHeaders(config, portal));
   app.useBodyParser('json', { limit: maxJsonBody });

@@ -1,8 +1,8 @@
-import { randomUUID } from 'node:crypto';
 import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { type ErrorBody, type ErrorCode, httpStatusByCode } from '@switchboard/contracts';
 import { AppError } from './app-error.js';
+import { assignRequestId } from './request-id.js';
 import { RateLimitedError } from '../limits/rate-limited.error.js';
 import { isDependencyOutage, outageMessage, outageRetryAfterSeconds } from './dependency-outage.js';
 
@@ -31,7 +31,8 @@ export class HttpErrorFilter implements ExceptionFilter {
     if (status >= 500) this.logger.error({ err: exception, path: req.path }, 'request failed');
     if (status === 503) res.setHeader('Retry-After', String(outageRetryAfterSeconds));
     if (exception instanceof RateLimitedError) res.setHeader('Retry-After', String(Math.max(1, Math.ceil(exception.retryAfterMs / 1000))));
-    const payload: ErrorBody = { error: body, requestId: String(req.id || randomUUID()) };
+    // The body's requestId and the X-Request-Id header are the same id.
+    const payload: ErrorBody = { error: body, requestId: assignRequestId(req, res) };
     res.status(status).json(payload);
   }
 }

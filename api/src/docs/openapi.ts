@@ -44,7 +44,7 @@ const idParam = { name: 'id', in: 'path', required: true, schema: { type: 'strin
 
 /** The OpenAPI 3.1 document of every REST endpoint, built from the contract's zod schemas. */
 export function buildOpenApi(): Record<string, unknown> {
-  return {
+  return withRequestIdHeaders({
     openapi: '3.1.0',
     info: {
       title: 'Switchboard API',
@@ -52,9 +52,14 @@ export function buildOpenApi(): Record<string, unknown> {
       description:
         'Chat and batch summarization for Claude on Amazon Bedrock. Every call but health, metrics, docs and JWKS needs `Authorization: Bearer <JWT>`. ' +
         'Service clients use OIDC client-credentials tokens with scopes `jobs:write` / `jobs:read` (Cognito: `<resource-server>/jobs:write`); people signed in to the portal may use the jobs API too. ' +
-        'Errors are always `{ error: { code, message, details? }, requestId }`.',
+        'Errors are always `{ error: { code, message, details? }, requestId }`. ' +
+        'Every response carries `X-Request-Id` (the caller\'s own when it is a token of 1–100 letters, digits and `._:-`; else a new UUID); an error body\'s `requestId` is the same id.',
     },
     components: {
+      headers: {
+        XRequestId: { description: 'The id of this request (in the logs, and as `requestId` in error bodies).', schema: { type: 'string', maxLength: 100 } },
+        IdempotentReplayed: { description: '`true` when the answer replays the job an earlier request with the same Idempotency-Key and body made.', schema: { type: 'string', enum: ['true'] } },
+      },
       securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },
       schemas: {
         ErrorBody: schema(errorBodySchema),
@@ -263,9 +268,11 @@ export function buildOpenApi(): Record<string, unknown> {
           summary: 'Submit a summarization job (text or documents: pdf, txt, md, html, docx, csv)',
           description:
             'Answers 202 once the job is stored. Long documents are summarized map-reduce (progress rises as chunks finish). ' +
-            'The same `Idempotency-Key` from the same principal returns the same job. `callbackUrl` receives `{ event, job, metadata? }` when the job ends, ' +
+            'Idempotency: the same `Idempotency-Key` with the same body from the same principal within `JOBS_IDEMPOTENCY_TTL_MS` (24 h by default) returns the same job with `Idempotent-Replayed: true`; ' +
+            'the key with a different body (text, documents, modelId, instructions, maxWords, callbackUrl, metadata or name) is 422 `idempotency_key_reused`; after the window the key makes a new job. ' +
+            'Use a key derived from the content (e.g. a hash of the file), not only from the date. Document formats are case-insensitive (`PDF` is `pdf`). `callbackUrl` receives `{ event, job, metadata? }` when the job ends, ' +
             'signed with `X-Switchboard-Signature: sha256=<HMAC-SHA256 of "<X-Switchboard-Timestamp>.<body>">` using the secret of `/v1/webhooks/secret`; private, loopback and link-local targets are refused. Scope: `jobs:write`.',
-          parameters: [{ name: 'Idempotency-Key', in: 'header', schema: { type: 'string', maxLength: 200 }, example: '7b0c2f7e-nightly-2026-03-02' }],
+          parameters: [{ name: 'Idempotency-Key', in: 'header', schema: { type: 'string', maxLength: 200 }, example: 'report-2026-03-02-3f8a1c9e' }],
           requestBody: {
             content: {
               'application/json': {
@@ -278,13 +285,18 @@ export function buildOpenApi(): Record<string, unknown> {
             },
           },
           responses: {
-            202: json(ref('Job'), { ...jobExample, status: 'queued', progress: 0, result: undefined, usage: undefined, startedAt: undefined, finishedAt: undefined }),
+            202: {
+              ...json(ref('Job'), { ...jobExample, status: 'queued', progress: 0, result: undefined, usage: undefined, startedAt: undefined, finishedAt: undefined }),
+              description: 'Accepted (or, with `Idempotent-Replayed: true`, the job an earlier request with the same key and body made)',
+              headers: { 'Idempotent-Replayed': { $ref: '#/components/headers/IdempotentReplayed' } },
+            },
             ...errors(
               ...authErrors,
               [400, 'validation_failed', 'callbackUrl points to a loopback address (127.0.0.1); only public targets are allowed'],
               [403, 'forbidden', 'This token lacks the jobs:write scope'],
               [413, 'payload_too_large', 'Request body is 40000000 bytes; the limit is 31457280 bytes'],
               [415, 'unsupported_media_type', 'Document "a.xlsx" has format "xlsx"; supported: pdf, txt, md, csv, html, docx'],
+              [422, 'idempotency_key_reused', 'This Idempotency-Key was already used with a different request body; use a new key for a new request'],
               [429, 'rate_limited', 'Too many requests: at most 6000 job submissions a minute (Retry-After)'],
             ),
           },
@@ -294,12 +306,15 @@ export function buildOpenApi(): Record<string, unknown> {
         get: {
           tags: ['jobs'],
           summary: 'Own jobs, newest first. Scope: `jobs:read`',
+          description: 'Unknown query parameters are refused (400 `validation_failed` naming them), not ignored.',
           parameters: [
             { name: 'status', in: 'query', schema: { type: 'string', enum: ['queued', 'active', 'completed', 'failed', 'cancelled'] } },
             { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 100, default: 20 } },
             { name: 'cursor', in: 'query', schema: { type: 'string' } },
+            { name: 'createdAfter', in: 'query', description: 'Only jobs created at or after this instant', schema: { type: 'string', format: 'date-time' }, example: '2026-03-02' },
+            { name: 'createdBefore', in: 'query', description: 'Only jobs created before this instant', schema: { type: 'string', format: 'date-time' }, example: '2026-03-03T00:00:00Z' },
           ],
-          responses: { 200: json(ref('JobPage'), { items: [jobExample], nextCursor: null }), ...errors(...authErrors, [400, 'validation_failed', 'Invalid cursor'], [403, 'forbidden', 'This token lacks the jobs:read scope']) },
+          responses: { 200: json(ref('JobPage'), { items: [jobExample], nextCursor: null }), ...errors(...authErrors, [400, 'validation_failed', 'Invalid request: Unrecognized key: "sort"'], [403, 'forbidden', 'This token lacks the jobs:read scope']) },
         },
       },
       '/v1/jobs/{id}': {
@@ -307,10 +322,10 @@ export function buildOpenApi(): Record<string, unknown> {
         get: { tags: ['jobs'], summary: 'A job. Scope: `jobs:read`', responses: { 200: json(ref('Job'), jobExample), ...errors(...authErrors, [404, 'not_found', 'Job not found']) } },
         delete: {
           tags: ['jobs'],
-          summary: 'Cancel a queued or running job (a running one stops at Bedrock). Scope: `jobs:write`',
+          summary: 'Cancel a queued or running job (a running one stops at Bedrock); 202 again for a job already cancelled (safe to retry). Scope: `jobs:write`',
           responses: {
             202: json(ref('Job'), { ...jobExample, status: 'cancelled', result: undefined, error: { code: 'cancelled', message: 'Cancelled by the client' } }),
-            ...errors(...authErrors, [404, 'not_found', 'Job not found'], [409, 'conflict', 'Job is already completed']),
+            ...errors(...authErrors, [404, 'not_found', 'Job not found'], [409, 'conflict', 'Job is already completed (or failed)']),
           },
         },
       },
@@ -319,7 +334,20 @@ export function buildOpenApi(): Record<string, unknown> {
         post: { tags: ['jobs'], summary: 'Rotate the callback secret. Scope: `jobs:write`', responses: { 200: json(ref('WebhookSecret')), ...errors(...authErrors) } },
       },
     },
-  };
+  });
+}
+
+/** Every response of every operation documents the X-Request-Id header. */
+function withRequestIdHeaders(doc: Record<string, unknown>): Record<string, unknown> {
+  for (const item of Object.values(doc.paths as Record<string, Record<string, unknown>>)) {
+    for (const operation of Object.values(item)) {
+      const responses = (operation as { responses?: Record<string, { headers?: Record<string, unknown> }> }).responses;
+      for (const response of Object.values(responses ?? {})) {
+        response.headers = { 'X-Request-Id': { $ref: '#/components/headers/XRequestId' }, ...response.headers };
+      }
+    }
+  }
+  return doc;
 }
 
 /** Swagger UI at /docs and the document at /docs/openapi.json, both without a token. */

@@ -1,5 +1,5 @@
-import { Body, Controller, Delete, Get, Headers, HttpCode, Param, Post, Query, Req, UseGuards } from '@nestjs/common';
-import type { Request } from 'express';
+import { Body, Controller, Delete, Get, Headers, HttpCode, Param, Post, Query, Req, Res, UseGuards } from '@nestjs/common';
+import type { Request, Response } from 'express';
 import {
   type Job,
   jobLimits,
@@ -20,7 +20,11 @@ import { JobsService } from './jobs.service.js';
 export class JobsController {
   constructor(private readonly jobs: JobsService) {}
 
-  /** 202 with the job; the same Idempotency-Key from the same principal returns the same job. */
+  /**
+   * 202 with the job. The same Idempotency-Key and body from the same principal within
+   * JOBS_IDEMPOTENCY_TTL_MS returns the same job with `Idempotent-Replayed: true`; the key with
+   * another body is 422 `idempotency_key_reused`.
+   */
   @Post('summarize')
   @HttpCode(202)
   @JobScope('jobs:write')
@@ -30,12 +34,13 @@ export class JobsController {
     @Headers('idempotency-key') idempotencyKey: string | undefined,
     @Body() body: unknown,
     @Req() req: Request & { id?: string },
+    @Res({ passthrough: true }) res: Response,
   ): Promise<Job> {
     const key = checkIdempotencyKey(idempotencyKey);
-    const previous = await this.jobs.findRetry(principal.sub, key);
-    if (previous) return previous;
     const input: SummarizeRequest = parseOrThrow(summarizeRequestSchema, body);
-    return this.jobs.submit(principal.sub, input, key, String(req.id ?? ''));
+    const { job, replayed } = await this.jobs.submit(principal.sub, input, key, String(req.id ?? ''));
+    if (replayed) res.setHeader('Idempotent-Replayed', 'true');
+    return job;
   }
 
   @Get()
@@ -50,7 +55,10 @@ export class JobsController {
     return this.jobs.get(principal.sub, id);
   }
 
-  /** 202: a waiting job is cancelled at once, a running one stops at Bedrock; 409 when it already ended. */
+  /**
+   * 202: a waiting job is cancelled at once, a running one stops at Bedrock; 202 again for a job
+   * already cancelled (a safe retry); 409 when it already completed or failed.
+   */
   @Delete(':id')
   @HttpCode(202)
   @JobScope('jobs:write')

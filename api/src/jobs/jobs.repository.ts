@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { and, desc, eq, inArray, lt, or, sql } from 'drizzle-orm';
+import { and, desc, eq, gte, inArray, lt, or, sql } from 'drizzle-orm';
 import type { ErrorInfo, JobStatusValue } from '@switchboard/contracts';
 import { type Database, type Db, type JobRow, jobs } from '@switchboard/server-core';
 import { DATABASE } from '../database/database.module.js';
@@ -10,6 +10,8 @@ export type NewSummarizeJob = {
   modelId: string;
   input: Record<string, unknown>;
   idempotencyKey: string | undefined;
+  /** With a key: the request's fingerprint, so a reuse of the key with another body is told apart. */
+  idempotencyFingerprint: string | undefined;
   callbackUrl: string | undefined;
   requestId: string;
 };
@@ -76,6 +78,7 @@ export class JobsRepository {
         model_id: job.modelId,
         input: job.input,
         idempotency_key: job.idempotencyKey ?? null,
+        idempotency_fingerprint: job.idempotencyFingerprint ?? null,
         callback_url: job.callbackUrl ?? null,
         request_id: job.requestId,
       });
@@ -92,10 +95,10 @@ export class JobsRepository {
 
   private async insertRows(rowsJson: string, createdAt: string): Promise<JobView[]> {
     const result = await this.db.execute<ReturnedJobView>(sql`
-      insert into ${jobs} (id, owner, type, status, model_id, input, idempotency_key, callback_url, request_id, progress, created_at)
-      select r.id, r.owner, 'summarize', 'queued', r.model_id, r.input, r.idempotency_key, r.callback_url, r.request_id, 0, ${createdAt}::timestamptz
+      insert into ${jobs} (id, owner, type, status, model_id, input, idempotency_key, idempotency_fingerprint, callback_url, request_id, progress, created_at)
+      select r.id, r.owner, 'summarize', 'queued', r.model_id, r.input, r.idempotency_key, r.idempotency_fingerprint, r.callback_url, r.request_id, 0, ${createdAt}::timestamptz
       from jsonb_to_recordset(${rowsJson}::jsonb)
-        as r(id uuid, owner text, model_id text, input jsonb, idempotency_key text, callback_url text, request_id text)
+        as r(id uuid, owner text, model_id text, input jsonb, idempotency_key text, idempotency_fingerprint text, callback_url text, request_id text)
       on conflict do nothing
       returning ${viewReturning}`);
     return result.rows.map((row) => ({
@@ -106,12 +109,21 @@ export class JobsRepository {
     }));
   }
 
-  async findByIdempotencyKey(owner: string, key: string): Promise<JobView | undefined> {
+  /** The owner's job holding this Idempotency-Key, with the fingerprint of the request that made it. */
+  async findByIdempotencyKey(owner: string, key: string): Promise<(JobView & { idempotencyFingerprint: string | null }) | undefined> {
     const [row] = await this.db
-      .select(viewColumns)
+      .select({ ...viewColumns, idempotencyFingerprint: jobs.idempotencyFingerprint })
       .from(jobs)
       .where(and(eq(jobs.owner, owner), eq(jobs.idempotencyKey, key), eq(jobs.type, 'summarize')));
     return row;
+  }
+
+  /** Frees an expired Idempotency-Key of one job, so the key can make a new job. */
+  async releaseIdempotencyKey(id: string, key: string): Promise<void> {
+    await this.db
+      .update(jobs)
+      .set({ idempotencyKey: null })
+      .where(and(eq(jobs.id, id), eq(jobs.idempotencyKey, key)));
   }
 
   async find(owner: string, id: string): Promise<JobView | undefined> {
@@ -122,9 +134,14 @@ export class JobsRepository {
     return row;
   }
 
-  async list(owner: string, opts: { limit: number; status?: JobStatusValue; cursor?: { createdAt: Date; id: string } }) {
+  async list(
+    owner: string,
+    opts: { limit: number; status?: JobStatusValue; createdAfter?: Date; createdBefore?: Date; cursor?: { createdAt: Date; id: string } },
+  ) {
     const filters = [eq(jobs.owner, owner), eq(jobs.type, 'summarize')];
     if (opts.status) filters.push(eq(jobs.status, opts.status));
+    if (opts.createdAfter) filters.push(gte(jobs.createdAt, opts.createdAfter));
+    if (opts.createdBefore) filters.push(lt(jobs.createdAt, opts.createdBefore));
     if (opts.cursor) {
       const { createdAt, id } = opts.cursor;
       filters.push(or(lt(jobs.createdAt, createdAt), and(eq(jobs.createdAt, createdAt), lt(jobs.id, id)))!);

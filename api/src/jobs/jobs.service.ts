@@ -30,10 +30,13 @@ import { APP_CONFIG } from '../config/tokens.js';
 import { isCursorDate, isUuid } from '../conversations/conversations.service.js';
 import { REDIS } from '../redis/redis.module.js';
 import { SUMMARIZE_QUEUE, WEBHOOKS_QUEUE } from './jobs.tokens.js';
+import { requestFingerprint } from './job-fingerprint.js';
 import { JobIntake } from './job-intake.js';
 import { JobsRepository, type JobView } from './jobs.repository.js';
 
 const cancelKeyTtlSeconds = 24 * 60 * 60;
+
+export type Submitted = { job: Job; replayed: boolean };
 
 @Injectable()
 export class JobsService {
@@ -50,15 +53,17 @@ export class JobsService {
     private readonly limits: LimitsService,
   ) {}
 
-  /** The same job for a repeated Idempotency-Key of this owner, if any (checked before the body). */
-  async findRetry(owner: string, idempotencyKey: string | undefined): Promise<Job | undefined> {
-    if (!idempotencyKey) return undefined;
-    const row = await this.repository.findByIdempotencyKey(owner, idempotencyKey);
-    return row && toJob(row);
-  }
-
-  /** Stores the job in Postgres, then enqueues: once this returns, the job is accepted for good. */
-  async submit(owner: string, input: SummarizeRequest, idempotencyKey: string | undefined, requestId: string): Promise<Job> {
+  /**
+   * Stores the job in Postgres, then enqueues: once this returns, the job is accepted for good.
+   * With an Idempotency-Key used by this owner within JOBS_IDEMPOTENCY_TTL_MS: the same request
+   * replays that job (`replayed`), another request is refused with `idempotency_key_reused`.
+   */
+  async submit(owner: string, input: SummarizeRequest, idempotencyKey: string | undefined, requestId: string): Promise<Submitted> {
+    const fingerprint = idempotencyKey ? requestFingerprint(input) : undefined;
+    if (idempotencyKey) {
+      const previous = await this.replayOf(owner, idempotencyKey, fingerprint!);
+      if (previous) return { job: previous, replayed: true };
+    }
     checkDocuments(input);
     checkDocumentSizes((input.documents ?? []).map((d, i) => ({ ...d, path: `documents.${i}.data` })), this.config.documents);
     const model = input.modelId ? this.catalog.require(input.modelId) : this.catalog.default();
@@ -78,14 +83,35 @@ export class JobsService {
       modelId: model.id,
       input: { ...stored, name: input.name ?? jobNameOf(input) },
       idempotencyKey,
+      idempotencyFingerprint: fingerprint,
       callbackUrl,
       requestId,
     });
     if (!row) {
-      // Lost a race with a concurrent retry of the same key: that one's job is the job.
-      const previous = await this.repository.findByIdempotencyKey(owner, idempotencyKey!);
+      // Lost a race with a concurrent request with the same key: that one's job is the job.
+      const previous = await this.replayOf(owner, idempotencyKey!, fingerprint!);
       if (!previous) throw new AppError('conflict', 'Could not store the job, try again');
-      return toJob(previous);
+      return { job: previous, replayed: true };
+    }
+    return { job: toJob(row), replayed: false };
+  }
+
+  /**
+   * The job this owner made with the key, when the same request made it within the window;
+   * 422 when another request did. An expired key is released so it can make a new job.
+   * Jobs stored before fingerprints existed (none recorded) are replayed, as they were then.
+   */
+  private async replayOf(owner: string, key: string, fingerprint: string): Promise<Job | undefined> {
+    const row = await this.repository.findByIdempotencyKey(owner, key);
+    if (!row) return undefined;
+    if (row.createdAt.getTime() <= Date.now() - this.config.jobs.idempotencyTtlMs) {
+      await this.repository.releaseIdempotencyKey(row.id, key);
+      return undefined;
+    }
+    if (row.idempotencyFingerprint !== null && row.idempotencyFingerprint !== fingerprint) {
+      throw new AppError('idempotency_key_reused', 'This Idempotency-Key was already used with a different request body; use a new key for a new request', [
+        { path: 'Idempotency-Key', message: `already used by job ${row.id} with a different body` },
+      ]);
     }
     return toJob(row);
   }
@@ -98,6 +124,8 @@ export class JobsService {
     const { rows, hasMore } = await this.repository.list(owner, {
       limit: query.limit,
       status: query.status,
+      createdAfter: query.createdAfter,
+      createdBefore: query.createdBefore,
       cursor: query.cursor ? decodeCursor(query.cursor) : undefined,
     });
     const last = rows.at(-1);
@@ -111,11 +139,14 @@ export class JobsService {
    */
   async cancel(owner: string, id: string): Promise<Job> {
     const job = await this.require(owner, id);
+    // A retried cancel is safe: the job is already what the client asked for.
+    if (job.status === 'cancelled') return toJob(job);
     if (job.status !== 'queued' && job.status !== 'active') throw new AppError('conflict', `Job is already ${job.status}`);
     await this.redis.set(cancelKey(id), '1', 'EX', cancelKeyTtlSeconds);
     const ended = await this.repository.finish(id, 'cancelled', { code: 'cancelled', message: 'Cancelled by the client' });
     if (!ended) {
       const now = await this.require(owner, id);
+      if (now.status === 'cancelled') return toJob(now);
       throw new AppError('conflict', `Job is already ${now.status}`);
     }
     await this.redis.publish(cancelChannel(this.config.queuePrefix), id);

@@ -24,6 +24,8 @@ export const errorCodes = [
   'document_too_large',
   'invalid_document',
   'poison',
+  // Batch integrators (second round): an Idempotency-Key already used with another request body.
+  'idempotency_key_reused',
 ] as const;
 export type ErrorCode = (typeof errorCodes)[number];
 
@@ -48,6 +50,7 @@ export const httpStatusByCode: Record<ErrorCode, number> = {
   document_too_large: 413,
   invalid_document: 422,
   poison: 422,
+  idempotency_key_reused: 422,
 };
 
 /** `{ code, message, details? }` as carried in REST error bodies, socket acks and job records. */

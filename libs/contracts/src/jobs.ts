@@ -7,12 +7,13 @@ import { boundedJsonRecord, safeText } from './safe-text.js';
 const base64 = z.string().regex(/^[A-Za-z0-9+/\r\n]*={0,2}\s*$/, 'must be base64');
 
 /**
- * A document to summarize. `format` is checked by the API, which answers 415 for formats other
- * than pdf, txt, md, html, docx and csv (a plain validation error would hide what is wrong).
+ * A document to summarize. `format` is case-insensitive (stored lowercase) and checked by the API,
+ * which answers 415 for formats other than pdf, txt, md, html, docx and csv (a plain validation
+ * error would hide what is wrong).
  */
 export const jobDocumentSchema = z.object({
   name: safeText().min(1).max(200),
-  format: safeText().min(1).max(100),
+  format: safeText().min(1).max(100).toLowerCase(),
   data: base64.min(1).max(jobLimits.maxDocumentBase64Chars),
 });
 export type JobDocument = z.infer<typeof jobDocumentSchema>;
@@ -57,12 +58,26 @@ export const jobSchema = z.object({
 export type Job = z.infer<typeof jobSchema>;
 export type JobPage = { items: Job[]; nextCursor: string | null };
 
-export const jobListQuerySchema = z.object({
-  status: z.enum(jobStatusValues).optional(),
-  limit: z.coerce.number().int().min(1).max(100).default(20),
-  cursor: safeText().max(200).optional(),
-});
+/** `GET /v1/jobs`: unknown parameters are refused (400), not ignored. */
+export const jobListQuerySchema = z
+  .object({
+    status: z.enum(jobStatusValues).optional(),
+    limit: z.coerce.number().int().min(1).max(100).default(20),
+    cursor: safeText().max(200).optional(),
+    /** Only jobs created at or after this instant (ISO 8601 date or date-time). */
+    createdAfter: isoInstant().optional(),
+    /** Only jobs created before this instant (ISO 8601 date or date-time). */
+    createdBefore: isoInstant().optional(),
+  })
+  .strict();
 export type JobListQuery = z.infer<typeof jobListQuerySchema>;
+
+/** An ISO 8601 date (`2026-03-02`) or date-time with offset, as a Date. */
+function isoInstant() {
+  return z
+    .union([z.iso.datetime({ offset: true }), z.iso.date()], { error: 'must be an ISO 8601 date or date-time' })
+    .transform((v) => new Date(v));
+}
 
 /** `POST /v1/webhooks/secret` and `GET /v1/webhooks/secret`: the caller's callback signing secret. */
 export type WebhookSecret = {

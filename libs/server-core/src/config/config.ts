@@ -67,6 +67,8 @@ const envSchema = z.object({
   /** Batch jobs: largest `POST /v1/jobs/summarize` body (413 above). */
   JOBS_MAX_BODY_BYTES: z.coerce.number().int().min(1024).max(30 * 1024 * 1024).default(30 * 1024 * 1024),
   /** Batch jobs: how often workers look for accepted jobs missing from Redis, and how old those must be. */
+  /** Batch jobs: how long an Idempotency-Key returns its job; after that the same key makes a new job. */
+  JOBS_IDEMPOTENCY_TTL_MS: z.coerce.number().int().min(1).default(24 * 60 * 60 * 1000),
   JOBS_RECONCILE_INTERVAL_MS: z.coerce.number().int().min(100).default(30_000),
   JOBS_RECONCILE_MIN_AGE_MS: z.coerce.number().int().min(0).default(15_000),
   /** Batch jobs: longest chunk sent to the model in one call, even when the context window is larger. */
@@ -163,6 +165,7 @@ export type AppConfig = {
   migrateOnBoot: boolean;
   jobs: {
     maxBodyBytes: number;
+    idempotencyTtlMs: number;
     reconcileIntervalMs: number;
     reconcileMinAgeMs: number;
     maxChunkChars: number;
@@ -290,6 +293,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     migrateOnBoot: e.DB_MIGRATE_ON_BOOT === 'true',
     jobs: {
       maxBodyBytes: e.JOBS_MAX_BODY_BYTES,
+      idempotencyTtlMs: e.JOBS_IDEMPOTENCY_TTL_MS,
       reconcileIntervalMs: e.JOBS_RECONCILE_INTERVAL_MS,
       reconcileMinAgeMs: e.JOBS_RECONCILE_MIN_AGE_MS,
       maxChunkChars: e.SUMMARIZE_MAX_CHUNK_CHARS,

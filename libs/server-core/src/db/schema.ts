@@ -104,6 +104,8 @@ export const jobs = pgTable(
     error: jsonb('error').$type<ErrorInfo>(),
     progress: integer('progress'),
     idempotencyKey: text('idempotency_key'),
+    /** sha256 of the request's canonical form: the same key with another body is refused, not replayed. */
+    idempotencyFingerprint: text('idempotency_fingerprint'),
     requestId: text('request_id'),
     /** Batch jobs: where to POST the finished job, and whether that delivery is still owed. */
     callbackUrl: text('callback_url'),
