@@ -68,3 +68,13 @@ describe('emulatorAnswer', () => {
     expect(parseDirectives('[[emulator:tps=abc,nope=1,tokens=-3]]')).toEqual({});
   });
 });
+
+describe('echo directive', () => {
+  it('answers with the user text after [[emulator:echo]], verbatim', () => {
+    const text = 'Flow:\n\n```mermaid\ngraph TD\n  A --> B\n```';
+    const answer = emulatorAnswer(ask(`ignored [[emulator:echo]] ${text}`));
+    expect(answer.text).toBe(text);
+    expect(answer.stopReason).toBe('end_turn');
+    expect(answer.tokens.length).toBeGreaterThan(3);
+  });
+});

@@ -68,6 +68,9 @@ export interface EmulatorDirectives {
   ttfb?: number;
 }
 
+/** Everything after this marker in the last user text is the answer, verbatim. */
+export const ECHO_MARKER = '[[emulator:echo]]';
+
 const DIRECTIVE_RE = /\[\[emulator:([^\]]*)\]\]/g;
 
 /** Parses every `[[emulator:key=value,…]]` in a text; unknown keys and bad numbers are ignored. */
@@ -228,6 +231,12 @@ function generate(request: AnswerRequest, maxTokens: number): { tokens: string[]
   const userText = lastUserText(request.messages);
   const systemText = normalizeContent(request.system).texts.join('\n');
   const rand = seededRandom(hash32(`${request.modelId ?? ''}\u0000${systemText}\u0000${userText}`));
+  // `[[emulator:echo]]`: the answer is the user text after the marker (tests that need exact markdown).
+  const echoAt = userText.indexOf(ECHO_MARKER);
+  if (echoAt >= 0) {
+    const pieces = userText.slice(echoAt + ECHO_MARKER.length).replace(/^\s+/, '').match(/\s*\S+/g) ?? [];
+    return { tokens: pieces.slice(0, maxTokens), stopReason: pieces.length > maxTokens ? 'max_tokens' : 'end_turn' };
+  }
   const exact = parseDirectives(userText).tokens;
   const target = exact ?? MIN_ANSWER_TOKENS + Math.floor(rand() * (MAX_ANSWER_TOKENS - MIN_ANSWER_TOKENS + 1));
   const tokens: string[] = [];

@@ -67,7 +67,7 @@ import { MarkdownComponent } from '../../shared/markdown/markdown.component';
           </details>
         }
         @if (message().text) {
-          <div data-testid="message-content"><sb-markdown [text]="message().text" /></div>
+          <div data-testid="message-content"><sb-markdown [text]="message().text" [complete]="!live()" /></div>
         }
         @if (live()) {
           <div class="live" role="status" data-testid="message-state">

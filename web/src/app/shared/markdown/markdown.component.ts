@@ -1,5 +1,6 @@
 import { ChangeDetectionStrategy, Component, ElementRef, Injectable, effect, input, inject } from '@angular/core';
 import { LanguageService } from '../../core/language.service';
+import { ThemeService } from '../../core/theme.service';
 
 type Render = (source: string) => string;
 
@@ -12,11 +13,19 @@ export class MarkdownRenderer {
     this.engine ??= import('./markdown-engine').then((m) => m.renderMarkdown);
     return this.engine;
   }
+
+  /** mermaid, loaded only when an answer has a ```mermaid block. */
+  loadMermaid(): Promise<typeof import('./mermaid-diagrams')> {
+    this.mermaid ??= import('./mermaid-diagrams');
+    return this.mermaid;
+  }
+
+  private mermaid: Promise<typeof import('./mermaid-diagrams')> | null = null;
 }
 
 /**
  * Renders markdown text as sanitised HTML. While an answer streams, renders at most once per
- * animation frame.
+ * animation frame. ```mermaid blocks become diagrams once the text is complete (not while it streams).
  */
 @Component({
   selector: 'sb-markdown',
@@ -26,15 +35,23 @@ export class MarkdownRenderer {
 })
 export class MarkdownComponent {
   readonly text = input.required<string>();
+  /** False while the text is still streaming: diagrams wait for the whole answer. */
+  readonly complete = input(true);
   private readonly host = inject<ElementRef<HTMLElement>>(ElementRef);
   private readonly renderer = inject(MarkdownRenderer);
   private readonly lang = inject(LanguageService);
+  private readonly theme = inject(ThemeService);
   private latest = '';
   private scheduled = false;
+  /** Bumped on every render: a diagram render for older HTML is dropped. */
+  private generation = 0;
 
   constructor() {
     effect(() => {
       this.latest = this.text();
+      // Read here so a change of either re-renders (diagrams follow the theme).
+      this.complete();
+      this.theme.theme();
       this.schedule();
     });
   }
@@ -48,8 +65,21 @@ export class MarkdownComponent {
         // Sanitised by DOMPurify in renderMarkdown.
         this.host.nativeElement.innerHTML = render(this.latest);
         this.decorateCode();
+        this.renderDiagrams();
       });
     });
+  }
+
+  private renderDiagrams(): void {
+    const generation = ++this.generation;
+    if (!this.complete()) return;
+    const blocks = Array.from(this.host.nativeElement.querySelectorAll<HTMLElement>('pre[data-lang="mermaid"]'));
+    if (blocks.length === 0) return;
+    const dark = this.theme.theme() === 'dark';
+    void this.renderer
+      .loadMermaid()
+      .then((m) => m.renderMermaidBlocks(blocks, dark, () => generation === this.generation))
+      .catch(() => undefined); // The chunk failed to load: the code blocks stay as they are.
   }
 
   /** Each code block gets a head with its language and a copy button (built here, not from model text). */
