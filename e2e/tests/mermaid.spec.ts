@@ -1,19 +1,7 @@
-import type { Page } from 'playwright-core';
-import { chromiumForThisFile, lastAnswer, newPage, sendMessage, signIn, waitForAnswerDone } from '../support/browser';
+import { chromiumForThisFile, lastAnswer, newPage, sendMessage, signIn, waitForAnswerDone, watchCsp } from '../support/browser';
 
 // Issue 18 item 9: ```mermaid blocks in answers render as diagrams (mermaid loaded lazily, under the CSP).
 const browser = chromiumForThisFile();
-
-/** Records every Content-Security-Policy violation the page reports, from its first script on. */
-async function watchCsp(page: Page): Promise<() => Promise<string[]>> {
-  await page.addInitScript(() => {
-    const seen: string[] = ((window as unknown as { __csp: string[] }).__csp = []);
-    document.addEventListener('securitypolicyviolation', (e) => seen.push(`${e.effectiveDirective} ${e.blockedURI}`));
-  });
-  const console: string[] = [];
-  page.on('console', (m) => m.type() === 'error' && /Content Security Policy/i.test(m.text()) && console.push(m.text()));
-  return async () => [...(await page.evaluate(() => (window as unknown as { __csp?: string[] }).__csp ?? [])), ...console];
-}
 
 const diagram = 'graph TD\n  Q[Queue] --> W[Worker]\n  W --> D[(Database)]';
 

@@ -1,18 +1,6 @@
-import type { Page } from 'playwright-core';
-import { chromiumForThisFile, lastAnswer, newPage, sendMessage, signIn, waitForAnswerDone } from '../support/browser';
+import { chromiumForThisFile, lastAnswer, newPage, sendMessage, signIn, waitForAnswerDone, watchCsp } from '../support/browser';
 
 const browser = chromiumForThisFile();
-
-/** Records every Content-Security-Policy violation the page reports, from its first script on. */
-async function watchCsp(page: Page): Promise<() => Promise<string[]>> {
-  await page.addInitScript(() => {
-    const seen: string[] = ((window as unknown as { __csp: string[] }).__csp = []);
-    document.addEventListener('securitypolicyviolation', (e) => seen.push(`${e.effectiveDirective} ${e.blockedURI}`));
-  });
-  const console: string[] = [];
-  page.on('console', (m) => m.type() === 'error' && /Content Security Policy/i.test(m.text()) && console.push(m.text()));
-  return async () => [...(await page.evaluate(() => (window as unknown as { __csp?: string[] }).__csp ?? [])), ...console];
-}
 
 test('the portal works under its CSP: styles load, the theme script runs, a chat streams, nothing is blocked', async () => {
   const { context, page, errors } = await newPage(browser());
