@@ -133,12 +133,18 @@ describe('production start: migrate step, app role, non-root read-only container
     asApp.username = appRole;
     // A private mount namespace: /tmp and /var/tmp become empty root-owned 0755 tmpfs (nobody may
     // write there), the repository is bind-mounted read-only, and the process drops to nobody.
+    // The repository or Node itself may live under /tmp (a CI clone): those are put back at their
+    // paths, read-only, from the old /tmp held aside while the tmpfs goes on.
+    const keep = [root, dirname(process.execPath)].filter((p) => /^\/(var\/)?tmp\//.test(p));
     const script = [
       'set -e',
+      'mount -t tmpfs tmpfs /mnt',
+      'for d in /tmp /var/tmp; do mkdir -p "/mnt$d"; mount --rbind "$d" "/mnt$d"; done',
       'mount -t tmpfs -o mode=0755,uid=0,gid=0 tmpfs /tmp',
       'mount -t tmpfs -o mode=0755,uid=0,gid=0 tmpfs /var/tmp',
-      `mount --bind "${root}" "${root}"`,
-      `mount -o remount,bind,ro "${root}"`,
+      ...keep.map((p) => `mkdir -p "${p}" && mount --bind "/mnt${p}" "${p}" && mount -o remount,bind,ro "${p}"`),
+      'umount -l /mnt',
+      ...(keep.includes(root) ? [] : [`mount --bind "${root}" "${root}"`, `mount -o remount,bind,ro "${root}"`]),
       `cd "${root}"`,
       `exec setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all "${process.execPath}" ${args.join(' ')}`,
     ].join('\n');
