@@ -1,7 +1,7 @@
 import type { BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime';
 import type { Job } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { type ModelEntry, textOf } from '@switchboard/contracts';
+import { defaultModel, type ModelEntry, textOf } from '@switchboard/contracts';
 import {
   cleanTitle,
   isAutomaticTitle,
@@ -37,7 +37,7 @@ export function createTitleProcessor(deps: TitleProcessorDeps) {
     const { question, answer } = await deps.repository.firstExchange(conversationId);
     if (!question || !answer || !isAutomaticTitle(conversation.title, question.content)) return;
     const models = deps.models();
-    const model = models.find((m) => m.id === conversation.modelId) ?? models.find((m) => m.default) ?? models[0];
+    const model = models.find((m) => m.id === conversation.modelId) ?? defaultModel(models);
     if (!model) return;
     const documents = question.content.flatMap((b) => (b.type === 'document' ? [b.name] : []));
     const request = titleRequest(textOf(question.content) || documents.join(', '), textOf(answer.content));
