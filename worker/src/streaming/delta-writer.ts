@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { appendToJobStream } from '@switchboard/server-core';
+import { appendToJobStream, stampNow } from '@switchboard/server-core';
 
 /**
  * Coalesces model deltas into the job's stream without delaying a quiet stream: a delta is
@@ -15,6 +15,12 @@ export class DeltaWriter {
   private pendingReasoning = '';
   private inFlight: Promise<void> | null = null;
   private failure: Error | null = null;
+  /** When the first pending text came from Bedrock (a benchmark stamp, see StreamStamps). */
+  private pendingSince = 0;
+  /** Adds the benchmark's timing stamps to each entry (StreamStamps; off unless asked). */
+  stamps = false;
+  /** Stamps for the first entry this writer appends: enqueued, picked up, request sent. */
+  hop: [number, number, number] | undefined;
 
   constructor(
     private readonly redis: Redis,
@@ -30,6 +36,7 @@ export class DeltaWriter {
     if (this.failure) throw this.failure;
     if (!text) return;
     this.text += text;
+    if (this.stamps && !this.pending && !this.pendingReasoning) this.pendingSince = stampNow();
     this.pending += text;
     if (!this.inFlight) this.writePending();
   }
@@ -39,6 +46,7 @@ export class DeltaWriter {
     if (this.failure) throw this.failure;
     if (!text) return;
     this.reasoning += text;
+    if (this.stamps && !this.pending && !this.pendingReasoning) this.pendingSince = stampNow();
     this.pendingReasoning += text;
     if (!this.inFlight) this.writePending();
   }
@@ -60,7 +68,16 @@ export class DeltaWriter {
     this.pending = '';
     this.pendingReasoning = '';
     const seq = ++this.seq;
-    this.inFlight = appendToJobStream(this.redis, this.jobId, { kind: 'delta', seq, text, ...(reasoning ? { reasoning } : {}) }).then(
+    const hop = this.hop;
+    this.hop = undefined;
+    const entry = {
+      kind: 'delta' as const,
+      seq,
+      text,
+      ...(reasoning ? { reasoning } : {}),
+      ...(this.stamps ? { tm: [this.pendingSince, stampNow()] as [number, number], ...(hop ? { hop } : {}) } : {}),
+    };
+    this.inFlight = appendToJobStream(this.redis, this.jobId, entry).then(
       () => {
         this.inFlight = null;
         if ((this.pending || this.pendingReasoning) && !this.failure) this.writePending();

@@ -13,8 +13,19 @@ export const jobChannelPattern = /^\{job:([^}]+)\}:events$/;
 /** Streams outlive the answer long enough for a client to reconnect and resume. */
 export const jobStreamTtlMs = 60 * 60 * 1000;
 
+/**
+ * Timing stamps a delta entry may carry for `bench:chat` (wall-clock ms with a fraction, same
+ * clock in every process of a machine). Never sent to clients: the relay picks the event's fields.
+ * `tm`: [first text of the batch came from Bedrock, the batch was handed to Redis].
+ * `hop` (first entry of an attempt): [enqueued (BullMQ's timestamp), picked up, request sent to Bedrock].
+ */
+export type StreamStamps = { tm?: [number, number]; hop?: [number, number, number] };
+
+/** Wall-clock now in ms with a fraction (performance.now on the process's time origin). */
+export const stampNow = () => Math.round((performance.timeOrigin + performance.now()) * 100) / 100;
+
 export type StreamEntry =
-  | { kind: 'delta'; seq: number; text: string; reasoning?: string }
+  | ({ kind: 'delta'; seq: number; text: string; reasoning?: string } & StreamStamps)
   | { kind: 'done'; seq: number; event: Omit<ChatDoneEvent, 'jobId'> }
   | { kind: 'error'; seq: number; event: Omit<ChatErrorEvent, 'jobId'> };
 
