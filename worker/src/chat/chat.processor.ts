@@ -28,9 +28,9 @@ import { branchOf, buildCompressRequest, buildConverseRequest, type HistoryPlan,
 export type ChatProcessorDeps = {
   redis: Redis;
   /**
-   * The answers' appends (auto-pipelined: one socket write carries many answers' deltas). Only
-   * appends: with the processor's reads and status publishes on it too, the RPM quota test lost
-   * half its utilization (waiting jobs came back late), for reasons not yet understood.
+   * The answers' appends (one EVALSHA per batch, written at once; see createRedis). Only appends:
+   * with the processor's reads and status publishes on it too, the RPM quota test lost half its
+   * utilization (waiting jobs came back late) back when this connection auto-pipelined.
    */
   streams: Redis;
   bedrock: BedrockRuntimeClient;

@@ -1,10 +1,11 @@
 import type { Redis } from 'ioredis';
-import { appendToJobStream, stampNow } from '@switchboard/server-core';
+import { jobStreamAppender, stampNow } from '@switchboard/server-core';
 
 /**
  * Coalesces model deltas into the job's stream without delaying a quiet stream: a delta is
  * written at once when no write is in flight; what arrives meanwhile goes out as one batch when
- * that write returns. Each batch is one seq (XADD + PUBLISH in one round trip).
+ * that write returns. Each batch is one seq (XADD + PUBLISH in one round trip); the batches of all
+ * answers appended in one turn of the event loop share a socket write (JobStreamAppender).
  */
 export class DeltaWriter {
   /** Text pushed during this attempt (written or pending). */
@@ -77,7 +78,7 @@ export class DeltaWriter {
       ...(reasoning ? { reasoning } : {}),
       ...(this.stamps ? { tm: [this.pendingSince, stampNow()] as [number, number], ...(hop ? { hop } : {}) } : {}),
     };
-    this.inFlight = appendToJobStream(this.redis, this.jobId, entry).then(
+    this.inFlight = jobStreamAppender(this.redis).append(this.jobId, entry).then(
       () => {
         this.inFlight = null;
         if ((this.pending || this.pendingReasoning) && !this.failure) this.writePending();

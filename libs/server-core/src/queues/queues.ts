@@ -43,10 +43,11 @@ export const cancelKey = (jobId: string) => `{job:${jobId}}:cancel`;
 /** Nodes with sockets of a user hear here about that user's new jobs and changed conversations. */
 export const userChannel = (queuePrefix: string, owner: string) => `${queuePrefix}:user:${owner}`;
 /**
- * What the user channel carries: a new job to follow (`{ jobId }`), or a socket event for every
- * socket of the user on every node (`except`: the socket whose request caused it).
+ * What the user channel carries: a new job to follow (`{ jobId, node? }`; `node`: the API node
+ * that announced it, which already follows it), or a socket event for every socket of the user on
+ * every node (`except`: the socket whose request caused it).
  */
-export type UserChannelMessage = { jobId: string } | { event: string; payload: unknown; except?: string };
+export type UserChannelMessage = { jobId: string; node?: string } | { event: string; payload: unknown; except?: string };
 
 /** Publishes `conversation:updated` for every socket of the user (best effort: never throws). */
 export async function publishConversationUpdate(

@@ -33,6 +33,19 @@ export type GovernorOptions = {
 
 // Copied next to the compiled file by the build, so it loads the same from src/ and dist/.
 const admitScript = readFileSync(join(dirname(fileURLToPath(import.meta.url)), 'admit.lua'), 'utf8');
+// Re-dates a reservation to now (Redis's clock), only if it is still there.
+const redateScript = `local t = redis.call('TIME')
+redis.call('ZADD', KEYS[1], 'XX', tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000), ARGV[1])`;
+// KEYS: reservations, tokens, chat line, batch line. ARGV: reservation id, used tokens, how many
+// waiting jobs to return. The used tokens replace the reserved ones only while the reservation is
+// still in the window (HSET would resurrect an expired one). Returns {chat head, batch head}.
+const settleScript = `if redis.call('ZSCORE', KEYS[1], ARGV[1]) then redis.call('HSET', KEYS[2], ARGV[1], ARGV[2]) end
+local n = tonumber(ARGV[3])
+if n <= 0 then return {{}, {}} end
+local chats = redis.call('ZRANGE', KEYS[3], 0, n - 1)
+local batch = {}
+if #chats < n then batch = redis.call('ZRANGE', KEYS[4], 0, n - #chats - 1) end
+return {chats, batch}`;
 /** How long a waiting job keeps its place after the time it was told to come back. */
 const leaseGraceMs = 10_000;
 
@@ -48,6 +61,9 @@ export class QuotaGovernor {
     readonly options: GovernorOptions,
   ) {
     if (!redis.admitQuota) redis.defineCommand('admitQuota', { numberOfKeys: 9, lua: admitScript });
+    // Defined scripts go as EVALSHA (the source only once per connection), not EVAL each call.
+    if (!redis.redateReservation) redis.defineCommand('redateReservation', { numberOfKeys: 1, lua: redateScript });
+    if (!redis.settleReservation) redis.defineCommand('settleReservation', { numberOfKeys: 4, lua: settleScript });
   }
 
   keys(modelId: string) {
@@ -95,21 +111,21 @@ export class QuotaGovernor {
    * and before its response: dated now, our window always ends after Bedrock's.
    */
   async redate(modelId: string, reservationId: string): Promise<void> {
-    await this.redis.eval(
-      `local t = redis.call('TIME')
-       redis.call('ZADD', KEYS[1], 'XX', tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000), ARGV[1])`,
-      1, this.keys(modelId).reservations, reservationId,
-    );
+    await this.redis.redateReservation(this.keys(modelId).reservations, reservationId);
   }
 
-  /** Replaces the reserved tokens with what the call used, as Bedrock corrects its count. */
-  async settle(modelId: string, reservationId: string, usedTokens: number): Promise<void> {
+  /**
+   * Replaces the reserved tokens with what the call used, as Bedrock corrects its count. Returns
+   * the first `wake` jobs waiting for the model (chats first) in the same round trip: the ones to
+   * wake, as the tokens this frees were foreseen by nobody; empty when nobody waits.
+   */
+  async settle(modelId: string, reservationId: string, usedTokens: number, wake = 0): Promise<{ lane: Lane; jobId: string }[]> {
     const k = this.keys(modelId);
-    // Only while the reservation is still in the window (HSET would resurrect an expired one).
-    await this.redis.eval(
-      "if redis.call('ZSCORE', KEYS[1], ARGV[1]) then redis.call('HSET', KEYS[2], ARGV[1], ARGV[2]) end",
-      2, k.reservations, k.tokens, reservationId, Math.ceil(usedTokens),
-    );
+    const reply = (await this.redis.settleReservation(k.reservations, k.tokens, k.chatLine, k.batchLine, reservationId, Math.ceil(usedTokens), wake)) as [
+      string[],
+      string[],
+    ];
+    return [...reply[0].map((jobId) => ({ lane: 'chat' as const, jobId })), ...reply[1].map((jobId) => ({ lane: 'batch' as const, jobId }))];
   }
 
   /** The first jobs waiting for a model, chats first: the ones to wake when capacity frees early. */
@@ -175,5 +191,7 @@ export class QuotaGovernor {
 declare module 'ioredis' {
   interface RedisCommander<Context> {
     admitQuota(...args: (string | number)[]): Promise<unknown>;
+    redateReservation(...args: (string | number)[]): Promise<unknown>;
+    settleReservation(...args: (string | number)[]): Promise<unknown>;
   }
 }
