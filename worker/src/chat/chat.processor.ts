@@ -7,6 +7,9 @@ import {
   cancelKey,
   costOf,
   type ChatJobData,
+  type ConversationRow,
+  type FirstTurn,
+  type MessageRow,
   type Logger,
   isAutomaticTitle,
   publishConversationUpdate,
@@ -57,17 +60,53 @@ export function createChatProcessor(deps: ChatProcessorDeps) {
     const data = job.data;
     const log = deps.logger.child({ jobId: data.jobId, requestId: data.requestId, attempt: job.attemptsMade + 1 });
 
+    const model = deps.models().find((m) => m.id === data.modelId);
     // The history is read once to estimate the call's tokens; later trips through the line reuse the estimate.
     const load = () =>
       Promise.all([deps.turns.conversation(data.conversationId), deps.turns.history(data.conversationId, data.userMessageId)]);
     type Loaded = Awaited<ReturnType<typeof load>>;
+    const plan = ([conversation, all]: Loaded) => conversation && planHistory(branchOf(all, data.userMessageId), conversation, data.params);
+    const requestWith = ([conversation]: Loaded, p: HistoryPlan, delivered: string, thinking: boolean) =>
+      buildConverseRequest({
+        model: model!,
+        systemPrompt: conversation!.systemPrompt,
+        history: p.recent,
+        summary: p.summary,
+        params: data.params,
+        delivered,
+        thinking,
+      });
+    // A first turn carries what its call needs (ChatJobData.first): no Postgres read before the
+    // call, and the admission goes out together with the stream and cancel reads (one round trip).
+    // Its estimate assumes nothing was delivered yet; a continued answer's prefill is output that
+    // maxTokens already counts.
+    const carried: Loaded | undefined = data.quotaTokens === undefined && data.first ? (carriedTurn(data, data.first) as Loaded) : undefined;
+    const earlyAdmission =
+      carried && model
+        ? admitOrWait(deps.governor, job, token, {
+            model,
+            lane: 'chat',
+            owner: data.owner,
+            tokens: estimateTokens(requestWith(carried, plan(carried)!, '', true)),
+            onWaiting: (position) => publishJobStatus(deps.redis, data.jobId, { state: 'queued', position }),
+          }).then(
+            (reservation) => ({ reservation }),
+            (err: unknown) => ({ err }),
+          )
+        : undefined;
     // Independent reads go out together: each round trip here adds to the time to first token.
-    const [previous, cancelAsked, firstLoad] = await Promise.all([
+    const [previous, cancelAsked, firstLoad, admitted] = await Promise.all([
       readJobStream(deps.redis, data.jobId, 0),
       deps.redis.exists(cancelKey(data.jobId)),
-      data.quotaTokens === undefined ? load() : undefined,
+      carried ?? (data.quotaTokens === undefined ? load() : undefined),
+      earlyAdmission,
     ]);
-    if (previous.some((e) => e.kind !== 'delta')) return; // ended in an earlier attempt
+    // Parked in the model's line: it comes back later (and then sees an ending or a cancel).
+    if (admitted && 'err' in admitted && admitted.err instanceof DelayedError) throw admitted.err;
+    const giveBack = async () => {
+      if (admitted && 'reservation' in admitted) await deps.governor.release(admitted.reservation.modelId, admitted.reservation.reservationId);
+    };
+    if (previous.some((e) => e.kind !== 'delta')) return void (await giveBack()); // ended in an earlier attempt
     const delivered = previous.map((e) => (e.kind === 'delta' ? e.text : '')).join('');
     const deliveredReasoning = previous.map((e) => (e.kind === 'delta' ? (e.reasoning ?? '') : '')).join('');
     // A retry after anything went out continues without thinking: Bedrock refuses a prefill with
@@ -77,25 +116,15 @@ export function createChatProcessor(deps: ChatProcessorDeps) {
     writer.stamps = true; // ~40 bytes per entry, read by bench:chat for its per-hop timings
     const finish = (outcome: TurnOutcome) => finishTurn(deps, data, writer, outcome);
     if (cancelAsked) {
+      await giveBack();
       return void (await finish({ status: 'cancelled', text: delivered, reasoning: deliveredReasoning, stopReason: 'cancelled', usage: null }));
     }
 
-    const model = deps.models().find((m) => m.id === data.modelId);
     if (!model) {
       await finish(failed(delivered, 'model_not_found', `Model ${data.modelId} is no longer in the catalog`));
       throw new UnrecoverableError('model not in catalog');
     }
-    const plan = ([conversation, all]: Loaded) => conversation && planHistory(branchOf(all, data.userMessageId), conversation, data.params);
-    const request = ([conversation]: Loaded, p: HistoryPlan) =>
-      buildConverseRequest({
-        model,
-        systemPrompt: conversation!.systemPrompt,
-        history: p.recent,
-        summary: p.summary,
-        params: data.params,
-        delivered,
-        thinking,
-      });
+    const request = (l: Loaded, p: HistoryPlan) => requestWith(l, p, delivered, thinking);
     // Compression only before any text went out: a continued answer keeps the context it started with.
     const compressionOf = (p: HistoryPlan) => (delivered === '' ? p.compress : undefined);
     let loaded = firstLoad;
@@ -109,13 +138,18 @@ export function createChatProcessor(deps: ChatProcessorDeps) {
 
     let reservation: Reservation;
     try {
-      reservation = await admitOrWait(deps.governor, job, token, {
-        model,
-        lane: 'chat',
-        owner: data.owner,
-        tokens: data.quotaTokens ?? firstTokens!,
-        onWaiting: (position) => publishJobStatus(deps.redis, data.jobId, { state: 'queued', position }),
-      });
+      if (admitted) {
+        if ('err' in admitted) throw admitted.err;
+        reservation = admitted.reservation;
+      } else {
+        reservation = await admitOrWait(deps.governor, job, token, {
+          model,
+          lane: 'chat',
+          owner: data.owner,
+          tokens: data.quotaTokens ?? firstTokens!,
+          onWaiting: (position) => publishJobStatus(deps.redis, data.jobId, { state: 'queued', position }),
+        });
+      }
     } catch (err) {
       if (err instanceof UnrecoverableError) await finish(failed(delivered, 'content_too_large', err.message));
       throw err;
@@ -229,6 +263,16 @@ export function createChatProcessor(deps: ChatProcessorDeps) {
     log.info({ stopReason, usage }, 'chat completed');
     await askForTitle(deps, data, loaded).catch((err) => log.warn({ err }, 'could not queue the title'));
   };
+}
+
+/**
+ * The conversation and history of a first turn from its job data, as Postgres would give them: a
+ * new conversation (no summary) holding only the user's message.
+ */
+function carriedTurn(data: ChatJobData, first: FirstTurn) {
+  const conversation = { id: data.conversationId, title: first.title, systemPrompt: first.systemPrompt, summary: null, summaryUptoMessageId: null, summaryCovers: null };
+  const question = { id: data.userMessageId, conversationId: data.conversationId, role: 'user', content: first.content, parentId: null, status: 'complete' };
+  return [conversation, [question]] as unknown as [ConversationRow, MessageRow[]];
 }
 
 /** A conversation whose title nobody chose (default or first words) gets a model-written one. */

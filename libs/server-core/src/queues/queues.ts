@@ -1,6 +1,6 @@
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import type { ModelParams } from '@switchboard/contracts';
+import type { Block, ModelParams } from '@switchboard/contracts';
 
 /**
  * A queue this process only adds to (or inspects), on its shared commands connection. That
@@ -26,7 +26,20 @@ export type ChatJobData = {
   params: ModelParams;
   /** Correlation id that follows the chat from the socket through the queue to the worker. */
   requestId: string;
+  /**
+   * The first turn of a new conversation carries what its call needs (the conversation has no
+   * history, no summary): the worker then reads nothing from Postgres before calling Bedrock.
+   * Absent for later turns, for large content (see firstTurnMaxChars) and in payloads rebuilt
+   * from Postgres: the worker reads the conversation then.
+   */
+  first?: FirstTurn;
 };
+
+/** What a first turn's call needs; see ChatJobData.first. */
+export type FirstTurn = { content: Block[]; systemPrompt: string | null; title: string };
+
+/** Content larger than this (JSON characters: images, documents) stays out of the job data. */
+export const firstTurnMaxChars = 32 * 1024;
 
 /** Options of a chat job, whoever enqueues it (the API, or the reconciler after a Redis loss). */
 export const chatJobOptions = {
