@@ -342,6 +342,7 @@ const stack = await startStack({
     RATE_CHAT_CONCURRENT: '0',
     RATE_CHAT_PER_MINUTE: '0',
     RATE_JOBS_PER_MINUTE: '0',
+    ...(process.env.BENCH_STACK_ENV ? (JSON.parse(process.env.BENCH_STACK_ENV) as Record<string, string>) : {}),
   },
 });
 const redis = new Redis(stack.env.REDIS_URL!);
