@@ -1,7 +1,7 @@
 import { type BedrockRuntimeClient, ConverseCommand, ConverseStreamCommand } from '@aws-sdk/client-bedrock-runtime';
 import { DelayedError, type Job, type Queue, UnrecoverableError } from 'bullmq';
 import type { Redis } from 'ioredis';
-import type { ModelEntry, Usage } from '@switchboard/contracts';
+import { type Block, type ModelEntry, textOf, type Usage } from '@switchboard/contracts';
 import {
   appendToJobStream,
   cancelKey,
@@ -261,7 +261,7 @@ export function createChatProcessor(deps: ChatProcessorDeps) {
       cost: costOf(model, usage),
     });
     log.info({ stopReason, usage }, 'chat completed');
-    await askForTitle(deps, data, loaded).catch((err) => log.warn({ err }, 'could not queue the title'));
+    await askForTitle(deps, data, loaded, delivered + writer.text).catch((err) => log.warn({ err }, 'could not queue the title'));
   };
 }
 
@@ -280,12 +280,27 @@ async function askForTitle(
   deps: ChatProcessorDeps,
   data: ChatJobData,
   [conversation, history]: [{ title: string } | undefined, { role: string; content: unknown }[]],
+  answer: string,
 ): Promise<void> {
   if (!deps.titles || !conversation) return;
   const firstQuestion = history.find((m) => m.role === 'user');
   if (!isAutomaticTitle(conversation.title, firstQuestion?.content as Parameters<typeof isAutomaticTitle>[1])) return;
+  // A first turn hands the exchange over (the titling job then reads no Postgres); the titling
+  // request keeps 1,500 characters of each side, one more shows it was cut.
+  const clip = (s: string) => s.slice(0, 1501);
+  const documents = (content: Block[]) => content.flatMap((b) => (b.type === 'document' ? [b.name] : [])).join(', ');
+  const exchange = data.first && {
+    title: conversation.title,
+    modelId: data.modelId,
+    question: clip(textOf(data.first.content) || documents(data.first.content)),
+    answer: clip(answer),
+  };
   // One titling job per conversation at a time (the job id dedupes).
-  await deps.titles.add('title', { conversationId: data.conversationId, owner: data.owner }, { jobId: `title-${data.conversationId}`, ...titleJobOptions });
+  await deps.titles.add(
+    'title',
+    { conversationId: data.conversationId, owner: data.owner, ...(exchange ? { exchange } : {}) },
+    { jobId: `title-${data.conversationId}`, ...titleJobOptions },
+  );
 }
 
 /**

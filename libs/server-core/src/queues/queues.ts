@@ -76,7 +76,15 @@ export async function publishConversationUpdate(
 
 export const titlesQueueName = 'titles';
 /** A conversation to title after an exchange (the worker re-reads everything it needs). */
-export type TitleJobData = { conversationId: string; owner: string };
+export type TitleJobData = {
+  conversationId: string;
+  owner: string;
+  /**
+   * The exchange to title, when the chat worker had it in hand (a first turn from its job data):
+   * the titling job then reads nothing from Postgres; it still replaces only the title it names.
+   */
+  exchange?: { title: string; modelId: string; question: string; answer: string };
+};
 export const titleJobOptions = {
   attempts: 2,
   backoff: { type: 'fixed', delay: 2000 },
