@@ -83,6 +83,15 @@ export const summarizeJobOptions = {
   removeOnFail: { age: 24 * 3600 },
 } as const;
 
+/** Options of the chunk jobs a long document is split into (children of its summarize job). */
+export const summarizeChunkJobOptions = {
+  attempts: 3,
+  backoff: { type: 'exponential', delay: 1000 },
+  failParentOnFailure: true,
+  removeOnComplete: { age: 3600 },
+  removeOnFail: { age: 24 * 3600 },
+} as const;
+
 /** A callback owed for a finished job; its BullMQ id is `webhookJobId(jobId)`, so it is queued once. */
 export type WebhookJobData = { jobId: string };
 export const webhookJobId = (jobId: string) => `wh-${jobId}`;
