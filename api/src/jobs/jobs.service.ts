@@ -27,7 +27,8 @@ import { CatalogService } from '../config/catalog.service.js';
 import { checkDocumentSizes } from '../documents/document-limits.js';
 import { LimitsService } from '../limits/limits.service.js';
 import { APP_CONFIG } from '../config/tokens.js';
-import { isCursorDate, isUuid } from '../conversations/conversations.service.js';
+import { isUuid } from '../common/ids.js';
+import { decodeCursor, encodeCursor } from '../common/keyset-cursor.js';
 import { REDIS } from '../redis/redis.module.js';
 import { SUMMARIZE_QUEUE, WEBHOOKS_QUEUE } from './jobs.tokens.js';
 import { requestFingerprint } from './job-fingerprint.js';
@@ -119,15 +120,16 @@ export class JobsService {
   }
 
   async list(owner: string, query: JobListQuery): Promise<JobPage> {
+    const position = query.cursor ? decodeCursor(query.cursor) : undefined;
     const { rows, hasMore } = await this.repository.list(owner, {
       limit: query.limit,
       status: query.status,
       createdAfter: query.createdAfter,
       createdBefore: query.createdBefore,
-      cursor: query.cursor ? decodeCursor(query.cursor) : undefined,
+      cursor: position && { createdAt: position.at, id: position.id },
     });
     const last = rows.at(-1);
-    return { items: rows.map(toJob), nextCursor: hasMore && last ? encodeCursor(last) : null };
+    return { items: rows.map(toJob), nextCursor: hasMore && last ? encodeCursor(last.createdAt, last.id) : null };
   }
 
   /**
@@ -178,17 +180,4 @@ function checkDocuments(input: SummarizeRequest) {
   }
   const total = (input.text?.length ?? 0) + (input.documents ?? []).reduce((n, d) => n + d.data.length, 0);
   if (total > jobLimits.maxBodyBytes) throw new AppError('payload_too_large', 'The text and documents together are too large');
-}
-
-function encodeCursor(row: JobView): string {
-  return Buffer.from(`${row.createdAt.toISOString()}|${row.id}`).toString('base64url');
-}
-
-function decodeCursor(cursor: string): { createdAt: Date; id: string } {
-  const [at, id] = Buffer.from(cursor, 'base64url').toString().split('|');
-  const createdAt = new Date(at ?? '');
-  if (!id || !isUuid(id) || !isCursorDate(createdAt)) {
-    throw new AppError('validation_failed', 'Invalid cursor', [{ path: 'cursor', message: 'not a cursor this API returned' }]);
-  }
-  return { createdAt, id };
 }
