@@ -6,11 +6,11 @@ import {
   type AppConfig,
   attemptNumber,
   enqueueCallback,
+  enqueueSummarizeChunks,
   isCancelRequested,
   isFinalAttempt,
   type Logger,
   type SummarizeJobData,
-  summarizeChunkJobOptions,
   type WebhookJobData,
 } from '@switchboard/server-core';
 import { errorCodeOf, isRetryableBedrockError } from '../bedrock/bedrock-client.js';
@@ -160,13 +160,10 @@ async function spawnAndWait(
   instructions: string | undefined,
 ): Promise<boolean> {
   const { jobId, requestId } = job.data;
-  // Ids derived from the job make a repeated step add nothing twice.
-  await deps.queue.addBulk(
-    chunks.map((text, index) => ({
-      name: 'chunk',
-      data: { rootId: jobId, owner, requestId, modelId: model.id, level, index, count: chunks.length, text, instructions } satisfies ChunkData,
-      opts: { jobId: `${jobId}-L${level}-${index}`, parent: { id: job.id!, queue: job.queueQualifiedName }, ...summarizeChunkJobOptions },
-    })),
+  await enqueueSummarizeChunks(
+    deps.queue,
+    { id: job.id!, queue: job.queueQualifiedName },
+    chunks.map((text, index): ChunkData => ({ rootId: jobId, owner, requestId, modelId: model.id, level, index, count: chunks.length, text, instructions })),
   );
   await job.updateData({ ...job.data, step: 'reduce', level, count: chunks.length });
   if (await job.moveToWaitingChildren(token!)) throw new WaitingChildrenError();

@@ -9,6 +9,7 @@ import {
   chatJobOptions,
   chatQueueName,
   type SummarizeJobData,
+  summarizeChunkJobOptions,
   summarizeJobOptions,
   type TitleJobData,
   titleJobOptions,
@@ -41,6 +42,20 @@ export async function enqueueChat(queue: Adds<ChatJobData>, jobs: ChatJobData | 
 export async function enqueueSummarize(queue: Adds<SummarizeJobData>, jobs: readonly SummarizeJobData[]): Promise<void> {
   if (jobs.length === 0) return;
   await queue.addBulk(jobs.map((data) => ({ name: 'summarize', data, opts: { jobId: data.jobId, ...summarizeJobOptions } })));
+}
+
+/**
+ * The chunk jobs of one map-reduce round, as children of the document's job (a BullMQ flow): ids
+ * derived from the job, the level and the index make a repeated step add nothing twice.
+ */
+export async function enqueueSummarizeChunks<T extends { rootId: string; level: number; index: number }>(
+  queue: Pick<Queue, 'addBulk'>,
+  parent: { id: string; queue: string },
+  chunks: readonly T[],
+): Promise<void> {
+  await queue.addBulk(
+    chunks.map((data) => ({ name: 'chunk', data, opts: { jobId: `${data.rootId}-L${data.level}-${data.index}`, parent, ...summarizeChunkJobOptions } })),
+  );
 }
 
 /** Queues the callback of a finished job; its id makes a repeat (a retry, the reconciler) a no-op. */
