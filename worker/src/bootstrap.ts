@@ -10,6 +10,7 @@ import {
   openDatabase,
   producerQueue,
   QuotaGovernor,
+  SpendRepository,
   type TitleJobData,
   titlesQueueName,
 } from '@switchboard/server-core';
@@ -46,9 +47,10 @@ export async function startWorker(config: AppConfig = loadConfig()): Promise<Run
   const laneQueues = { chat: producerQueue<ChatJobData>(chatQueueName, redis, config.queuePrefix) };
   const titlesQueue = producerQueue<TitleJobData>(titlesQueueName, redis, config.queuePrefix);
   const protection = createTaskProtection(config.worker.ecsAgentUri, logger);
+  const spend = new SpendRepository(database.db);
   const processChat = createChatProcessor({
     redis, streams, bedrock, governor, laneQueues, turns: new ChatTurnsRepository(database.db), models, logger,
-    titles: config.chatTitles === 'model' ? titlesQueue : undefined, queuePrefix: config.queuePrefix,
+    titles: config.chatTitles === 'model' ? titlesQueue : undefined, queuePrefix: config.queuePrefix, spend,
   });
 
   const chatWorker = new Worker(
@@ -85,7 +87,7 @@ export async function startWorker(config: AppConfig = loadConfig()): Promise<Run
     titlesQueueName,
     createTitleProcessor({
       redis, queuePrefix: config.queuePrefix, bedrock, repository: new TitlesRepository(database.db), models, logger,
-      quota: { governor, laneQueues },
+      quota: { governor, laneQueues }, spend,
     }),
     { connection: blocking, prefix: config.queuePrefix, concurrency: 4, autorun: false, ...jobLockOptions(config) },
   );

@@ -13,6 +13,7 @@ import {
   summarizeQueueName,
   type WebhookJobData,
   webhooksQueueName,
+  SpendRepository,
 } from '@switchboard/server-core';
 import { DocumentExtractor } from '../documents/document-extractor.js';
 import { type Reconciler, startReconciler } from '../reconciler/reconciler.js';
@@ -76,6 +77,7 @@ export function createBatchWorkers(deps: {
       activeChunks,
       quota: deps.quota,
       extractor: new DocumentExtractor(config.documents),
+      spend: new SpendRepository(deps.database.db),
     });
   const summarize = new Worker(
     summarizeQueueName,
