@@ -2,6 +2,7 @@ import { Controller, HttpCode, Inject, Post } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import { type AppConfig, ConfigError, controlChannel, type ControlMessage } from '@switchboard/server-core';
 import { CurrentPrincipal, type Principal } from '../auth/principal.js';
+import { AuditService } from '../audit/audit.service.js';
 import { AppError } from '../common/app-error.js';
 import { CatalogService } from '../config/catalog.service.js';
 import { APP_CONFIG } from '../config/tokens.js';
@@ -13,6 +14,7 @@ export class AdminController {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(REDIS) private readonly redis: Redis,
     private readonly catalog: CatalogService,
+    private readonly audit: AuditService,
   ) {}
 
   /** Re-reads MODELS_FILE here and, through the control channel, in every API node and worker. */
@@ -22,6 +24,7 @@ export class AdminController {
     if (!principal.groups.includes(this.config.auth.adminGroup)) {
       throw new AppError('forbidden', `Only members of "${this.config.auth.adminGroup}" may reload the catalog`);
     }
+    const before = this.catalog.list().map((m) => ({ id: m.id, ...(m.allowedGroups ? { allowedGroups: m.allowedGroups } : {}) }));
     try {
       this.catalog.reload();
     } catch (err) {
@@ -30,6 +33,8 @@ export class AdminController {
     }
     const message: ControlMessage = { type: 'reload-catalog' };
     await this.redis.publish(controlChannel(this.config.queuePrefix), JSON.stringify(message));
+    const after = this.catalog.list().map((m) => ({ id: m.id, ...(m.allowedGroups ? { allowedGroups: m.allowedGroups } : {}) }));
+    await this.audit.record({ actor: principal.sub, action: 'catalog.reload', target: 'catalog', before, after });
     return { models: this.catalog.publicList().map((m) => m.id) };
   }
 }

@@ -82,7 +82,7 @@ export const modelCatalogSchema = z
 export type ModelCatalog = z.infer<typeof modelCatalogSchema>;
 
 /** What `GET /v1/models` returns per model: the catalog entry without quota internals. */
-export type PublicModel = Omit<ModelEntry, 'quota'>;
+export type PublicModel = Omit<ModelEntry, 'quota' | 'allowedGroups'>;
 
 /** True when a caller in `groups` may use the model (no `allowedGroups` = everyone). */
 export function mayUseModel(model: { allowedGroups?: readonly string[] }, groups: readonly string[]): boolean {
