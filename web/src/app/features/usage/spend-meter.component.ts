@@ -34,17 +34,19 @@ export class BudgetBarComponent {
   selector: 'sb-spend-panel',
   changeDetection: ChangeDetectionStrategy.OnPush,
   imports: [TranslatePipe, BudgetBarComponent],
-  // A group inside the menu (a menu may own groups, not meters directly).
+  // Inside the user menu: a menu may only own menu items, so each block is an informational
+  // (disabled) item; screen readers read its text and the budget's meter.
   template: `
-    <div role="group" [attr.aria-label]="'usage.me.title' | translate">
     @if (store.usage(); as usage) {
-      <div class="head">
-        <span>{{ 'usage.me.thisMonth' | translate }}</span>
-        <strong data-testid="my-spend">{{ cost(usage.costUsd) }}</strong>
+      <div role="menuitem" aria-disabled="true" class="block">
+        <div class="head">
+          <span>{{ 'usage.me.thisMonth' | translate }}</span>
+          <strong data-testid="my-spend">{{ cost(usage.costUsd) }}</strong>
+        </div>
+        <div class="sub">{{ 'usage.me.tokens' | translate: { input: count(usage.inputTokens), output: count(usage.outputTokens) } }}</div>
       </div>
-      <div class="sub">{{ 'usage.me.tokens' | translate: { input: count(usage.inputTokens), output: count(usage.outputTokens) } }}</div>
       @for (s of summaries(); track s.budget.id) {
-        <div class="budget" data-testid="my-budget" [attr.data-level]="s.level" [attr.data-id]="s.budget.id">
+        <div role="menuitem" aria-disabled="true" class="budget" data-testid="my-budget" [attr.data-level]="s.level" [attr.data-id]="s.budget.id">
           <div class="line">
             <span class="name">{{ scopeLabel(s) | translate: { subject: s.budget.subject } }} · {{ 'usage.me.period.' + s.budget.period | translate }}</span>
             <span class="pct">{{ s.percent }} %</span>
@@ -63,15 +65,15 @@ export class BudgetBarComponent {
           }
         </div>
       } @empty {
-        <div class="sub" data-testid="my-budget-none">{{ 'usage.me.noBudget' | translate }}</div>
+        <div role="menuitem" aria-disabled="true" class="sub block" data-testid="my-budget-none">{{ 'usage.me.noBudget' | translate }}</div>
       }
     } @else {
-      <div class="sub">{{ 'usage.me.unavailable' | translate }}</div>
+      <div role="menuitem" aria-disabled="true" class="sub block">{{ 'usage.me.unavailable' | translate }}</div>
     }
-    </div>
   `,
   styles: `
-    :host { display: block; padding: 8px 16px 12px; min-width: 240px; max-width: 320px; }
+    :host { display: block; padding: 8px 16px 12px; min-width: 240px; max-width: 320px; border-bottom: 1px solid var(--mat-sys-outline-variant); }
+    [role='menuitem'] { cursor: default; }
     .head { display: flex; justify-content: space-between; gap: 12px; font: var(--mat-sys-title-small); }
     .sub, .small { font: var(--mat-sys-body-small); color: var(--mat-sys-on-surface-variant); }
     .budget { margin-top: 12px; display: grid; gap: 4px; }
