@@ -35,9 +35,9 @@ import { IconComponent } from './shared/icon.component';
           <a mat-button routerLink="/jobs" routerLinkActive="current" #jobsLink="routerLinkActive"
              [attr.aria-current]="jobsLink.isActive ? 'page' : null" data-testid="nav-jobs">{{ 'app.jobs' | translate }}</a>
           @if (auth.isAdmin()) {
-            <a mat-button routerLink="/budgets" routerLinkActive="current" #budgetsLink="routerLinkActive"
+            <a mat-button class="admin-link" routerLink="/budgets" routerLinkActive="current" #budgetsLink="routerLinkActive"
                [attr.aria-current]="budgetsLink.isActive ? 'page' : null" data-testid="nav-budgets">{{ 'app.budgets' | translate }}</a>
-            <a mat-button routerLink="/usage" routerLinkActive="current" #usageLink="routerLinkActive"
+            <a mat-button class="admin-link" routerLink="/usage" routerLinkActive="current" #usageLink="routerLinkActive"
                [attr.aria-current]="usageLink.isActive ? 'page' : null" data-testid="nav-usage">{{ 'app.usage' | translate }}</a>
           }
         </nav>
@@ -76,6 +76,11 @@ import { IconComponent } from './shared/icon.component';
         </button>
         <mat-menu #userMenu="matMenu" class="user-menu-panel">
           <sb-spend-panel data-testid="spend-panel" (click)="$event.stopPropagation()" />
+          @if (auth.isAdmin()) {
+            <!-- Phones: the admin pages are here instead of in the (full) header. -->
+            <a mat-menu-item class="admin-menu-link" routerLink="/budgets" data-testid="menu-budgets">{{ 'app.budgets' | translate }}</a>
+            <a mat-menu-item class="admin-menu-link" routerLink="/usage" data-testid="menu-usage">{{ 'app.usage' | translate }}</a>
+          }
           <button mat-menu-item data-testid="sign-out" (click)="auth.signOut()">
             <sb-icon name="logout" /> <span>{{ 'app.signOut' | translate }}</span>
           </button>

@@ -41,7 +41,7 @@ import { BudgetsStore } from './budgets.store';
         <p class="hint">{{ 'budgets.hint' | translate }}</p>
         <form [formGroup]="form" (ngSubmit)="save()" data-testid="budget-form" novalidate>
           <div class="row">
-            <mat-form-field appearance="outline" class="grow">
+            <mat-form-field appearance="outline" subscriptSizing="dynamic" class="grow">
               <mat-label>{{ 'budgets.scope' | translate }}</mat-label>
               <mat-select formControlName="scope" data-testid="budget-scope">
                 @for (s of scopes; track s) {
@@ -49,16 +49,16 @@ import { BudgetsStore } from './budgets.store';
                 }
               </mat-select>
             </mat-form-field>
-            <mat-form-field appearance="outline" class="grow">
+            <mat-form-field appearance="outline" subscriptSizing="dynamic" class="grow">
               <mat-label>{{ 'budgets.period' | translate }}</mat-label>
               <mat-select formControlName="period" data-testid="budget-period">
                 @for (p of periods; track p) {
-                  <mat-option [value]="p" [attr.data-value]="p">{{ 'budgets.periods.' + p | translate }}</mat-option>
+                  <mat-option [value]="p" [attr.data-value]="p">{{ 'budgets.periodOptions.' + p | translate }}</mat-option>
                 }
               </mat-select>
             </mat-form-field>
           </div>
-          <mat-form-field appearance="outline" class="full">
+          <mat-form-field appearance="outline" subscriptSizing="dynamic" class="full">
             <mat-label>{{ 'budgets.subjects.' + scope() | translate }}</mat-label>
             <input matInput formControlName="subject" autocomplete="off" [maxlength]="limits.maxSubjectChars + 1" data-testid="budget-subject" />
             <mat-hint>{{ 'budgets.subjectHints.' + scope() | translate }}</mat-hint>
@@ -67,7 +67,7 @@ import { BudgetsStore } from './budgets.store';
             }
           </mat-form-field>
           <div class="row">
-            <mat-form-field appearance="outline" class="grow">
+            <mat-form-field appearance="outline" subscriptSizing="dynamic" class="grow">
               <mat-label>{{ 'budgets.limitUsd' | translate }}</mat-label>
               <span matTextPrefix>$&nbsp;</span>
               <input matInput type="number" inputmode="decimal" min="0" step="0.01" formControlName="limitUsd" data-testid="budget-limit-usd" />
@@ -75,7 +75,7 @@ import { BudgetsStore } from './budgets.store';
                 <mat-error data-testid="budget-limit-usd-error">{{ 'budgets.errors.' + key | translate: { max: maxUsd() } }}</mat-error>
               }
             </mat-form-field>
-            <mat-form-field appearance="outline" class="grow">
+            <mat-form-field appearance="outline" subscriptSizing="dynamic" class="grow">
               <mat-label>{{ 'budgets.limitTokens' | translate }}</mat-label>
               <input matInput type="number" inputmode="numeric" min="0" step="1" formControlName="limitTokens" data-testid="budget-limit-tokens" />
               @if (form.controls.limitTokens.errors?.['budget']; as key) {
@@ -83,7 +83,7 @@ import { BudgetsStore } from './budgets.store';
               }
             </mat-form-field>
           </div>
-          <mat-form-field appearance="outline" class="full">
+          <mat-form-field appearance="outline" subscriptSizing="dynamic" class="full">
             <mat-label>{{ 'budgets.mode' | translate }}</mat-label>
             <mat-select formControlName="mode" data-testid="budget-mode">
               @for (m of modes; track m) {

@@ -53,9 +53,8 @@ export class UsageChartComponent {
     const lang = this.lang();
     const theme = this.theme();
     const colors = palettes[theme];
-    const css = getComputedStyle(this.canvas().nativeElement);
-    const text = css.getPropertyValue('--mat-sys-on-surface-variant').trim() || (theme === 'dark' ? '#c4c7c5' : '#444746');
-    const grid = css.getPropertyValue('--mat-sys-outline-variant').trim() || (theme === 'dark' ? '#444746' : '#c4c7c5');
+    const text = resolvedColor(this.canvas().nativeElement, '--mat-sys-on-surface-variant');
+    const grid = resolvedColor(this.canvas().nativeElement, '--mat-sys-outline-variant');
     const fmt = this.dayFormat();
     const labels = data.days.map((d) => fmt.format(new Date(`${d}T00:00:00Z`)));
     const datasets = data.series.map((s, i) => ({
@@ -89,4 +88,18 @@ export class UsageChartComponent {
       },
     });
   }
+}
+
+/**
+ * A theme token as a colour the canvas understands: Material's tokens are `light-dark(…)`
+ * expressions, which only CSS resolves, so a probe element inherits the page's colour scheme.
+ */
+function resolvedColor(near: HTMLElement, token: string): string {
+  const probe = document.createElement('span');
+  probe.style.color = `var(${token})`;
+  probe.style.display = 'none';
+  near.parentElement!.appendChild(probe);
+  const color = getComputedStyle(probe).color;
+  probe.remove();
+  return color;
 }
