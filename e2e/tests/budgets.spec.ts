@@ -1,6 +1,6 @@
 import type { MeUsage } from '@switchboard/contracts';
 import type { Page } from 'playwright-core';
-import { axeViolations, chromiumForThisFile, newPage, sendMessage, signIn, uniqueUser, waitForAnswerDone } from '../support/browser';
+import { axeViolations, chromiumForThisFile, newPage, sendMessage, signIn, uniqueUser, waitForAnswerDone, watchCsp } from '../support/browser';
 import { apiAs } from '../support/fixtures';
 import { adminUser } from '../support/stack';
 
@@ -58,6 +58,8 @@ test('an admin sets a budget, a user chats and sees the spend, the Usage page sh
 
   // Admin: the Budgets page, its validation, then a user budget.
   const admin = await newPage(browser());
+  // The chart library runs under the portal's CSP (no eval, no inline script).
+  const cspViolations = await watchCsp(admin.page);
   await signIn(admin.page, adminUser);
   await admin.page.getByTestId('nav-budgets').click();
   await admin.page.waitForURL(/\/budgets$/);
@@ -124,6 +126,7 @@ test('an admin sets a budget, a user chats and sees the spend, the Usage page sh
   expect(Number(await admin.page.getByTestId('usage-chart').getAttribute('data-series'))).toBeGreaterThanOrEqual(1);
   expect(await admin.page.getByTestId('usage-chart-canvas').getAttribute('aria-label')).toContain('Claude 3 Haiku');
   expect(await axeViolations(admin.page)).toEqual([]);
+  expect(await cspViolations()).toEqual([]);
   const [dl] = await Promise.all([admin.page.waitForEvent('download'), admin.page.getByTestId('usage-csv').click()]);
   const csv = await (await import('node:fs/promises')).readFile((await dl.path())!, 'utf8');
   expect(csv.split('\r\n')[0]).toBe('user,calls,inputTokens,outputTokens,cacheReadTokens,cacheWriteTokens,costUsd');

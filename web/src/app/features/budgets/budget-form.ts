@@ -1,11 +1,9 @@
 import type { Budget, BudgetCreate, BudgetMode, BudgetPatch, BudgetPeriod, BudgetScope } from '@switchboard/contracts';
+import { budgetLimits } from '@switchboard/contracts/constants';
 
-// The same values as the contract's budget schema (`@switchboard/contracts`, whose zod the portal
-// does not bundle); the API validates again and has the last word.
-export const budgetScopes: readonly BudgetScope[] = ['user', 'group', 'client'];
-export const budgetPeriods: readonly BudgetPeriod[] = ['day', 'month'];
-export const budgetModes: readonly BudgetMode[] = ['block', 'warn'];
-export const budgetFormLimits = { maxUsd: 10_000_000, maxTokens: 1e15, maxSubjectChars: 200 } as const;
+export { budgetModes, budgetPeriods, budgetScopes } from '@switchboard/contracts/constants';
+/** The contract's bounds (the API validates again and has the last word). */
+export const budgetFormLimits = budgetLimits;
 
 /** What the form holds: limits as typed (empty = none). */
 export type BudgetFormValue = {
@@ -34,7 +32,7 @@ export function readBudgetForm(v: BudgetFormValue): { body: BudgetCreate; errors
   const subject = v.subject.trim();
   if (!subject) errors.subject = 'subjectRequired';
   else if (subject.length > budgetFormLimits.maxSubjectChars) errors.subject = 'subjectTooLong';
-  else if (/[\u0000-\u001f\u007f]/.test(subject)) errors.subject = 'subjectInvalid';
+  else if (/\p{Cc}/u.test(subject)) errors.subject = 'subjectInvalid';
 
   let limitUsd: number | undefined;
   if (!blank(v.limitUsd)) {
