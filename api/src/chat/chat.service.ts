@@ -173,7 +173,7 @@ export class ChatService {
   }
 
   /** Tells the user's sockets, joins the model's line and enqueues; a failed enqueue ends the job. */
-  private async enqueue(turn: NewRegeneration & { groups?: string[] }): Promise<void> {
+  private async enqueue(turn: NewRegeneration): Promise<void> {
     const { owner, requestId } = turn;
     const data: ChatJobData = {
       jobId: turn.jobId,

@@ -128,6 +128,8 @@ export function startReconciler(deps: {
             modelId: j.modelId,
             params: (j.input as { params?: ModelParams } | null)?.params ?? {},
             requestId: j.requestId ?? '',
+            // Budgets and the ledger count by the groups the user had when sending.
+            ...((j.input as { groups?: string[] } | null)?.groups ? { groups: (j.input as { groups: string[] }).groups } : {}),
           },
           opts: { jobId: j.id, ...chatJobOptions },
         })),
