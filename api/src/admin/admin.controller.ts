@@ -1,14 +1,16 @@
-import { Controller, HttpCode, Inject, Post } from '@nestjs/common';
+import { Controller, HttpCode, Inject, Post, UseGuards } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import { type AppConfig, ConfigError, controlChannel, type ControlMessage } from '@switchboard/server-core';
-import { CurrentPrincipal, type Principal } from '../auth/principal.js';
 import { AuditService } from '../audit/audit.service.js';
+import { AdminGuard } from '../auth/admin.guard.js';
+import { CurrentPrincipal, type Principal } from '../auth/principal.js';
 import { AppError } from '../common/app-error.js';
 import { CatalogService } from '../config/catalog.service.js';
 import { APP_CONFIG } from '../config/tokens.js';
 import { REDIS } from '../redis/redis.module.js';
 
 @Controller('v1/admin')
+@UseGuards(AdminGuard)
 export class AdminController {
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -21,9 +23,6 @@ export class AdminController {
   @Post('catalog/reload')
   @HttpCode(200)
   async reloadCatalog(@CurrentPrincipal() principal: Principal) {
-    if (!principal.groups.includes(this.config.auth.adminGroup)) {
-      throw new AppError('forbidden', `Only members of "${this.config.auth.adminGroup}" may reload the catalog`);
-    }
     const before = this.catalog.list().map((m) => ({ id: m.id, ...(m.allowedGroups ? { allowedGroups: m.allowedGroups } : {}) }));
     try {
       this.catalog.reload();

@@ -18,7 +18,7 @@ import {
 import { AuditService } from '../audit/audit.service.js';
 import { CurrentPrincipal, type Principal } from '../auth/principal.js';
 import { parseOrThrow, ZodValidationPipe } from '../common/zod-validation.pipe.js';
-import { AdminGuard } from './admin.guard.js';
+import { AdminGuard } from '../auth/admin.guard.js';
 import { toCsv } from './csv.js';
 import { SpendService } from './spend.service.js';
 

@@ -1,5 +1,5 @@
 import { Global, Module } from '@nestjs/common';
-import { AdminGuard } from './admin.guard.js';
+import { AdminGuard } from '../auth/admin.guard.js';
 import { MeUsageController, SpendAdminController } from './spend.controller.js';
 import { SpendRepository } from './spend.repository.js';
 import { SpendService } from './spend.service.js';

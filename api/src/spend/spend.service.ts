@@ -28,7 +28,7 @@ import { AuditService } from '../audit/audit.service.js';
 import type { Principal } from '../auth/principal.js';
 import { AppError, notFound } from '../common/app-error.js';
 import { APP_CONFIG } from '../config/tokens.js';
-import { isUuid } from '../conversations/conversations.service.js';
+import { isUuid } from '../common/ids.js';
 import { REDIS } from '../redis/redis.module.js';
 import { type Payer, SpendRepository } from './spend.repository.js';
 

@@ -60,6 +60,11 @@ describe('budgets, model access and shares across 2 API nodes and 3 workers', ()
   }, 120_000);
 
   afterAll(async () => {
+    // SB_DUMP_OUTPUT=<file>: the processes' output, to see why a run failed.
+    if (process.env.SB_DUMP_OUTPUT && stack) {
+      const { writeFileSync: write } = await import('node:fs');
+      write(process.env.SB_DUMP_OUTPUT, [...stack.apis, ...stack.workers].map((p) => `== ${p.name}\n${p.output.join('')}`).join('\n'));
+    }
     for (const c of clients) c.close();
     await stack?.stop();
     await idp?.close();
@@ -213,5 +218,99 @@ describe('budgets, model access and shares across 2 API nodes and 3 workers', ()
     const csv = await fetch(`${api(1)}/v1/admin/usage?groupBy=model`, { headers: { authorization: `Bearer ${admin}`, accept: 'text/csv' } });
     expect(csv.headers.get('content-type')).toMatch(/^text\/csv/);
     expect((await csv.text()).split('\r\n')[0]).toBe('model,calls,inputTokens,outputTokens,cacheReadTokens,cacheWriteTokens,costUsd');
+  }, 30_000);
+
+  // Admin REST details on the same stack (a stack of its own would cost more than these checks).
+  const as = (token: string) => ({ authorization: `Bearer ${token}` });
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- test bodies of many shapes
+  const call = async (token: string, method: string, path: string, body: unknown, status: number): Promise<{ status: number; body: any }> => {
+    const res = await rest(token, method, path, body, 1);
+    if (res.status !== status) throw new Error(`${method} ${path}: ${res.status} ${JSON.stringify(res.body)} (expected ${status})`);
+    return res;
+  };
+  let user: string;
+  beforeAll(async () => {
+    user = await idp.person('joe');
+  });
+
+  it('admin REST is for admins only, and validates strictly', async () => {
+    for (const path of ['/v1/admin/budgets', '/v1/admin/shares', '/v1/admin/usage', '/v1/admin/audit']) {
+      const res = await call(user, 'GET', path, undefined, 403);
+      expect(res.body.error.code).toBe('forbidden');
+    }
+    const bad = [
+      { scope: 'group', subject: 'x', period: 'month', mode: 'block' }, // no limit
+      { scope: 'team', subject: 'x', period: 'month', limitUsd: 1, mode: 'block' },
+      { scope: 'group', subject: 'x', period: 'week', limitUsd: 1, mode: 'block' },
+      { scope: 'group', subject: 'x', period: 'day', limitUsd: -1, mode: 'block' },
+      { scope: 'group', subject: 'x', period: 'day', limitUsd: 1, mode: 'block', extra: true },
+      { scope: 'group', subject: '', period: 'day', limitTokens: 1.5, mode: 'warn' },
+    ];
+    for (const body of bad) await call(admin, 'POST', '/v1/admin/budgets', body, 400);
+    await call(admin, 'POST', '/v1/admin/shares', { scope: 'client', subject: 'c', minPercent: 50, maxPercent: 20 }, 400);
+    await call(admin, 'POST', '/v1/admin/shares', { scope: 'user', subject: 'c', maxPercent: 20 }, 400);
+    await call(admin, 'GET', '/v1/admin/usage?groupBy=team', undefined, 400);
+    await call(admin, 'GET', '/v1/admin/usage?from=2026-02-01&to=2026-01-01', undefined, 400);
+    await call(admin, 'GET', '/v1/admin/audit?limit=1000', undefined, 400);
+    await call(admin, 'PATCH', '/v1/admin/budgets/not-a-uuid', { mode: 'warn' }, 404);
+  }, 30_000);
+
+  it('creates, changes and deletes budgets and shares, each change audited with before and after', async () => {
+    const created = await call(admin, 'POST', '/v1/admin/budgets', { scope: 'user', subject: 'sub-joe', period: 'day', limitUsd: 5, mode: 'warn' }, 201);
+    const id = created.body.id as string;
+    const patched = await call(admin, 'PATCH', `/v1/admin/budgets/${id}`, { limitTokens: 1000, limitUsd: null, mode: 'block' }, 200);
+    expect(patched.body).toMatchObject({ id, limitTokens: 1000, mode: 'block' });
+    expect(patched.body.limitUsd).toBeUndefined();
+    await call(admin, 'PATCH', `/v1/admin/budgets/${id}`, { limitTokens: null }, 400); // one limit must remain
+
+    const mine = await call(user, 'GET', '/v1/me/usage', undefined, 200);
+    expect(mine.body).toMatchObject({ period: 'month', costUsd: 0, budgets: [{ id, scope: 'user', period: 'day', limitTokens: 1000, spentUsd: 0, spentTokens: 0 }] });
+    expect(mine.body.budgets[0].resetsAt).toMatch(/T00:00:00\.000Z$/);
+
+    const share = await call(admin, 'POST', '/v1/admin/shares', { scope: 'client', subject: 'nightly', maxPercent: 30 }, 201);
+    await call(admin, 'PATCH', `/v1/admin/shares/${share.body.id}`, { minPercent: 10 }, 200);
+    const shares = (await call(admin, 'GET', '/v1/admin/shares', undefined, 200)).body.items as { id: string }[];
+    expect(shares.find((x) => x.id === share.body.id)).toMatchObject({ scope: 'client', subject: 'nightly', minPercent: 10, maxPercent: 30 });
+    await call(admin, 'DELETE', `/v1/admin/shares/${share.body.id}`, undefined, 204);
+    await call(admin, 'DELETE', `/v1/admin/budgets/${id}`, undefined, 204);
+    await call(admin, 'DELETE', `/v1/admin/budgets/${id}`, undefined, 404);
+
+    const audit = await call(admin, 'GET', '/v1/admin/audit?limit=3', undefined, 200);
+    expect(audit.body.items.map((e: { action: string }) => e.action)).toEqual(['budget.delete', 'share.delete', 'share.update']);
+    const next = await call(admin, 'GET', `/v1/admin/audit?limit=2&cursor=${audit.body.nextCursor}`, undefined, 200);
+    expect(next.body.items.map((e: { action: string }) => e.action)).toEqual(['share.create', 'budget.update']);
+    // One sign-in entry for the admin's token, however many requests and nodes it went to.
+    const signins = await call(admin, 'GET', '/v1/admin/audit?action=admin.signin', undefined, 200);
+    expect(signins.body.items).toHaveLength(1);
+    expect(signins.body.items[0]).toMatchObject({ actor: 'sub-root', action: 'admin.signin' });
+    const update = next.body.items[1];
+    expect(update).toMatchObject({ actor: 'sub-root', target: `budget:${id}`, before: { limitUsd: 5, mode: 'warn' }, after: { limitTokens: 1000, mode: 'block' } });
+  }, 30_000);
+
+  it('reports the ledger grouped by group, as JSON and as CSV with hostile group names defused', async () => {
+    // Group names come from the IdP: two that a spreadsheet or a naive CSV writer would get wrong.
+    const hostile = await connect(await idp.person('joe', ['=cmd|calc', 'team, "a"']), 1);
+    for (const i of [1, 2]) {
+      const ack = await hostile.send({ content: [{ type: 'text', text: `Hostile ${i} [[emulator:tokens=3]]` }], params: { maxTokens } });
+      if (!ack.ok) throw new Error(ack.error.message);
+      await hostile.waitForEnd(ack.jobId);
+    }
+    const byGroup = await call(admin, 'GET', '/v1/admin/usage?groupBy=group', undefined, 200);
+    const rows = byGroup.body.rows.filter((r: { key: string }) => r.key === '=cmd|calc' || r.key === 'team, "a"');
+    expect(rows).toHaveLength(2);
+    expect(rows[0]).toMatchObject({ calls: 2, outputTokens: 6 });
+    const { inputTokens, costUsd } = rows[0] as { inputTokens: number; costUsd: number };
+    const csv = await fetch(`${api(1)}/v1/admin/usage?groupBy=group`, { headers: { ...as(admin), accept: 'text/csv' } });
+    expect(csv.status).toBe(200);
+    expect(csv.headers.get('content-type')).toMatch(/^text\/csv/);
+    expect(csv.headers.get('content-disposition')).toMatch(/^attachment; filename="usage-group-/);
+    const lines = (await csv.text()).split('\r\n');
+    expect(lines[0]).toBe('group,calls,inputTokens,outputTokens,cacheReadTokens,cacheWriteTokens,costUsd');
+    expect(lines).toEqual(expect.arrayContaining([`'=cmd|calc,2,${inputTokens},6,0,0,${costUsd}`, `"team, ""a""",2,${inputTokens},6,0,0,${costUsd}`]));
+    const me = await call(user, 'GET', '/v1/me/usage', undefined, 200);
+    expect(me.body).toMatchObject({ inputTokens, outputTokens: 6 });
+    expect(me.body.costUsd).toBeCloseTo(costUsd, 9);
+    const byDay = await call(admin, 'GET', '/v1/admin/usage?groupBy=day&from=2020-01-01', undefined, 200);
+    expect(byDay.body.rows).toEqual([expect.objectContaining({ key: new Date().toISOString().slice(0, 10) })]);
   }, 30_000);
 });

@@ -125,24 +125,28 @@ export async function recordSpend(
   let tokens = 0;
   for (const call of calls) {
     if (!call.usage) continue;
-    const costUsd = costOf(model, call.usage) ?? 0;
-    cost += costUsd;
+    cost += costOf(model, call.usage) ?? 0;
     tokens += tokensOf(call.usage);
-    if (spending) {
+  }
+  try {
+    for (const call of calls) {
+      if (!call.usage || !spending) continue;
       await spending.repository.record({
         reservationId: reservation.reservationId,
         purpose: call.purpose,
         payer: spending.payer,
         model,
         usage: call.usage,
-        costUsd,
+        costUsd: costOf(model, call.usage) ?? 0,
         ...(spending.jobId ? { jobId: spending.jobId } : {}),
         ...(spending.conversationId ? { conversationId: spending.conversationId } : {}),
         ...(reservation.warnedBudgetId ? { budgetFlag: 'warn' } : {}),
       });
     }
+  } finally {
+    // Even when the ledger write failed: a reservation left standing would hold others' calls back.
+    await governor.settleBudget(reservation.reservationId, cost, tokens);
   }
-  await governor.settleBudget(reservation.reservationId, cost, tokens);
 }
 
 /** A call refused or let through over a budget: noted in the audit log (best effort). */

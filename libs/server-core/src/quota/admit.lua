@@ -74,7 +74,7 @@ if budgetState == 'refuse' then
   redis.call('HINCRBY', stats, 'refused', 1)
   return {-2, budgetInfo.id, budgetInfo.period, budgetWarned}
 end
-local shareCappedAt, sharePriority, holdRequests, holdTokens, myShares = shareGate(now, span, tokens, rpw, tpw, grace + 1000)
+local shareCappedAt, sharePriority, holdRequests, holdTokens, myShares = shareGate(now, span, tokens, rpw, tpw, grace + 1000, lane)
 -- <<< budgets and shares
 
 local used = redis.call('ZCARD', res)
@@ -89,7 +89,7 @@ if now >= blocked and inTurn and tokensUsed + tokens + holdTokens <= tpw and bud
   redis.call('ZADD', res, now, resId)
   redis.call('HSET', tok, resId, tokens)
   budgetReserve(budgetInfo, resId, now) -- budget.lua
-  shareReserve(myShares, resId, now, tokens) -- budget.lua
+  shareReserve(myShares, resId, now, tokens, lane) -- budget.lua
   leaveLine(jobId)
   redis.call('HINCRBY', stats, 'admitted', 1)
   return {1, resId, tostring(score), budgetWarned or ''}

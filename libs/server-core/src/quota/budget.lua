@@ -15,6 +15,7 @@
 --   <p>:shares:defs            hash shareId -> JSON {id, k: '<scope>:<subject>', m?: model, mn?, mx?}
 --   <q>:share:<id>:res / :tok  the share's reservations in the window (like <q>:res / <q>:tok)
 --   <q>:share:<id>:demand      set while a member of a min-share waits (others keep its part free)
+--   <q>:share:<id>:chat-waiting  set while a member's chat waits (the share's batch calls let it go first)
 --   <q>:res-shares             hash resId -> share ids it counts against (for settle/release)
 local bspec = ARGV[#ARGV] ~= '' and cjson.decode(ARGV[#ARGV]) or nil
 local function int(n) return string.format('%d', n) end
@@ -103,7 +104,7 @@ end
 --            the line's turn-taking)
 --   holdR, holdT  requests/tokens kept free for OTHER shares under their minimum with calls waiting
 --   mine     the caller's share ids (to count the call against)
-local function shareGate(now, span, tokens, rpw, tpw, grace)
+local function shareGate(now, span, tokens, rpw, tpw, grace, lane)
   if not bspec then return nil, false, 0, 0, {} end
   local raw = redis.call('HVALS', bspec.p .. ':shares:defs')
   if #raw == 0 then return nil, false, 0, 0, {} end
@@ -125,8 +126,16 @@ local function shareGate(now, span, tokens, rpw, tpw, grace)
           end
         end
         if sh.mn and n < math.ceil(rpw * sh.mn / 100) and t + tokens <= tpw * sh.mn / 100 then
-          priority = true
           redis.call('SET', bspec.q .. ':share:' .. sh.id .. ':demand', '1', 'PX', grace)
+          -- Chats still go before batch within a share: a member's batch call does not jump the
+          -- line while a member's chat is waiting for the share's minimum.
+          local chatKey = bspec.q .. ':share:' .. sh.id .. ':chat-waiting'
+          if lane == 'chat' then
+            priority = true
+            redis.call('SET', chatKey, '1', 'PX', grace)
+          elseif redis.call('EXISTS', chatKey) == 0 then
+            priority = true
+          end
         end
       elseif sh.mn and redis.call('EXISTS', bspec.q .. ':share:' .. sh.id .. ':demand') == 1 then
         local n, t = shareUse(sh.id, now, span)
@@ -138,11 +147,12 @@ local function shareGate(now, span, tokens, rpw, tpw, grace)
   return capped, priority, holdR, holdT, mine
 end
 
-local function shareReserve(mine, resId, now, tokens)
+local function shareReserve(mine, resId, now, tokens, lane)
   if #mine == 0 then return end
   for _, id in ipairs(mine) do
     redis.call('ZADD', bspec.q .. ':share:' .. id .. ':res', now, resId)
     redis.call('HSET', bspec.q .. ':share:' .. id .. ':tok', resId, tokens)
+    if lane == 'chat' then redis.call('DEL', bspec.q .. ':share:' .. id .. ':chat-waiting') end
   end
   redis.call('HSET', bspec.q .. ':res-shares', resId, table.concat(mine, ' '))
 end

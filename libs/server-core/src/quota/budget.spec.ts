@@ -91,4 +91,20 @@ describe('budgets and shares in the admission step (real Redis)', () => {
     expect(await g.admit(req('o9', 0, { quota, owner: 'o9', spend: { subjects: ['user:o9'], worstCostUsd: 0, worstTokens: 100 } }))).toMatchObject({ admitted: false });
     expect(await g.admit(supportReq('s2'))).toMatchObject({ admitted: true });
   });
+
+  it('lets a share’s waiting chat go before its batch call', async () => {
+    const { g } = await setup([], [{ id: 'sup', scope: 'group', subject: 'support', modelId: null, minPercent: 20, maxPercent: null, createdAt: new Date(), updatedAt: new Date() }]);
+    const quota = { requestsPerMinute: 10, tokensPerMinute: 1_000_000 };
+    const other = (i: number) => req(`o${i}`, 0, { quota, owner: `o${i}`, spend: { subjects: [`user:o${i}`], worstCostUsd: 0, worstTokens: 100 } });
+    const member = (id: string, lane: 'chat' | 'batch') =>
+      req(id, 0, { quota, lane, owner: 'sue', spend: { subjects: ['user:sue', 'group:support'], worstCostUsd: 0, worstTokens: 100 } });
+    const first = await g.admit(other(0));
+    for (let i = 1; i < 10; i++) expect(await g.admit(other(i))).toMatchObject({ admitted: true });
+    expect(await g.admit(member('chat-1', 'chat'))).toMatchObject({ admitted: false });
+    expect(await g.admit(member('batch-1', 'batch'))).toMatchObject({ admitted: false });
+    if (!first.admitted) throw new Error('unexpected');
+    await g.release('m', first.reservationId);
+    expect(await g.admit(member('batch-1', 'batch'))).toMatchObject({ admitted: false });
+    expect(await g.admit(member('chat-1', 'chat'))).toMatchObject({ admitted: true });
+  });
 });
