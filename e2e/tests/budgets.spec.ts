@@ -141,6 +141,23 @@ test('an admin sets a budget, a user chats and sees the spend, the Usage page sh
 
   // Delete the budget: the user has none left.
   await admin.page.getByTestId('nav-budgets').click();
+  // Shares of a model's quota: checked like the API, added for one model, then removed.
+  const client = uniqueUser('batch-client');
+  await pickOption(admin.page, 'share-scope', 'client');
+  await admin.page.getByTestId('share-subject').fill(client);
+  await admin.page.getByTestId('share-min').fill('40');
+  await admin.page.getByTestId('share-max').fill('30');
+  await admin.page.getByTestId('share-save').click();
+  await admin.page.getByTestId('share-min-error').waitFor();
+  await admin.page.getByTestId('share-min').fill('');
+  await pickOption(admin.page, 'share-model', 'test.text-only-v1:0');
+  await admin.page.getByTestId('share-save').click();
+  const share = admin.page.locator(`[data-testid="share-item"][data-subject="${client}"]`);
+  await share.waitFor();
+  expect(await share.getByTestId('share-item-bounds').innerText()).toMatch(/Text Only · at most 30 %/);
+  expect(await axeViolations(admin.page)).toEqual([]);
+  await share.getByTestId('share-delete').click();
+  await share.waitFor({ state: 'detached' });
   await item.getByTestId('budget-delete').click();
   await item.getByTestId('budget-delete-confirm').click();
   await item.waitFor({ state: 'detached' });
