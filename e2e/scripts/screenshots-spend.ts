@@ -1,6 +1,6 @@
 /**
- * Screenshots of the admin Budgets and Usage pages (issue 15) for the docs: desktop 1280×800 (the
- * Usage page 1280×1240, chart and table) and phone 390×844, light and dark → docs/screenshots/{budgets,usage}-{desktop,phone}-{light,dark}.png.
+ * Screenshots of the admin Budgets and Usage pages (issue 15) for the docs: desktop 1280 wide and
+ * tall enough for the whole page (1160 and 1240), phone 390×844, light and dark → docs/screenshots/{budgets,usage}-{desktop,phone}-{light,dark}.png.
  *
  *   npx nx run-many -t build && cd e2e && npx tsx scripts/screenshots-spend.ts
  *
@@ -110,6 +110,14 @@ async function prepare(browser: Browser): Promise<void> {
     const res = await apiAs(admin.page, '/v1/admin/budgets', { method: 'POST', body });
     if (res.status !== 201) throw new Error(`budget not created: ${res.status} ${JSON.stringify(res.body)}`);
   }
+  const shares = [
+    { scope: 'client', subject: 'nightly-batch', maxPercent: 30 },
+    { scope: 'group', subject: 'support', modelId: testModels[4]!.id, minPercent: 20 },
+  ];
+  for (const body of shares) {
+    const res = await apiAs(admin.page, '/v1/admin/shares', { method: 'POST', body });
+    if (res.status !== 201) throw new Error(`share not created: ${res.status} ${JSON.stringify(res.body)}`);
+  }
   await sendMessage(admin.page, 'Which teams used the most tokens this week? [[emulator:tokens=120]]');
   await waitForAnswerDone(admin.page);
   await admin.context.close();
@@ -120,7 +128,10 @@ async function shoot(browser: Browser, size: keyof typeof viewports, theme: 'lig
   const file = (view: string) => join(outDir, `${view}-${size}-${theme}.png`);
   await signIn(page, adminUser);
 
+  // Desktop: tall enough for the budgets and the shares below them.
+  if (size === 'desktop') await page.setViewportSize({ width: 1280, height: 1160 });
   await page.goto('/budgets');
+  await page.getByTestId('share-item').nth(1).waitFor();
   await page.getByTestId('budget-item').nth(5).waitFor();
   // Editing one shows the form filled in.
   await page.locator('[data-testid="budget-item"][data-subject="support"]').getByTestId('budget-edit').click();

@@ -127,6 +127,13 @@ test('an admin sets a budget, a user chats and sees the spend, the Usage page sh
   expect(await admin.page.getByTestId('usage-chart-canvas').getAttribute('aria-label')).toContain('Claude 3 Haiku');
   expect(await axeViolations(admin.page)).toEqual([]);
   expect(await cspViolations()).toEqual([]);
+  // Dark theme: the chart is redrawn in the dark palette; the page still passes axe.
+  await admin.page.getByTestId('theme-toggle').click();
+  await admin.page.locator('html.theme-dark').waitFor({ state: 'attached' });
+  // (The toggle's own tooltip goes away with the pointer.)
+  await admin.page.mouse.move(1, 400);
+  await admin.page.locator('.mat-mdc-tooltip').waitFor({ state: 'detached' });
+  expect(await axeViolations(admin.page)).toEqual([]);
   const [dl] = await Promise.all([admin.page.waitForEvent('download'), admin.page.getByTestId('usage-csv').click()]);
   const csv = await (await import('node:fs/promises')).readFile((await dl.path())!, 'utf8');
   expect(csv.split('\r\n')[0]).toBe('user,calls,inputTokens,outputTokens,cacheReadTokens,cacheWriteTokens,costUsd');
