@@ -100,6 +100,7 @@ import { type ShareFormErrors, emptyShareForm, readShareForm, shareScopes } from
   `,
   styles: `
     :host { display: block; }
+    form { max-width: 760px; }
     h2 { font: var(--mat-sys-title-large); margin: 0 0 4px; }
     .hint { font: var(--mat-sys-body-medium); color: var(--mat-sys-on-surface-variant); margin: 0 0 12px; }
     .error { color: var(--mat-sys-error); font: var(--mat-sys-body-medium); }
