@@ -143,6 +143,7 @@ describe('budgets, model access and shares across 2 API nodes and 3 workers', ()
     expect(await listed(teamToken)).toEqual(['test.budget', 'test.shared']);
     expect(await listed(vipToken)).toEqual(['test.budget', 'test.vip', 'test.shared']);
 
+    expect((await rest<{ error: { code: string } }>(teamToken, 'POST', '/v1/conversations', { modelId: 'test.vip' })).body.error.code).toBe('model_not_allowed');
     const member = await connect(teamToken, 1);
     const ack = await member.send({ modelId: 'test.vip', content: [{ type: 'text', text: 'hello' }] });
     expect(ack).toMatchObject({ ok: false, error: { code: 'model_not_allowed' } });
