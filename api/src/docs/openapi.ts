@@ -169,7 +169,15 @@ export function buildOpenApi(): Record<string, unknown> {
           tags: ['conversations'],
           summary: 'Create a conversation',
           requestBody: json(ref('ConversationCreate'), { title: 'Release notes', systemPrompt: 'Be brief', params: { temperature: 0.3 } }),
-          responses: { 201: json(ref('Conversation')), ...errors(...authErrors, [400, 'validation_failed', 'Invalid request: params.temperature: Too big'], [413, 'payload_too_large', 'Request body is larger than the allowed size']) },
+          responses: {
+            201: json(ref('Conversation')),
+            ...errors(
+              ...authErrors,
+              [400, 'validation_failed', 'Invalid request: params.temperature: Too big'],
+              [403, 'model_not_allowed', 'Your groups may not use Claude Opus 4.5'],
+              [413, 'payload_too_large', 'Request body is larger than the allowed size'],
+            ),
+          },
         },
       },
       '/v1/conversations/{id}': {

@@ -143,14 +143,20 @@ describe('budgets, model access and shares across 2 API nodes and 3 workers', ()
     expect(await listed(teamToken)).toEqual(['test.budget', 'test.shared']);
     expect(await listed(vipToken)).toEqual(['test.budget', 'test.vip', 'test.shared']);
 
+    expect((await rest<{ error: { code: string } }>(teamToken, 'POST', '/v1/conversations', { modelId: 'test.vip' })).body.error.code).toBe('model_not_allowed');
     const member = await connect(teamToken, 1);
     const ack = await member.send({ modelId: 'test.vip', content: [{ type: 'text', text: 'hello' }] });
     expect(ack).toMatchObject({ ok: false, error: { code: 'model_not_allowed' } });
+    // A `warn` budget far below one call: the chat goes through, flagged in the audit log.
+    const warn = await rest(admin, 'POST', '/v1/admin/budgets', { scope: 'user', subject: 'sub-vera', period: 'day', limitUsd: 0.000001, mode: 'warn' });
+    expect(warn.status).toBe(201);
     const vip = await connect(vipToken, 0);
     const allowed = await vip.send({ modelId: 'test.vip', content: [{ type: 'text', text: 'hello [[emulator:tokens=3]]' }] });
     if (!allowed.ok) throw new Error(allowed.error.message);
     await vip.waitForEnd(allowed.jobId);
     expect(vip.done.has(allowed.jobId)).toBe(true);
+    const warned = await rest<AuditPage>(admin, 'GET', '/v1/admin/audit?action=budget.warned');
+    expect(warned.body.items).toEqual([expect.objectContaining({ actor: 'sub-vera', target: `job:${allowed.jobId}`, details: expect.objectContaining({ budgetId: (warn.body as { id: string }).id }) })]);
 
     const job = await rest<{ error: { code: string } }>(await idp.client('batch-client'), 'POST', '/v1/jobs/summarize', { text: 'Some text.', modelId: 'test.vip' }, 1);
     expect(job.status).toBe(403);
@@ -160,7 +166,7 @@ describe('budgets, model access and shares across 2 API nodes and 3 workers', ()
     const codes = new Set(audit.body.items.map((e) => (e.details as { code: string }).code));
     expect([...codes].sort()).toEqual(['budget_exceeded', 'model_not_allowed']);
     const changes = await rest<AuditPage>(admin, 'GET', '/v1/admin/audit?action=budget.create');
-    expect(changes.body.items[0]).toMatchObject({ actor: 'sub-root', action: 'budget.create', after: { subject: 'team' } });
+    expect(changes.body.items.at(-1)).toMatchObject({ actor: 'sub-root', action: 'budget.create', after: { subject: 'team' } });
     expect((await rest(teamToken, 'GET', '/v1/admin/audit')).status).toBe(403);
   }, 30_000);
 
@@ -222,7 +228,6 @@ describe('budgets, model access and shares across 2 API nodes and 3 workers', ()
 
   // Admin REST details on the same stack (a stack of its own would cost more than these checks).
   const as = (token: string) => ({ authorization: `Bearer ${token}` });
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- test bodies of many shapes
   const call = async (token: string, method: string, path: string, body: unknown, status: number): Promise<{ status: number; body: any }> => {
     const res = await rest(token, method, path, body, 1);
     if (res.status !== status) throw new Error(`${method} ${path}: ${res.status} ${JSON.stringify(res.body)} (expected ${status})`);
