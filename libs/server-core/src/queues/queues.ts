@@ -29,6 +29,8 @@ export type ChatJobData = {
   params: ModelParams;
   /** Correlation id that follows the chat from the socket through the queue to the worker. */
   requestId: string;
+  /** The user's groups when they sent it (budgets, shares and the ledger count by group). */
+  groups?: string[];
   /**
    * The first turn of a new conversation carries what its call needs (the conversation has no
    * history, no summary): the worker then reads nothing from Postgres before calling Bedrock.
@@ -77,10 +79,12 @@ export async function publishConversationUpdate(
 }
 
 export const titlesQueueName = 'titles';
-/** A conversation to title after an exchange (the worker re-reads everything it needs). */
+/** A conversation to title after an exchange (the worker re-reads what it was not handed). */
 export type TitleJobData = {
   conversationId: string;
   owner: string;
+  /** The owner's groups (ledger). */
+  groups?: string[];
   /**
    * The exchange to title, when the chat worker had it in hand (a first turn from its job data):
    * the titling job then reads nothing from Postgres; it still replaces only the title it names.
