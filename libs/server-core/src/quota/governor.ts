@@ -80,6 +80,21 @@ local chats = redis.call('ZRANGE', KEYS[4], 0, n - 1)
 local batch = {}
 if #chats < n then batch = redis.call('ZRANGE', KEYS[5], 0, n - #chats - 1) end
 return {chats, batch}`;
+// A call's budget reservation becomes what it cost, once (every chat ends with it). KEYS: budget
+// reservations (hash id → "cost|tokens|budget keys"), their expiry (zset). ARGV: reservation id,
+// cost (USD × 1e9), tokens. 1 when applied, 0 when already settled.
+const settleBudgetScript = `local r = redis.call('HGET', KEYS[1], ARGV[1])
+if not r then return 0 end
+local cost, toks, keys = string.match(r, '^([^|]*)|([^|]*)|(.*)$')
+for key in string.gmatch(keys, '%S+') do
+  redis.call('HINCRBY', key, 'rusd', -tonumber(cost))
+  redis.call('HINCRBY', key, 'rtok', -tonumber(toks))
+  redis.call('HINCRBY', key, 'usd', ARGV[2])
+  redis.call('HINCRBY', key, 'tok', ARGV[3])
+end
+redis.call('HDEL', KEYS[1], ARGV[1])
+redis.call('ZREM', KEYS[2], ARGV[1])
+return 1`;
 /** How long a waiting job keeps its place after the time it was told to come back. */
 const leaseGraceMs = 10_000;
 
@@ -98,6 +113,7 @@ export class QuotaGovernor {
     // Defined scripts go as EVALSHA (the source only once per connection), not EVAL each call.
     if (!redis.redateReservation) redis.defineCommand('redateReservation', { numberOfKeys: 2, lua: redateScript });
     if (!redis.settleReservation) redis.defineCommand('settleReservation', { numberOfKeys: 5, lua: settleScript });
+    if (!redis.settleBudgetReservation) redis.defineCommand('settleBudgetReservation', { numberOfKeys: 2, lua: settleBudgetScript });
   }
 
   keys(modelId: string) {
@@ -169,21 +185,7 @@ export class QuotaGovernor {
    */
   async settleBudget(reservationId: string, costUsd: number, tokens: number): Promise<boolean> {
     const p = this.options.prefix;
-    const done = await this.redis.eval(
-      `local r = redis.call('HGET', KEYS[1], ARGV[1])
-       if not r then return 0 end
-       local cost, toks, keys = string.match(r, '^([^|]*)|([^|]*)|(.*)$')
-       for key in string.gmatch(keys, '%S+') do
-         redis.call('HINCRBY', key, 'rusd', -tonumber(cost))
-         redis.call('HINCRBY', key, 'rtok', -tonumber(toks))
-         redis.call('HINCRBY', key, 'usd', ARGV[2])
-         redis.call('HINCRBY', key, 'tok', ARGV[3])
-       end
-       redis.call('HDEL', KEYS[1], ARGV[1])
-       redis.call('ZREM', KEYS[2], ARGV[1])
-       return 1`,
-      2, `${p}:budget:res`, `${p}:budget:res-exp`, reservationId, Math.round(costUsd * 1e9), Math.ceil(tokens),
-    );
+    const done = await this.redis.settleBudgetReservation(`${p}:budget:res`, `${p}:budget:res-exp`, reservationId, Math.round(costUsd * 1e9), Math.ceil(tokens));
     return done === 1;
   }
 
@@ -309,5 +311,6 @@ declare module 'ioredis' {
     admitQuota(...args: (string | number)[]): Promise<unknown>;
     redateReservation(...args: (string | number)[]): Promise<unknown>;
     settleReservation(...args: (string | number)[]): Promise<unknown>;
+    settleBudgetReservation(...args: (string | number)[]): Promise<unknown>;
   }
 }
