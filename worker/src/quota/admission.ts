@@ -2,6 +2,7 @@ import type { ConverseStreamCommandInput } from '@aws-sdk/client-bedrock-runtime
 import { DelayedError, type Job, type Queue, UnrecoverableError } from 'bullmq';
 import type { ModelEntry, Usage } from '@switchboard/contracts';
 import type { Lane, QuotaGovernor } from '@switchboard/server-core';
+import { workerMetrics } from '../metrics/worker-metrics.js';
 
 /** What a job carries across its trips through the line. */
 export type QuotaJobData = { quotaPlace?: string; quotaTokens?: number; throttles?: number };
@@ -30,7 +31,14 @@ export async function admitOrWait(
     tokens: req.tokens,
     keepPlace: job.data.quotaPlace,
   });
-  if (admission.admitted) return { modelId: req.model.id, reservationId: admission.reservationId, place: admission.place };
+  const metrics = workerMetrics();
+  if (admission.admitted) {
+    metrics.admissions.inc({ model: req.model.id, lane: req.lane });
+    // Queue wait once per job (a retry's backoff is not waiting for quota).
+    if (job.attemptsMade === 0 && job.timestamp) metrics.queueWait.observe({ lane: req.lane }, Math.max(0, Date.now() - job.timestamp) / 1000);
+    return { modelId: req.model.id, reservationId: admission.reservationId, place: admission.place };
+  }
+  if (!('never' in admission)) metrics.deferrals.inc({ model: req.model.id, lane: req.lane });
   if ('never' in admission) {
     throw new UnrecoverableError(
       `The request needs about ${req.tokens} tokens, more than ${req.model.name}'s whole quota of ${req.model.quota.tokensPerMinute} per minute`,

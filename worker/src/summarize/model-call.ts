@@ -1,7 +1,9 @@
 import { type BedrockRuntimeClient, ConverseCommand, type ConverseCommandInput } from '@aws-sdk/client-bedrock-runtime';
 import type { Job } from 'bullmq';
+import type { Logger } from '@switchboard/server-core';
 import type { ModelEntry, Usage } from '@switchboard/contracts';
-import { buildTextInput, type QuotaGovernor, usageFrom } from '@switchboard/server-core';
+import { buildTextInput, costOf, type QuotaGovernor, usageFrom } from '@switchboard/server-core';
+import { workerMetrics } from '../metrics/worker-metrics.js';
 import { admitOrWait, estimateTokens, isThrottle, type LaneQueues, type Reservation, settle, waitAfterThrottle } from '../quota/admission.js';
 
 export type BatchQuota = { governor: QuotaGovernor; laneQueues: LaneQueues };
@@ -14,6 +16,8 @@ export type ModelCallContext = {
   owner: string;
   /** The shared quota governor; every batch call waits its turn in the `batch` lane. */
   quota?: BatchQuota;
+  /** The job's logger (its jobId and requestId): each call logs Bedrock's request id. */
+  log?: Logger;
 };
 
 export type ModelCall = { model: ModelEntry; system: string; prompt: string; maxTokens: number };
@@ -33,9 +37,12 @@ export async function callModel(ctx: ModelCallContext, call: ModelCall): Promise
     ? await admitOrWait(quota.governor, ctx.job, ctx.token, { model: call.model, lane: 'batch', owner: ctx.owner, tokens: estimateTokens(input) })
     : undefined;
   let response;
+  const metered = workerMetrics().startCall(call.model.id);
   try {
     response = await ctx.bedrock.send(new ConverseCommand(input), { abortSignal: ctx.signal });
   } catch (err) {
+    metered.done(ctx.signal?.aborted ? 'cancelled' : isThrottle(err) ? 'throttled' : 'error');
+    ctx.log?.warn({ bedrockRequestId: (err as { $metadata?: { requestId?: string } })?.$metadata?.requestId, err: { name: (err as Error).name } }, 'bedrock call failed');
     if (quota && reservation) {
       if (isThrottle(err) && !ctx.signal?.aborted) await waitAfterThrottle(quota.governor, ctx.job, ctx.token, reservation, err);
       await quota.governor.release(call.model.id, reservation.reservationId).catch(() => undefined);
@@ -46,6 +53,8 @@ export async function callModel(ctx: ModelCallContext, call: ModelCall): Promise
   if (quota && reservation) await quota.governor.redate(call.model.id, reservation.reservationId).catch(() => undefined);
   const text = (response.output?.message?.content ?? []).map((b) => b.text ?? '').join('');
   const usage = usageFrom(response.usage);
+  metered.done('ok', usage, costOf(call.model, usage));
+  ctx.log?.info({ bedrockRequestId: response.$metadata.requestId, model: call.model.id, usage }, 'bedrock call done');
   if (quota && reservation) await settle(quota.governor, quota.laneQueues, reservation, usage).catch(() => undefined);
   return { text, usage, stopReason: response.stopReason ?? 'end_turn' };
 }

@@ -81,7 +81,7 @@ async function processRoot(deps: SummarizeDeps, job: Job<RootData>, token: strin
   }
   const input = row.input ?? {};
   const budget = chunkBudgetChars(model, input.instructions?.length ?? 0, deps.config.jobs.maxChunkChars);
-  const ctx: ModelCallContext = { bedrock: deps.bedrock, job, token, signal, owner: row.owner, quota: deps.quota };
+  const ctx: ModelCallContext = { bedrock: deps.bedrock, job, token, signal, owner: row.owner, quota: deps.quota, log };
   try {
     for (;;) {
       if (!job.data.step) {
@@ -181,7 +181,10 @@ async function processChunk(deps: SummarizeDeps, job: Job<ChunkData>, token: str
     if (await deps.redis.exists(cancelKey(d.rootId))) return cancelled;
     const model = deps.models().find((m) => m.id === d.modelId);
     if (!model) throw new UnrecoverableError(`Model ${d.modelId} is no longer in the catalog`);
-    const ctx: ModelCallContext = { bedrock: deps.bedrock, job, token, signal, owner: d.owner, quota: deps.quota };
+    const ctx: ModelCallContext = {
+      bedrock: deps.bedrock, job, token, signal, owner: d.owner, quota: deps.quota,
+      log: deps.logger.child({ jobId: d.rootId, requestId: d.requestId, chunk: job.id }),
+    };
     const maxTokens = Math.min(model.maxOutputTokens, chunkOutputTokens);
     const answer = await callModel(ctx, { model, system: chunkSystem(d), prompt: chunkPrompt(d), maxTokens });
     if (signal?.aborted) return cancelled;

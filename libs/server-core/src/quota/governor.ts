@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Redis } from 'ioredis';
+import { countMinute } from '../ops/ops-state.js';
 
 export type Lane = 'chat' | 'batch';
 
@@ -76,6 +77,8 @@ export class QuotaGovernor {
   async admit(req: AdmissionRequest): Promise<Admission> {
     const reply = await this.run(req, false);
     if (reply[0] === -1) return { admitted: false, never: true };
+    // The Operations page's per-minute chart (not awaited: admission's latency stays as it was).
+    countMinute(this.redis, this.options.prefix, req.modelId, reply[0] === 1 ? 'requests' : 'deferrals');
     if (reply[0] === 1) return { admitted: true, reservationId: String(reply[1]), place: String(reply[2]) };
     return { admitted: false, position: Number(reply[1]), retryInMs: Math.max(0, Number(reply[2])), place: String(reply[3]) };
   }
@@ -105,6 +108,7 @@ export class QuotaGovernor {
   /** Replaces the reserved tokens with what the call used, as Bedrock corrects its count. */
   async settle(modelId: string, reservationId: string, usedTokens: number): Promise<void> {
     const k = this.keys(modelId);
+    countMinute(this.redis, this.options.prefix, modelId, 'tokens', usedTokens);
     // Only while the reservation is still in the window (HSET would resurrect an expired one).
     await this.redis.eval(
       "if redis.call('ZSCORE', KEYS[1], ARGV[1]) then redis.call('HSET', KEYS[2], ARGV[1], ARGV[2]) end",
@@ -129,6 +133,7 @@ export class QuotaGovernor {
   /** Bedrock said 429 anyway (other callers share the account): nobody calls this model for a while. */
   async backOff(modelId: string, forMs: number): Promise<void> {
     const k = this.keys(modelId);
+    countMinute(this.redis, this.options.prefix, modelId, 'throttles');
     await this.redis.eval(
       `local t = redis.call('TIME')
        local until_ = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) + tonumber(ARGV[1])
