@@ -16,6 +16,7 @@ import { JobsModule } from './jobs/jobs.module.js';
 import { LimitsModule } from './limits/limits.module.js';
 import { MetricsModule } from './metrics/metrics.module.js';
 import { ModelsModule } from './models/models.module.js';
+import { OpsModule } from './ops/ops.module.js';
 import { PromptsModule } from './prompts/prompts.module.js';
 import { RedisModule } from './redis/redis.module.js';
 import { WebhooksModule } from './webhooks/webhooks.module.js';
@@ -72,6 +73,7 @@ export class AppModule {
         ConversationsModule,
         ChatModule,
         AdminModule,
+        OpsModule,
         JobsModule,
         WebhooksModule,
       ],
