@@ -14,11 +14,19 @@ export function parseMetrics(text: string): Map<string, MetricFamily> {
   return new Map(families.map((f) => [f.name, f]));
 }
 
-/** Sum of a histogram's `_count` over the series whose labels include `labels`. */
-export function histogramCount(families: Map<string, MetricFamily>, name: string, labels: Record<string, string> = {}): number {
-  const family = families.get(name);
-  if (!family) return 0;
-  return family.metrics
-    .filter((m) => Object.entries(labels).every(([k, v]) => m.labels?.[k] === v))
-    .reduce((sum, m) => sum + Number(m.count ?? 0), 0);
+/**
+ * Sum of a histogram's `_count` samples whose labels include `labels`, read from the exposition text
+ * (the parser above drops labels and counts of histograms whose `le` label comes first, as
+ * prom-client writes them).
+ */
+export function histogramCount(text: string, name: string, labels: Record<string, string> = {}): number {
+  let sum = 0;
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(`${name}_count`)) continue;
+    const match = /^[^{\s]+(?:\{(.*)\})?\s+(\S+)/.exec(line);
+    if (!match) continue;
+    const found = Object.fromEntries([...(match[1] ?? '').matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)].map((m) => [m[1], m[2]]));
+    if (Object.entries(labels).every(([k, v]) => found[k] === v)) sum += Number(match[2]);
+  }
+  return sum;
 }
