@@ -16,4 +16,6 @@ export type ClientConfig = {
     scopes: string[];
   };
   version: string;
+  /** Members of this group are admins (the portal shows Operations to them); optional for older servers. */
+  adminGroup?: string;
 };

@@ -33,5 +33,12 @@ export const routes: Routes = [
     title: 'Switchboard',
     loadComponent: () => import('./features/jobs/jobs.page').then((m) => m.JobsPage),
   },
+  {
+    // Admins only: the page's data comes over the admin-only /ops socket (others see "forbidden").
+    path: 'operations',
+    canActivate: [authGuard],
+    title: 'Switchboard',
+    loadComponent: () => import('./features/operations/operations.page').then((m) => m.OperationsPage),
+  },
   { path: '**', redirectTo: 'chat' },
 ];

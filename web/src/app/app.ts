@@ -31,6 +31,10 @@ import { IconComponent } from './shared/icon.component';
              [attr.aria-current]="chatLink.isActive ? 'page' : null" data-testid="nav-chat">{{ 'app.chat' | translate }}</a>
           <a mat-button routerLink="/jobs" routerLinkActive="current" #jobsLink="routerLinkActive"
              [attr.aria-current]="jobsLink.isActive ? 'page' : null" data-testid="nav-jobs">{{ 'app.jobs' | translate }}</a>
+          @if (admin()) {
+            <a mat-button routerLink="/operations" routerLinkActive="current" #opsLink="routerLinkActive"
+               [attr.aria-current]="opsLink.isActive ? 'page' : null" data-testid="nav-operations">{{ 'app.operations' | translate }}</a>
+          }
         </nav>
       }
       <span class="spacer"></span>
@@ -73,6 +77,11 @@ export class App {
   protected readonly languages = languages;
   protected readonly emulator = computed(() => this.config()?.bedrockMode === 'emulator');
   protected readonly dark = computed(() => this.theme.theme() === 'dark');
+  /** Admins see Operations (the server checks again: the page's data is admin-only). */
+  protected readonly admin = computed(() => {
+    const group = this.config()?.adminGroup;
+    return !!group && !!this.auth.me()?.groups.includes(group);
+  });
 
   constructor() {
     if (this.auth.isFresh()) void this.auth.loadMe().catch(() => undefined);
