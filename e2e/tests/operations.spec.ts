@@ -3,7 +3,7 @@ import { chromiumForThisFile, newPage, sendMessage, signIn, uniqueUser, waitForA
 import { apiAs } from '../support/fixtures';
 import { opsAdmin, type OpsStack, startOpsStack } from '../support/ops-stack';
 
-const TINY = 'test.tiny-quota-v1:0';
+const MODEL = 'anthropic.claude-3-haiku-20240307-v1:0';
 const browser = chromiumForThisFile();
 let stack: OpsStack;
 
@@ -29,7 +29,7 @@ async function submitJob(page: Page, text: string) {
       });
       return res.status;
     },
-    { text, model: TINY },
+    { text, model: MODEL },
   );
 }
 
@@ -44,15 +44,15 @@ test('an admin watches the numbers move: quota used rises, the backlog drains, a
   await until(page, async () => (await page.getByTestId('ops-worker').count()) === 2);
   expect(await figure(page, 'ops-rpm-total')).toBe(0);
 
-  // A chat from someone else, and two batch jobs on a model with one request per window: the second waits.
+  // A chat from someone else and two batch jobs that take a few seconds each (the emulator streams slowly).
   const user = await newPage(browser(), { baseUrl: stack.url });
   await signIn(user.page, uniqueUser('ops-chat'));
   await sendMessage(user.page, 'How long is the queue? [[emulator:tokens=30]]');
-  expect(await submitJob(page, 'First report to summarize. [[emulator:tokens=20]]')).toBe(202);
-  expect(await submitJob(page, 'Second report to summarize. [[emulator:tokens=20]]')).toBe(202);
+  expect(await submitJob(page, 'First report to summarize. [[emulator:tokens=150,tps=60]]')).toBe(202);
+  expect(await submitJob(page, 'Second report to summarize. [[emulator:tokens=150,tps=60]]')).toBe(202);
   await until(page, async () => (await figure(page, 'ops-backlog-total')) >= 1);
   await until(page, async () => (await figure(page, 'ops-rpm-total')) >= 1);
-  await page.locator(`[data-testid="ops-model"][data-model-id="${TINY}"]`).waitFor();
+  await page.locator(`[data-testid="ops-model"][data-model-id="${MODEL}"]`).waitFor();
   await waitForAnswerDone(user.page);
   await until(page, async () => (await figure(page, 'ops-backlog-total')) === 0);
   expect(await page.getByTestId('ops-oldest').innerText()).toBe('—');
