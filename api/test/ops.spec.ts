@@ -1,6 +1,7 @@
 import { io, type Socket } from 'socket.io-client';
 import request from 'supertest';
 import type { OpsSnapshot } from '@switchboard/contracts';
+import { createRedis, producerQueue } from '@switchboard/server-core';
 import { parseMetrics } from '@switchboard/testing';
 import { startTestApi, type TestApi } from './support/test-api.js';
 
@@ -54,6 +55,23 @@ describe('operations: live picture, queue dashboard, metrics', () => {
       expect(pushed.models.map((m) => m.id)).toEqual(snapshot.models.map((m) => m.id));
     } finally {
       socket.close();
+    }
+  });
+
+  it('names the job that has waited longest, delayed ones included', async () => {
+    const redis = createRedis(api.config.redisUrl, 'commands', () => undefined);
+    const queue = producerQueue('summarize', redis, api.config.queuePrefix);
+    try {
+      await queue.add('summarize', { jobId: 'parked' }, { jobId: 'parked', delay: 60_000, timestamp: Date.now() - 5000 });
+      await queue.add('summarize', { jobId: 'fresh' }, { jobId: 'fresh' });
+      const { body } = await request(api.url).get('/v1/admin/ops').set('authorization', `Bearer ${admin}`).expect(200);
+      expect((body as OpsSnapshot).oldestWaiting).toMatchObject({ queue: 'summarize', jobId: 'parked' });
+      expect((body as OpsSnapshot).oldestWaiting!.waitingMs).toBeGreaterThanOrEqual(5000);
+      expect((body as OpsSnapshot).queues.find((q) => q.name === 'summarize')).toMatchObject({ waiting: 1, delayed: 1 });
+    } finally {
+      await queue.obliterate({ force: true });
+      await queue.close();
+      redis.disconnect();
     }
   });
 

@@ -33,7 +33,10 @@ import { IconComponent } from './shared/icon.component';
              [attr.aria-current]="jobsLink.isActive ? 'page' : null" data-testid="nav-jobs">{{ 'app.jobs' | translate }}</a>
           @if (admin()) {
             <a mat-button routerLink="/operations" routerLinkActive="current" #opsLink="routerLinkActive"
-               [attr.aria-current]="opsLink.isActive ? 'page' : null" data-testid="nav-operations">{{ 'app.operations' | translate }}</a>
+               [attr.aria-current]="opsLink.isActive ? 'page' : null" data-testid="nav-operations"
+               class="ops-link" [attr.aria-label]="'app.operations' | translate">
+              <sb-icon name="insights" class="ops-icon" /><span class="ops-label">{{ 'app.operations' | translate }}</span>
+            </a>
           }
         </nav>
       }

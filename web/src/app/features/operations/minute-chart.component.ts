@@ -2,8 +2,8 @@ import { ChangeDetectionStrategy, Component, computed, input } from '@angular/co
 import type { OpsMinute } from '@switchboard/contracts';
 
 /**
- * The last hour of one model, one bar per minute: requests against the per-minute quota (the
- * dashed line), minutes with Bedrock throttles marked in the error color. Plain SVG (no chart
+ * The last hour of one model, one bar per minute: requests, with the per-minute quota as a dashed
+ * line when the bars come near it; minutes with Bedrock throttles marked in the error color. Plain SVG (no chart
  * library); the figures are also in the card's text for screen readers.
  */
 @Component({
@@ -35,9 +35,13 @@ export class MinuteChartComponent {
   readonly quota = input.required<number>();
   readonly label = input('');
 
-  /** The scale: the quota, or the busiest minute when it went above (a shortened test window). */
-  private readonly top = computed(() => Math.max(1, this.quota(), ...this.minutes().map((m) => m.requests)));
-  protected readonly quotaY = computed(() => (this.quota() > 0 ? 56 - (this.quota() / this.top()) * 54 : null));
+  /**
+   * The scale follows the busiest minute (bars stay readable far below a large quota); the quota
+   * line is drawn when it is within reach of the bars.
+   */
+  private readonly busiest = computed(() => Math.max(1, ...this.minutes().map((m) => m.requests)));
+  private readonly top = computed(() => (this.quota() > 0 && this.quota() <= this.busiest() * 1.5 ? Math.max(this.quota(), this.busiest()) : this.busiest()));
+  protected readonly quotaY = computed(() => (this.quota() > 0 && this.quota() <= this.top() ? 56 - (this.quota() / this.top()) * 54 : null));
   protected readonly bars = computed(() =>
     this.minutes().map((m, i) => ({
       x: i * 4,

@@ -48,9 +48,9 @@ type ModelView = OpsModel & {
       @if (dashboardError()) { <p class="error" role="alert">{{ dashboardError() }}</p> }
 
       @if (feed.state() === 'forbidden') {
-        <p class="card empty" data-testid="ops-forbidden">{{ 'ops.forbidden' | translate }}</p>
+        <p class="card empty wide" data-testid="ops-forbidden">{{ 'ops.forbidden' | translate }}</p>
       } @else if (snap(); as s) {
-        <section class="card summary" aria-labelledby="ops-backlog-h">
+        <section class="card summary wide" aria-labelledby="ops-backlog-h">
           <h2 id="ops-backlog-h">{{ 'ops.backlog' | translate }}</h2>
           <div class="figures">
             <div class="figure"><span class="n" data-testid="ops-backlog-total">{{ n(backlog()) }}</span><span>{{ 'ops.jobsInQueue' | translate }}</span></div>
@@ -79,7 +79,7 @@ type ModelView = OpsModel & {
           </div>
         </section>
 
-        <section class="card" aria-labelledby="ops-models-h">
+        <section class="card wide" aria-labelledby="ops-models-h">
           <h2 id="ops-models-h">{{ 'ops.models' | translate }}</h2>
           @if (busyModels().length === 0) {
             <p class="empty" data-testid="ops-models-empty">{{ 'ops.noTraffic' | translate }}</p>
@@ -168,7 +168,7 @@ type ModelView = OpsModel & {
           </div>
         </section>
       } @else {
-        <p class="card empty" data-testid="ops-loading">{{ 'common.loading' | translate }}…</p>
+        <p class="card empty wide" data-testid="ops-loading">{{ 'common.loading' | translate }}…</p>
       }
     </div>
   `,
