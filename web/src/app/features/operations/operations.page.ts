@@ -2,7 +2,7 @@ import { HttpClient } from '@angular/common/http';
 import { ChangeDetectionStrategy, Component, computed, inject, signal } from '@angular/core';
 import { MatButtonModule } from '@angular/material/button';
 import { TranslatePipe } from '@ngx-translate/core';
-import type { OpsModel, OpsSnapshot } from '@switchboard/contracts';
+import type { OpsModel } from '@switchboard/contracts';
 import { queueDashboardPath } from '@switchboard/contracts/constants';
 import { firstValueFrom } from 'rxjs';
 import { LanguageService } from '../../core/language.service';
