@@ -1,5 +1,5 @@
 import type { Page } from 'playwright-core';
-import { chromiumForThisFile, newPage, sendMessage, signIn, uniqueUser, waitForAnswerDone } from '../support/browser';
+import { axeViolations, chromiumForThisFile, newPage, sendMessage, signIn, uniqueUser, waitForAnswerDone, watchCsp } from '../support/browser';
 import { apiAs } from '../support/fixtures';
 import { opsAdmin, type OpsStack, startOpsStack } from '../support/ops-stack';
 
@@ -36,6 +36,7 @@ async function submitJob(page: Page, text: string) {
 test('an admin watches the numbers move: quota used rises, the backlog drains, a killed worker disappears', async () => {
   const extra = await stack.startWorker();
   const { context, page, errors } = await newPage(browser(), { baseUrl: stack.url });
+  const cspViolations = await watchCsp(page);
   await signIn(page, opsAdmin);
   await page.getByTestId('nav-operations').click();
   await page.waitForURL(/\/operations$/);
@@ -60,11 +61,14 @@ test('an admin watches the numbers move: quota used rises, the backlog drains, a
   extra.kill('SIGKILL');
   await page.locator(`[data-testid="ops-worker"][data-worker-id*="-${extra.pid}-"]`).waitFor({ state: 'detached' });
   expect(await page.getByTestId('ops-worker').count()).toBe(1);
+  expect(await axeViolations(page)).toEqual([]);
 
   // bull-board, through the short cookie the page asks for.
   await page.getByTestId('open-queue-dashboard').click();
   await page.waitForURL(/\/admin\/queues\//);
   await page.getByText('summarize', { exact: false }).first().waitFor();
+  // bull-board's own assets are same-origin; only its Google Fonts stylesheet is refused (system fonts then).
+  expect((await cspViolations()).filter((v) => !v.includes('fonts.googleapis.com'))).toEqual([]);
   expect(errors).toEqual([]);
   expect(user.errors).toEqual([]);
   await context.close();
