@@ -13,3 +13,4 @@ export * from './titles/titles.js';
 export * from './bedrock/converse-input.js';
 export * from './bedrock/smoke.js';
 export * from './ops/ops-state.js';
+export * from './jobs/lifecycle.js';
