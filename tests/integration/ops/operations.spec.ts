@@ -68,7 +68,7 @@ describe('operations across processes: worker metrics, heartbeats, ops CLI', () 
 
     const client = await ChatClient.connect(stack.apis[0]!.url!, await stack.token('ana'));
     try {
-      const ack = await client.send({ content: [{ type: 'text', text: 'Count to ten [[emulator:tokens=60]]' }], modelId, clientMessageId: 'ttft' });
+      const ack = await client.send({ content: [{ type: 'text', text: 'Count to three hundred [[emulator:tokens=300]]' }], modelId, clientMessageId: 'ttft' });
       if (!ack.ok) throw new Error(ack.error.message);
       await client.waitForEnd(ack.jobId);
       expect(client.done.has(ack.jobId)).toBe(true);
@@ -85,6 +85,11 @@ describe('operations across processes: worker metrics, heartbeats, ops CLI', () 
     const output = after.families.get('switchboard_tokens_total')!.metrics.find((m) => m.labels?.model === modelId && m.labels?.kind === 'output');
     expect(Number(output?.value)).toBeGreaterThan(0);
     expect(after.families.get('switchboard_governor_admissions_total')?.metrics.some((m) => m.labels?.lane === 'chat')).toBe(true);
+
+    // The API node sampled the delta latency (every 8th delta batch carries its append time).
+    const api = await request(stack.apis[0]!.url!).get('/metrics').set('authorization', 'Bearer scrape-token-0123456789').expect(200);
+    expect(parseMetrics(api.text).get('switchboard_delta_latency_seconds')?.type).toBe('HISTOGRAM');
+    expect(histogramCount(api.text, 'switchboard_delta_latency_seconds')).toBeGreaterThanOrEqual(1);
 
     const picture = await snapshot();
     const model = picture.models.find((m) => m.id === modelId)!;
