@@ -42,13 +42,13 @@ function table(rows: Record<string, string | number>[]): string {
   return [line(keys), ...rows.map((r) => line(keys.map((k) => String(r[k]))))].join('\n');
 }
 
-export async function runOps(argv: string[], out: (line: string) => void = console.log): Promise<number> {
+export async function runOps(argv: string[], out: (line: string) => void = console.log, env: NodeJS.ProcessEnv = process.env): Promise<number> {
   const [command, arg] = argv;
   if (!command || command === 'help' || command === '--help') {
     out(usage);
     return command ? 0 : 2;
   }
-  const config = loadConfig();
+  const config = loadConfig(env);
   const redis = createRedis(config.redisUrl, 'commands', () => undefined);
   const prefix = config.queuePrefix;
   const queue = (name: string | undefined) => {
@@ -132,7 +132,8 @@ export async function runOps(argv: string[], out: (line: string) => void = conso
   }
 }
 
-class UsageError extends Error {}
+/** A wrong command or argument (exit code 2). */
+export class UsageError extends Error {}
 
 const isMain = process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href;
 if (isMain) {
