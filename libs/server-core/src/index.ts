@@ -14,3 +14,4 @@ export * from './bedrock/converse-input.js';
 export * from './bedrock/smoke.js';
 export * from './ops/ops-state.js';
 export * from './jobs/lifecycle.js';
+export * from './ops/ops-commands.js';

@@ -5,8 +5,8 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import request from 'supertest';
 import type { OpsSnapshot } from '@switchboard/contracts';
+import { runOps, UsageError } from '@switchboard/server-core';
 import { histogramCount, parseMetrics } from '@switchboard/testing';
-import { runOps, UsageError } from '../../../worker/dist/ops/ops-cli.js';
 import { ChatClient } from '../support/chat-client.js';
 import { type Stack, startStack } from '../support/stack.js';
 
