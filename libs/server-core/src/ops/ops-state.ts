@@ -90,6 +90,8 @@ export async function writeHeartbeat(redis: Redis, prefix: string, beat: Beat, p
     .set(key, JSON.stringify(beat.info), 'PX', periodMs)
     .zadd(set, now + periodMs, beat.info.id)
     .zremrangebyscore(set, '-inf', now)
+    // The index goes too when every process of the deployment is gone (test prefixes, old deployments).
+    .pexpire(set, periodMs * 2)
     .exec();
 }
 
