@@ -4,6 +4,7 @@ import { APP_FILTER } from '@nestjs/core';
 import { LoggerModule } from 'nestjs-pino';
 import { type AppConfig, logTransport, safeErrorSerializer } from '@switchboard/server-core';
 import { AdminModule } from './admin/admin.module.js';
+import { AuditModule } from './audit/audit.module.js';
 import { AuthModule } from './auth/auth.module.js';
 import { ChatModule } from './chat/chat.module.js';
 import { HttpErrorFilter } from './common/http-error.filter.js';
@@ -19,10 +20,11 @@ import { ModelsModule } from './models/models.module.js';
 import { OpsModule } from './ops/ops.module.js';
 import { PromptsModule } from './prompts/prompts.module.js';
 import { RedisModule } from './redis/redis.module.js';
+import { SpendModule } from './spend/spend.module.js';
 import { WebhooksModule } from './webhooks/webhooks.module.js';
 
 /** Query values other than a few harmless ones (a search `q` is the user's text) are left out of logs. */
-const loggedQueryKeys = new Set(['limit', 'status', 'locale', 'groupBy']);
+const loggedQueryKeys = new Set(['limit', 'status', 'locale', 'groupBy', 'action']);
 function loggedUrl(url: string): string {
   const at = url.indexOf('?');
   if (at < 0) return url;
@@ -65,6 +67,7 @@ export class AppModule {
         DatabaseModule,
         RedisModule,
         LimitsModule,
+        AuditModule,
         AuthModule,
         HealthModule,
         MetricsModule,
@@ -76,6 +79,7 @@ export class AppModule {
         OpsModule,
         JobsModule,
         WebhooksModule,
+        SpendModule,
       ],
       providers: [{ provide: APP_FILTER, useClass: HttpErrorFilter }],
     };

@@ -16,6 +16,7 @@ import {
   summarizeRequestSchema,
 } from '@switchboard/contracts';
 import { outageMessage, outageRetryAfterSeconds } from '../common/dependency-outage.js';
+import { spendPaths, spendSchemas } from './openapi-spend.js';
 
 const schema = (s: z.ZodType) => z.toJSONSchema(s, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
@@ -76,6 +77,7 @@ export function buildOpenApi(): Record<string, unknown> {
         PromptCreate: schema(promptCreateSchema),
         PromptUpdate: schema(promptUpdateSchema),
         DevTokenRequest: schema(devTokenRequestSchema),
+        ...spendSchemas,
       },
     },
     security: [{ bearer: [] }],
@@ -135,7 +137,7 @@ export function buildOpenApi(): Record<string, unknown> {
       '/v1/models': {
         get: {
           tags: ['models'],
-          summary: 'The model catalog (without quota internals)',
+          summary: 'The models the caller’s groups may use (catalog `allowedGroups`; without quota internals and access lists)',
           responses: {
             200: json({ type: 'array' }, [{ id: 'us.anthropic.claude-sonnet-4-5-20250929-v1:0', name: 'Claude Sonnet 4.5', vision: true, documents: true, maxOutputTokens: 64000, contextWindow: 200000, price: { inputPer1k: 0.003, outputPer1k: 0.015, cacheReadPer1k: 0.0003, cacheWritePer1k: 0.00375 }, rules: { exclusiveSampling: true, topK: { min: 0, max: 500 }, thinking: { minBudget: 1024 }, promptCache: { minTokens: 1024, maxPoints: 4 }, images: { maxCount: 20, maxBytes: 3932160, maxPixels: 8000 }, documents: { maxCount: 5, maxBytes: 4718592, formats: ['pdf', 'csv', 'doc', 'docx', 'xls', 'xlsx', 'html', 'txt', 'md'] } }, default: true }]),
             ...errors(...authErrors),
@@ -184,7 +186,15 @@ export function buildOpenApi(): Record<string, unknown> {
           tags: ['conversations'],
           summary: 'Create a conversation',
           requestBody: json(ref('ConversationCreate'), { title: 'Release notes', systemPrompt: 'Be brief', params: { temperature: 0.3 } }),
-          responses: { 201: json(ref('Conversation')), ...errors(...authErrors, [400, 'validation_failed', 'Invalid request: params.temperature: Too big'], [413, 'payload_too_large', 'Request body is larger than the allowed size']) },
+          responses: {
+            201: json(ref('Conversation')),
+            ...errors(
+              ...authErrors,
+              [400, 'validation_failed', 'Invalid request: params.temperature: Too big'],
+              [403, 'model_not_allowed', 'Your groups may not use Claude Opus 4.5'],
+              [413, 'payload_too_large', 'Request body is larger than the allowed size'],
+            ),
+          },
         },
       },
       '/v1/conversations/{id}': {
@@ -313,6 +323,8 @@ export function buildOpenApi(): Record<string, unknown> {
               [403, 'forbidden', 'This token lacks the jobs:write scope'],
               [413, 'payload_too_large', 'Request body is 40000000 bytes; the limit is 31457280 bytes'],
               [415, 'unsupported_media_type', 'Document "a.xlsx" has format "xlsx"; supported: pdf, txt, md, csv, html, docx'],
+              [402, 'budget_exceeded', 'Your budget is used up until 2026-12-01T00:00:00Z (UTC); ask an admin to raise it'],
+              [403, 'model_not_allowed', 'Your groups may not use Claude Opus 4.5'],
               [422, 'idempotency_key_reused', 'This Idempotency-Key was already used with a different request body; use a new key for a new request'],
               [429, 'rate_limited', 'Too many requests: at most 6000 job submissions a minute (Retry-After)'],
             ),
@@ -348,8 +360,9 @@ export function buildOpenApi(): Record<string, unknown> {
       },
       '/v1/webhooks/secret': {
         get: { tags: ['jobs'], summary: 'The secret that signs your job callbacks (created on first use). Scope: `jobs:write`', responses: { 200: json(ref('WebhookSecret'), { secret: 'whsec_3q2+7w…', createdAt: '2026-03-02T10:00:00.000Z' }), ...errors(...authErrors) } },
-        post: { tags: ['jobs'], summary: 'Rotate the callback secret. Scope: `jobs:write`', responses: { 200: json(ref('WebhookSecret')), ...errors(...authErrors) } },
+        post: { tags: ['jobs'], summary: 'Rotate the callback secret (audited). Scope: `jobs:write`', responses: { 200: json(ref('WebhookSecret')), ...errors(...authErrors) } },
       },
+      ...spendPaths,
     },
   });
 }

@@ -15,3 +15,4 @@ export * from './bedrock/smoke.js';
 export * from './ops/ops-state.js';
 export * from './jobs/lifecycle.js';
 export * from './ops/ops-commands.js';
+export * from './spend/spend.js';

@@ -1,4 +1,5 @@
 import { Routes, UrlMatchResult, UrlSegment } from '@angular/router';
+import { adminGuard } from './core/admin.guard';
 import { authGuard, signedOutGuard } from './core/auth.guard';
 import { CALLBACK_ROUTE } from './core/oidc-session.service';
 
@@ -33,10 +34,23 @@ export const routes: Routes = [
     title: 'Switchboard',
     loadComponent: () => import('./features/jobs/jobs.page').then((m) => m.JobsPage),
   },
+  // Admins only (issue 15): who may spend what.
   {
-    // Admins only: the page's data comes over the admin-only /ops socket (others see "forbidden").
+    path: 'budgets',
+    canActivate: [adminGuard],
+    title: 'Switchboard',
+    loadComponent: () => import('./features/budgets/budgets.page').then((m) => m.BudgetsPage),
+  },
+  {
+    path: 'usage',
+    canActivate: [adminGuard],
+    title: 'Switchboard',
+    loadComponent: () => import('./features/usage/usage.page').then((m) => m.UsagePage),
+  },
+  {
+    // Admins only (issue 16): the live queue; its data comes over the admin-only /ops socket.
     path: 'operations',
-    canActivate: [authGuard],
+    canActivate: [adminGuard],
     title: 'Switchboard',
     loadComponent: () => import('./features/operations/operations.page').then((m) => m.OperationsPage),
   },
