@@ -220,6 +220,8 @@ export class OperationsPage {
 
   /** A short duration in the user's language: 850 ms, 12 s, 3 min, 2 h. */
   protected duration(ms: number): string {
+    // A heartbeat written just after the picture's clock reading is "0 ms ago", not negative.
+    ms = Math.max(0, ms);
     const lang = this.lang.current();
     const unit = (value: number, u: 'millisecond' | 'second' | 'minute' | 'hour') =>
       new Intl.NumberFormat(lang, { style: 'unit', unit: u, unitDisplay: 'narrow', maximumFractionDigits: u === 'second' && value < 10 ? 1 : 0 }).format(value);
