@@ -10,3 +10,4 @@ export * from './chat-events.js';
 export * from './auth.js';
 export * from './client-config.js';
 export * from './jobs.js';
+export * from './batches.js';
