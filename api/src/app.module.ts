@@ -5,6 +5,7 @@ import { LoggerModule } from 'nestjs-pino';
 import { type AppConfig, safeErrorSerializer } from '@switchboard/server-core';
 import { AdminModule } from './admin/admin.module.js';
 import { AuthModule } from './auth/auth.module.js';
+import { BatchesModule } from './batches/batches.module.js';
 import { ChatModule } from './chat/chat.module.js';
 import { HttpErrorFilter } from './common/http-error.filter.js';
 import { assignRequestId } from './common/request-id.js';
@@ -72,6 +73,7 @@ export class AppModule {
         ChatModule,
         AdminModule,
         JobsModule,
+        BatchesModule,
         WebhooksModule,
       ],
       providers: [{ provide: APP_FILTER, useClass: HttpErrorFilter }],

@@ -16,12 +16,13 @@ import {
   cancelChannel,
   cancelKey,
   checkCallbackUrl,
+  enqueueWebhook,
   jobNameOf,
   type SummarizeJobData,
   toJob,
   type WebhookJobData,
-  webhookJobId,
 } from '@switchboard/server-core';
+import type { WebhookDeliveryPage } from '@switchboard/contracts';
 import { AppError, notFound } from '../common/app-error.js';
 import { CatalogService } from '../config/catalog.service.js';
 import { checkDocumentSizes } from '../documents/document-limits.js';
@@ -121,12 +122,16 @@ export class JobsService {
   }
 
   async list(owner: string, query: JobListQuery): Promise<JobPage> {
+    const ascending = query.sort === 'createdAt';
     const { rows, hasMore } = await this.repository.list(owner, {
       limit: query.limit,
       status: query.status,
       createdAfter: query.createdAfter,
       createdBefore: query.createdBefore,
       cursor: query.cursor ? decodeCursor(query.cursor) : undefined,
+      ascending,
+      metadata: query.metadata,
+      batchId: query.batchId,
     });
     const last = rows.at(-1);
     return { items: rows.map(toJob), nextCursor: hasMore && last ? encodeCursor(last) : null };
@@ -156,11 +161,38 @@ export class JobsService {
     return toJob(ended);
   }
 
+  /**
+   * `DELETE /v1/jobs/:id?purge=true`: erases the job's input and result now. A queued or running
+   * job is cancelled first (it never writes a result afterwards); a finished one keeps its status.
+   */
+  async purge(owner: string, id: string): Promise<Job> {
+    const job = await this.require(owner, id);
+    if (job.status === 'queued' || job.status === 'active') await this.cancel(owner, id).catch((err) => {
+      if (!(err instanceof AppError && err.code === 'conflict')) throw err; // it ended meanwhile: purge all the same
+    });
+    const purged = await this.repository.purge(id);
+    if (!purged) throw notFound('Job');
+    return toJob(purged);
+  }
+
+  /** `GET /v1/jobs/:id/deliveries`: every attempt to deliver the job's callback. */
+  async deliveries(owner: string, id: string): Promise<WebhookDeliveryPage> {
+    await this.require(owner, id);
+    return { items: await this.repository.deliveries(id) };
+  }
+
+  /** `POST /v1/jobs/:id/deliveries`: delivers the finished job's callback again (same delivery id). */
+  async redeliver(owner: string, id: string): Promise<Job> {
+    const job = await this.require(owner, id);
+    if (!job.callbackUrl) throw new AppError('conflict', 'This job has no callbackUrl');
+    const owed = await this.repository.owedAgain(id);
+    if (!owed) throw new AppError('conflict', `Job is still ${job.status}; its callback goes out when it ends`);
+    await enqueueWebhook(this.webhooks, this.config, { jobId: id }, String(Date.now()));
+    return toJob(owed);
+  }
+
   private async enqueueCallback(jobId: string) {
-    const { attempts, backoffMs } = this.config.jobs.webhooks;
-    await this.webhooks
-      .add('deliver', { jobId }, { jobId: webhookJobId(jobId), attempts, backoff: { type: 'exponential', delay: backoffMs }, removeOnComplete: { age: 3600 }, removeOnFail: { age: 7 * 24 * 3600 } })
-      .catch((err) => this.logger.warn({ err, jobId }, 'callback enqueue failed; the reconciler will retry it'));
+    await enqueueWebhook(this.webhooks, this.config, { jobId }).catch((err) => this.logger.warn({ err, jobId }, 'callback enqueue failed; the reconciler will retry it'));
   }
 
   private async require(owner: string, id: string): Promise<JobView> {
@@ -199,7 +231,7 @@ async function tryRemove(job: { remove(): Promise<void>; getState(): Promise<str
   }
 }
 
-function encodeCursor(row: JobView): string {
+function encodeCursor(row: Pick<JobView, 'createdAt' | 'id'>): string {
   return Buffer.from(`${row.createdAt.toISOString()}|${row.id}`).toString('base64url');
 }
 

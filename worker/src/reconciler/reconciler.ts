@@ -1,11 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import type { Queue } from 'bullmq';
-import { and, eq, inArray, isNotNull, lt } from 'drizzle-orm';
+import { and, eq, inArray, isNotNull, isNull, lt, sql } from 'drizzle-orm';
 import type { Redis } from 'ioredis';
 import type { ModelParams } from '@switchboard/contracts';
 import {
   type AppConfig,
   appendToJobStream,
+  batches,
   type ChatJobData,
   chatJobOptions,
   chatQueueName,
@@ -23,12 +24,12 @@ import {
 } from '@switchboard/server-core';
 import { ChatTurnsRepository } from '../chat/chat-turns.repository.js';
 import { SummarizeJobsRepository } from '../summarize/summarize-jobs.repository.js';
-import { enqueueCallback } from '../webhooks/enqueue-callback.js';
+import { enqueueBatchCallback, enqueueCallback } from '../webhooks/enqueue-callback.js';
 
 const batchSize = 1000;
 
 export type Reconciler = {
-  runOnce(): Promise<{ requeued: number; chats: number; ended: number; callbacks: number }>;
+  runOnce(): Promise<{ requeued: number; chats: number; ended: number; callbacks: number; purged: number }>;
   stop(): void;
 };
 
@@ -159,7 +160,79 @@ export function startReconciler(deps: {
     const lostCallbacks = owed.filter((_, i) => owedStates[i] === 'missing');
     for (const j of lostCallbacks) await enqueueCallback(deps.webhooks, config, j.id);
     if (lostCallbacks.length > 0) logger.warn({ count: lostCallbacks.length }, 'reconciler: re-enqueued owed callbacks');
-    return { requeued: summaries.requeued, chats: chats.requeued, ended: summaries.ended + chats.ended, callbacks: lostCallbacks.length };
+    const batchCallbacks = await reconcileBatches(cutoff);
+    const purged = await purgeExpired();
+    return { requeued: summaries.requeued, chats: chats.requeued, ended: summaries.ended + chats.ended, callbacks: lostCallbacks.length + batchCallbacks, purged };
+  };
+
+  /** Batches whose last item's ending did not end the batch (a crash between), and batch callbacks Redis lost. */
+  const reconcileBatches = async (cutoff: Date) => {
+    const open = await db
+      .select({ id: batches.id })
+      .from(batches)
+      .where(and(inArray(batches.status, ['queued', 'active']), lt(batches.createdAt, cutoff)))
+      .limit(batchSize);
+    for (const b of open) {
+      if (await summarizeJobs.finishBatchIfDone(b.id)) await enqueueBatchCallback(deps.webhooks, config, b.id);
+    }
+    const owed = await db
+      .select({ id: batches.id })
+      .from(batches)
+      .where(and(eq(batches.callbackStatus, 'pending'), isNotNull(batches.finishedAt), lt(batches.finishedAt, cutoff)))
+      .limit(batchSize);
+    const states = await queueStates(redis, `${prefix}:${webhooksQueueName}`, owed.map((b) => webhookJobId(b.id)));
+    const lost = owed.filter((_, i) => states[i] === 'missing');
+    for (const b of lost) await enqueueBatchCallback(deps.webhooks, config, b.id);
+    return lost.length;
+  };
+
+  /**
+   * Retention: erases the text and documents of jobs that ended more than JOBS_INPUT_RETENTION_MS
+   * ago, and the results of those that ended more than JOBS_RESULT_RETENTION_MS ago (name, metadata,
+   * status and usage stay). At most JOBS_PURGE_INTERVAL_MS apart, a bounded number of jobs a round.
+   */
+  let lastPurge = 0;
+  const purgeExpired = async (): Promise<number> => {
+    const { inputMs, resultMs, purgeIntervalMs } = config.jobs.retention;
+    if (Date.now() - lastPurge < purgeIntervalMs) return 0;
+    lastPurge = Date.now();
+    let purged = 0;
+    if (inputMs > 0) {
+      const rows = await db
+        .update(jobs)
+        .set({ input: sql`${jobs.input} - 'text' - 'documents'`, inputPurgedAt: sql`now()` })
+        .where(
+          inArray(
+            jobs.id,
+            db
+              .select({ id: jobs.id })
+              .from(jobs)
+              .where(and(eq(jobs.type, 'summarize'), isNull(jobs.inputPurgedAt), lt(jobs.finishedAt, new Date(Date.now() - inputMs))))
+              .limit(batchSize),
+          ),
+        )
+        .returning({ id: jobs.id });
+      purged += rows.length;
+    }
+    if (resultMs > 0) {
+      const rows = await db
+        .update(jobs)
+        .set({ result: null, resultPurgedAt: sql`now()` })
+        .where(
+          inArray(
+            jobs.id,
+            db
+              .select({ id: jobs.id })
+              .from(jobs)
+              .where(and(eq(jobs.type, 'summarize'), isNull(jobs.resultPurgedAt), lt(jobs.finishedAt, new Date(Date.now() - resultMs))))
+              .limit(batchSize),
+          ),
+        )
+        .returning({ id: jobs.id });
+      purged += rows.length;
+    }
+    if (purged > 0) logger.info({ purged }, 'retention: erased inputs and results past their retention');
+    return purged;
   };
 
   const tick = async () => {

@@ -1,6 +1,6 @@
 import { and, eq, inArray, sql } from 'drizzle-orm';
 import type { ErrorInfo, JobDocument, Usage } from '@switchboard/contracts';
-import { type Db, type JobRow, jobs } from '@switchboard/server-core';
+import { batches, type Db, type JobRow, jobs } from '@switchboard/server-core';
 
 /** What the API stored of the request (the callbackUrl and model live in their own columns). */
 export type StoredSummarizeInput = {
@@ -11,10 +11,12 @@ export type StoredSummarizeInput = {
   metadata?: Record<string, unknown>;
 };
 
+/** Usage as stored on a job: tokens, and the cost at the catalog's prices. */
+type JobUsage = Usage & { costUsd?: number };
 export type SummarizeOutcome =
-  | { status: 'completed'; summary: string; usage: Usage }
-  | { status: 'failed'; error: ErrorInfo; usage?: Usage | null }
-  | { status: 'cancelled'; usage?: Usage | null };
+  | { status: 'completed'; summary: string; usage: JobUsage }
+  | { status: 'failed'; error: ErrorInfo; usage?: JobUsage | null }
+  | { status: 'cancelled'; usage?: JobUsage | null };
 
 const live = ['queued', 'active'] as const;
 
@@ -57,7 +59,7 @@ export class SummarizeJobsRepository {
    * Ends the job once (a repeated finish changes nothing) and, when it has a callbackUrl, marks
    * the callback owed in the same statement. Returns whether a callback must now be queued.
    */
-  async finish(jobId: string, outcome: SummarizeOutcome): Promise<{ ended: boolean; callback: boolean }> {
+  async finish(jobId: string, outcome: SummarizeOutcome): Promise<{ ended: boolean; callback: boolean; batchId: string | null }> {
     const rows = await this.db
       .update(jobs)
       .set({
@@ -70,7 +72,26 @@ export class SummarizeJobsRepository {
         callbackStatus: sql`case when ${jobs.callbackUrl} is not null then 'pending' end`,
       })
       .where(and(eq(jobs.id, jobId), inArray(jobs.status, live)))
-      .returning({ callbackUrl: jobs.callbackUrl });
-    return { ended: rows.length > 0, callback: Boolean(rows[0]?.callbackUrl) };
+      .returning({ callbackUrl: jobs.callbackUrl, batchId: jobs.batchId });
+    return { ended: rows.length > 0, callback: Boolean(rows[0]?.callbackUrl), batchId: rows[0]?.batchId ?? null };
+  }
+
+  /**
+   * Ends the batch when none of its items is open any more: one guarded statement, so of items
+   * ending at the same time exactly one ends the batch. True when a batch callback is now owed.
+   */
+  async finishBatchIfDone(batchId: string): Promise<boolean> {
+    const rows = await this.db
+      .update(batches)
+      .set({ status: 'completed', finishedAt: sql`now()`, callbackStatus: sql`case when ${batches.callbackUrl} is not null then 'pending' end` })
+      .where(
+        and(
+          eq(batches.id, batchId),
+          inArray(batches.status, ['queued', 'active']),
+          sql`not exists (select 1 from ${jobs} where ${jobs.batchId} = ${batchId} and ${jobs.status} in ('queued', 'active'))`,
+        ),
+      )
+      .returning({ callbackUrl: batches.callbackUrl });
+    return Boolean(rows[0]?.callbackUrl);
   }
 }

@@ -12,6 +12,7 @@ import {
   type SummarizeJobData,
   summarizeQueueName,
   type WebhookJobData,
+  webhookRetryDelayMs,
   webhooksQueueName,
 } from '@switchboard/server-core';
 import { DocumentExtractor } from '../documents/document-extractor.js';
@@ -87,7 +88,8 @@ export function createBatchWorkers(deps: {
   const webhooks = new Worker(
     webhooksQueueName,
     createWebhookProcessor({ config, repository: new WebhookDeliveriesRepository(deps.database.db, redis, config.queuePrefix), logger }),
-    { ...connection, concurrency: 32 },
+    // Callbacks retry on their own schedule (exponential up to WEBHOOK_BACKOFF_MAX_MS, with jitter).
+    { ...connection, concurrency: 32, settings: { backoffStrategy: (attemptsMade: number) => webhookRetryDelayMs(attemptsMade, config.jobs.webhooks) } },
   );
   webhooks.on('error', (err) => logger.error({ err }, 'webhooks worker error'));
 
