@@ -68,7 +68,8 @@ const errors = (...cases: ([number, string, string] | [number, string, string, u
       {
         description: `${statusNames[status] ?? 'Error'}: ${[...new Set(codes)].map((c) => `\`${c}\``).join(', ')}`,
         ...(status === 429 || status === 503 ? { headers: { 'Retry-After': { $ref: '#/components/headers/RetryAfter' } } } : {}),
-        content: { 'application/json': { schema: ref('ErrorBody'), examples } },
+        // One case: `example`; several (e.g. validation_failed and model_not_found for 400): named `examples`.
+        content: { 'application/json': { schema: ref('ErrorBody'), ...(Object.keys(examples).length === 1 ? { example: Object.values(examples)[0]!.value } : { examples }) } },
       },
     ]),
   );
