@@ -44,6 +44,14 @@ const cancelKeyTtlSeconds = 24 * 60 * 60;
 const enqueueChunk = 1000;
 /** Rows per results query: what one results stream holds in memory at a time. */
 const resultsPage = 500;
+/**
+ * Batch items wait behind single jobs (BullMQ runs jobs without a priority first), and concurrent
+ * batches take turns: item i gets priority 1 + ⌊i / 100⌋, so every batch's first 100 items come
+ * before any batch's next 100. Within what reaches Bedrock the governor's batch lane ranks each
+ * client's n-th waiting call with everyone else's n-th.
+ */
+const fairnessRound = 100;
+const maxPriority = 2 ** 21 - 1;
 
 type ItemError = { path: string; message: string; code?: string };
 
@@ -227,7 +235,13 @@ export class BatchesService {
       for (let i = 0; i < items.length; i += enqueueChunk) {
         const chunk = items.slice(i, i + enqueueChunk);
         await whenRedisUp(this.redis, this.config.redisEnqueueTimeoutMs, () =>
-          this.queue.addBulk(chunk.map((item) => ({ name: 'summarize', data: { jobId: item.id, owner, requestId }, opts: { jobId: item.id, ...summarizeJobOptions } }))),
+          this.queue.addBulk(
+            chunk.map((item, j) => ({
+              name: 'summarize',
+              data: { jobId: item.id, owner, requestId },
+              opts: { jobId: item.id, ...summarizeJobOptions, priority: Math.min(maxPriority, 1 + Math.floor((i + j) / fairnessRound)) },
+            })),
+          ),
         );
       }
     } catch (err) {
