@@ -175,7 +175,7 @@ export const webhookDeliveries = pgTable(
     durationMs: integer('duration_ms').notNull(),
     error: text('error'),
   },
-  (t) => [index('webhook_deliveries_job_idx').on(t.jobId, t.at)],
+  (t) => [index('webhook_deliveries_job_idx').on(t.jobId, t.at).where(sql`${t.jobId} is not null`)],
 );
 
 /** Per-principal secret that signs job callbacks (HMAC-SHA256); kept readable as it signs. */
