@@ -57,12 +57,14 @@ export class BatchesController {
     // The first page (or the 404) before any header goes out.
     const first = await lines.next();
     res.status(200).type(ndjsonType);
-    if (!first.done) {
-      if (!res.write(first.value)) await once(res, 'drain');
-      for await (const chunk of lines) {
-        if (res.destroyed) return;
-        if (!res.write(chunk)) await once(res, 'drain');
-      }
+    // Backpressure: the next page is read only once the client took the last one; a client that
+    // goes away ends the stream (and its cursor).
+    const send = async (chunk: string) => {
+      if (!res.write(chunk)) await Promise.race([once(res, 'drain'), once(res, 'close')]);
+      return !res.destroyed;
+    };
+    if (!first.done && (await send(first.value))) {
+      for await (const chunk of lines) if (!(await send(chunk))) return void (await lines.return(undefined));
     }
     res.end();
   }
