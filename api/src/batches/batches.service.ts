@@ -19,11 +19,12 @@ import {
   CallbackTargetError,
   cancelChannel,
   cancelKey,
+  cancelKeyTtlSeconds,
   checkCallbackUrl,
-  enqueueWebhook,
+  enqueueBatchCallback,
+  enqueueSummarize,
   jobNameOf,
   type SummarizeJobData,
-  summarizeJobOptions,
   toBatch,
   type WebhookJobData,
 } from '@switchboard/server-core';
@@ -31,7 +32,7 @@ import { AppError, notFound } from '../common/app-error.js';
 import { whenRedisUp } from '../common/redis-guard.js';
 import { CatalogService } from '../config/catalog.service.js';
 import { APP_CONFIG } from '../config/tokens.js';
-import { isUuid } from '../conversations/conversations.service.js';
+import { isUuid } from '../common/ids.js';
 import { checkDocumentSizes } from '../documents/document-limits.js';
 import { SUMMARIZE_QUEUE, WEBHOOKS_QUEUE } from '../jobs/jobs.tokens.js';
 import { canonicalJson } from '../jobs/job-fingerprint.js';
@@ -39,7 +40,6 @@ import { LimitsService } from '../limits/limits.service.js';
 import { REDIS } from '../redis/redis.module.js';
 import { BatchesRepository, type NewBatchItem } from './batches.repository.js';
 
-const cancelKeyTtlSeconds = 24 * 60 * 60;
 /** Items enqueued per BullMQ addBulk (one Redis round trip each). */
 const enqueueChunk = 1000;
 /** Rows per results query: what one results stream holds in memory at a time. */
@@ -175,7 +175,7 @@ export class BatchesService {
     }
     // Waiting items stay in Redis until a worker picks them: it sees them cancelled and skips them.
     if (batch?.callbackUrl) {
-      await enqueueWebhook(this.webhooks, this.config, { batchId: id }).catch((err) => this.logger.warn({ err, batchId: id }, 'batch callback enqueue failed; the reconciler will retry it'));
+      await enqueueBatchCallback(this.webhooks, this.config, id).catch((err) => this.logger.warn({ err, batchId: id }, 'batch callback enqueue failed; the reconciler will retry it'));
     }
     return this.view(batch ?? (await this.require(owner, id)));
   }
@@ -235,12 +235,10 @@ export class BatchesService {
       for (let i = 0; i < items.length; i += enqueueChunk) {
         const chunk = items.slice(i, i + enqueueChunk);
         await whenRedisUp(this.redis, this.config.redisEnqueueTimeoutMs, () =>
-          this.queue.addBulk(
-            chunk.map((item, j) => ({
-              name: 'summarize',
-              data: { jobId: item.id, owner, requestId },
-              opts: { jobId: item.id, ...summarizeJobOptions, priority: Math.min(maxPriority, 1 + Math.floor((i + j) / fairnessRound)) },
-            })),
+          enqueueSummarize(
+            this.queue,
+            chunk.map((item) => ({ jobId: item.id, owner, requestId })),
+            (j) => Math.min(maxPriority, 1 + Math.floor((i + j) / fairnessRound)),
           ),
         );
       }

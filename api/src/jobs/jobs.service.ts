@@ -13,14 +13,15 @@ import {
 import {
   type AppConfig,
   CallbackTargetError,
-  cancelChannel,
-  cancelKey,
   checkCallbackUrl,
-  enqueueWebhook,
+  enqueueCallback,
+  enqueueRedelivery,
   jobNameOf,
   type SummarizeJobData,
   toJob,
   type WebhookJobData,
+  markCancelRequested,
+  stopJob,
 } from '@switchboard/server-core';
 import type { WebhookDeliveryPage } from '@switchboard/contracts';
 import { AppError, notFound } from '../common/app-error.js';
@@ -28,14 +29,13 @@ import { CatalogService } from '../config/catalog.service.js';
 import { checkDocumentSizes } from '../documents/document-limits.js';
 import { LimitsService } from '../limits/limits.service.js';
 import { APP_CONFIG } from '../config/tokens.js';
-import { isCursorDate, isUuid } from '../conversations/conversations.service.js';
+import { isUuid } from '../common/ids.js';
+import { decodeCursor, encodeCursor } from '../common/keyset-cursor.js';
 import { REDIS } from '../redis/redis.module.js';
 import { SUMMARIZE_QUEUE, WEBHOOKS_QUEUE } from './jobs.tokens.js';
 import { requestFingerprint } from './job-fingerprint.js';
 import { JobIntake } from './job-intake.js';
 import { JobsRepository, type JobView } from './jobs.repository.js';
-
-const cancelKeyTtlSeconds = 24 * 60 * 60;
 
 export type Submitted = { job: Job; replayed: boolean };
 
@@ -122,19 +122,19 @@ export class JobsService {
   }
 
   async list(owner: string, query: JobListQuery): Promise<JobPage> {
-    const ascending = query.sort === 'createdAt';
+    const position = query.cursor ? decodeCursor(query.cursor) : undefined;
     const { rows, hasMore } = await this.repository.list(owner, {
       limit: query.limit,
       status: query.status,
       createdAfter: query.createdAfter,
       createdBefore: query.createdBefore,
-      cursor: query.cursor ? decodeCursor(query.cursor) : undefined,
-      ascending,
+      cursor: position && { createdAt: position.at, id: position.id },
+      ascending: query.sort === 'createdAt',
       metadata: query.metadata,
       batchId: query.batchId,
     });
     const last = rows.at(-1);
-    return { items: rows.map(toJob), nextCursor: hasMore && last ? encodeCursor(last) : null };
+    return { items: rows.map(toJob), nextCursor: hasMore && last ? encodeCursor(last.createdAt, last.id) : null };
   }
 
   /**
@@ -147,16 +147,14 @@ export class JobsService {
     // A retried cancel is safe: the job is already what the client asked for.
     if (job.status === 'cancelled') return toJob(job);
     if (job.status !== 'queued' && job.status !== 'active') throw new AppError('conflict', `Job is already ${job.status}`);
-    await this.redis.set(cancelKey(id), '1', 'EX', cancelKeyTtlSeconds);
+    await markCancelRequested(this.redis, id);
     const ended = await this.repository.finish(id, 'cancelled', { code: 'cancelled', message: 'Cancelled by the client' });
     if (!ended) {
       const now = await this.require(owner, id);
       if (now.status === 'cancelled') return toJob(now);
       throw new AppError('conflict', `Job is already ${now.status}`);
     }
-    await this.redis.publish(cancelChannel(this.config.queuePrefix), id);
-    const queued = await this.queue.getJob(id);
-    if (queued) await tryRemove(queued);
+    await stopJob(this.redis, this.queue, this.config.queuePrefix, id);
     if (ended.callbackUrl) await this.enqueueCallback(id);
     return toJob(ended);
   }
@@ -167,9 +165,11 @@ export class JobsService {
    */
   async purge(owner: string, id: string): Promise<Job> {
     const job = await this.require(owner, id);
-    if (job.status === 'queued' || job.status === 'active') await this.cancel(owner, id).catch((err) => {
-      if (!(err instanceof AppError && err.code === 'conflict')) throw err; // it ended meanwhile: purge all the same
-    });
+    if (job.status === 'queued' || job.status === 'active') {
+      await this.cancel(owner, id).catch((err) => {
+        if (!(err instanceof AppError && err.code === 'conflict')) throw err; // it ended meanwhile: purge all the same
+      });
+    }
     const purged = await this.repository.purge(id);
     if (!purged) throw notFound('Job');
     return toJob(purged);
@@ -187,12 +187,12 @@ export class JobsService {
     if (!job.callbackUrl) throw new AppError('conflict', 'This job has no callbackUrl');
     const owed = await this.repository.owedAgain(id);
     if (!owed) throw new AppError('conflict', `Job is still ${job.status}; its callback goes out when it ends`);
-    await enqueueWebhook(this.webhooks, this.config, { jobId: id }, String(Date.now()));
+    await enqueueRedelivery(this.webhooks, this.config, id, String(Date.now()));
     return toJob(owed);
   }
 
   private async enqueueCallback(jobId: string) {
-    await enqueueWebhook(this.webhooks, this.config, { jobId }).catch((err) => this.logger.warn({ err, jobId }, 'callback enqueue failed; the reconciler will retry it'));
+    await enqueueCallback(this.webhooks, this.config, jobId).catch((err) => this.logger.warn({ err, jobId }, 'callback enqueue failed; the reconciler will retry it'));
   }
 
   private async require(owner: string, id: string): Promise<JobView> {
@@ -217,29 +217,4 @@ function checkDocuments(input: SummarizeRequest) {
   }
   const total = (input.text?.length ?? 0) + (input.documents ?? []).reduce((n, d) => n + d.data.length, 0);
   if (total > jobLimits.maxBodyBytes) throw new AppError('payload_too_large', 'The text and documents together are too large');
-}
-
-/** Removes a job no worker holds (with its waiting chunks); false when a worker has it. */
-async function tryRemove(job: { remove(): Promise<void>; getState(): Promise<string> }): Promise<boolean> {
-  const state = await job.getState();
-  if (!['waiting', 'delayed', 'prioritized', 'waiting-children'].includes(state)) return false;
-  try {
-    await job.remove();
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function encodeCursor(row: Pick<JobView, 'createdAt' | 'id'>): string {
-  return Buffer.from(`${row.createdAt.toISOString()}|${row.id}`).toString('base64url');
-}
-
-function decodeCursor(cursor: string): { createdAt: Date; id: string } {
-  const [at, id] = Buffer.from(cursor, 'base64url').toString().split('|');
-  const createdAt = new Date(at ?? '');
-  if (!id || !isUuid(id) || !isCursorDate(createdAt)) {
-    throw new AppError('validation_failed', 'Invalid cursor', [{ path: 'cursor', message: 'not a cursor this API returned' }]);
-  }
-  return { createdAt, id };
 }

@@ -1,30 +1,27 @@
 import { randomUUID } from 'node:crypto';
 import type { Queue } from 'bullmq';
-import { and, eq, inArray, isNotNull, isNull, lt, sql } from 'drizzle-orm';
 import type { Redis } from 'ioredis';
-import type { ModelParams } from '@switchboard/contracts';
 import {
   type AppConfig,
-  appendToJobStream,
-  batches,
   type ChatJobData,
-  chatJobOptions,
+  chatJobFromRow,
   chatQueueName,
-  type Db,
-  jobs,
-  lastJobStreamSeq,
+  endJobStream,
+  enqueueBatchCallback,
+  enqueueCallback,
+  enqueueChat,
+  enqueueSummarize,
   type Logger,
-  messages,
   type SummarizeJobData,
-  summarizeJobOptions,
+  summarizeJobFromRow,
   summarizeQueueName,
   type WebhookJobData,
   webhookJobId,
   webhooksQueueName,
 } from '@switchboard/server-core';
-import { ChatTurnsRepository } from '../chat/chat-turns.repository.js';
-import { SummarizeJobsRepository } from '../summarize/summarize-jobs.repository.js';
-import { enqueueBatchCallback, enqueueCallback } from '../webhooks/enqueue-callback.js';
+import type { ChatTurnsRepository } from '../chat/chat-turns.repository.js';
+import type { SummarizeJobsRepository } from '../summarize/summarize-jobs.repository.js';
+import type { WebhookDeliveriesRepository } from '../webhooks/webhook-deliveries.repository.js';
 
 const batchSize = 1000;
 
@@ -57,38 +54,25 @@ async function endingOf(queue: { getJob(id: string): Promise<{ failedReason?: st
 export function startReconciler(deps: {
   config: AppConfig;
   redis: Redis;
-  db: Db;
+  repositories: { summarizeJobs: SummarizeJobsRepository; chatTurns: ChatTurnsRepository; deliveries: WebhookDeliveriesRepository };
   summarize: Queue<SummarizeJobData>;
   chat: Queue<ChatJobData>;
   webhooks: Queue<WebhookJobData>;
   logger: Logger;
 }): Reconciler {
-  const { config, redis, db, logger } = deps;
+  const { config, redis, logger } = deps;
+  const { summarizeJobs, chatTurns, deliveries } = deps.repositories;
   const prefix = config.queuePrefix;
   const lockKey = `${prefix}:reconciler:lock`;
   const me = randomUUID();
   const { reconcileIntervalMs: interval, reconcileMinAgeMs: minAge } = config.jobs;
-  const summarizeJobs = new SummarizeJobsRepository(db);
-  const chatTurns = new ChatTurnsRepository(db);
-  const open = (type: 'summarize' | 'chat', cutoff: Date) =>
-    and(eq(jobs.type, type), inArray(jobs.status, ['queued', 'active']), lt(jobs.createdAt, cutoff));
 
   const reconcileSummaries = async (cutoff: Date) => {
-    const rows = await db
-      .select({ id: jobs.id, owner: jobs.owner, requestId: jobs.requestId })
-      .from(jobs)
-      .where(open('summarize', cutoff))
-      .limit(batchSize);
+    const rows = await summarizeJobs.openBefore(cutoff, batchSize);
     const states = await queueStates(redis, `${prefix}:${summarizeQueueName}`, rows.map((j) => j.id));
     const lost = rows.filter((_, i) => states[i] === 'missing');
     if (lost.length > 0) {
-      await deps.summarize.addBulk(
-        lost.map((j) => ({
-          name: 'summarize',
-          data: { jobId: j.id, owner: j.owner, requestId: j.requestId ?? '' },
-          opts: { jobId: j.id, ...summarizeJobOptions },
-        })),
-      );
+      await enqueueSummarize(deps.summarize, lost.map(summarizeJobFromRow));
       logger.warn({ count: lost.length }, 'reconciler: re-enqueued accepted jobs missing from Redis');
     }
     const failed = rows.filter((_, i) => states[i] === 'failed');
@@ -99,40 +83,11 @@ export function startReconciler(deps: {
 
   /** Chat turns: a lost one is rebuilt from Postgres (the job row keeps the turn's parameters). */
   const reconcileChats = async (cutoff: Date) => {
-    const rows = await db
-      .select({
-        id: jobs.id,
-        owner: jobs.owner,
-        modelId: jobs.modelId,
-        conversationId: jobs.conversationId,
-        assistantMessageId: jobs.messageId,
-        userMessageId: messages.parentId,
-        input: jobs.input,
-        requestId: jobs.requestId,
-      })
-      .from(jobs)
-      .innerJoin(messages, eq(messages.id, jobs.messageId))
-      .where(open('chat', cutoff))
-      .limit(batchSize);
+    const rows = await chatTurns.openBefore(cutoff, batchSize);
     const states = await queueStates(redis, `${prefix}:${chatQueueName}`, rows.map((j) => j.id));
-    const lost = rows.filter((j, i) => states[i] === 'missing' && j.conversationId && j.assistantMessageId && j.userMessageId);
+    const lost = rows.flatMap((j, i) => (states[i] === 'missing' ? (chatJobFromRow(j) ?? []) : []));
     if (lost.length > 0) {
-      await deps.chat.addBulk(
-        lost.map((j) => ({
-          name: 'chat',
-          data: {
-            jobId: j.id,
-            owner: j.owner,
-            conversationId: j.conversationId!,
-            userMessageId: j.userMessageId!,
-            assistantMessageId: j.assistantMessageId!,
-            modelId: j.modelId,
-            params: (j.input as { params?: ModelParams } | null)?.params ?? {},
-            requestId: j.requestId ?? '',
-          },
-          opts: { jobId: j.id, ...chatJobOptions },
-        })),
-      );
+      await enqueueChat(deps.chat, lost);
       logger.warn({ count: lost.length }, 'reconciler: re-enqueued accepted chats missing from Redis');
     }
     const failed = rows.filter((_, i) => states[i] === 'failed');
@@ -140,8 +95,7 @@ export function startReconciler(deps: {
       const ending = await endingOf(deps.chat, j.id);
       await chatTurns.finish(j.id, j.assistantMessageId!, { status: 'failed', text: '', stopReason: null, usage: null, error: ending });
       // Sockets still watching the answer hear that it ended.
-      const seq = (await lastJobStreamSeq(redis, j.id)) + 1;
-      await appendToJobStream(redis, j.id, { kind: 'error', seq, event: { ...ending, retryable: ending !== poisonEnding } });
+      await endJobStream(redis, j.id, { status: 'failed', error: ending, retryable: ending !== poisonEnding });
     }
     if (failed.length > 0) logger.warn({ jobIds: failed.map((j) => j.id) }, 'reconciler: ended chats that failed without recording it');
     return { requeued: lost.length, ended: failed.length };
@@ -151,11 +105,7 @@ export function startReconciler(deps: {
     const cutoff = new Date(Date.now() - minAge);
     const summaries = await reconcileSummaries(cutoff);
     const chats = await reconcileChats(cutoff);
-    const owed = await db
-      .select({ id: jobs.id })
-      .from(jobs)
-      .where(and(eq(jobs.callbackStatus, 'pending'), isNotNull(jobs.finishedAt), lt(jobs.finishedAt, cutoff)))
-      .limit(batchSize);
+    const owed = await deliveries.owedBefore(cutoff, batchSize);
     const owedStates = await queueStates(redis, `${prefix}:${webhooksQueueName}`, owed.map((j) => webhookJobId(j.id)));
     const lostCallbacks = owed.filter((_, i) => owedStates[i] === 'missing');
     for (const j of lostCallbacks) await enqueueCallback(deps.webhooks, config, j.id);
@@ -167,72 +117,31 @@ export function startReconciler(deps: {
 
   /** Batches whose last item's ending did not end the batch (a crash between), and batch callbacks Redis lost. */
   const reconcileBatches = async (cutoff: Date) => {
-    const open = await db
-      .select({ id: batches.id })
-      .from(batches)
-      .where(and(inArray(batches.status, ['queued', 'active']), lt(batches.createdAt, cutoff)))
-      .limit(batchSize);
-    for (const b of open) {
+    for (const b of await summarizeJobs.openBatchesBefore(cutoff, batchSize)) {
       if (await summarizeJobs.finishBatchIfDone(b.id)) await enqueueBatchCallback(deps.webhooks, config, b.id);
     }
-    const owed = await db
-      .select({ id: batches.id })
-      .from(batches)
-      .where(and(eq(batches.callbackStatus, 'pending'), isNotNull(batches.finishedAt), lt(batches.finishedAt, cutoff)))
-      .limit(batchSize);
+    const owed = await deliveries.owedBatchesBefore(cutoff, batchSize);
     const states = await queueStates(redis, `${prefix}:${webhooksQueueName}`, owed.map((b) => webhookJobId(b.id)));
     const lost = owed.filter((_, i) => states[i] === 'missing');
     for (const b of lost) await enqueueBatchCallback(deps.webhooks, config, b.id);
+    if (lost.length > 0) logger.warn({ count: lost.length }, 'reconciler: re-enqueued owed batch callbacks');
     return lost.length;
   };
 
   /**
    * Retention: erases the text and documents of jobs that ended more than JOBS_INPUT_RETENTION_MS
    * ago, and the results of those that ended more than JOBS_RESULT_RETENTION_MS ago (name, metadata,
-   * status and usage stay). At most JOBS_PURGE_INTERVAL_MS apart, a bounded number of jobs a round.
+   * status and usage stay). At most every JOBS_PURGE_INTERVAL_MS, up to `batchSize` jobs of each a round.
    */
   let lastPurge = 0;
   const purgeExpired = async (): Promise<number> => {
     const { inputMs, resultMs, purgeIntervalMs } = config.jobs.retention;
     if (Date.now() - lastPurge < purgeIntervalMs) return 0;
     lastPurge = Date.now();
-    let purged = 0;
-    if (inputMs > 0) {
-      const rows = await db
-        .update(jobs)
-        .set({ input: sql`${jobs.input} - 'text' - 'documents'`, inputPurgedAt: sql`now()` })
-        .where(
-          inArray(
-            jobs.id,
-            db
-              .select({ id: jobs.id })
-              .from(jobs)
-              .where(and(eq(jobs.type, 'summarize'), isNull(jobs.inputPurgedAt), lt(jobs.finishedAt, new Date(Date.now() - inputMs))))
-              .limit(batchSize),
-          ),
-        )
-        .returning({ id: jobs.id });
-      purged += rows.length;
-    }
-    if (resultMs > 0) {
-      const rows = await db
-        .update(jobs)
-        .set({ result: null, resultPurgedAt: sql`now()` })
-        .where(
-          inArray(
-            jobs.id,
-            db
-              .select({ id: jobs.id })
-              .from(jobs)
-              .where(and(eq(jobs.type, 'summarize'), isNull(jobs.resultPurgedAt), lt(jobs.finishedAt, new Date(Date.now() - resultMs))))
-              .limit(batchSize),
-          ),
-        )
-        .returning({ id: jobs.id });
-      purged += rows.length;
-    }
-    if (purged > 0) logger.info({ purged }, 'retention: erased inputs and results past their retention');
-    return purged;
+    const inputs = inputMs > 0 ? await summarizeJobs.purgeInputsEndedBefore(new Date(Date.now() - inputMs), batchSize) : 0;
+    const results = resultMs > 0 ? await summarizeJobs.purgeResultsEndedBefore(new Date(Date.now() - resultMs), batchSize) : 0;
+    if (inputs + results > 0) logger.info({ inputs, results }, 'retention: erased inputs and results past their retention');
+    return inputs + results;
   };
 
   const tick = async () => {

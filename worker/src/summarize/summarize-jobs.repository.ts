@@ -1,4 +1,4 @@
-import { and, eq, inArray, sql } from 'drizzle-orm';
+import { and, eq, inArray, isNull, lt, sql } from 'drizzle-orm';
 import type { ErrorInfo, JobDocument, Usage } from '@switchboard/contracts';
 import { batches, type Db, type JobRow, jobs } from '@switchboard/server-core';
 
@@ -30,6 +30,15 @@ export class SummarizeJobsRepository {
       .from(jobs)
       .where(and(eq(jobs.id, jobId), eq(jobs.type, 'summarize')));
     return row as never;
+  }
+
+  /** Jobs Postgres still calls open that were created before `cutoff` (for the reconciler). */
+  async openBefore(cutoff: Date, limit: number): Promise<{ id: string; owner: string; requestId: string | null }[]> {
+    return this.db
+      .select({ id: jobs.id, owner: jobs.owner, requestId: jobs.requestId })
+      .from(jobs)
+      .where(and(eq(jobs.type, 'summarize'), inArray(jobs.status, live), lt(jobs.createdAt, cutoff)))
+      .limit(limit);
   }
 
   async status(jobId: string): Promise<JobRow['status'] | undefined> {
@@ -93,5 +102,52 @@ export class SummarizeJobsRepository {
       )
       .returning({ callbackUrl: batches.callbackUrl });
     return Boolean(rows[0]?.callbackUrl);
+  }
+
+  /** Batches still open that were created before `cutoff` (the reconciler ends those whose items all ended). */
+  async openBatchesBefore(cutoff: Date, limit: number): Promise<{ id: string }[]> {
+    return this.db
+      .select({ id: batches.id })
+      .from(batches)
+      .where(and(inArray(batches.status, ['queued', 'active']), lt(batches.createdAt, cutoff)))
+      .limit(limit);
+  }
+
+  /** Retention: erases the text and documents of up to `limit` jobs that ended before `cutoff`; how many. */
+  async purgeInputsEndedBefore(cutoff: Date, limit: number): Promise<number> {
+    const rows = await this.db
+      .update(jobs)
+      .set({ input: sql`${jobs.input} - 'text' - 'documents'`, inputPurgedAt: sql`now()` })
+      .where(
+        inArray(
+          jobs.id,
+          this.db
+            .select({ id: jobs.id })
+            .from(jobs)
+            .where(and(eq(jobs.type, 'summarize'), isNull(jobs.inputPurgedAt), lt(jobs.finishedAt, cutoff)))
+            .limit(limit),
+        ),
+      )
+      .returning({ id: jobs.id });
+    return rows.length;
+  }
+
+  /** Retention: erases the results of up to `limit` jobs that ended before `cutoff`; how many. */
+  async purgeResultsEndedBefore(cutoff: Date, limit: number): Promise<number> {
+    const rows = await this.db
+      .update(jobs)
+      .set({ result: null, resultPurgedAt: sql`now()` })
+      .where(
+        inArray(
+          jobs.id,
+          this.db
+            .select({ id: jobs.id })
+            .from(jobs)
+            .where(and(eq(jobs.type, 'summarize'), isNull(jobs.resultPurgedAt), lt(jobs.finishedAt, cutoff)))
+            .limit(limit),
+        ),
+      )
+      .returning({ id: jobs.id });
+    return rows.length;
   }
 }

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { eq, sql } from 'drizzle-orm';
+import { and, eq, isNotNull, lt, sql } from 'drizzle-orm';
 import type { Redis } from 'ioredis';
 import { type BatchCounts, type BatchRow, batches, type Db, type JobRow, jobs, previousWebhookSecretKey, webhookDeliveries, webhookSecrets } from '@switchboard/server-core';
 
@@ -57,6 +57,24 @@ export class WebhookDeliveriesRepository {
     });
     if (target.jobId) await this.db.update(jobs).set({ callbackAttempts: sql`${jobs.callbackAttempts} + 1` }).where(eq(jobs.id, target.jobId));
     else if (target.batchId) await this.db.update(batches).set({ callbackAttempts: sql`${batches.callbackAttempts} + 1` }).where(eq(batches.id, target.batchId));
+  }
+
+  /** Jobs that finished before `cutoff` and still owe their callback (for the reconciler). */
+  async owedBefore(cutoff: Date, limit: number): Promise<{ id: string }[]> {
+    return this.db
+      .select({ id: jobs.id })
+      .from(jobs)
+      .where(and(eq(jobs.callbackStatus, 'pending'), isNotNull(jobs.finishedAt), lt(jobs.finishedAt, cutoff)))
+      .limit(limit);
+  }
+
+  /** Batches that ended before `cutoff` and still owe their callback (for the reconciler). */
+  async owedBatchesBefore(cutoff: Date, limit: number): Promise<{ id: string }[]> {
+    return this.db
+      .select({ id: batches.id })
+      .from(batches)
+      .where(and(eq(batches.callbackStatus, 'pending'), isNotNull(batches.finishedAt), lt(batches.finishedAt, cutoff)))
+      .limit(limit);
   }
 
   async mark(jobId: string, status: 'delivered' | 'failed'): Promise<void> {

@@ -5,7 +5,9 @@ import { type Job, UnrecoverableError } from 'bullmq';
 import { type BatchWebhookPayload, type WebhookPayload, webhookHeaders } from '@switchboard/contracts';
 import {
   type AppConfig,
+  attemptNumber,
   CallbackTargetError,
+  isFinalAttempt,
   isPublicAddress,
   type Logger,
   safeLookup,
@@ -30,7 +32,7 @@ export function createWebhookProcessor(deps: WebhookDeps) {
   return async (job: Job<WebhookJobData>): Promise<void> => {
     const target = await loadTarget(deps, job.data);
     if (!target) return;
-    const log = deps.logger.child({ ...(job.data.batchId ? { batchId: job.data.batchId } : { jobId: job.data.jobId }), requestId: target.requestId, attempt: job.attemptsMade + 1 });
+    const log = deps.logger.child({ ...(job.data.batchId ? { batchId: job.data.batchId } : { jobId: job.data.jobId }), requestId: target.requestId, attempt: attemptNumber(job) });
     const body = JSON.stringify(target.payload);
     const timestamp = Math.floor(Date.now() / 1000).toString();
     const headers = {
@@ -41,7 +43,7 @@ export function createWebhookProcessor(deps: WebhookDeps) {
       [webhookHeaders.timestamp]: timestamp,
       [webhookHeaders.signature]: webhookSignatureHeader(await deps.repository.secrets(target.owner), timestamp, body),
     };
-    const lastAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+    const lastAttempt = isFinalAttempt(job);
     const logTarget = job.data.batchId ? { batchId: job.data.batchId } : { jobId: job.data.jobId };
     const mark = (status: 'delivered' | 'failed') => (job.data.batchId ? deps.repository.markBatch(job.data.batchId, status) : deps.repository.mark(job.data.jobId!, status));
     const started = performance.now();

@@ -1,6 +1,4 @@
-import type { Queue } from 'bullmq';
 import type { AppConfig } from '../config/config.js';
-import { type WebhookJobData, webhookJobId } from '../queues/queues.js';
 
 /** The BullMQ backoff type of callbacks; workers resolve it with `webhookRetryDelayMs`. */
 export const webhookBackoffType = 'webhook-schedule';
@@ -23,7 +21,7 @@ export function webhookScheduleSpanMs(opts: { attempts: number; backoffMs: numbe
 }
 
 /** BullMQ options of a callback delivery, whoever queues it. */
-export function webhookJobOptions(config: AppConfig, jobId: string) {
+export function webhookJobOptions(config: Pick<AppConfig, 'jobs'>, jobId: string) {
   return {
     jobId,
     attempts: config.jobs.webhooks.attempts,
@@ -31,14 +29,4 @@ export function webhookJobOptions(config: AppConfig, jobId: string) {
     removeOnComplete: { age: 3600 },
     removeOnFail: { age: 7 * 24 * 3600 },
   };
-}
-
-/**
- * Queues the callback of a finished job or batch. Its BullMQ id makes a repeat (a retry, the
- * reconciler) a no-op; `redelivery` (a client's `POST …/deliveries`) gets an id of its own.
- */
-export async function enqueueWebhook(queue: Queue<WebhookJobData>, config: AppConfig, target: WebhookJobData, redelivery?: string): Promise<void> {
-  const id = 'batchId' in target && target.batchId ? target.batchId : (target as { jobId: string }).jobId;
-  const bullId = redelivery ? `${webhookJobId(id)}-r-${redelivery}` : webhookJobId(id);
-  await queue.add('deliver', target, webhookJobOptions(config, bullId));
 }
