@@ -625,6 +625,13 @@ const operationIds: Record<string, string> = {
   'post jobEnded': 'jobEnded',
   'post batchEnded': 'batchEnded',
 };
+const derivedOperationId = (method: string, path: string) =>
+  method +
+  path
+    .split(/[/.-]/)
+    .filter(Boolean)
+    .map((part) => (part.startsWith('{') ? `By${part.slice(1, 2).toUpperCase()}${part.slice(2, -1)}` : part[0]!.toUpperCase() + part.slice(1)))
+    .join('');
 const defaultDescriptions: Record<string, string> = { 200: 'OK', 201: 'Created', 202: 'Accepted', 204: 'No content' };
 const methods = new Set(['get', 'post', 'put', 'patch', 'delete']);
 
@@ -637,8 +644,8 @@ function finalize(doc: Record<string, unknown>): Record<string, unknown> {
     for (const [path, item] of Object.entries((doc[group] ?? {}) as Record<string, Record<string, Record<string, unknown>>>)) {
       for (const [method, operation] of Object.entries(item)) {
         if (!methods.has(method)) continue;
-        const id = operationIds[`${method} ${path}`];
-        if (id) operation.operationId = id;
+        // Routes added without a name in the table get one from method and path (getV1AdminAudit).
+        operation.operationId ??= operationIds[`${method} ${path}`] ?? derivedOperationId(method, path);
         const responses = (operation.responses ?? {}) as Record<string, { description?: string; headers?: Record<string, unknown> }>;
         for (const [status, response] of Object.entries(responses)) {
           response.description ??= defaultDescriptions[status] ?? 'Answer';
