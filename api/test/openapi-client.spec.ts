@@ -45,6 +45,17 @@ describe('integrators: limits before the body, and a client generated from the O
     expect(JSON.parse(tooLong.body).error.message).toContain('the limit is 1048576 bytes (JOBS_MAX_BODY_BYTES)');
   });
 
+  it('the OpenAPI document has every REST route the API serves', async () => {
+    const doc = (await (await fetch(`${api.url}/docs/openapi.json`)).json()) as { paths: Record<string, Record<string, unknown>> };
+    const router = (api.app.getHttpAdapter().getInstance() as { router: { stack: { route?: { path: string; methods: Record<string, boolean> } }[] } }).router;
+    const served = router.stack
+      .filter((layer) => layer.route && (layer.route.path.startsWith('/v1/') || layer.route.path.startsWith('/.well-known/')))
+      .flatMap((layer) => Object.keys(layer.route!.methods).map((m) => `${m} ${layer.route!.path.replace(/:(\w+)/g, '{$1}')}`));
+    expect(served.length).toBeGreaterThan(20);
+    const documented = new Set(Object.entries(doc.paths).flatMap(([path, item]) => Object.keys(item).map((m) => `${m} ${path}`)));
+    expect(served.filter((route) => !documented.has(route))).toEqual([]);
+  });
+
   it('the README example type-checks against types generated from /docs/openapi.json and runs against the API', async () => {
     // Inside the repository, so the example resolves openapi-fetch from its node_modules.
     const dir = mkdtempSync(join(here, '.client-'));
