@@ -3,6 +3,7 @@ import { rmSync, writeFileSync } from 'node:fs';
 import type { IncomingMessage } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import pg from 'pg';
 import request from 'supertest';
 import type { RequestRecord } from '@switchboard/bedrock-emulator';
 import { type Batch, batchResultLineSchema, batchSchema, type Job, jobSchema, webhookDeliveryPageSchema } from '@switchboard/contracts';
@@ -158,6 +159,26 @@ describe('batches and callbacks for integrators', () => {
       await receiver.close();
     }
   }, 120_000);
+
+  it('a single job submitted after a large batch does not wait for the whole batch (batch items queue behind it)', async () => {
+    // 300 items of ~200 ms each through 100 worker slots: about three rounds.
+    const items = Array.from({ length: 300 }, (_, i) => ({ customId: `bulk-${i}`, text: `Bulk ${i}. [[emulator:tokens=10,tps=50]]` }));
+    const { body } = await request(api).post('/v1/batches').set(auth()).send({ items }).expect(202);
+    const single = (await request(api).post('/v1/jobs/summarize').set(auth()).send({ text: 'Urgent. [[emulator:tokens=10,tps=50]]' }).expect(202)).body;
+    const job = await waitForJob(api, token, single.id);
+    const batch = await waitForBatch(body.id, (b) => b.status === 'completed');
+    expect(job.status).toBe('completed');
+    // It ran in the first rounds, not after the 300 items submitted before it (FIFO would put it last).
+    const db = new pg.Client({ connectionString: stack.databaseUrl });
+    await db.connect();
+    try {
+      const { rows } = await db.query(`select count(*)::int as n from jobs where batch_id = $1 and finished_at > $2`, [body.id, job.finishedAt]);
+      expect(rows[0].n).toBeGreaterThan(100);
+    } finally {
+      await db.end();
+    }
+    expect(Date.parse(job.finishedAt!)).toBeLessThan(Date.parse(batch.finishedAt!));
+  }, 60_000);
 
   it('refuses a batch with invalid items as a whole, listing every item error', async () => {
     const before = (await request(api).get('/v1/jobs?limit=100&metadata.check=invalid').set(auth()).expect(200)).body.items.length;
