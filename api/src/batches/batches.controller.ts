@@ -38,7 +38,7 @@ export class BatchesController {
     if (!req.is(ndjsonType) && query && Object.keys(query).length > 0) {
       throw new AppError('validation_failed', 'Query parameters are only for JSONL bodies', [{ path: Object.keys(query)[0]!, message: 'unexpected' }]);
     }
-    const { batch, replayed } = await this.batches.create(principal.sub, input, key, String(req.id ?? ''));
+    const { batch, replayed } = await this.batches.create(principal, input, key, String(req.id ?? ''));
     if (replayed) res.setHeader('Idempotent-Replayed', 'true');
     return batch;
   }

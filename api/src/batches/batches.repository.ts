@@ -14,6 +14,9 @@ export type NewBatch = {
   idempotencyKey: string | undefined;
   idempotencyFingerprint: string | undefined;
   requestId: string;
+  /** Who submitted it, as budgets and shares see them (stored on every item, as for single jobs). */
+  principalGroups: readonly string[];
+  principalKind: 'person' | 'client';
   items: readonly NewBatchItem[];
 };
 /** What a results line needs of an item. */
@@ -67,8 +70,9 @@ export class BatchesRepository {
       const flush = async () => {
         if (group.length === 0) return;
         await tx.execute(sql`
-          insert into ${jobs} (id, owner, type, status, model_id, input, request_id, progress, created_at, batch_id, batch_index, custom_id)
-          select r.id, ${batch.owner}, 'summarize', 'queued', r.model_id, r.input, ${batch.requestId}, 0, ${createdAt}::timestamptz, ${batch.id}::uuid, r.batch_index, r.custom_id
+          insert into ${jobs} (id, owner, type, status, model_id, input, request_id, progress, created_at, batch_id, batch_index, custom_id, principal_groups, principal_kind)
+          select r.id, ${batch.owner}, 'summarize', 'queued', r.model_id, r.input, ${batch.requestId}, 0, ${createdAt}::timestamptz, ${batch.id}::uuid, r.batch_index, r.custom_id,
+            array(select jsonb_array_elements_text(${JSON.stringify(batch.principalGroups)}::jsonb)), ${batch.principalKind}
           from jsonb_to_recordset(${`[${group.join(',')}]`}::jsonb) as r(id uuid, model_id text, input jsonb, batch_index integer, custom_id text)`);
         group = [];
         chars = 0;

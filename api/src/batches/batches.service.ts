@@ -28,7 +28,10 @@ import {
   toBatch,
   type WebhookJobData,
 } from '@switchboard/server-core';
+import { AuditService } from '../audit/audit.service.js';
+import type { Principal } from '../auth/principal.js';
 import { AppError, notFound } from '../common/app-error.js';
+import { SpendService } from '../spend/spend.service.js';
 import { whenRedisUp } from '../common/redis-guard.js';
 import { CatalogService } from '../config/catalog.service.js';
 import { APP_CONFIG } from '../config/tokens.js';
@@ -73,6 +76,8 @@ export class BatchesService {
     private readonly repository: BatchesRepository,
     private readonly catalog: CatalogService,
     private readonly limits: LimitsService,
+    private readonly spend: SpendService,
+    private readonly audit: AuditService,
   ) {}
 
   /** A JSONL body (one item a line) as the JSON form, with the batch's fields from the query. */
@@ -94,7 +99,8 @@ export class BatchesService {
     return { ...batchFields, items };
   }
 
-  async create(owner: string, body: unknown, idempotencyKey: string | undefined, requestId: string): Promise<{ batch: Batch; replayed: boolean }> {
+  async create(principal: Principal, body: unknown, idempotencyKey: string | undefined, requestId: string): Promise<{ batch: Batch; replayed: boolean }> {
+    const owner = principal.sub;
     const count = Array.isArray((body as { items?: unknown } | null)?.items) ? (body as { items: unknown[] }).items.length : 0;
     const max = this.config.jobs.batchMaxItems;
     if (count > max) throw new AppError('payload_too_large', `The batch has ${count} items; the limit is ${max} (BATCH_MAX_ITEMS)`, { limit: max, items: count });
@@ -104,7 +110,7 @@ export class BatchesService {
       const previous = await this.replayOf(owner, idempotencyKey, fingerprint!);
       if (previous) return { batch: previous, replayed: true };
     }
-    const items = this.checkItems(input);
+    const items = await this.checkItems(input, principal);
     if (input.callbackUrl) {
       try {
         await checkCallbackUrl(input.callbackUrl, this.config.jobs.webhooks.allowPrivate);
@@ -113,10 +119,26 @@ export class BatchesService {
         throw new AppError('validation_failed', err.message, [{ path: 'callbackUrl', message: err.message, range: err.range }]);
       }
     }
+    // 402 when a block budget cannot fit even the items' text input (about 4 characters a token);
+    // whether each item fits is decided per call at admission, as for single jobs.
+    const leastTokens = Math.ceil(input.items.reduce((n, i) => n + (i.text?.length ?? 0), 0) / 4);
+    const leastCost = items.reduce((n, item, i) => n + (Math.ceil((input.items[i]!.text?.length ?? 0) / 4) / 1000) * (this.catalog.require(item.modelId).price.inputPer1k ?? 0), 0);
+    await this.spend.assertRoom(principal, leastCost, leastTokens, 'batches');
     // One submission for the per-minute limit; the stored bytes count every item.
     await this.limits.checkJob(owner, input.items.reduce((n, i) => n + (i.text?.length ?? 0) + (i.documents ?? []).reduce((m, d) => m + d.data.length, 0), 0));
     const id = randomUUID();
-    const row = await this.repository.insert({ id, owner, metadata: input.metadata, callbackUrl: input.callbackUrl, idempotencyKey, idempotencyFingerprint: fingerprint, requestId, items });
+    const row = await this.repository.insert({
+      id,
+      owner,
+      metadata: input.metadata,
+      callbackUrl: input.callbackUrl,
+      idempotencyKey,
+      idempotencyFingerprint: fingerprint,
+      requestId,
+      principalGroups: principal.groups,
+      principalKind: principal.kind,
+      items,
+    });
     if (!row) {
       const previous = await this.replayOf(owner, idempotencyKey!, fingerprint!);
       if (!previous) throw new AppError('conflict', 'Could not store the batch, try again');
@@ -191,8 +213,9 @@ export class BatchesService {
     return batch;
   }
 
-  private checkItems(input: BatchCreate): NewBatchItem[] {
+  private async checkItems(input: BatchCreate, principal: Principal): Promise<NewBatchItem[]> {
     const errors: ItemError[] = [];
+    let refusedModel: string | undefined;
     const seen = new Map<string, number>();
     const items: NewBatchItem[] = [];
     for (const [i, item] of input.items.entries()) {
@@ -200,14 +223,14 @@ export class BatchesService {
       const first = seen.get(item.customId);
       if (first !== undefined) errors.push({ path: `${at}.customId`, message: `duplicate customId "${item.customId}" (also items.${first})` });
       else seen.set(item.customId, i);
-      let modelId = this.catalog.default().id;
-      if (item.modelId) {
-        try {
-          modelId = this.catalog.require(item.modelId).id;
-        } catch (err) {
-          if (!(err instanceof AppError)) throw err;
-          errors.push({ path: `${at}.modelId`, message: err.message, code: err.code });
-        }
+      let modelId = '';
+      try {
+        // Model access by group, as for single jobs: model_not_found / model_not_allowed per item.
+        modelId = (item.modelId ? this.catalog.requireFor(item.modelId, principal.groups) : this.catalog.defaultFor(principal.groups)).id;
+      } catch (err) {
+        if (!(err instanceof AppError)) throw err;
+        if (err.code === 'model_not_allowed') refusedModel ??= item.modelId ?? '';
+        errors.push({ path: `${at}.modelId`, message: err.message, code: err.code });
       }
       for (const [d, doc] of (item.documents ?? []).entries()) {
         if (!supportedDocumentFormats.includes(doc.format)) {
@@ -224,6 +247,9 @@ export class BatchesService {
       }
       const { customId, modelId: _m, ...stored } = item;
       items.push({ id: randomUUID(), modelId, customId, input: { ...stored, name: item.name ?? jobNameOf(item) } });
+    }
+    if (refusedModel !== undefined) {
+      await this.audit.record({ actor: principal.sub, action: 'call.refused', target: `model:${refusedModel}`, details: { code: 'model_not_allowed', via: 'batches' } });
     }
     if (errors.length > 0) throw itemErrors(errors);
     return items;

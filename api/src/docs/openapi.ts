@@ -27,6 +27,7 @@ import {
   webhookSecretSchema,
 } from '@switchboard/contracts';
 import { outageMessage, outageRetryAfterSeconds } from '../common/dependency-outage.js';
+import { spendPaths, spendSchemas } from './openapi-spend.js';
 
 const schema = (s: z.ZodType, io: 'input' | 'output' = 'input') => {
   const { $schema: _dialect, ...rest } = z.toJSONSchema(s, { io, unrepresentable: 'any' }) as Record<string, unknown>;
@@ -160,6 +161,7 @@ export function buildOpenApi(): Record<string, unknown> {
         PromptCreate: schema(promptCreateSchema),
         PromptUpdate: schema(promptUpdateSchema),
         DevTokenRequest: schema(devTokenRequestSchema),
+        ...spendSchemas,
       },
     },
     security: [{ bearer: [] }],
@@ -198,11 +200,11 @@ export function buildOpenApi(): Record<string, unknown> {
         },
       },
       '/v1/me': { get: { tags: ['auth'], summary: 'Who the token is', responses: { 200: json({ type: 'object' }, { sub: 'local:ana', username: 'ana', groups: [], scopes: [] }), ...errors(...authErrors) } } },
-      '/v1/client-config': { get: { tags: ['models'], summary: 'What the portal needs before sign-in', security: [], responses: { 200: json({ type: 'object' }, { authMode: 'local', bedrockMode: 'emulator', version: '0.1.0' }) } } },
+      '/v1/client-config': { get: { tags: ['models'], summary: 'What the portal needs before sign-in', security: [], responses: { 200: json({ type: 'object' }, { authMode: 'local', bedrockMode: 'emulator', version: '0.1.0', adminGroup: 'admin' }) } } },
       '/v1/models': {
         get: {
           tags: ['models'],
-          summary: 'The model catalog (without quota internals)',
+          summary: 'The models the caller’s groups may use (catalog `allowedGroups`; without quota internals and access lists)',
           responses: {
             200: json({ type: 'array' }, [{ id: 'us.anthropic.claude-sonnet-4-5-20250929-v1:0', name: 'Claude Sonnet 4.5', vision: true, documents: true, maxOutputTokens: 64000, contextWindow: 200000, price: { inputPer1k: 0.003, outputPer1k: 0.015, cacheReadPer1k: 0.0003, cacheWritePer1k: 0.00375 }, rules: { exclusiveSampling: true, topK: { min: 0, max: 500 }, thinking: { minBudget: 1024 }, promptCache: { minTokens: 1024, maxPoints: 4 }, images: { maxCount: 20, maxBytes: 3932160, maxPixels: 8000 }, documents: { maxCount: 5, maxBytes: 4718592, formats: ['pdf', 'csv', 'doc', 'docx', 'xls', 'xlsx', 'html', 'txt', 'md'] } }, default: true }]),
             ...errors(...authErrors),
@@ -251,7 +253,15 @@ export function buildOpenApi(): Record<string, unknown> {
           tags: ['conversations'],
           summary: 'Create a conversation',
           requestBody: json(ref('ConversationCreate'), { title: 'Release notes', systemPrompt: 'Be brief', params: { temperature: 0.3 } }),
-          responses: { 201: json(ref('Conversation')), ...errors(...authErrors, [400, 'validation_failed', 'Invalid request: params.temperature: Too big'], [413, 'payload_too_large', 'Request body is larger than the allowed size']) },
+          responses: {
+            201: json(ref('Conversation')),
+            ...errors(
+              ...authErrors,
+              [400, 'validation_failed', 'Invalid request: params.temperature: Too big'],
+              [403, 'model_not_allowed', 'Your groups may not use Claude Opus 4.5'],
+              [413, 'payload_too_large', 'Request body is larger than the allowed size'],
+            ),
+          },
         },
       },
       '/v1/conversations/{id}': {
@@ -379,10 +389,11 @@ export function buildOpenApi(): Record<string, unknown> {
               [400, 'validation_failed', 'callbackUrl points to a loopback address (127.0.0.1); only public targets are allowed'],
               modelNotFound,
               jobScopeError('jobs:write'),
-              [403, 'model_not_allowed', 'Your groups may not use this model'],
               tooLarge,
               [413, 'document_too_large', 'Document "scan.pdf" is 31000000 bytes; the limit is 20971520 bytes (DOC_MAX_INFLATED_BYTES)'],
               [415, 'unsupported_media_type', 'Document "a.xlsx" has format "xlsx"; supported: pdf, txt, md, csv, html, docx'],
+              [402, 'budget_exceeded', 'Your budget is used up until 2026-12-01T00:00:00Z (UTC); ask an admin to raise it'],
+              [403, 'model_not_allowed', 'Your groups may not use Claude Opus 4.5'],
               [422, 'idempotency_key_reused', 'This Idempotency-Key was already used with a different request body; use a new key for a new request'],
               rateLimited,
             ),
@@ -479,6 +490,7 @@ export function buildOpenApi(): Record<string, unknown> {
             ...errors(
               ...authErrors,
               [400, 'validation_failed', 'The batch has 2 invalid items; nothing was stored: items.1.customId: duplicate customId "a" (also items.0); items.3.text: Too big', [{ path: 'items.1.customId', message: 'duplicate customId "a" (also items.0)' }, { path: 'items.3.modelId', message: 'Unknown model "nope"', code: 'model_not_found' }]],
+              [402, 'budget_exceeded', 'Your budget is used up until 2026-12-01T00:00:00Z (UTC); ask an admin to raise it'],
               jobScopeError('jobs:write'),
               [413, 'payload_too_large', `The batch has 20000 items; the limit is ${batchLimits.defaultMaxItems} (BATCH_MAX_ITEMS)`, { limit: batchLimits.defaultMaxItems, items: 20000 }],
               tooLarge,
@@ -541,13 +553,14 @@ export function buildOpenApi(): Record<string, unknown> {
         },
         post: {
           tags: ['jobs'],
-          summary: 'Rotate the callback secret: for WEBHOOK_SECRET_GRACE_MS (24 h) callbacks carry signatures with the new and the previous secret. Scope: `jobs:write`',
+          summary: 'Rotate the callback secret (audited): for WEBHOOK_SECRET_GRACE_MS (24 h) callbacks carry signatures with the new and the previous secret. Scope: `jobs:write`',
           responses: {
             200: json(ref('WebhookSecret'), { secret: 'whsec_9Zx-1aB2cD3eF4gH5iJ6kL7mN8oP9qR0sT1uV2wX3yZ4', createdAt: '2026-03-03T10:00:00.000Z', previousValidUntil: '2026-03-04T10:00:00.000Z' }),
             ...errors(...authErrors, jobScopeError('jobs:write')),
           },
         },
       },
+      ...spendPaths,
     },
     webhooks: {
       jobEnded: {

@@ -40,7 +40,7 @@ export class JobsController {
   ): Promise<Job> {
     const key = checkIdempotencyKey(idempotencyKey);
     const input: SummarizeRequest = parseOrThrow(summarizeRequestSchema, body);
-    const { job, replayed } = await this.jobs.submit(principal.sub, input, key, String(req.id ?? ''));
+    const { job, replayed } = await this.jobs.submit(principal.sub, input, key, String(req.id ?? ''), principal);
     if (replayed) res.setHeader('Idempotent-Replayed', 'true');
     return job;
   }

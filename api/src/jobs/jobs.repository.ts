@@ -14,6 +14,9 @@ export type NewSummarizeJob = {
   idempotencyFingerprint: string | undefined;
   callbackUrl: string | undefined;
   requestId: string;
+  /** Who submitted it, for budgets, shares and the usage ledger. */
+  principalGroups?: string[];
+  principalKind?: 'person' | 'client';
 };
 
 /** Everything a job view needs: the (possibly large) input stays in the database. */
@@ -90,6 +93,8 @@ export class JobsRepository {
         idempotency_fingerprint: job.idempotencyFingerprint ?? null,
         callback_url: job.callbackUrl ?? null,
         request_id: job.requestId,
+        principal_groups: job.principalGroups ?? [],
+        principal_kind: job.principalKind ?? null,
       });
       if (groupChars + row.length > maxStatementChars && groups.at(-1)!.length > 0) {
         groups.push([]);
@@ -104,10 +109,13 @@ export class JobsRepository {
 
   private async insertRows(rowsJson: string, createdAt: string): Promise<JobView[]> {
     const result = await this.db.execute<ReturnedJobView>(sql`
-      insert into ${jobs} (id, owner, type, status, model_id, input, idempotency_key, idempotency_fingerprint, callback_url, request_id, progress, created_at)
-      select r.id, r.owner, 'summarize', 'queued', r.model_id, r.input, r.idempotency_key, r.idempotency_fingerprint, r.callback_url, r.request_id, 0, ${createdAt}::timestamptz
+      insert into ${jobs} (id, owner, type, status, model_id, input, idempotency_key, idempotency_fingerprint, callback_url, request_id, progress, created_at,
+        principal_groups, principal_kind)
+      select r.id, r.owner, 'summarize', 'queued', r.model_id, r.input, r.idempotency_key, r.idempotency_fingerprint, r.callback_url, r.request_id, 0, ${createdAt}::timestamptz,
+        array(select jsonb_array_elements_text(r.principal_groups)), r.principal_kind
       from jsonb_to_recordset(${rowsJson}::jsonb)
-        as r(id uuid, owner text, model_id text, input jsonb, idempotency_key text, idempotency_fingerprint text, callback_url text, request_id text)
+        as r(id uuid, owner text, model_id text, input jsonb, idempotency_key text, idempotency_fingerprint text, callback_url text, request_id text,
+          principal_groups jsonb, principal_kind text)
       on conflict do nothing
       returning ${viewReturning}`);
     return result.rows.map((row) => ({

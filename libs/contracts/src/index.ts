@@ -11,3 +11,4 @@ export * from './auth.js';
 export * from './client-config.js';
 export * from './jobs.js';
 export * from './batches.js';
+export * from './budgets.js';

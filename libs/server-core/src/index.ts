@@ -14,3 +14,4 @@ export * from './titles/titles.js';
 export * from './bedrock/converse-input.js';
 export * from './bedrock/smoke.js';
 export * from './jobs/lifecycle.js';
+export * from './spend/spend.js';

@@ -24,9 +24,19 @@ const live = ['queued', 'active'] as const;
 export class SummarizeJobsRepository {
   constructor(readonly db: Db) {}
 
-  async load(jobId: string): Promise<Pick<JobRow, 'id' | 'status' | 'modelId' | 'owner'> & { input: StoredSummarizeInput | null } | undefined> {
+  async load(
+    jobId: string,
+  ): Promise<Pick<JobRow, 'id' | 'status' | 'modelId' | 'owner' | 'principalGroups' | 'principalKind'> & { input: StoredSummarizeInput | null } | undefined> {
     const [row] = await this.db
-      .select({ id: jobs.id, status: jobs.status, modelId: jobs.modelId, owner: jobs.owner, input: jobs.input })
+      .select({
+        id: jobs.id,
+        status: jobs.status,
+        modelId: jobs.modelId,
+        owner: jobs.owner,
+        input: jobs.input,
+        principalGroups: jobs.principalGroups,
+        principalKind: jobs.principalKind,
+      })
       .from(jobs)
       .where(and(eq(jobs.id, jobId), eq(jobs.type, 'summarize')));
     return row as never;

@@ -119,6 +119,9 @@ export const jobs = pgTable(
     /** Retention (or `DELETE …?purge=true`): when the text/documents and the result were erased. */
     inputPurgedAt: timestamp('input_purged_at', { withTimezone: true, mode: 'date' }),
     resultPurgedAt: timestamp('result_purged_at', { withTimezone: true, mode: 'date' }),
+    /** Who submitted it, as budgets and shares see them: the caller's groups then, person or client. */
+    principalGroups: text('principal_groups').array(),
+    principalKind: text('principal_kind', { enum: ['person', 'client'] }),
     ...timestamps,
     startedAt: timestamp('started_at', { withTimezone: true, mode: 'date' }),
     finishedAt: timestamp('finished_at', { withTimezone: true, mode: 'date' }),
@@ -201,7 +204,81 @@ export const prompts = pgTable(
   (t) => [index('prompts_owner_idx').on(t.owner, t.createdAt)],
 );
 
-export const schema = { conversations, messages, jobs, batches, webhookDeliveries, webhookSecrets, prompts };
+export const ledgerPurposes = ['chat', 'compress', 'summarize', 'summarize_chunk', 'summarize_reduce', 'title'] as const;
+export type LedgerPurpose = (typeof ledgerPurposes)[number];
+
+/**
+ * One row per Bedrock call, written once: `call_key` is the call's reservation in the governor
+ * (unique per admitted call) and its purpose, so a repeated write is a no-op (`ON CONFLICT DO NOTHING`).
+ */
+export const usageLedger = pgTable(
+  'usage_ledger',
+  {
+    callKey: text('call_key').primaryKey(),
+    at: timestamp('at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+    principal: text('principal').notNull(),
+    principalKind: text('principal_kind', { enum: ['person', 'client'] }).notNull(),
+    groups: text('groups').array().notNull().default(sql`'{}'`),
+    modelId: text('model_id').notNull(),
+    purpose: text('purpose', { enum: ledgerPurposes }).notNull(),
+    inputTokens: bigint('input_tokens', { mode: 'number' }).notNull().default(0),
+    outputTokens: bigint('output_tokens', { mode: 'number' }).notNull().default(0),
+    cacheReadTokens: bigint('cache_read_tokens', { mode: 'number' }).notNull().default(0),
+    cacheWriteTokens: bigint('cache_write_tokens', { mode: 'number' }).notNull().default(0),
+    /** USD at the catalog's prices when the call was made. */
+    costUsd: doublePrecision('cost_usd').notNull().default(0),
+    jobId: text('job_id'),
+    conversationId: uuid('conversation_id'),
+    /** `warn`: the call went over a `warn` budget and was let through. */
+    budgetFlag: text('budget_flag'),
+  },
+  (t) => [index('usage_ledger_at_idx').on(t.at), index('usage_ledger_principal_at_idx').on(t.principal, t.at)],
+);
+
+export const budgets = pgTable(
+  'budgets',
+  {
+    id: uuid('id').primaryKey(),
+    scope: text('scope', { enum: ['user', 'group', 'client'] }).notNull(),
+    subject: text('subject').notNull(),
+    period: text('period', { enum: ['day', 'month'] }).notNull(),
+    limitUsd: doublePrecision('limit_usd'),
+    limitTokens: bigint('limit_tokens', { mode: 'number' }),
+    mode: text('mode', { enum: ['block', 'warn'] }).notNull(),
+    ...timestamps,
+    updatedAt: timestamp('updated_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+  },
+  (t) => [index('budgets_subject_idx').on(t.scope, t.subject)],
+);
+
+export const quotaShares = pgTable('quota_shares', {
+  id: uuid('id').primaryKey(),
+  scope: text('scope', { enum: ['group', 'client'] }).notNull(),
+  subject: text('subject').notNull(),
+  modelId: text('model_id'),
+  minPercent: doublePrecision('min_percent'),
+  maxPercent: doublePrecision('max_percent'),
+  ...timestamps,
+  updatedAt: timestamp('updated_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+});
+
+/** Append-only (a trigger refuses UPDATE and DELETE): who did what, when, before and after. */
+export const auditLog = pgTable(
+  'audit_log',
+  {
+    id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+    at: timestamp('at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+    actor: text('actor').notNull(),
+    action: text('action').notNull(),
+    target: text('target'),
+    before: jsonb('before'),
+    after: jsonb('after'),
+    details: jsonb('details'),
+  },
+  (t) => [index('audit_log_action_idx').on(t.action, t.id)],
+);
+
+export const schema = { conversations, messages, jobs, batches, webhookDeliveries, webhookSecrets, prompts, usageLedger, budgets, quotaShares, auditLog };
 export type ConversationRow = typeof conversations.$inferSelect;
 /** A message as read: without its search vector (as large as the text, and only Postgres needs it). */
 export type MessageRow = Omit<typeof messages.$inferSelect, 'contentSearch'>;
@@ -213,3 +290,7 @@ export type PromptRow = typeof prompts.$inferSelect;
 export type WebhookSecretRow = typeof webhookSecrets.$inferSelect;
 export type BatchRow = typeof batches.$inferSelect;
 export type WebhookDeliveryRow = typeof webhookDeliveries.$inferSelect;
+export type LedgerRow = typeof usageLedger.$inferInsert;
+export type BudgetRow = typeof budgets.$inferSelect;
+export type ShareRow = typeof quotaShares.$inferSelect;
+export type AuditRow = typeof auditLog.$inferSelect;

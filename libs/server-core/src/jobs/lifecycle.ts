@@ -117,6 +117,8 @@ export function chatJobFromRow(row: StoredChatTurn): ChatJobData | undefined {
     modelId: row.modelId,
     params: (row.input as { params?: ModelParams } | null)?.params ?? {},
     requestId: row.requestId ?? '',
+    // Budgets and the ledger count by the groups the user had when sending (kept with the params).
+    ...((row.input as { groups?: string[] } | null)?.groups ? { groups: (row.input as { groups: string[] }).groups } : {}),
   };
 }
 

@@ -29,6 +29,8 @@ export type ChatJobData = {
   params: ModelParams;
   /** Correlation id that follows the chat from the socket through the queue to the worker. */
   requestId: string;
+  /** The user's groups when they sent it (budgets, shares and the ledger count by group). */
+  groups?: string[];
 };
 
 /** Options of a chat job, whoever enqueues it (the API, or the reconciler after a Redis loss). */
@@ -64,7 +66,7 @@ export async function publishConversationUpdate(
 
 export const titlesQueueName = 'titles';
 /** A conversation to title after an exchange (the worker re-reads everything it needs). */
-export type TitleJobData = { conversationId: string; owner: string };
+export type TitleJobData = { conversationId: string; owner: string; /** The owner's groups (ledger). */ groups?: string[] };
 export const titleJobOptions = {
   attempts: 2,
   backoff: { type: 'fixed', delay: 2000 },
