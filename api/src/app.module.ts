@@ -6,6 +6,7 @@ import { type AppConfig, logTransport, safeErrorSerializer } from '@switchboard/
 import { AdminModule } from './admin/admin.module.js';
 import { AuditModule } from './audit/audit.module.js';
 import { AuthModule } from './auth/auth.module.js';
+import { BatchesModule } from './batches/batches.module.js';
 import { ChatModule } from './chat/chat.module.js';
 import { HttpErrorFilter } from './common/http-error.filter.js';
 import { assignRequestId } from './common/request-id.js';
@@ -78,6 +79,7 @@ export class AppModule {
         AdminModule,
         OpsModule,
         JobsModule,
+        BatchesModule,
         WebhooksModule,
         SpendModule,
       ],

@@ -11,4 +11,5 @@ export * from './auth.js';
 export * from './client-config.js';
 export * from './jobs.js';
 export * from './ops.js';
+export * from './batches.js';
 export * from './budgets.js';
