@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { jobStreamAppender, stampNow } from '@switchboard/server-core';
+import { jobStreamAppender, stampNow, type StreamEntry } from '@switchboard/server-core';
 
 /**
  * Coalesces model deltas into the job's stream without delaying a quiet stream: a delta is
@@ -71,11 +71,13 @@ export class DeltaWriter {
     const seq = ++this.seq;
     const hop = this.hop;
     this.hop = undefined;
-    const entry = {
-      kind: 'delta' as const,
+    // Every 8th batch (seq 8, 16, …) carries its append time, so the API samples delta latency (append → socket) cheaply.
+    const entry: StreamEntry = {
+      kind: 'delta',
       seq,
       text,
       ...(reasoning ? { reasoning } : {}),
+      ...(seq % 8 === 0 ? { at: Date.now() } : {}),
       ...(this.stamps ? { tm: [this.pendingSince, stampNow()] as [number, number], ...(hop ? { hop } : {}) } : {}),
     };
     this.inFlight = jobStreamAppender(this.redis).append(this.jobId, entry).then(

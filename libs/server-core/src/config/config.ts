@@ -56,14 +56,24 @@ const envSchema = z.object({
   /** Largest Socket.IO frame before the connection has authenticated (the full chat allowance comes after). */
   SOCKET_UNAUTHENTICATED_MAX_BYTES: z.coerce.number().int().min(4096).max(1024 * 1024).default(64 * 1024),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** `json` (one object a line) or `pretty` (colored, for people); unset: pretty on a terminal outside production. */
+  LOG_FORMAT: z.enum(['json', 'pretty']).optional(),
+  /** Worker: serve Prometheus metrics on this port (0: off). */
+  WORKER_METRICS_PORT: port.default(0),
+  /** Worker: address of the metrics port (containers: 0.0.0.0). */
+  WORKER_METRICS_HOST: z.string().min(1).default('127.0.0.1'),
+  /** How long a worker's or API node's heartbeat lives; refreshed three times per period. A dead process is gone from Operations after at most this. */
+  OPS_HEARTBEAT_MS: z.coerce.number().int().min(300).max(300_000).default(10_000),
+  /** How often the API pushes the Operations picture to connected admins. */
+  OPS_PUSH_INTERVAL_MS: z.coerce.number().int().min(200).max(60_000).default(2000),
   /** Redis key prefix of the queues; carries a hash tag so queues work on Redis Cluster. */
   QUEUE_PREFIX: z.string().regex(/^\{[^{}]+\}$/, 'must be a hash tag such as {sb}').default('{sb}'),
   /** Quota period of the governor: Bedrock counts per minute; tests shorten it. */
   QUOTA_WINDOW_MS: z.coerce.number().int().min(100).default(60_000),
   /** Slack added to the window for clock differences with Bedrock (reservations are dated at its answer). */
   QUOTA_SAFETY_MARGIN_MS: z.coerce.number().int().min(0).default(100),
-  /** How often a worker prints its backlog as CloudWatch EMF on stdout; 0 turns it off. */
-  BACKLOG_METRICS_INTERVAL_MS: z.coerce.number().int().min(0).default(30_000),
+  /** How often a worker prints its backlog as CloudWatch EMF on stdout; 0 turns it off. Default: 30 s on AWS (ECS), off elsewhere. */
+  BACKLOG_METRICS_INTERVAL_MS: z.coerce.number().int().min(0).optional(),
   CHAT_TITLES: z.enum(['model', 'words']).default('model'),
   /** Where the built portal is; served by the API when present. */
   WEB_DIST_DIR: z.string().optional(),
@@ -78,9 +88,20 @@ const envSchema = z.object({
   SUMMARIZE_MAX_CHUNK_CHARS: z.coerce.number().int().min(1000).default(100_000),
   /** Job callbacks: allow private, loopback and link-local targets (local development and tests only). */
   WEBHOOK_ALLOW_PRIVATE: z.enum(['true', 'false']).default('false'),
-  WEBHOOK_ATTEMPTS: z.coerce.number().int().min(1).max(50).default(10),
-  /** First retry delay of a failed callback; doubles each attempt. */
+  /** Delivery attempts of a callback; with the default backoff 35 attempts span about 24 hours. */
+  WEBHOOK_ATTEMPTS: z.coerce.number().int().min(1).max(200).default(35),
+  /** First retry delay of a failed callback; doubles each attempt up to WEBHOOK_BACKOFF_MAX_MS, ±20 % jitter. */
   WEBHOOK_BACKOFF_MS: z.coerce.number().int().min(10).default(2000),
+  /** Longest delay between two callback attempts. */
+  WEBHOOK_BACKOFF_MAX_MS: z.coerce.number().int().min(10).default(60 * 60 * 1000),
+  /** Bulk submissions: most items in one `POST /v1/batches`. */
+  BATCH_MAX_ITEMS: z.coerce.number().int().min(1).max(100_000).default(10_000),
+  /** Retention: a finished job's text and documents are erased this long after it ended (0 = kept). */
+  JOBS_INPUT_RETENTION_MS: z.coerce.number().int().min(0).default(7 * 24 * 60 * 60 * 1000),
+  /** Retention: a finished job's result (summary) is erased this long after it ended (0 = kept). */
+  JOBS_RESULT_RETENTION_MS: z.coerce.number().int().min(0).default(30 * 24 * 60 * 60 * 1000),
+  /** Retention: how often the workers purge (one worker at a time, a bounded number of jobs a round). */
+  JOBS_PURGE_INTERVAL_MS: z.coerce.number().int().min(100).default(10 * 60 * 1000),
   /** Whole callback delivery (connect, request, answer and its body); slower receivers are cut off. */
   WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
   /**
@@ -159,6 +180,10 @@ export type AppConfig = {
   trustProxy: boolean | number | string;
   sockets: { unauthenticatedMaxBytes: number };
   logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
+  logFormat: 'json' | 'pretty';
+  /** Worker metrics port (0: off) and address. */
+  workerMetrics: { port: number; host: string };
+  ops: { heartbeatMs: number; pushIntervalMs: number };
   queuePrefix: string;
   quota: { windowMs: number; safetyMarginMs: number };
   backlogMetricsIntervalMs: number;
@@ -175,8 +200,10 @@ export type AppConfig = {
     reconcileIntervalMs: number;
     reconcileMinAgeMs: number;
     maxChunkChars: number;
-    webhooks: { allowPrivate: boolean; attempts: number; backoffMs: number; timeoutMs: number; secretGraceMs: number };
+    webhooks: { allowPrivate: boolean; attempts: number; backoffMs: number; backoffMaxMs: number; timeoutMs: number; secretGraceMs: number };
     maxStalled: number;
+    batchMaxItems: number;
+    retention: { inputMs: number; resultMs: number; purgeIntervalMs: number };
   };
   documents: DocumentLimits;
   rates: RateLimits;
@@ -284,9 +311,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     trustProxy: parseTrustProxy(e.TRUST_PROXY),
     sockets: { unauthenticatedMaxBytes: e.SOCKET_UNAUTHENTICATED_MAX_BYTES },
     logLevel: e.LOG_LEVEL,
+    logFormat: e.LOG_FORMAT ?? (process.stdout.isTTY && e.NODE_ENV !== 'production' ? 'pretty' : 'json'),
+    workerMetrics: { port: e.WORKER_METRICS_PORT, host: e.WORKER_METRICS_HOST },
+    ops: { heartbeatMs: e.OPS_HEARTBEAT_MS, pushIntervalMs: e.OPS_PUSH_INTERVAL_MS },
     queuePrefix: e.QUEUE_PREFIX,
     quota: { windowMs: e.QUOTA_WINDOW_MS, safetyMarginMs: e.QUOTA_SAFETY_MARGIN_MS },
-    backlogMetricsIntervalMs: e.BACKLOG_METRICS_INTERVAL_MS,
+    // EMF lines are for CloudWatch: printed by default only where ECS runs the process.
+    backlogMetricsIntervalMs: e.BACKLOG_METRICS_INTERVAL_MS ?? (env.ECS_CONTAINER_METADATA_URI_V4 || env.AWS_EXECUTION_ENV ? 30_000 : 0),
     chatTitles: e.CHAT_TITLES,
     webDistDir: e.WEB_DIST_DIR,
     worker: {
@@ -309,10 +340,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
         allowPrivate: e.WEBHOOK_ALLOW_PRIVATE === 'true',
         attempts: e.WEBHOOK_ATTEMPTS,
         backoffMs: e.WEBHOOK_BACKOFF_MS,
+        backoffMaxMs: e.WEBHOOK_BACKOFF_MAX_MS,
         timeoutMs: e.WEBHOOK_TIMEOUT_MS,
         secretGraceMs: e.WEBHOOK_SECRET_GRACE_MS,
       },
       maxStalled: e.JOBS_MAX_STALLED,
+      batchMaxItems: e.BATCH_MAX_ITEMS,
+      retention: { inputMs: e.JOBS_INPUT_RETENTION_MS, resultMs: e.JOBS_RESULT_RETENTION_MS, purgeIntervalMs: e.JOBS_PURGE_INTERVAL_MS },
     },
     documents: {
       maxInflatedBytes: e.DOC_MAX_INFLATED_BYTES,

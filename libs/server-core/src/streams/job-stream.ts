@@ -25,7 +25,8 @@ export type StreamStamps = { tm?: [number, number]; hop?: [number, number, numbe
 export const stampNow = () => Math.round((performance.timeOrigin + performance.now()) * 100) / 100;
 
 export type StreamEntry =
-  | ({ kind: 'delta'; seq: number; text: string; reasoning?: string } & StreamStamps)
+  /** `at`: when the worker appended it (epoch ms), on a sample of deltas, for the delta-latency metric. */
+  | ({ kind: 'delta'; seq: number; text: string; reasoning?: string; at?: number } & StreamStamps)
   | { kind: 'done'; seq: number; event: Omit<ChatDoneEvent, 'jobId'> }
   | { kind: 'error'; seq: number; event: Omit<ChatErrorEvent, 'jobId'> };
 
