@@ -79,7 +79,7 @@ import { OpenConversation } from './state/open-conversation.store';
               }
             </mat-select>
           </mat-form-field>
-          <button mat-icon-button data-testid="settings-button" (click)="openSettings()" [disabled]="chat.streaming()"
+          <button mat-icon-button data-testid="settings-button" (click)="openSettings()" [disabled]="chat.streaming() || !conversationReady()"
                   [attr.aria-label]="'settings.open' | translate" [matTooltip]="'settings.open' | translate">
             <sb-icon name="tune" />
           </button>
@@ -242,7 +242,14 @@ export class ChatPage {
     }
   }
 
+  /** Settings edit what is loaded: until the open conversation has arrived, the dialog would show defaults and save over it. */
+  protected readonly conversationReady = computed(() => {
+    const id = this.id() ?? null;
+    return !this.chat.loading() && (id === null || this.chat.conversation()?.id === id);
+  });
+
   protected openSettings(): void {
+    if (!this.conversationReady()) return;
     const conv = this.chat.conversation();
     const ref = this.dialog.open<ConversationSettingsDialog, SettingsDialogData, SettingsDialogResult>(ConversationSettingsDialog, {
       data: { systemPrompt: conv?.systemPrompt ?? null, params: conv?.params ?? {}, model: this.chat.selectedModel() },
