@@ -48,6 +48,20 @@ export type GovernorOptions = {
 // budget.lua (budgets and shares) goes first: its functions are called by admit.lua in the same step.
 const here = dirname(fileURLToPath(import.meta.url));
 const admitScript = readFileSync(join(here, 'budget.lua'), 'utf8') + '\n' + readFileSync(join(here, 'admit.lua'), 'utf8');
+// KEYS: budget reservations, their expiries. ARGV: reservation id, cost (nano-USD), tokens. Moves the
+// reservation from every counter's reserved to its settled amounts, once (the record goes with it).
+const settleBudgetScript = `local r = redis.call('HGET', KEYS[1], ARGV[1])
+if not r then return 0 end
+local cost, toks, keys = string.match(r, '^([^|]*)|([^|]*)|(.*)$')
+for key in string.gmatch(keys, '%S+') do
+redis.call('HINCRBY', key, 'rusd', -tonumber(cost))
+redis.call('HINCRBY', key, 'rtok', -tonumber(toks))
+redis.call('HINCRBY', key, 'usd', ARGV[2])
+redis.call('HINCRBY', key, 'tok', ARGV[3])
+end
+redis.call('HDEL', KEYS[1], ARGV[1])
+redis.call('ZREM', KEYS[2], ARGV[1])
+return 1`;
 /** An unsettled budget reservation (its worker died mid-call) is charged at its worst case after this. */
 const budgetReservationMaxMs = 30 * 60_000;
 /** How long a waiting job keeps its place after the time it was told to come back. */
@@ -65,6 +79,7 @@ export class QuotaGovernor {
     readonly options: GovernorOptions,
   ) {
     if (!redis.admitQuota) redis.defineCommand('admitQuota', { numberOfKeys: 9, lua: admitScript });
+    if (!redis.settleBudget) redis.defineCommand('settleBudget', { numberOfKeys: 2, lua: settleBudgetScript });
   }
 
   keys(modelId: string) {
@@ -136,21 +151,7 @@ export class QuotaGovernor {
    */
   async settleBudget(reservationId: string, costUsd: number, tokens: number): Promise<boolean> {
     const p = this.options.prefix;
-    const done = await this.redis.eval(
-      `local r = redis.call('HGET', KEYS[1], ARGV[1])
-       if not r then return 0 end
-       local cost, toks, keys = string.match(r, '^([^|]*)|([^|]*)|(.*)$')
-       for key in string.gmatch(keys, '%S+') do
-         redis.call('HINCRBY', key, 'rusd', -tonumber(cost))
-         redis.call('HINCRBY', key, 'rtok', -tonumber(toks))
-         redis.call('HINCRBY', key, 'usd', ARGV[2])
-         redis.call('HINCRBY', key, 'tok', ARGV[3])
-       end
-       redis.call('HDEL', KEYS[1], ARGV[1])
-       redis.call('ZREM', KEYS[2], ARGV[1])
-       return 1`,
-      2, `${p}:budget:res`, `${p}:budget:res-exp`, reservationId, Math.round(costUsd * 1e9), Math.ceil(tokens),
-    );
+    const done = await this.redis.settleBudget(`${p}:budget:res`, `${p}:budget:res-exp`, reservationId, Math.round(costUsd * 1e9), Math.ceil(tokens));
     return done === 1;
   }
 
@@ -291,5 +292,6 @@ export function periodStart(period: 'day' | 'month', at: Date): Date {
 declare module 'ioredis' {
   interface RedisCommander<Context> {
     admitQuota(...args: (string | number)[]): Promise<unknown>;
+    settleBudget(...args: (string | number)[]): Promise<unknown>;
   }
 }
