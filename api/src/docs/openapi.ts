@@ -116,7 +116,7 @@ export function buildOpenApi(): Record<string, unknown> {
         },
       },
       '/v1/me': { get: { tags: ['auth'], summary: 'Who the token is', responses: { 200: json({ type: 'object' }, { sub: 'local:ana', username: 'ana', groups: [], scopes: [] }), ...errors(...authErrors) } } },
-      '/v1/client-config': { get: { tags: ['models'], summary: 'What the portal needs before sign-in', security: [], responses: { 200: json({ type: 'object' }, { authMode: 'local', bedrockMode: 'emulator', version: '0.1.0' }) } } },
+      '/v1/client-config': { get: { tags: ['models'], summary: 'What the portal needs before sign-in', security: [], responses: { 200: json({ type: 'object' }, { authMode: 'local', bedrockMode: 'emulator', version: '0.1.0', adminGroup: 'admin' }) } } },
       '/v1/models': {
         get: {
           tags: ['models'],

@@ -23,7 +23,7 @@ export class ModelsController {
   @Get('client-config')
   clientConfig(): ClientConfig {
     const { auth } = this.config;
-    const config: ClientConfig = { authMode: auth.mode, bedrockMode: this.config.bedrockMode, version: '0.1.0' };
+    const config: ClientConfig = { authMode: auth.mode, bedrockMode: this.config.bedrockMode, version: '0.1.0', adminGroup: auth.adminGroup };
     if (auth.mode === 'oidc' && auth.issuer && auth.clientId) {
       config.oidc = {
         issuer: auth.issuer,

@@ -1,18 +1,9 @@
 import { z } from 'zod';
+import { budgetLimits, budgetModes, budgetPeriods, budgetScopes } from './constants.js';
 import { safeText } from './safe-text.js';
 
-/** Who a budget or share applies to: a user (`sub`), a group (claim), or a batch client (`client_id`). */
-export const budgetScopes = ['user', 'group', 'client'] as const;
-export type BudgetScope = (typeof budgetScopes)[number];
-/** Calendar periods in UTC: a day from 00:00, a month from the 1st. */
-export const budgetPeriods = ['day', 'month'] as const;
-export type BudgetPeriod = (typeof budgetPeriods)[number];
-/** `block` refuses calls over the limit; `warn` lets them through and flags them (ledger + audit). */
-export const budgetModes = ['block', 'warn'] as const;
-export type BudgetMode = (typeof budgetModes)[number];
-
-/** Upper bounds on what an admin may set (hostile input is bounded like everything else). */
-export const budgetLimits = { maxUsd: 10_000_000, maxTokens: 1e15, maxSubjectChars: 200 } as const;
+// The plain values (scopes, periods, modes, limits) live in constants.ts so the portal takes them
+// without zod; these schemas use the same consts.
 
 const subject = safeText().trim().min(1).max(budgetLimits.maxSubjectChars);
 const limitUsd = z.number().positive().max(budgetLimits.maxUsd);
