@@ -6,6 +6,7 @@ import { type AppConfig, safeErrorSerializer } from '@switchboard/server-core';
 import { AdminModule } from './admin/admin.module.js';
 import { AuditModule } from './audit/audit.module.js';
 import { AuthModule } from './auth/auth.module.js';
+import { BatchesModule } from './batches/batches.module.js';
 import { ChatModule } from './chat/chat.module.js';
 import { HttpErrorFilter } from './common/http-error.filter.js';
 import { assignRequestId } from './common/request-id.js';
@@ -75,6 +76,7 @@ export class AppModule {
         ChatModule,
         AdminModule,
         JobsModule,
+        BatchesModule,
         WebhooksModule,
         SpendModule,
       ],

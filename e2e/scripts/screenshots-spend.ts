@@ -1,6 +1,7 @@
 /**
- * Screenshots of the admin Budgets and Usage pages (issue 15) for the docs: desktop 1280×800 (the
- * Usage page 1280×1240, chart and table) and phone 390×844, light and dark → docs/screenshots/{budgets,usage}-{desktop,phone}-{light,dark}.png.
+ * Screenshots of the admin Budgets and Usage pages (issue 15) for the docs: desktop 1280 wide and
+ * tall enough for the whole page (1160 and 1240), phone 390×844, light and dark → docs/screenshots/{budgets,usage}-{desktop,phone}-{light,dark}.png;
+ * and a user's menu with spend and budgets (spend-menu-…).
  *
  *   npx nx run-many -t build && cd e2e && npx tsx scripts/screenshots-spend.ts
  *
@@ -99,7 +100,8 @@ async function prepare(browser: Browser): Promise<void> {
   const admin = await newPage(browser);
   await signIn(admin.page, adminUser);
   const budgets = [
-    { scope: 'user', subject: 'local:ana', period: 'month', limitUsd: 25, mode: 'block' },
+    // ana's spend this month is near this limit: her menu shows the 80 % warning.
+    { scope: 'user', subject: 'local:ana', period: 'month', limitUsd: 3, mode: 'block' },
     { scope: 'user', subject: `local:${adminUser}`, period: 'month', limitUsd: 40, mode: 'warn' },
     { scope: 'user', subject: 'local:ben', period: 'day', limitTokens: 200000, mode: 'block' },
     { scope: 'group', subject: 'support', period: 'month', limitUsd: 150, mode: 'warn' },
@@ -109,6 +111,14 @@ async function prepare(browser: Browser): Promise<void> {
   for (const body of budgets) {
     const res = await apiAs(admin.page, '/v1/admin/budgets', { method: 'POST', body });
     if (res.status !== 201) throw new Error(`budget not created: ${res.status} ${JSON.stringify(res.body)}`);
+  }
+  const shares = [
+    { scope: 'client', subject: 'nightly-batch', maxPercent: 30 },
+    { scope: 'group', subject: 'support', modelId: testModels[4]!.id, minPercent: 20 },
+  ];
+  for (const body of shares) {
+    const res = await apiAs(admin.page, '/v1/admin/shares', { method: 'POST', body });
+    if (res.status !== 201) throw new Error(`share not created: ${res.status} ${JSON.stringify(res.body)}`);
   }
   await sendMessage(admin.page, 'Which teams used the most tokens this week? [[emulator:tokens=120]]');
   await waitForAnswerDone(admin.page);
@@ -120,7 +130,10 @@ async function shoot(browser: Browser, size: keyof typeof viewports, theme: 'lig
   const file = (view: string) => join(outDir, `${view}-${size}-${theme}.png`);
   await signIn(page, adminUser);
 
+  // Desktop: tall enough for the budgets and the shares below them.
+  if (size === 'desktop') await page.setViewportSize({ width: 1280, height: 1160 });
   await page.goto('/budgets');
+  await page.getByTestId('share-item').nth(1).waitFor();
   await page.getByTestId('budget-item').nth(5).waitFor();
   // Editing one shows the form filled in.
   await page.locator('[data-testid="budget-item"][data-subject="support"]').getByTestId('budget-edit').click();
@@ -139,6 +152,15 @@ async function shoot(browser: Browser, size: keyof typeof viewports, theme: 'lig
   await settle(page);
   await page.screenshot({ path: file('usage') });
   await context.close();
+
+  // A user's view: spend and budgets in the user menu.
+  const user = await newPage(browser, { viewport: viewports[size], colorScheme: theme });
+  await signIn(user.page, 'ana');
+  await user.page.getByTestId('user-menu').click();
+  await user.page.locator('[data-testid="my-budget"]').waitFor();
+  await settle(user.page);
+  await user.page.screenshot({ path: file('spend-menu') });
+  await user.context.close();
 }
 
 async function main(): Promise<void> {

@@ -127,6 +127,13 @@ test('an admin sets a budget, a user chats and sees the spend, the Usage page sh
   expect(await admin.page.getByTestId('usage-chart-canvas').getAttribute('aria-label')).toContain('Claude 3 Haiku');
   expect(await axeViolations(admin.page)).toEqual([]);
   expect(await cspViolations()).toEqual([]);
+  // Dark theme: the chart is redrawn in the dark palette; the page still passes axe.
+  await admin.page.getByTestId('theme-toggle').click();
+  await admin.page.locator('html.theme-dark').waitFor({ state: 'attached' });
+  // (The toggle's own tooltip goes away with the pointer.)
+  await admin.page.mouse.move(1, 400);
+  await admin.page.locator('.mat-mdc-tooltip').waitFor({ state: 'detached' });
+  expect(await axeViolations(admin.page)).toEqual([]);
   const [dl] = await Promise.all([admin.page.waitForEvent('download'), admin.page.getByTestId('usage-csv').click()]);
   const csv = await (await import('node:fs/promises')).readFile((await dl.path())!, 'utf8');
   expect(csv.split('\r\n')[0]).toBe('user,calls,inputTokens,outputTokens,cacheReadTokens,cacheWriteTokens,costUsd');
@@ -141,6 +148,23 @@ test('an admin sets a budget, a user chats and sees the spend, the Usage page sh
 
   // Delete the budget: the user has none left.
   await admin.page.getByTestId('nav-budgets').click();
+  // Shares of a model's quota: checked like the API, added for one model, then removed.
+  const client = uniqueUser('batch-client');
+  await pickOption(admin.page, 'share-scope', 'client');
+  await admin.page.getByTestId('share-subject').fill(client);
+  await admin.page.getByTestId('share-min').fill('40');
+  await admin.page.getByTestId('share-max').fill('30');
+  await admin.page.getByTestId('share-save').click();
+  await admin.page.getByTestId('share-min-error').waitFor();
+  await admin.page.getByTestId('share-min').fill('');
+  await pickOption(admin.page, 'share-model', 'test.text-only-v1:0');
+  await admin.page.getByTestId('share-save').click();
+  const share = admin.page.locator(`[data-testid="share-item"][data-subject="${client}"]`);
+  await share.waitFor();
+  expect(await share.getByTestId('share-item-bounds').innerText()).toMatch(/Text Only · at most 30 %/);
+  expect(await axeViolations(admin.page)).toEqual([]);
+  await share.getByTestId('share-delete').click();
+  await share.waitFor({ state: 'detached' });
   await item.getByTestId('budget-delete').click();
   await item.getByTestId('budget-delete-confirm').click();
   await item.waitFor({ state: 'detached' });

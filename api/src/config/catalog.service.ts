@@ -50,7 +50,7 @@ export class CatalogService {
   /** The model with this id, or a `model_not_found` error. */
   require(modelId: string): ModelEntry {
     const model = this.models.find((m) => m.id === modelId);
-    if (!model) throw new AppError('model_not_found', `Unknown model "${modelId}"`);
+    if (!model) throw new AppError('model_not_found', `Unknown model "${modelId}"; valid ids: ${this.models.map((m) => m.id).join(', ')}`, { modelId, validModelIds: this.models.map((m) => m.id) });
     return model;
   }
 

@@ -15,6 +15,7 @@ import {
   CallbackTargetError,
   checkCallbackUrl,
   enqueueCallback,
+  enqueueRedelivery,
   jobNameOf,
   type SummarizeJobData,
   toJob,
@@ -22,6 +23,7 @@ import {
   markCancelRequested,
   stopJob,
 } from '@switchboard/server-core';
+import type { WebhookDeliveryPage } from '@switchboard/contracts';
 import { AuditService } from '../audit/audit.service.js';
 import type { Principal } from '../auth/principal.js';
 import { AppError, notFound } from '../common/app-error.js';
@@ -152,6 +154,9 @@ export class JobsService {
       createdAfter: query.createdAfter,
       createdBefore: query.createdBefore,
       cursor: position && { createdAt: position.at, id: position.id },
+      ascending: query.sort === 'createdAt',
+      metadata: query.metadata,
+      batchId: query.batchId,
     });
     const last = rows.at(-1);
     return { items: rows.map(toJob), nextCursor: hasMore && last ? encodeCursor(last.createdAt, last.id) : null };
@@ -177,6 +182,38 @@ export class JobsService {
     await stopJob(this.redis, this.queue, this.config.queuePrefix, id);
     if (ended.callbackUrl) await this.enqueueCallback(id);
     return toJob(ended);
+  }
+
+  /**
+   * `DELETE /v1/jobs/:id?purge=true`: erases the job's input and result now. A queued or running
+   * job is cancelled first (it never writes a result afterwards); a finished one keeps its status.
+   */
+  async purge(owner: string, id: string): Promise<Job> {
+    const job = await this.require(owner, id);
+    if (job.status === 'queued' || job.status === 'active') {
+      await this.cancel(owner, id).catch((err) => {
+        if (!(err instanceof AppError && err.code === 'conflict')) throw err; // it ended meanwhile: purge all the same
+      });
+    }
+    const purged = await this.repository.purge(id);
+    if (!purged) throw notFound('Job');
+    return toJob(purged);
+  }
+
+  /** `GET /v1/jobs/:id/deliveries`: every attempt to deliver the job's callback. */
+  async deliveries(owner: string, id: string): Promise<WebhookDeliveryPage> {
+    await this.require(owner, id);
+    return { items: await this.repository.deliveries(id) };
+  }
+
+  /** `POST /v1/jobs/:id/deliveries`: delivers the finished job's callback again (same delivery id). */
+  async redeliver(owner: string, id: string): Promise<Job> {
+    const job = await this.require(owner, id);
+    if (!job.callbackUrl) throw new AppError('conflict', 'This job has no callbackUrl');
+    const owed = await this.repository.owedAgain(id);
+    if (!owed) throw new AppError('conflict', `Job is still ${job.status}; its callback goes out when it ends`);
+    await enqueueRedelivery(this.webhooks, this.config, id, String(Date.now()));
+    return toJob(owed);
   }
 
   private async enqueueCallback(jobId: string) {

@@ -7,6 +7,7 @@ export * from './db/database.js';
 export * from './streams/job-stream.js';
 export * from './queues/queues.js';
 export * from './webhooks/callback-target.js';
+export * from './webhooks/webhook-schedule.js';
 export * from './jobs/job-view.js';
 export * from './quota/governor.js';
 export * from './titles/titles.js';

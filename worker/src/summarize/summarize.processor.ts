@@ -6,6 +6,8 @@ import {
   type AppConfig,
   attemptNumber,
   BudgetExceededError,
+  costOf,
+  enqueueBatchCallback,
   enqueueCallback,
   enqueueSummarizeChunks,
   isCancelRequested,
@@ -81,7 +83,7 @@ async function processRoot(deps: SummarizeDeps, job: Job<RootData>, token: strin
   const log = deps.logger.child({ jobId, requestId: job.data.requestId, attempt: attemptNumber(job), step: job.data.step ?? 'start' });
   const [row, cancelAsked] = await Promise.all([deps.repository.load(jobId), isCancelRequested(deps.redis, jobId)]);
   if (!row || (row.status !== 'queued' && row.status !== 'active')) return; // ended already (e.g. cancelled while waiting)
-  const finish = (outcome: SummarizeOutcome) => finishJob(deps, jobId, outcome);
+  const finish = (outcome: SummarizeOutcome) => finishJob(deps, jobId, withCost(outcome, deps.models().find((m) => m.id === row.modelId)));
   if (cancelAsked) return void (await finish({ status: 'cancelled' }));
   const model = deps.models().find((m) => m.id === row.modelId);
   if (!model) {
@@ -241,12 +243,25 @@ async function reportProgress(deps: SummarizeDeps, d: ChunkData) {
 }
 
 async function finishJob(deps: SummarizeDeps, jobId: string, outcome: SummarizeOutcome) {
-  const { ended, callback } = await deps.repository.finish(jobId, outcome);
+  const { ended, callback, batchId } = await deps.repository.finish(jobId, outcome);
   if (ended && callback) {
     await enqueueCallback(deps.webhooks, deps.config, jobId).catch((err) =>
       deps.logger.warn({ jobId, err: (err as Error).message }, 'callback enqueue failed; the reconciler will retry it'),
     );
   }
+  // The item that ends its batch last ends the batch (once: the update is guarded) → one callback.
+  if (ended && batchId && (await deps.repository.finishBatchIfDone(batchId))) {
+    await enqueueBatchCallback(deps.webhooks, deps.config, batchId).catch((err) =>
+      deps.logger.warn({ batchId, err: (err as Error).message }, 'batch callback enqueue failed; the reconciler will retry it'),
+    );
+  }
+}
+
+/** The usage with its cost at the model's catalog prices (`usage.costUsd`). */
+function withCost(outcome: SummarizeOutcome, model: ModelEntry | undefined): SummarizeOutcome {
+  if (!outcome.usage || !model) return outcome;
+  const costUsd = costOf(model, outcome.usage);
+  return costUsd === null ? outcome : { ...outcome, usage: { ...outcome.usage, costUsd: Math.round(costUsd * 1e8) / 1e8 } } as SummarizeOutcome;
 }
 
 async function sourceText(extractor: DocumentExtractor, input: StoredSummarizeInput, signal: AbortSignal | undefined): Promise<string> {

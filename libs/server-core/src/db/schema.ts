@@ -1,5 +1,5 @@
 import { getTableColumns, sql } from 'drizzle-orm';
-import { bigint, customType, doublePrecision, index, integer, jsonb, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import { bigint, bigserial, customType, doublePrecision, index, integer, jsonb, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 import type { Block, ErrorInfo, ModelParams, Usage } from '@switchboard/contracts';
 
 /** Full-text search vector; written by Postgres from a generated-column expression. */
@@ -110,6 +110,15 @@ export const jobs = pgTable(
     /** Batch jobs: where to POST the finished job, and whether that delivery is still owed. */
     callbackUrl: text('callback_url'),
     callbackStatus: text('callback_status', { enum: ['pending', 'delivered', 'failed'] }),
+    /** Delivery attempts of the callback so far (each is in webhook_deliveries). */
+    callbackAttempts: integer('callback_attempts').notNull().default(0),
+    /** Bulk submissions: the batch, the item's place in it and the client's id for it. */
+    batchId: uuid('batch_id'),
+    batchIndex: integer('batch_index'),
+    customId: text('custom_id'),
+    /** Retention (or `DELETE …?purge=true`): when the text/documents and the result were erased. */
+    inputPurgedAt: timestamp('input_purged_at', { withTimezone: true, mode: 'date' }),
+    resultPurgedAt: timestamp('result_purged_at', { withTimezone: true, mode: 'date' }),
     /** Who submitted it, as budgets and shares see them: the caller's groups then, person or client. */
     principalGroups: text('principal_groups').array(),
     principalKind: text('principal_kind', { enum: ['person', 'client'] }),
@@ -123,7 +132,53 @@ export const jobs = pgTable(
     uniqueIndex('jobs_owner_idempotency_idx')
       .on(t.owner, t.idempotencyKey)
       .where(sql`${t.idempotencyKey} is not null`),
+    uniqueIndex('jobs_batch_item_idx').on(t.batchId, t.batchIndex).where(sql`${t.batchId} is not null`),
+    index('jobs_batch_status_idx').on(t.batchId, t.status).where(sql`${t.batchId} is not null`),
   ],
+);
+
+export const batchStatuses = ['queued', 'active', 'completed', 'cancelled'] as const;
+
+/** A bulk submission (`POST /v1/batches`): its items are summarize jobs carrying its id. */
+export const batches = pgTable(
+  'batches',
+  {
+    id: uuid('id').primaryKey(),
+    owner: text('owner').notNull(),
+    status: text('status', { enum: batchStatuses }).notNull().default('queued'),
+    itemCount: integer('item_count').notNull(),
+    metadata: jsonb('metadata').$type<Record<string, unknown>>(),
+    idempotencyKey: text('idempotency_key'),
+    idempotencyFingerprint: text('idempotency_fingerprint'),
+    callbackUrl: text('callback_url'),
+    callbackStatus: text('callback_status', { enum: ['pending', 'delivered', 'failed'] }),
+    callbackAttempts: integer('callback_attempts').notNull().default(0),
+    requestId: text('request_id'),
+    ...timestamps,
+    finishedAt: timestamp('finished_at', { withTimezone: true, mode: 'date' }),
+  },
+  (t) => [
+    index('batches_owner_created_idx').on(t.owner, t.createdAt.desc(), t.id.desc()),
+    uniqueIndex('batches_owner_idempotency_idx')
+      .on(t.owner, t.idempotencyKey)
+      .where(sql`${t.idempotencyKey} is not null`),
+  ],
+);
+
+/** One row per callback delivery attempt (a job's or a batch's). */
+export const webhookDeliveries = pgTable(
+  'webhook_deliveries',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    jobId: uuid('job_id'),
+    batchId: uuid('batch_id'),
+    at: timestamp('at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+    /** The receiver's HTTP status; null when no answer came (refused, timeout, reset). */
+    status: integer('status'),
+    durationMs: integer('duration_ms').notNull(),
+    error: text('error'),
+  },
+  (t) => [index('webhook_deliveries_job_idx').on(t.jobId, t.at).where(sql`${t.jobId} is not null`)],
 );
 
 /** Per-principal secret that signs job callbacks (HMAC-SHA256); kept readable as it signs. */
@@ -223,7 +278,7 @@ export const auditLog = pgTable(
   (t) => [index('audit_log_action_idx').on(t.action, t.id)],
 );
 
-export const schema = { conversations, messages, jobs, webhookSecrets, prompts, usageLedger, budgets, quotaShares, auditLog };
+export const schema = { conversations, messages, jobs, batches, webhookDeliveries, webhookSecrets, prompts, usageLedger, budgets, quotaShares, auditLog };
 export type ConversationRow = typeof conversations.$inferSelect;
 /** A message as read: without its search vector (as large as the text, and only Postgres needs it). */
 export type MessageRow = Omit<typeof messages.$inferSelect, 'contentSearch'>;
@@ -233,6 +288,8 @@ export const messageColumns = messageReadColumns;
 export type JobRow = typeof jobs.$inferSelect;
 export type PromptRow = typeof prompts.$inferSelect;
 export type WebhookSecretRow = typeof webhookSecrets.$inferSelect;
+export type BatchRow = typeof batches.$inferSelect;
+export type WebhookDeliveryRow = typeof webhookDeliveries.$inferSelect;
 export type LedgerRow = typeof usageLedger.$inferInsert;
 export type BudgetRow = typeof budgets.$inferSelect;
 export type ShareRow = typeof quotaShares.$inferSelect;

@@ -94,8 +94,11 @@ export const summarizeChunkJobOptions = {
   removeOnFail: { age: 24 * 3600 },
 } as const;
 
-/** A callback owed for a finished job; its BullMQ id is `webhookJobId(jobId)`, so it is queued once. */
-export type WebhookJobData = { jobId: string };
+/**
+ * A callback owed for a finished job (or a finished batch: `batchId`); its BullMQ id is
+ * `webhookJobId(id)`, so it is queued once. The id is also the `X-Switchboard-Delivery` header.
+ */
+export type WebhookJobData = { jobId: string; batchId?: undefined } | { batchId: string; jobId?: undefined };
 export const webhookJobId = (jobId: string) => `wh-${jobId}`;
 
 /** Every process reloads its model catalog when this channel says so (admin endpoint). */

@@ -1,6 +1,6 @@
 import { HttpClient, HttpParams } from '@angular/common/http';
 import { Injectable, inject } from '@angular/core';
-import type { AdminUsage, Budget, BudgetCreate, BudgetPatch, MeUsage, UsageGroupBy } from '@switchboard/contracts';
+import type { AdminUsage, Budget, BudgetCreate, BudgetPatch, MeUsage, Share, ShareCreate, UsageGroupBy } from '@switchboard/contracts';
 import { firstValueFrom } from 'rxjs';
 
 /** `from`/`to` as days (`YYYY-MM-DD`, UTC); `to` is exclusive like the API's. */
@@ -38,6 +38,18 @@ export class UsageApiService {
 
   deleteBudget(id: string): Promise<void> {
     return firstValueFrom(this.http.delete<void>(`/v1/admin/budgets/${encodeURIComponent(id)}`));
+  }
+
+  listShares(): Promise<Share[]> {
+    return firstValueFrom(this.http.get<{ items: Share[] }>('/v1/admin/shares')).then((r) => r.items);
+  }
+
+  createShare(body: ShareCreate): Promise<Share> {
+    return firstValueFrom(this.http.post<Share>('/v1/admin/shares', body));
+  }
+
+  deleteShare(id: string): Promise<void> {
+    return firstValueFrom(this.http.delete<void>(`/v1/admin/shares/${encodeURIComponent(id)}`));
   }
 }
 

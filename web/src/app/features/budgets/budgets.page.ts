@@ -6,7 +6,8 @@ import { MatInputModule } from '@angular/material/input';
 import { MatSelectModule } from '@angular/material/select';
 import { MatSnackBar, MatSnackBarModule } from '@angular/material/snack-bar';
 import { MatTooltipModule } from '@angular/material/tooltip';
-import type { Budget, BudgetMode, BudgetPeriod, BudgetScope } from '@switchboard/contracts';
+import type { Budget, BudgetMode, BudgetPeriod, BudgetScope, PublicModel } from '@switchboard/contracts';
+import { ApiService } from '../../core/api.service';
 import { TranslatePipe } from '@ngx-translate/core';
 import { errorKey, toUiError } from '../../core/errors';
 import { LanguageService } from '../../core/language.service';
@@ -26,13 +27,14 @@ import {
   readBudgetForm,
 } from './budget-form';
 import { BudgetsStore } from './budgets.store';
+import { SharesComponent } from './shares.component';
 
 /** Admins: who may spend how much — budgets per user, group or batch client, per day or month. */
 @Component({
   selector: 'sb-budgets-page',
   changeDetection: ChangeDetectionStrategy.OnPush,
   providers: [BudgetsStore],
-  imports: [ReactiveFormsModule, MatButtonModule, MatFormFieldModule, MatInputModule, MatSelectModule, MatSnackBarModule, MatTooltipModule, TranslatePipe, IconComponent, ListStatusComponent],
+  imports: [ReactiveFormsModule, MatButtonModule, MatFormFieldModule, MatInputModule, MatSelectModule, MatSnackBarModule, MatTooltipModule, TranslatePipe, IconComponent, ListStatusComponent, SharesComponent],
   styleUrl: './budgets.page.scss',
   template: `
     <div class="page">
@@ -151,6 +153,8 @@ import { BudgetsStore } from './budgets.store';
           }
         </ul>
       </section>
+
+      <section sbShares class="card shares" aria-labelledby="shares-heading" [models]="models()"></section>
     </div>
   `,
 })
@@ -163,6 +167,7 @@ export class BudgetsPage {
   protected readonly modes = budgetModes;
   protected readonly limits = budgetFormLimits;
 
+  protected readonly models = signal<PublicModel[]>([]);
   protected readonly editing = signal<Budget | null>(null);
   protected readonly confirming = signal<string | null>(null);
   protected readonly saving = signal(false);
@@ -183,6 +188,7 @@ export class BudgetsPage {
 
   constructor() {
     void this.store.load();
+    void inject(ApiService).models().then((m) => this.models.set(m)).catch(() => undefined);
     this.form.valueChanges.subscribe(() => {
       this.value.set(this.form.getRawValue());
       this.formError.set(null);
