@@ -3,8 +3,9 @@ import { Redis, type RedisOptions } from 'ioredis';
 /**
  * One connection per role per process (commands, blocking worker, subscriber, streams). BullMQ
  * needs maxRetriesPerRequest: null on connections it blocks on. `streams` carries the answers'
- * appends: auto-pipelining sends the appends of many concurrent answers in one socket write
- * (BullMQ's connections must not auto-pipeline, so it is a connection of its own).
+ * appends, each batch its own EVALSHA written at once: no auto-pipelining, which keeps one pipeline
+ * in flight per connection, so under load every append waited for the previous batch's round trip
+ * (issue 19: most of the per-token tail).
  * `onLost` hears once per outage (ioredis retries on its own and would report every attempt).
  */
 export function createRedis(
@@ -17,7 +18,6 @@ export function createRedis(
     connectionName: `switchboard:${role}`,
     maxRetriesPerRequest: role === 'commands' || role === 'streams' ? 3 : null,
     enableReadyCheck: true,
-    enableAutoPipelining: role === 'streams',
     ...extra,
   });
   let lost = false;

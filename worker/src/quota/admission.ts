@@ -106,8 +106,8 @@ export type LaneQueues = Partial<Record<Lane, Queue>>;
  */
 export async function settle(governor: QuotaGovernor, queues: LaneQueues, reservation: Reservation, usage: Usage | null): Promise<void> {
   if (!usage) return;
-  await governor.settle(reservation.modelId, reservation.reservationId, usage.inputTokens + usage.outputTokens);
-  for (const { lane, jobId } of await governor.headOfLine(reservation.modelId, 3)) {
+  // The head of the line comes back with the settle (one round trip); the rest only when someone waits.
+  for (const { lane, jobId } of await governor.settle(reservation.modelId, reservation.reservationId, usage.inputTokens + usage.outputTokens, 3)) {
     const queue = queues[lane];
     const job = queue && (await queue.getJob(jobId));
     // Only a delayed job can be promoted; one already running or gone is fine as it is.
