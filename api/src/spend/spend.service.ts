@@ -63,17 +63,19 @@ export class SpendService implements OnModuleInit, OnApplicationShutdown {
     clearInterval(this.timer);
   }
 
-  /** Writes every budget and share into Redis; a period counter Redis lost is seeded from the ledger. */
+  /**
+   * Writes every budget and share into Redis. A budget's counter for the current period is seeded
+   * from the ledger once (a new budget counts what was already spent this period; a counter Redis
+   * lost comes back).
+   */
   async mirror(): Promise<void> {
     const prefix = this.config.queuePrefix;
     const [budgetRows, shareRows] = await Promise.all([this.repository.listBudgets(), this.repository.listShares()]);
     const now = new Date();
     for (const b of budgetRows) {
-      const counter = await budgetCounter(this.redis, prefix, b, now);
-      if (counter.spentUsd === 0 && counter.spentTokens === 0) {
-        const spent = await this.repository.spentBy(b, periodStart(b.period, now), periodEnd(b.period, now));
-        if (spent.usd > 0 || spent.tokens > 0) await seedBudgetCounter(this.redis, prefix, b, now, spent);
-      }
+      if ((await budgetCounter(this.redis, prefix, b, now)).seeded) continue;
+      const spent = await this.repository.spentBy(b, periodStart(b.period, now), periodEnd(b.period, now));
+      await seedBudgetCounter(this.redis, prefix, b, now, spent);
     }
     await mirrorBudgets(this.redis, prefix, budgetRows);
     await mirrorShares(this.redis, prefix, shareRows);

@@ -134,6 +134,11 @@ describe('budgets, model access and shares across 2 API nodes and 3 workers', ()
     expect(mine.body.budgets[0]!.spentUsd).toBeCloseTo(team.costUsd, 6);
     expect(mine.body.budgets[0]).toMatchObject({ scope: 'group', subject: 'team', limitUsd, mode: 'block' });
     expect(new Date(mine.body.budgets[0]!.resetsAt).getUTCDate()).toBe(1);
+    // A budget made now counts what its subject already spent this period (seeded from the ledger).
+    const later = await rest<{ id: string }>(admin, 'POST', '/v1/admin/budgets', { scope: 'group', subject: 'team', period: 'day', limitUsd: 1000, mode: 'warn' });
+    const seeded = await rest<MeUsage>(await idp.person('member1', ['team']), 'GET', '/v1/me/usage', undefined, 0);
+    expect(seeded.body.budgets.find((b) => b.id === later.body.id)!.spentUsd).toBeCloseTo(team.costUsd, 6);
+    expect((await rest(admin, 'DELETE', `/v1/admin/budgets/${later.body.id}`)).status).toBe(204);
   }, 90_000);
 
   it('lists and serves only the models a caller’s groups may use, on REST and the socket', async () => {

@@ -84,21 +84,34 @@ export async function mirrorShares(redis: Redis, prefix: string, rows: ShareRow[
   await tx.exec();
 }
 
-export type BudgetCounter = { spentUsd: number; spentTokens: number; reservedUsd: number; reservedTokens: number };
+export type BudgetCounter = {
+  spentUsd: number;
+  spentTokens: number;
+  reservedUsd: number;
+  reservedTokens: number;
+  /** The counter was seeded from the ledger for this period (so it need not be again). */
+  seeded: boolean;
+};
 
 /** What the budget's counter for the period containing `at` holds (settled and reserved). */
 export async function budgetCounter(redis: Redis, prefix: string, budget: Pick<BudgetRow, 'id' | 'period'>, at: Date): Promise<BudgetCounter> {
-  const [usd, tok, rusd, rtok] = await redis.hmget(`${prefix}:budget:spent:${budget.id}:${periodKey(budget.period, at)}`, 'usd', 'tok', 'rusd', 'rtok');
-  return { spentUsd: Number(usd ?? 0) / 1e9, spentTokens: Number(tok ?? 0), reservedUsd: Number(rusd ?? 0) / 1e9, reservedTokens: Number(rtok ?? 0) };
+  const [usd, tok, rusd, rtok, seeded] = await redis.hmget(`${prefix}:budget:spent:${budget.id}:${periodKey(budget.period, at)}`, 'usd', 'tok', 'rusd', 'rtok', 'seeded');
+  return {
+    spentUsd: Number(usd ?? 0) / 1e9,
+    spentTokens: Number(tok ?? 0),
+    reservedUsd: Number(rusd ?? 0) / 1e9,
+    reservedTokens: Number(rtok ?? 0),
+    seeded: seeded === '1',
+  };
 }
 
 /**
- * After Redis lost its data the period's counter is gone: seeds it from the ledger (only fields that
- * are missing, so a counter that exists is never lowered).
+ * A new budget, a new period, or Redis lost its data: the period's counter starts from what the
+ * ledger says was spent (only fields that are missing, so a counter is never lowered), once.
  */
 export async function seedBudgetCounter(redis: Redis, prefix: string, budget: Pick<BudgetRow, 'id' | 'period'>, at: Date, spent: { usd: number; tokens: number }) {
   const key = `${prefix}:budget:spent:${budget.id}:${periodKey(budget.period, at)}`;
-  const tx = redis.multi().hsetnx(key, 'usd', Math.round(spent.usd * 1e9)).hsetnx(key, 'tok', Math.ceil(spent.tokens));
+  const tx = redis.multi().hsetnx(key, 'usd', Math.round(spent.usd * 1e9)).hsetnx(key, 'tok', Math.ceil(spent.tokens)).hset(key, 'seeded', '1');
   tx.pexpire(key, (budget.period === 'day' ? 3 : 63) * 86_400_000);
   await tx.exec();
 }
