@@ -35,10 +35,10 @@ export async function startWorker(config: AppConfig = loadConfig()): Promise<Run
   // Each running chat makes a few short queries; a small pool per process serves many streams.
   const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: 20, migrate: config.migrateOnBoot });
   const logLost = (err: Error, role: string) => logger.warn({ err, role }, 'redis connection lost; reconnecting');
-  const redis = createRedis(config.redisUrl, 'commands', logLost);
-  const blocking = createRedis(config.redisUrl, 'blocking', logLost);
-  const subscriber = createRedis(config.redisUrl, 'subscriber', logLost);
-  const streams = createRedis(config.redisUrl, 'streams', logLost);
+  const redis = createRedis(config, 'commands', logLost);
+  const blocking = createRedis(config, 'blocking', logLost);
+  const subscriber = createRedis(config, 'subscriber', logLost);
+  const streams = createRedis(config, 'streams', logLost);
   const bedrock = createBedrockClient(config);
   const catalog = new CatalogHolder(config.modelsFile, logger, config.modelsJson);
   const models = catalog.list;

@@ -1,6 +1,6 @@
 import { Controller, HttpCode, Inject, Post } from '@nestjs/common';
-import type { Redis } from 'ioredis';
-import { type AppConfig, ConfigError, controlChannel, type ControlMessage } from '@switchboard/server-core';
+import type { RedisClient as Redis } from '@switchboard/server-core';
+import { type AppConfig, ConfigError, controlChannel, type ControlMessage, redisPublish } from '@switchboard/server-core';
 import { CurrentPrincipal, type Principal } from '../auth/principal.js';
 import { AppError } from '../common/app-error.js';
 import { CatalogService } from '../config/catalog.service.js';
@@ -29,7 +29,7 @@ export class AdminController {
       throw err;
     }
     const message: ControlMessage = { type: 'reload-catalog' };
-    await this.redis.publish(controlChannel(this.config.queuePrefix), JSON.stringify(message));
+    await redisPublish(this.redis, controlChannel(this.config.queuePrefix), JSON.stringify(message));
     return { models: this.catalog.publicList().map((m) => m.id) };
   }
 }

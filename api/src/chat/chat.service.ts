@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient as Redis } from '@switchboard/server-core';
 import type { Socket } from 'socket.io';
 import {
   type ChatRegenerate,
@@ -18,11 +18,12 @@ import {
   cancelKey,
   type ChatJobData,
   chatJobOptions,
+  firstWordsTitle,
   type JobRow,
   lastJobStreamSeq,
-  firstWordsTitle,
   type MessageRow,
   type QuotaGovernor,
+  redisPublish,
 } from '@switchboard/server-core';
 import { AppError, notFound } from '../common/app-error.js';
 import { CatalogService } from '../config/catalog.service.js';
@@ -207,7 +208,7 @@ export class ChatService {
       await this.finishUnstarted(job, 'cancelled');
       return;
     }
-    await this.redis.publish(cancelChannel(this.config.queuePrefix), jobId);
+    await redisPublish(this.redis, cancelChannel(this.config.queuePrefix), jobId);
   }
 
   /** Sends the socket everything after afterSeq; from Postgres when the stream has expired. */

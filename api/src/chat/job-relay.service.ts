@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
-import type { Redis } from 'ioredis';
+import type { RedisClient as Redis } from '@switchboard/server-core';
 import type { Socket } from 'socket.io';
 import { chatServerEvents, type ConversationUpdatedEvent } from '@switchboard/contracts';
 import {
@@ -7,8 +7,12 @@ import {
   jobChannel,
   type JobChannelMessage,
   jobChannelPattern,
+  onRedisMessage,
   publishConversationUpdate,
   readJobStream,
+  redisPublish,
+  redisSubscribe,
+  redisUnsubscribe,
   type StreamEntry,
   userChannel,
   type UserChannelMessage,
@@ -39,7 +43,7 @@ export class JobRelayService implements OnModuleInit {
   ) {}
 
   onModuleInit() {
-    this.subscriber.on('message', (channel: string, payload: string) => this.onMessage(channel, payload));
+    onRedisMessage(this.subscriber, (channel: string, payload: string) => this.onMessage(channel, payload));
   }
 
   async addSocket(socket: Socket, owner: string) {
@@ -51,7 +55,7 @@ export class JobRelayService implements OnModuleInit {
       this.socketsByOwner.set(owner, sockets);
     }
     sockets.add(socket);
-    if (first) await this.subscriber.subscribe(userChannel(this.config.queuePrefix, owner));
+    if (first) await redisSubscribe(this.subscriber, userChannel(this.config.queuePrefix, owner));
   }
 
   async removeSocket(socket: Socket, owner: string) {
@@ -63,7 +67,7 @@ export class JobRelayService implements OnModuleInit {
     sockets.delete(socket);
     if (sockets.size === 0) {
       this.socketsByOwner.delete(owner);
-      await this.subscriber.unsubscribe(userChannel(this.config.queuePrefix, owner));
+      await redisUnsubscribe(this.subscriber, userChannel(this.config.queuePrefix, owner));
     }
   }
 
@@ -71,7 +75,7 @@ export class JobRelayService implements OnModuleInit {
   async announce(owner: string, jobId: string) {
     await Promise.all([
       this.watchForAllSockets(owner, jobId),
-      this.redis.publish(userChannel(this.config.queuePrefix, owner), JSON.stringify({ jobId } satisfies UserChannelMessage)),
+      redisPublish(this.redis, userChannel(this.config.queuePrefix, owner), JSON.stringify({ jobId } satisfies UserChannelMessage)),
     ]);
   }
 
@@ -107,7 +111,7 @@ export class JobRelayService implements OnModuleInit {
     if (!watchers) {
       watchers = new Map();
       this.watchersByJob.set(jobId, watchers);
-      await this.subscriber.subscribe(jobChannel(jobId));
+      await redisSubscribe(this.subscriber, jobChannel(jobId));
     }
     let watcher = watchers.get(socket.id);
     if (!watcher) {
@@ -121,7 +125,7 @@ export class JobRelayService implements OnModuleInit {
 
   private async unwatch(jobId: string) {
     this.watchersByJob.delete(jobId);
-    await this.subscriber.unsubscribe(jobChannel(jobId));
+    await redisUnsubscribe(this.subscriber, jobChannel(jobId));
   }
 
   private onMessage(channel: string, payload: string) {

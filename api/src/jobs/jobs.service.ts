@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient as Redis } from '@switchboard/server-core';
 import {
   type Job,
   type JobListQuery,
@@ -17,6 +17,7 @@ import {
   cancelKey,
   checkCallbackUrl,
   jobNameOf,
+  redisPublish,
   type SummarizeJobData,
   toJob,
   type WebhookJobData,
@@ -149,7 +150,7 @@ export class JobsService {
       if (now.status === 'cancelled') return toJob(now);
       throw new AppError('conflict', `Job is already ${now.status}`);
     }
-    await this.redis.publish(cancelChannel(this.config.queuePrefix), id);
+    await redisPublish(this.redis, cancelChannel(this.config.queuePrefix), id);
     const queued = await this.queue.getJob(id);
     if (queued) await tryRemove(queued);
     if (ended.callbackUrl) await this.enqueueCallback(id);

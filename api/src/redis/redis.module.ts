@@ -1,6 +1,6 @@
 import { Global, Inject, Logger, Module, type OnApplicationShutdown } from '@nestjs/common';
 import { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient as Redis } from '@switchboard/server-core';
 import { type AppConfig, chatQueueName, createRedis, producerQueue, QuotaGovernor } from '@switchboard/server-core';
 import { APP_CONFIG } from '../config/tokens.js';
 
@@ -16,8 +16,8 @@ const logLost = (err: Error, role: string) => logger.warn(`${role} connection lo
 @Global()
 @Module({
   providers: [
-    { provide: REDIS, inject: [APP_CONFIG], useFactory: (c: AppConfig) => createRedis(c.redisUrl, 'commands', logLost) },
-    { provide: REDIS_SUBSCRIBER, inject: [APP_CONFIG], useFactory: (c: AppConfig) => createRedis(c.redisUrl, 'subscriber', logLost) },
+    { provide: REDIS, inject: [APP_CONFIG], useFactory: (c: AppConfig) => createRedis(c, 'commands', logLost) },
+    { provide: REDIS_SUBSCRIBER, inject: [APP_CONFIG], useFactory: (c: AppConfig) => createRedis(c, 'subscriber', logLost) },
     {
       provide: CHAT_QUEUE,
       inject: [APP_CONFIG, REDIS],

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Controller, Get, HttpCode, Inject, Post, UseGuards } from '@nestjs/common';
-import type { Redis } from 'ioredis';
+import type { RedisClient as Redis } from '@switchboard/server-core';
 import type { WebhookSecret } from '@switchboard/contracts';
 import { type AppConfig, previousWebhookSecretKey, type WebhookSecretRow } from '@switchboard/server-core';
 import { CurrentPrincipal, type Principal } from '../auth/principal.js';

@@ -26,3 +26,4 @@ async function adminQuery(sql: string) {
   }
 }
 export * from './tcp-proxy.js';
+export * from './redis-cluster.js';

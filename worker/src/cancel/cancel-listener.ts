@@ -1,6 +1,6 @@
 import type { Worker } from 'bullmq';
-import type { Redis } from 'ioredis';
-import { cancelChannel } from '@switchboard/server-core';
+import type { RedisClient as Redis } from '@switchboard/server-core';
+import { cancelChannel, onRedisMessage, redisSubscribe } from '@switchboard/server-core';
 
 /**
  * Any API node may receive a cancel; the worker that holds the job hears it here and aborts the
@@ -8,9 +8,9 @@ import { cancelChannel } from '@switchboard/server-core';
  */
 export async function listenForCancels(subscriber: Redis, queuePrefix: string, workers: Worker[]): Promise<void> {
   const channel = cancelChannel(queuePrefix);
-  subscriber.on('message', (ch: string, jobId: string) => {
+  onRedisMessage(subscriber, (ch: string, jobId: string) => {
     if (ch !== channel) return;
     for (const worker of workers) worker.cancelJob(jobId, 'cancelled by the user');
   });
-  await subscriber.subscribe(channel);
+  await redisSubscribe(subscriber, channel);
 }

@@ -1,6 +1,6 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient as Redis } from '@switchboard/server-core';
 import type { ModelEntry } from '@switchboard/contracts';
-import { controlChannel, type ControlMessage, loadCatalog, type Logger } from '@switchboard/server-core';
+import { controlChannel, type ControlMessage, loadCatalog, type Logger, onRedisMessage, redisSubscribe } from '@switchboard/server-core';
 
 /**
  * The model catalog of this worker process. Quotas change without a restart: SIGHUP, or an admin
@@ -22,10 +22,10 @@ export class CatalogHolder {
 
   async listen(subscriber: Redis, queuePrefix: string): Promise<void> {
     const channel = controlChannel(queuePrefix);
-    subscriber.on('message', (ch: string, payload: string) => {
+    onRedisMessage(subscriber, (ch: string, payload: string) => {
       if (ch === channel && (JSON.parse(payload) as ControlMessage).type === 'reload-catalog') this.reload('control channel');
     });
-    await subscriber.subscribe(channel);
+    await redisSubscribe(subscriber, channel);
     process.on('SIGHUP', this.onSighup);
   }
 

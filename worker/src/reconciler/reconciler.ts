@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Queue } from 'bullmq';
 import { and, eq, inArray, isNotNull, lt } from 'drizzle-orm';
-import type { Redis } from 'ioredis';
+import type { RedisClient as Redis } from '@switchboard/server-core';
 import type { ModelParams } from '@switchboard/contracts';
 import {
   type AppConfig,

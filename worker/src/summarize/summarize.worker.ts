@@ -1,13 +1,14 @@
 import type { BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime';
 import { type Queue, Worker } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient as Redis } from '@switchboard/server-core';
 import type { ModelEntry } from '@switchboard/contracts';
 import {
   type AppConfig,
-  type ChatJobData,
   cancelChannel,
+  type ChatJobData,
   type Database,
   type Logger,
+  onRedisMessage,
   producerQueue,
   type SummarizeJobData,
   summarizeQueueName,
@@ -93,7 +94,7 @@ export function createBatchWorkers(deps: {
 
   // A cancel names the document's job; its running chunks are other BullMQ jobs, stopped here.
   const channel = cancelChannel(config.queuePrefix);
-  deps.subscriber.on('message', (ch: string, jobId: string) => {
+  onRedisMessage(deps.subscriber, (ch: string, jobId: string) => {
     if (ch !== channel) return;
     for (const chunkId of activeChunks.get(jobId) ?? []) summarize.cancelJob(chunkId, 'cancelled by the client');
   });

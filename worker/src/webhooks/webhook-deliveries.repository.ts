@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { eq } from 'drizzle-orm';
-import type { Redis } from 'ioredis';
+import type { RedisClient as Redis } from '@switchboard/server-core';
 import { type Db, type JobRow, jobs, previousWebhookSecretKey, webhookSecrets } from '@switchboard/server-core';
 
 /** The worker's only I/O for job callbacks: Postgres, and Redis for a rotated secret's grace period. */

@@ -1,5 +1,5 @@
 import { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
+import { type RedisClient as Redis, redisPublish } from '../redis.js';
 import type { ModelParams } from '@switchboard/contracts';
 
 /**
@@ -50,14 +50,14 @@ export type UserChannelMessage = { jobId: string } | { event: string; payload: u
 
 /** Publishes `conversation:updated` for every socket of the user (best effort: never throws). */
 export async function publishConversationUpdate(
-  redis: { publish(channel: string, message: string): Promise<number> },
+  redis: Redis,
   queuePrefix: string,
   owner: string,
   payload: { conversationId: string; change: string; title?: string; jobId?: string },
   except?: string,
 ): Promise<void> {
   const message: UserChannelMessage = { event: 'conversation:updated', payload, ...(except ? { except } : {}) };
-  await redis.publish(userChannel(queuePrefix, owner), JSON.stringify(message)).catch(() => undefined);
+  await redisPublish(redis, userChannel(queuePrefix, owner), JSON.stringify(message)).catch(() => undefined);
 }
 
 export const titlesQueueName = 'titles';

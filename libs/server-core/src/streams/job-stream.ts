@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import { pubSubMode, type RedisClient as Redis, redisPublish } from '../redis.js';
 import type { ChatDoneEvent, ChatErrorEvent, ChatStatusEvent } from '@switchboard/contracts';
 
 /**
@@ -22,21 +22,23 @@ export type StreamEntry =
 export type JobChannelMessage = StreamEntry | { kind: 'status'; event: Omit<ChatStatusEvent, 'jobId'> };
 
 // XADD + PEXPIRE + PUBLISH as one command: a long answer appends thousands of times, and one
-// script call costs Redis and the worker far less than MULTI/EXEC around three commands.
+// script call costs Redis and the worker far less than MULTI/EXEC around three commands. On a
+// cluster with sharded pub/sub (ARGV[4] = 1) the channel is a shard channel of the stream's slot.
 const appendScript = `
 redis.call('XADD', KEYS[1], ARGV[1], 'e', ARGV[2])
 redis.call('PEXPIRE', KEYS[1], ARGV[3])
-redis.call('PUBLISH', KEYS[2], ARGV[2])
+if ARGV[4] == '1' then redis.call('SPUBLISH', KEYS[2], ARGV[2]) else redis.call('PUBLISH', KEYS[2], ARGV[2]) end
 return 1`;
 
 /** Appends one entry to the job's stream and publishes it, atomically and in one round trip. */
 export async function appendToJobStream(redis: Redis, jobId: string, entry: StreamEntry): Promise<void> {
   if (!redis.appendJobEntry) redis.defineCommand('appendJobEntry', { numberOfKeys: 2, lua: appendScript });
-  await redis.appendJobEntry(jobStreamKey(jobId), jobChannel(jobId), `0-${entry.seq}`, JSON.stringify(entry), jobStreamTtlMs);
+  const sharded = (await pubSubMode(redis)) === 'sharded' ? '1' : '0';
+  await redis.appendJobEntry(jobStreamKey(jobId), jobChannel(jobId), `0-${entry.seq}`, JSON.stringify(entry), jobStreamTtlMs, sharded);
 }
 
 export async function publishJobStatus(redis: Redis, jobId: string, event: Omit<ChatStatusEvent, 'jobId'>) {
-  await redis.publish(jobChannel(jobId), JSON.stringify({ kind: 'status', event } satisfies JobChannelMessage));
+  await redisPublish(redis, jobChannel(jobId), JSON.stringify({ kind: 'status', event } satisfies JobChannelMessage));
 }
 
 /** Entries with seq > afterSeq, in order. */
