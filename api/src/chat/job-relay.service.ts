@@ -8,6 +8,7 @@ import {
   type JobChannelMessage,
   jobChannelPattern,
   onRedisMessage,
+  onResubscribed,
   publishConversationUpdate,
   readJobStream,
   redisPublish,
@@ -44,6 +45,12 @@ export class JobRelayService implements OnModuleInit {
 
   onModuleInit() {
     onRedisMessage(this.subscriber, (channel: string, payload: string) => this.onMessage(channel, payload));
+    // Subscriptions back after a failover or reconnect: what was published meanwhile is in the streams.
+    onResubscribed(this.subscriber, () => this.catchUpAll());
+  }
+
+  private catchUpAll() {
+    for (const [jobId, watchers] of this.watchersByJob) for (const w of watchers.values()) void this.catchUp(jobId, w);
   }
 
   async addSocket(socket: Socket, owner: string) {

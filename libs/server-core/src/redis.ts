@@ -34,10 +34,9 @@ export function createRedis(
     ...extra,
   };
   const redis: RedisClient = redisCluster
-    ? createCluster(redisUrl, options, {
-        enableAutoPipelining: role === 'streams',
-        shardedSubscribers: role === 'subscriber',
-      })
+    ? // No auto-pipelining on a cluster: a pipeline caught by a failover half-way answers MOVED to
+      // its callers instead of following the redirection (single commands follow it).
+      createCluster(redisUrl, options, { shardedSubscribers: role === 'subscriber' })
     : new Redis(redisUrl, { ...options, enableAutoPipelining: role === 'streams' });
   let lost = false;
   redis.on('error', (err: Error) => {
@@ -69,6 +68,9 @@ function createCluster(urls: string, nodeOptions: RedisOptions, clusterOptions: 
     maxRedirections: 16,
     retryDelayOnFailover: 200,
     retryDelayOnClusterDown: 200,
+    // A failover moves slots without any command of a subscriber being redirected: look often, so
+    // sharded subscriptions move to the new primary within about a second.
+    slotsRefreshInterval: 1000,
     // ElastiCache's TLS certificates name the configuration endpoint, not the nodes' IPs.
     ...(redisOptions.tls ? { dnsLookup: (address: string, callback: (err: null, address: string) => void) => callback(null, address) } : {}),
     redisOptions: { ...perNode, ...redisOptions, maxRetriesPerRequest },
@@ -113,6 +115,15 @@ export async function redisSubscribe(subscriber: RedisClient, ...channels: strin
 export async function redisUnsubscribe(subscriber: RedisClient, ...channels: string[]): Promise<void> {
   if ((await pubSubMode(subscriber)) === 'sharded') await Promise.all(channels.map((c) => subscriber.sunsubscribe(c)));
   else await subscriber.unsubscribe(...channels);
+}
+
+/**
+ * Calls back when subscriptions were re-established after a failover or reconnect: messages
+ * published meanwhile are gone, so a listener that must not miss any re-reads what it follows.
+ */
+export function onResubscribed(subscriber: RedisClient, listener: () => void): void {
+  if (isCluster(subscriber)) subscriber.on('subscribersReady', listener);
+  subscriber.on('ready', listener);
 }
 
 /** Hears messages of both kinds of subscription. */
