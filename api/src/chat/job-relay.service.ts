@@ -9,6 +9,7 @@ import {
   jobChannelPattern,
   onRedisMessage,
   onResubscribed,
+  ownerOfUserChannel,
   publishConversationUpdate,
   readJobStream,
   redisPublish,
@@ -138,9 +139,8 @@ export class JobRelayService implements OnModuleInit {
   private onMessage(channel: string, payload: string) {
     const jobMatch = jobChannelPattern.exec(channel);
     if (jobMatch) return this.onJobMessage(jobMatch[1]!, payload);
-    const userPrefix = `${this.config.queuePrefix}:user:`;
-    if (!channel.startsWith(userPrefix)) return;
-    const owner = channel.slice(userPrefix.length);
+    const owner = ownerOfUserChannel(this.config.queuePrefix, channel);
+    if (owner === undefined) return;
     let notice: UserChannelMessage;
     try {
       notice = JSON.parse(payload) as UserChannelMessage;

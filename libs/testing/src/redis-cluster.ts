@@ -72,9 +72,17 @@ export async function startRedisCluster(options: RedisClusterOptions = {}): Prom
       nodes.push({ port, process: child, dir });
     }
     await Promise.all(nodes.map((n) => waitFor(async () => (await cli(n.port, 'PING').catch(() => '')) === 'PONG', 10_000, `redis-server on ${n.port}`)));
-    await run('redis-cli', [
-      '--cluster', 'create', ...ports.map((p) => `127.0.0.1:${p}`), '--cluster-replicas', String(replicas), '--cluster-yes',
-    ]);
+    if (primaries >= 3) {
+      await run('redis-cli', [
+        '--cluster', 'create', ...ports.map((p) => `127.0.0.1:${p}`), '--cluster-replicas', String(replicas), '--cluster-yes',
+      ]);
+    } else {
+      // redis-cli creates clusters of 3 primaries or more; fewer (a 1-shard baseline) are built by hand.
+      if (replicas > 0) throw new Error('replicas need at least 3 primaries');
+      const per = Math.ceil(16384 / primaries);
+      await Promise.all(ports.map((p, i) => cli(p, 'CLUSTER', 'ADDSLOTSRANGE', String(i * per), String(Math.min(16383, (i + 1) * per - 1)))));
+      for (const p of ports.slice(1)) await cli(ports[0]!, 'CLUSTER', 'MEET', '127.0.0.1', String(p));
+    }
     await waitForClusterOk(cli, ports);
   } catch (err) {
     await stop();
@@ -101,7 +109,7 @@ export async function startRedisCluster(options: RedisClusterOptions = {}): Prom
   const alive = () => nodes.filter((n) => n.process.exitCode === null && n.process.signalCode === null).map((n) => n.port);
 
   return {
-    url: nodes.slice(0, 3).map((n) => `redis://127.0.0.1:${n.port}`).join(','),
+    url: nodes.slice(0, Math.min(3, nodes.length)).map((n) => `redis://127.0.0.1:${n.port}`).join(','),
     nodes,
     cli,
     primaries: primariesNow,
@@ -135,6 +143,24 @@ export async function startRedisCluster(options: RedisClusterOptions = {}): Prom
     },
     stop,
   };
+}
+
+/** One throwaway `redis-server` (no cluster) on a free port, e.g. as a benchmark's baseline. */
+export async function startRedisServer(): Promise<{ url: string; port: number; stop(): Promise<void> }> {
+  const [port] = await freeClusterPorts(1);
+  const dir = await mkdtemp(join(tmpdir(), `sb-redis-${port}-`));
+  const child = spawn('redis-server', ['--port', String(port!), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no', '--maxmemory-policy', 'noeviction'], { stdio: 'ignore' });
+  const stop = async () => {
+    await stopProcess(child);
+    await rm(dir, { recursive: true, force: true });
+  };
+  try {
+    await waitFor(async () => (await run('redis-cli', ['-p', String(port), 'PING']).catch(() => ({ stdout: '' }))).stdout.trim() === 'PONG', 10_000, `redis-server on ${port}`);
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return { url: `redis://127.0.0.1:${port}`, port: port!, stop };
 }
 
 async function waitForClusterOk(cli: (port: number, ...args: string[]) => Promise<string>, ports: number[]) {

@@ -15,6 +15,15 @@ export function producerQueue<T = unknown>(name: string, connection: Redis, pref
 
 export const chatQueueName = 'chat';
 
+/**
+ * The hash tag of one model's lane: `{sb}` + `us.anthropic…` → `{sb:us.anthropic…}`. Keys under
+ * one tag share a Redis Cluster slot (a Lua script may touch them together); different models
+ * land on different shards.
+ */
+export function modelTag(queuePrefix: string, modelId: string): string {
+  return `{${queuePrefix.slice(1, -1)}:${modelId.replace(/[{}]/g, '_')}}`;
+}
+
 /** What the API puts on the chat queue; everything else is read from Postgres by the worker. */
 export type ChatJobData = {
   jobId: string;
@@ -41,7 +50,12 @@ export const cancelChannel = (queuePrefix: string) => `${queuePrefix}:cancel`;
 /** Set when a cancel is asked, so a job picked up afterwards stops before calling Bedrock. */
 export const cancelKey = (jobId: string) => `{job:${jobId}}:cancel`;
 /** Nodes with sockets of a user hear here about that user's new jobs and changed conversations. */
-export const userChannel = (queuePrefix: string, owner: string) => `${queuePrefix}:user:${owner}`;
+export const userChannel = (queuePrefix: string, owner: string) => `{${queuePrefix.slice(1, -1)}:user:${owner}}`;
+/** The owner a user channel is for (undefined: not a user channel of this deployment). */
+export function ownerOfUserChannel(queuePrefix: string, channel: string): string | undefined {
+  const start = `{${queuePrefix.slice(1, -1)}:user:`;
+  return channel.startsWith(start) && channel.endsWith('}') ? channel.slice(start.length, -1) : undefined;
+}
 /**
  * What the user channel carries: a new job to follow (`{ jobId }`), or a socket event for every
  * socket of the user on every node (`except`: the socket whose request caused it).

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { modelTag } from '../queues/queues.js';
 import type { RedisClient as Redis } from '../redis.js';
 
 export type Lane = 'chat' | 'batch';
@@ -23,7 +24,7 @@ export type Admission =
   | { admitted: false; never: true };
 
 export type GovernorOptions = {
-  /** Redis key prefix (a hash tag, e.g. `{sb}`): every quota key of the deployment shares its slot. */
+  /** The deployment's hash tag (`QUEUE_PREFIX`, e.g. `{sb}`); each model's keys get `{sb:<model>}`. */
   prefix: string;
   /** The quota period: Bedrock's is a minute; tests shorten it. */
   windowMs: number;
@@ -50,8 +51,12 @@ export class QuotaGovernor {
     if (!redis.admitQuota) redis.defineCommand('admitQuota', { numberOfKeys: 9, lua: admitScript });
   }
 
+  /**
+   * One hash tag per model (`{sb:<model>}`): a model's quota state is one slot, so the admission
+   * script works on Redis Cluster, and models spread over the shards instead of sharing one.
+   */
   keys(modelId: string) {
-    const base = `${this.options.prefix}:quota:${modelId}`;
+    const base = `${modelTag(this.options.prefix, modelId)}:quota`;
     return {
       reservations: `${base}:res`,
       tokens: `${base}:tok`,
