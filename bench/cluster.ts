@@ -75,7 +75,7 @@ async function run(name: string, redis: { url: string; cluster: boolean; ports: 
       REDIS_CLUSTER: String(redis.cluster),
       MODELS_FILE: catalogFile,
       WORKER_CONCURRENCY: String(Math.max(64, Math.ceil(chats / workers))),
-      LOG_LEVEL: 'warn',
+      LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
       RATE_CHAT_CONCURRENT: '0',
       RATE_CHAT_PER_MINUTE: '0',
       RATE_SOCKETS_PER_USER: '0',

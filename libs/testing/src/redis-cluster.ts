@@ -61,7 +61,7 @@ export async function startRedisCluster(options: RedisClusterOptions = {}): Prom
         'redis-server',
         [
           '--port', String(port), '--bind', '127.0.0.1', '--dir', dir,
-          '--cluster-enabled', 'yes', '--cluster-config-file', join(dir, 'nodes.conf'),
+          '--cluster-enabled', 'yes', '--cluster-config-file', join(dir, 'nodes.conf'), '--cluster-announce-ip', '127.0.0.1',
           '--cluster-node-timeout', String(nodeTimeoutMs),
           '--save', '', '--appendonly', 'no', '--maxmemory-policy', 'noeviction',
           // A replica with stale data may still take over: the test cluster prefers availability.
