@@ -4,7 +4,7 @@
  * counted by INFO commandstats, which includes those run inside Lua scripts) and CPU
  * (used_cpu_sys + used_cpu_user deltas); for the whole path: time to first token and delta lag.
  *
- *   npm run bench:cluster          (CHATS=400 MODELS=4 TOKENS=100 TPS=50 TTFB=100 ROUNDS=2 WORKERS=2)
+ *   npm run bench:cluster          (CHATS=400 MODELS=4 TOKENS=100 TPS=50 TTFB=100 ROUNDS=2 WORKERS=2 RUNS=single,1,3)
  *
  * Each Redis here is a fresh `redis-server` started by the benchmark (clusters without replicas: on
  * a small machine replication would only compete for the same cores). The stack (one API node,
@@ -29,6 +29,8 @@ const workers = Number(process.env.WORKERS ?? 2);
 const answerMs = ttfb + (tokens * 1000) / tps;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const root = join(import.meta.dirname, '..');
+/** Which Redis setups to run: `single` and cluster shard counts. */
+const setups = (process.env.RUNS ?? 'single,1,3').split(',').map((s) => s.trim());
 
 const models = Array.from({ length: modelCount }, (_, i) => `bench.model-${i + 1}`);
 const catalogFile = join(mkdtempSync(join(tmpdir(), 'sb-bench-cluster-')), 'models.json');
@@ -150,13 +152,15 @@ const emulatorProc = await spawnProcess('emulator', join(root, 'libs/bedrock-emu
 ]);
 const results: Result[] = [];
 try {
-  const single = await startRedisServer();
-  try {
-    results.push(await run('single Redis', { url: single.url, cluster: false, ports: [single.port] }, emulatorProc.url!));
-  } finally {
-    await single.stop();
+  if (setups.includes('single')) {
+    const single = await startRedisServer();
+    try {
+      results.push(await run('single Redis', { url: single.url, cluster: false, ports: [single.port] }, emulatorProc.url!));
+    } finally {
+      await single.stop();
+    }
   }
-  for (const shards of [1, 3]) {
+  for (const shards of setups.filter((s) => s !== 'single').map(Number)) {
     const cluster = await startRedisCluster({ primaries: shards, replicasPerPrimary: 0 });
     try {
       const ports = (await cluster.primaries()).map((p) => p.port);

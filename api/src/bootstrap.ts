@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { Logger } from 'nestjs-pino';
+import { jobLimits } from '@switchboard/contracts/constants';
 import { type AppConfig, assertRedisReachable, loadConfig } from '@switchboard/server-core';
 import { AppModule } from './app.module.js';
 import { ChatIoAdapter } from './chat/chat-io.adapter.js';
@@ -12,8 +13,11 @@ import { portalDir, servePortal } from './web/portal.js';
 
 export type RunningApi = { app: NestExpressApplication; url: string; close(): Promise<void> };
 
-/** Request bodies above this get a 413 with the contract's error body. */
-export const maxJsonBody = '30mb';
+/**
+ * Request bodies above this get a 413 with the contract's error body: the contract's cap, which
+ * JOBS_MAX_BODY_BYTES may only lower (the jobs guard answers 413 above the configured value).
+ */
+export const maxJsonBody = jobLimits.maxBodyBytes;
 
 /** Builds and starts the API; used by main.ts and by the single-process launcher. */
 export async function startApi(config: AppConfig = loadConfig()): Promise<RunningApi> {

@@ -10,8 +10,12 @@ import {
   openDatabase,
   producerQueue,
   QuotaGovernor,
+  type SummarizeJobData,
+  summarizeQueueName,
   type TitleJobData,
   titlesQueueName,
+  type WebhookJobData,
+  webhooksQueueName,
 } from '@switchboard/server-core';
 import { createBedrockClient } from './bedrock/bedrock-client.js';
 import { CatalogHolder } from './catalog/catalog-holder.js';
@@ -22,13 +26,22 @@ import { jobLockOptions } from './lifecycle/job-locks.js';
 import { createTaskProtection } from './lifecycle/task-protection.js';
 import { ChatTurnsRepository } from './chat/chat-turns.repository.js';
 import { startBacklogReporter } from './metrics/backlog-reporter.js';
-import { createBatchWorkers } from './summarize/summarize.worker.js';
+import type { LaneQueues } from './quota/admission.js';
+import { startReconciler } from './reconciler/reconciler.js';
+import { SummarizeJobsRepository } from './summarize/summarize-jobs.repository.js';
+import { createSummarizeWorker } from './summarize/summarize.worker.js';
 import { createTitleProcessor } from './titles/titles.processor.js';
 import { TitlesRepository } from './titles/titles.repository.js';
+import { WebhookDeliveriesRepository } from './webhooks/webhook-deliveries.repository.js';
+import { createWebhooksWorker } from './webhooks/webhooks.worker.js';
 
 export type RunningWorker = { close(): Promise<void> };
 
-/** Starts the queue workers of this process; used by main.ts and by the single-process launcher. */
+/**
+ * The worker's composition root: builds the queues, repositories and the workers of this process
+ * (chat, summarize, titles, webhooks) side by side with the reconciler and the one cancel
+ * listener, then runs them. Used by main.ts and by the single-process launcher.
+ */
 export async function startWorker(config: AppConfig = loadConfig()): Promise<RunningWorker> {
   const logger = createLogger('worker', config.logLevel);
   await assertRedisReachable(config.redisUrl);
@@ -43,11 +56,19 @@ export async function startWorker(config: AppConfig = loadConfig()): Promise<Run
   const catalog = new CatalogHolder(config.modelsFile, logger, config.modelsJson);
   const models = catalog.list;
   const governor = new QuotaGovernor(redis, { prefix: config.queuePrefix, ...config.quota });
-  const laneQueues = { chat: producerQueue<ChatJobData>(chatQueueName, redis, config.queuePrefix) };
+  const chatQueue = producerQueue<ChatJobData>(chatQueueName, redis, config.queuePrefix);
+  const summarizeQueue = producerQueue<SummarizeJobData>(summarizeQueueName, redis, config.queuePrefix);
+  const webhooksQueue = producerQueue<WebhookJobData>(webhooksQueueName, redis, config.queuePrefix);
   const titlesQueue = producerQueue<TitleJobData>(titlesQueueName, redis, config.queuePrefix);
+  // The governor wakes parked jobs of each lane on these queues when quota frees early.
+  const laneQueues: LaneQueues = { chat: chatQueue, batch: summarizeQueue };
+  const quota = { governor, laneQueues };
+  const chatTurns = new ChatTurnsRepository(database.db);
+  const summarizeJobs = new SummarizeJobsRepository(database.db);
+  const deliveries = new WebhookDeliveriesRepository(database.db, redis, config.queuePrefix);
   const protection = createTaskProtection(config.worker.ecsAgentUri, logger);
   const processChat = createChatProcessor({
-    redis, streams, bedrock, governor, laneQueues, turns: new ChatTurnsRepository(database.db), models, logger,
+    redis, streams, bedrock, governor, laneQueues, turns: chatTurns, models, logger,
     titles: config.chatTitles === 'model' ? titlesQueue : undefined, queuePrefix: config.queuePrefix,
   });
 
@@ -67,38 +88,39 @@ export async function startWorker(config: AppConfig = loadConfig()): Promise<Run
   chatWorker.on('error', (err) => logger.error({ err }, 'chat worker error'));
   stopJobsOnLostLock(chatWorker);
   chatWorker.on('failed', (job, err) => logger.warn({ jobId: job?.id, err: err.message }, 'chat job attempt failed'));
-  const batch = createBatchWorkers({
-    config,
-    redis,
-    blocking,
-    subscriber,
-    bedrock,
-    database,
-    models,
-    logger,
-    quota: { governor, laneQueues },
-    chatQueue: laneQueues.chat,
-    protection,
+  const summarize = createSummarizeWorker({
+    config, redis, blocking, bedrock, repository: summarizeJobs, models, logger, queue: summarizeQueue, webhooks: webhooksQueue, quota, protection,
   });
+  const webhookWorker = createWebhooksWorker({ config, blocking, repository: deliveries, logger });
   // Titles are small batch-lane calls: a few at a time per process is plenty.
   const titleWorker = new Worker(
     titlesQueueName,
     createTitleProcessor({
       redis, queuePrefix: config.queuePrefix, bedrock, repository: new TitlesRepository(database.db), models, logger,
-      quota: { governor, laneQueues },
+      quota,
     }),
     { connection: blocking, prefix: config.queuePrefix, concurrency: 4, autorun: false, ...jobLockOptions(config) },
   );
   titleWorker.on('error', (err) => logger.error({ err }, 'titles worker error'));
-  await listenForCancels(subscriber, config.queuePrefix, [chatWorker, batch.summarize]);
+  const reconciler = startReconciler({
+    config,
+    redis,
+    repositories: { summarizeJobs, chatTurns, deliveries },
+    summarize: summarizeQueue,
+    chat: chatQueue,
+    webhooks: webhooksQueue,
+    logger,
+  });
+  // One cancel listener for the process: whichever worker holds the job stops it.
+  const chatCancels = { cancel: (jobId: string) => chatWorker.cancelJob(jobId, 'cancelled by the user') };
+  await listenForCancels(subscriber, config.queuePrefix, [chatCancels, summarize]);
   await catalog.listen(subscriber, config.queuePrefix);
-  void chatWorker.run();
-  await chatWorker.waitUntilReady();
-  await batch.run();
-  void titleWorker.run();
-  await titleWorker.waitUntilReady();
+  const workers = [chatWorker, summarize.worker, webhookWorker, titleWorker];
+  for (const worker of workers) void worker.run();
+  await Promise.all(workers.map((worker) => worker.waitUntilReady()));
+  const queues = [chatQueue, summarizeQueue, webhooksQueue, titlesQueue];
   const stopReporting = config.backlogMetricsIntervalMs
-    ? startBacklogReporter({ queues: [laneQueues.chat, ...batch.queues, titlesQueue], governor, models, intervalMs: config.backlogMetricsIntervalMs })
+    ? startBacklogReporter({ queues, governor, models, intervalMs: config.backlogMetricsIntervalMs })
     : () => undefined;
   logger.info({ concurrency: config.workerConcurrency, bedrockMode: config.bedrockMode }, 'worker ready');
 
@@ -110,8 +132,9 @@ export async function startWorker(config: AppConfig = loadConfig()): Promise<Run
         // stopTimeout), then go back to the queue and continue on another worker from the text
         // already delivered. Batch jobs still running a little later are left to the stalled check.
         stopReporting();
+        reconciler.stop();
         catalog.stop();
-        const closed = Promise.all([chatWorker.close(), batch.close(), titleWorker.close()]);
+        const closed = Promise.all(workers.map((worker) => worker.close()));
         let deadline: NodeJS.Timeout | undefined;
         const drained = await Promise.race([
           closed.then(() => true),
@@ -126,7 +149,7 @@ export async function startWorker(config: AppConfig = loadConfig()): Promise<Run
           if (!handedOver) logger.warn('jobs still running after the hand-over; leaving them to the stalled check');
         }
         await protection.stop();
-        await Promise.all([...Object.values(laneQueues), titlesQueue].map((q) => q.close()));
+        await Promise.all(queues.map((q) => q.close()));
         subscriber.disconnect();
         await redis.quit().catch(() => redis.disconnect());
         blocking.disconnect();

@@ -1,13 +1,14 @@
-import { Controller, HttpCode, Inject, Post } from '@nestjs/common';
+import { Controller, HttpCode, Inject, Post, UseGuards } from '@nestjs/common';
 import type { RedisClient as Redis } from '@switchboard/server-core';
 import { type AppConfig, ConfigError, controlChannel, type ControlMessage, redisPublish } from '@switchboard/server-core';
-import { CurrentPrincipal, type Principal } from '../auth/principal.js';
+import { AdminGuard } from '../auth/admin.guard.js';
 import { AppError } from '../common/app-error.js';
 import { CatalogService } from '../config/catalog.service.js';
 import { APP_CONFIG } from '../config/tokens.js';
 import { REDIS } from '../redis/redis.module.js';
 
 @Controller('v1/admin')
+@UseGuards(AdminGuard)
 export class AdminController {
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -18,10 +19,7 @@ export class AdminController {
   /** Re-reads MODELS_FILE here and, through the control channel, in every API node and worker. */
   @Post('catalog/reload')
   @HttpCode(200)
-  async reloadCatalog(@CurrentPrincipal() principal: Principal) {
-    if (!principal.groups.includes(this.config.auth.adminGroup)) {
-      throw new AppError('forbidden', `Only members of "${this.config.auth.adminGroup}" may reload the catalog`);
-    }
+  async reloadCatalog() {
     try {
       this.catalog.reload();
     } catch (err) {

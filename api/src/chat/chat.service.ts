@@ -13,32 +13,31 @@ import {
 } from '@switchboard/contracts';
 import {
   type AppConfig,
-  appendToJobStream,
-  cancelChannel,
-  cancelKey,
   type ChatJobData,
-  chatJobOptions,
-  firstWordsTitle,
+  doneEventOf,
+  endJobStream,
+  enqueueChat,
+  errorEventOf,
   type JobRow,
   lastJobStreamSeq,
+  firstWordsTitle,
   type MessageRow,
   type QuotaGovernor,
-  redisPublish,
+  requestCancel,
 } from '@switchboard/server-core';
 import { AppError, notFound } from '../common/app-error.js';
 import { CatalogService } from '../config/catalog.service.js';
 import { checkDocumentSizes } from '../documents/document-limits.js';
 import { LimitsService } from '../limits/limits.service.js';
 import { APP_CONFIG } from '../config/tokens.js';
-import { checkModelRules, checkParams, ConversationsService, isUuid } from '../conversations/conversations.service.js';
+import { isUuid } from '../common/ids.js';
+import { checkModelRules, checkParams, ConversationsService } from '../conversations/conversations.service.js';
 import { whenRedisUp } from '../common/redis-guard.js';
 import { CHAT_QUEUE, QUOTA_GOVERNOR, REDIS } from '../redis/redis.module.js';
 import { ChatRepository, type NewRegeneration } from './chat.repository.js';
 import { JobRelayService } from './job-relay.service.js';
 
 export type SendResult = { jobId: string; conversationId: string; messageId: string; assistantMessageId?: string };
-
-const cancelKeyTtlSeconds = 24 * 60 * 60;
 
 @Injectable()
 export class ChatService {
@@ -179,7 +178,7 @@ export class ChatService {
           this.governor.join({ modelId: turn.modelId, jobId: turn.jobId, owner, lane: 'chat' }),
         ]);
         this.relay.emitToOwner(owner, chatServerEvents.status, { jobId: turn.jobId, state: 'queued' });
-        await this.queue.add('chat', data, { jobId: turn.jobId, ...chatJobOptions });
+        await enqueueChat(this.queue, data);
       });
     } catch (err) {
       // Redis failed somewhere on the way: end the stored turn in Postgres so it never waits
@@ -200,15 +199,12 @@ export class ChatService {
   async cancel(owner: string, jobId: string): Promise<void> {
     const job = await this.requireJob(owner, jobId);
     if (job.status !== 'queued' && job.status !== 'active') throw new AppError('conflict', `Job is already ${job.status}`);
-    await this.redis.set(cancelKey(jobId), '1', 'EX', cancelKeyTtlSeconds);
-    const queued = await this.queue.getJob(jobId);
-    if (queued && (await tryRemove(queued))) {
+    const { removed } = await requestCancel(this.redis, this.queue, this.config.queuePrefix, jobId);
+    if (removed) {
       // It may have been waiting for quota: give its place in line to the next one.
       await this.governor.leave(job.modelId, jobId);
       await this.finishUnstarted(job, 'cancelled');
-      return;
     }
-    await redisPublish(this.redis, cancelChannel(this.config.queuePrefix), jobId);
   }
 
   /** Sends the socket everything after afterSeq; from Postgres when the stream has expired. */
@@ -230,48 +226,32 @@ export class ChatService {
 
   private async finishUnstarted(job: JobRow, status: 'cancelled' | 'failed', error?: { code: string; message: string }) {
     if (!(await this.repository.finishUnstarted(job, status, error))) return;
-    const seq = (await lastJobStreamSeq(this.redis, job.id)) + 1;
     if (status === 'cancelled') {
-      await appendToJobStream(this.redis, job.id, {
-        kind: 'done',
-        seq,
-        event: {
-          conversationId: job.conversationId!,
-          messageId: job.messageId!,
-          stopReason: 'cancelled',
-          usage: { inputTokens: 0, outputTokens: 0 },
-          text: '',
-        },
-      });
+      await endJobStream(this.redis, job.id, { status, conversationId: job.conversationId!, messageId: job.messageId!, text: '' });
     } else {
-      await appendToJobStream(this.redis, job.id, {
-        kind: 'error',
-        seq,
-        event: { code: error!.code, message: error!.message, retryable: true },
-      }).catch(() => undefined);
+      await endJobStream(this.redis, job.id, { status, error: error!, retryable: true }).catch(() => undefined);
     }
   }
 
   private async emitFinishedFromDatabase(socket: Socket, job: JobRow) {
     const message = job.messageId ? await this.repository.findMessage(job.messageId) : undefined;
     if (job.status === 'failed' || !message) {
-      socket.emit(chatServerEvents.error, {
-        jobId: job.id,
-        code: job.error?.code ?? 'model_error',
-        message: job.error?.message ?? 'The answer failed',
-        retryable: true,
-      });
+      const error = { code: job.error?.code ?? 'model_error', message: job.error?.message ?? 'The answer failed' };
+      socket.emit(chatServerEvents.error, { jobId: job.id, ...errorEventOf({ status: 'failed', error, retryable: true }) });
       return;
     }
     socket.emit(chatServerEvents.done, {
       jobId: job.id,
-      conversationId: message.conversationId,
-      messageId: message.id,
-      stopReason: message.stopReason ?? (job.status === 'cancelled' ? 'cancelled' : 'end_turn'),
-      usage: message.usage ?? { inputTokens: 0, outputTokens: 0 },
-      text: textOf(message.content),
-      ...(message.reasoning ? { reasoning: message.reasoning } : {}),
-      ...(message.cost != null ? { cost: message.cost } : {}),
+      ...doneEventOf({
+        status: job.status === 'cancelled' ? 'cancelled' : 'completed',
+        conversationId: message.conversationId,
+        messageId: message.id,
+        stopReason: message.stopReason,
+        usage: message.usage,
+        text: textOf(message.content),
+        reasoning: message.reasoning,
+        cost: message.cost,
+      }),
     });
   }
 
@@ -314,16 +294,4 @@ const base64Bytes = (data: string) => Math.floor((data.length * 3) / 4) - (data.
 /** About the bytes a message adds to storage (text and base64 as sent). */
 function contentBytes(content: ChatSend['content']): number {
   return content.reduce((n, b) => n + (b.type === 'text' ? b.text.length : b.data.length), 0);
-}
-
-/** Removes a job that no worker holds yet; false when a worker has it (locked) or it is gone. */
-async function tryRemove(job: { remove(): Promise<void>; getState(): Promise<string> }): Promise<boolean> {
-  const state = await job.getState();
-  if (state !== 'waiting' && state !== 'delayed' && state !== 'prioritized' && state !== 'waiting-children') return false;
-  try {
-    await job.remove();
-    return true;
-  } catch {
-    return false;
-  }
 }

@@ -12,6 +12,8 @@ import type {
 import { rulesOf } from '@switchboard/contracts';
 import { type ConversationRow, defaultConversationTitle, type MessageRow } from '@switchboard/server-core';
 import { AppError, notFound } from '../common/app-error.js';
+import { isUuid } from '../common/ids.js';
+import { decodeCursor, encodeCursor } from '../common/keyset-cursor.js';
 import { CatalogService } from '../config/catalog.service.js';
 import { type ConversationPatch, ConversationsRepository, type NewConversation, toConversation, toMessage } from './conversations.repository.js';
 
@@ -24,9 +26,10 @@ export class ConversationsService {
   ) {}
 
   async list(owner: string, query: { limit: number; cursor?: string; q?: string }): Promise<ConversationPage> {
+    const position = query.cursor ? decodeCursor(query.cursor) : undefined;
     const { rows, hasMore } = await this.repository.list(owner, {
       limit: query.limit,
-      cursor: query.cursor ? decodeCursor(query.cursor) : undefined,
+      cursor: position && { updatedAt: position.at, id: position.id },
       q: query.q || undefined,
     });
     const last = rows.at(-1);
@@ -40,7 +43,7 @@ export class ConversationsService {
       if (query.q) item.snippet = snippetOf(texts.get(r.id) ?? r.title, query.q);
       return item;
     });
-    return { items, nextCursor: hasMore && last ? encodeCursor(last) : null };
+    return { items, nextCursor: hasMore && last ? encodeCursor(last.updatedAt, last.id) : null };
   }
 
   async get(owner: string, id: string): Promise<ConversationWithMessages> {
@@ -163,23 +166,4 @@ export function snippetOf(text: string, q: string): string {
   const start = Math.max(0, at - 60);
   const end = Math.min(flat.length, start + 160);
   return `${start > 0 ? '…' : ''}${flat.slice(start, end)}${end < flat.length ? '…' : ''}`;
-}
-
-/** Dates a cursor may carry: Postgres cannot compare with JS dates far outside this (year 275760). */
-export const isCursorDate = (d: Date) => !Number.isNaN(d.getTime()) && d.getUTCFullYear() >= 1970 && d.getUTCFullYear() <= 9999;
-
-const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-export const isUuid = (s: string) => uuidPattern.test(s);
-
-function encodeCursor(row: ConversationRow): string {
-  return Buffer.from(`${row.updatedAt.toISOString()}|${row.id}`).toString('base64url');
-}
-
-function decodeCursor(cursor: string): { updatedAt: Date; id: string } {
-  const [at, id] = Buffer.from(cursor, 'base64url').toString().split('|');
-  const updatedAt = new Date(at ?? '');
-  if (!id || !isUuid(id) || !isCursorDate(updatedAt)) {
-    throw new AppError('validation_failed', 'Invalid cursor', [{ path: 'cursor', message: 'not a cursor this API returned' }]);
-  }
-  return { updatedAt, id };
 }

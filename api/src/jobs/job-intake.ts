@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { Queue } from 'bullmq';
 import DataLoader from 'dataloader';
 import type { RedisClient as Redis } from '@switchboard/server-core';
-import { type AppConfig, type SummarizeJobData, summarizeJobOptions } from '@switchboard/server-core';
+import { type AppConfig, enqueueSummarize, type SummarizeJobData, summarizeJobFromRow } from '@switchboard/server-core';
 import { AppError } from '../common/app-error.js';
 import { isDependencyOutage } from '../common/dependency-outage.js';
 import { whenRedisUp } from '../common/redis-guard.js';
@@ -69,13 +69,7 @@ export class JobIntake {
     try {
       // Redis down: the 202 goes out at once instead of after ioredis's reconnect cycles.
       await whenRedisUp(this.redis, this.config.redisEnqueueTimeoutMs, () =>
-        this.queue.addBulk(
-          [...stored.keys()].map((id) => ({
-            name: 'summarize',
-            data: { jobId: id, owner: byId.get(id)!.owner, requestId: byId.get(id)!.requestId },
-            opts: { jobId: id, ...summarizeJobOptions },
-          })),
-        ),
+        enqueueSummarize(this.queue, [...stored.keys()].map((id) => summarizeJobFromRow(byId.get(id)!))),
       );
     } catch (err) {
       // Accepted all the same: they are in Postgres and the workers' reconciler enqueues them.

@@ -13,29 +13,27 @@ import {
 import {
   type AppConfig,
   CallbackTargetError,
-  cancelChannel,
-  cancelKey,
   checkCallbackUrl,
+  enqueueCallback,
   jobNameOf,
-  redisPublish,
   type SummarizeJobData,
   toJob,
   type WebhookJobData,
-  webhookJobId,
+  markCancelRequested,
+  stopJob,
 } from '@switchboard/server-core';
 import { AppError, notFound } from '../common/app-error.js';
 import { CatalogService } from '../config/catalog.service.js';
 import { checkDocumentSizes } from '../documents/document-limits.js';
 import { LimitsService } from '../limits/limits.service.js';
 import { APP_CONFIG } from '../config/tokens.js';
-import { isCursorDate, isUuid } from '../conversations/conversations.service.js';
+import { isUuid } from '../common/ids.js';
+import { decodeCursor, encodeCursor } from '../common/keyset-cursor.js';
 import { REDIS } from '../redis/redis.module.js';
 import { SUMMARIZE_QUEUE, WEBHOOKS_QUEUE } from './jobs.tokens.js';
 import { requestFingerprint } from './job-fingerprint.js';
 import { JobIntake } from './job-intake.js';
 import { JobsRepository, type JobView } from './jobs.repository.js';
-
-const cancelKeyTtlSeconds = 24 * 60 * 60;
 
 export type Submitted = { job: Job; replayed: boolean };
 
@@ -122,15 +120,16 @@ export class JobsService {
   }
 
   async list(owner: string, query: JobListQuery): Promise<JobPage> {
+    const position = query.cursor ? decodeCursor(query.cursor) : undefined;
     const { rows, hasMore } = await this.repository.list(owner, {
       limit: query.limit,
       status: query.status,
       createdAfter: query.createdAfter,
       createdBefore: query.createdBefore,
-      cursor: query.cursor ? decodeCursor(query.cursor) : undefined,
+      cursor: position && { createdAt: position.at, id: position.id },
     });
     const last = rows.at(-1);
-    return { items: rows.map(toJob), nextCursor: hasMore && last ? encodeCursor(last) : null };
+    return { items: rows.map(toJob), nextCursor: hasMore && last ? encodeCursor(last.createdAt, last.id) : null };
   }
 
   /**
@@ -143,25 +142,20 @@ export class JobsService {
     // A retried cancel is safe: the job is already what the client asked for.
     if (job.status === 'cancelled') return toJob(job);
     if (job.status !== 'queued' && job.status !== 'active') throw new AppError('conflict', `Job is already ${job.status}`);
-    await this.redis.set(cancelKey(id), '1', 'EX', cancelKeyTtlSeconds);
+    await markCancelRequested(this.redis, id);
     const ended = await this.repository.finish(id, 'cancelled', { code: 'cancelled', message: 'Cancelled by the client' });
     if (!ended) {
       const now = await this.require(owner, id);
       if (now.status === 'cancelled') return toJob(now);
       throw new AppError('conflict', `Job is already ${now.status}`);
     }
-    await redisPublish(this.redis, cancelChannel(this.config.queuePrefix), id);
-    const queued = await this.queue.getJob(id);
-    if (queued) await tryRemove(queued);
+    await stopJob(this.redis, this.queue, this.config.queuePrefix, id);
     if (ended.callbackUrl) await this.enqueueCallback(id);
     return toJob(ended);
   }
 
   private async enqueueCallback(jobId: string) {
-    const { attempts, backoffMs } = this.config.jobs.webhooks;
-    await this.webhooks
-      .add('deliver', { jobId }, { jobId: webhookJobId(jobId), attempts, backoff: { type: 'exponential', delay: backoffMs }, removeOnComplete: { age: 3600 }, removeOnFail: { age: 7 * 24 * 3600 } })
-      .catch((err) => this.logger.warn({ err, jobId }, 'callback enqueue failed; the reconciler will retry it'));
+    await enqueueCallback(this.webhooks, this.config, jobId).catch((err) => this.logger.warn({ err, jobId }, 'callback enqueue failed; the reconciler will retry it'));
   }
 
   private async require(owner: string, id: string): Promise<JobView> {
@@ -186,29 +180,4 @@ function checkDocuments(input: SummarizeRequest) {
   }
   const total = (input.text?.length ?? 0) + (input.documents ?? []).reduce((n, d) => n + d.data.length, 0);
   if (total > jobLimits.maxBodyBytes) throw new AppError('payload_too_large', 'The text and documents together are too large');
-}
-
-/** Removes a job no worker holds (with its waiting chunks); false when a worker has it. */
-async function tryRemove(job: { remove(): Promise<void>; getState(): Promise<string> }): Promise<boolean> {
-  const state = await job.getState();
-  if (!['waiting', 'delayed', 'prioritized', 'waiting-children'].includes(state)) return false;
-  try {
-    await job.remove();
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function encodeCursor(row: JobView): string {
-  return Buffer.from(`${row.createdAt.toISOString()}|${row.id}`).toString('base64url');
-}
-
-function decodeCursor(cursor: string): { createdAt: Date; id: string } {
-  const [at, id] = Buffer.from(cursor, 'base64url').toString().split('|');
-  const createdAt = new Date(at ?? '');
-  if (!id || !isUuid(id) || !isCursorDate(createdAt)) {
-    throw new AppError('validation_failed', 'Invalid cursor', [{ path: 'cursor', message: 'not a cursor this API returned' }]);
-  }
-  return { createdAt, id };
 }

@@ -3,7 +3,7 @@ import { Injectable } from '@nestjs/common';
 import { type Prompt, type PromptCreate, type PromptLocale, promptLocales, type PromptUpdate } from '@switchboard/contracts';
 import type { PromptRow } from '@switchboard/server-core';
 import { AppError, notFound } from '../common/app-error.js';
-import { isUuid } from '../conversations/conversations.service.js';
+import { isUuid } from '../common/ids.js';
 import { presetIdPrefix, presets } from './presets.js';
 import { PromptsRepository } from './prompts.repository.js';
 

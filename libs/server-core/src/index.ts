@@ -12,3 +12,4 @@ export * from './quota/governor.js';
 export * from './titles/titles.js';
 export * from './bedrock/converse-input.js';
 export * from './bedrock/smoke.js';
+export * from './jobs/lifecycle.js';

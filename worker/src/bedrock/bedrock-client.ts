@@ -1,5 +1,5 @@
 import { BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime';
-import { type AppConfig, awsCredentialsPresent } from '@switchboard/server-core';
+import type { AppConfig } from '@switchboard/server-core';
 
 /**
  * The real SDK, against Bedrock or the emulator (AWS_ENDPOINT_URL_BEDROCK_RUNTIME). The SDK's own
@@ -9,7 +9,7 @@ export function createBedrockClient(config: AppConfig): BedrockRuntimeClient {
   if (config.bedrockMode === 'emulator' && !config.aws.bedrockEndpoint) {
     throw new Error('BEDROCK_MODE=emulator needs AWS_ENDPOINT_URL_BEDROCK_RUNTIME (start one with `npm run emulator`)');
   }
-  const useDummyCredentials = config.bedrockMode === 'emulator' && !awsCredentialsPresent(process.env);
+  const useDummyCredentials = config.bedrockMode === 'emulator' && !config.aws.credentialsPresent;
   return new BedrockRuntimeClient({
     region: config.aws.region,
     maxAttempts: 1,

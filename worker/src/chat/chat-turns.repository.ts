@@ -1,6 +1,6 @@
-import { and, asc, eq, inArray, lte, sql } from 'drizzle-orm';
+import { and, asc, eq, inArray, lt, lte, sql } from 'drizzle-orm';
 import type { Block, ErrorInfo, Usage } from '@switchboard/contracts';
-import { conversations, type Db, jobs, messageColumns, type MessageRow, messages } from '@switchboard/server-core';
+import { conversations, type Db, jobs, messageColumns, type MessageRow, messages, type StoredChatTurn } from '@switchboard/server-core';
 
 export type TurnOutcome = {
   status: 'completed' | 'cancelled' | 'failed';
@@ -28,6 +28,28 @@ export class ChatTurnsRepository {
       .where(and(eq(jobs.id, jobId), inArray(jobs.status, ['queued', 'active'])))
       .returning({ id: jobs.id });
     return rows.length > 0;
+  }
+
+  /**
+   * Chat turns Postgres still calls open that were created before `cutoff`, with what their queue
+   * payload is rebuilt from (the user's message is the answer's parent), for the reconciler.
+   */
+  async openBefore(cutoff: Date, limit: number): Promise<StoredChatTurn[]> {
+    return this.db
+      .select({
+        id: jobs.id,
+        owner: jobs.owner,
+        modelId: jobs.modelId,
+        conversationId: jobs.conversationId,
+        assistantMessageId: jobs.messageId,
+        userMessageId: messages.parentId,
+        input: jobs.input,
+        requestId: jobs.requestId,
+      })
+      .from(jobs)
+      .innerJoin(messages, eq(messages.id, jobs.messageId))
+      .where(and(eq(jobs.type, 'chat'), inArray(jobs.status, ['queued', 'active']), lt(jobs.createdAt, cutoff)))
+      .limit(limit);
   }
 
   async conversation(conversationId: string) {

@@ -3,17 +3,20 @@ import { DelayedError, type Job, type Queue, UnrecoverableError } from 'bullmq';
 import type { RedisClient as Redis } from '@switchboard/server-core';
 import type { ModelEntry, Usage } from '@switchboard/contracts';
 import {
-  appendToJobStream,
-  cancelKey,
+  attemptNumber,
+  type ChatEnding,
   costOf,
   type ChatJobData,
+  endJobStream,
+  enqueueTitle,
+  isCancelRequested,
+  isFinalAttempt,
   type Logger,
   isAutomaticTitle,
   publishConversationUpdate,
   publishJobStatus,
   type QuotaGovernor,
   readJobStream,
-  titleJobOptions,
   type TitleJobData,
   usageFrom,
 } from '@switchboard/server-core';
@@ -53,7 +56,7 @@ type ChatJob = Job<ChatJobData & QuotaJobData>;
 export function createChatProcessor(deps: ChatProcessorDeps) {
   return async (job: ChatJob, token?: string, signal?: AbortSignal): Promise<void> => {
     const data = job.data;
-    const log = deps.logger.child({ jobId: data.jobId, requestId: data.requestId, attempt: job.attemptsMade + 1 });
+    const log = deps.logger.child({ jobId: data.jobId, requestId: data.requestId, attempt: attemptNumber(job) });
 
     // The history is read once to estimate the call's tokens; later trips through the line reuse the estimate.
     const load = () =>
@@ -62,7 +65,7 @@ export function createChatProcessor(deps: ChatProcessorDeps) {
     // Independent reads go out together: each round trip here adds to the time to first token.
     const [previous, cancelAsked, firstLoad] = await Promise.all([
       readJobStream(deps.redis, data.jobId, 0),
-      deps.redis.exists(cancelKey(data.jobId)),
+      isCancelRequested(deps.redis, data.jobId),
       data.quotaTokens === undefined ? load() : undefined,
     ]);
     if (previous.some((e) => e.kind !== 'delta')) return; // ended in an earlier attempt
@@ -143,7 +146,7 @@ export function createChatProcessor(deps: ChatProcessorDeps) {
       }
     }
     const input = request(loaded, history);
-    const status = job.attemptsMade > 0 ? { state: 'retrying' as const, attempt: job.attemptsMade + 1 } : { state: 'active' as const };
+    const status = job.attemptsMade > 0 ? { state: 'retrying' as const, attempt: attemptNumber(job) } : { state: 'active' as const };
     publishJobStatus(deps.redis, data.jobId, status).catch((err) => log.warn({ err }, 'status publish failed'));
 
     let stopReason = 'end_turn';
@@ -202,7 +205,7 @@ export function createChatProcessor(deps: ChatProcessorDeps) {
         await waitAfterThrottle(deps.governor, job, token, reservation, err);
       }
       const retryable = isRetryableBedrockError(err);
-      const lastAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+      const lastAttempt = isFinalAttempt(job);
       log.warn({ err: { name: (err as Error).name, message: (err as Error).message }, retryable, lastAttempt }, 'bedrock call failed');
       if (retryable && !lastAttempt) throw err;
       usage = billed();
@@ -236,8 +239,7 @@ async function askForTitle(
   if (!deps.titles || !conversation) return;
   const firstQuestion = history.find((m) => m.role === 'user');
   if (!isAutomaticTitle(conversation.title, firstQuestion?.content as Parameters<typeof isAutomaticTitle>[1])) return;
-  // One titling job per conversation at a time (the job id dedupes).
-  await deps.titles.add('title', { conversationId: data.conversationId, owner: data.owner }, { jobId: `title-${data.conversationId}`, ...titleJobOptions });
+  await enqueueTitle(deps.titles, { conversationId: data.conversationId, owner: data.owner });
 }
 
 /**
@@ -303,26 +305,9 @@ async function finishTurn(
 ) {
   if (!(await deps.turns.finish(data.jobId, data.assistantMessageId, outcome))) return;
   if (deps.queuePrefix) void publishConversationUpdate(deps.redis, deps.queuePrefix, data.owner, { conversationId: data.conversationId, change: 'answered', jobId: data.jobId });
-  const seq = writer.nextSeq();
-  if (outcome.status === 'failed') {
-    await appendToJobStream(deps.streams, data.jobId, {
-      kind: 'error',
-      seq,
-      event: { code: outcome.error!.code, message: outcome.error!.message, retryable: outcome.retryable ?? false },
-    });
-    return;
-  }
-  await appendToJobStream(deps.streams, data.jobId, {
-    kind: 'done',
-    seq,
-    event: {
-      conversationId: data.conversationId,
-      messageId: data.assistantMessageId,
-      stopReason: outcome.stopReason ?? 'end_turn',
-      usage: outcome.usage ?? { inputTokens: 0, outputTokens: 0 },
-      text: outcome.text,
-      ...(outcome.reasoning ? { reasoning: outcome.reasoning } : {}),
-      ...(outcome.cost != null ? { cost: outcome.cost } : {}),
-    },
-  });
+  const ending: ChatEnding =
+    outcome.status === 'failed'
+      ? { status: outcome.status, error: outcome.error!, retryable: outcome.retryable ?? false }
+      : { ...outcome, status: outcome.status, conversationId: data.conversationId, messageId: data.assistantMessageId };
+  await endJobStream(deps.streams, data.jobId, ending, writer.nextSeq());
 }

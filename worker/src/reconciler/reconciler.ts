@@ -1,29 +1,26 @@
 import { randomUUID } from 'node:crypto';
 import type { Queue } from 'bullmq';
-import { and, eq, inArray, isNotNull, lt } from 'drizzle-orm';
 import type { RedisClient as Redis } from '@switchboard/server-core';
-import type { ModelParams } from '@switchboard/contracts';
 import {
   type AppConfig,
-  appendToJobStream,
   type ChatJobData,
-  chatJobOptions,
+  chatJobFromRow,
   chatQueueName,
-  type Db,
-  jobs,
-  lastJobStreamSeq,
+  endJobStream,
+  enqueueCallback,
+  enqueueChat,
+  enqueueSummarize,
   type Logger,
-  messages,
   type SummarizeJobData,
-  summarizeJobOptions,
+  summarizeJobFromRow,
   summarizeQueueName,
   type WebhookJobData,
   webhookJobId,
   webhooksQueueName,
 } from '@switchboard/server-core';
-import { ChatTurnsRepository } from '../chat/chat-turns.repository.js';
-import { SummarizeJobsRepository } from '../summarize/summarize-jobs.repository.js';
-import { enqueueCallback } from '../webhooks/enqueue-callback.js';
+import type { ChatTurnsRepository } from '../chat/chat-turns.repository.js';
+import type { SummarizeJobsRepository } from '../summarize/summarize-jobs.repository.js';
+import type { WebhookDeliveriesRepository } from '../webhooks/webhook-deliveries.repository.js';
 
 const batchSize = 1000;
 
@@ -56,38 +53,25 @@ async function endingOf(queue: { getJob(id: string): Promise<{ failedReason?: st
 export function startReconciler(deps: {
   config: AppConfig;
   redis: Redis;
-  db: Db;
+  repositories: { summarizeJobs: SummarizeJobsRepository; chatTurns: ChatTurnsRepository; deliveries: WebhookDeliveriesRepository };
   summarize: Queue<SummarizeJobData>;
   chat: Queue<ChatJobData>;
   webhooks: Queue<WebhookJobData>;
   logger: Logger;
 }): Reconciler {
-  const { config, redis, db, logger } = deps;
+  const { config, redis, logger } = deps;
+  const { summarizeJobs, chatTurns, deliveries } = deps.repositories;
   const prefix = config.queuePrefix;
   const lockKey = `${prefix}:reconciler:lock`;
   const me = randomUUID();
   const { reconcileIntervalMs: interval, reconcileMinAgeMs: minAge } = config.jobs;
-  const summarizeJobs = new SummarizeJobsRepository(db);
-  const chatTurns = new ChatTurnsRepository(db);
-  const open = (type: 'summarize' | 'chat', cutoff: Date) =>
-    and(eq(jobs.type, type), inArray(jobs.status, ['queued', 'active']), lt(jobs.createdAt, cutoff));
 
   const reconcileSummaries = async (cutoff: Date) => {
-    const rows = await db
-      .select({ id: jobs.id, owner: jobs.owner, requestId: jobs.requestId })
-      .from(jobs)
-      .where(open('summarize', cutoff))
-      .limit(batchSize);
+    const rows = await summarizeJobs.openBefore(cutoff, batchSize);
     const states = await queueStates(redis, `${prefix}:${summarizeQueueName}`, rows.map((j) => j.id));
     const lost = rows.filter((_, i) => states[i] === 'missing');
     if (lost.length > 0) {
-      await deps.summarize.addBulk(
-        lost.map((j) => ({
-          name: 'summarize',
-          data: { jobId: j.id, owner: j.owner, requestId: j.requestId ?? '' },
-          opts: { jobId: j.id, ...summarizeJobOptions },
-        })),
-      );
+      await enqueueSummarize(deps.summarize, lost.map(summarizeJobFromRow));
       logger.warn({ count: lost.length }, 'reconciler: re-enqueued accepted jobs missing from Redis');
     }
     const failed = rows.filter((_, i) => states[i] === 'failed');
@@ -98,40 +82,11 @@ export function startReconciler(deps: {
 
   /** Chat turns: a lost one is rebuilt from Postgres (the job row keeps the turn's parameters). */
   const reconcileChats = async (cutoff: Date) => {
-    const rows = await db
-      .select({
-        id: jobs.id,
-        owner: jobs.owner,
-        modelId: jobs.modelId,
-        conversationId: jobs.conversationId,
-        assistantMessageId: jobs.messageId,
-        userMessageId: messages.parentId,
-        input: jobs.input,
-        requestId: jobs.requestId,
-      })
-      .from(jobs)
-      .innerJoin(messages, eq(messages.id, jobs.messageId))
-      .where(open('chat', cutoff))
-      .limit(batchSize);
+    const rows = await chatTurns.openBefore(cutoff, batchSize);
     const states = await queueStates(redis, `${prefix}:${chatQueueName}`, rows.map((j) => j.id));
-    const lost = rows.filter((j, i) => states[i] === 'missing' && j.conversationId && j.assistantMessageId && j.userMessageId);
+    const lost = rows.flatMap((j, i) => (states[i] === 'missing' ? (chatJobFromRow(j) ?? []) : []));
     if (lost.length > 0) {
-      await deps.chat.addBulk(
-        lost.map((j) => ({
-          name: 'chat',
-          data: {
-            jobId: j.id,
-            owner: j.owner,
-            conversationId: j.conversationId!,
-            userMessageId: j.userMessageId!,
-            assistantMessageId: j.assistantMessageId!,
-            modelId: j.modelId,
-            params: (j.input as { params?: ModelParams } | null)?.params ?? {},
-            requestId: j.requestId ?? '',
-          },
-          opts: { jobId: j.id, ...chatJobOptions },
-        })),
-      );
+      await enqueueChat(deps.chat, lost);
       logger.warn({ count: lost.length }, 'reconciler: re-enqueued accepted chats missing from Redis');
     }
     const failed = rows.filter((_, i) => states[i] === 'failed');
@@ -139,8 +94,7 @@ export function startReconciler(deps: {
       const ending = await endingOf(deps.chat, j.id);
       await chatTurns.finish(j.id, j.assistantMessageId!, { status: 'failed', text: '', stopReason: null, usage: null, error: ending });
       // Sockets still watching the answer hear that it ended.
-      const seq = (await lastJobStreamSeq(redis, j.id)) + 1;
-      await appendToJobStream(redis, j.id, { kind: 'error', seq, event: { ...ending, retryable: ending !== poisonEnding } });
+      await endJobStream(redis, j.id, { status: 'failed', error: ending, retryable: ending !== poisonEnding });
     }
     if (failed.length > 0) logger.warn({ jobIds: failed.map((j) => j.id) }, 'reconciler: ended chats that failed without recording it');
     return { requeued: lost.length, ended: failed.length };
@@ -150,11 +104,7 @@ export function startReconciler(deps: {
     const cutoff = new Date(Date.now() - minAge);
     const summaries = await reconcileSummaries(cutoff);
     const chats = await reconcileChats(cutoff);
-    const owed = await db
-      .select({ id: jobs.id })
-      .from(jobs)
-      .where(and(eq(jobs.callbackStatus, 'pending'), isNotNull(jobs.finishedAt), lt(jobs.finishedAt, cutoff)))
-      .limit(batchSize);
+    const owed = await deliveries.owedBefore(cutoff, batchSize);
     const owedStates = await queueStates(redis, `${prefix}:${webhooksQueueName}`, owed.map((j) => webhookJobId(j.id)));
     const lostCallbacks = owed.filter((_, i) => owedStates[i] === 'missing');
     for (const j of lostCallbacks) await enqueueCallback(deps.webhooks, config, j.id);

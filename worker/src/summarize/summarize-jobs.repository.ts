@@ -1,4 +1,4 @@
-import { and, eq, inArray, sql } from 'drizzle-orm';
+import { and, eq, inArray, lt, sql } from 'drizzle-orm';
 import type { ErrorInfo, JobDocument, Usage } from '@switchboard/contracts';
 import { type Db, type JobRow, jobs } from '@switchboard/server-core';
 
@@ -28,6 +28,15 @@ export class SummarizeJobsRepository {
       .from(jobs)
       .where(and(eq(jobs.id, jobId), eq(jobs.type, 'summarize')));
     return row as never;
+  }
+
+  /** Jobs Postgres still calls open that were created before `cutoff` (for the reconciler). */
+  async openBefore(cutoff: Date, limit: number): Promise<{ id: string; owner: string; requestId: string | null }[]> {
+    return this.db
+      .select({ id: jobs.id, owner: jobs.owner, requestId: jobs.requestId })
+      .from(jobs)
+      .where(and(eq(jobs.type, 'summarize'), inArray(jobs.status, live), lt(jobs.createdAt, cutoff)))
+      .limit(limit);
   }
 
   async status(jobId: string): Promise<JobRow['status'] | undefined> {

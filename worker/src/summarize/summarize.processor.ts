@@ -2,9 +2,18 @@ import type { BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime';
 import { DelayedError, type Job, type Queue, UnrecoverableError, WaitingChildrenError } from 'bullmq';
 import type { RedisClient as Redis } from '@switchboard/server-core';
 import type { ModelEntry, Usage } from '@switchboard/contracts';
-import { type AppConfig, cancelKey, type Logger, type SummarizeJobData, type WebhookJobData } from '@switchboard/server-core';
+import {
+  type AppConfig,
+  attemptNumber,
+  enqueueCallback,
+  enqueueSummarizeChunks,
+  isCancelRequested,
+  isFinalAttempt,
+  type Logger,
+  type SummarizeJobData,
+  type WebhookJobData,
+} from '@switchboard/server-core';
 import { errorCodeOf, isRetryableBedrockError } from '../bedrock/bedrock-client.js';
-import { enqueueCallback } from '../webhooks/enqueue-callback.js';
 import { chunkBudgetChars, chunkOutputTokens, chunkText } from './chunk-text.js';
 import { DocumentError, type DocumentExtractor } from '../documents/document-extractor.js';
 import { type BatchQuota, callModel, type ModelCallContext } from './model-call.js';
@@ -47,13 +56,6 @@ export type ChunkResult = { level: number; index: number; summary: string; usage
 
 /** Rounds of combining beyond which the summaries are cut to fit rather than combined again. */
 const maxLevels = 4;
-const chunkJobOptions = {
-  attempts: 3,
-  backoff: { type: 'exponential', delay: 1000 },
-  failParentOnFailure: true,
-  removeOnComplete: { age: 3600 },
-  removeOnFail: { age: 24 * 3600 },
-} as const;
 const zero: Usage = { inputTokens: 0, outputTokens: 0 };
 const system = 'You write faithful, concise summaries. Answer with the summary only, without a preamble.';
 
@@ -69,8 +71,8 @@ export function createSummarizeProcessor(deps: SummarizeDeps) {
 
 async function processRoot(deps: SummarizeDeps, job: Job<RootData>, token: string | undefined, signal: AbortSignal | undefined): Promise<void> {
   const { jobId } = job.data;
-  const log = deps.logger.child({ jobId, requestId: job.data.requestId, attempt: job.attemptsMade + 1, step: job.data.step ?? 'start' });
-  const [row, cancelAsked] = await Promise.all([deps.repository.load(jobId), deps.redis.exists(cancelKey(jobId))]);
+  const log = deps.logger.child({ jobId, requestId: job.data.requestId, attempt: attemptNumber(job), step: job.data.step ?? 'start' });
+  const [row, cancelAsked] = await Promise.all([deps.repository.load(jobId), isCancelRequested(deps.redis, jobId)]);
   if (!row || (row.status !== 'queued' && row.status !== 'active')) return; // ended already (e.g. cancelled while waiting)
   const finish = (outcome: SummarizeOutcome) => finishJob(deps, jobId, outcome);
   if (cancelAsked) return void (await finish({ status: 'cancelled' }));
@@ -103,7 +105,7 @@ async function processRoot(deps: SummarizeDeps, job: Job<RootData>, token: strin
       }
       const level = job.data.level ?? 0;
       const results = Object.values(await job.getChildrenValues<ChunkResult>());
-      if (results.some((r) => r?.cancelled) || (await deps.redis.exists(cancelKey(jobId)))) {
+      if (results.some((r) => r?.cancelled) || (await isCancelRequested(deps.redis, jobId))) {
         return void (await finish({ status: 'cancelled', usage: sumUsage(results) }));
       }
       const current = results.filter((r) => r.level === level).sort((a, b) => a.index - b.index);
@@ -135,7 +137,7 @@ async function processRoot(deps: SummarizeDeps, job: Job<RootData>, token: strin
       throw err;
     }
     const retryable = isRetryableBedrockError(err) || !isBedrockError(err);
-    const lastAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+    const lastAttempt = isFinalAttempt(job);
     log.warn({ err: { name: (err as Error).name, message: (err as Error).message }, retryable, lastAttempt }, 'summarize attempt failed');
     if (retryable && !lastAttempt) throw err;
     await finish({ status: 'failed', error: { code: isBedrockError(err) ? errorCodeOf(err) : 'internal', message: (err as Error).message || 'Summarization failed' } });
@@ -158,13 +160,10 @@ async function spawnAndWait(
   instructions: string | undefined,
 ): Promise<boolean> {
   const { jobId, requestId } = job.data;
-  // Ids derived from the job make a repeated step add nothing twice.
-  await deps.queue.addBulk(
-    chunks.map((text, index) => ({
-      name: 'chunk',
-      data: { rootId: jobId, owner, requestId, modelId: model.id, level, index, count: chunks.length, text, instructions } satisfies ChunkData,
-      opts: { jobId: `${jobId}-L${level}-${index}`, parent: { id: job.id!, queue: job.queueQualifiedName }, ...chunkJobOptions },
-    })),
+  await enqueueSummarizeChunks(
+    deps.queue,
+    { id: job.id!, queue: job.queueQualifiedName },
+    chunks.map((text, index): ChunkData => ({ rootId: jobId, owner, requestId, modelId: model.id, level, index, count: chunks.length, text, instructions })),
   );
   await job.updateData({ ...job.data, step: 'reduce', level, count: chunks.length });
   if (await job.moveToWaitingChildren(token!)) throw new WaitingChildrenError();
@@ -178,7 +177,7 @@ async function processChunk(deps: SummarizeDeps, job: Job<ChunkData>, token: str
   if (!active) deps.activeChunks.set(d.rootId, (active = new Set()));
   active.add(job.id!);
   try {
-    if (await deps.redis.exists(cancelKey(d.rootId))) return cancelled;
+    if (await isCancelRequested(deps.redis, d.rootId)) return cancelled;
     const model = deps.models().find((m) => m.id === d.modelId);
     if (!model) throw new UnrecoverableError(`Model ${d.modelId} is no longer in the catalog`);
     const ctx: ModelCallContext = { bedrock: deps.bedrock, job, token, signal, owner: d.owner, quota: deps.quota };
@@ -191,7 +190,7 @@ async function processChunk(deps: SummarizeDeps, job: Job<ChunkData>, token: str
     if (err instanceof DelayedError) throw err;
     if (signal?.aborted) return cancelled;
     const retryable = !(err instanceof UnrecoverableError) && (isRetryableBedrockError(err) || !isBedrockError(err));
-    const lastAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+    const lastAttempt = isFinalAttempt(job);
     deps.logger.warn(
       { jobId: d.rootId, chunk: job.id, err: { name: (err as Error).name, message: (err as Error).message }, retryable, lastAttempt },
       'chunk summary failed',

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { eq } from 'drizzle-orm';
+import { and, eq, isNotNull, lt } from 'drizzle-orm';
 import type { RedisClient as Redis } from '@switchboard/server-core';
 import { type Db, type JobRow, jobs, previousWebhookSecretKey, webhookSecrets } from '@switchboard/server-core';
 
@@ -33,6 +33,15 @@ export class WebhookDeliveriesRepository {
       .onConflictDoNothing();
     const [row] = await this.db.select({ secret: webhookSecrets.secret }).from(webhookSecrets).where(eq(webhookSecrets.owner, owner));
     return row!.secret;
+  }
+
+  /** Jobs that finished before `cutoff` and still owe their callback (for the reconciler). */
+  async owedBefore(cutoff: Date, limit: number): Promise<{ id: string }[]> {
+    return this.db
+      .select({ id: jobs.id })
+      .from(jobs)
+      .where(and(eq(jobs.callbackStatus, 'pending'), isNotNull(jobs.finishedAt), lt(jobs.finishedAt, cutoff)))
+      .limit(limit);
   }
 
   async mark(jobId: string, status: 'delivered' | 'failed'): Promise<void> {

@@ -5,7 +5,9 @@ import { type Job, UnrecoverableError } from 'bullmq';
 import { type WebhookPayload, webhookHeaders } from '@switchboard/contracts';
 import {
   type AppConfig,
+  attemptNumber,
   CallbackTargetError,
+  isFinalAttempt,
   isPublicAddress,
   type Logger,
   safeLookup,
@@ -27,7 +29,7 @@ export function createWebhookProcessor(deps: WebhookDeps) {
   return async (job: Job<WebhookJobData>): Promise<void> => {
     const row = await deps.repository.job(job.data.jobId);
     if (!row?.callbackUrl || row.callbackStatus === 'delivered') return;
-    const log = deps.logger.child({ jobId: row.id, requestId: row.requestId, attempt: job.attemptsMade + 1 });
+    const log = deps.logger.child({ jobId: row.id, requestId: row.requestId, attempt: attemptNumber(job) });
     const metadata = (row.input as { metadata?: Record<string, unknown> } | null)?.metadata;
     const event = webhookEventOf(row.status);
     const payload: WebhookPayload = { event, job: toJob(row), ...(metadata ? { metadata } : {}) };
@@ -41,7 +43,7 @@ export function createWebhookProcessor(deps: WebhookDeps) {
       [webhookHeaders.timestamp]: timestamp,
       [webhookHeaders.signature]: webhookSignatureHeader(await deps.repository.secrets(row.owner), timestamp, body),
     };
-    const lastAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+    const lastAttempt = isFinalAttempt(job);
     try {
       const status = await post(row.callbackUrl, headers, body, deps.config);
       if (status < 200 || status >= 300) throw new Error(`callback answered HTTP ${status}`);

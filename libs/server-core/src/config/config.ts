@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
+import { jobLimits } from '@switchboard/contracts/constants';
 
 const port = z.coerce.number().int().min(0).max(65535);
 const optionalUrl = z.string().url().optional();
@@ -67,7 +68,7 @@ const envSchema = z.object({
   /** Where the built portal is; served by the API when present. */
   WEB_DIST_DIR: z.string().optional(),
   /** Batch jobs: largest `POST /v1/jobs/summarize` body (413 above). */
-  JOBS_MAX_BODY_BYTES: z.coerce.number().int().min(1024).max(30 * 1024 * 1024).default(30 * 1024 * 1024),
+  JOBS_MAX_BODY_BYTES: z.coerce.number().int().min(1024).max(jobLimits.maxBodyBytes).default(jobLimits.maxBodyBytes),
   /** Batch jobs: how often workers look for accepted jobs missing from Redis, and how old those must be. */
   /** Batch jobs: how long an Idempotency-Key returns its job; after that the same key makes a new job. */
   JOBS_IDEMPOTENCY_TTL_MS: z.coerce.number().int().min(1).default(24 * 60 * 60 * 1000),
@@ -134,7 +135,8 @@ export type AppConfig = {
   redisCluster: boolean;
   databaseUrl: string | undefined;
   dataDir: string;
-  aws: { region: string; bedrockEndpoint: string | undefined };
+  /** credentialsPresent: whether the SDK's default credential chain has something to find (awsCredentialsPresent). */
+  aws: { region: string; bedrockEndpoint: string | undefined; credentialsPresent: boolean };
   bedrockMode: 'aws' | 'emulator';
   modelsFile: string | undefined;
   modelsJson: string | undefined;
@@ -258,7 +260,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
         'use AUTH_MODE=oidc, or set AUTH_LOCAL_INSECURE=true if the network in front of it is trusted',
     );
   }
-  const bedrockMode = e.BEDROCK_MODE ?? (awsCredentialsPresent(env) ? 'aws' : 'emulator');
+  const credentialsPresent = awsCredentialsPresent(env);
+  const bedrockMode = e.BEDROCK_MODE ?? (credentialsPresent ? 'aws' : 'emulator');
   return {
     port: e.PORT,
     host: e.HOST,
@@ -266,7 +269,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     redisCluster: e.REDIS_CLUSTER === 'true',
     databaseUrl: e.DATABASE_URL && withPassword(e.DATABASE_URL, e.DATABASE_PASSWORD),
     dataDir: resolve(e.DATA_DIR),
-    aws: { region: e.AWS_REGION, bedrockEndpoint: e.AWS_ENDPOINT_URL_BEDROCK_RUNTIME },
+    aws: { region: e.AWS_REGION, bedrockEndpoint: e.AWS_ENDPOINT_URL_BEDROCK_RUNTIME, credentialsPresent },
     bedrockMode,
     modelsFile: e.MODELS_FILE,
     modelsJson: e.MODELS_JSON,

@@ -24,6 +24,9 @@ export function modelTag(queuePrefix: string, modelId: string): string {
   return `{${queuePrefix.slice(1, -1)}:${modelId.replace(/[{}]/g, '_')}}`;
 }
 
+/** How long BullMQ keeps finished jobs of the chat, titles and summarize queues (for inspection). */
+const kept = { removeOnComplete: { age: 3600, count: 10_000 }, removeOnFail: { age: 24 * 3600 } } as const;
+
 /** What the API puts on the chat queue; everything else is read from Postgres by the worker. */
 export type ChatJobData = {
   jobId: string;
@@ -41,8 +44,7 @@ export type ChatJobData = {
 export const chatJobOptions = {
   attempts: 3,
   backoff: { type: 'exponential', delay: 500 },
-  removeOnComplete: { age: 3600, count: 10_000 },
-  removeOnFail: { age: 24 * 3600 },
+  ...kept,
 } as const;
 
 /** Workers listen here for cancels of jobs they might hold (one subscription per worker). */
@@ -80,8 +82,7 @@ export type TitleJobData = { conversationId: string; owner: string };
 export const titleJobOptions = {
   attempts: 2,
   backoff: { type: 'fixed', delay: 2000 },
-  removeOnComplete: { age: 3600, count: 10_000 },
-  removeOnFail: { age: 24 * 3600 },
+  ...kept,
 } as const;
 
 export const summarizeQueueName = 'summarize';
@@ -93,7 +94,15 @@ export type SummarizeJobData = { jobId: string; owner: string; requestId: string
 export const summarizeJobOptions = {
   attempts: 3,
   backoff: { type: 'exponential', delay: 1000 },
-  removeOnComplete: { age: 3600, count: 10_000 },
+  ...kept,
+} as const;
+
+/** Options of the chunk jobs a long document is split into (children of its summarize job). */
+export const summarizeChunkJobOptions = {
+  attempts: 3,
+  backoff: { type: 'exponential', delay: 1000 },
+  failParentOnFailure: true,
+  removeOnComplete: { age: 3600 },
   removeOnFail: { age: 24 * 3600 },
 } as const;
 

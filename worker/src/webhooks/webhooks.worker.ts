@@ -1,0 +1,20 @@
+import { Worker } from 'bullmq';
+import type { RedisClient as Redis } from '@switchboard/server-core';
+import { type AppConfig, type Logger, webhooksQueueName } from '@switchboard/server-core';
+import { jobLockOptions } from '../lifecycle/job-locks.js';
+import { createWebhookProcessor } from './webhook.processor.js';
+import type { WebhookDeliveriesRepository } from './webhook-deliveries.repository.js';
+
+/** Delivers job callbacks, many at a time (they mostly wait on the receiver). Built with autorun off. */
+export function createWebhooksWorker(deps: { config: AppConfig; blocking: Redis; repository: WebhookDeliveriesRepository; logger: Logger }): Worker {
+  const { config, logger } = deps;
+  const worker = new Worker(webhooksQueueName, createWebhookProcessor({ config, repository: deps.repository, logger }), {
+    connection: deps.blocking,
+    prefix: config.queuePrefix,
+    autorun: false,
+    ...jobLockOptions(config),
+    concurrency: 32,
+  });
+  worker.on('error', (err) => logger.error({ err }, 'webhooks worker error'));
+  return worker;
+}
