@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import type { Queue } from 'bullmq';
 import type { RedisClient as Redis } from '@switchboard/server-core';
 import type { Socket } from 'socket.io';
 import {
@@ -14,6 +13,7 @@ import {
 import {
   type AppConfig,
   type ChatJobData,
+  type ChatQueues,
   doneEventOf,
   endJobStream,
   enqueueChat,
@@ -46,7 +46,7 @@ export class ChatService {
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(REDIS) private readonly redis: Redis,
-    @Inject(CHAT_QUEUE) private readonly queue: Queue<ChatJobData>,
+    @Inject(CHAT_QUEUE) private readonly queues: ChatQueues,
     @Inject(QUOTA_GOVERNOR) private readonly governor: QuotaGovernor,
     private readonly repository: ChatRepository,
     private readonly conversations: ConversationsService,
@@ -178,7 +178,7 @@ export class ChatService {
           this.governor.join({ modelId: turn.modelId, jobId: turn.jobId, owner, lane: 'chat' }),
         ]);
         this.relay.emitToOwner(owner, chatServerEvents.status, { jobId: turn.jobId, state: 'queued' });
-        await enqueueChat(this.queue, data);
+        await enqueueChat(this.queues.for(data.modelId), data);
       });
     } catch (err) {
       // Redis failed somewhere on the way: end the stored turn in Postgres so it never waits
@@ -199,7 +199,7 @@ export class ChatService {
   async cancel(owner: string, jobId: string): Promise<void> {
     const job = await this.requireJob(owner, jobId);
     if (job.status !== 'queued' && job.status !== 'active') throw new AppError('conflict', `Job is already ${job.status}`);
-    const { removed } = await requestCancel(this.redis, this.queue, this.config.queuePrefix, jobId);
+    const { removed } = await requestCancel(this.redis, this.queues.for(job.modelId), this.config.queuePrefix, jobId);
     if (removed) {
       // It may have been waiting for quota: give its place in line to the next one.
       await this.governor.leave(job.modelId, jobId);

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Queue } from 'bullmq';
 import { collectDefaultMetrics, Gauge, Registry } from 'prom-client';
-import type { QuotaGovernor } from '@switchboard/server-core';
+import type { ChatQueues, QuotaGovernor } from '@switchboard/server-core';
 import { CatalogService } from '../config/catalog.service.js';
 import { CHAT_QUEUE, QUOTA_GOVERNOR } from '../redis/redis.module.js';
 
@@ -18,17 +18,22 @@ export class MetricsService {
   private quotaSnapshots = new Map<string, Snapshot>();
 
   constructor(
-    @Inject(CHAT_QUEUE) chatQueue: Queue,
+    @Inject(CHAT_QUEUE) chatQueues: ChatQueues,
     @Inject(QUOTA_GOVERNOR) private readonly governor: QuotaGovernor,
     private readonly catalog: CatalogService,
   ) {
     collectDefaultMetrics({ register: this.registry, prefix: 'switchboard_api_' });
-    const queues = () => [chatQueue, ...this.extraQueues];
+    // On a Redis Cluster each model has its own chat queue: the `chat` figures add them up.
+    const queues = () => [...chatQueues.of(this.catalog.list().map((m) => m.id)), ...this.extraQueues];
     this.gauge('switchboard_queue_jobs', 'Jobs in each queue by state', ['queue', 'state'], async (g) => {
+      const totals = new Map<string, Record<string, number>>();
       for (const queue of queues()) {
         const counts = await queue.getJobCounts('waiting', 'prioritized', 'delayed', 'active', 'failed', 'completed');
-        for (const [state, n] of Object.entries(counts)) g.set({ queue: queue.name, state }, n);
+        const total = totals.get(queue.name) ?? {};
+        for (const [state, n] of Object.entries(counts)) total[state] = (total[state] ?? 0) + n;
+        totals.set(queue.name, total);
       }
+      for (const [name, total] of totals) for (const [state, n] of Object.entries(total)) g.set({ queue: name, state }, n);
     });
     const quota: [string, string, (s: Snapshot) => number][] = [
       ['switchboard_quota_requests_in_window', 'Requests reserved in the current quota window', (s) => s.requestsInWindow],

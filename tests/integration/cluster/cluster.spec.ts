@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import request from 'supertest';
 import { emulatorAnswer } from '@switchboard/bedrock-emulator';
 import type { Job, ModelEntry } from '@switchboard/contracts';
+import { modelTag } from '@switchboard/server-core';
 import { startRedisCluster, type TestRedisCluster } from '@switchboard/testing';
 import { ChatClient, range } from '../support/chat-client.js';
 import { isRunning, type Stack, startStack, stopProcess } from '../support/stack.js';
@@ -95,6 +96,13 @@ describe('Redis Cluster: the stack on 3 shards', () => {
       expect(b.deltas.get(ack.jobId)).toEqual(a.deltas.get(ack.jobId));
     });
 
+    // Each model's chat queue and quota state live under the model's own tag (one slot per lane).
+    for (const [modelId] of texts) {
+      for (const key of [chatQueueKey(modelId), `${modelTag(stack.env.QUEUE_PREFIX!, modelId)}:quota:stats`]) {
+        expect(await cluster.cli(await cluster.primaryForKey(key), 'EXISTS', key)).toBe('1');
+      }
+    }
+
     // A client that lost its socket after seq 3 reconnects to the other node and resumes there.
     const late = await connect(1);
     const jobId = acks[0]!.jobId;
@@ -177,8 +185,9 @@ describe('Redis Cluster: the stack on 3 shards', () => {
     }
   }, 60_000);
 
-  function chatQueueKey(_modelId: string) {
-    return `${stack.env.QUEUE_PREFIX}:chat:meta`;
+  /** On a cluster each model's chat queue is under the model's tag, next to its quota keys. */
+  function chatQueueKey(modelId: string) {
+    return `${modelTag(stack.env.QUEUE_PREFIX!, modelId)}:chat:meta`;
   }
   function summarizeQueueKey(_modelId: string) {
     return `${stack.env.QUEUE_PREFIX}:summarize:meta`;

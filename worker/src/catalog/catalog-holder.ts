@@ -19,6 +19,12 @@ export class CatalogHolder {
   }
 
   readonly list = (): readonly ModelEntry[] => this.models;
+  private readonly reloadListeners: (() => void)[] = [];
+
+  /** Hears every successful reload (e.g. to start workers for models added). */
+  onReload(listener: () => void) {
+    this.reloadListeners.push(listener);
+  }
 
   async listen(subscriber: Redis, queuePrefix: string): Promise<void> {
     const channel = controlChannel(queuePrefix);
@@ -37,6 +43,7 @@ export class CatalogHolder {
     try {
       this.models = loadCatalog(this.modelsFile, this.modelsJson);
       this.logger.info({ models: this.models.length, why }, 'model catalog reloaded');
+      for (const listener of this.reloadListeners) listener();
     } catch (err) {
       this.logger.error({ err: (err as Error).message, why }, 'catalog reload failed; keeping the previous one');
     }

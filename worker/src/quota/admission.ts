@@ -1,7 +1,7 @@
 import type { ConverseStreamCommandInput } from '@aws-sdk/client-bedrock-runtime';
 import { DelayedError, type Job, type Queue, UnrecoverableError } from 'bullmq';
 import type { ModelEntry, Usage } from '@switchboard/contracts';
-import type { Lane, QuotaGovernor } from '@switchboard/server-core';
+import { ChatQueues, type Lane, type QuotaGovernor } from '@switchboard/server-core';
 
 /** What a job carries across its trips through the line. */
 export type QuotaJobData = { quotaPlace?: string; quotaTokens?: number; throttles?: number };
@@ -57,8 +57,8 @@ export async function waitAfterThrottle(
   return park(job, token, backOffMs + Math.random() * 250, { quotaPlace: reservation.place, throttles });
 }
 
-/** Where each lane's jobs wait, to wake them when quota frees earlier than foreseen. */
-export type LaneQueues = Partial<Record<Lane, Queue>>;
+/** Where each lane's jobs wait, to wake them when quota frees earlier than foreseen (chats: by model). */
+export type LaneQueues = { chat?: Queue | ChatQueues; batch?: Queue };
 
 /**
  * Once usage is known the reservation holds what the call used, not what it might have. The
@@ -68,7 +68,8 @@ export async function settle(governor: QuotaGovernor, queues: LaneQueues, reserv
   if (!usage) return;
   await governor.settle(reservation.modelId, reservation.reservationId, usage.inputTokens + usage.outputTokens);
   for (const { lane, jobId } of await governor.headOfLine(reservation.modelId, 3)) {
-    const queue = queues[lane];
+    const lineQueue = queues[lane];
+    const queue = lineQueue instanceof ChatQueues ? lineQueue.for(reservation.modelId) : lineQueue;
     const job = queue && (await queue.getJob(jobId));
     // Only a delayed job can be promoted; one already running or gone is fine as it is.
     if (job && (await job.isDelayed())) await job.promote().catch(() => undefined);

@@ -27,6 +27,46 @@ export function modelTag(queuePrefix: string, modelId: string): string {
 /** How long BullMQ keeps finished jobs of the chat, titles and summarize queues (for inspection). */
 const kept = { removeOnComplete: { age: 3600, count: 10_000 }, removeOnFail: { age: 24 * 3600 } } as const;
 
+/**
+ * The chat queue of each model. On a Redis Cluster (`perModel`) a model's chat queue lives under
+ * the model's own tag (`{sb:<model>}:chat:*`, next to its quota keys), so the models' lanes spread
+ * over the shards instead of all queue traffic landing on the `{sb}` shard; on one Redis all models
+ * share the one `{sb}:chat` queue, as always. Queues are opened on first use and kept.
+ */
+export class ChatQueues {
+  private readonly queues = new Map<string, Queue<ChatJobData>>();
+
+  constructor(
+    private readonly connection: Redis,
+    readonly queuePrefix: string,
+    readonly perModel: boolean,
+  ) {}
+
+  /** The BullMQ prefix of a model's chat queue. */
+  prefixFor(modelId: string): string {
+    return this.perModel ? modelTag(this.queuePrefix, modelId) : this.queuePrefix;
+  }
+
+  for(modelId: string): Queue<ChatJobData> {
+    const prefix = this.prefixFor(modelId);
+    let queue = this.queues.get(prefix);
+    if (!queue) {
+      queue = producerQueue<ChatJobData>(chatQueueName, this.connection, prefix);
+      this.queues.set(prefix, queue);
+    }
+    return queue;
+  }
+
+  /** The queues of these models (one on a single Redis). */
+  of(modelIds: readonly string[]): Queue<ChatJobData>[] {
+    return [...new Set(modelIds.map((id) => this.for(id)))];
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.queues.values()].map((q) => q.close()));
+  }
+}
+
 /** What the API puts on the chat queue; everything else is read from Postgres by the worker. */
 export type ChatJobData = {
   jobId: string;
