@@ -61,6 +61,8 @@ const prompt = (i: number, round: number) => `Cluster bench ${i}.${round} [[emul
 
 type Result = {
   name: string;
+  /** Sends answered with an error (e.g. `unavailable` when the machine could not keep up). */
+  refused: number;
   seconds: number;
   shards: { port: number; commandsPerSec: number; callsPerSec: number; cpuPercent: number }[];
   ttft: number[];
@@ -81,12 +83,15 @@ async function run(name: string, redis: { url: string; cluster: boolean; ports: 
       RATE_CHAT_CONCURRENT: '0',
       RATE_CHAT_PER_MINUTE: '0',
       RATE_SOCKETS_PER_USER: '0',
+      // Hundreds of sends at once on a small machine: give Redis time rather than answer `unavailable`.
+      REDIS_ENQUEUE_TIMEOUT_MS: '15000',
     },
   });
   try {
     const clients = await Promise.all(Array.from({ length: chats }, async (_, i) => ChatClient.connect(stack.apis[0]!.url!, await stack.token(`bench${i}`))));
     const ttft: number[] = [];
     const lag: number[] = [];
+    const refused: string[] = [];
     const chat = async (client: ChatClient, i: number, round: number) => {
       const modelId = models[i % models.length]!;
       const expected = emulatorAnswer({ modelId, messages: [{ role: 'user', content: [{ text: prompt(i, round) }] }], maxTokens: 4096 }).tokens;
@@ -104,8 +109,12 @@ async function run(name: string, redis: { url: string; cluster: boolean; ports: 
       };
       client.socket.on('chat:delta', onDelta);
       sent = performance.now();
-      const ack = await client.send({ content: [{ type: 'text', text: prompt(i, round) }], modelId });
-      if (!ack.ok) throw new Error(ack.error.message);
+      const ack = await client.send({ content: [{ type: 'text', text: prompt(i, round) }], modelId }).catch((err: Error) => ({ ok: false as const, error: { message: err.message } }));
+      if (!ack.ok) {
+        client.socket.off('chat:delta', onDelta);
+        refused.push(ack.error.message);
+        return;
+      }
       await client.waitForEnd(ack.jobId, 120_000);
       client.socket.off('chat:delta', onDelta);
       lag.push(...arrivals.map((t, k) => t - (arrivals[0]! + (k * 1000) / tps)));
@@ -114,6 +123,7 @@ async function run(name: string, redis: { url: string; cluster: boolean; ports: 
     await Promise.all(clients.slice(0, 20).map((c, i) => chat(c, i, -1)));
     ttft.length = 0;
     lag.length = 0;
+    refused.length = 0;
     const before = redis.ports.map(nodeStats);
     const started = performance.now();
     await Promise.all(
@@ -128,6 +138,7 @@ async function run(name: string, redis: { url: string; cluster: boolean; ports: 
     return {
       name,
       seconds,
+      refused: refused.length,
       ttft,
       lag,
       shards: redis.ports.map((port, i) => ({
@@ -177,7 +188,7 @@ console.log(`\n${chats} chat clients x ${rounds} chats over ${modelCount} models
 for (const r of results) {
   const total = r.shards.reduce((s, x) => s + x.callsPerSec, 0);
   const totalCpu = r.shards.reduce((s, x) => s + x.cpuPercent, 0);
-  console.log(`\n${r.name} (${r.seconds.toFixed(1)} s)`);
+  console.log(`\n${r.name} (${r.seconds.toFixed(1)} s${r.refused ? `, ${r.refused} sends refused` : ''})`);
   console.log('  shard   commands/s   all calls/s (share)   CPU % of a core (share)');
   for (const s of r.shards) {
     console.log(
