@@ -36,7 +36,15 @@ export function createRedis(
   const redis: RedisClient = redisCluster
     ? // No auto-pipelining on a cluster: a pipeline caught by a failover half-way answers MOVED to
       // its callers instead of following the redirection (single commands follow it).
-      createCluster(redisUrl, options, { shardedSubscribers: role === 'subscriber' })
+      createCluster(
+        redisUrl,
+        options,
+        role === 'subscriber'
+          ? // A failover moves slots without any command of a subscriber being redirected: look
+            // often, so sharded subscriptions move to the new primary within about a second.
+            { shardedSubscribers: true, slotsRefreshInterval: 1000 }
+          : {},
+      )
     : new Redis(redisUrl, { ...options, enableAutoPipelining: role === 'streams' });
   let lost = false;
   redis.on('error', (err: Error) => {
@@ -68,9 +76,6 @@ function createCluster(urls: string, nodeOptions: RedisOptions, clusterOptions: 
     maxRedirections: 16,
     retryDelayOnFailover: 200,
     retryDelayOnClusterDown: 200,
-    // A failover moves slots without any command of a subscriber being redirected: look often, so
-    // sharded subscriptions move to the new primary within about a second.
-    slotsRefreshInterval: 1000,
     // ElastiCache's TLS certificates name the configuration endpoint, not the nodes' IPs.
     ...(redisOptions.tls ? { dnsLookup: (address: string, callback: (err: null, address: string) => void) => callback(null, address) } : {}),
     redisOptions: { ...perNode, ...redisOptions, maxRetriesPerRequest },
