@@ -49,7 +49,11 @@ export async function startRedisCluster(options: RedisClusterOptions = {}): Prom
   const count = primaries * (1 + replicas);
   const nodes: ClusterNodeInfo[] = [];
   const cli = async (port: number, ...args: string[]) => (await run('redis-cli', ['-p', String(port), ...args])).stdout.trim();
+  // Never outlive the test process, even when it dies without calling stop().
+  const killAll = () => nodes.forEach((n) => n.process.kill('SIGKILL'));
+  process.once('exit', killAll);
   const stop = async () => {
+    process.off('exit', killAll);
     await Promise.all(nodes.map((n) => stopProcess(n.process)));
     await Promise.all(nodes.map((n) => rm(n.dir, { recursive: true, force: true })));
   };
@@ -64,6 +68,8 @@ export async function startRedisCluster(options: RedisClusterOptions = {}): Prom
           '--cluster-enabled', 'yes', '--cluster-config-file', join(dir, 'nodes.conf'), '--cluster-announce-ip', '127.0.0.1',
           '--cluster-node-timeout', String(nodeTimeoutMs),
           '--save', '', '--appendonly', 'no', '--maxmemory-policy', 'noeviction',
+          // Replicas sync at once (the default waits 5 s for more replicas to share the transfer).
+          '--repl-diskless-sync-delay', '0',
           // A replica with stale data may still take over: the test cluster prefers availability.
           '--cluster-replica-validity-factor', '0',
         ],
@@ -84,6 +90,15 @@ export async function startRedisCluster(options: RedisClusterOptions = {}): Prom
       for (const p of ports.slice(1)) await cli(ports[0]!, 'CLUSTER', 'MEET', '127.0.0.1', String(p));
     }
     await waitForClusterOk(cli, ports);
+    // A failover before the replicas finished their first sync would lose everything written.
+    await waitFor(
+      async () => {
+        const infos = await Promise.all(ports.map((p) => cli(p, 'INFO', 'replication').catch(() => '')));
+        return infos.every((i) => i.includes('role:master') || i.includes('master_link_status:up'));
+      },
+      30_000,
+      'replicas in sync',
+    );
   } catch (err) {
     await stop();
     throw err;
