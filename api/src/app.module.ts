@@ -4,7 +4,9 @@ import { APP_FILTER } from '@nestjs/core';
 import { LoggerModule } from 'nestjs-pino';
 import { type AppConfig, safeErrorSerializer } from '@switchboard/server-core';
 import { AdminModule } from './admin/admin.module.js';
+import { AuditModule } from './audit/audit.module.js';
 import { AuthModule } from './auth/auth.module.js';
+import { BatchesModule } from './batches/batches.module.js';
 import { ChatModule } from './chat/chat.module.js';
 import { HttpErrorFilter } from './common/http-error.filter.js';
 import { assignRequestId } from './common/request-id.js';
@@ -18,10 +20,11 @@ import { MetricsModule } from './metrics/metrics.module.js';
 import { ModelsModule } from './models/models.module.js';
 import { PromptsModule } from './prompts/prompts.module.js';
 import { RedisModule } from './redis/redis.module.js';
+import { SpendModule } from './spend/spend.module.js';
 import { WebhooksModule } from './webhooks/webhooks.module.js';
 
 /** Query values other than a few harmless ones (a search `q` is the user's text) are left out of logs. */
-const loggedQueryKeys = new Set(['limit', 'status', 'locale', 'groupBy']);
+const loggedQueryKeys = new Set(['limit', 'status', 'locale', 'groupBy', 'action']);
 function loggedUrl(url: string): string {
   const at = url.indexOf('?');
   if (at < 0) return url;
@@ -63,6 +66,7 @@ export class AppModule {
         DatabaseModule,
         RedisModule,
         LimitsModule,
+        AuditModule,
         AuthModule,
         HealthModule,
         MetricsModule,
@@ -72,7 +76,9 @@ export class AppModule {
         ChatModule,
         AdminModule,
         JobsModule,
+        BatchesModule,
         WebhooksModule,
+        SpendModule,
       ],
       providers: [{ provide: APP_FILTER, useClass: HttpErrorFilter }],
     };

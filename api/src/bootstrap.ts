@@ -2,10 +2,11 @@ import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { Logger } from 'nestjs-pino';
-import { jobLimits } from '@switchboard/contracts/constants';
 import { type AppConfig, assertRedisReachable, loadConfig } from '@switchboard/server-core';
 import { AppModule } from './app.module.js';
+import { TokenVerifier } from './auth/token-verifier.service.js';
 import { ChatIoAdapter } from './chat/chat-io.adapter.js';
+import { bodyGate } from './common/body-gate.js';
 import { requestId } from './common/request-id.js';
 import { securityHeaders } from './common/security-headers.js';
 import { setupDocs } from './docs/openapi.js';
@@ -13,11 +14,6 @@ import { portalDir, servePortal } from './web/portal.js';
 
 export type RunningApi = { app: NestExpressApplication; url: string; close(): Promise<void> };
 
-/**
- * Request bodies above this get a 413 with the contract's error body: the contract's cap, which
- * JOBS_MAX_BODY_BYTES may only lower (the jobs guard answers 413 above the configured value).
- */
-export const maxJsonBody = jobLimits.maxBodyBytes;
 
 /** Builds and starts the API; used by main.ts and by the single-process launcher. */
 export async function startApi(config: AppConfig = loadConfig()): Promise<RunningApi> {
@@ -34,7 +30,10 @@ export async function startApi(config: AppConfig = loadConfig()): Promise<Runnin
   app.use(requestId());
   const portal = portalDir(config.webDistDir);
   app.use(...securityHeaders(config, portal));
-  app.useBodyParser('json', { limit: maxJsonBody });
+  // Token and Content-Length are checked before any body is read; JOBS_MAX_BODY_BYTES is the one limit.
+  app.use(bodyGate(config.jobs.maxBodyBytes, app.get(TokenVerifier)));
+  app.useBodyParser('json', { limit: config.jobs.maxBodyBytes });
+  app.useBodyParser('text', { type: 'application/x-ndjson', limit: config.jobs.maxBodyBytes });
   app.useWebSocketAdapter(new ChatIoAdapter(app, config));
   app.enableShutdownHooks();
   setupDocs(app);

@@ -53,6 +53,8 @@ describe('REST: conversations, models, health', () => {
     for (const model of res.body) expect(model.quota).toBeUndefined();
     const config = await request(api.url).get('/v1/client-config').expect(200);
     expect(config.body).toMatchObject({ authMode: 'local', bedrockMode: 'emulator' });
+    // The portal shows its admin pages to members of this group (the API checks them itself).
+    expect(config.body.adminGroup).toBe('admin');
   });
 
   it('creates, reads, renames, pages, searches and deletes conversations', async () => {

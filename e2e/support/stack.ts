@@ -8,6 +8,9 @@ import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
+/** The local user name that signs in as an admin on e2e stacks. */
+export const adminUser = 'e2e-admin';
+
 export type Stack = { url: string; dataDir: string; stop: () => Promise<void>; output: () => string };
 
 /** Model catalog for the tests: one model per capability set the portal treats differently. */
@@ -80,6 +83,8 @@ export async function startStack({ port: chosenPort, env = {}, timeoutMs = 90_00
       BEDROCK_MODE: 'emulator',
       // The governor's quota window: 4 s instead of a minute, so quota waits stay short.
       QUOTA_WINDOW_MS: '4000',
+      // Local sign-in as this name gets the admin group (the Budgets and Usage pages).
+      AUTH_LOCAL_ADMINS: adminUser,
       NODE_OPTIONS: '',
       ...env,
     },

@@ -11,6 +11,7 @@ import {
   openDatabase,
   producerQueue,
   QuotaGovernor,
+  SpendRepository,
   type SummarizeJobData,
   summarizeQueueName,
   type TitleJobData,
@@ -69,9 +70,10 @@ export async function startWorker(config: AppConfig = loadConfig()): Promise<Run
   const summarizeJobs = new SummarizeJobsRepository(database.db);
   const deliveries = new WebhookDeliveriesRepository(database.db, redis, config.queuePrefix);
   const protection = createTaskProtection(config.worker.ecsAgentUri, logger);
+  const spend = new SpendRepository(database.db);
   const processChat = createChatProcessor({
     redis, streams, bedrock, governor, laneQueues, turns: chatTurns, models, logger,
-    titles: config.chatTitles === 'model' ? titlesQueue : undefined, queuePrefix: config.queuePrefix,
+    titles: config.chatTitles === 'model' ? titlesQueue : undefined, queuePrefix: config.queuePrefix, spend,
   });
 
   // A chat worker per chat queue: one, or on a cluster one per model (models added by a catalog
@@ -110,7 +112,7 @@ export async function startWorker(config: AppConfig = loadConfig()): Promise<Run
   };
   newChatWorkers();
   const summarize = createSummarizeWorker({
-    config, redis, blocking, bedrock, repository: summarizeJobs, models, logger, queue: summarizeQueue, webhooks: webhooksQueue, quota, protection,
+    config, redis, blocking, bedrock, repository: summarizeJobs, models, logger, queue: summarizeQueue, webhooks: webhooksQueue, quota, protection, spend,
   });
   const webhookWorker = createWebhooksWorker({ config, blocking, repository: deliveries, logger });
   // Titles are small batch-lane calls: a few at a time per process is plenty.
@@ -118,7 +120,7 @@ export async function startWorker(config: AppConfig = loadConfig()): Promise<Run
     titlesQueueName,
     createTitleProcessor({
       redis, queuePrefix: config.queuePrefix, bedrock, repository: new TitlesRepository(database.db), models, logger,
-      quota,
+      quota, spend,
     }),
     { connection: blocking, prefix: config.queuePrefix, concurrency: 4, autorun: false, ...jobLockOptions(config) },
   );

@@ -1,6 +1,7 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
 import { createLocalJWKSet, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 import type { AppConfig } from '@switchboard/server-core';
+import { AuditService } from '../audit/audit.service.js';
 import { AppError } from '../common/app-error.js';
 import { APP_CONFIG } from '../config/tokens.js';
 import { remoteKeySet } from './jwks-key-set.js';
@@ -25,6 +26,7 @@ export class TokenVerifier {
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly localIssuerService: LocalIssuerService,
+    @Optional() private readonly audit?: AuditService,
   ) {
     const local = config.auth.mode === 'local';
     this.issuer = local ? localIssuer : config.auth.issuer!;
@@ -48,6 +50,8 @@ export class TokenVerifier {
     if (!this.acceptable(claims)) throw new AppError('unauthorized', 'Invalid or expired token');
     const verified = { principal: principalFromClaims(claims), expiresAt: claims.exp! * 1000 };
     this.verified.remember(token, verified);
+    // An admin's session starts here (first time any node sees the token): audited once, not awaited.
+    void this.audit?.adminSeen(verified.principal, token, verified.expiresAt);
     return verified;
   }
 

@@ -122,7 +122,7 @@ export class ChatGateway implements OnGatewayInit, OnModuleDestroy {
     const requestId = randomUUID();
     return this.handle('chat:send', requestId, async () => {
       const input = parseOrThrow(chatSendSchema, body);
-      return this.chat.send(socket.data.principal.sub, input, requestId, socket.id);
+      return this.chat.send(socket.data.principal.sub, input, requestId, socket.id, socket.data.principal.groups);
     });
   }
 
@@ -130,7 +130,7 @@ export class ChatGateway implements OnGatewayInit, OnModuleDestroy {
     const requestId = randomUUID();
     return this.handle('chat:regenerate', requestId, async () => {
       const input = parseOrThrow(chatRegenerateSchema, body);
-      const result = await this.chat.regenerate(socket.data.principal.sub, input, requestId, socket.id);
+      const result = await this.chat.regenerate(socket.data.principal.sub, input, requestId, socket.id, socket.data.principal.groups);
       return { ...result, assistantMessageId: result.assistantMessageId! };
     });
   }

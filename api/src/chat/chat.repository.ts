@@ -30,6 +30,8 @@ export type NewChat = {
   parentId?: string | null;
   /** An existing conversation still titled by default takes this title (the first words). */
   fallbackTitle?: string;
+  /** The user's groups when sending (budgets and the ledger); kept with the job like params. */
+  groups?: string[];
 };
 
 export type NewRegeneration = Omit<NewChat, 'content' | 'parentId'>;
@@ -103,7 +105,7 @@ export class ChatRepository {
         ), new_job as (
           insert into ${jobs} (id, owner, type, status, model_id, conversation_id, message_id, request_id, input)
           values (${turn.jobId}::uuid, ${turn.owner}, 'chat', 'queued', ${turn.modelId}, ${cid}::uuid, ${turn.assistantMessageId}::uuid, ${turn.requestId},
-            ${JSON.stringify({ params: turn.params })}::jsonb)
+            ${JSON.stringify({ params: turn.params, ...(turn.groups?.length ? { groups: turn.groups } : {}) })}::jsonb)
         )
         update ${conversations} set updated_at = now(), active_leaf_id = ${turn.assistantMessageId}::uuid${
           with_.fallbackTitle

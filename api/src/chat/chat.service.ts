@@ -25,6 +25,7 @@ import {
   type QuotaGovernor,
   requestCancel,
 } from '@switchboard/server-core';
+import { AuditService } from '../audit/audit.service.js';
 import { AppError, notFound } from '../common/app-error.js';
 import { CatalogService } from '../config/catalog.service.js';
 import { checkDocumentSizes } from '../documents/document-limits.js';
@@ -53,14 +54,27 @@ export class ChatService {
     private readonly catalog: CatalogService,
     private readonly relay: JobRelayService,
     private readonly limits: LimitsService,
+    private readonly audit: AuditService,
   ) {}
+
+  /** The model when the user's groups may use it; a refusal (`model_not_allowed`) is audited. */
+  private async allowedModel(owner: string, groups: readonly string[], modelId: string | undefined) {
+    try {
+      return modelId === undefined ? this.catalog.defaultFor(groups) : this.catalog.requireFor(modelId, groups);
+    } catch (err) {
+      if (err instanceof AppError && err.code === 'model_not_allowed') {
+        await this.audit.record({ actor: owner, action: 'call.refused', target: `model:${modelId ?? ''}`, details: { code: 'model_not_allowed', via: 'chat' } });
+      }
+      throw err;
+    }
+  }
 
   /**
    * Stores the user's message and the job in Postgres, then enqueues: accepted means durable. A
    * clientMessageId already used is found by the insert itself (no lookup before it, one round
    * trip less before the first token), and answers with the turn it started.
    */
-  async send(owner: string, input: ChatSend, requestId: string, socketId?: string): Promise<SendResult> {
+  async send(owner: string, input: ChatSend, requestId: string, socketId?: string, groups: readonly string[] = []): Promise<SendResult> {
     const existing = input.conversationId ? await this.conversations.require(owner, input.conversationId) : undefined;
     if (input.parentMessageId !== undefined && !existing) {
       throw new AppError('validation_failed', 'parentMessageId needs a conversationId', [
@@ -70,7 +84,7 @@ export class ChatService {
     if (input.parentMessageId && !(isUuid(input.parentMessageId) && (await this.repository.findMessageOf(owner, existing!.id, input.parentMessageId)))) {
       throw notFound('Parent message');
     }
-    const model = this.catalog.require(input.modelId ?? existing?.modelId ?? this.catalog.default().id);
+    const model = await this.allowedModel(owner, groups, input.modelId ?? existing?.modelId);
     checkCapabilities(model, input);
     // Documents go to Bedrock as they are (nothing is extracted here): only their sizes are checked.
     checkDocumentSizes(input.content.flatMap((b, i) => (b.type === 'document' ? [{ ...b, path: `content.${i}.data` }] : [])), this.config.documents);
@@ -93,6 +107,7 @@ export class ChatService {
         requestId,
         parentId: input.parentMessageId,
         fallbackTitle: firstWordsTitle(input.content),
+        groups: [...groups],
       };
       const newConversation = existing ? undefined : this.conversations.newConversation(owner, { title: firstWordsTitle(input.content), modelId: model.id });
       const conversationId = existing?.id ?? newConversation!.id;
@@ -115,7 +130,7 @@ export class ChatService {
    * A new answer to the user message that `messageId` (an assistant message) answered, stored as
    * that answer's sibling; the conversation's branch moves to it.
    */
-  async regenerate(owner: string, input: ChatRegenerate, requestId: string, socketId?: string): Promise<SendResult> {
+  async regenerate(owner: string, input: ChatRegenerate, requestId: string, socketId?: string, groups: readonly string[] = []): Promise<SendResult> {
     const answer = isUuid(input.messageId) ? await this.repository.findOwnMessage(owner, input.messageId) : undefined;
     if (!answer) throw notFound('Message');
     if (answer.role !== 'assistant' || !answer.parentId) {
@@ -124,7 +139,7 @@ export class ChatService {
     const conversation = await this.conversations.require(owner, answer.conversationId);
     const question = await this.repository.findMessageOf(owner, conversation.id, answer.parentId);
     if (!question || question.role !== 'user') throw new AppError('bad_request', 'The answer has no question to answer again');
-    const model = this.catalog.require(input.modelId ?? conversation.modelId);
+    const model = await this.allowedModel(owner, groups, input.modelId ?? conversation.modelId);
     checkCapabilities(model, { content: question.content } as ChatSend);
     const params = { ...(conversation.params ?? {}), ...(input.params ?? {}) };
     checkParams(model, params);
@@ -141,6 +156,7 @@ export class ChatService {
         params,
         clientMessageId: input.clientMessageId,
         requestId,
+        groups: [...groups],
       };
       const stored = await this.repository.insertRegeneration(turn);
       if (!stored) {
@@ -168,6 +184,7 @@ export class ChatService {
       modelId: turn.modelId,
       params: turn.params,
       requestId,
+      ...(turn.groups?.length ? { groups: turn.groups } : {}),
     };
     try {
       // Fails at once while Redis is down, and within REDIS_ENQUEUE_TIMEOUT_MS when it hangs.

@@ -50,9 +50,13 @@ function toErrorResponse(exception: unknown): { status: number; body: ErrorBody[
     return { status, body: { code, message: messageOf(exception) } };
   }
   // body-parser errors carry a status and a type.
-  const e = exception as { status?: number; type?: string; message?: string };
+  const e = exception as { status?: number; type?: string; message?: string; limit?: number };
   if (e?.type === 'entity.too.large') {
-    return { status: 413, body: { code: 'payload_too_large', message: 'Request body is larger than the allowed size' } };
+    const limit = typeof e.limit === 'number' ? e.limit : undefined;
+    return {
+      status: 413,
+      body: { code: 'payload_too_large', message: `Request body is larger than the allowed size${limit ? ` of ${limit} bytes (JOBS_MAX_BODY_BYTES)` : ''}`, ...(limit ? { details: { limit } } : {}) },
+    };
   }
   if (e?.type === 'entity.parse.failed') {
     return { status: 400, body: { code: 'bad_request', message: 'Request body is not valid JSON' } };

@@ -45,7 +45,7 @@ export class ConversationsController {
     @CurrentPrincipal() principal: Principal,
     @Body(new ZodValidationPipe(conversationCreateSchema)) body: ConversationCreate,
   ) {
-    const created = toConversation(await this.conversations.create(principal.sub, body));
+    const created = toConversation(await this.conversations.create(principal.sub, body, principal.groups));
     this.notify(principal.sub, { conversationId: created.id, change: 'created' });
     return created;
   }
@@ -61,7 +61,7 @@ export class ConversationsController {
     @Param('id') id: string,
     @Body(new ZodValidationPipe(conversationUpdateSchema)) body: ConversationUpdate,
   ) {
-    const updated = await this.conversations.update(principal.sub, id, body);
+    const updated = await this.conversations.update(principal.sub, id, body, principal.groups);
     this.notify(principal.sub, body.title !== undefined ? { conversationId: id, change: 'title', title: updated.title } : { conversationId: id, change: 'settings' });
     return updated;
   }

@@ -67,22 +67,28 @@ export class ConversationsService {
     return row;
   }
 
-  async create(owner: string, input: ConversationCreate): Promise<ConversationRow> {
-    return this.repository.insert(this.newConversation(owner, input));
+  async create(owner: string, input: ConversationCreate, groups: readonly string[] = []): Promise<ConversationRow> {
+    return this.repository.insert(this.newConversation(owner, input, groups));
   }
 
-  /** A checked new conversation row, for callers that store it together with more (a first chat turn). */
-  newConversation(owner: string, input: ConversationCreate): NewConversation {
-    const model = input.modelId ? this.catalog.require(input.modelId) : this.catalog.default();
+  /**
+   * A checked new conversation row, for callers that store it together with more (a first chat turn).
+   * With `groups`, only a model those groups may use (catalog allowedGroups; 403 `model_not_allowed`);
+   * without, the caller has checked access already.
+   */
+  newConversation(owner: string, input: ConversationCreate, groups?: readonly string[]): NewConversation {
+    const model = groups
+      ? input.modelId ? this.catalog.requireFor(input.modelId, groups) : this.catalog.defaultFor(groups)
+      : input.modelId ? this.catalog.require(input.modelId) : this.catalog.default();
     const params = input.params ?? {};
     checkParams(model, params);
     checkModelRules(model, params);
     return { id: randomUUID(), owner, title: input.title ?? defaultConversationTitle, modelId: model.id, systemPrompt: input.systemPrompt ?? null, params };
   }
 
-  async update(owner: string, id: string, patch: ConversationUpdate) {
+  async update(owner: string, id: string, patch: ConversationUpdate, groups: readonly string[] = []) {
     const current = await this.require(owner, id);
-    const model = this.catalog.require(patch.modelId ?? current.modelId);
+    const model = patch.modelId !== undefined ? this.catalog.requireFor(patch.modelId, groups) : this.catalog.require(current.modelId);
     if (patch.params) {
       checkParams(model, patch.params);
       checkModelRules(model, patch.params);

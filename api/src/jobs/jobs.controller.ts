@@ -2,12 +2,14 @@ import { Body, Controller, Delete, Get, Headers, HttpCode, Param, Post, Query, R
 import type { Request, Response } from 'express';
 import {
   type Job,
+  jobDeleteQuerySchema,
   jobLimits,
   type JobListQuery,
   jobListQuerySchema,
   type JobPage,
   type SummarizeRequest,
   summarizeRequestSchema,
+  type WebhookDeliveryPage,
 } from '@switchboard/contracts';
 import { CurrentPrincipal, type Principal } from '../auth/principal.js';
 import { AppError } from '../common/app-error.js';
@@ -38,7 +40,7 @@ export class JobsController {
   ): Promise<Job> {
     const key = checkIdempotencyKey(idempotencyKey);
     const input: SummarizeRequest = parseOrThrow(summarizeRequestSchema, body);
-    const { job, replayed } = await this.jobs.submit(principal.sub, input, key, String(req.id ?? ''));
+    const { job, replayed } = await this.jobs.submit(principal.sub, input, key, String(req.id ?? ''), principal);
     if (replayed) res.setHeader('Idempotent-Replayed', 'true');
     return job;
   }
@@ -62,8 +64,23 @@ export class JobsController {
   @Delete(':id')
   @HttpCode(202)
   @JobScope('jobs:write')
-  cancel(@CurrentPrincipal() principal: Principal, @Param('id') id: string): Promise<Job> {
-    return this.jobs.cancel(principal.sub, id);
+  cancel(@CurrentPrincipal() principal: Principal, @Param('id') id: string, @Query(new ZodValidationPipe(jobDeleteQuerySchema)) query: { purge?: 'true' | 'false' }): Promise<Job> {
+    return query.purge === 'true' ? this.jobs.purge(principal.sub, id) : this.jobs.cancel(principal.sub, id);
+  }
+
+  /** Every attempt to deliver the job's callback: `{ items: [{ at, status, durationMs, error? }] }`. */
+  @Get(':id/deliveries')
+  @JobScope('jobs:read')
+  deliveries(@CurrentPrincipal() principal: Principal, @Param('id') id: string): Promise<WebhookDeliveryPage> {
+    return this.jobs.deliveries(principal.sub, id);
+  }
+
+  /** Delivers a finished job's callback again → 202 with the job (its `callback.status` is pending). */
+  @Post(':id/deliveries')
+  @HttpCode(202)
+  @JobScope('jobs:write')
+  redeliver(@CurrentPrincipal() principal: Principal, @Param('id') id: string): Promise<Job> {
+    return this.jobs.redeliver(principal.sub, id);
   }
 }
 

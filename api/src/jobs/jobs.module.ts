@@ -23,7 +23,7 @@ import { SUMMARIZE_QUEUE, WEBHOOKS_QUEUE } from './jobs.tokens.js';
     { provide: SUMMARIZE_QUEUE, inject: [APP_CONFIG, REDIS], useFactory: (c: AppConfig, redis: Redis) => producerQueue(summarizeQueueName, redis, c.queuePrefix) },
     { provide: WEBHOOKS_QUEUE, inject: [APP_CONFIG, REDIS], useFactory: (c: AppConfig, redis: Redis) => producerQueue(webhooksQueueName, redis, c.queuePrefix) },
   ],
-  exports: [JobScopeGuard],
+  exports: [JobScopeGuard, SUMMARIZE_QUEUE, WEBHOOKS_QUEUE],
 })
 export class JobsModule implements OnApplicationShutdown {
   constructor(

@@ -15,6 +15,7 @@ import {
   CallbackTargetError,
   checkCallbackUrl,
   enqueueCallback,
+  enqueueRedelivery,
   jobNameOf,
   type SummarizeJobData,
   toJob,
@@ -22,7 +23,11 @@ import {
   markCancelRequested,
   stopJob,
 } from '@switchboard/server-core';
+import type { WebhookDeliveryPage } from '@switchboard/contracts';
+import { AuditService } from '../audit/audit.service.js';
+import type { Principal } from '../auth/principal.js';
 import { AppError, notFound } from '../common/app-error.js';
+import { SpendService } from '../spend/spend.service.js';
 import { CatalogService } from '../config/catalog.service.js';
 import { checkDocumentSizes } from '../documents/document-limits.js';
 import { LimitsService } from '../limits/limits.service.js';
@@ -50,6 +55,8 @@ export class JobsService {
     private readonly intake: JobIntake,
     private readonly catalog: CatalogService,
     private readonly limits: LimitsService,
+    private readonly spend: SpendService,
+    private readonly audit: AuditService,
   ) {}
 
   /**
@@ -57,7 +64,13 @@ export class JobsService {
    * With an Idempotency-Key used by this owner within JOBS_IDEMPOTENCY_TTL_MS: the same request
    * replays that job (`replayed`), another request is refused with `idempotency_key_reused`.
    */
-  async submit(owner: string, input: SummarizeRequest, idempotencyKey: string | undefined, requestId: string): Promise<Submitted> {
+  async submit(
+    owner: string,
+    input: SummarizeRequest,
+    idempotencyKey: string | undefined,
+    requestId: string,
+    principal: Pick<Principal, 'sub' | 'groups' | 'kind' | 'username' | 'scopes'> = { sub: owner, groups: [], kind: 'person', username: owner, scopes: [] },
+  ): Promise<Submitted> {
     const fingerprint = idempotencyKey ? requestFingerprint(input) : undefined;
     if (idempotencyKey) {
       const previous = await this.replayOf(owner, idempotencyKey, fingerprint!);
@@ -65,7 +78,19 @@ export class JobsService {
     }
     checkDocuments(input);
     checkDocumentSizes((input.documents ?? []).map((d, i) => ({ ...d, path: `documents.${i}.data` })), this.config.documents);
-    const model = input.modelId ? this.catalog.require(input.modelId) : this.catalog.default();
+    let model;
+    try {
+      model = input.modelId ? this.catalog.requireFor(input.modelId, principal.groups) : this.catalog.defaultFor(principal.groups);
+    } catch (err) {
+      if (err instanceof AppError && err.code === 'model_not_allowed') {
+        await this.audit.record({ actor: owner, action: 'call.refused', target: `model:${input.modelId ?? ''}`, details: { code: 'model_not_allowed', via: 'jobs' } });
+      }
+      throw err;
+    }
+    // 402 when a block budget cannot fit even the text's input (about 4 characters a token): known
+    // to fail. Whether the whole job fits is decided per call at admission (the job then fails).
+    const leastTokens = Math.ceil((input.text?.length ?? 0) / 4);
+    await this.spend.assertRoom(principal as Principal, (leastTokens / 1000) * model.price.inputPer1k, leastTokens, 'jobs:summarize');
     if (input.callbackUrl) {
       try {
         await checkCallbackUrl(input.callbackUrl, this.config.jobs.webhooks.allowPrivate);
@@ -85,6 +110,8 @@ export class JobsService {
       idempotencyFingerprint: fingerprint,
       callbackUrl,
       requestId,
+      principalGroups: principal.groups,
+      principalKind: principal.kind,
     });
     if (!row) {
       // Lost a race with a concurrent request with the same key: that one's job is the job.
@@ -127,6 +154,9 @@ export class JobsService {
       createdAfter: query.createdAfter,
       createdBefore: query.createdBefore,
       cursor: position && { createdAt: position.at, id: position.id },
+      ascending: query.sort === 'createdAt',
+      metadata: query.metadata,
+      batchId: query.batchId,
     });
     const last = rows.at(-1);
     return { items: rows.map(toJob), nextCursor: hasMore && last ? encodeCursor(last.createdAt, last.id) : null };
@@ -152,6 +182,38 @@ export class JobsService {
     await stopJob(this.redis, this.queue, this.config.queuePrefix, id);
     if (ended.callbackUrl) await this.enqueueCallback(id);
     return toJob(ended);
+  }
+
+  /**
+   * `DELETE /v1/jobs/:id?purge=true`: erases the job's input and result now. A queued or running
+   * job is cancelled first (it never writes a result afterwards); a finished one keeps its status.
+   */
+  async purge(owner: string, id: string): Promise<Job> {
+    const job = await this.require(owner, id);
+    if (job.status === 'queued' || job.status === 'active') {
+      await this.cancel(owner, id).catch((err) => {
+        if (!(err instanceof AppError && err.code === 'conflict')) throw err; // it ended meanwhile: purge all the same
+      });
+    }
+    const purged = await this.repository.purge(id);
+    if (!purged) throw notFound('Job');
+    return toJob(purged);
+  }
+
+  /** `GET /v1/jobs/:id/deliveries`: every attempt to deliver the job's callback. */
+  async deliveries(owner: string, id: string): Promise<WebhookDeliveryPage> {
+    await this.require(owner, id);
+    return { items: await this.repository.deliveries(id) };
+  }
+
+  /** `POST /v1/jobs/:id/deliveries`: delivers the finished job's callback again (same delivery id). */
+  async redeliver(owner: string, id: string): Promise<Job> {
+    const job = await this.require(owner, id);
+    if (!job.callbackUrl) throw new AppError('conflict', 'This job has no callbackUrl');
+    const owed = await this.repository.owedAgain(id);
+    if (!owed) throw new AppError('conflict', `Job is still ${job.status}; its callback goes out when it ends`);
+    await enqueueRedelivery(this.webhooks, this.config, id, String(Date.now()));
+    return toJob(owed);
   }
 
   private async enqueueCallback(jobId: string) {

@@ -1,7 +1,7 @@
 import { Controller, Get, Inject } from '@nestjs/common';
 import type { ClientConfig, PublicModel } from '@switchboard/contracts';
 import type { AppConfig } from '@switchboard/server-core';
-import { Public } from '../auth/principal.js';
+import { CurrentPrincipal, type Principal, Public } from '../auth/principal.js';
 import { CatalogService } from '../config/catalog.service.js';
 import { APP_CONFIG } from '../config/tokens.js';
 
@@ -12,9 +12,10 @@ export class ModelsController {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
+  /** Only the models the caller's groups may use (`allowedGroups`). */
   @Get('models')
-  models(): PublicModel[] {
-    return this.catalog.publicList();
+  models(@CurrentPrincipal() principal: Principal): PublicModel[] {
+    return this.catalog.publicListFor(principal.groups);
   }
 
   /** What the portal needs before sign-in. */
@@ -22,7 +23,7 @@ export class ModelsController {
   @Get('client-config')
   clientConfig(): ClientConfig {
     const { auth } = this.config;
-    const config: ClientConfig = { authMode: auth.mode, bedrockMode: this.config.bedrockMode, version: '0.1.0' };
+    const config: ClientConfig = { authMode: auth.mode, bedrockMode: this.config.bedrockMode, version: '0.1.0', adminGroup: auth.adminGroup };
     if (auth.mode === 'oidc' && auth.issuer && auth.clientId) {
       config.oidc = {
         issuer: auth.issuer,

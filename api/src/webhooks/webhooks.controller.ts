@@ -3,6 +3,7 @@ import { Controller, Get, HttpCode, Inject, Post, UseGuards } from '@nestjs/comm
 import type { RedisClient as Redis } from '@switchboard/server-core';
 import type { WebhookSecret } from '@switchboard/contracts';
 import { type AppConfig, previousWebhookSecretKey, type WebhookSecretRow } from '@switchboard/server-core';
+import { AuditService } from '../audit/audit.service.js';
 import { CurrentPrincipal, type Principal } from '../auth/principal.js';
 import { APP_CONFIG } from '../config/tokens.js';
 import { REDIS } from '../redis/redis.module.js';
@@ -17,6 +18,7 @@ export class WebhooksController {
     private readonly repository: WebhooksRepository,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(REDIS) private readonly redis: Redis,
+    private readonly audit: AuditService,
   ) {}
 
   /** The current secret (one is created on first use). */
@@ -41,6 +43,14 @@ export class WebhooksController {
     if (previous && graceMs > 0) await this.redis.set(key, previous.secret, 'PX', graceMs);
     else await this.redis.del(key);
     const rotated = view(await this.repository.replace(principal.sub, newSecret()));
+    // Never the secrets themselves: when each was made.
+    await this.audit.record({
+      actor: principal.sub,
+      action: 'webhook.rotate',
+      target: `webhook-secret:${principal.sub}`,
+      before: previous ? { createdAt: previous.createdAt.toISOString() } : undefined,
+      after: { createdAt: rotated.createdAt, graceMs },
+    });
     return previous && graceMs > 0 ? { ...rotated, previousValidUntil: new Date(Date.now() + graceMs).toISOString() } : rotated;
   }
 }

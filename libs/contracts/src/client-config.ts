@@ -16,4 +16,9 @@ export type ClientConfig = {
     scopes: string[];
   };
   version: string;
+  /**
+   * The group whose members are admins (AUTH_ADMIN_GROUP): the portal shows its admin pages to them.
+   * Only a hint for the UI; the API checks every admin call itself. Absent from older servers.
+   */
+  adminGroup?: string;
 };

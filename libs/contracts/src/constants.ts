@@ -45,7 +45,21 @@ export const jobLimits = {
   maxWords: 5000,
   maxMetadataBytes: 4096,
   maxIdempotencyKeyChars: 200,
+  /** `metadata.<key>=value` filters one `GET /v1/jobs` may carry. */
+  maxMetadataFilters: 5,
 } as const;
+
+/** Bulk submissions (`POST /v1/batches`); the item cap is a setting (BATCH_MAX_ITEMS) up to `maxItems`. */
+export const batchLimits = {
+  defaultMaxItems: 10_000,
+  maxItems: 100_000,
+  maxCustomIdChars: 100,
+  /** Item errors listed in one 400 answer (the count of all of them is in the message). */
+  maxReportedErrors: 100,
+} as const;
+
+export const batchStatusValues = ['queued', 'active', 'completed', 'cancelled'] as const;
+export type BatchStatusValue = (typeof batchStatusValues)[number];
 
 export const jobStatusValues = ['queued', 'active', 'completed', 'failed', 'cancelled'] as const;
 export type JobStatusValue = (typeof jobStatusValues)[number];
@@ -75,7 +89,7 @@ export const chatStates = ['queued', 'active', 'retrying', 'compressing'] as con
 export type ChatState = (typeof chatStates)[number];
 
 /** Events a callback carries. */
-export const webhookEvents = ['job.completed', 'job.failed', 'job.cancelled'] as const;
+export const webhookEvents = ['job.completed', 'job.failed', 'job.cancelled', 'batch.completed', 'batch.cancelled'] as const;
 export type WebhookEvent = (typeof webhookEvents)[number];
 
 export const webhookHeaders = {
@@ -84,3 +98,16 @@ export const webhookHeaders = {
   timestamp: 'x-switchboard-timestamp',
   signature: 'x-switchboard-signature',
 } as const;
+
+/** Who a budget or share applies to: a user (`sub`), a group (claim), or a batch client (`client_id`). */
+export const budgetScopes = ['user', 'group', 'client'] as const;
+export type BudgetScope = (typeof budgetScopes)[number];
+/** Calendar periods in UTC: a day from 00:00, a month from the 1st. */
+export const budgetPeriods = ['day', 'month'] as const;
+export type BudgetPeriod = (typeof budgetPeriods)[number];
+/** `block` refuses calls over the limit; `warn` lets them through and flags them (ledger + audit). */
+export const budgetModes = ['block', 'warn'] as const;
+export type BudgetMode = (typeof budgetModes)[number];
+
+/** Upper bounds on what an admin may set (hostile input is bounded like everything else). */
+export const budgetLimits = { maxUsd: 10_000_000, maxTokens: 1e15, maxSubjectChars: 200 } as const;

@@ -26,6 +26,10 @@ export const errorCodes = [
   'poison',
   // Batch integrators (second round): an Idempotency-Key already used with another request body.
   'idempotency_key_reused',
+  // Budgets and model access (second round): over a `block` budget (402; a chat:error / job error
+  // code when found at admission), a model the caller's groups may not use (403).
+  'budget_exceeded',
+  'model_not_allowed',
 ] as const;
 export type ErrorCode = (typeof errorCodes)[number];
 
@@ -51,6 +55,8 @@ export const httpStatusByCode: Record<ErrorCode, number> = {
   invalid_document: 422,
   poison: 422,
   idempotency_key_reused: 422,
+  budget_exceeded: 402,
+  model_not_allowed: 403,
 };
 
 /** `{ code, message, details? }` as carried in REST error bodies, socket acks and job records. */

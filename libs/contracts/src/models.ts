@@ -64,6 +64,11 @@ export const modelEntrySchema = z.object({
    */
   rules: modelRulesSchema.optional(),
   default: z.boolean().optional(),
+  /**
+   * Groups (`cognito:groups`/`groups` claim) whose members may use the model; absent = everyone.
+   * An empty list = nobody but admins of the catalog (no one may call it).
+   */
+  allowedGroups: z.array(z.string().min(1).max(200)).max(100).optional(),
 }).transform((entry) => ({ ...entry, rules: entry.rules ?? modelRulesSchema.parse(knownModelRules(entry.id)) }));
 export type ModelEntry = z.infer<typeof modelEntrySchema>;
 /** A catalog entry as written in a file (rules and flags may be left out). */
@@ -77,7 +82,12 @@ export const modelCatalogSchema = z
 export type ModelCatalog = z.infer<typeof modelCatalogSchema>;
 
 /** What `GET /v1/models` returns per model: the catalog entry without quota internals. */
-export type PublicModel = Omit<ModelEntry, 'quota'>;
+export type PublicModel = Omit<ModelEntry, 'quota' | 'allowedGroups'>;
+
+/** True when a caller in `groups` may use the model (no `allowedGroups` = everyone). */
+export function mayUseModel(model: { allowedGroups?: readonly string[] }, groups: readonly string[]): boolean {
+  return model.allowedGroups === undefined || model.allowedGroups.some((g) => groups.includes(g));
+}
 
 export function defaultModel(catalog: readonly ModelEntry[]): ModelEntry {
   return catalog.find((m) => m.default) ?? catalog[0]!;

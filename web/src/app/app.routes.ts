@@ -1,4 +1,5 @@
 import { Routes, UrlMatchResult, UrlSegment } from '@angular/router';
+import { adminGuard } from './core/admin.guard';
 import { authGuard, signedOutGuard } from './core/auth.guard';
 import { CALLBACK_ROUTE } from './core/oidc-session.service';
 
@@ -32,6 +33,19 @@ export const routes: Routes = [
     canActivate: [authGuard],
     title: 'Switchboard',
     loadComponent: () => import('./features/jobs/jobs.page').then((m) => m.JobsPage),
+  },
+  // Admins only (issue 15): who may spend what.
+  {
+    path: 'budgets',
+    canActivate: [adminGuard],
+    title: 'Switchboard',
+    loadComponent: () => import('./features/budgets/budgets.page').then((m) => m.BudgetsPage),
+  },
+  {
+    path: 'usage',
+    canActivate: [adminGuard],
+    title: 'Switchboard',
+    loadComponent: () => import('./features/usage/usage.page').then((m) => m.UsagePage),
   },
   { path: '**', redirectTo: 'chat' },
 ];

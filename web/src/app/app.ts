@@ -9,12 +9,15 @@ import { AuthStore } from './core/auth.store';
 import { ClientConfigStore } from './core/client-config.store';
 import { LanguageService, languages } from './core/language.service';
 import { ThemeService } from './core/theme.service';
+import { SpendPanelComponent } from './features/usage/spend-meter.component';
+import { barWidth } from './features/usage/budget-meter';
+import { MyUsageStore } from './features/usage/my-usage.store';
 import { IconComponent } from './shared/icon.component';
 
 @Component({
   selector: 'sb-root',
   changeDetection: ChangeDetectionStrategy.OnPush,
-  imports: [RouterOutlet, RouterLink, RouterLinkActive, MatToolbarModule, MatButtonModule, MatMenuModule, MatTooltipModule, TranslatePipe, IconComponent],
+  imports: [RouterOutlet, RouterLink, RouterLinkActive, MatToolbarModule, MatButtonModule, MatMenuModule, MatTooltipModule, TranslatePipe, IconComponent, SpendPanelComponent],
   styleUrl: './app.scss',
   template: `
     <a class="skip-link" href="#main">{{ 'app.skipToContent' | translate }}</a>
@@ -31,6 +34,12 @@ import { IconComponent } from './shared/icon.component';
              [attr.aria-current]="chatLink.isActive ? 'page' : null" data-testid="nav-chat">{{ 'app.chat' | translate }}</a>
           <a mat-button routerLink="/jobs" routerLinkActive="current" #jobsLink="routerLinkActive"
              [attr.aria-current]="jobsLink.isActive ? 'page' : null" data-testid="nav-jobs">{{ 'app.jobs' | translate }}</a>
+          @if (auth.isAdmin()) {
+            <a mat-button class="admin-link" routerLink="/budgets" routerLinkActive="current" #budgetsLink="routerLinkActive"
+               [attr.aria-current]="budgetsLink.isActive ? 'page' : null" data-testid="nav-budgets">{{ 'app.budgets' | translate }}</a>
+            <a mat-button class="admin-link" routerLink="/usage" routerLinkActive="current" #usageLink="routerLinkActive"
+               [attr.aria-current]="usageLink.isActive ? 'page' : null" data-testid="nav-usage">{{ 'app.usage' | translate }}</a>
+          }
         </nav>
       }
       <span class="spacer"></span>
@@ -52,10 +61,26 @@ import { IconComponent } from './shared/icon.component';
         <sb-icon [name]="dark() ? 'light' : 'dark'" />
       </button>
       @if (auth.signedIn()) {
-        <button mat-button [matMenuTriggerFor]="userMenu" data-testid="user-menu" class="user-button">
+        <button mat-button [matMenuTriggerFor]="userMenu" data-testid="user-menu" class="user-button"
+                (menuOpened)="myUsage.refresh()">
           <span data-testid="user-name">{{ auth.me()?.username ?? ('app.account' | translate) }}</span>
+          @if (myUsage.tightest(); as t) {
+            <!-- The budget closest to its limit, at a glance; the menu has the numbers. -->
+            <span class="header-budget" data-testid="header-budget" [attr.data-level]="t.level" aria-hidden="true">
+              <span class="fill" [style.width]="barWidth(t.fraction)"></span>
+            </span>
+            @if (t.level !== 'ok') {
+              <span class="visually-hidden">{{ 'usage.me.headerWarn' | translate: { percent: t.percent } }}</span>
+            }
+          }
         </button>
-        <mat-menu #userMenu="matMenu">
+        <mat-menu #userMenu="matMenu" class="user-menu-panel">
+          <sb-spend-panel data-testid="spend-panel" (click)="$event.stopPropagation()" />
+          @if (auth.isAdmin()) {
+            <!-- Phones: the admin pages are here instead of in the (full) header. -->
+            <a mat-menu-item class="admin-menu-link" routerLink="/budgets" data-testid="menu-budgets">{{ 'app.budgets' | translate }}</a>
+            <a mat-menu-item class="admin-menu-link" routerLink="/usage" data-testid="menu-usage">{{ 'app.usage' | translate }}</a>
+          }
           <button mat-menu-item data-testid="sign-out" (click)="auth.signOut()">
             <sb-icon name="logout" /> <span>{{ 'app.signOut' | translate }}</span>
           </button>
@@ -69,6 +94,8 @@ export class App {
   protected readonly auth = inject(AuthStore);
   protected readonly lang = inject(LanguageService);
   protected readonly theme = inject(ThemeService);
+  protected readonly myUsage = inject(MyUsageStore);
+  protected readonly barWidth = barWidth;
   private readonly config = inject(ClientConfigStore).config;
   protected readonly languages = languages;
   protected readonly emulator = computed(() => this.config()?.bedrockMode === 'emulator');

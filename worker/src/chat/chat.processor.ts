@@ -4,6 +4,7 @@ import type { RedisClient as Redis } from '@switchboard/server-core';
 import type { ModelEntry, Usage } from '@switchboard/contracts';
 import {
   attemptNumber,
+  BudgetExceededError,
   type ChatEnding,
   costOf,
   type ChatJobData,
@@ -17,12 +18,25 @@ import {
   publishJobStatus,
   type QuotaGovernor,
   readJobStream,
+  type SpendRepository,
   type TitleJobData,
   usageFrom,
 } from '@switchboard/server-core';
 import { errorCodeOf, isRetryableBedrockError } from '../bedrock/bedrock-client.js';
 import { handOverOf } from '../lifecycle/hand-over.js';
-import { admitOrWait, estimateTokens, isThrottle, type LaneQueues, type QuotaJobData, type Reservation, settle, waitAfterThrottle } from '../quota/admission.js';
+import {
+  admitOrWait,
+  auditSpend,
+  estimateTokens,
+  isThrottle,
+  type LaneQueues,
+  type QuotaJobData,
+  recordSpend,
+  type Reservation,
+  settle,
+  type Spending,
+  waitAfterThrottle,
+} from '../quota/admission.js';
 import { DeltaWriter } from '../streaming/delta-writer.js';
 import { type ChatTurnsRepository, type TurnOutcome } from './chat-turns.repository.js';
 import { branchOf, buildCompressRequest, buildConverseRequest, type HistoryPlan, planHistory } from './converse-request.js';
@@ -44,6 +58,8 @@ export type ChatProcessorDeps = {
   /** Where conversations go to get a model-written title after an exchange (absent: first words stay). */
   titles?: Queue<TitleJobData>;
   queuePrefix?: string;
+  /** Usage ledger and audit; budgets and shares are checked at admission with it. */
+  spend?: SpendRepository;
 };
 
 type ChatJob = Job<ChatJobData & QuotaJobData>;
@@ -102,10 +118,19 @@ export function createChatProcessor(deps: ChatProcessorDeps) {
     const firstPlan = loaded && plan(loaded);
     if (loaded && !firstPlan) return; // deleted meanwhile: nothing to store the answer in
     // One reservation covers the compression call too: it is bounded by the history it replaces.
-    const firstTokens = firstPlan
-      ? estimateTokens(request(loaded!, firstPlan)) +
-        (compressionOf(firstPlan) ? estimateTokens(buildCompressRequest(model, firstPlan.summary, firstPlan.compress!.covered)) : 0)
+    const firstRequest = firstPlan && request(loaded!, firstPlan);
+    const firstCompress = firstPlan && compressionOf(firstPlan) ? buildCompressRequest(model, firstPlan.summary, firstPlan.compress!.covered) : undefined;
+    const firstTokens = firstRequest ? estimateTokens(firstRequest) + (firstCompress ? estimateTokens(firstCompress) : 0) : undefined;
+    // Budgets reserve the worst case: the estimated input plus every output token the calls may produce.
+    const firstMaxOutput = firstRequest
+      ? (firstRequest.inferenceConfig?.maxTokens ?? 4096) + (firstCompress ? (firstCompress.inferenceConfig?.maxTokens ?? 4096) : 0)
       : undefined;
+    const spending: Spending | undefined = deps.spend && {
+      repository: deps.spend,
+      payer: { principal: data.owner, kind: 'person', groups: data.groups ?? [] },
+      jobId: data.jobId,
+      conversationId: data.conversationId,
+    };
 
     let reservation: Reservation;
     try {
@@ -115,11 +140,19 @@ export function createChatProcessor(deps: ChatProcessorDeps) {
         owner: data.owner,
         tokens: data.quotaTokens ?? firstTokens!,
         onWaiting: (position) => publishJobStatus(deps.redis, data.jobId, { state: 'queued', position }),
+        ...(spending ? { spend: { payer: spending.payer, maxOutputTokens: data.quotaMaxOutput ?? firstMaxOutput ?? 4096 } } : {}),
       });
     } catch (err) {
       if (err instanceof UnrecoverableError) await finish(failed(delivered, 'content_too_large', err.message));
+      if (err instanceof BudgetExceededError) {
+        // Final: a retry would be refused the same way until the period ends or an admin raises it.
+        await auditSpend(spending, { refused: err, modelId: model.id });
+        await finish(failed(delivered, 'budget_exceeded', err.message));
+        throw new UnrecoverableError(err.message);
+      }
       throw err;
     }
+    if (reservation.warnedBudgetId) void auditSpend(spending, { warnedBudgetId: reservation.warnedBudgetId, modelId: model.id });
     loaded ??= await load();
     let history = firstPlan ?? plan(loaded);
     if (!history) return void (await deps.governor.release(model.id, reservation.reservationId));
@@ -213,6 +246,13 @@ export function createChatProcessor(deps: ChatProcessorDeps) {
       throw new UnrecoverableError((err as Error).message);
     } finally {
       await redating;
+      // Ledger rows (compression and answer, one each, written once) and the budget settle; a call
+      // that failed without reporting usage is counted by what it delivered.
+      const answerUsage = usage ?? billed();
+      await recordSpend(deps.governor, spending, reservation, model, [
+        { purpose: 'compress', usage: compressUsage },
+        { purpose: 'chat', usage: answerUsage },
+      ]).catch((err) => log.warn({ err }, 'usage record failed'));
       await settle(deps.governor, deps.laneQueues, reservation, usage && addUsage(usage, compressUsage)).catch((err) =>
         log.warn({ err }, 'quota settle failed'),
       );
@@ -239,7 +279,7 @@ async function askForTitle(
   if (!deps.titles || !conversation) return;
   const firstQuestion = history.find((m) => m.role === 'user');
   if (!isAutomaticTitle(conversation.title, firstQuestion?.content as Parameters<typeof isAutomaticTitle>[1])) return;
-  await enqueueTitle(deps.titles, { conversationId: data.conversationId, owner: data.owner });
+  await enqueueTitle(deps.titles, { conversationId: data.conversationId, owner: data.owner, ...(data.groups ? { groups: data.groups } : {}) });
 }
 
 /**

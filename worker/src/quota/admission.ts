@@ -1,12 +1,28 @@
 import type { ConverseStreamCommandInput } from '@aws-sdk/client-bedrock-runtime';
 import { DelayedError, type Job, type Queue, UnrecoverableError } from 'bullmq';
 import type { ModelEntry, Usage } from '@switchboard/contracts';
-import { ChatQueues, type Lane, type QuotaGovernor } from '@switchboard/server-core';
+import {
+  BudgetExceededError,
+  ChatQueues,
+  costOf,
+  type Lane,
+  type LedgerPurpose,
+  type Payer,
+  periodEnd,
+  type QuotaGovernor,
+  type SpendRepository,
+  subjectsOf,
+  tokensOf,
+  worstCaseCostUsd,
+} from '@switchboard/server-core';
 
 /** What a job carries across its trips through the line. */
-export type QuotaJobData = { quotaPlace?: string; quotaTokens?: number; throttles?: number };
+export type QuotaJobData = { quotaPlace?: string; quotaTokens?: number; quotaMaxOutput?: number; throttles?: number };
 
-export type Reservation = { modelId: string; reservationId: string; place: string };
+export type Reservation = { modelId: string; reservationId: string; place: string; warnedBudgetId?: string };
+
+/** Who pays for a job's calls and where they are recorded (usage ledger, budgets). */
+export type Spending = { repository: SpendRepository; payer: Payer; jobId?: string; conversationId?: string };
 
 /** Longest a waiting job sleeps before asking again: chats often, so their position stays fresh. */
 const pollMs: Record<Lane, number> = { chat: 1000, batch: 5000 };
@@ -19,8 +35,21 @@ export async function admitOrWait(
   governor: QuotaGovernor,
   job: Job<QuotaJobData & object>,
   token: string | undefined,
-  req: { model: ModelEntry; lane: Lane; owner: string; tokens: number; onWaiting?: (position: number) => Promise<void> },
+  req: {
+    model: ModelEntry;
+    lane: Lane;
+    owner: string;
+    tokens: number;
+    onWaiting?: (position: number) => Promise<void>;
+    /** Budgets and shares: who pays, and the most the call may produce (its maxTokens). */
+    spend?: { payer: Payer; maxOutputTokens: number };
+  },
 ): Promise<Reservation> {
+  const spend = req.spend && {
+    subjects: subjectsOf(req.spend.payer),
+    worstTokens: req.tokens,
+    worstCostUsd: worstCaseCostUsd(req.model, Math.max(0, req.tokens - req.spend.maxOutputTokens), req.spend.maxOutputTokens),
+  };
   const admission = await governor.admit({
     modelId: req.model.id,
     quota: req.model.quota,
@@ -29,8 +58,14 @@ export async function admitOrWait(
     lane: req.lane,
     tokens: req.tokens,
     keepPlace: job.data.quotaPlace,
+    ...(spend ? { spend } : {}),
   });
-  if (admission.admitted) return { modelId: req.model.id, reservationId: admission.reservationId, place: admission.place };
+  if (admission.admitted) {
+    return { modelId: req.model.id, reservationId: admission.reservationId, place: admission.place, ...(admission.warnedBudgetId ? { warnedBudgetId: admission.warnedBudgetId } : {}) };
+  }
+  if ('budgetExceeded' in admission) {
+    throw new BudgetExceededError(admission.budgetExceeded.budgetId, periodEnd(admission.budgetExceeded.period, new Date()));
+  }
   if ('never' in admission) {
     throw new UnrecoverableError(
       `The request needs about ${req.tokens} tokens, more than ${req.model.name}'s whole quota of ${req.model.quota.tokensPerMinute} per minute`,
@@ -39,7 +74,7 @@ export async function admitOrWait(
   await req.onWaiting?.(admission.position);
   // Spread by place in line so a reopening window is not met by everyone at once.
   const wait = Math.min(admission.retryInMs, pollMs[req.lane]) + Math.min(admission.position * 3, 500) + Math.random() * 20;
-  return park(job, token, wait, { quotaPlace: admission.place, quotaTokens: req.tokens });
+  return park(job, token, wait, { quotaPlace: admission.place, quotaTokens: req.tokens, ...(req.spend ? { quotaMaxOutput: req.spend.maxOutputTokens } : {}) });
 }
 
 /** Bedrock throttled the call anyway: give the reservation back, hold the model, wait with the same place. */
@@ -76,6 +111,59 @@ export async function settle(governor: QuotaGovernor, queues: LaneQueues, reserv
   }
 }
 
+/**
+ * The calls made under a reservation ended: one ledger row each (idempotent: the reservation id and
+ * purpose are the key), then the budget reservation becomes what they cost, once. Without usage
+ * (the call never reached Bedrock) the budget reservation is simply released.
+ */
+export async function recordSpend(
+  governor: QuotaGovernor,
+  spending: Spending | undefined,
+  reservation: Reservation,
+  model: ModelEntry,
+  calls: { purpose: LedgerPurpose; usage: Usage | null }[],
+): Promise<void> {
+  let cost = 0;
+  let tokens = 0;
+  for (const call of calls) {
+    if (!call.usage) continue;
+    cost += costOf(model, call.usage) ?? 0;
+    tokens += tokensOf(call.usage);
+  }
+  try {
+    for (const call of calls) {
+      if (!call.usage || !spending) continue;
+      await spending.repository.record({
+        reservationId: reservation.reservationId,
+        purpose: call.purpose,
+        payer: spending.payer,
+        model,
+        usage: call.usage,
+        costUsd: costOf(model, call.usage) ?? 0,
+        ...(spending.jobId ? { jobId: spending.jobId } : {}),
+        ...(spending.conversationId ? { conversationId: spending.conversationId } : {}),
+        ...(reservation.warnedBudgetId ? { budgetFlag: 'warn' } : {}),
+      });
+    }
+  } finally {
+    // Even when the ledger write failed: a reservation left standing would hold others' calls back.
+    await governor.settleBudget(reservation.reservationId, cost, tokens);
+  }
+}
+
+/** A call refused or let through over a budget: noted in the audit log (best effort). */
+export async function auditSpend(spending: Spending | undefined, what: { refused?: BudgetExceededError; warnedBudgetId?: string; modelId: string }) {
+  if (!spending) return;
+  await spending.repository
+    .audit({
+      actor: spending.payer.principal,
+      action: what.refused ? 'call.refused' : 'budget.warned',
+      target: spending.jobId ? `job:${spending.jobId}` : undefined,
+      details: { code: what.refused ? 'budget_exceeded' : 'budget_warn', budgetId: what.refused?.budgetId ?? what.warnedBudgetId, modelId: what.modelId },
+    })
+    .catch(() => undefined);
+}
+
 export function isThrottle(err: unknown): boolean {
   const e = err as { name?: string; $metadata?: { httpStatusCode?: number } };
   return e?.name === 'ThrottlingException' || e?.$metadata?.httpStatusCode === 429;
@@ -86,6 +174,11 @@ export function isThrottle(err: unknown): boolean {
  * at 3.5 characters per token, images and documents by size) plus maxTokens.
  */
 export function estimateTokens(input: ConverseStreamCommandInput): number {
+  return estimateInputTokens(input) + (input.inferenceConfig?.maxTokens ?? 4096);
+}
+
+/** The input part of estimateTokens. */
+export function estimateInputTokens(input: ConverseStreamCommandInput): number {
   let chars = 0;
   let media = 0;
   for (const block of input.system ?? []) chars += block.text?.length ?? 0;
@@ -96,7 +189,7 @@ export function estimateTokens(input: ConverseStreamCommandInput): number {
       else if (block.document) media += Math.max(1500, Math.ceil((block.document.source?.bytes?.length ?? 0) / 6));
     }
   }
-  return Math.ceil(chars / 3.5) + media + (input.inferenceConfig?.maxTokens ?? 4096);
+  return Math.ceil(chars / 3.5) + media;
 }
 
 function retryHintMs(err: unknown): number | undefined {

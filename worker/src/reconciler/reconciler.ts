@@ -7,6 +7,7 @@ import {
   chatJobFromRow,
   chatQueueName,
   endJobStream,
+  enqueueBatchCallback,
   enqueueCallback,
   enqueueChat,
   enqueueSummarize,
@@ -25,7 +26,7 @@ import type { WebhookDeliveriesRepository } from '../webhooks/webhook-deliveries
 const batchSize = 1000;
 
 export type Reconciler = {
-  runOnce(): Promise<{ requeued: number; chats: number; ended: number; callbacks: number }>;
+  runOnce(): Promise<{ requeued: number; chats: number; ended: number; callbacks: number; purged: number }>;
   stop(): void;
 };
 
@@ -119,7 +120,38 @@ export function startReconciler(deps: {
     const lostCallbacks = owed.filter((_, i) => owedStates[i] === 'missing');
     for (const j of lostCallbacks) await enqueueCallback(deps.webhooks, config, j.id);
     if (lostCallbacks.length > 0) logger.warn({ count: lostCallbacks.length }, 'reconciler: re-enqueued owed callbacks');
-    return { requeued: summaries.requeued, chats: chats.requeued, ended: summaries.ended + chats.ended, callbacks: lostCallbacks.length };
+    const batchCallbacks = await reconcileBatches(cutoff);
+    const purged = await purgeExpired();
+    return { requeued: summaries.requeued, chats: chats.requeued, ended: summaries.ended + chats.ended, callbacks: lostCallbacks.length + batchCallbacks, purged };
+  };
+
+  /** Batches whose last item's ending did not end the batch (a crash between), and batch callbacks Redis lost. */
+  const reconcileBatches = async (cutoff: Date) => {
+    for (const b of await summarizeJobs.openBatchesBefore(cutoff, batchSize)) {
+      if (await summarizeJobs.finishBatchIfDone(b.id)) await enqueueBatchCallback(deps.webhooks, config, b.id);
+    }
+    const owed = await deliveries.owedBatchesBefore(cutoff, batchSize);
+    const states = await queueStates(redis, `${prefix}:${webhooksQueueName}`, owed.map((b) => webhookJobId(b.id)));
+    const lost = owed.filter((_, i) => states[i] === 'missing');
+    for (const b of lost) await enqueueBatchCallback(deps.webhooks, config, b.id);
+    if (lost.length > 0) logger.warn({ count: lost.length }, 'reconciler: re-enqueued owed batch callbacks');
+    return lost.length;
+  };
+
+  /**
+   * Retention: erases the text and documents of jobs that ended more than JOBS_INPUT_RETENTION_MS
+   * ago, and the results of those that ended more than JOBS_RESULT_RETENTION_MS ago (name, metadata,
+   * status and usage stay). At most every JOBS_PURGE_INTERVAL_MS, up to `batchSize` jobs of each a round.
+   */
+  let lastPurge = 0;
+  const purgeExpired = async (): Promise<number> => {
+    const { inputMs, resultMs, purgeIntervalMs } = config.jobs.retention;
+    if (Date.now() - lastPurge < purgeIntervalMs) return 0;
+    lastPurge = Date.now();
+    const inputs = inputMs > 0 ? await summarizeJobs.purgeInputsEndedBefore(new Date(Date.now() - inputMs), batchSize) : 0;
+    const results = resultMs > 0 ? await summarizeJobs.purgeResultsEndedBefore(new Date(Date.now() - resultMs), batchSize) : 0;
+    if (inputs + results > 0) logger.info({ inputs, results }, 'retention: erased inputs and results past their retention');
+    return inputs + results;
   };
 
   const tick = async () => {

@@ -1,8 +1,19 @@
 import { type BedrockRuntimeClient, ConverseCommand, type ConverseCommandInput } from '@aws-sdk/client-bedrock-runtime';
 import type { Job } from 'bullmq';
 import type { ModelEntry, Usage } from '@switchboard/contracts';
-import { buildTextInput, type QuotaGovernor, usageFrom } from '@switchboard/server-core';
-import { admitOrWait, estimateTokens, isThrottle, type LaneQueues, type Reservation, settle, waitAfterThrottle } from '../quota/admission.js';
+import { BudgetExceededError, buildTextInput, type LedgerPurpose, type QuotaGovernor, usageFrom } from '@switchboard/server-core';
+import {
+  admitOrWait,
+  auditSpend,
+  estimateTokens,
+  isThrottle,
+  type LaneQueues,
+  recordSpend,
+  type Reservation,
+  settle,
+  type Spending,
+  waitAfterThrottle,
+} from '../quota/admission.js';
 
 export type BatchQuota = { governor: QuotaGovernor; laneQueues: LaneQueues };
 
@@ -14,9 +25,11 @@ export type ModelCallContext = {
   owner: string;
   /** The shared quota governor; every batch call waits its turn in the `batch` lane. */
   quota?: BatchQuota;
+  /** Who pays (budgets, shares, usage ledger); absent = nothing recorded or checked. */
+  spending?: Spending;
 };
 
-export type ModelCall = { model: ModelEntry; system: string; prompt: string; maxTokens: number };
+export type ModelCall = { model: ModelEntry; system: string; prompt: string; maxTokens: number; purpose: LedgerPurpose };
 export type ModelAnswer = { text: string; usage: Usage; stopReason: string };
 
 /**
@@ -29,9 +42,22 @@ export async function callModel(ctx: ModelCallContext, call: ModelCall): Promise
   // when the model caches and it is long enough.
   const input = buildTextInput({ model: call.model, system: call.system, prompt: call.prompt, maxTokens: call.maxTokens, temperature: 0.2 }) as ConverseCommandInput;
   const quota = ctx.quota;
-  const reservation: Reservation | undefined = quota
-    ? await admitOrWait(quota.governor, ctx.job, ctx.token, { model: call.model, lane: 'batch', owner: ctx.owner, tokens: estimateTokens(input) })
-    : undefined;
+  let reservation: Reservation | undefined;
+  try {
+    reservation = quota
+      ? await admitOrWait(quota.governor, ctx.job, ctx.token, {
+          model: call.model,
+          lane: 'batch',
+          owner: ctx.owner,
+          tokens: estimateTokens(input),
+          ...(ctx.spending ? { spend: { payer: ctx.spending.payer, maxOutputTokens: call.maxTokens } } : {}),
+        })
+      : undefined;
+  } catch (err) {
+    if (err instanceof BudgetExceededError) await auditSpend(ctx.spending, { refused: err, modelId: call.model.id });
+    throw err;
+  }
+  if (reservation?.warnedBudgetId) void auditSpend(ctx.spending, { warnedBudgetId: reservation.warnedBudgetId, modelId: call.model.id });
   let response;
   try {
     response = await ctx.bedrock.send(new ConverseCommand(input), { abortSignal: ctx.signal });
@@ -46,6 +72,10 @@ export async function callModel(ctx: ModelCallContext, call: ModelCall): Promise
   if (quota && reservation) await quota.governor.redate(call.model.id, reservation.reservationId).catch(() => undefined);
   const text = (response.output?.message?.content ?? []).map((b) => b.text ?? '').join('');
   const usage = usageFrom(response.usage);
-  if (quota && reservation) await settle(quota.governor, quota.laneQueues, reservation, usage).catch(() => undefined);
+  if (quota && reservation) {
+    // The ledger row is written before the answer is used: a crash after it cannot lose the call.
+    await recordSpend(quota.governor, ctx.spending, reservation, call.model, [{ purpose: call.purpose, usage }]);
+    await settle(quota.governor, quota.laneQueues, reservation, usage).catch(() => undefined);
+  }
   return { text, usage, stopReason: response.stopReason ?? 'end_turn' };
 }

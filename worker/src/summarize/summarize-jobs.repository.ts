@@ -1,6 +1,6 @@
-import { and, eq, inArray, lt, sql } from 'drizzle-orm';
+import { and, eq, inArray, isNull, lt, sql } from 'drizzle-orm';
 import type { ErrorInfo, JobDocument, Usage } from '@switchboard/contracts';
-import { type Db, type JobRow, jobs } from '@switchboard/server-core';
+import { batches, type Db, type JobRow, jobs } from '@switchboard/server-core';
 
 /** What the API stored of the request (the callbackUrl and model live in their own columns). */
 export type StoredSummarizeInput = {
@@ -11,10 +11,12 @@ export type StoredSummarizeInput = {
   metadata?: Record<string, unknown>;
 };
 
+/** Usage as stored on a job: tokens, and the cost at the catalog's prices. */
+type JobUsage = Usage & { costUsd?: number };
 export type SummarizeOutcome =
-  | { status: 'completed'; summary: string; usage: Usage }
-  | { status: 'failed'; error: ErrorInfo; usage?: Usage | null }
-  | { status: 'cancelled'; usage?: Usage | null };
+  | { status: 'completed'; summary: string; usage: JobUsage }
+  | { status: 'failed'; error: ErrorInfo; usage?: JobUsage | null }
+  | { status: 'cancelled'; usage?: JobUsage | null };
 
 const live = ['queued', 'active'] as const;
 
@@ -22,9 +24,19 @@ const live = ['queued', 'active'] as const;
 export class SummarizeJobsRepository {
   constructor(readonly db: Db) {}
 
-  async load(jobId: string): Promise<Pick<JobRow, 'id' | 'status' | 'modelId' | 'owner'> & { input: StoredSummarizeInput | null } | undefined> {
+  async load(
+    jobId: string,
+  ): Promise<Pick<JobRow, 'id' | 'status' | 'modelId' | 'owner' | 'principalGroups' | 'principalKind'> & { input: StoredSummarizeInput | null } | undefined> {
     const [row] = await this.db
-      .select({ id: jobs.id, status: jobs.status, modelId: jobs.modelId, owner: jobs.owner, input: jobs.input })
+      .select({
+        id: jobs.id,
+        status: jobs.status,
+        modelId: jobs.modelId,
+        owner: jobs.owner,
+        input: jobs.input,
+        principalGroups: jobs.principalGroups,
+        principalKind: jobs.principalKind,
+      })
       .from(jobs)
       .where(and(eq(jobs.id, jobId), eq(jobs.type, 'summarize')));
     return row as never;
@@ -66,7 +78,7 @@ export class SummarizeJobsRepository {
    * Ends the job once (a repeated finish changes nothing) and, when it has a callbackUrl, marks
    * the callback owed in the same statement. Returns whether a callback must now be queued.
    */
-  async finish(jobId: string, outcome: SummarizeOutcome): Promise<{ ended: boolean; callback: boolean }> {
+  async finish(jobId: string, outcome: SummarizeOutcome): Promise<{ ended: boolean; callback: boolean; batchId: string | null }> {
     const rows = await this.db
       .update(jobs)
       .set({
@@ -79,7 +91,73 @@ export class SummarizeJobsRepository {
         callbackStatus: sql`case when ${jobs.callbackUrl} is not null then 'pending' end`,
       })
       .where(and(eq(jobs.id, jobId), inArray(jobs.status, live)))
-      .returning({ callbackUrl: jobs.callbackUrl });
-    return { ended: rows.length > 0, callback: Boolean(rows[0]?.callbackUrl) };
+      .returning({ callbackUrl: jobs.callbackUrl, batchId: jobs.batchId });
+    return { ended: rows.length > 0, callback: Boolean(rows[0]?.callbackUrl), batchId: rows[0]?.batchId ?? null };
+  }
+
+  /**
+   * Ends the batch when none of its items is open any more: one guarded statement, so of items
+   * ending at the same time exactly one ends the batch. True when a batch callback is now owed.
+   */
+  async finishBatchIfDone(batchId: string): Promise<boolean> {
+    const rows = await this.db
+      .update(batches)
+      .set({ status: 'completed', finishedAt: sql`now()`, callbackStatus: sql`case when ${batches.callbackUrl} is not null then 'pending' end` })
+      .where(
+        and(
+          eq(batches.id, batchId),
+          inArray(batches.status, ['queued', 'active']),
+          sql`not exists (select 1 from ${jobs} where ${jobs.batchId} = ${batchId} and ${jobs.status} in ('queued', 'active'))`,
+        ),
+      )
+      .returning({ callbackUrl: batches.callbackUrl });
+    return Boolean(rows[0]?.callbackUrl);
+  }
+
+  /** Batches still open that were created before `cutoff` (the reconciler ends those whose items all ended). */
+  async openBatchesBefore(cutoff: Date, limit: number): Promise<{ id: string }[]> {
+    return this.db
+      .select({ id: batches.id })
+      .from(batches)
+      .where(and(inArray(batches.status, ['queued', 'active']), lt(batches.createdAt, cutoff)))
+      .limit(limit);
+  }
+
+  /** Retention: erases the text and documents of up to `limit` jobs that ended before `cutoff`; how many. */
+  async purgeInputsEndedBefore(cutoff: Date, limit: number): Promise<number> {
+    const rows = await this.db
+      .update(jobs)
+      .set({ input: sql`${jobs.input} - 'text' - 'documents'`, inputPurgedAt: sql`now()` })
+      .where(
+        inArray(
+          jobs.id,
+          this.db
+            .select({ id: jobs.id })
+            .from(jobs)
+            .where(and(eq(jobs.type, 'summarize'), isNull(jobs.inputPurgedAt), lt(jobs.finishedAt, cutoff)))
+            .limit(limit),
+        ),
+      )
+      .returning({ id: jobs.id });
+    return rows.length;
+  }
+
+  /** Retention: erases the results of up to `limit` jobs that ended before `cutoff`; how many. */
+  async purgeResultsEndedBefore(cutoff: Date, limit: number): Promise<number> {
+    const rows = await this.db
+      .update(jobs)
+      .set({ result: null, resultPurgedAt: sql`now()` })
+      .where(
+        inArray(
+          jobs.id,
+          this.db
+            .select({ id: jobs.id })
+            .from(jobs)
+            .where(and(eq(jobs.type, 'summarize'), isNull(jobs.resultPurgedAt), lt(jobs.finishedAt, cutoff)))
+            .limit(limit),
+        ),
+      )
+      .returning({ id: jobs.id });
+    return rows.length;
   }
 }

@@ -5,11 +5,16 @@ import type { ModelEntry, Usage } from '@switchboard/contracts';
 import {
   type AppConfig,
   attemptNumber,
+  BudgetExceededError,
+  costOf,
+  enqueueBatchCallback,
   enqueueCallback,
   enqueueSummarizeChunks,
   isCancelRequested,
   isFinalAttempt,
   type Logger,
+  type Payer,
+  type SpendRepository,
   type SummarizeJobData,
   type WebhookJobData,
 } from '@switchboard/server-core';
@@ -34,6 +39,8 @@ export type SummarizeDeps = {
   quota?: BatchQuota;
   /** Document text comes from here: threads with caps, so a hostile file fails only its job. */
   extractor: DocumentExtractor;
+  /** Usage ledger and audit (budgets are checked at admission). */
+  spend?: SpendRepository;
 };
 
 /** Input with nothing to summarize: the job fails without retries. */
@@ -51,6 +58,8 @@ type ChunkData = {
   count: number;
   text: string;
   instructions?: string;
+  /** Who pays (budgets, shares, ledger): as the job was submitted. */
+  payer?: Payer;
 };
 export type ChunkResult = { level: number; index: number; summary: string; usage: Usage; cancelled?: boolean };
 
@@ -74,7 +83,7 @@ async function processRoot(deps: SummarizeDeps, job: Job<RootData>, token: strin
   const log = deps.logger.child({ jobId, requestId: job.data.requestId, attempt: attemptNumber(job), step: job.data.step ?? 'start' });
   const [row, cancelAsked] = await Promise.all([deps.repository.load(jobId), isCancelRequested(deps.redis, jobId)]);
   if (!row || (row.status !== 'queued' && row.status !== 'active')) return; // ended already (e.g. cancelled while waiting)
-  const finish = (outcome: SummarizeOutcome) => finishJob(deps, jobId, outcome);
+  const finish = (outcome: SummarizeOutcome) => finishJob(deps, jobId, withCost(outcome, deps.models().find((m) => m.id === row.modelId)));
   if (cancelAsked) return void (await finish({ status: 'cancelled' }));
   const model = deps.models().find((m) => m.id === row.modelId);
   if (!model) {
@@ -83,7 +92,11 @@ async function processRoot(deps: SummarizeDeps, job: Job<RootData>, token: strin
   }
   const input = row.input ?? {};
   const budget = chunkBudgetChars(model, input.instructions?.length ?? 0, deps.config.jobs.maxChunkChars);
-  const ctx: ModelCallContext = { bedrock: deps.bedrock, job, token, signal, owner: row.owner, quota: deps.quota };
+  const payer: Payer = { principal: row.owner, kind: row.principalKind ?? 'person', groups: row.principalGroups ?? [] };
+  const ctx: ModelCallContext = {
+    bedrock: deps.bedrock, job, token, signal, owner: row.owner, quota: deps.quota,
+    ...(deps.spend ? { spending: { repository: deps.spend, payer, jobId } } : {}),
+  };
   try {
     for (;;) {
       if (!job.data.step) {
@@ -94,13 +107,13 @@ async function processRoot(deps: SummarizeDeps, job: Job<RootData>, token: strin
         if (chunks.length <= 1) {
           // One call, no chunks to count: the read input is the first visible step.
           await deps.repository.raiseProgress(jobId, 10);
-          const answer = await callModel(ctx, { model, system, prompt: singlePrompt(text, input), maxTokens: finalMaxTokens(model, input) });
+          const answer = await callModel(ctx, { model, system, prompt: singlePrompt(text, input), maxTokens: finalMaxTokens(model, input), purpose: 'summarize' });
           await finish({ status: 'completed', summary: answer.text, usage: answer.usage });
           log.info({ usage: answer.usage, chars: text.length }, 'summary completed');
           return;
         }
         log.info({ chunks: chunks.length, chars: text.length, budget }, 'map-reduce: summarizing chunks');
-        if (await spawnAndWait(deps, job, token, row.owner, model, 0, chunks, input.instructions)) return;
+        if (await spawnAndWait(deps, job, token, payer, model, 0, chunks, input.instructions)) return;
         continue;
       }
       const level = job.data.level ?? 0;
@@ -113,10 +126,12 @@ async function processRoot(deps: SummarizeDeps, job: Job<RootData>, token: strin
       const joined = current.map((r) => r.summary.trim()).join('\n\n');
       if (joined.length > budget && level + 1 < maxLevels) {
         log.info({ level: level + 1, chars: joined.length }, 'map-reduce: summaries too long to combine at once; another round');
-        if (await spawnAndWait(deps, job, token, row.owner, model, level + 1, chunkText(joined, budget), input.instructions)) return;
+        if (await spawnAndWait(deps, job, token, payer, model, level + 1, chunkText(joined, budget), input.instructions)) return;
         continue;
       }
-      const answer = await callModel(ctx, { model, system, prompt: combinePrompt(joined.slice(0, budget), input), maxTokens: finalMaxTokens(model, input) });
+      const answer = await callModel(ctx, {
+        model, system, prompt: combinePrompt(joined.slice(0, budget), input), maxTokens: finalMaxTokens(model, input), purpose: 'summarize_reduce',
+      });
       const usage = sumUsage([...results, answer]);
       await finish({ status: 'completed', summary: answer.text, usage });
       log.info({ usage, chunks: results.length }, 'map-reduce summary completed');
@@ -125,6 +140,11 @@ async function processRoot(deps: SummarizeDeps, job: Job<RootData>, token: strin
   } catch (err) {
     if (err instanceof WaitingChildrenError || err instanceof DelayedError) throw err;
     if (signal?.aborted) return void (await finish({ status: 'cancelled' }));
+    if (err instanceof BudgetExceededError) {
+      // Over a block budget: final (no retry) until an admin raises it or the period ends.
+      await finish({ status: 'failed', error: { code: 'budget_exceeded', message: err.message } });
+      throw new UnrecoverableError(err.message);
+    }
     if (err instanceof DocumentError || err instanceof NothingToSummarize) {
       const code = err instanceof DocumentError ? err.code : 'bad_request';
       log.warn({ code, err: { message: err.message } }, 'document refused');
@@ -153,7 +173,7 @@ async function spawnAndWait(
   deps: SummarizeDeps,
   job: Job<RootData>,
   token: string | undefined,
-  owner: string,
+  payer: Payer,
   model: ModelEntry,
   level: number,
   chunks: string[],
@@ -163,7 +183,9 @@ async function spawnAndWait(
   await enqueueSummarizeChunks(
     deps.queue,
     { id: job.id!, queue: job.queueQualifiedName },
-    chunks.map((text, index): ChunkData => ({ rootId: jobId, owner, requestId, modelId: model.id, level, index, count: chunks.length, text, instructions })),
+    chunks.map((text, index): ChunkData => ({
+      rootId: jobId, owner: payer.principal, payer, requestId, modelId: model.id, level, index, count: chunks.length, text, instructions,
+    })),
   );
   await job.updateData({ ...job.data, step: 'reduce', level, count: chunks.length });
   if (await job.moveToWaitingChildren(token!)) throw new WaitingChildrenError();
@@ -180,16 +202,21 @@ async function processChunk(deps: SummarizeDeps, job: Job<ChunkData>, token: str
     if (await isCancelRequested(deps.redis, d.rootId)) return cancelled;
     const model = deps.models().find((m) => m.id === d.modelId);
     if (!model) throw new UnrecoverableError(`Model ${d.modelId} is no longer in the catalog`);
-    const ctx: ModelCallContext = { bedrock: deps.bedrock, job, token, signal, owner: d.owner, quota: deps.quota };
+    const payer: Payer = d.payer ?? { principal: d.owner, kind: 'person', groups: [] };
+    const ctx: ModelCallContext = {
+      bedrock: deps.bedrock, job, token, signal, owner: d.owner, quota: deps.quota,
+      ...(deps.spend ? { spending: { repository: deps.spend, payer, jobId: d.rootId } } : {}),
+    };
     const maxTokens = Math.min(model.maxOutputTokens, chunkOutputTokens);
-    const answer = await callModel(ctx, { model, system: chunkSystem(d), prompt: chunkPrompt(d), maxTokens });
+    const answer = await callModel(ctx, { model, system: chunkSystem(d), prompt: chunkPrompt(d), maxTokens, purpose: d.level === 0 ? 'summarize_chunk' : 'summarize_reduce' });
     if (signal?.aborted) return cancelled;
     await reportProgress(deps, d);
     return { level: d.level, index: d.index, summary: answer.text, usage: answer.usage };
   } catch (err) {
     if (err instanceof DelayedError) throw err;
     if (signal?.aborted) return cancelled;
-    const retryable = !(err instanceof UnrecoverableError) && (isRetryableBedrockError(err) || !isBedrockError(err));
+    const overBudget = err instanceof BudgetExceededError;
+    const retryable = !overBudget && !(err instanceof UnrecoverableError) && (isRetryableBedrockError(err) || !isBedrockError(err));
     const lastAttempt = isFinalAttempt(job);
     deps.logger.warn(
       { jobId: d.rootId, chunk: job.id, err: { name: (err as Error).name, message: (err as Error).message }, retryable, lastAttempt },
@@ -197,8 +224,9 @@ async function processChunk(deps: SummarizeDeps, job: Job<ChunkData>, token: str
     );
     if (retryable && !lastAttempt) throw err;
     // One chunk that cannot be summarized fails the document; its parent fails in BullMQ too.
-    const code = isBedrockError(err) ? errorCodeOf(err) : err instanceof UnrecoverableError ? 'content_too_large' : 'model_error';
-    await finishJob(deps, d.rootId, { status: 'failed', error: { code, message: `Part ${d.index + 1} of ${d.count}: ${(err as Error).message}` } });
+    const code = overBudget ? 'budget_exceeded' : isBedrockError(err) ? errorCodeOf(err) : err instanceof UnrecoverableError ? 'content_too_large' : 'model_error';
+    const message = overBudget ? (err as Error).message : `Part ${d.index + 1} of ${d.count}: ${(err as Error).message}`;
+    await finishJob(deps, d.rootId, { status: 'failed', error: { code, message } });
     throw new UnrecoverableError((err as Error).message);
   } finally {
     active.delete(job.id!);
@@ -215,12 +243,25 @@ async function reportProgress(deps: SummarizeDeps, d: ChunkData) {
 }
 
 async function finishJob(deps: SummarizeDeps, jobId: string, outcome: SummarizeOutcome) {
-  const { ended, callback } = await deps.repository.finish(jobId, outcome);
+  const { ended, callback, batchId } = await deps.repository.finish(jobId, outcome);
   if (ended && callback) {
     await enqueueCallback(deps.webhooks, deps.config, jobId).catch((err) =>
       deps.logger.warn({ jobId, err: (err as Error).message }, 'callback enqueue failed; the reconciler will retry it'),
     );
   }
+  // The item that ends its batch last ends the batch (once: the update is guarded) → one callback.
+  if (ended && batchId && (await deps.repository.finishBatchIfDone(batchId))) {
+    await enqueueBatchCallback(deps.webhooks, deps.config, batchId).catch((err) =>
+      deps.logger.warn({ batchId, err: (err as Error).message }, 'batch callback enqueue failed; the reconciler will retry it'),
+    );
+  }
+}
+
+/** The usage with its cost at the model's catalog prices (`usage.costUsd`). */
+function withCost(outcome: SummarizeOutcome, model: ModelEntry | undefined): SummarizeOutcome {
+  if (!outcome.usage || !model) return outcome;
+  const costUsd = costOf(model, outcome.usage);
+  return costUsd === null ? outcome : { ...outcome, usage: { ...outcome.usage, costUsd: Math.round(costUsd * 1e8) / 1e8 } } as SummarizeOutcome;
 }
 
 async function sourceText(extractor: DocumentExtractor, input: StoredSummarizeInput, signal: AbortSignal | undefined): Promise<string> {

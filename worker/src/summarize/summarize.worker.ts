@@ -2,7 +2,7 @@ import type { BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime';
 import { type Queue, Worker } from 'bullmq';
 import type { RedisClient as Redis } from '@switchboard/server-core';
 import type { ModelEntry } from '@switchboard/contracts';
-import { type AppConfig, type Logger, type SummarizeJobData, summarizeQueueName, type WebhookJobData } from '@switchboard/server-core';
+import { type AppConfig, type Logger, type SpendRepository, type SummarizeJobData, summarizeQueueName, type WebhookJobData } from '@switchboard/server-core';
 import { DocumentExtractor } from '../documents/document-extractor.js';
 import { jobLockOptions } from '../lifecycle/job-locks.js';
 import type { TaskProtection } from '../lifecycle/task-protection.js';
@@ -36,6 +36,8 @@ export function createSummarizeWorker(deps: {
   quota?: BatchQuota;
   /** Counts running jobs for ECS scale-in protection. */
   protection?: TaskProtection;
+  /** Usage ledger and audit of the jobs' Bedrock calls. */
+  spend?: SpendRepository;
 }): SummarizeWorker {
   const { config, logger } = deps;
   const activeChunks = new Map<string, Set<string>>();
@@ -51,6 +53,7 @@ export function createSummarizeWorker(deps: {
     activeChunks,
     quota: deps.quota,
     extractor: new DocumentExtractor(config.documents),
+    ...(deps.spend ? { spend: deps.spend } : {}),
   });
   const track = <T>(work: () => Promise<T>) => (deps.protection ? deps.protection.track(work) : work());
   const worker = new Worker(

@@ -7,6 +7,7 @@ import {
   isAutomaticTitle,
   type Logger,
   publishConversationUpdate,
+  type SpendRepository,
   type TitleJobData,
   titleRequest,
 } from '@switchboard/server-core';
@@ -22,6 +23,8 @@ export type TitleProcessorDeps = {
   models: () => readonly ModelEntry[];
   quota: BatchQuota;
   logger: Logger;
+  /** Usage ledger (titles are Bedrock calls too, paid by the conversation's owner). */
+  spend?: SpendRepository;
 };
 
 /**
@@ -41,7 +44,9 @@ export function createTitleProcessor(deps: TitleProcessorDeps) {
     if (!model) return;
     const documents = question.content.flatMap((b) => (b.type === 'document' ? [b.name] : []));
     const request = titleRequest(textOf(question.content) || documents.join(', '), textOf(answer.content));
-    const reply = await callModel({ bedrock: deps.bedrock, job, token, signal, owner, quota: deps.quota }, { model, ...request });
+    const payer = { principal: owner, kind: 'person' as const, groups: job.data.groups ?? [] };
+    const spending = deps.spend ? { spending: { repository: deps.spend, payer, conversationId } } : {};
+    const reply = await callModel({ bedrock: deps.bedrock, job, token, signal, owner, quota: deps.quota, ...spending }, { model, ...request, purpose: 'title' });
     const title = cleanTitle(reply.text);
     if (!title || title === conversation.title) return;
     if (!(await deps.repository.replaceTitle(conversationId, conversation.title, title))) return;

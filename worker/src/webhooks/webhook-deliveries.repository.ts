@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { and, eq, isNotNull, lt } from 'drizzle-orm';
+import { and, eq, isNotNull, lt, sql } from 'drizzle-orm';
 import type { RedisClient as Redis } from '@switchboard/server-core';
-import { type Db, type JobRow, jobs, previousWebhookSecretKey, webhookSecrets } from '@switchboard/server-core';
+import { type BatchCounts, type BatchRow, batches, type Db, type JobRow, jobs, previousWebhookSecretKey, webhookDeliveries, webhookSecrets } from '@switchboard/server-core';
 
-/** The worker's only I/O for job callbacks: Postgres, and Redis for a rotated secret's grace period. */
+/** The worker's only I/O for callbacks: Postgres, and Redis for a rotated secret's grace period. */
 export class WebhookDeliveriesRepository {
   constructor(
     private readonly db: Db,
@@ -25,6 +25,17 @@ export class WebhookDeliveriesRepository {
     return row;
   }
 
+  async batch(batchId: string): Promise<{ row: BatchRow; counts: Partial<BatchCounts> } | undefined> {
+    const [row] = await this.db.select().from(batches).where(eq(batches.id, batchId));
+    if (!row) return undefined;
+    const counts = await this.db
+      .select({ status: jobs.status, count: sql<number>`count(*)::int` })
+      .from(jobs)
+      .where(eq(jobs.batchId, batchId))
+      .groupBy(jobs.status);
+    return { row, counts: Object.fromEntries(counts.map((c) => [c.status, Number(c.count)])) };
+  }
+
   /** The owner's signing secret; created here when the owner never asked for one. */
   async secret(owner: string): Promise<string> {
     await this.db
@@ -33,6 +44,19 @@ export class WebhookDeliveriesRepository {
       .onConflictDoNothing();
     const [row] = await this.db.select({ secret: webhookSecrets.secret }).from(webhookSecrets).where(eq(webhookSecrets.owner, owner));
     return row!.secret;
+  }
+
+  /** Records one attempt in the delivery log and counts it on the job or batch. */
+  async logAttempt(target: { jobId?: string; batchId?: string }, attempt: { status: number | null; durationMs: number; error?: string }): Promise<void> {
+    await this.db.insert(webhookDeliveries).values({
+      jobId: target.jobId ?? null,
+      batchId: target.batchId ?? null,
+      status: attempt.status,
+      durationMs: attempt.durationMs,
+      error: attempt.error?.slice(0, 500) ?? null,
+    });
+    if (target.jobId) await this.db.update(jobs).set({ callbackAttempts: sql`${jobs.callbackAttempts} + 1` }).where(eq(jobs.id, target.jobId));
+    else if (target.batchId) await this.db.update(batches).set({ callbackAttempts: sql`${batches.callbackAttempts} + 1` }).where(eq(batches.id, target.batchId));
   }
 
   /** Jobs that finished before `cutoff` and still owe their callback (for the reconciler). */
@@ -44,7 +68,20 @@ export class WebhookDeliveriesRepository {
       .limit(limit);
   }
 
+  /** Batches that ended before `cutoff` and still owe their callback (for the reconciler). */
+  async owedBatchesBefore(cutoff: Date, limit: number): Promise<{ id: string }[]> {
+    return this.db
+      .select({ id: batches.id })
+      .from(batches)
+      .where(and(eq(batches.callbackStatus, 'pending'), isNotNull(batches.finishedAt), lt(batches.finishedAt, cutoff)))
+      .limit(limit);
+  }
+
   async mark(jobId: string, status: 'delivered' | 'failed'): Promise<void> {
     await this.db.update(jobs).set({ callbackStatus: status }).where(eq(jobs.id, jobId));
+  }
+
+  async markBatch(batchId: string, status: 'delivered' | 'failed'): Promise<void> {
+    await this.db.update(batches).set({ callbackStatus: status }).where(eq(batches.id, batchId));
   }
 }

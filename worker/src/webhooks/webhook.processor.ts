@@ -2,7 +2,7 @@ import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { isIP } from 'node:net';
 import { type Job, UnrecoverableError } from 'bullmq';
-import { type WebhookPayload, webhookHeaders } from '@switchboard/contracts';
+import { type BatchWebhookPayload, type WebhookPayload, webhookHeaders } from '@switchboard/contracts';
 import {
   type AppConfig,
   attemptNumber,
@@ -12,6 +12,7 @@ import {
   type Logger,
   safeLookup,
   webhookSignatureHeader,
+  toBatch,
   toJob,
   type WebhookJobData,
   webhookEventOf,
@@ -22,41 +23,64 @@ import type { WebhookDeliveriesRepository } from './webhook-deliveries.repositor
 export type WebhookDeps = { config: AppConfig; repository: WebhookDeliveriesRepository; logger: Logger };
 
 /**
- * POSTs a finished job to its callbackUrl, signed with the owner's secret. Anything but a 2xx is
- * retried by BullMQ with exponential backoff; private targets are refused again at connect time.
+ * POSTs a finished job (or batch) to its callbackUrl, signed with the owner's secret (and, during
+ * a rotation's grace period, the previous one). Every attempt goes to the delivery log. Anything
+ * but a 2xx is retried on the callback schedule (webhookRetryDelayMs: exponential with jitter, for
+ * about a day by default); private targets are refused again at connect time.
  */
 export function createWebhookProcessor(deps: WebhookDeps) {
   return async (job: Job<WebhookJobData>): Promise<void> => {
-    const row = await deps.repository.job(job.data.jobId);
-    if (!row?.callbackUrl || row.callbackStatus === 'delivered') return;
-    const log = deps.logger.child({ jobId: row.id, requestId: row.requestId, attempt: attemptNumber(job) });
-    const metadata = (row.input as { metadata?: Record<string, unknown> } | null)?.metadata;
-    const event = webhookEventOf(row.status);
-    const payload: WebhookPayload = { event, job: toJob(row), ...(metadata ? { metadata } : {}) };
-    const body = JSON.stringify(payload);
+    const target = await loadTarget(deps, job.data);
+    if (!target) return;
+    const log = deps.logger.child({ ...(job.data.batchId ? { batchId: job.data.batchId } : { jobId: job.data.jobId }), requestId: target.requestId, attempt: attemptNumber(job) });
+    const body = JSON.stringify(target.payload);
     const timestamp = Math.floor(Date.now() / 1000).toString();
     const headers = {
       'content-type': 'application/json',
       'user-agent': 'Switchboard-Webhooks/1',
-      [webhookHeaders.event]: event,
-      [webhookHeaders.delivery]: webhookJobId(row.id),
+      [webhookHeaders.event]: target.payload.event,
+      [webhookHeaders.delivery]: webhookJobId(target.id),
       [webhookHeaders.timestamp]: timestamp,
-      [webhookHeaders.signature]: webhookSignatureHeader(await deps.repository.secrets(row.owner), timestamp, body),
+      [webhookHeaders.signature]: webhookSignatureHeader(await deps.repository.secrets(target.owner), timestamp, body),
     };
     const lastAttempt = isFinalAttempt(job);
+    const logTarget = job.data.batchId ? { batchId: job.data.batchId } : { jobId: job.data.jobId };
+    const mark = (status: 'delivered' | 'failed') => (job.data.batchId ? deps.repository.markBatch(job.data.batchId, status) : deps.repository.mark(job.data.jobId!, status));
+    const started = performance.now();
+    let status: number | null = null;
     try {
-      const status = await post(row.callbackUrl, headers, body, deps.config);
+      status = await post(target.url, headers, body, deps.config);
       if (status < 200 || status >= 300) throw new Error(`callback answered HTTP ${status}`);
     } catch (err) {
       const refused = (err as { code?: string }).code === 'ECALLBACKREFUSED';
-      log.warn({ err: (err as Error).message, lastAttempt: lastAttempt || refused }, 'callback delivery failed');
-      if (refused || lastAttempt) await deps.repository.mark(row.id, 'failed');
-      if (refused) throw new UnrecoverableError((err as Error).message);
+      const message = (err as Error).message;
+      await deps.repository.logAttempt(logTarget, { status, durationMs: Math.round(performance.now() - started), error: message }).catch(() => undefined);
+      log.warn({ err: message, lastAttempt: lastAttempt || refused }, 'callback delivery failed');
+      if (refused || lastAttempt) await mark('failed');
+      if (refused) throw new UnrecoverableError(message);
       throw err;
     }
-    await deps.repository.mark(row.id, 'delivered');
-    log.info({ event }, 'callback delivered');
+    await deps.repository.logAttempt(logTarget, { status, durationMs: Math.round(performance.now() - started) }).catch(() => undefined);
+    await mark('delivered');
+    log.info({ event: target.payload.event }, 'callback delivered');
   };
+}
+
+type Target = { id: string; owner: string; url: string; requestId: string | null; payload: WebhookPayload | BatchWebhookPayload };
+
+async function loadTarget(deps: WebhookDeps, data: WebhookJobData): Promise<Target | undefined> {
+  if (data.batchId) {
+    const found = await deps.repository.batch(data.batchId);
+    if (!found?.row.callbackUrl || found.row.callbackStatus === 'delivered' || (found.row.status !== 'completed' && found.row.status !== 'cancelled')) return undefined;
+    const { row, counts } = found;
+    const payload: BatchWebhookPayload = { event: row.status === 'cancelled' ? 'batch.cancelled' : 'batch.completed', batch: toBatch(row, counts), ...(row.metadata ? { metadata: row.metadata } : {}) };
+    return { id: row.id, owner: row.owner, url: row.callbackUrl!, requestId: row.requestId, payload };
+  }
+  const row = await deps.repository.job(data.jobId!);
+  if (!row?.callbackUrl || row.callbackStatus === 'delivered') return undefined;
+  const metadata = (row.input as { metadata?: Record<string, unknown> } | null)?.metadata;
+  const payload: WebhookPayload = { event: webhookEventOf(row.status), job: toJob(row), ...(metadata ? { metadata } : {}) };
+  return { id: row.id, owner: row.owner, url: row.callbackUrl, requestId: row.requestId, payload };
 }
 
 function post(url: string, headers: Record<string, string>, body: string, config: AppConfig): Promise<number> {

@@ -78,9 +78,20 @@ const envSchema = z.object({
   SUMMARIZE_MAX_CHUNK_CHARS: z.coerce.number().int().min(1000).default(100_000),
   /** Job callbacks: allow private, loopback and link-local targets (local development and tests only). */
   WEBHOOK_ALLOW_PRIVATE: z.enum(['true', 'false']).default('false'),
-  WEBHOOK_ATTEMPTS: z.coerce.number().int().min(1).max(50).default(10),
-  /** First retry delay of a failed callback; doubles each attempt. */
+  /** Delivery attempts of a callback; with the default backoff 35 attempts span about 24 hours. */
+  WEBHOOK_ATTEMPTS: z.coerce.number().int().min(1).max(200).default(35),
+  /** First retry delay of a failed callback; doubles each attempt up to WEBHOOK_BACKOFF_MAX_MS, ±20 % jitter. */
   WEBHOOK_BACKOFF_MS: z.coerce.number().int().min(10).default(2000),
+  /** Longest delay between two callback attempts. */
+  WEBHOOK_BACKOFF_MAX_MS: z.coerce.number().int().min(10).default(60 * 60 * 1000),
+  /** Bulk submissions: most items in one `POST /v1/batches`. */
+  BATCH_MAX_ITEMS: z.coerce.number().int().min(1).max(100_000).default(10_000),
+  /** Retention: a finished job's text and documents are erased this long after it ended (0 = kept). */
+  JOBS_INPUT_RETENTION_MS: z.coerce.number().int().min(0).default(7 * 24 * 60 * 60 * 1000),
+  /** Retention: a finished job's result (summary) is erased this long after it ended (0 = kept). */
+  JOBS_RESULT_RETENTION_MS: z.coerce.number().int().min(0).default(30 * 24 * 60 * 60 * 1000),
+  /** Retention: how often the workers purge (one worker at a time, a bounded number of jobs a round). */
+  JOBS_PURGE_INTERVAL_MS: z.coerce.number().int().min(100).default(10 * 60 * 1000),
   /** Whole callback delivery (connect, request, answer and its body); slower receivers are cut off. */
   WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
   /**
@@ -175,8 +186,10 @@ export type AppConfig = {
     reconcileIntervalMs: number;
     reconcileMinAgeMs: number;
     maxChunkChars: number;
-    webhooks: { allowPrivate: boolean; attempts: number; backoffMs: number; timeoutMs: number; secretGraceMs: number };
+    webhooks: { allowPrivate: boolean; attempts: number; backoffMs: number; backoffMaxMs: number; timeoutMs: number; secretGraceMs: number };
     maxStalled: number;
+    batchMaxItems: number;
+    retention: { inputMs: number; resultMs: number; purgeIntervalMs: number };
   };
   documents: DocumentLimits;
   rates: RateLimits;
@@ -316,10 +329,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
         allowPrivate: e.WEBHOOK_ALLOW_PRIVATE === 'true',
         attempts: e.WEBHOOK_ATTEMPTS,
         backoffMs: e.WEBHOOK_BACKOFF_MS,
+        backoffMaxMs: e.WEBHOOK_BACKOFF_MAX_MS,
         timeoutMs: e.WEBHOOK_TIMEOUT_MS,
         secretGraceMs: e.WEBHOOK_SECRET_GRACE_MS,
       },
       maxStalled: e.JOBS_MAX_STALLED,
+      batchMaxItems: e.BATCH_MAX_ITEMS,
+      retention: { inputMs: e.JOBS_INPUT_RETENTION_MS, resultMs: e.JOBS_RESULT_RETENTION_MS, purgeIntervalMs: e.JOBS_PURGE_INTERVAL_MS },
     },
     documents: {
       maxInflatedBytes: e.DOC_MAX_INFLATED_BYTES,

@@ -1,5 +1,5 @@
 import { getTableColumns, sql } from 'drizzle-orm';
-import { bigint, customType, doublePrecision, index, integer, jsonb, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import { bigint, bigserial, customType, doublePrecision, index, integer, jsonb, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 import type { Block, ErrorInfo, ModelParams, Usage } from '@switchboard/contracts';
 
 /** Full-text search vector; written by Postgres from a generated-column expression. */
@@ -110,6 +110,18 @@ export const jobs = pgTable(
     /** Batch jobs: where to POST the finished job, and whether that delivery is still owed. */
     callbackUrl: text('callback_url'),
     callbackStatus: text('callback_status', { enum: ['pending', 'delivered', 'failed'] }),
+    /** Delivery attempts of the callback so far (each is in webhook_deliveries). */
+    callbackAttempts: integer('callback_attempts').notNull().default(0),
+    /** Bulk submissions: the batch, the item's place in it and the client's id for it. */
+    batchId: uuid('batch_id'),
+    batchIndex: integer('batch_index'),
+    customId: text('custom_id'),
+    /** Retention (or `DELETE …?purge=true`): when the text/documents and the result were erased. */
+    inputPurgedAt: timestamp('input_purged_at', { withTimezone: true, mode: 'date' }),
+    resultPurgedAt: timestamp('result_purged_at', { withTimezone: true, mode: 'date' }),
+    /** Who submitted it, as budgets and shares see them: the caller's groups then, person or client. */
+    principalGroups: text('principal_groups').array(),
+    principalKind: text('principal_kind', { enum: ['person', 'client'] }),
     ...timestamps,
     startedAt: timestamp('started_at', { withTimezone: true, mode: 'date' }),
     finishedAt: timestamp('finished_at', { withTimezone: true, mode: 'date' }),
@@ -120,7 +132,53 @@ export const jobs = pgTable(
     uniqueIndex('jobs_owner_idempotency_idx')
       .on(t.owner, t.idempotencyKey)
       .where(sql`${t.idempotencyKey} is not null`),
+    uniqueIndex('jobs_batch_item_idx').on(t.batchId, t.batchIndex).where(sql`${t.batchId} is not null`),
+    index('jobs_batch_status_idx').on(t.batchId, t.status).where(sql`${t.batchId} is not null`),
   ],
+);
+
+export const batchStatuses = ['queued', 'active', 'completed', 'cancelled'] as const;
+
+/** A bulk submission (`POST /v1/batches`): its items are summarize jobs carrying its id. */
+export const batches = pgTable(
+  'batches',
+  {
+    id: uuid('id').primaryKey(),
+    owner: text('owner').notNull(),
+    status: text('status', { enum: batchStatuses }).notNull().default('queued'),
+    itemCount: integer('item_count').notNull(),
+    metadata: jsonb('metadata').$type<Record<string, unknown>>(),
+    idempotencyKey: text('idempotency_key'),
+    idempotencyFingerprint: text('idempotency_fingerprint'),
+    callbackUrl: text('callback_url'),
+    callbackStatus: text('callback_status', { enum: ['pending', 'delivered', 'failed'] }),
+    callbackAttempts: integer('callback_attempts').notNull().default(0),
+    requestId: text('request_id'),
+    ...timestamps,
+    finishedAt: timestamp('finished_at', { withTimezone: true, mode: 'date' }),
+  },
+  (t) => [
+    index('batches_owner_created_idx').on(t.owner, t.createdAt.desc(), t.id.desc()),
+    uniqueIndex('batches_owner_idempotency_idx')
+      .on(t.owner, t.idempotencyKey)
+      .where(sql`${t.idempotencyKey} is not null`),
+  ],
+);
+
+/** One row per callback delivery attempt (a job's or a batch's). */
+export const webhookDeliveries = pgTable(
+  'webhook_deliveries',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    jobId: uuid('job_id'),
+    batchId: uuid('batch_id'),
+    at: timestamp('at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+    /** The receiver's HTTP status; null when no answer came (refused, timeout, reset). */
+    status: integer('status'),
+    durationMs: integer('duration_ms').notNull(),
+    error: text('error'),
+  },
+  (t) => [index('webhook_deliveries_job_idx').on(t.jobId, t.at).where(sql`${t.jobId} is not null`)],
 );
 
 /** Per-principal secret that signs job callbacks (HMAC-SHA256); kept readable as it signs. */
@@ -146,7 +204,81 @@ export const prompts = pgTable(
   (t) => [index('prompts_owner_idx').on(t.owner, t.createdAt)],
 );
 
-export const schema = { conversations, messages, jobs, webhookSecrets, prompts };
+export const ledgerPurposes = ['chat', 'compress', 'summarize', 'summarize_chunk', 'summarize_reduce', 'title'] as const;
+export type LedgerPurpose = (typeof ledgerPurposes)[number];
+
+/**
+ * One row per Bedrock call, written once: `call_key` is the call's reservation in the governor
+ * (unique per admitted call) and its purpose, so a repeated write is a no-op (`ON CONFLICT DO NOTHING`).
+ */
+export const usageLedger = pgTable(
+  'usage_ledger',
+  {
+    callKey: text('call_key').primaryKey(),
+    at: timestamp('at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+    principal: text('principal').notNull(),
+    principalKind: text('principal_kind', { enum: ['person', 'client'] }).notNull(),
+    groups: text('groups').array().notNull().default(sql`'{}'`),
+    modelId: text('model_id').notNull(),
+    purpose: text('purpose', { enum: ledgerPurposes }).notNull(),
+    inputTokens: bigint('input_tokens', { mode: 'number' }).notNull().default(0),
+    outputTokens: bigint('output_tokens', { mode: 'number' }).notNull().default(0),
+    cacheReadTokens: bigint('cache_read_tokens', { mode: 'number' }).notNull().default(0),
+    cacheWriteTokens: bigint('cache_write_tokens', { mode: 'number' }).notNull().default(0),
+    /** USD at the catalog's prices when the call was made. */
+    costUsd: doublePrecision('cost_usd').notNull().default(0),
+    jobId: text('job_id'),
+    conversationId: uuid('conversation_id'),
+    /** `warn`: the call went over a `warn` budget and was let through. */
+    budgetFlag: text('budget_flag'),
+  },
+  (t) => [index('usage_ledger_at_idx').on(t.at), index('usage_ledger_principal_at_idx').on(t.principal, t.at)],
+);
+
+export const budgets = pgTable(
+  'budgets',
+  {
+    id: uuid('id').primaryKey(),
+    scope: text('scope', { enum: ['user', 'group', 'client'] }).notNull(),
+    subject: text('subject').notNull(),
+    period: text('period', { enum: ['day', 'month'] }).notNull(),
+    limitUsd: doublePrecision('limit_usd'),
+    limitTokens: bigint('limit_tokens', { mode: 'number' }),
+    mode: text('mode', { enum: ['block', 'warn'] }).notNull(),
+    ...timestamps,
+    updatedAt: timestamp('updated_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+  },
+  (t) => [index('budgets_subject_idx').on(t.scope, t.subject)],
+);
+
+export const quotaShares = pgTable('quota_shares', {
+  id: uuid('id').primaryKey(),
+  scope: text('scope', { enum: ['group', 'client'] }).notNull(),
+  subject: text('subject').notNull(),
+  modelId: text('model_id'),
+  minPercent: doublePrecision('min_percent'),
+  maxPercent: doublePrecision('max_percent'),
+  ...timestamps,
+  updatedAt: timestamp('updated_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+});
+
+/** Append-only (a trigger refuses UPDATE and DELETE): who did what, when, before and after. */
+export const auditLog = pgTable(
+  'audit_log',
+  {
+    id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+    at: timestamp('at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+    actor: text('actor').notNull(),
+    action: text('action').notNull(),
+    target: text('target'),
+    before: jsonb('before'),
+    after: jsonb('after'),
+    details: jsonb('details'),
+  },
+  (t) => [index('audit_log_action_idx').on(t.action, t.id)],
+);
+
+export const schema = { conversations, messages, jobs, batches, webhookDeliveries, webhookSecrets, prompts, usageLedger, budgets, quotaShares, auditLog };
 export type ConversationRow = typeof conversations.$inferSelect;
 /** A message as read: without its search vector (as large as the text, and only Postgres needs it). */
 export type MessageRow = Omit<typeof messages.$inferSelect, 'contentSearch'>;
@@ -156,3 +288,9 @@ export const messageColumns = messageReadColumns;
 export type JobRow = typeof jobs.$inferSelect;
 export type PromptRow = typeof prompts.$inferSelect;
 export type WebhookSecretRow = typeof webhookSecrets.$inferSelect;
+export type BatchRow = typeof batches.$inferSelect;
+export type WebhookDeliveryRow = typeof webhookDeliveries.$inferSelect;
+export type LedgerRow = typeof usageLedger.$inferInsert;
+export type BudgetRow = typeof budgets.$inferSelect;
+export type ShareRow = typeof quotaShares.$inferSelect;
+export type AuditRow = typeof auditLog.$inferSelect;

@@ -17,6 +17,7 @@ import {
   webhookJobId,
 } from '../queues/queues.js';
 import { appendToJobStream, lastJobStreamSeq } from '../streams/job-stream.js';
+import { webhookJobOptions } from '../webhooks/webhook-schedule.js';
 
 /**
  * A job's lifecycle in one place, for the API and the worker alike: how it goes on its queue (and
@@ -38,10 +39,16 @@ export async function enqueueChat(queue: Adds<ChatJobData>, jobs: ChatJobData | 
   else if (list.length > 1) await queue.addBulk(list.map((data) => ({ name: chatQueueName, data, opts: { jobId: data.jobId, ...chatJobOptions } })));
 }
 
-/** Summarize jobs on their queue (one round trip for many); ids are the Postgres job ids. */
-export async function enqueueSummarize(queue: Adds<SummarizeJobData>, jobs: readonly SummarizeJobData[]): Promise<void> {
+/**
+ * Summarize jobs on their queue (one round trip for many); ids are the Postgres job ids.
+ * `priority(i)` (batch items) ranks the i-th job behind every job without one (BullMQ: 1 is the
+ * highest priority, jobs without a priority run first).
+ */
+export async function enqueueSummarize(queue: Adds<SummarizeJobData>, jobs: readonly SummarizeJobData[], priority?: (index: number) => number): Promise<void> {
   if (jobs.length === 0) return;
-  await queue.addBulk(jobs.map((data) => ({ name: 'summarize', data, opts: { jobId: data.jobId, ...summarizeJobOptions } })));
+  await queue.addBulk(
+    jobs.map((data, i) => ({ name: 'summarize', data, opts: { jobId: data.jobId, ...summarizeJobOptions, ...(priority ? { priority: priority(i) } : {}) } })),
+  );
 }
 
 /**
@@ -58,20 +65,25 @@ export async function enqueueSummarizeChunks<T extends { rootId: string; level: 
   );
 }
 
-/** Queues the callback of a finished job; its id makes a repeat (a retry, the reconciler) a no-op. */
+/**
+ * Queues the callback of a finished job; its id makes a repeat (a retry, the reconciler) a no-op.
+ * Retries follow the callback schedule (webhookRetryDelayMs: exponential with jitter, ≈ 24 h).
+ */
 export async function enqueueCallback(queue: Pick<Queue<WebhookJobData>, 'add'>, config: Pick<AppConfig, 'jobs'>, jobId: string): Promise<void> {
-  const { attempts, backoffMs } = config.jobs.webhooks;
-  await queue.add(
-    'deliver',
-    { jobId },
-    {
-      jobId: webhookJobId(jobId),
-      attempts,
-      backoff: { type: 'exponential', delay: backoffMs },
-      removeOnComplete: { age: 3600 },
-      removeOnFail: { age: 7 * 24 * 3600 },
-    },
-  );
+  await queue.add('deliver', { jobId }, webhookJobOptions(config, webhookJobId(jobId)));
+}
+
+/** Queues the one callback of a finished batch (`wh-<batchId>`). */
+export async function enqueueBatchCallback(queue: Pick<Queue<WebhookJobData>, 'add'>, config: Pick<AppConfig, 'jobs'>, batchId: string): Promise<void> {
+  await queue.add('deliver', { batchId }, webhookJobOptions(config, webhookJobId(batchId)));
+}
+
+/**
+ * A client's redelivery (`POST /v1/jobs/:id/deliveries`): a BullMQ job of its own (the first one may
+ * still be kept), the same `X-Switchboard-Delivery` for the receiver.
+ */
+export async function enqueueRedelivery(queue: Pick<Queue<WebhookJobData>, 'add'>, config: Pick<AppConfig, 'jobs'>, jobId: string, tag: string): Promise<void> {
+  await queue.add('deliver', { jobId }, webhookJobOptions(config, `${webhookJobId(jobId)}-r-${tag}`));
 }
 
 /** Asks for a model-written title; one titling job per conversation at a time (the id dedupes). */
@@ -105,6 +117,8 @@ export function chatJobFromRow(row: StoredChatTurn): ChatJobData | undefined {
     modelId: row.modelId,
     params: (row.input as { params?: ModelParams } | null)?.params ?? {},
     requestId: row.requestId ?? '',
+    // Budgets and the ledger count by the groups the user had when sending (kept with the params).
+    ...((row.input as { groups?: string[] } | null)?.groups ? { groups: (row.input as { groups: string[] }).groups } : {}),
   };
 }
 

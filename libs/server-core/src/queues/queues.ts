@@ -78,6 +78,8 @@ export type ChatJobData = {
   params: ModelParams;
   /** Correlation id that follows the chat from the socket through the queue to the worker. */
   requestId: string;
+  /** The user's groups when they sent it (budgets, shares and the ledger count by group). */
+  groups?: string[];
 };
 
 /** Options of a chat job, whoever enqueues it (the API, or the reconciler after a Redis loss). */
@@ -118,7 +120,7 @@ export async function publishConversationUpdate(
 
 export const titlesQueueName = 'titles';
 /** A conversation to title after an exchange (the worker re-reads everything it needs). */
-export type TitleJobData = { conversationId: string; owner: string };
+export type TitleJobData = { conversationId: string; owner: string; /** The owner's groups (ledger). */ groups?: string[] };
 export const titleJobOptions = {
   attempts: 2,
   backoff: { type: 'fixed', delay: 2000 },
@@ -146,8 +148,11 @@ export const summarizeChunkJobOptions = {
   removeOnFail: { age: 24 * 3600 },
 } as const;
 
-/** A callback owed for a finished job; its BullMQ id is `webhookJobId(jobId)`, so it is queued once. */
-export type WebhookJobData = { jobId: string };
+/**
+ * A callback owed for a finished job (or a finished batch: `batchId`); its BullMQ id is
+ * `webhookJobId(id)`, so it is queued once. The id is also the `X-Switchboard-Delivery` header.
+ */
+export type WebhookJobData = { jobId: string; batchId?: undefined } | { batchId: string; jobId?: undefined };
 export const webhookJobId = (jobId: string) => `wh-${jobId}`;
 
 /** Every process reloads its model catalog when this channel says so (admin endpoint). */

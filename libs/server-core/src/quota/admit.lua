@@ -6,8 +6,10 @@
 -- ARGV: 1 jobId, 2 owner, 3 lane, 4 tokens, 5 requests per window, 6 tokens per window,
 --       7 window ms, 8 safety margin ms, 9 lease grace ms, 10 score to keep a place (or ''),
 --       11 '1' to only join the line (the API does this when a chat is sent, before any worker has it)
--- Returns {1, resId, score} when admitted, {0, position, retryInMs, score} when not,
--- {-1} when the request can never fit the quota.
+--       LAST: the budgets/shares spec of budget.lua ('' = none; budget.lua is prepended to this file)
+-- Returns {1, resId, score, warnedBudgetId|''} when admitted, {0, position, retryInMs, score} when not,
+-- {-1} when the request can never fit the quota, {-2, budgetId, period, 'usd'|'tokens'} when a
+-- block budget refuses it (budget.lua).
 local res, tok, chatLine, batchLine, leases, owners, ownerCounts, blockedKey, stats =
   KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8], KEYS[9]
 local jobId, owner, lane = ARGV[1], ARGV[2], ARGV[3]
@@ -35,6 +37,7 @@ local expired = redis.call('ZRANGEBYSCORE', res, '-inf', now - span)
 if #expired > 0 then
   redis.call('ZREMRANGEBYSCORE', res, '-inf', now - span)
   redis.call('HDEL', tok, unpack(expired))
+  if bspec then redis.call('HDEL', bspec.q .. ':res-shares', unpack(expired)) end -- budget.lua
 end
 -- Jobs that stopped coming back (cancelled, removed, crashed) lose their place.
 for _, id in ipairs(redis.call('ZRANGEBYSCORE', leases, '-inf', now)) do leaveLine(id) end
@@ -63,19 +66,33 @@ if ARGV[11] == '1' then
   return {0, rank + 1, 0, tostring(score)}
 end
 
+-- >>> budgets and shares (budget.lua): refuse over a block budget, wait for pending reservations,
+-- cap at a share's maximum, keep other shares' minimum free, let an under-minimum share go first.
+local budgetState, budgetInfo, budgetWarned = budgetGate(now)
+if budgetState == 'refuse' then
+  leaveLine(jobId)
+  redis.call('HINCRBY', stats, 'refused', 1)
+  return {-2, budgetInfo.id, budgetInfo.period, budgetWarned}
+end
+local shareCappedAt, sharePriority, holdRequests, holdTokens, myShares = shareGate(now, span, tokens, rpw, tpw, grace + 1000, lane)
+-- <<< budgets and shares
+
 local used = redis.call('ZCARD', res)
 local tokensUsed = 0
 for _, v in ipairs(redis.call('HVALS', tok)) do tokensUsed = tokensUsed + tonumber(v) end
 local blocked = tonumber(redis.call('GET', blockedKey) or '0')
-local freeRequests = rpw - used
+local freeRequests = rpw - used - holdRequests
+local inTurn = rank < freeRequests or (sharePriority and freeRequests > 0)
 
-if now >= blocked and rank < freeRequests and tokensUsed + tokens <= tpw then
+if now >= blocked and inTurn and tokensUsed + tokens + holdTokens <= tpw and budgetState == 'ok' and not shareCappedAt then
   local resId = jobId .. ':' .. now
   redis.call('ZADD', res, now, resId)
   redis.call('HSET', tok, resId, tokens)
+  budgetReserve(budgetInfo, resId, now) -- budget.lua
+  shareReserve(myShares, resId, now, tokens, lane) -- budget.lua
   leaveLine(jobId)
   redis.call('HINCRBY', stats, 'admitted', 1)
-  return {1, resId, tostring(score)}
+  return {1, resId, tostring(score), budgetWarned or ''}
 end
 
 -- Not yet: when will there be room for this place in line?
@@ -98,6 +115,8 @@ if tokensUsed + tokens > tpw then
   end
 end
 retryAt = math.max(retryAt, blocked)
+if shareCappedAt then retryAt = math.max(retryAt, shareCappedAt) end -- budget.lua: at the share's max
+if budgetState == 'wait' then retryAt = math.max(retryAt, now + 250) end -- budget.lua: others' calls settle
 redis.call('ZADD', leases, retryAt + grace, jobId)
 redis.call('HINCRBY', stats, 'deferred', 1)
 return {0, rank + 1, retryAt - now, tostring(score)}

@@ -1,7 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { modelTag } from '../queues/queues.js';
 import type { RedisClient as Redis } from '../redis.js';
 
 export type Lane = 'chat' | 'batch';
@@ -16,15 +15,28 @@ export type AdmissionRequest = {
   tokens: number;
   /** The score of an earlier place in line, to keep it after a throttle. */
   keepPlace?: string;
+  /** Who pays (budgets) and which shares apply; absent = no budgets or shares checked. */
+  spend?: SpendRequest;
+};
+
+/** The caller's side of budgets and shares for one call (see budget.lua). */
+export type SpendRequest = {
+  /** `user:<sub>` or `client:<id>`, and `group:<name>` for each of the caller's groups. */
+  subjects: string[];
+  /** Worst-case cost of the call (USD): estimated input at the highest input price plus max output. */
+  worstCostUsd: number;
+  /** Worst-case tokens (input estimate plus max output). */
+  worstTokens: number;
 };
 
 export type Admission =
-  | { admitted: true; reservationId: string; place: string }
+  | { admitted: true; reservationId: string; place: string; /** A `warn` budget this call goes over. */ warnedBudgetId?: string }
+  | { admitted: false; budgetExceeded: { budgetId: string; period: 'day' | 'month'; limit: 'usd' | 'tokens' } }
   | { admitted: false; position: number; retryInMs: number; place: string }
   | { admitted: false; never: true };
 
 export type GovernorOptions = {
-  /** The deployment's hash tag (`QUEUE_PREFIX`, e.g. `{sb}`); each model's keys get `{sb:<model>}`. */
+  /** Redis key prefix (a hash tag, e.g. `{sb}`): every quota key of the deployment shares its slot. */
   prefix: string;
   /** The quota period: Bedrock's is a minute; tests shorten it. */
   windowMs: number;
@@ -33,7 +45,11 @@ export type GovernorOptions = {
 };
 
 // Copied next to the compiled file by the build, so it loads the same from src/ and dist/.
-const admitScript = readFileSync(join(dirname(fileURLToPath(import.meta.url)), 'admit.lua'), 'utf8');
+// budget.lua (budgets and shares) goes first: its functions are called by admit.lua in the same step.
+const here = dirname(fileURLToPath(import.meta.url));
+const admitScript = readFileSync(join(here, 'budget.lua'), 'utf8') + '\n' + readFileSync(join(here, 'admit.lua'), 'utf8');
+/** An unsettled budget reservation (its worker died mid-call) is charged at its worst case after this. */
+const budgetReservationMaxMs = 30 * 60_000;
 /** How long a waiting job keeps its place after the time it was told to come back. */
 const leaseGraceMs = 10_000;
 
@@ -52,11 +68,12 @@ export class QuotaGovernor {
   }
 
   /**
-   * One hash tag per model (`{sb:<model>}`): a model's quota state is one slot, so the admission
-   * script works on Redis Cluster, and models spread over the shards instead of sharing one.
+   * Every model's quota state shares the deployment's tag (`{sb}`) with the budget and share keys:
+   * admission checks the caller's budgets — counters across all models — in the same script as the
+   * model's quota, and a script touches one Redis Cluster slot only.
    */
   keys(modelId: string) {
-    const base = `${modelTag(this.options.prefix, modelId)}:quota`;
+    const base = `${this.options.prefix}:quota:${modelId}`;
     return {
       reservations: `${base}:res`,
       tokens: `${base}:tok`,
@@ -67,6 +84,7 @@ export class QuotaGovernor {
       ownerCounts: `${base}:owner-counts`,
       blockedUntil: `${base}:blocked-until`,
       stats: `${base}:stats`,
+      base,
     };
   }
 
@@ -74,14 +92,20 @@ export class QuotaGovernor {
    * Takes a place in the model's line without reserving: a chat joins when it is sent, so calls
    * asking between then and a worker picking it up already queue behind it.
    */
-  async join(req: Omit<AdmissionRequest, 'tokens' | 'keepPlace' | 'quota'>): Promise<void> {
+  async join(req: Omit<AdmissionRequest, 'tokens' | 'keepPlace' | 'quota' | 'spend'>): Promise<void> {
     await this.run({ ...req, tokens: 0, quota: { requestsPerMinute: 0, tokensPerMinute: 0 } }, true);
   }
 
   async admit(req: AdmissionRequest): Promise<Admission> {
     const reply = await this.run(req, false);
     if (reply[0] === -1) return { admitted: false, never: true };
-    if (reply[0] === 1) return { admitted: true, reservationId: String(reply[1]), place: String(reply[2]) };
+    if (reply[0] === -2) {
+      return { admitted: false, budgetExceeded: { budgetId: String(reply[1]), period: reply[2] as 'day' | 'month', limit: reply[3] as 'usd' | 'tokens' } };
+    }
+    if (reply[0] === 1) {
+      const warned = reply[3] ? String(reply[3]) : undefined;
+      return { admitted: true, reservationId: String(reply[1]), place: String(reply[2]), ...(warned ? { warnedBudgetId: warned } : {}) };
+    }
     return { admitted: false, position: Number(reply[1]), retryInMs: Math.max(0, Number(reply[2])), place: String(reply[3]) };
   }
 
@@ -91,7 +115,48 @@ export class QuotaGovernor {
       k.reservations, k.tokens, k.chatLine, k.batchLine, k.leases, k.owners, k.ownerCounts, k.blockedUntil, k.stats,
       req.jobId, req.owner, req.lane, Math.ceil(req.tokens), req.quota.requestsPerMinute, req.quota.tokensPerMinute,
       this.options.windowMs, this.options.safetyMarginMs, leaseGraceMs, req.keepPlace ?? '', joinOnly ? '1' : '0',
+      // Always the last argument (budget.lua reads ARGV[#ARGV]).
+      req.spend && !joinOnly ? this.spendSpec(req.modelId, req.spend) : '',
     )) as [number, string | number, (number | string)?, string?];
+  }
+
+  private spendSpec(modelId: string, spend: SpendRequest): string {
+    const now = new Date();
+    return JSON.stringify({
+      p: this.options.prefix,
+      q: this.keys(modelId).base,
+      m: modelId,
+      s: spend.subjects,
+      c: Math.ceil(spend.worstCostUsd * 1e9),
+      t: Math.ceil(spend.worstTokens),
+      d: periodKey('day', now),
+      mo: periodKey('month', now),
+      x: budgetReservationMaxMs,
+    });
+  }
+
+  /**
+   * The call ended: its budget reservation becomes what it cost (0 when it never reached Bedrock).
+   * Applied once (the reservation record is removed in the same step); false when already settled.
+   */
+  async settleBudget(reservationId: string, costUsd: number, tokens: number): Promise<boolean> {
+    const p = this.options.prefix;
+    const done = await this.redis.eval(
+      `local r = redis.call('HGET', KEYS[1], ARGV[1])
+       if not r then return 0 end
+       local cost, toks, keys = string.match(r, '^([^|]*)|([^|]*)|(.*)$')
+       for key in string.gmatch(keys, '%S+') do
+         redis.call('HINCRBY', key, 'rusd', -tonumber(cost))
+         redis.call('HINCRBY', key, 'rtok', -tonumber(toks))
+         redis.call('HINCRBY', key, 'usd', ARGV[2])
+         redis.call('HINCRBY', key, 'tok', ARGV[3])
+       end
+       redis.call('HDEL', KEYS[1], ARGV[1])
+       redis.call('ZREM', KEYS[2], ARGV[1])
+       return 1`,
+      2, `${p}:budget:res`, `${p}:budget:res-exp`, reservationId, Math.round(costUsd * 1e9), Math.ceil(tokens),
+    );
+    return done === 1;
   }
 
   /**
@@ -100,10 +165,17 @@ export class QuotaGovernor {
    * and before its response: dated now, our window always ends after Bedrock's.
    */
   async redate(modelId: string, reservationId: string): Promise<void> {
+    const k = this.keys(modelId);
+    // The shares it counts against (budget.lua) are re-dated with it.
     await this.redis.eval(
       `local t = redis.call('TIME')
-       redis.call('ZADD', KEYS[1], 'XX', tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000), ARGV[1])`,
-      1, this.keys(modelId).reservations, reservationId,
+       local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+       redis.call('ZADD', KEYS[1], 'XX', now, ARGV[1])
+       local shares = redis.call('HGET', KEYS[2], ARGV[1])
+       if shares then
+         for id in string.gmatch(shares, '%S+') do redis.call('ZADD', ARGV[2] .. ':share:' .. id .. ':res', 'XX', now, ARGV[1]) end
+       end`,
+      2, k.reservations, `${k.base}:res-shares`, reservationId, k.base,
     );
   }
 
@@ -111,9 +183,19 @@ export class QuotaGovernor {
   async settle(modelId: string, reservationId: string, usedTokens: number): Promise<void> {
     const k = this.keys(modelId);
     // Only while the reservation is still in the window (HSET would resurrect an expired one).
+    // The shares it counts against (budget.lua) hold the used tokens too.
     await this.redis.eval(
-      "if redis.call('ZSCORE', KEYS[1], ARGV[1]) then redis.call('HSET', KEYS[2], ARGV[1], ARGV[2]) end",
-      2, k.reservations, k.tokens, reservationId, Math.ceil(usedTokens),
+      `if redis.call('ZSCORE', KEYS[1], ARGV[1]) then
+         redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
+         local shares = redis.call('HGET', KEYS[3], ARGV[1])
+         if shares then
+           for id in string.gmatch(shares, '%S+') do
+             local h = ARGV[3] .. ':share:' .. id .. ':tok'
+             if redis.call('HEXISTS', h, ARGV[1]) == 1 then redis.call('HSET', h, ARGV[1], ARGV[2]) end
+           end
+         end
+       end`,
+      3, k.reservations, k.tokens, `${k.base}:res-shares`, reservationId, Math.ceil(usedTokens), k.base,
     );
   }
 
@@ -128,7 +210,21 @@ export class QuotaGovernor {
   /** The call never counted at Bedrock (it was throttled): give the reservation back. */
   async release(modelId: string, reservationId: string): Promise<void> {
     const k = this.keys(modelId);
-    await this.redis.multi().zrem(k.reservations, reservationId).hdel(k.tokens, reservationId).exec();
+    await this.redis.eval(
+      `redis.call('ZREM', KEYS[1], ARGV[1])
+       redis.call('HDEL', KEYS[2], ARGV[1])
+       local shares = redis.call('HGET', KEYS[3], ARGV[1])
+       if shares then
+         for id in string.gmatch(shares, '%S+') do
+           redis.call('ZREM', ARGV[2] .. ':share:' .. id .. ':res', ARGV[1])
+           redis.call('HDEL', ARGV[2] .. ':share:' .. id .. ':tok', ARGV[1])
+         end
+         redis.call('HDEL', KEYS[3], ARGV[1])
+       end`,
+      3, k.reservations, k.tokens, `${k.base}:res-shares`, reservationId, k.base,
+    );
+    // Its budget reservation too: the call cost nothing.
+    await this.settleBudget(reservationId, 0, 0);
   }
 
   /** Bedrock said 429 anyway (other callers share the account): nobody calls this model for a while. */
@@ -175,6 +271,26 @@ export class QuotaGovernor {
       throttled: Number(stats.throttled ?? 0),
     };
   }
+}
+
+/** The period a budget counter belongs to: `2026-11-30` (day) or `2026-11` (month), calendar UTC. */
+export function periodKey(period: 'day' | 'month', at: Date): string {
+  const iso = at.toISOString();
+  return period === 'day' ? iso.slice(0, 10) : iso.slice(0, 7);
+}
+
+/** When the period that contains `at` ends (the budget starts again), UTC. */
+export function periodEnd(period: 'day' | 'month', at: Date): Date {
+  return period === 'day'
+    ? new Date(Date.UTC(at.getUTCFullYear(), at.getUTCMonth(), at.getUTCDate() + 1))
+    : new Date(Date.UTC(at.getUTCFullYear(), at.getUTCMonth() + 1, 1));
+}
+
+/** When the period that contains `at` began, UTC. */
+export function periodStart(period: 'day' | 'month', at: Date): Date {
+  return period === 'day'
+    ? new Date(Date.UTC(at.getUTCFullYear(), at.getUTCMonth(), at.getUTCDate()))
+    : new Date(Date.UTC(at.getUTCFullYear(), at.getUTCMonth(), 1));
 }
 
 declare module 'ioredis' {

@@ -2,6 +2,7 @@ import { Injectable, computed, effect, inject, signal } from '@angular/core';
 import { Router } from '@angular/router';
 import type { Me } from '@switchboard/contracts';
 import { ApiService } from './api.service';
+import { ClientConfigStore } from './client-config.store';
 import { OidcSession, type OidcToken } from './oidc-session.service';
 
 const TOKEN_KEY = 'sb.token';
@@ -31,11 +32,17 @@ export class AuthStore {
   private readonly router = inject(Router);
   private readonly oidc = inject(OidcSession);
   private readonly stored = signal<StoredToken | null>(readStored());
+  private readonly config = inject(ClientConfigStore).config;
   private renewing = false;
 
   readonly token = computed(() => this.stored()?.token ?? null);
   readonly signedIn = computed(() => this.token() !== null);
   readonly me = signal<Me | null>(null);
+  /** Member of the admin group (AUTH_ADMIN_GROUP, from client-config): the portal shows its admin pages. */
+  readonly isAdmin = computed(() => {
+    const group = this.config()?.adminGroup;
+    return !!group && (this.me()?.groups.includes(group) ?? false);
+  });
 
   private renewal: Promise<boolean> | null = null;
   private renewTimer: ReturnType<typeof setTimeout> | undefined;
