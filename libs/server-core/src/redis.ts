@@ -73,9 +73,13 @@ function createCluster(urls: string, nodeOptions: RedisOptions, clusterOptions: 
   return new Cluster(nodes, {
     ...clusterOptions,
     enableReadyCheck,
-    maxRedirections: 16,
+    // Ride through a failover: a command to a shard whose primary is gone is retried every 200 ms
+    // (each retry counts as a redirection) until a replica took over, up to about 20 s, instead of
+    // failing the answer being streamed.
+    maxRedirections: 100,
     retryDelayOnFailover: 200,
     retryDelayOnClusterDown: 200,
+    retryDelayOnTryAgain: 200,
     // ElastiCache's TLS certificates name the configuration endpoint, not the nodes' IPs.
     ...(redisOptions.tls ? { dnsLookup: (address: string, callback: (err: null, address: string) => void) => callback(null, address) } : {}),
     redisOptions: { ...perNode, ...redisOptions, maxRetriesPerRequest },
