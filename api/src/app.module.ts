@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { type DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { LoggerModule } from 'nestjs-pino';
-import { type AppConfig, safeErrorSerializer } from '@switchboard/server-core';
+import { type AppConfig, logTransport, safeErrorSerializer } from '@switchboard/server-core';
 import { AdminModule } from './admin/admin.module.js';
 import { AuditModule } from './audit/audit.module.js';
 import { AuthModule } from './auth/auth.module.js';
@@ -18,6 +18,7 @@ import { JobsModule } from './jobs/jobs.module.js';
 import { LimitsModule } from './limits/limits.module.js';
 import { MetricsModule } from './metrics/metrics.module.js';
 import { ModelsModule } from './models/models.module.js';
+import { OpsModule } from './ops/ops.module.js';
 import { PromptsModule } from './prompts/prompts.module.js';
 import { RedisModule } from './redis/redis.module.js';
 import { SpendModule } from './spend/spend.module.js';
@@ -44,6 +45,7 @@ export class AppModule {
           pinoHttp: {
             name: 'api',
             level: config.logLevel,
+            ...(logTransport(config.logFormat) ? { transport: logTransport(config.logFormat) } : {}),
             // Normally set by the requestId middleware before this one; the same rule otherwise.
             genReqId: (req, res) => assignRequestId(req, res),
             // Each request's logger is made with its req serialized, logged or not: keep that cheap
@@ -60,7 +62,7 @@ export class AppModule {
               // Driver errors carry statement parameters (users' text): logged without them.
               err: safeErrorSerializer,
             },
-            autoLogging: { ignore: (req) => req.url === '/healthz' || req.url === '/metrics' },
+            autoLogging: { ignore: (req) => req.url === '/healthz' || req.url === '/metrics' || (req.url ?? '').startsWith('/admin/queues/static/') },
           },
         }),
         DatabaseModule,
@@ -75,6 +77,7 @@ export class AppModule {
         ConversationsModule,
         ChatModule,
         AdminModule,
+        OpsModule,
         JobsModule,
         BatchesModule,
         WebhooksModule,

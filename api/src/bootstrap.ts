@@ -10,6 +10,9 @@ import { bodyGate } from './common/body-gate.js';
 import { requestId } from './common/request-id.js';
 import { securityHeaders } from './common/security-headers.js';
 import { setupDocs } from './docs/openapi.js';
+import { MetricsService } from './metrics/metrics.service.js';
+import { queueDashboard } from './ops/queue-dashboard.js';
+import { REDIS } from './redis/redis.module.js';
 import { portalDir, servePortal } from './web/portal.js';
 
 export type RunningApi = { app: NestExpressApplication; url: string; close(): Promise<void> };
@@ -37,6 +40,8 @@ export async function startApi(config: AppConfig = loadConfig()): Promise<Runnin
   app.useWebSocketAdapter(new ChatIoAdapter(app, config));
   app.enableShutdownHooks();
   setupDocs(app);
+  const dashboard = queueDashboard({ queues: app.get(MetricsService).queues(), redis: app.get(REDIS), config, verifier: app.get(TokenVerifier) });
+  app.use(dashboard.path, ...dashboard.handlers);
   if (!servePortal(app, portal)) logger.warn(`Portal not built (${portal}); serving the API only`);
   if (config.auth.mode === 'local' && config.auth.localInsecure) {
     logger.warn(

@@ -28,6 +28,8 @@ import { jobLockOptions } from './lifecycle/job-locks.js';
 import { createTaskProtection } from './lifecycle/task-protection.js';
 import { ChatTurnsRepository } from './chat/chat-turns.repository.js';
 import { startBacklogReporter } from './metrics/backlog-reporter.js';
+import { serveMetrics } from './metrics/worker-metrics.js';
+import { startPresence } from './ops/worker-presence.js';
 import type { LaneQueues } from './quota/admission.js';
 import { startReconciler } from './reconciler/reconciler.js';
 import { SummarizeJobsRepository } from './summarize/summarize-jobs.repository.js';
@@ -37,7 +39,13 @@ import { TitlesRepository } from './titles/titles.repository.js';
 import { WebhookDeliveriesRepository } from './webhooks/webhook-deliveries.repository.js';
 import { createWebhooksWorker } from './webhooks/webhooks.worker.js';
 
-export type RunningWorker = { close(): Promise<void> };
+export type RunningWorker = {
+  close(): Promise<void>;
+  /** This worker's id in heartbeats (Operations, `npm run ops -- drain <id>`). */
+  id: string;
+  /** The Prometheus endpoint when WORKER_METRICS_PORT is set. */
+  metricsUrl?: string;
+};
 
 /**
  * The worker's composition root: builds the queues, repositories and the workers of this process
@@ -45,7 +53,7 @@ export type RunningWorker = { close(): Promise<void> };
  * listener, then runs them. Used by main.ts and by the single-process launcher.
  */
 export async function startWorker(config: AppConfig = loadConfig()): Promise<RunningWorker> {
-  const logger = createLogger('worker', config.logLevel);
+  const logger = createLogger('worker', config.logLevel, config.logFormat);
   await assertRedisReachable(config.redisUrl);
   // Each running chat makes a few short queries; a small pool per process serves many streams.
   const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: 20, migrate: config.migrateOnBoot });
@@ -148,16 +156,36 @@ export async function startWorker(config: AppConfig = loadConfig()): Promise<Run
   const stopReporting = config.backlogMetricsIntervalMs
     ? startBacklogReporter({ queues, governor, models, intervalMs: config.backlogMetricsIntervalMs })
     : () => undefined;
-  logger.info({ concurrency: config.workerConcurrency, bedrockMode: config.bedrockMode }, 'worker ready');
+  const presence = await startPresence({
+    redis,
+    subscriber,
+    prefix: config.queuePrefix,
+    heartbeatMs: config.ops.heartbeatMs,
+    slots: config.workerConcurrency,
+    // Read when a drain is asked: chat workers added by a catalog reload are paused too.
+    get workers() {
+      return workers() as Worker[];
+    },
+    inFlight: () => protection.inFlight,
+    logger,
+  });
+  const metricsServer = config.workerMetrics.port
+    ? await serveMetrics({ port: config.workerMetrics.port, host: config.workerMetrics.host, token: config.metricsToken })
+    : undefined;
+  logger.info({ workerId: presence.id, concurrency: config.workerConcurrency, bedrockMode: config.bedrockMode, metrics: metricsServer?.url }, 'worker ready');
 
   let closing: Promise<void> | undefined;
   return {
+    id: presence.id,
+    metricsUrl: metricsServer?.url,
     close: () =>
       (closing ??= (async () => {
         // Takes nothing new; running answers may finish until the drain deadline (below ECS's
         // stopTimeout), then go back to the queue and continue on another worker from the text
         // already delivered. Batch jobs still running a little later are left to the stalled check.
         stopReporting();
+        await presence.stop();
+        await metricsServer?.close();
         reconciler.stop();
         catalog.stop();
         closingWorkers = true;

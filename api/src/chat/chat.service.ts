@@ -197,6 +197,8 @@ export class ChatService {
         this.relay.emitToOwner(owner, chatServerEvents.status, { jobId: turn.jobId, state: 'queued' });
         await enqueueChat(this.queues.for(data.modelId), data);
       });
+      // The first line of a chat's trail: the worker's lines carry the same requestId and jobId, then Bedrock's request id.
+      this.logger.log({ requestId, jobId: turn.jobId, conversationId: turn.conversationId, modelId: turn.modelId }, 'chat queued');
     } catch (err) {
       // Redis failed somewhere on the way: end the stored turn in Postgres so it never waits
       // forever (a retry with the same clientMessageId sees it failed). Leaving the model's line

@@ -20,6 +20,7 @@ import {
   type UserChannelMessage,
 } from '@switchboard/server-core';
 import { APP_CONFIG } from '../config/tokens.js';
+import { MetricsService } from '../metrics/metrics.service.js';
 import { REDIS, REDIS_SUBSCRIBER } from '../redis/redis.module.js';
 
 /** One socket following one job: `cursor` is the last seq it was sent. */
@@ -42,12 +43,21 @@ export class JobRelayService implements OnModuleInit {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(REDIS) private readonly redis: Redis,
     @Inject(REDIS_SUBSCRIBER) private readonly subscriber: Redis,
+    private readonly metrics: MetricsService,
   ) {}
 
   onModuleInit() {
     onRedisMessage(this.subscriber, (channel: string, payload: string) => this.onMessage(channel, payload));
     // Subscriptions back after a failover or reconnect: what was published meanwhile is in the streams.
     onResubscribed(this.subscriber, () => this.catchUpAll());
+    this.metrics.setSocketSource(() => this.load());
+  }
+
+  /** Sockets held and jobs relayed by this node (metrics, Operations). */
+  load(): { sockets: number; watchedJobs: number } {
+    let sockets = 0;
+    for (const set of this.socketsByOwner.values()) sockets += set.size;
+    return { sockets, watchedJobs: this.watchersByJob.size };
   }
 
   private catchUpAll() {
@@ -161,6 +171,8 @@ export class JobRelayService implements OnModuleInit {
     const watchers = this.watchersByJob.get(jobId);
     if (!watchers) return;
     const message = JSON.parse(payload) as JobChannelMessage;
+    // A sampled delta carries its append time: one observation per node, not per socket.
+    if (message.kind === 'delta' && message.at) this.metrics.deltaLatency.observe(Math.max(0, Date.now() - message.at) / 1000);
     if (message.kind === 'status') {
       for (const w of watchers.values()) if (!w.finished) w.socket.emit(chatServerEvents.status, { jobId, ...message.event });
       return;

@@ -186,6 +186,23 @@ export function buildOpenApi(): Record<string, unknown> {
           responses: { 200: { description: 'text/plain exposition format' }, ...errors([401, 'unauthorized', 'Metrics need Authorization: Bearer <METRICS_TOKEN>']) },
         },
       },
+      '/v1/admin/ops': {
+        get: {
+          tags: ['ops'],
+          summary: 'Admins: the Operations picture (quota used per model, backlog by lane, workers, API nodes), from Redis only; also pushed as `ops:snapshot` on the Socket.IO namespace `/ops`',
+          responses: {
+            200: json({ type: 'object' }, { at: 1764495000000, windowMs: 60000, models: [], queues: [{ name: 'chat', lane: 'chat', waiting: 0, delayed: 0, active: 1, failed: 0 }], oldestWaiting: null, workers: [], apiNodes: [] }),
+            ...errors(...authErrors, [403, 'forbidden', 'Operations is for members of "admin"']),
+          },
+        },
+      },
+      '/v1/admin/queues/session': {
+        post: {
+          tags: ['ops'],
+          summary: 'Admins: a 15-minute HttpOnly, SameSite=Strict cookie for the queue dashboard at /admin/queues (browsers navigate without the bearer token)',
+          responses: { 204: { description: 'Set-Cookie: sb_queues=…; Path=/admin/queues; Max-Age=900; HttpOnly; SameSite=Strict' }, ...errors(...authErrors, [403, 'forbidden', 'The queue dashboard is for members of "admin"']) },
+        },
+      },
       '/.well-known/jwks.json': { get: { tags: ['auth'], summary: 'Local mode: the API’s signing keys', security: [], responses: { 200: json({ type: 'object' }), ...errors([404, 'not_found', 'This API is not a token issuer in oidc mode']) } } },
       '/v1/auth/dev-token': {
         post: {

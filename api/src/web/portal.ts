@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { NextFunction, Request, Response } from 'express';
 
-const apiPrefixes = ['/v1/', '/socket.io/', '/docs', '/metrics', '/healthz', '/readyz', '/.well-known/'];
+const apiPrefixes = ['/v1/', '/socket.io/', '/docs', '/metrics', '/healthz', '/readyz', '/.well-known/', '/admin/queues'];
 
 /** Where the built portal is: WEB_DIST_DIR, else the workspace's web/dist/browser. */
 export function portalDir(configured: string | undefined): string {

@@ -65,6 +65,8 @@ export class WorkerService extends Construct {
         ...props.environment,
         WORKER_CONCURRENCY: String(props.concurrency),
         WORKER_DRAIN_MS: String(WORKER_DRAIN_SECONDS * 1000),
+        // The backlog (EMF on stdout) drives scaling: explicit, not left to the ECS detection default.
+        BACKLOG_METRICS_INTERVAL_MS: '30000',
       },
       cpuArchitecture: props.arm64 ? ecs.CpuArchitecture.ARM64 : ecs.CpuArchitecture.X86_64,
       secrets: props.secrets,

@@ -99,6 +99,12 @@ export const webhookHeaders = {
   signature: 'x-switchboard-signature',
 } as const;
 
+/** Socket.IO namespace of the live Operations page (admins only; same handshake auth as `/chat`). */
+export const opsNamespace = '/ops';
+/** Server → client: the whole operations picture, pushed every few seconds to every connected admin. */
+export const opsServerEvents = { snapshot: 'ops:snapshot' } as const;
+/** Where the queue dashboard (bull-board) is mounted; the portal opens it after `POST /v1/admin/queues/session`. */
+export const queueDashboardPath = '/admin/queues';
 /** Who a budget or share applies to: a user (`sub`), a group (claim), or a batch client (`client_id`). */
 export const budgetScopes = ['user', 'group', 'client'] as const;
 export type BudgetScope = (typeof budgetScopes)[number];

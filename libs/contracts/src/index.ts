@@ -10,5 +10,6 @@ export * from './chat-events.js';
 export * from './auth.js';
 export * from './client-config.js';
 export * from './jobs.js';
+export * from './ops.js';
 export * from './batches.js';
 export * from './budgets.js';

@@ -13,5 +13,7 @@ export * from './quota/governor.js';
 export * from './titles/titles.js';
 export * from './bedrock/converse-input.js';
 export * from './bedrock/smoke.js';
+export * from './ops/ops-state.js';
 export * from './jobs/lifecycle.js';
+export * from './ops/ops-commands.js';
 export * from './spend/spend.js';

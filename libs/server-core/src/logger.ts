@@ -1,14 +1,27 @@
-import { pino, type Logger } from 'pino';
+import { pino, type Logger, type TransportSingleOptions } from 'pino';
 
 export type { Logger };
 
-/** Structured JSON logs; never log tokens, secrets or message bodies. */
-export function createLogger(name: string, level: string): Logger {
+/**
+ * Where logs go for LOG_FORMAT: `json` writes one object a line to stdout (what CloudWatch and log
+ * shippers read); `pretty` sends them through pino-pretty in a worker thread (a terminal: colored,
+ * one readable line per event, the correlation ids kept). Shared by the worker's logger and the
+ * API's pino-http.
+ */
+export function logTransport(format: 'json' | 'pretty'): TransportSingleOptions | undefined {
+  if (format !== 'pretty') return undefined;
+  return { target: 'pino-pretty', options: { colorize: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname', singleLine: true } };
+}
+
+/** Structured logs (JSON, or pretty on a terminal); never log tokens, secrets or message bodies. */
+export function createLogger(name: string, level: string, format: 'json' | 'pretty' = 'json'): Logger {
+  const transport = logTransport(format);
   return pino({
     name,
     level,
     serializers: { err: safeErrorSerializer },
     redact: { paths: ['req.headers.authorization', 'headers.authorization', 'token', '*.token'], remove: true },
+    ...(transport ? { transport } : {}),
   });
 }
 

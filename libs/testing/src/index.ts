@@ -27,3 +27,4 @@ async function adminQuery(sql: string) {
 }
 export * from './tcp-proxy.js';
 export * from './redis-cluster.js';
+export * from './prometheus.js';

@@ -47,5 +47,12 @@ export const routes: Routes = [
     title: 'Switchboard',
     loadComponent: () => import('./features/usage/usage.page').then((m) => m.UsagePage),
   },
+  {
+    // Admins only (issue 16): the live queue; its data comes over the admin-only /ops socket.
+    path: 'operations',
+    canActivate: [adminGuard],
+    title: 'Switchboard',
+    loadComponent: () => import('./features/operations/operations.page').then((m) => m.OperationsPage),
+  },
   { path: '**', redirectTo: 'chat' },
 ];

@@ -39,6 +39,8 @@ import { IconComponent } from './shared/icon.component';
                [attr.aria-current]="budgetsLink.isActive ? 'page' : null" data-testid="nav-budgets">{{ 'app.budgets' | translate }}</a>
             <a mat-button class="admin-link" routerLink="/usage" routerLinkActive="current" #usageLink="routerLinkActive"
                [attr.aria-current]="usageLink.isActive ? 'page' : null" data-testid="nav-usage">{{ 'app.usage' | translate }}</a>
+            <a mat-button class="admin-link" routerLink="/operations" routerLinkActive="current" #opsLink="routerLinkActive"
+               [attr.aria-current]="opsLink.isActive ? 'page' : null" data-testid="nav-operations">{{ 'app.operations' | translate }}</a>
           }
         </nav>
       }
@@ -80,6 +82,7 @@ import { IconComponent } from './shared/icon.component';
             <!-- Phones: the admin pages are here instead of in the (full) header. -->
             <a mat-menu-item class="admin-menu-link" routerLink="/budgets" data-testid="menu-budgets">{{ 'app.budgets' | translate }}</a>
             <a mat-menu-item class="admin-menu-link" routerLink="/usage" data-testid="menu-usage">{{ 'app.usage' | translate }}</a>
+            <a mat-menu-item class="admin-menu-link" routerLink="/operations" data-testid="menu-operations">{{ 'app.operations' | translate }}</a>
           }
           <button mat-menu-item data-testid="sign-out" (click)="auth.signOut()">
             <sb-icon name="logout" /> <span>{{ 'app.signOut' | translate }}</span>

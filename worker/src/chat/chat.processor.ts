@@ -18,12 +18,14 @@ import {
   publishJobStatus,
   type QuotaGovernor,
   readJobStream,
+  recordTtft,
   type SpendRepository,
   type TitleJobData,
   usageFrom,
 } from '@switchboard/server-core';
 import { errorCodeOf, isRetryableBedrockError } from '../bedrock/bedrock-client.js';
 import { handOverOf } from '../lifecycle/hand-over.js';
+import { workerMetrics } from '../metrics/worker-metrics.js';
 import {
   admitOrWait,
   auditSpend,
@@ -194,17 +196,32 @@ export function createChatProcessor(deps: ChatProcessorDeps) {
       return { inputTokens, outputTokens: Math.max(deltaEvents, Math.ceil(deliveredChars / 4)) };
     };
     let redating: Promise<unknown> = Promise.resolve();
+    const metrics = workerMetrics();
+    const call = metrics.startCall(model.id);
+    metrics.streamStarted();
+    // Time to first token: from the API queueing the chat to its first text here (first attempt with text only).
+    let awaitingFirstToken = delivered === '' && deliveredReasoning === '';
+    const firstToken = () => {
+      awaitingFirstToken = false;
+      const ms = Date.now() - job.timestamp;
+      metrics.ttft.observe({ model: model.id }, ms / 1000);
+      if (deps.queuePrefix) recordTtft(deps.redis, deps.queuePrefix, model.id, data.jobId, ms);
+    };
+    let bedrockRequestId: string | undefined;
     try {
       const response = await deps.bedrock.send(new ConverseStreamCommand(input), { abortSignal: callSignal });
+      bedrockRequestId = response.$metadata.requestId;
       // The window counts the call from now; the first tokens need not wait for that round trip.
       redating = deps.governor.redate(model.id, reservation.reservationId).catch((err) => log.warn({ err }, 'quota redate failed'));
       for await (const event of response.stream ?? []) {
         const delta = event.contentBlockDelta?.delta;
         if (delta?.text) {
           deltaEvents++;
+          if (awaitingFirstToken) firstToken();
           writer.push(delta.text);
         } else if (delta?.reasoningContent?.text) {
           deltaEvents++;
+          if (awaitingFirstToken) firstToken();
           writer.pushReasoning(delta.reasoningContent.text);
         }
         else if (event.messageStop) stopReason = event.messageStop.stopReason ?? stopReason;
@@ -226,25 +243,29 @@ export function createChatProcessor(deps: ChatProcessorDeps) {
         throw new DelayedError();
       }
       const reasoning = deliveredReasoning + writer.reasoning;
+      bedrockRequestId ??= (err as { $metadata?: { requestId?: string } })?.$metadata?.requestId;
       if (callSignal.aborted) {
-        log.info({ chars: text.length }, 'chat cancelled; keeping the partial answer');
+        log.info({ chars: text.length, bedrockRequestId }, 'chat cancelled; keeping the partial answer');
         usage = billed();
+        call.done('cancelled', usage, costOf(model, usage));
         await finish({ status: 'cancelled', text, reasoning, stopReason: 'cancelled', usage, cost: costOf(model, usage) });
         return;
       }
       // Throttled before any text: back to the line with the same place, no attempt spent.
+      call.done(isThrottle(err) ? 'throttled' : 'error');
       if (isThrottle(err) && writer.text === '' && writer.reasoning === '') {
-        log.warn('bedrock throttled the call; backing off the model');
+        log.warn({ bedrockRequestId }, 'bedrock throttled the call; backing off the model');
         await waitAfterThrottle(deps.governor, job, token, reservation, err);
       }
       const retryable = isRetryableBedrockError(err);
       const lastAttempt = isFinalAttempt(job);
-      log.warn({ err: { name: (err as Error).name, message: (err as Error).message }, retryable, lastAttempt }, 'bedrock call failed');
+      log.warn({ err: { name: (err as Error).name, message: (err as Error).message }, retryable, lastAttempt, bedrockRequestId }, 'bedrock call failed');
       if (retryable && !lastAttempt) throw err;
       usage = billed();
       await finish({ ...failed(text, errorCodeOf(err), (err as Error).message ?? 'Bedrock call failed', retryable), reasoning, usage, cost: costOf(model, usage) });
       throw new UnrecoverableError((err as Error).message);
     } finally {
+      metrics.streamEnded();
       await redating;
       // Ledger rows (compression and answer, one each, written once) and the budget settle; a call
       // that failed without reporting usage is counted by what it delivered.
@@ -257,6 +278,7 @@ export function createChatProcessor(deps: ChatProcessorDeps) {
         log.warn({ err }, 'quota settle failed'),
       );
     }
+    call.done('ok', usage, costOf(model, usage));
     await finish({
       status: 'completed',
       text: delivered + writer.text,
@@ -265,7 +287,7 @@ export function createChatProcessor(deps: ChatProcessorDeps) {
       usage,
       cost: costOf(model, usage),
     });
-    log.info({ stopReason, usage }, 'chat completed');
+    log.info({ stopReason, usage, bedrockRequestId }, 'chat completed');
     await askForTitle(deps, data, loaded).catch((err) => log.warn({ err }, 'could not queue the title'));
   };
 }

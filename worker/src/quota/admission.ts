@@ -15,6 +15,7 @@ import {
   tokensOf,
   worstCaseCostUsd,
 } from '@switchboard/server-core';
+import { workerMetrics } from '../metrics/worker-metrics.js';
 
 /** What a job carries across its trips through the line. */
 export type QuotaJobData = { quotaPlace?: string; quotaTokens?: number; quotaMaxOutput?: number; throttles?: number };
@@ -60,12 +61,17 @@ export async function admitOrWait(
     keepPlace: job.data.quotaPlace,
     ...(spend ? { spend } : {}),
   });
+  const metrics = workerMetrics();
   if (admission.admitted) {
+    metrics.admissions.inc({ model: req.model.id, lane: req.lane });
+    // Queue wait once per job (a retry's backoff is not waiting for quota).
+    if (job.attemptsMade === 0 && job.timestamp) metrics.queueWait.observe({ lane: req.lane }, Math.max(0, Date.now() - job.timestamp) / 1000);
     return { modelId: req.model.id, reservationId: admission.reservationId, place: admission.place, ...(admission.warnedBudgetId ? { warnedBudgetId: admission.warnedBudgetId } : {}) };
   }
   if ('budgetExceeded' in admission) {
     throw new BudgetExceededError(admission.budgetExceeded.budgetId, periodEnd(admission.budgetExceeded.period, new Date()));
   }
+  if (!('never' in admission)) metrics.deferrals.inc({ model: req.model.id, lane: req.lane });
   if ('never' in admission) {
     throw new UnrecoverableError(
       `The request needs about ${req.tokens} tokens, more than ${req.model.name}'s whole quota of ${req.model.quota.tokensPerMinute} per minute`,

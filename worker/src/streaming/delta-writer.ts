@@ -1,5 +1,5 @@
 import type { RedisClient as Redis } from '@switchboard/server-core';
-import { appendToJobStream } from '@switchboard/server-core';
+import { appendToJobStream, type StreamEntry } from '@switchboard/server-core';
 
 /**
  * Coalesces model deltas into the job's stream without delaying a quiet stream: a delta is
@@ -60,7 +60,9 @@ export class DeltaWriter {
     this.pending = '';
     this.pendingReasoning = '';
     const seq = ++this.seq;
-    this.inFlight = appendToJobStream(this.redis, this.jobId, { kind: 'delta', seq, text, ...(reasoning ? { reasoning } : {}) }).then(
+    // Every 8th batch (seq 8, 16, …) carries its append time, so the API samples delta latency (append → socket) cheaply.
+    const entry: StreamEntry = { kind: 'delta', seq, text, ...(reasoning ? { reasoning } : {}), ...(seq % 8 === 0 ? { at: Date.now() } : {}) };
+    this.inFlight = appendToJobStream(this.redis, this.jobId, entry).then(
       () => {
         this.inFlight = null;
         if ((this.pending || this.pendingReasoning) && !this.failure) this.writePending();

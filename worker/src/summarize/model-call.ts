@@ -1,7 +1,9 @@
 import { type BedrockRuntimeClient, ConverseCommand, type ConverseCommandInput } from '@aws-sdk/client-bedrock-runtime';
 import type { Job } from 'bullmq';
+import type { Logger } from '@switchboard/server-core';
 import type { ModelEntry, Usage } from '@switchboard/contracts';
-import { BudgetExceededError, buildTextInput, type LedgerPurpose, type QuotaGovernor, usageFrom } from '@switchboard/server-core';
+import { BudgetExceededError, buildTextInput, costOf, type LedgerPurpose, type QuotaGovernor, usageFrom } from '@switchboard/server-core';
+import { workerMetrics } from '../metrics/worker-metrics.js';
 import {
   admitOrWait,
   auditSpend,
@@ -25,6 +27,8 @@ export type ModelCallContext = {
   owner: string;
   /** The shared quota governor; every batch call waits its turn in the `batch` lane. */
   quota?: BatchQuota;
+  /** The job's logger (its jobId and requestId): each call logs Bedrock's request id. */
+  log?: Logger;
   /** Who pays (budgets, shares, usage ledger); absent = nothing recorded or checked. */
   spending?: Spending;
 };
@@ -59,9 +63,12 @@ export async function callModel(ctx: ModelCallContext, call: ModelCall): Promise
   }
   if (reservation?.warnedBudgetId) void auditSpend(ctx.spending, { warnedBudgetId: reservation.warnedBudgetId, modelId: call.model.id });
   let response;
+  const metered = workerMetrics().startCall(call.model.id);
   try {
     response = await ctx.bedrock.send(new ConverseCommand(input), { abortSignal: ctx.signal });
   } catch (err) {
+    metered.done(ctx.signal?.aborted ? 'cancelled' : isThrottle(err) ? 'throttled' : 'error');
+    ctx.log?.warn({ bedrockRequestId: (err as { $metadata?: { requestId?: string } })?.$metadata?.requestId, err: { name: (err as Error).name } }, 'bedrock call failed');
     if (quota && reservation) {
       if (isThrottle(err) && !ctx.signal?.aborted) await waitAfterThrottle(quota.governor, ctx.job, ctx.token, reservation, err);
       await quota.governor.release(call.model.id, reservation.reservationId).catch(() => undefined);
@@ -72,6 +79,8 @@ export async function callModel(ctx: ModelCallContext, call: ModelCall): Promise
   if (quota && reservation) await quota.governor.redate(call.model.id, reservation.reservationId).catch(() => undefined);
   const text = (response.output?.message?.content ?? []).map((b) => b.text ?? '').join('');
   const usage = usageFrom(response.usage);
+  metered.done('ok', usage, costOf(call.model, usage));
+  ctx.log?.info({ bedrockRequestId: response.$metadata.requestId, model: call.model.id, usage }, 'bedrock call done');
   if (quota && reservation) {
     // The ledger row is written before the answer is used: a crash after it cannot lose the call.
     await recordSpend(quota.governor, ctx.spending, reservation, call.model, [{ purpose: call.purpose, usage }]);

@@ -94,7 +94,7 @@ async function processRoot(deps: SummarizeDeps, job: Job<RootData>, token: strin
   const budget = chunkBudgetChars(model, input.instructions?.length ?? 0, deps.config.jobs.maxChunkChars);
   const payer: Payer = { principal: row.owner, kind: row.principalKind ?? 'person', groups: row.principalGroups ?? [] };
   const ctx: ModelCallContext = {
-    bedrock: deps.bedrock, job, token, signal, owner: row.owner, quota: deps.quota,
+    bedrock: deps.bedrock, job, token, signal, owner: row.owner, quota: deps.quota, log,
     ...(deps.spend ? { spending: { repository: deps.spend, payer, jobId } } : {}),
   };
   try {
@@ -205,6 +205,7 @@ async function processChunk(deps: SummarizeDeps, job: Job<ChunkData>, token: str
     const payer: Payer = d.payer ?? { principal: d.owner, kind: 'person', groups: [] };
     const ctx: ModelCallContext = {
       bedrock: deps.bedrock, job, token, signal, owner: d.owner, quota: deps.quota,
+      log: deps.logger.child({ jobId: d.rootId, requestId: d.requestId, chunk: job.id }),
       ...(deps.spend ? { spending: { repository: deps.spend, payer, jobId: d.rootId } } : {}),
     };
     const maxTokens = Math.min(model.maxOutputTokens, chunkOutputTokens);

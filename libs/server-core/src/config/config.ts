@@ -56,14 +56,24 @@ const envSchema = z.object({
   /** Largest Socket.IO frame before the connection has authenticated (the full chat allowance comes after). */
   SOCKET_UNAUTHENTICATED_MAX_BYTES: z.coerce.number().int().min(4096).max(1024 * 1024).default(64 * 1024),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** `json` (one object a line) or `pretty` (colored, for people); unset: pretty on a terminal outside production. */
+  LOG_FORMAT: z.enum(['json', 'pretty']).optional(),
+  /** Worker: serve Prometheus metrics on this port (0: off). */
+  WORKER_METRICS_PORT: port.default(0),
+  /** Worker: address of the metrics port (containers: 0.0.0.0). */
+  WORKER_METRICS_HOST: z.string().min(1).default('127.0.0.1'),
+  /** How long a worker's or API node's heartbeat lives; refreshed three times per period. A dead process is gone from Operations after at most this. */
+  OPS_HEARTBEAT_MS: z.coerce.number().int().min(300).max(300_000).default(10_000),
+  /** How often the API pushes the Operations picture to connected admins. */
+  OPS_PUSH_INTERVAL_MS: z.coerce.number().int().min(200).max(60_000).default(2000),
   /** Redis key prefix of the queues; carries a hash tag so queues work on Redis Cluster. */
   QUEUE_PREFIX: z.string().regex(/^\{[^{}]+\}$/, 'must be a hash tag such as {sb}').default('{sb}'),
   /** Quota period of the governor: Bedrock counts per minute; tests shorten it. */
   QUOTA_WINDOW_MS: z.coerce.number().int().min(100).default(60_000),
   /** Slack added to the window for clock differences with Bedrock (reservations are dated at its answer). */
   QUOTA_SAFETY_MARGIN_MS: z.coerce.number().int().min(0).default(100),
-  /** How often a worker prints its backlog as CloudWatch EMF on stdout; 0 turns it off. */
-  BACKLOG_METRICS_INTERVAL_MS: z.coerce.number().int().min(0).default(30_000),
+  /** How often a worker prints its backlog as CloudWatch EMF on stdout; 0 turns it off. Default: 30 s on AWS (ECS), off elsewhere. */
+  BACKLOG_METRICS_INTERVAL_MS: z.coerce.number().int().min(0).optional(),
   CHAT_TITLES: z.enum(['model', 'words']).default('model'),
   /** Where the built portal is; served by the API when present. */
   WEB_DIST_DIR: z.string().optional(),
@@ -170,6 +180,10 @@ export type AppConfig = {
   trustProxy: boolean | number | string;
   sockets: { unauthenticatedMaxBytes: number };
   logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
+  logFormat: 'json' | 'pretty';
+  /** Worker metrics port (0: off) and address. */
+  workerMetrics: { port: number; host: string };
+  ops: { heartbeatMs: number; pushIntervalMs: number };
   queuePrefix: string;
   quota: { windowMs: number; safetyMarginMs: number };
   backlogMetricsIntervalMs: number;
@@ -304,9 +318,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     trustProxy: parseTrustProxy(e.TRUST_PROXY),
     sockets: { unauthenticatedMaxBytes: e.SOCKET_UNAUTHENTICATED_MAX_BYTES },
     logLevel: e.LOG_LEVEL,
+    logFormat: e.LOG_FORMAT ?? (process.stdout.isTTY && e.NODE_ENV !== 'production' ? 'pretty' : 'json'),
+    workerMetrics: { port: e.WORKER_METRICS_PORT, host: e.WORKER_METRICS_HOST },
+    ops: { heartbeatMs: e.OPS_HEARTBEAT_MS, pushIntervalMs: e.OPS_PUSH_INTERVAL_MS },
     queuePrefix: e.QUEUE_PREFIX,
     quota: { windowMs: e.QUOTA_WINDOW_MS, safetyMarginMs: e.QUOTA_SAFETY_MARGIN_MS },
-    backlogMetricsIntervalMs: e.BACKLOG_METRICS_INTERVAL_MS,
+    // EMF lines are for CloudWatch: printed by default only where ECS runs the process.
+    backlogMetricsIntervalMs: e.BACKLOG_METRICS_INTERVAL_MS ?? (env.ECS_CONTAINER_METADATA_URI_V4 || env.AWS_EXECUTION_ENV ? 30_000 : 0),
     chatTitles: e.CHAT_TITLES,
     webDistDir: e.WEB_DIST_DIR,
     worker: {

@@ -157,4 +157,5 @@ export const webhookJobId = (jobId: string) => `wh-${jobId}`;
 
 /** Every process reloads its model catalog when this channel says so (admin endpoint). */
 export const controlChannel = (queuePrefix: string) => `${queuePrefix}:control`;
-export type ControlMessage = { type: 'reload-catalog' };
+/** `drain`: the named worker stops taking jobs and finishes the ones it runs (ops CLI). */
+export type ControlMessage = { type: 'reload-catalog' } | { type: 'drain'; workerId: string };

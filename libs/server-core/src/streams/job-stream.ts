@@ -14,7 +14,8 @@ export const jobChannelPattern = /^\{job:([^}]+)\}:events$/;
 export const jobStreamTtlMs = 60 * 60 * 1000;
 
 export type StreamEntry =
-  | { kind: 'delta'; seq: number; text: string; reasoning?: string }
+  /** `at`: when the worker appended it (epoch ms), on a sample of deltas, for the delta-latency metric. */
+  | { kind: 'delta'; seq: number; text: string; reasoning?: string; at?: number }
   | { kind: 'done'; seq: number; event: Omit<ChatDoneEvent, 'jobId'> }
   | { kind: 'error'; seq: number; event: Omit<ChatErrorEvent, 'jobId'> };
 
