@@ -1,36 +1,52 @@
 /**
- * Issue 2 benchmark: what the queue path (Socket.IO → API → BullMQ → worker → Redis stream → API
- * → socket) adds over calling the emulator directly from one process, at N concurrent chats.
+ * Issue 19 benchmark: what the queue path (Socket.IO → API → BullMQ → worker → Redis stream → API
+ * → socket) adds over calling the emulator directly with the AWS SDK, measured from outside.
  *
- *   npm run bench:chat            (CHATS=200 TOKENS=200 TPS=50 TTFB=200 WORKERS=1 by default)
+ *   npm run bench:chat    (CHATS=200 SPREAD_MS=2000 TOKENS=40 TPS=20 TTFB=200 WORKERS=1 by default)
  *
- * Both runs stream the same deterministic answers from one emulator process. Time to first token
- * (TTFT) is send → first text. Per-delta latency is each token's arrival measured against the
- * emulator's own schedule (first token + i / tps), so only the path's delay counts.
+ * Load: CHATS streams arriving evenly over SPREAD_MS, each answering TOKENS tokens at TPS tokens/s
+ * after the emulator's TTFB. One emulator process serves both paths. In order:
+ *   direct warm-up (unmeasured) → boot the stack → direct → queue COLD (first burst after boot,
+ *   also the warm-up of the queue path) → direct → queue WARM (× WARM_ROUNDS).
+ * Each queue round is compared with the direct round just before it. TTFT is send → first text;
+ * per-token latency is each token's arrival against the emulator's schedule (first token + i/tps),
+ * so only the path's own delay counts.
  *
- * Steady state (the headline): N clients each chat ROUNDS times back to back, their starts spread
- * over one answer's duration, so N chats stream at once and arrive at N / answer-duration per
- * second. Burst: all N sent in the same instant, which mostly measures how fast one API node
- * stores N turns at once.
+ * Per-hop timings come from stamps the worker puts in the job's stream entries (never sent to
+ * clients, see StreamStamps): send (here) → enqueue (BullMQ's job timestamp, ms) → pickup →
+ * request sent to Bedrock (SDK send) → first text back (≈ request at Bedrock + TTFB) → appended
+ * (handed to Redis) → socket (here). All on one machine's wall clock.
+ *
+ * CPU: each process's utime+stime from /proc/<pid>/stat over the round — API, workers, our
+ * Postgres backends (`postgres: … <our database>`), Redis (shared with others: its rate in the
+ * second before the round is subtracted), emulator, load generator; and the machine's busy share
+ * of everyone else (/proc/stat minus ours).
+ *
+ * Ports and servers come from settings: REDIS_URL and TEST_DATABASE_URL (libs/testing), the API's
+ * PORT (0: ephemeral unless BENCH_API_PORT), the emulator's EMULATOR_PORT (0 unless set).
+ * BASELINE_CPU_MS (stack CPU ms per chat of an earlier run) turns the CPU target into met / NOT met.
+ * BENCH_OUT=file appends the run's figures as one JSON line (for medians over runs).
  */
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BedrockRuntimeClient, ConverseStreamCommand } from '@aws-sdk/client-bedrock-runtime';
+import { Redis } from 'ioredis';
 import { emulatorAnswer } from '@switchboard/bedrock-emulator';
+import { type StreamEntry, jobStreamKey } from '@switchboard/server-core';
 import { ChatClient } from '../tests/integration/support/chat-client.js';
 import { spawnProcess, type Stack, startStack, stopProcess } from '../tests/integration/support/stack.js';
 
 const chats = Number(process.env.CHATS ?? 200);
-const tokens = Number(process.env.TOKENS ?? 200);
-const tps = Number(process.env.TPS ?? 50);
+const spreadMs = Number(process.env.SPREAD_MS ?? 2000);
+const tokens = Number(process.env.TOKENS ?? 40);
+const tps = Number(process.env.TPS ?? 20);
 const ttfb = Number(process.env.TTFB ?? 200);
-const rounds = Number(process.env.ROUNDS ?? 3);
+const warmRounds = Number(process.env.WARM_ROUNDS ?? 1);
 const workers = Number(process.env.WORKERS ?? 1);
-const answerMs = ttfb + (tokens * 1000) / tps;
-type Mode = 'steady' | 'burst';
-const startDelay = (mode: Mode) => (mode === 'burst' ? 0 : Math.random() * answerMs);
+const baselineCpuMs = process.env.BASELINE_CPU_MS ? Number(process.env.BASELINE_CPU_MS) : undefined;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const wallNow = () => performance.timeOrigin + performance.now();
 const modelId = 'bench.model';
 // A quota far above the load: this benchmark measures the path, not the governor's waiting.
 const catalogFile = join(mkdtempSync(join(tmpdir(), 'sb-bench-')), 'models.json');
@@ -50,41 +66,95 @@ writeFileSync(
 );
 const root = join(import.meta.dirname, '..');
 
-type Run = { ttft: number[]; lag: number[]; deltas: number; seconds: number; cpu?: string };
+// ---------------------------------------------------------------- CPU
 
-/**
- * Where the CPU went during a run (Linux /proc): the machine's busy share of all its cores, and
- * each process of ours (this one is the load generator). On a machine near 100 % busy, latency is
- * mostly waiting for a core, whatever the path does.
- */
-function cpuMeter(pids: Record<string, number | undefined>): () => string {
-  const ticks = (pid: number) => {
+const ticksOf = (pid: number) => {
+  try {
     const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
     return Number(fields[11]) + Number(fields[12]); // utime + stime, in 1/100 s
-  };
-  const machine = () => {
-    const v = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
-    return { idle: v[3]! + v[4]!, total: v.reduce((a, b) => a + b, 0) };
-  };
-  try {
-    const started = { at: performance.now(), machine: machine(), self: process.cpuUsage(), procs: Object.entries(pids).map(([n, pid]) => [n, pid!, ticks(pid!)] as const) };
-    return () => {
-      const seconds = (performance.now() - started.at) / 1000;
-      const m = machine();
-      const busy = 1 - (m.idle - started.machine.idle) / (m.total - started.machine.total);
-      const self = process.cpuUsage(started.self);
-      const parts = started.procs.map(([name, pid, t]) => `${name} ${((ticks(pid) - t) / seconds).toFixed(0)}%`);
-      parts.push(`load generator ${(((self.user + self.system) / 1e6 / seconds) * 100).toFixed(0)}%`);
-      return `machine ${(busy * 100).toFixed(0)}% busy (${availableParallelism()} cores); of one core: ${parts.join(', ')}`;
-    };
   } catch {
-    return () => 'n/a (no /proc)';
+    return undefined; // gone
   }
+};
+const machineTicks = () => {
+  const v = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+  return { idle: v[3]! + v[4]!, total: v.reduce((a, b) => a + b, 0) };
+};
+/** Processes whose command line matches, by pid (e.g. our database's Postgres backends). */
+const pidsMatching = (test: (cmdline: string) => boolean): number[] => {
+  const out: number[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      if (test(readFileSync(`/proc/${name}/cmdline`, 'utf8').replaceAll('\0', ' '))) out.push(Number(name));
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return out;
+};
+
+type Cpu = { seconds: number; msByProcess: Record<string, number>; otherBusyShare: number; machineBusyShare: number };
+
+/**
+ * Starts counting CPU for the named processes (and any Postgres backend of `database` that appears
+ * meanwhile); the returned function stops and gives CPU ms per process and the share of the
+ * machine other processes kept busy.
+ */
+function cpuMeter(pids: Record<string, number | undefined>, database?: string, redisIdlePerSec = 0): () => Cpu {
+  const pgPids = () => (database ? pidsMatching((c) => c.startsWith('postgres:') && c.includes(` ${database} `)) : []);
+  const redisPid = pidsMatching((c) => c.startsWith('redis-server'))[0];
+  const named = Object.entries(pids).filter((e): e is [string, number] => e[1] !== undefined);
+  if (redisPid) named.push(['redis', redisPid]);
+  const started = {
+    at: performance.now(),
+    machine: machineTicks(),
+    self: process.cpuUsage(),
+    named: named.map(([n, pid]) => [n, pid, ticksOf(pid) ?? 0] as const),
+    pg: new Map(pgPids().map((pid) => [pid, ticksOf(pid) ?? 0])),
+  };
+  return () => {
+    const seconds = (performance.now() - started.at) / 1000;
+    const m = machineTicks();
+    const msByProcess: Record<string, number> = {};
+    let ourTicks = 0;
+    for (const [name, pid, t] of started.named) {
+      const used = (ticksOf(pid) ?? t) - t;
+      ourTicks += used;
+      const group = name.replace(/-\d+$/, '');
+      msByProcess[group] = (msByProcess[group] ?? 0) + used * 10;
+    }
+    if (msByProcess.redis !== undefined) msByProcess.redis = Math.max(0, msByProcess.redis - redisIdlePerSec * seconds);
+    let pg = 0;
+    for (const pid of pgPids()) pg += (ticksOf(pid) ?? 0) - (started.pg.get(pid) ?? 0); // a backend gone meanwhile is lost
+    ourTicks += pg;
+    msByProcess.postgres = pg * 10;
+    const self = process.cpuUsage(started.self);
+    const selfTicks = (self.user + self.system) / 1e4;
+    ourTicks += selfTicks;
+    msByProcess['load generator'] = selfTicks * 10;
+    const total = m.total - started.machine.total;
+    const busy = total - (m.idle - started.machine.idle);
+    return { seconds, msByProcess, otherBusyShare: Math.max(0, busy - ourTicks) / total, machineBusyShare: busy / total };
+  };
 }
+
+/** Redis's own CPU rate while our stack idles (other sessions share it), in ms per second. */
+async function redisIdleRate(): Promise<number> {
+  const pid = pidsMatching((c) => c.startsWith('redis-server'))[0];
+  if (!pid) return 0;
+  const before = ticksOf(pid) ?? 0;
+  const t = performance.now();
+  await sleep(1000);
+  return (((ticksOf(pid) ?? before) - before) * 10) / ((performance.now() - t) / 1000);
+}
+
+// ---------------------------------------------------------------- load
 
 const prompt = (i: number) => `Benchmark chat ${i} [[emulator:tokens=${tokens}]]`;
 const expectedTokens = (i: number) =>
   emulatorAnswer({ modelId, messages: [{ role: 'user', content: [{ text: prompt(i) }] }], maxTokens: 4096 }).tokens;
+const arrival = (i: number) => (i * spreadMs) / chats;
 
 /** Records when each token of the answer arrived, from the cumulative text length. */
 class TokenClock {
@@ -110,112 +180,198 @@ class TokenClock {
   }
 }
 
-async function direct(url: string, mode: Mode): Promise<Run> {
-  const cpu = cpuMeter({ emulator: emulatorProc.child.pid });
+type Hops = Record<'send→enqueue' | 'queue wait' | 'pickup→SDK send' | 'pickup→Bedrock request' | 'Bedrock→append' | 'append→socket', number[]>;
+type Run = { ttft: number[]; lag: number[]; cpu: Cpu; hops?: Hops; lost: number };
+
+async function direct(url: string): Promise<Run> {
   const client = new BedrockRuntimeClient({ endpoint: url, region: 'us-east-1', maxAttempts: 1, credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
+  const cpu = cpuMeter({ emulator: emulatorProc.child.pid });
   const ttft: number[] = [];
   const lag: number[] = [];
-  let deltas = 0;
-  const started = performance.now();
+  let lost = 0;
   await Promise.all(
     Array.from({ length: chats }, async (_, i) => {
-      await sleep(startDelay(mode));
-      for (let round = 0; round < (mode === 'burst' ? 1 : rounds); round++) {
-        const clock = new TokenClock(expectedTokens(i));
-        const sent = performance.now();
-        const res = await client.send(
-          new ConverseStreamCommand({ modelId, messages: [{ role: 'user', content: [{ text: prompt(i) }] }], inferenceConfig: { maxTokens: 4096 } }),
-        );
-        for await (const event of res.stream!) {
-          const text = event.contentBlockDelta?.delta?.text;
-          if (!text) continue;
-          const now = performance.now();
-          deltas++;
-          if (clock.arrivals.length === 0) ttft.push(now - sent);
-          clock.add(text, now);
-        }
-        lag.push(...clock.lags());
+      await sleep(arrival(i));
+      const clock = new TokenClock(expectedTokens(i));
+      const sent = performance.now();
+      const res = await client.send(
+        new ConverseStreamCommand({ modelId, messages: [{ role: 'user', content: [{ text: prompt(i) }] }], inferenceConfig: { maxTokens: 4096 } }),
+      );
+      for await (const event of res.stream!) {
+        const text = event.contentBlockDelta?.delta?.text;
+        if (!text) continue;
+        const now = performance.now();
+        if (clock.arrivals.length === 0) ttft.push(now - sent);
+        clock.add(text, now);
       }
+      if (clock.arrivals.length !== tokens) lost++;
+      lag.push(...clock.lags());
     }),
   );
+  const used = cpu();
   client.destroy();
-  return { ttft, lag, deltas, seconds: (performance.now() - started) / 1000, cpu: cpu() };
+  return { ttft, lag, cpu: used, lost };
 }
 
-async function throughQueue(stack: Stack, mode: Mode): Promise<Run> {
-  const clients = await Promise.all(Array.from({ length: chats }, async (_, i) => ChatClient.connect(stack.apis[0]!.url!, await stack.token(`bench${i}`))));
+async function throughQueue(stack: Stack, clients: ChatClient[], redis: Redis): Promise<Run> {
+  const idle = await redisIdleRate();
+  const cpu = cpuMeter(
+    { emulator: emulatorProc.child.pid, ...Object.fromEntries([...stack.apis, ...stack.workers].map((p) => [p.name, p.child.pid])) },
+    new URL(stack.databaseUrl).pathname.slice(1),
+    idle,
+  );
   const ttft: number[] = [];
   const lag: number[] = [];
-  let deltas = 0;
-  const started = performance.now();
-  const cpu = cpuMeter({
-    emulator: emulatorProc.child.pid,
-    ...Object.fromEntries([...stack.apis, ...stack.workers].map((p) => [p.name, p.child.pid])),
-  });
+  let lost = 0;
+  const jobs: { jobId: string; sentAt: number; seen: Map<number, number> }[] = [];
   await Promise.all(
     clients.map(async (client, i) => {
-      await sleep(startDelay(mode));
-      for (let round = 0; round < (mode === 'burst' ? 1 : rounds); round++) {
-        const clock = new TokenClock(expectedTokens(i));
-        let sent = 0;
-        const onDelta = (e: { text: string }) => {
-          const now = performance.now();
-          deltas++;
-          if (clock.arrivals.length === 0) ttft.push(now - sent);
-          clock.add(e.text, now);
-        };
-        client.socket.on('chat:delta', onDelta);
-        sent = performance.now();
-        const ack = await client.send({ content: [{ type: 'text', text: prompt(i) }] });
-        if (!ack.ok) throw new Error(ack.error.message);
-        await client.waitForEnd(ack.jobId, 120_000);
-        client.socket.off('chat:delta', onDelta);
-        lag.push(...clock.lags());
-      }
+      await sleep(arrival(i));
+      const expected = expectedTokens(i);
+      const clock = new TokenClock(expected);
+      const seen = new Map<number, number>();
+      let sent = 0;
+      const onDelta = (e: { text: string; seq: number }) => {
+        const now = performance.now();
+        seen.set(e.seq, performance.timeOrigin + now);
+        if (clock.arrivals.length === 0) ttft.push(now - sent);
+        clock.add(e.text, now);
+      };
+      client.socket.on('chat:delta', onDelta);
+      sent = performance.now();
+      const sentAt = performance.timeOrigin + sent;
+      const ack = await client.send({ content: [{ type: 'text', text: prompt(i) }] });
+      if (!ack.ok) throw new Error(ack.error.message);
+      jobs.push({ jobId: ack.jobId, sentAt, seen });
+      await client.waitForEnd(ack.jobId, 120_000);
+      client.socket.off('chat:delta', onDelta);
+      if (client.done.get(ack.jobId)?.text !== expected.join('') || clock.arrivals.length !== tokens) lost++;
+      lag.push(...clock.lags());
     }),
   );
-  const seconds = (performance.now() - started) / 1000;
-  const cpuUsed = cpu();
-  for (const c of clients) c.close();
-  return { ttft, lag, deltas, seconds, cpu: cpuUsed };
+  const used = cpu();
+  // The stamps, read after the round (the streams live an hour).
+  const hops: Hops = { 'send→enqueue': [], 'queue wait': [], 'pickup→SDK send': [], 'pickup→Bedrock request': [], 'Bedrock→append': [], 'append→socket': [] };
+  const pipeline = redis.pipeline();
+  for (const j of jobs) pipeline.xrange(jobStreamKey(j.jobId), '-', '+');
+  const results = (await pipeline.exec())!;
+  jobs.forEach((j, n) => {
+    const rows = (results[n]![1] ?? []) as [string, string[]][];
+    const entries = rows.map(([, f]) => JSON.parse(f[1]!) as StreamEntry & { tm?: [number, number]; hop?: [number, number, number] });
+    for (const e of entries) {
+      if (e.kind !== 'delta' || !e.tm) continue;
+      if (e.hop) {
+        const [enqueued, picked, sdkSent] = e.hop;
+        hops['send→enqueue'].push(enqueued - j.sentAt);
+        hops['queue wait'].push(picked - enqueued);
+        hops['pickup→SDK send'].push(sdkSent - picked);
+        hops['pickup→Bedrock request'].push(e.tm[0] - ttfb - picked);
+      }
+      hops['Bedrock→append'].push(e.tm[1] - e.tm[0]);
+      const at = j.seen.get(e.seq);
+      if (at !== undefined) hops['append→socket'].push(at - e.tm[1]);
+    }
+  });
+  return { ttft, lag, cpu: used, hops, lost };
 }
 
+// ---------------------------------------------------------------- report
+
 const pct = (values: number[], p: number) => {
+  if (values.length === 0) return NaN;
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 };
-const ms = (n: number) => `${n.toFixed(1)} ms`;
+const ms = (n: number) => `${n.toFixed(1)} ms`.padStart(9);
+const stackProcesses = ['api', 'worker', 'redis', 'postgres'];
+const perChat = (cpu: Cpu) => Object.fromEntries(Object.entries(cpu.msByProcess).map(([k, v]) => [k, v / chats]));
+const stackPerChat = (cpu: Cpu) => stackProcesses.reduce((sum, k) => sum + (cpu.msByProcess[k] ?? 0), 0) / chats;
 
-const emulatorProc = await spawnProcess(
-  'emulator',
-  join(root, 'libs/bedrock-emulator/dist/cli.js'),
-  {},
-  /listening on (http:\S+)/,
-  ['--port', '0', '--tps', String(tps), '--ttfb', String(ttfb)],
-);
-const emulatorUrl = emulatorProc.url!;
-// Warm both paths, then measure.
-await direct(emulatorUrl, 'burst');
-const stack = await startStack({ apis: 1, workers, emulatorUrl, env: { WORKER_CONCURRENCY: String(Math.max(Math.ceil(chats / workers), 64)), MODELS_FILE: catalogFile, LOG_LEVEL: 'warn' } });
-const report = (title: string, d: Run, q: Run, chatsRun: number) => {
+type Figures = { ttftP50: number; ttftP99: number; tokenP50: number; tokenP99: number; hops: Record<string, [number, number]>; cpuMsPerChat: Record<string, number>; stackCpuMsPerChat: number; otherBusy: number; lost: number };
+
+function report(title: string, d: Run, q: Run): Figures {
   console.log(`\n${title}`);
-  console.log('                      p50        p99');
-  console.log(`TTFT direct       ${ms(pct(d.ttft, 50)).padStart(9)}  ${ms(pct(d.ttft, 99)).padStart(9)}`);
-  console.log(`TTFT queue path   ${ms(pct(q.ttft, 50)).padStart(9)}  ${ms(pct(q.ttft, 99)).padStart(9)}`);
-  console.log(`TTFT added        ${ms(pct(q.ttft, 50) - pct(d.ttft, 50)).padStart(9)}  ${ms(pct(q.ttft, 99) - pct(d.ttft, 99)).padStart(9)}   (target p50 <= 15 ms)`);
-  console.log(`delta lag direct  ${ms(pct(d.lag, 50)).padStart(9)}  ${ms(pct(d.lag, 99)).padStart(9)}`);
-  console.log(`delta lag queue   ${ms(pct(q.lag, 50)).padStart(9)}  ${ms(pct(q.lag, 99)).padStart(9)}`);
-  console.log(`delta lag added   ${ms(pct(q.lag, 50) - pct(d.lag, 50)).padStart(9)}  ${ms(pct(q.lag, 99) - pct(d.lag, 99)).padStart(9)}   (target p99 <= 10 ms)`);
-  console.log(`CPU direct: ${d.cpu}`);
-  console.log(`CPU queue path: ${q.cpu}`);
-  console.log(`deltas/s through one API node: ${(q.deltas / q.seconds).toFixed(0)} (${q.deltas} socket deltas carrying ${tokens * chatsRun} tokens in ${q.seconds.toFixed(1)} s)`);
-};
+  console.log('                          p50        p99');
+  console.log(`TTFT direct           ${ms(pct(d.ttft, 50))}  ${ms(pct(d.ttft, 99))}`);
+  console.log(`TTFT queue path       ${ms(pct(q.ttft, 50))}  ${ms(pct(q.ttft, 99))}`);
+  const f: Figures = {
+    ttftP50: pct(q.ttft, 50) - pct(d.ttft, 50),
+    ttftP99: pct(q.ttft, 99) - pct(d.ttft, 99),
+    tokenP50: pct(q.lag, 50) - pct(d.lag, 50),
+    tokenP99: pct(q.lag, 99) - pct(d.lag, 99),
+    hops: Object.fromEntries(Object.entries(q.hops!).map(([k, v]) => [k, [pct(v, 50), pct(v, 99)]])),
+    cpuMsPerChat: perChat(q.cpu),
+    stackCpuMsPerChat: stackPerChat(q.cpu),
+    otherBusy: q.cpu.otherBusyShare,
+    lost: q.lost + d.lost,
+  };
+  console.log(`TTFT added            ${ms(f.ttftP50)}  ${ms(f.ttftP99)}`);
+  console.log(`per-token lag direct  ${ms(pct(d.lag, 50))}  ${ms(pct(d.lag, 99))}`);
+  console.log(`per-token lag queue   ${ms(pct(q.lag, 50))}  ${ms(pct(q.lag, 99))}`);
+  console.log(`per-token added       ${ms(f.tokenP50)}  ${ms(f.tokenP99)}`);
+  console.log('hops (queue path)');
+  for (const [k, [p50, p99]] of Object.entries(f.hops)) console.log(`  ${k.padEnd(22)}${ms(p50)}  ${ms(p99)}`);
+  console.log(
+    `CPU ms per chat: ${Object.entries(f.cpuMsPerChat).map(([k, v]) => `${k} ${v.toFixed(1)}`).join(', ')}; stack (API+workers+Redis+Postgres) ${f.stackCpuMsPerChat.toFixed(1)}`,
+  );
+  console.log(
+    `machine: ${(q.cpu.machineBusyShare * 100).toFixed(0)}% busy during the queue round, ${(q.cpu.otherBusyShare * 100).toFixed(0)}% by other processes (direct round: ${(d.cpu.otherBusyShare * 100).toFixed(0)}%), ${availableParallelism()} cores`,
+  );
+  if (f.lost) console.log(`LOST: ${f.lost} answers incomplete or wrong`);
+  return f;
+}
+
+const verdict = (ok: boolean) => (ok ? 'met' : 'NOT met');
+
+// ---------------------------------------------------------------- run
+
+const emulatorProc = await spawnProcess('emulator', join(root, 'libs/bedrock-emulator/dist/cli.js'), {}, /listening on (http:\S+)/, [
+  '--port', process.env.EMULATOR_PORT ?? '0', '--tps', String(tps), '--ttfb', String(ttfb),
+]);
+const emulatorUrl = emulatorProc.url!;
+await direct(emulatorUrl); // warm-up, unmeasured
+const stack = await startStack({
+  apis: 1,
+  workers,
+  emulatorUrl,
+  env: {
+    WORKER_CONCURRENCY: String(Math.max(Math.ceil(chats / workers), 64)),
+    MODELS_FILE: catalogFile,
+    LOG_LEVEL: 'warn',
+    PORT: process.env.BENCH_API_PORT ?? '0',
+    RATE_CHAT_CONCURRENT: '0',
+    RATE_CHAT_PER_MINUTE: '0',
+    RATE_JOBS_PER_MINUTE: '0',
+    ...(process.env.BENCH_STACK_ENV ? (JSON.parse(process.env.BENCH_STACK_ENV) as Record<string, string>) : {}),
+  },
+});
+const redis = new Redis(stack.env.REDIS_URL!);
 try {
-  await throughQueue(stack, 'burst');
-  console.log(`\n${chats} concurrent chats, ${tokens} tokens each at ${tps} tokens/s, emulator TTFB ${ttfb} ms`);
-  report(`steady: ${chats} clients x ${rounds} chats back to back, starts spread over ${(answerMs / 1000).toFixed(1)} s`, await direct(emulatorUrl, 'steady'), await throughQueue(stack, 'steady'), chats * rounds);
-  report(`burst: all ${chats} sent at once`, await direct(emulatorUrl, 'burst'), await throughQueue(stack, 'burst'), chats);
+  const clients = await Promise.all(Array.from({ length: chats }, async (_, i) => ChatClient.connect(stack.apis[0]!.url!, await stack.token(`bench${i}`))));
+  console.log(`${chats} streams arriving over ${spreadMs / 1000} s, ${tokens} tokens each at ${tps} tokens/s, emulator TTFB ${ttfb} ms, ${workers} worker(s)`);
+  const coldDirect = await direct(emulatorUrl);
+  const cold = report('COLD: first burst after boot', coldDirect, await throughQueue(stack, clients, redis));
+  const warm: Figures[] = [];
+  for (let r = 0; r < warmRounds; r++) {
+    const d = await direct(emulatorUrl);
+    warm.push(report(`WARM round ${r + 1}`, d, await throughQueue(stack, clients, redis)));
+  }
+  const w = warm.at(-1)!;
+  console.log('\ntargets (warm: last round)');
+  console.log(`  warm added TTFT p50 ${w.ttftP50.toFixed(1)} ms <= 10 ms: ${verdict(w.ttftP50 <= 10)}`);
+  console.log(`  warm added TTFT p99 ${w.ttftP99.toFixed(1)} ms <= 40 ms: ${verdict(w.ttftP99 <= 40)}`);
+  console.log(`  warm added per-token p99 ${w.tokenP99.toFixed(1)} ms <= 10 ms: ${verdict(w.tokenP99 <= 10)}`);
+  console.log(`  cold added TTFT p50 ${cold.ttftP50.toFixed(1)} ms <= 2 x warm (${(2 * w.ttftP50).toFixed(1)} ms): ${verdict(cold.ttftP50 <= 2 * Math.max(w.ttftP50, 0))}`);
+  console.log(
+    baselineCpuMs === undefined
+      ? `  stack CPU per chat ${w.stackCpuMsPerChat.toFixed(1)} ms (set BASELINE_CPU_MS to compare: target 25 % lower)`
+      : `  stack CPU per chat ${w.stackCpuMsPerChat.toFixed(1)} ms <= 75 % of ${baselineCpuMs} ms: ${verdict(w.stackCpuMsPerChat <= 0.75 * baselineCpuMs)}`,
+  );
+  console.log(`  nothing lost: ${verdict(cold.lost + warm.reduce((n, f) => n + f.lost, 0) === 0)}`);
+  if (process.env.BENCH_OUT) appendFileSync(process.env.BENCH_OUT, JSON.stringify({ at: new Date().toISOString(), cold, warm: w }) + '\n');
+  for (const c of clients) c.close();
 } finally {
+  redis.disconnect();
   await stack.stop();
   await stopProcess(emulatorProc);
 }

@@ -19,7 +19,7 @@ import {
   type WebhookJobData,
   webhooksQueueName,
 } from '@switchboard/server-core';
-import { createBedrockClient } from './bedrock/bedrock-client.js';
+import { createBedrockClient, preconnectBedrock } from './bedrock/bedrock-client.js';
 import { CatalogHolder } from './catalog/catalog-holder.js';
 import { listenForCancels } from './cancel/cancel-listener.js';
 import { createChatProcessor } from './chat/chat.processor.js';
@@ -56,7 +56,7 @@ export async function startWorker(config: AppConfig = loadConfig()): Promise<Run
   const logger = createLogger('worker', config.logLevel, config.logFormat);
   await assertRedisReachable(config.redisUrl);
   // Each running chat makes a few short queries; a small pool per process serves many streams.
-  const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: 20, migrate: config.migrateOnBoot });
+  const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: 20, migrate: config.migrateOnBoot, warm: config.dbPoolWarm });
   const logLost = (err: Error, role: string) => logger.warn({ err, role }, 'redis connection lost; reconnecting');
   const redis = createRedis(config, 'commands', logLost);
   const blocking = createRedis(config, 'blocking', logLost);
@@ -146,6 +146,8 @@ export async function startWorker(config: AppConfig = loadConfig()): Promise<Run
   const chatCancels = { cancel: (jobId: string) => chatWorkers.forEach((w) => w.cancelJob(jobId, 'cancelled by the user')) };
   await listenForCancels(subscriber, config.queuePrefix, [chatCancels, summarize]);
   await catalog.listen(subscriber, config.queuePrefix);
+  // Bedrock's HTTP/2 session is open before the first job (and the Postgres pool warm, see openDatabase).
+  await preconnectBedrock(bedrock, config).catch((err: Error) => logger.warn({ err: err.message }, 'could not preconnect to Bedrock'));
   const workers = () => [...chatWorkers.values(), summarize.worker, webhookWorker, titleWorker];
   for (const worker of workers()) void worker.run();
   await Promise.all(workers().map((worker) => worker.waitUntilReady()));

@@ -20,6 +20,8 @@ import {
   errorEventOf,
   type JobRow,
   lastJobStreamSeq,
+  firstTurnMaxChars,
+  type FirstTurn,
   firstWordsTitle,
   type MessageRow,
   type QuotaGovernor,
@@ -118,7 +120,12 @@ export class ChatService {
         if (!previous) throw new AppError('conflict', 'Could not store the message, try again');
         return this.sameTurn(previous);
       }
-      await this.enqueue({ ...turn, conversationId });
+      // A new conversation's first turn carries its content, so the worker reads no Postgres before the call.
+      const first =
+        newConversation && JSON.stringify(input.content).length <= firstTurnMaxChars
+          ? { content: input.content, systemPrompt: newConversation.systemPrompt ?? null, title: newConversation.title }
+          : undefined;
+      await this.enqueue({ ...turn, conversationId }, first);
       this.relay.publishToOwner(owner, { conversationId, change: existing ? 'message' : 'created', jobId: turn.jobId }, socketId);
       return { jobId: turn.jobId, conversationId, messageId: turn.userMessageId, assistantMessageId: turn.assistantMessageId };
     } finally {
@@ -173,7 +180,7 @@ export class ChatService {
   }
 
   /** Tells the user's sockets, joins the model's line and enqueues; a failed enqueue ends the job. */
-  private async enqueue(turn: NewRegeneration): Promise<void> {
+  private async enqueue(turn: NewRegeneration, first?: FirstTurn): Promise<void> {
     const { owner, requestId } = turn;
     const data: ChatJobData = {
       jobId: turn.jobId,
@@ -185,6 +192,7 @@ export class ChatService {
       params: turn.params,
       requestId,
       ...(turn.groups?.length ? { groups: turn.groups } : {}),
+      ...(first ? { first } : {}),
     };
     try {
       // Fails at once while Redis is down, and within REDIS_ENQUEUE_TIMEOUT_MS when it hangs.

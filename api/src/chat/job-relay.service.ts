@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import type { RedisClient as Redis } from '@switchboard/server-core';
 import type { Socket } from 'socket.io';
@@ -38,6 +39,8 @@ export class JobRelayService implements OnModuleInit {
   private readonly logger = new Logger(JobRelayService.name);
   private readonly socketsByOwner = new Map<string, Set<Socket>>();
   private readonly watchersByJob = new Map<string, Map<string, Watcher>>();
+  /** Tells this node's own job announcements apart from other nodes' on the user channel. */
+  private readonly nodeId = randomUUID();
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -89,11 +92,15 @@ export class JobRelayService implements OnModuleInit {
     }
   }
 
-  /** Tells every node holding this user's sockets (this one included) to follow a new job. */
+  /**
+   * Tells every node holding this user's sockets to follow a new job. Called before the job is
+   * enqueued: this node's watchers are subscribed before anything can be written, so they need no
+   * catch-up read, and this node ignores its own notice.
+   */
   async announce(owner: string, jobId: string) {
     await Promise.all([
-      this.watchForAllSockets(owner, jobId),
-      redisPublish(this.redis, userChannel(this.config.queuePrefix, owner), JSON.stringify({ jobId } satisfies UserChannelMessage)),
+      this.watchForAllSockets(owner, jobId, true),
+      redisPublish(this.redis, userChannel(this.config.queuePrefix, owner), JSON.stringify({ jobId, node: this.nodeId } satisfies UserChannelMessage)),
     ]);
   }
 
@@ -119,12 +126,13 @@ export class JobRelayService implements OnModuleInit {
     for (const socket of this.socketsByOwner.get(owner) ?? []) socket.emit(event, payload);
   }
 
-  private async watchForAllSockets(owner: string, jobId: string) {
+  /** `beforeEnqueue`: the job cannot have written yet (see announce). */
+  private async watchForAllSockets(owner: string, jobId: string, beforeEnqueue = false) {
     const sockets = [...(this.socketsByOwner.get(owner) ?? [])];
-    await Promise.all(sockets.map((s) => this.watch(s, owner, jobId, 0)));
+    await Promise.all(sockets.map((s) => this.watch(s, owner, jobId, 0, beforeEnqueue)));
   }
 
-  private async watch(socket: Socket, owner: string, jobId: string, cursor: number): Promise<Watcher> {
+  private async watch(socket: Socket, owner: string, jobId: string, cursor: number, beforeEnqueue = false): Promise<Watcher> {
     let watchers = this.watchersByJob.get(jobId);
     if (!watchers) {
       watchers = new Map();
@@ -135,8 +143,10 @@ export class JobRelayService implements OnModuleInit {
     if (!watcher) {
       watcher = { socket, owner, cursor, catchingUp: false, maxSeen: 0, finished: false };
       watchers.set(socket.id, watcher);
-      // The job may have written before we subscribed: start from the stream.
-      void this.catchUp(jobId, watcher);
+      // The job may have written before we subscribed: start from the stream. Not needed when the
+      // watch starts before the job is enqueued (once subscribed, the channel shows every entry;
+      // a gap still triggers a catch-up in deliver).
+      if (!beforeEnqueue) void this.catchUp(jobId, watcher);
     }
     return watcher;
   }
@@ -163,6 +173,8 @@ export class JobRelayService implements OnModuleInit {
       return;
     }
     if (typeof notice.jobId === 'string') {
+      if (notice.node === this.nodeId) return; // announced here: already followed
+
       void this.watchForAllSockets(owner, notice.jobId).catch((err) => this.logger.warn({ err }, 'watch failed'));
     }
   }

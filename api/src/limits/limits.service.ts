@@ -56,6 +56,9 @@ export class LimitsService implements OnModuleDestroy {
       points > 0 ? new RateLimiterRedis({ storeClient: redis, keyPrefix: `${queuePrefix}:rate:${name}`, points, duration: 60 }) : undefined;
     this.chatRate = limiter('chat', rates.chatPerMinute);
     this.jobRate = limiter('jobs', rates.jobsPerMinute);
+    // Defined scripts go as EVALSHA (the source once per connection), not EVAL with it every call.
+    if (!redis.addStoredBytesIfCached) redis.defineCommand('addStoredBytesIfCached', { numberOfKeys: 1, lua: addIfCachedScript });
+    if (!redis.openUserSocket) redis.defineCommand('openUserSocket', { numberOfKeys: 1, lua: openSocketScript });
     this.refresher = setInterval(() => void this.refreshSockets(), socketRefreshMs);
     this.refresher.unref();
   }
@@ -124,7 +127,7 @@ export class LimitsService implements OnModuleDestroy {
     const limit = this.config.rates.socketsPerUser;
     if (limit <= 0 || this.redis.status !== 'ready') return true;
     const now = Date.now();
-    const ok = await this.redis.eval(openSocketScript, 1, this.socketsKey(owner), now, now + socketTtlMs, limit, socketId, socketTtlMs);
+    const ok = await this.redis.openUserSocket(this.socketsKey(owner), now, now + socketTtlMs, limit, socketId, socketTtlMs);
     if (ok !== 1) return false;
     let mine = this.localSockets.get(owner);
     if (!mine) this.localSockets.set(owner, (mine = new Set()));
@@ -162,7 +165,7 @@ export class LimitsService implements OnModuleDestroy {
     const limit = this.config.rates.storedBytesPerUser;
     if (limit <= 0) return;
     const key = `${this.config.queuePrefix}:stored-bytes:${owner}`;
-    let total = (await this.redis.eval(addIfCachedScript, 1, key, addedBytes)) as number | null;
+    let total = (await this.redis.addStoredBytesIfCached(key, addedBytes)) as number | null;
     if (total === null) total = await this.readStoredBytes(owner, key, addedBytes);
     if (total > limit) {
       await this.redis.decrby(key, addedBytes).catch(() => undefined);
@@ -193,5 +196,12 @@ export class LimitsService implements OnModuleDestroy {
       if (!(err instanceof RateLimiterRes)) throw err instanceof Error ? err : new Error(String(err));
       throw new RateLimitedError(`Too many requests: ${what}`, Math.max(1, err.msBeforeNext));
     }
+  }
+}
+
+declare module 'ioredis' {
+  interface RedisCommander<Context> {
+    addStoredBytesIfCached(...args: (string | number)[]): Promise<unknown>;
+    openUserSocket(...args: (string | number)[]): Promise<unknown>;
   }
 }

@@ -11,10 +11,10 @@ export type RedisRole = 'commands' | 'blocking' | 'subscriber' | 'streams';
 /**
  * Every Redis connection of a process is made here, one per role (commands, blocking worker,
  * subscriber, streams). BullMQ needs maxRetriesPerRequest: null on connections it blocks on.
- * `streams` carries the answers' appends: auto-pipelining sends the appends of many concurrent
- * answers in one socket write (BullMQ's connections must not auto-pipeline, so it is a connection
- * of its own). `onLost` hears once per outage (ioredis retries on its own and would report every
- * attempt).
+ * `streams` carries the answers' appends, each batch its own EVALSHA written at once: no
+ * auto-pipelining, which keeps one pipeline in flight per connection, so under load every append
+ * waited for the previous batch's round trip (issue 19: most of the per-token tail).
+ * `onLost` hears once per outage (ioredis retries on its own and would report every attempt).
  *
  * With `redisCluster` every role is an ioredis `Cluster` on the seed nodes; a subscriber uses
  * sharded pub/sub (one connection per shard, SSUBSCRIBE) when the servers have it (Redis ≥ 7), see
@@ -34,9 +34,7 @@ export function createRedis(
     ...extra,
   };
   const redis: RedisClient = redisCluster
-    ? // No auto-pipelining on a cluster: a pipeline caught by a failover half-way answers MOVED to
-      // its callers instead of following the redirection (single commands follow it).
-      createCluster(
+    ? createCluster(
         redisUrl,
         options,
         role === 'subscriber'
@@ -45,7 +43,7 @@ export function createRedis(
             { shardedSubscribers: true, slotsRefreshInterval: 1000 }
           : {},
       )
-    : new Redis(redisUrl, { ...options, enableAutoPipelining: role === 'streams' });
+    : new Redis(redisUrl, options);
   let lost = false;
   redis.on('error', (err: Error) => {
     if (lost) return;

@@ -18,6 +18,34 @@ export function createBedrockClient(config: AppConfig): BedrockRuntimeClient {
   });
 }
 
+type Preconnect = {
+  handle(
+    request: { protocol: string; hostname: string; port?: number; method: string; path: string; query: object; headers: Record<string, string> },
+    options?: { requestTimeout?: number },
+  ): Promise<{ response: { statusCode: number; body?: { resume?(): void; destroy?(): void } } }>;
+};
+
+/**
+ * Opens the client's HTTP/2 session to Bedrock before the worker takes jobs, so the first burst
+ * does not pay the TLS and HTTP/2 handshakes (and the SDK's handler setup) in its time to first
+ * token, and resolves its credentials. One unsigned GET of `/` through the client's own request handler: Bedrock answers it
+ * with an error at once; it is no model call and costs nothing. Best effort.
+ */
+export async function preconnectBedrock(client: BedrockRuntimeClient, config: AppConfig): Promise<number | undefined> {
+  // The credentials too (in AWS a fetch from the container or instance metadata): the first call would wait for them.
+  const credentials = client.config.credentials as unknown;
+  if (typeof credentials === 'function') await (credentials as () => Promise<unknown>)();
+  const url = new URL(config.aws.bedrockEndpoint ?? `https://bedrock-runtime.${config.aws.region}.amazonaws.com`);
+  const handler = client.config.requestHandler as unknown as Preconnect;
+  if (typeof handler?.handle !== 'function') return undefined;
+  const { response } = await handler.handle(
+    { protocol: url.protocol, hostname: url.hostname, ...(url.port ? { port: Number(url.port) } : {}), method: 'GET', path: '/', query: {}, headers: { host: url.host } },
+    { requestTimeout: 5000 },
+  );
+  response.body?.resume?.();
+  return response.statusCode;
+}
+
 const retryableErrorNames = new Set([
   'ThrottlingException',
   'ServiceUnavailableException',

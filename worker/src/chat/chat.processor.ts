@@ -1,17 +1,20 @@
 import { type BedrockRuntimeClient, ConverseCommand, ConverseStreamCommand } from '@aws-sdk/client-bedrock-runtime';
 import { DelayedError, type Job, type Queue, UnrecoverableError } from 'bullmq';
 import type { RedisClient as Redis } from '@switchboard/server-core';
-import type { ModelEntry, Usage } from '@switchboard/contracts';
+import { type Block, type ModelEntry, textOf, type Usage } from '@switchboard/contracts';
 import {
   attemptNumber,
   BudgetExceededError,
   type ChatEnding,
   costOf,
   type ChatJobData,
+  type ConversationRow,
   endJobStream,
   enqueueTitle,
+  type FirstTurn,
   isCancelRequested,
   isFinalAttempt,
+  type MessageRow,
   type Logger,
   isAutomaticTitle,
   publishConversationUpdate,
@@ -20,6 +23,7 @@ import {
   readJobStream,
   recordTtft,
   type SpendRepository,
+  stampNow,
   type TitleJobData,
   usageFrom,
 } from '@switchboard/server-core';
@@ -46,9 +50,9 @@ import { branchOf, buildCompressRequest, buildConverseRequest, type HistoryPlan,
 export type ChatProcessorDeps = {
   redis: Redis;
   /**
-   * The answers' appends (auto-pipelined: one socket write carries many answers' deltas). Only
-   * appends: with the processor's reads and status publishes on it too, the RPM quota test lost
-   * half its utilization (waiting jobs came back late), for reasons not yet understood.
+   * The answers' appends (one EVALSHA per batch, written at once; see createRedis). Only appends:
+   * with the processor's reads and status publishes on it too, the RPM quota test lost half its
+   * utilization (waiting jobs came back late) back when this connection auto-pipelined.
    */
   streams: Redis;
   bedrock: BedrockRuntimeClient;
@@ -73,40 +77,19 @@ type ChatJob = Job<ChatJobData & QuotaJobData>;
  */
 export function createChatProcessor(deps: ChatProcessorDeps) {
   return async (job: ChatJob, token?: string, signal?: AbortSignal): Promise<void> => {
+    const pickedAt = stampNow();
     const data = job.data;
     const log = deps.logger.child({ jobId: data.jobId, requestId: data.requestId, attempt: attemptNumber(job) });
 
+    const model = deps.models().find((m) => m.id === data.modelId);
     // The history is read once to estimate the call's tokens; later trips through the line reuse the estimate.
     const load = () =>
       Promise.all([deps.turns.conversation(data.conversationId), deps.turns.history(data.conversationId, data.userMessageId)]);
     type Loaded = Awaited<ReturnType<typeof load>>;
-    // Independent reads go out together: each round trip here adds to the time to first token.
-    const [previous, cancelAsked, firstLoad] = await Promise.all([
-      readJobStream(deps.redis, data.jobId, 0),
-      isCancelRequested(deps.redis, data.jobId),
-      data.quotaTokens === undefined ? load() : undefined,
-    ]);
-    if (previous.some((e) => e.kind !== 'delta')) return; // ended in an earlier attempt
-    const delivered = previous.map((e) => (e.kind === 'delta' ? e.text : '')).join('');
-    const deliveredReasoning = previous.map((e) => (e.kind === 'delta' ? (e.reasoning ?? '') : '')).join('');
-    // A retry after anything went out continues without thinking: Bedrock refuses a prefill with
-    // thinking on, and thinking again would repeat what the client already shows.
-    const thinking = delivered === '' && deliveredReasoning === '';
-    const writer = new DeltaWriter(deps.streams, data.jobId, previous.at(-1)?.seq ?? 0);
-    const finish = (outcome: TurnOutcome) => finishTurn(deps, data, writer, outcome);
-    if (cancelAsked) {
-      return void (await finish({ status: 'cancelled', text: delivered, reasoning: deliveredReasoning, stopReason: 'cancelled', usage: null }));
-    }
-
-    const model = deps.models().find((m) => m.id === data.modelId);
-    if (!model) {
-      await finish(failed(delivered, 'model_not_found', `Model ${data.modelId} is no longer in the catalog`));
-      throw new UnrecoverableError('model not in catalog');
-    }
     const plan = ([conversation, all]: Loaded) => conversation && planHistory(branchOf(all, data.userMessageId), conversation, data.params);
-    const request = ([conversation]: Loaded, p: HistoryPlan) =>
+    const requestWith = ([conversation]: Loaded, p: HistoryPlan, delivered: string, thinking: boolean) =>
       buildConverseRequest({
-        model,
+        model: model!,
         systemPrompt: conversation!.systemPrompt,
         history: p.recent,
         summary: p.summary,
@@ -114,6 +97,64 @@ export function createChatProcessor(deps: ChatProcessorDeps) {
         delivered,
         thinking,
       });
+    // A first turn carries what its call needs (ChatJobData.first): no Postgres read before the
+    // call, and the admission goes out together with the stream and cancel reads (one round trip).
+    // Its estimate assumes nothing was delivered yet; a continued answer's prefill is output that
+    // maxTokens already counts.
+    const spending: Spending | undefined = deps.spend && {
+      repository: deps.spend,
+      payer: { principal: data.owner, kind: 'person', groups: data.groups ?? [] },
+      jobId: data.jobId,
+      conversationId: data.conversationId,
+    };
+    const carried: Loaded | undefined = data.quotaTokens === undefined && data.first ? (carriedTurn(data, data.first) as Loaded) : undefined;
+    const carriedRequest = carried && model ? requestWith(carried, plan(carried)!, '', true) : undefined;
+    const earlyAdmission =
+      carriedRequest && model
+        ? admitOrWait(deps.governor, job, token, {
+            model,
+            lane: 'chat',
+            owner: data.owner,
+            tokens: estimateTokens(carriedRequest),
+            onWaiting: (position) => publishJobStatus(deps.redis, data.jobId, { state: 'queued', position }),
+            // Budgets reserve the worst case: the estimated input plus every output token the call may produce.
+            ...(spending ? { spend: { payer: spending.payer, maxOutputTokens: carriedRequest.inferenceConfig?.maxTokens ?? 4096 } } : {}),
+          }).then(
+            (reservation) => ({ reservation }),
+            (err: unknown) => ({ err }),
+          )
+        : undefined;
+    // Independent reads go out together: each round trip here adds to the time to first token.
+    const [previous, cancelAsked, firstLoad, admitted] = await Promise.all([
+      readJobStream(deps.redis, data.jobId, 0),
+      isCancelRequested(deps.redis, data.jobId),
+      carried ?? (data.quotaTokens === undefined ? load() : undefined),
+      earlyAdmission,
+    ]);
+    // Parked in the model's line: it comes back later (and then sees an ending or a cancel).
+    if (admitted && 'err' in admitted && admitted.err instanceof DelayedError) throw admitted.err;
+    const giveBack = async () => {
+      if (admitted && 'reservation' in admitted) await deps.governor.release(admitted.reservation.modelId, admitted.reservation.reservationId);
+    };
+    if (previous.some((e) => e.kind !== 'delta')) return void (await giveBack()); // ended in an earlier attempt
+    const delivered = previous.map((e) => (e.kind === 'delta' ? e.text : '')).join('');
+    const deliveredReasoning = previous.map((e) => (e.kind === 'delta' ? (e.reasoning ?? '') : '')).join('');
+    // A retry after anything went out continues without thinking: Bedrock refuses a prefill with
+    // thinking on, and thinking again would repeat what the client already shows.
+    const thinking = delivered === '' && deliveredReasoning === '';
+    const writer = new DeltaWriter(deps.streams, data.jobId, previous.at(-1)?.seq ?? 0);
+    writer.stamps = true; // ~40 bytes per entry, read by bench:chat for its per-hop timings
+    const finish = (outcome: TurnOutcome) => finishTurn(deps, data, writer, outcome);
+    if (cancelAsked) {
+      await giveBack();
+      return void (await finish({ status: 'cancelled', text: delivered, reasoning: deliveredReasoning, stopReason: 'cancelled', usage: null }));
+    }
+
+    if (!model) {
+      await finish(failed(delivered, 'model_not_found', `Model ${data.modelId} is no longer in the catalog`));
+      throw new UnrecoverableError('model not in catalog');
+    }
+    const request = (l: Loaded, p: HistoryPlan) => requestWith(l, p, delivered, thinking);
     // Compression only before any text went out: a continued answer keeps the context it started with.
     const compressionOf = (p: HistoryPlan) => (delivered === '' ? p.compress : undefined);
     let loaded = firstLoad;
@@ -127,23 +168,22 @@ export function createChatProcessor(deps: ChatProcessorDeps) {
     const firstMaxOutput = firstRequest
       ? (firstRequest.inferenceConfig?.maxTokens ?? 4096) + (firstCompress ? (firstCompress.inferenceConfig?.maxTokens ?? 4096) : 0)
       : undefined;
-    const spending: Spending | undefined = deps.spend && {
-      repository: deps.spend,
-      payer: { principal: data.owner, kind: 'person', groups: data.groups ?? [] },
-      jobId: data.jobId,
-      conversationId: data.conversationId,
-    };
 
     let reservation: Reservation;
     try {
-      reservation = await admitOrWait(deps.governor, job, token, {
-        model,
-        lane: 'chat',
-        owner: data.owner,
-        tokens: data.quotaTokens ?? firstTokens!,
-        onWaiting: (position) => publishJobStatus(deps.redis, data.jobId, { state: 'queued', position }),
-        ...(spending ? { spend: { payer: spending.payer, maxOutputTokens: data.quotaMaxOutput ?? firstMaxOutput ?? 4096 } } : {}),
-      });
+      if (admitted) {
+        if ('err' in admitted) throw admitted.err;
+        reservation = admitted.reservation;
+      } else {
+        reservation = await admitOrWait(deps.governor, job, token, {
+          model,
+          lane: 'chat',
+          owner: data.owner,
+          tokens: data.quotaTokens ?? firstTokens!,
+          onWaiting: (position) => publishJobStatus(deps.redis, data.jobId, { state: 'queued', position }),
+          ...(spending ? { spend: { payer: spending.payer, maxOutputTokens: data.quotaMaxOutput ?? firstMaxOutput ?? 4096 } } : {}),
+        });
+      }
     } catch (err) {
       if (err instanceof UnrecoverableError) await finish(failed(delivered, 'content_too_large', err.message));
       if (err instanceof BudgetExceededError) {
@@ -209,6 +249,7 @@ export function createChatProcessor(deps: ChatProcessorDeps) {
     };
     let bedrockRequestId: string | undefined;
     try {
+      writer.hop = [job.timestamp, pickedAt, stampNow()];
       const response = await deps.bedrock.send(new ConverseStreamCommand(input), { abortSignal: callSignal });
       bedrockRequestId = response.$metadata.requestId;
       // The window counts the call from now; the first tokens need not wait for that round trip.
@@ -288,8 +329,18 @@ export function createChatProcessor(deps: ChatProcessorDeps) {
       cost: costOf(model, usage),
     });
     log.info({ stopReason, usage, bedrockRequestId }, 'chat completed');
-    await askForTitle(deps, data, loaded).catch((err) => log.warn({ err }, 'could not queue the title'));
+    await askForTitle(deps, data, loaded, delivered + writer.text).catch((err) => log.warn({ err }, 'could not queue the title'));
   };
+}
+
+/**
+ * The conversation and history of a first turn from its job data, as Postgres would give them: a
+ * new conversation (no summary) holding only the user's message.
+ */
+function carriedTurn(data: ChatJobData, first: FirstTurn) {
+  const conversation = { id: data.conversationId, title: first.title, systemPrompt: first.systemPrompt, summary: null, summaryUptoMessageId: null, summaryCovers: null };
+  const question = { id: data.userMessageId, conversationId: data.conversationId, role: 'user', content: first.content, parentId: null, status: 'complete' };
+  return [conversation, [question]] as unknown as [ConversationRow, MessageRow[]];
 }
 
 /** A conversation whose title nobody chose (default or first words) gets a model-written one. */
@@ -297,11 +348,28 @@ async function askForTitle(
   deps: ChatProcessorDeps,
   data: ChatJobData,
   [conversation, history]: [{ title: string } | undefined, { role: string; content: unknown }[]],
+  answer: string,
 ): Promise<void> {
   if (!deps.titles || !conversation) return;
   const firstQuestion = history.find((m) => m.role === 'user');
   if (!isAutomaticTitle(conversation.title, firstQuestion?.content as Parameters<typeof isAutomaticTitle>[1])) return;
-  await enqueueTitle(deps.titles, { conversationId: data.conversationId, owner: data.owner, ...(data.groups ? { groups: data.groups } : {}) });
+  // A first turn hands the exchange over (the titling job then reads no Postgres); the titling
+  // request keeps 1,500 characters of each side, one more shows it was cut.
+  const clip = (s: string) => s.slice(0, 1501);
+  const documents = (content: Block[]) => content.flatMap((b) => (b.type === 'document' ? [b.name] : [])).join(', ');
+  const exchange = data.first && {
+    title: conversation.title,
+    modelId: data.modelId,
+    question: clip(textOf(data.first.content) || documents(data.first.content)),
+    answer: clip(answer),
+  };
+  // One titling job per conversation at a time (the job id dedupes).
+  await enqueueTitle(deps.titles, {
+    conversationId: data.conversationId,
+    owner: data.owner,
+    ...(data.groups ? { groups: data.groups } : {}),
+    ...(exchange ? { exchange } : {}),
+  });
 }
 
 /**

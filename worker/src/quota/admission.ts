@@ -107,8 +107,8 @@ export type LaneQueues = { chat?: Queue | ChatQueues; batch?: Queue };
  */
 export async function settle(governor: QuotaGovernor, queues: LaneQueues, reservation: Reservation, usage: Usage | null): Promise<void> {
   if (!usage) return;
-  await governor.settle(reservation.modelId, reservation.reservationId, usage.inputTokens + usage.outputTokens);
-  for (const { lane, jobId } of await governor.headOfLine(reservation.modelId, 3)) {
+  // The head of the line comes back with the settle (one round trip); the rest only when someone waits.
+  for (const { lane, jobId } of await governor.settle(reservation.modelId, reservation.reservationId, usage.inputTokens + usage.outputTokens, 3)) {
     const lineQueue = queues[lane];
     const queue = lineQueue instanceof ChatQueues ? lineQueue.for(reservation.modelId) : lineQueue;
     const job = queue && (await queue.getJob(jobId));

@@ -1,5 +1,5 @@
 import { Redis } from 'ioredis';
-import { jobChannel, readJobStream } from '@switchboard/server-core';
+import { jobChannel, readJobStream, type StreamEntry, type StreamStamps } from '@switchboard/server-core';
 import { testRedisUrl } from '@switchboard/testing';
 import { DeltaWriter } from './delta-writer.js';
 
@@ -46,5 +46,23 @@ describe('DeltaWriter on real Redis', () => {
     await writer.flush();
     expect((await readJobStream(redis, jobId, 0)).map((e) => e.seq)).toEqual([8]);
     expect(writer.nextSeq()).toBe(9);
+  });
+
+  it('stamps entries for bench:chat when asked: the first with its hops, every one with its times', async () => {
+    const jobId = crypto.randomUUID();
+    const writer = new DeltaWriter(redis, jobId, 0);
+    writer.stamps = true;
+    writer.hop = [1, 2, 3];
+    writer.push('a');
+    await writer.flush();
+    writer.push('b');
+    await writer.flush();
+    const [first, second] = (await readJobStream(redis, jobId, 0)) as (StreamEntry & StreamStamps)[];
+    expect(first).toMatchObject({ seq: 1, text: 'a', hop: [1, 2, 3] });
+    expect(second!.hop).toBeUndefined();
+    for (const e of [first!, second!]) {
+      expect(e.tm![0]).toBeGreaterThan(0);
+      expect(e.tm![1]).toBeGreaterThanOrEqual(e.tm![0]);
+    }
   });
 });

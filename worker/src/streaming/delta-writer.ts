@@ -1,10 +1,11 @@
 import type { RedisClient as Redis } from '@switchboard/server-core';
-import { appendToJobStream, type StreamEntry } from '@switchboard/server-core';
+import { jobStreamAppender, stampNow, type StreamEntry } from '@switchboard/server-core';
 
 /**
  * Coalesces model deltas into the job's stream without delaying a quiet stream: a delta is
  * written at once when no write is in flight; what arrives meanwhile goes out as one batch when
- * that write returns. Each batch is one seq (XADD + PUBLISH in one round trip).
+ * that write returns. Each batch is one seq (XADD + PUBLISH in one round trip); the batches of all
+ * answers appended in one turn of the event loop share a socket write (JobStreamAppender).
  */
 export class DeltaWriter {
   /** Text pushed during this attempt (written or pending). */
@@ -15,6 +16,12 @@ export class DeltaWriter {
   private pendingReasoning = '';
   private inFlight: Promise<void> | null = null;
   private failure: Error | null = null;
+  /** When the first pending text came from Bedrock (a benchmark stamp, see StreamStamps). */
+  private pendingSince = 0;
+  /** Adds the benchmark's timing stamps to each entry (StreamStamps; off unless asked). */
+  stamps = false;
+  /** Stamps for the first entry this writer appends: enqueued, picked up, request sent. */
+  hop: [number, number, number] | undefined;
 
   constructor(
     private readonly redis: Redis,
@@ -30,6 +37,7 @@ export class DeltaWriter {
     if (this.failure) throw this.failure;
     if (!text) return;
     this.text += text;
+    if (this.stamps && !this.pending && !this.pendingReasoning) this.pendingSince = stampNow();
     this.pending += text;
     if (!this.inFlight) this.writePending();
   }
@@ -39,6 +47,7 @@ export class DeltaWriter {
     if (this.failure) throw this.failure;
     if (!text) return;
     this.reasoning += text;
+    if (this.stamps && !this.pending && !this.pendingReasoning) this.pendingSince = stampNow();
     this.pendingReasoning += text;
     if (!this.inFlight) this.writePending();
   }
@@ -60,9 +69,18 @@ export class DeltaWriter {
     this.pending = '';
     this.pendingReasoning = '';
     const seq = ++this.seq;
+    const hop = this.hop;
+    this.hop = undefined;
     // Every 8th batch (seq 8, 16, …) carries its append time, so the API samples delta latency (append → socket) cheaply.
-    const entry: StreamEntry = { kind: 'delta', seq, text, ...(reasoning ? { reasoning } : {}), ...(seq % 8 === 0 ? { at: Date.now() } : {}) };
-    this.inFlight = appendToJobStream(this.redis, this.jobId, entry).then(
+    const entry: StreamEntry = {
+      kind: 'delta',
+      seq,
+      text,
+      ...(reasoning ? { reasoning } : {}),
+      ...(seq % 8 === 0 ? { at: Date.now() } : {}),
+      ...(this.stamps ? { tm: [this.pendingSince, stampNow()] as [number, number], ...(hop ? { hop } : {}) } : {}),
+    };
+    this.inFlight = jobStreamAppender(this.redis).append(this.jobId, entry).then(
       () => {
         this.inFlight = null;
         if ((this.pending || this.pendingReasoning) && !this.failure) this.writePending();

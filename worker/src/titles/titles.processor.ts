@@ -32,18 +32,26 @@ export type TitleProcessorDeps = {
  * governor's batch lane (chats go first), stored only while nobody chose a title, then announced
  * to the user's sockets. Any failure leaves the first-words title in place.
  */
+/** The exchange to title, from Postgres; undefined when there is none or its title was chosen. */
+async function readExchange(repository: TitlesRepository, conversationId: string, owner: string): Promise<TitleJobData['exchange']> {
+  const conversation = await repository.conversation(conversationId, owner);
+  if (!conversation) return undefined;
+  const { question, answer } = await repository.firstExchange(conversationId);
+  if (!question || !answer || !isAutomaticTitle(conversation.title, question.content)) return undefined;
+  const documents = question.content.flatMap((b) => (b.type === 'document' ? [b.name] : []));
+  return { title: conversation.title, modelId: conversation.modelId, question: textOf(question.content) || documents.join(', '), answer: textOf(answer.content) };
+}
+
 export function createTitleProcessor(deps: TitleProcessorDeps) {
   return async (job: Job<TitleJobData & QuotaJobData>, token?: string, signal?: AbortSignal): Promise<void> => {
     const { conversationId, owner } = job.data;
-    const conversation = await deps.repository.conversation(conversationId, owner);
-    if (!conversation) return;
-    const { question, answer } = await deps.repository.firstExchange(conversationId);
-    if (!question || !answer || !isAutomaticTitle(conversation.title, question.content)) return;
+    const exchange = job.data.exchange ?? (await readExchange(deps.repository, conversationId, owner));
+    if (!exchange) return;
+    const conversation = { title: exchange.title };
     const models = deps.models();
-    const model = models.find((m) => m.id === conversation.modelId) ?? defaultModel(models);
+    const model = models.find((m) => m.id === exchange.modelId) ?? defaultModel(models);
     if (!model) return;
-    const documents = question.content.flatMap((b) => (b.type === 'document' ? [b.name] : []));
-    const request = titleRequest(textOf(question.content) || documents.join(', '), textOf(answer.content));
+    const request = titleRequest(exchange.question, exchange.answer);
     const payer = { principal: owner, kind: 'person' as const, groups: job.data.groups ?? [] };
     const spending = deps.spend ? { spending: { repository: deps.spend, payer, conversationId } } : {};
     const reply = await callModel({ bedrock: deps.bedrock, job, token, signal, owner, quota: deps.quota, ...spending }, { model, ...request, purpose: 'title' });

@@ -29,6 +29,8 @@ const envSchema = z.object({
   /** The catalog as JSON; wins over MODELS_FILE (deployments: no file to write on a read-only root). */
   MODELS_JSON: z.string().min(2).optional(),
   WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(64),
+  /** Postgres connections each process opens at boot and keeps open (a burst forks no backends). */
+  DB_POOL_WARM: z.coerce.number().int().min(0).max(100).default(4),
   NODE_ENV: z.string().optional(),
   /** No default in production: an unset AUTH_MODE must never fall back to the open local sign-in. */
   AUTH_MODE: z.enum(['local', 'oidc']).optional(),
@@ -162,6 +164,8 @@ export type AppConfig = {
   modelsFile: string | undefined;
   modelsJson: string | undefined;
   workerConcurrency: number;
+  /** Postgres connections opened at boot and kept (DB_POOL_WARM). */
+  dbPoolWarm: number;
   auth: {
     mode: 'local' | 'oidc';
     issuer: string | undefined;
@@ -301,6 +305,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     modelsFile: e.MODELS_FILE,
     modelsJson: e.MODELS_JSON,
     workerConcurrency: e.WORKER_CONCURRENCY,
+    dbPoolWarm: e.DB_POOL_WARM,
     auth: {
       mode: authMode,
       issuer: e.AUTH_ISSUER?.replace(/\/$/, ''),

@@ -28,8 +28,18 @@ const pgliteByDir = new Map<string, Promise<Database>>();
  * deployment runs `migrate` once as a step before the services roll, and a booting service only
  * checks that the schema has every migration it was built with.
  */
-export function openDatabase(opts: { databaseUrl?: string; dataDir: string; poolSize?: number; migrate?: boolean }): Promise<Database> {
-  if (opts.databaseUrl) return openPostgres(opts.databaseUrl, opts.poolSize ?? 10, opts.migrate ?? true);
+export function openDatabase(opts: {
+  databaseUrl?: string;
+  dataDir: string;
+  poolSize?: number;
+  migrate?: boolean;
+  /**
+   * Connections to open at boot and keep open (pg closes idle clients after 10 s): a burst after
+   * a quiet spell then forks fewer Postgres backends on its way (issue 19). At most poolSize.
+   */
+  warm?: number;
+}): Promise<Database> {
+  if (opts.databaseUrl) return openPostgres(opts.databaseUrl, opts.poolSize ?? 10, opts.migrate ?? true, Math.min(opts.warm ?? 0, opts.poolSize ?? 10));
   const dir = join(opts.dataDir, 'pglite');
   let opened = pgliteByDir.get(dir);
   if (!opened) {
@@ -39,9 +49,9 @@ export function openDatabase(opts: { databaseUrl?: string; dataDir: string; pool
   return opened;
 }
 
-async function openPostgres(url: string, max: number, migrate: boolean): Promise<Database> {
+async function openPostgres(url: string, max: number, migrate: boolean, warm: number): Promise<Database> {
   // A Postgres that drops packets must fail requests with 503 soon, not hold them for minutes.
-  const pool = new pg.Pool({ connectionString: url, max, connectionTimeoutMillis: 5_000 });
+  const pool = new pg.Pool({ connectionString: url, max, min: warm, connectionTimeoutMillis: 5_000 });
   pool.on('error', () => undefined); // idle client errors surface on the next query instead
   const client = await pool.connect();
   try {
@@ -53,6 +63,10 @@ async function openPostgres(url: string, max: number, migrate: boolean): Promise
     throw err;
   }
   client.release();
+  if (warm > 0) {
+    const clients = await Promise.all(Array.from({ length: warm }, () => pool.connect()));
+    for (const c of clients) c.release();
+  }
   const db = drizzlePg(pool, { schema });
   return {
     db,

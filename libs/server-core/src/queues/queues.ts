@@ -1,6 +1,6 @@
 import { Queue } from 'bullmq';
 import { type RedisClient as Redis, redisPublish } from '../redis.js';
-import type { ModelParams } from '@switchboard/contracts';
+import type { Block, ModelParams } from '@switchboard/contracts';
 
 /**
  * A queue this process only adds to (or inspects), on its shared commands connection. That
@@ -80,7 +80,20 @@ export type ChatJobData = {
   requestId: string;
   /** The user's groups when they sent it (budgets, shares and the ledger count by group). */
   groups?: string[];
+  /**
+   * The first turn of a new conversation carries what its call needs (the conversation has no
+   * history, no summary): the worker then reads nothing from Postgres before calling Bedrock.
+   * Absent for later turns, for large content (see firstTurnMaxChars) and in payloads rebuilt
+   * from Postgres: the worker reads the conversation then.
+   */
+  first?: FirstTurn;
 };
+
+/** What a first turn's call needs; see ChatJobData.first. */
+export type FirstTurn = { content: Block[]; systemPrompt: string | null; title: string };
+
+/** Content larger than this (JSON characters: images, documents) stays out of the job data. */
+export const firstTurnMaxChars = 32 * 1024;
 
 /** Options of a chat job, whoever enqueues it (the API, or the reconciler after a Redis loss). */
 export const chatJobOptions = {
@@ -101,10 +114,11 @@ export function ownerOfUserChannel(queuePrefix: string, channel: string): string
   return channel.startsWith(start) && channel.endsWith('}') ? channel.slice(start.length, -1) : undefined;
 }
 /**
- * What the user channel carries: a new job to follow (`{ jobId }`), or a socket event for every
- * socket of the user on every node (`except`: the socket whose request caused it).
+ * What the user channel carries: a new job to follow (`{ jobId, node? }`; `node`: the API node
+ * that announced it, which already follows it), or a socket event for every socket of the user on
+ * every node (`except`: the socket whose request caused it).
  */
-export type UserChannelMessage = { jobId: string } | { event: string; payload: unknown; except?: string };
+export type UserChannelMessage = { jobId: string; node?: string } | { event: string; payload: unknown; except?: string };
 
 /** Publishes `conversation:updated` for every socket of the user (best effort: never throws). */
 export async function publishConversationUpdate(
@@ -119,8 +133,18 @@ export async function publishConversationUpdate(
 }
 
 export const titlesQueueName = 'titles';
-/** A conversation to title after an exchange (the worker re-reads everything it needs). */
-export type TitleJobData = { conversationId: string; owner: string; /** The owner's groups (ledger). */ groups?: string[] };
+/** A conversation to title after an exchange (the worker re-reads what it was not handed). */
+export type TitleJobData = {
+  conversationId: string;
+  owner: string;
+  /** The owner's groups (ledger). */
+  groups?: string[];
+  /**
+   * The exchange to title, when the chat worker had it in hand (a first turn from its job data):
+   * the titling job then reads nothing from Postgres; it still replaces only the title it names.
+   */
+  exchange?: { title: string; modelId: string; question: string; answer: string };
+};
 export const titleJobOptions = {
   attempts: 2,
   backoff: { type: 'fixed', delay: 2000 },

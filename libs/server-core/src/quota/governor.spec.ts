@@ -38,6 +38,21 @@ describe('QuotaGovernor on real Redis', () => {
     expect((await g.snapshot('m')).tokensInWindow).toBe(500);
   });
 
+  it('settles and names the head of the line (chats first) in the same call, only when asked', async () => {
+    const g = make();
+    const held = [];
+    for (const id of ['a', 'b', 'c']) held.push(await g.admit(req(id)));
+    await g.admit(req('batch1', { lane: 'batch' }));
+    await g.admit(req('chat1', { owner: 'u2' }));
+    if (!held[0]!.admitted) throw new Error('unexpected');
+    expect(await g.settle('m', held[0]!.reservationId, 50, 3)).toEqual([
+      { lane: 'chat', jobId: 'chat1' },
+      { lane: 'batch', jobId: 'batch1' },
+    ]);
+    expect(await g.settle('m', held[0]!.reservationId, 40)).toEqual([]);
+    expect((await g.snapshot('m')).tokensInWindow).toBe(240);
+  });
+
   it('refuses for good a call larger than the whole token quota', async () => {
     expect(await make().admit(req('huge', { tokens: 5000 }))).toEqual({ admitted: false, never: true });
   });

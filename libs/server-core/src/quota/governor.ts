@@ -51,6 +51,51 @@ const here = dirname(fileURLToPath(import.meta.url));
 const admitScript = readFileSync(join(here, 'budget.lua'), 'utf8') + '\n' + readFileSync(join(here, 'admit.lua'), 'utf8');
 /** An unsettled budget reservation (its worker died mid-call) is charged at its worst case after this. */
 const budgetReservationMaxMs = 30 * 60_000;
+// Re-dates a reservation to now (Redis's clock), only if it is still there; the shares it counts
+// against (budget.lua) with it. KEYS: reservations, reservation → shares. ARGV: reservation id, key base.
+const redateScript = `local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+redis.call('ZADD', KEYS[1], 'XX', now, ARGV[1])
+local shares = redis.call('HGET', KEYS[2], ARGV[1])
+if shares then
+  for id in string.gmatch(shares, '%S+') do redis.call('ZADD', ARGV[2] .. ':share:' .. id .. ':res', 'XX', now, ARGV[1]) end
+end`;
+// KEYS: reservations, tokens, reservation → shares, chat line, batch line. ARGV: reservation id,
+// used tokens, key base, how many waiting jobs to return. The used tokens replace the reserved ones
+// only while the reservation is still in the window (HSET would resurrect an expired one); the
+// shares it counts against (budget.lua) hold them too. Returns {chat head, batch head} (issue 19:
+// the jobs to wake come back in the same round trip).
+const settleScript = `if redis.call('ZSCORE', KEYS[1], ARGV[1]) then
+  redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
+  local shares = redis.call('HGET', KEYS[3], ARGV[1])
+  if shares then
+    for id in string.gmatch(shares, '%S+') do
+      local h = ARGV[3] .. ':share:' .. id .. ':tok'
+      if redis.call('HEXISTS', h, ARGV[1]) == 1 then redis.call('HSET', h, ARGV[1], ARGV[2]) end
+    end
+  end
+end
+local n = tonumber(ARGV[4])
+if n <= 0 then return {{}, {}} end
+local chats = redis.call('ZRANGE', KEYS[4], 0, n - 1)
+local batch = {}
+if #chats < n then batch = redis.call('ZRANGE', KEYS[5], 0, n - #chats - 1) end
+return {chats, batch}`;
+// A call's budget reservation becomes what it cost, once (every chat ends with it). KEYS: budget
+// reservations (hash id → "cost|tokens|budget keys"), their expiry (zset). ARGV: reservation id,
+// cost (USD × 1e9), tokens. 1 when applied, 0 when already settled.
+const settleBudgetScript = `local r = redis.call('HGET', KEYS[1], ARGV[1])
+if not r then return 0 end
+local cost, toks, keys = string.match(r, '^([^|]*)|([^|]*)|(.*)$')
+for key in string.gmatch(keys, '%S+') do
+  redis.call('HINCRBY', key, 'rusd', -tonumber(cost))
+  redis.call('HINCRBY', key, 'rtok', -tonumber(toks))
+  redis.call('HINCRBY', key, 'usd', ARGV[2])
+  redis.call('HINCRBY', key, 'tok', ARGV[3])
+end
+redis.call('HDEL', KEYS[1], ARGV[1])
+redis.call('ZREM', KEYS[2], ARGV[1])
+return 1`;
 /** How long a waiting job keeps its place after the time it was told to come back. */
 const leaseGraceMs = 10_000;
 
@@ -66,6 +111,10 @@ export class QuotaGovernor {
     readonly options: GovernorOptions,
   ) {
     if (!redis.admitQuota) redis.defineCommand('admitQuota', { numberOfKeys: 9, lua: admitScript });
+    // Defined scripts go as EVALSHA (the source only once per connection), not EVAL each call.
+    if (!redis.redateReservation) redis.defineCommand('redateReservation', { numberOfKeys: 2, lua: redateScript });
+    if (!redis.settleReservation) redis.defineCommand('settleReservation', { numberOfKeys: 5, lua: settleScript });
+    if (!redis.settleBudgetReservation) redis.defineCommand('settleBudgetReservation', { numberOfKeys: 2, lua: settleBudgetScript });
   }
 
   /**
@@ -144,21 +193,7 @@ export class QuotaGovernor {
    */
   async settleBudget(reservationId: string, costUsd: number, tokens: number): Promise<boolean> {
     const p = this.options.prefix;
-    const done = await this.redis.eval(
-      `local r = redis.call('HGET', KEYS[1], ARGV[1])
-       if not r then return 0 end
-       local cost, toks, keys = string.match(r, '^([^|]*)|([^|]*)|(.*)$')
-       for key in string.gmatch(keys, '%S+') do
-         redis.call('HINCRBY', key, 'rusd', -tonumber(cost))
-         redis.call('HINCRBY', key, 'rtok', -tonumber(toks))
-         redis.call('HINCRBY', key, 'usd', ARGV[2])
-         redis.call('HINCRBY', key, 'tok', ARGV[3])
-       end
-       redis.call('HDEL', KEYS[1], ARGV[1])
-       redis.call('ZREM', KEYS[2], ARGV[1])
-       return 1`,
-      2, `${p}:budget:res`, `${p}:budget:res-exp`, reservationId, Math.round(costUsd * 1e9), Math.ceil(tokens),
-    );
+    const done = await this.redis.settleBudgetReservation(`${p}:budget:res`, `${p}:budget:res-exp`, reservationId, Math.round(costUsd * 1e9), Math.ceil(tokens));
     return done === 1;
   }
 
@@ -169,38 +204,21 @@ export class QuotaGovernor {
    */
   async redate(modelId: string, reservationId: string): Promise<void> {
     const k = this.keys(modelId);
-    // The shares it counts against (budget.lua) are re-dated with it.
-    await this.redis.eval(
-      `local t = redis.call('TIME')
-       local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-       redis.call('ZADD', KEYS[1], 'XX', now, ARGV[1])
-       local shares = redis.call('HGET', KEYS[2], ARGV[1])
-       if shares then
-         for id in string.gmatch(shares, '%S+') do redis.call('ZADD', ARGV[2] .. ':share:' .. id .. ':res', 'XX', now, ARGV[1]) end
-       end`,
-      2, k.reservations, `${k.base}:res-shares`, reservationId, k.base,
-    );
+    await this.redis.redateReservation(k.reservations, `${k.base}:res-shares`, reservationId, k.base);
   }
 
-  /** Replaces the reserved tokens with what the call used, as Bedrock corrects its count. */
-  async settle(modelId: string, reservationId: string, usedTokens: number): Promise<void> {
+  /**
+   * Replaces the reserved tokens with what the call used, as Bedrock corrects its count. Returns
+   * the first `wake` jobs waiting for the model (chats first) in the same round trip: the ones to
+   * wake, as the tokens this frees were foreseen by nobody; empty when nobody waits.
+   */
+  async settle(modelId: string, reservationId: string, usedTokens: number, wake = 0): Promise<{ lane: Lane; jobId: string }[]> {
     const k = this.keys(modelId);
     countMinute(this.redis, this.options.prefix, modelId, 'tokens', usedTokens);
-    // Only while the reservation is still in the window (HSET would resurrect an expired one).
-    // The shares it counts against (budget.lua) hold the used tokens too.
-    await this.redis.eval(
-      `if redis.call('ZSCORE', KEYS[1], ARGV[1]) then
-         redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
-         local shares = redis.call('HGET', KEYS[3], ARGV[1])
-         if shares then
-           for id in string.gmatch(shares, '%S+') do
-             local h = ARGV[3] .. ':share:' .. id .. ':tok'
-             if redis.call('HEXISTS', h, ARGV[1]) == 1 then redis.call('HSET', h, ARGV[1], ARGV[2]) end
-           end
-         end
-       end`,
-      3, k.reservations, k.tokens, `${k.base}:res-shares`, reservationId, Math.ceil(usedTokens), k.base,
-    );
+    const reply = (await this.redis.settleReservation(
+      k.reservations, k.tokens, `${k.base}:res-shares`, k.chatLine, k.batchLine, reservationId, Math.ceil(usedTokens), k.base, wake,
+    )) as [string[], string[]];
+    return [...reply[0].map((jobId) => ({ lane: 'chat' as const, jobId })), ...reply[1].map((jobId) => ({ lane: 'batch' as const, jobId }))];
   }
 
   /** The first jobs waiting for a model, chats first: the ones to wake when capacity frees early. */
@@ -301,5 +319,8 @@ export function periodStart(period: 'day' | 'month', at: Date): Date {
 declare module 'ioredis' {
   interface RedisCommander<Context> {
     admitQuota(...args: (string | number)[]): Promise<unknown>;
+    redateReservation(...args: (string | number)[]): Promise<unknown>;
+    settleReservation(...args: (string | number)[]): Promise<unknown>;
+    settleBudgetReservation(...args: (string | number)[]): Promise<unknown>;
   }
 }

@@ -1,4 +1,4 @@
-import { pubSubMode, type RedisClient as Redis, redisPublish } from '../redis.js';
+import { isCluster, pubSubMode, type RedisClient as Redis, redisPublish } from '../redis.js';
 import type { ChatDoneEvent, ChatErrorEvent, ChatStatusEvent } from '@switchboard/contracts';
 
 /**
@@ -13,9 +13,20 @@ export const jobChannelPattern = /^\{job:([^}]+)\}:events$/;
 /** Streams outlive the answer long enough for a client to reconnect and resume. */
 export const jobStreamTtlMs = 60 * 60 * 1000;
 
+/**
+ * Timing stamps a delta entry may carry for `bench:chat` (wall-clock ms with a fraction, same
+ * clock in every process of a machine). Never sent to clients: the relay picks the event's fields.
+ * `tm`: [first text of the batch came from Bedrock, the batch was handed to Redis].
+ * `hop` (first entry of an attempt): [enqueued (BullMQ's timestamp), picked up, request sent to Bedrock].
+ */
+export type StreamStamps = { tm?: [number, number]; hop?: [number, number, number] };
+
+/** Wall-clock now in ms with a fraction (performance.now on the process's time origin). */
+export const stampNow = () => Math.round((performance.timeOrigin + performance.now()) * 100) / 100;
+
 export type StreamEntry =
   /** `at`: when the worker appended it (epoch ms), on a sample of deltas, for the delta-latency metric. */
-  | { kind: 'delta'; seq: number; text: string; reasoning?: string; at?: number }
+  | ({ kind: 'delta'; seq: number; text: string; reasoning?: string; at?: number } & StreamStamps)
   | { kind: 'done'; seq: number; event: Omit<ChatDoneEvent, 'jobId'> }
   | { kind: 'error'; seq: number; event: Omit<ChatErrorEvent, 'jobId'> };
 
@@ -23,19 +34,84 @@ export type StreamEntry =
 export type JobChannelMessage = StreamEntry | { kind: 'status'; event: Omit<ChatStatusEvent, 'jobId'> };
 
 // XADD + PEXPIRE + PUBLISH as one command: a long answer appends thousands of times, and one
-// script call costs Redis and the worker far less than MULTI/EXEC around three commands. On a
-// cluster with sharded pub/sub (ARGV[4] = 1) the channel is a shard channel of the stream's slot.
+// script call costs Redis and the worker far less than MULTI/EXEC around three commands.
 const appendScript = `
 redis.call('XADD', KEYS[1], ARGV[1], 'e', ARGV[2])
 redis.call('PEXPIRE', KEYS[1], ARGV[3])
 if ARGV[4] == '1' then redis.call('SPUBLISH', KEYS[2], ARGV[2]) else redis.call('PUBLISH', KEYS[2], ARGV[2]) end
 return 1`;
 
+const defineAppend = (redis: Redis) => {
+  if (!redis.appendJobEntry) redis.defineCommand('appendJobEntry', { numberOfKeys: 2, lua: appendScript });
+};
+
 /** Appends one entry to the job's stream and publishes it, atomically and in one round trip. */
 export async function appendToJobStream(redis: Redis, jobId: string, entry: StreamEntry): Promise<void> {
-  if (!redis.appendJobEntry) redis.defineCommand('appendJobEntry', { numberOfKeys: 2, lua: appendScript });
+  defineAppend(redis);
   const sharded = (await pubSubMode(redis)) === 'sharded' ? '1' : '0';
   await redis.appendJobEntry(jobStreamKey(jobId), jobChannel(jobId), `0-${entry.seq}`, JSON.stringify(entry), jobStreamTtlMs, sharded);
+}
+
+type Queued = { args: [string, string, string, string, number, string]; resolve: () => void; reject: (err: unknown) => void };
+
+/**
+ * Many answers' appends on one connection (a worker's `streams`): what is appended during one turn
+ * of the event loop goes out as one pipeline (one socket write, each entry its own EVALSHA), and a
+ * pipeline never waits for the one before it. ioredis's auto-pipelining keeps one pipeline in
+ * flight per connection, so under load every append also waited for the previous batch's round
+ * trip; one write per append instead cost a syscall each.
+ */
+export class JobStreamAppender {
+  private queued: Queued[] = [];
+
+  constructor(private readonly redis: Redis) {
+    defineAppend(redis);
+  }
+
+  append(jobId: string, entry: StreamEntry): Promise<void> {
+    return new Promise((resolve, reject) => {
+      if (this.queued.push({ args: [jobStreamKey(jobId), jobChannel(jobId), `0-${entry.seq}`, JSON.stringify(entry), jobStreamTtlMs, '0'], resolve, reject }) === 1) {
+        setImmediate(() => void this.flush());
+      }
+    });
+  }
+
+  private async flush() {
+    const batch = this.queued;
+    this.queued = [];
+    // On a cluster of Redis >= 7 the channel is a shard channel (SPUBLISH), see pubSubMode.
+    const sharded = (await pubSubMode(this.redis)) === 'sharded' ? '1' : '0';
+    for (const q of batch) q.args[5] = sharded;
+    // A cluster pipeline must stay in one slot, and every job's stream has its own: one command each.
+    if (isCluster(this.redis)) {
+      for (const q of batch) this.redis.appendJobEntry(...q.args).then(() => q.resolve(), q.reject);
+      return;
+    }
+    if (batch.length === 1) {
+      const [only] = batch;
+      this.redis.appendJobEntry(...only!.args).then(() => only!.resolve(), only!.reject);
+      return;
+    }
+    const pipeline = this.redis.pipeline();
+    for (const q of batch) pipeline.appendJobEntry(...q.args);
+    pipeline.exec().then(
+      (results) =>
+        batch.forEach((q, i) => {
+          const err = results?.[i]?.[0];
+          if (err) q.reject(err);
+          else q.resolve();
+        }),
+      (err: unknown) => batch.forEach((q) => q.reject(err)),
+    );
+  }
+}
+
+const appenders = new WeakMap<Redis, JobStreamAppender>();
+/** The connection's one appender (see JobStreamAppender). */
+export function jobStreamAppender(redis: Redis): JobStreamAppender {
+  let appender = appenders.get(redis);
+  if (!appender) appenders.set(redis, (appender = new JobStreamAppender(redis)));
+  return appender;
 }
 
 export async function publishJobStatus(redis: Redis, jobId: string, event: Omit<ChatStatusEvent, 'jobId'>) {
@@ -58,5 +134,8 @@ export async function lastJobStreamSeq(redis: Redis, jobId: string): Promise<num
 declare module 'ioredis' {
   interface RedisCommander<Context> {
     appendJobEntry(...args: (string | number)[]): Promise<unknown>;
+  }
+  interface ChainableCommander {
+    appendJobEntry(...args: (string | number)[]): ChainableCommander;
   }
 }

@@ -1,0 +1,47 @@
+import { Redis } from 'ioredis';
+import { testRedisUrl } from '@switchboard/testing';
+import { jobChannel, jobStreamAppender, readJobStream } from './job-stream.js';
+
+describe('JobStreamAppender on real Redis', () => {
+  const redis = new Redis(testRedisUrl);
+  const subscriber = new Redis(testRedisUrl);
+  afterAll(async () => {
+    await redis.quit();
+    await subscriber.quit();
+  });
+
+  it('writes every append of one turn (many jobs) in order, each stored and published', async () => {
+    const jobs = Array.from({ length: 20 }, () => crypto.randomUUID());
+    const published = new Map<string, number[]>();
+    subscriber.on('message', (channel: string, message: string) => {
+      const seqs = published.get(channel) ?? [];
+      seqs.push((JSON.parse(message) as { seq: number }).seq);
+      published.set(channel, seqs);
+    });
+    await subscriber.subscribe(...jobs.map(jobChannel));
+    const appender = jobStreamAppender(redis);
+    expect(jobStreamAppender(redis)).toBe(appender);
+    // Two turns: the second starts while the first batch may still be in flight.
+    await Promise.all(jobs.map((jobId, i) => appender.append(jobId, { kind: 'delta', seq: 1, text: `a${i}` })));
+    const second = jobs.map((jobId, i) => appender.append(jobId, { kind: 'delta', seq: 2, text: `b${i}` }));
+    const third = jobs.map((jobId, i) => appender.append(jobId, { kind: 'delta', seq: 3, text: `c${i}` }));
+    await Promise.all([...second, ...third]);
+    for (const [i, jobId] of jobs.entries()) {
+      expect((await readJobStream(redis, jobId, 0)).map((e) => (e.kind === 'delta' ? e.text : ''))).toEqual([`a${i}`, `b${i}`, `c${i}`]);
+    }
+    await new Promise((r) => setTimeout(r, 50));
+    for (const jobId of jobs) expect(published.get(jobChannel(jobId))).toEqual([1, 2, 3]);
+  });
+
+  it('rejects the append that Redis refuses and still writes the others of its batch', async () => {
+    const jobId = crypto.randomUUID();
+    const appender = jobStreamAppender(redis);
+    await appender.append(jobId, { kind: 'delta', seq: 5, text: 'five' });
+    const other = crypto.randomUUID();
+    // seq 4 after 5: XADD refuses an id lower than the stream's last.
+    const results = await Promise.allSettled([appender.append(jobId, { kind: 'delta', seq: 4, text: 'four' }), appender.append(other, { kind: 'delta', seq: 1, text: 'one' })]);
+    expect(results[0].status).toBe('rejected');
+    expect(results[1].status).toBe('fulfilled');
+    expect((await readJobStream(redis, other, 0)).map((e) => e.seq)).toEqual([1]);
+  });
+});
