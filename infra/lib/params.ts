@@ -83,8 +83,14 @@ export const paramsSchema = z
     redis: z
       .object({
         nodeType: z.string().regex(/^cache\.[a-z0-9]+\.[a-z0-9]+$/).default('cache.t4g.small'),
-        /** Replicas of the primary; at least one for Multi-AZ automatic failover. */
+        /** Replicas of the primary (of each shard in cluster mode); at least one for Multi-AZ automatic failover. */
         replicas: int(1, 5).default(1),
+        /**
+         * Cluster mode enabled: `shards` primaries (each with `replicas`) share the key space; the apps
+         * get the configuration endpoint and REDIS_CLUSTER=true. Off: one primary, as before.
+         */
+        clusterMode: bool.default(false),
+        shards: int(1, 500).default(3),
       })
       .prefault({}),
 

@@ -3,6 +3,7 @@ import {
   type AppConfig,
   assertRedisReachable,
   type ChatJobData,
+  ChatQueues,
   chatQueueName,
   createLogger,
   createRedis,
@@ -57,20 +58,21 @@ export async function startWorker(config: AppConfig = loadConfig()): Promise<Run
   // Each running chat makes a few short queries; a small pool per process serves many streams.
   const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: 20, migrate: config.migrateOnBoot, warm: config.dbPoolWarm });
   const logLost = (err: Error, role: string) => logger.warn({ err, role }, 'redis connection lost; reconnecting');
-  const redis = createRedis(config.redisUrl, 'commands', logLost);
-  const blocking = createRedis(config.redisUrl, 'blocking', logLost);
-  const subscriber = createRedis(config.redisUrl, 'subscriber', logLost);
-  const streams = createRedis(config.redisUrl, 'streams', logLost);
+  const redis = createRedis(config, 'commands', logLost);
+  const blocking = createRedis(config, 'blocking', logLost);
+  const subscriber = createRedis(config, 'subscriber', logLost);
+  const streams = createRedis(config, 'streams', logLost);
   const bedrock = createBedrockClient(config);
   const catalog = new CatalogHolder(config.modelsFile, logger, config.modelsJson);
   const models = catalog.list;
   const governor = new QuotaGovernor(redis, { prefix: config.queuePrefix, ...config.quota });
-  const chatQueue = producerQueue<ChatJobData>(chatQueueName, redis, config.queuePrefix);
+  // One chat queue per model on a Redis Cluster (each model's lane on a slot of its own), else one.
+  const chatQueues = new ChatQueues(redis, config.queuePrefix, config.redisCluster);
   const summarizeQueue = producerQueue<SummarizeJobData>(summarizeQueueName, redis, config.queuePrefix);
   const webhooksQueue = producerQueue<WebhookJobData>(webhooksQueueName, redis, config.queuePrefix);
   const titlesQueue = producerQueue<TitleJobData>(titlesQueueName, redis, config.queuePrefix);
   // The governor wakes parked jobs of each lane on these queues when quota frees early.
-  const laneQueues: LaneQueues = { chat: chatQueue, batch: summarizeQueue };
+  const laneQueues: LaneQueues = { chat: chatQueues, batch: summarizeQueue };
   const quota = { governor, laneQueues };
   const chatTurns = new ChatTurnsRepository(database.db);
   const summarizeJobs = new SummarizeJobsRepository(database.db);
@@ -82,22 +84,41 @@ export async function startWorker(config: AppConfig = loadConfig()): Promise<Run
     titles: config.chatTitles === 'model' ? titlesQueue : undefined, queuePrefix: config.queuePrefix, spend,
   });
 
-  const chatWorker = new Worker(
-    chatQueueName,
-    // Three parameters: BullMQ hands the processor an AbortSignal only when it declares one.
-    (job, token, signal) => protection.track(() => processChat(job, token, signal)),
-    {
-      connection: blocking,
-      prefix: config.queuePrefix,
-      concurrency: config.workerConcurrency,
-      autorun: false,
-      maxStalledCount: config.jobs.maxStalled,
-      ...jobLockOptions(config),
-    },
-  );
-  chatWorker.on('error', (err) => logger.error({ err }, 'chat worker error'));
-  stopJobsOnLostLock(chatWorker);
-  chatWorker.on('failed', (job, err) => logger.warn({ jobId: job?.id, err: err.message }, 'chat job attempt failed'));
+  // A chat worker per chat queue: one, or on a cluster one per model (models added by a catalog
+  // reload get theirs then).
+  const chatWorkers = new Map<string, Worker<ChatJobData>>();
+  const chatWorkerFor = (prefix: string) => {
+    const chatWorker = new Worker<ChatJobData>(
+      chatQueueName,
+      // Three parameters: BullMQ hands the processor an AbortSignal only when it declares one.
+      (job, token, signal) => protection.track(() => processChat(job, token, signal)),
+      {
+        connection: blocking,
+        prefix,
+        concurrency: config.workerConcurrency,
+        autorun: false,
+        maxStalledCount: config.jobs.maxStalled,
+        ...jobLockOptions(config),
+      },
+    );
+    chatWorker.on('error', (err) => logger.error({ err }, 'chat worker error'));
+    stopJobsOnLostLock(chatWorker);
+    chatWorker.on('failed', (job, err) => logger.warn({ jobId: job?.id, err: err.message }, 'chat job attempt failed'));
+    return chatWorker;
+  };
+  let closingWorkers = false;
+  const newChatWorkers = () => {
+    const added: Worker<ChatJobData>[] = [];
+    for (const model of models()) {
+      const prefix = chatQueues.prefixFor(model.id);
+      if (chatWorkers.has(prefix) || closingWorkers) continue;
+      const worker = chatWorkerFor(prefix);
+      chatWorkers.set(prefix, worker);
+      added.push(worker);
+    }
+    return added;
+  };
+  newChatWorkers();
   const summarize = createSummarizeWorker({
     config, redis, blocking, bedrock, repository: summarizeJobs, models, logger, queue: summarizeQueue, webhooks: webhooksQueue, quota, protection, spend,
   });
@@ -117,20 +138,23 @@ export async function startWorker(config: AppConfig = loadConfig()): Promise<Run
     redis,
     repositories: { summarizeJobs, chatTurns, deliveries },
     summarize: summarizeQueue,
-    chat: chatQueue,
+    chat: chatQueues,
     webhooks: webhooksQueue,
     logger,
   });
   // One cancel listener for the process: whichever worker holds the job stops it.
-  const chatCancels = { cancel: (jobId: string) => chatWorker.cancelJob(jobId, 'cancelled by the user') };
+  const chatCancels = { cancel: (jobId: string) => chatWorkers.forEach((w) => w.cancelJob(jobId, 'cancelled by the user')) };
   await listenForCancels(subscriber, config.queuePrefix, [chatCancels, summarize]);
   await catalog.listen(subscriber, config.queuePrefix);
   // Bedrock's HTTP/2 session is open before the first job (and the Postgres pool warm, see openDatabase).
   await preconnectBedrock(bedrock, config).catch((err: Error) => logger.warn({ err: err.message }, 'could not preconnect to Bedrock'));
-  const workers = [chatWorker, summarize.worker, webhookWorker, titleWorker];
-  for (const worker of workers) void worker.run();
-  await Promise.all(workers.map((worker) => worker.waitUntilReady()));
-  const queues = [chatQueue, summarizeQueue, webhooksQueue, titlesQueue];
+  const workers = () => [...chatWorkers.values(), summarize.worker, webhookWorker, titleWorker];
+  for (const worker of workers()) void worker.run();
+  await Promise.all(workers().map((worker) => worker.waitUntilReady()));
+  catalog.onReload(() => {
+    for (const worker of newChatWorkers()) void worker.run();
+  });
+  const queues = () => [...chatQueues.of(models().map((m) => m.id)), summarizeQueue, webhooksQueue, titlesQueue];
   const stopReporting = config.backlogMetricsIntervalMs
     ? startBacklogReporter({ queues, governor, models, intervalMs: config.backlogMetricsIntervalMs })
     : () => undefined;
@@ -140,7 +164,10 @@ export async function startWorker(config: AppConfig = loadConfig()): Promise<Run
     prefix: config.queuePrefix,
     heartbeatMs: config.ops.heartbeatMs,
     slots: config.workerConcurrency,
-    workers,
+    // Read when a drain is asked: chat workers added by a catalog reload are paused too.
+    get workers() {
+      return workers() as Worker[];
+    },
     inFlight: () => protection.inFlight,
     logger,
   });
@@ -163,7 +190,8 @@ export async function startWorker(config: AppConfig = loadConfig()): Promise<Run
         await metricsServer?.close();
         reconciler.stop();
         catalog.stop();
-        const closed = Promise.all(workers.map((worker) => worker.close()));
+        closingWorkers = true;
+        const closed = Promise.all(workers().map((worker) => worker.close()));
         let deadline: NodeJS.Timeout | undefined;
         const drained = await Promise.race([
           closed.then(() => true),
@@ -172,13 +200,13 @@ export async function startWorker(config: AppConfig = loadConfig()): Promise<Run
         clearTimeout(deadline);
         if (!drained) {
           logger.warn({ inFlight: protection.inFlight }, 'drain deadline passed; handing running jobs to another worker');
-          chatWorker.cancelAllJobs(new HandOver('drain') as unknown as string);
+          for (const chatWorker of chatWorkers.values()) chatWorker.cancelAllJobs(new HandOver('drain') as unknown as string);
           const handedOver = await Promise.race([closed.then(() => true), new Promise<false>((r) => setTimeout(() => r(false), 5000).unref())]);
           // What still runs (long batch calls) is not waited for: its locks lapse and the stalled check requeues it.
           if (!handedOver) logger.warn('jobs still running after the hand-over; leaving them to the stalled check');
         }
         await protection.stop();
-        await Promise.all(queues.map((q) => q.close()));
+        await Promise.all([chatQueues.close(), ...[summarizeQueue, webhooksQueue, titlesQueue].map((q) => q.close())]);
         subscriber.disconnect();
         await redis.quit().catch(() => redis.disconnect());
         blocking.disconnect();

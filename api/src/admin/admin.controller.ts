@@ -1,6 +1,6 @@
 import { Controller, HttpCode, Inject, Post, UseGuards } from '@nestjs/common';
-import type { Redis } from 'ioredis';
-import { type AppConfig, ConfigError, controlChannel, type ControlMessage } from '@switchboard/server-core';
+import type { RedisClient as Redis } from '@switchboard/server-core';
+import { type AppConfig, ConfigError, controlChannel, type ControlMessage, redisPublish } from '@switchboard/server-core';
 import { AuditService } from '../audit/audit.service.js';
 import { AdminGuard } from '../auth/admin.guard.js';
 import { CurrentPrincipal, type Principal } from '../auth/principal.js';
@@ -31,7 +31,7 @@ export class AdminController {
       throw err;
     }
     const message: ControlMessage = { type: 'reload-catalog' };
-    await this.redis.publish(controlChannel(this.config.queuePrefix), JSON.stringify(message));
+    await redisPublish(this.redis, controlChannel(this.config.queuePrefix), JSON.stringify(message));
     const after = this.catalog.list().map((m) => ({ id: m.id, ...(m.allowedGroups ? { allowedGroups: m.allowedGroups } : {}) }));
     await this.audit.record({ actor: principal.sub, action: 'catalog.reload', target: 'catalog', before, after });
     return { models: this.catalog.publicList().map((m) => m.id) };

@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
-import type { Redis } from 'ioredis';
-import { type AppConfig, controlChannel, type ControlMessage } from '@switchboard/server-core';
+import type { RedisClient as Redis } from '@switchboard/server-core';
+import { type AppConfig, controlChannel, type ControlMessage, onRedisMessage, redisSubscribe } from '@switchboard/server-core';
 import { CatalogService } from '../config/catalog.service.js';
 import { APP_CONFIG } from '../config/tokens.js';
 import { REDIS_SUBSCRIBER } from '../redis/redis.module.js';
@@ -19,10 +19,10 @@ export class CatalogReloaderService implements OnModuleInit, OnApplicationShutdo
 
   async onModuleInit() {
     const channel = controlChannel(this.config.queuePrefix);
-    this.subscriber.on('message', (ch: string, payload: string) => {
+    onRedisMessage(this.subscriber, (ch: string, payload: string) => {
       if (ch === channel && (JSON.parse(payload) as ControlMessage).type === 'reload-catalog') this.reload('control channel');
     });
-    await this.subscriber.subscribe(channel);
+    await redisSubscribe(this.subscriber, channel);
     process.on('SIGHUP', this.onSighup);
   }
 

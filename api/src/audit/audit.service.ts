@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import type { Redis } from 'ioredis';
+import type { RedisClient as Redis } from '@switchboard/server-core';
 import type { AuditAction, AuditPage, AuditQuery } from '@switchboard/contracts';
 import type { AppConfig } from '@switchboard/server-core';
 import type { Principal } from '../auth/principal.js';

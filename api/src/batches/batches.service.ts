@@ -1,7 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient as Redis } from '@switchboard/server-core';
 import {
   type Batch,
   type BatchCreate,
@@ -18,6 +18,7 @@ import {
   batchStatusOf,
   CallbackTargetError,
   cancelChannel,
+  redisPublish,
   cancelKey,
   cancelKeyTtlSeconds,
   checkCallbackUrl,
@@ -191,9 +192,14 @@ export class BatchesService {
     if (row.status === 'completed') throw new AppError('conflict', 'Batch is already completed');
     const { active, batch } = await this.repository.cancel(id);
     if (active.length > 0) {
-      const pipeline = this.redis.pipeline();
-      for (const jobId of active) pipeline.set(cancelKey(jobId), '1', 'EX', cancelKeyTtlSeconds).publish(cancelChannel(this.config.queuePrefix), jobId);
-      await pipeline.exec().catch((err) => this.logger.warn({ err, batchId: id }, 'cancel signals failed; running items end when their workers look'));
+      // Each job's cancel flag is in its own slot on a Redis Cluster: one command each, not one pipeline.
+      const prefix = this.config.queuePrefix;
+      await Promise.all(
+        active.map(async (jobId) => {
+          await this.redis.set(cancelKey(jobId), '1', 'EX', cancelKeyTtlSeconds);
+          await redisPublish(this.redis, cancelChannel(prefix), jobId);
+        }),
+      ).catch((err) => this.logger.warn({ err, batchId: id }, 'cancel signals failed; running items end when their workers look'));
     }
     // Waiting items stay in Redis until a worker picks them: it sees them cancelled and skips them.
     if (batch?.callbackUrl) {

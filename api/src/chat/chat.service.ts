@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import type { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient as Redis } from '@switchboard/server-core';
 import type { Socket } from 'socket.io';
 import {
   type ChatRegenerate,
@@ -14,6 +13,7 @@ import {
 import {
   type AppConfig,
   type ChatJobData,
+  type ChatQueues,
   doneEventOf,
   endJobStream,
   enqueueChat,
@@ -49,7 +49,7 @@ export class ChatService {
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(REDIS) private readonly redis: Redis,
-    @Inject(CHAT_QUEUE) private readonly queue: Queue<ChatJobData>,
+    @Inject(CHAT_QUEUE) private readonly queues: ChatQueues,
     @Inject(QUOTA_GOVERNOR) private readonly governor: QuotaGovernor,
     private readonly repository: ChatRepository,
     private readonly conversations: ConversationsService,
@@ -203,7 +203,7 @@ export class ChatService {
           this.governor.join({ modelId: turn.modelId, jobId: turn.jobId, owner, lane: 'chat' }),
         ]);
         this.relay.emitToOwner(owner, chatServerEvents.status, { jobId: turn.jobId, state: 'queued' });
-        await enqueueChat(this.queue, data);
+        await enqueueChat(this.queues.for(data.modelId), data);
       });
       // The first line of a chat's trail: the worker's lines carry the same requestId and jobId, then Bedrock's request id.
       this.logger.log({ requestId, jobId: turn.jobId, conversationId: turn.conversationId, modelId: turn.modelId }, 'chat queued');
@@ -226,7 +226,7 @@ export class ChatService {
   async cancel(owner: string, jobId: string): Promise<void> {
     const job = await this.requireJob(owner, jobId);
     if (job.status !== 'queued' && job.status !== 'active') throw new AppError('conflict', `Job is already ${job.status}`);
-    const { removed } = await requestCancel(this.redis, this.queue, this.config.queuePrefix, jobId);
+    const { removed } = await requestCancel(this.redis, this.queues.for(job.modelId), this.config.queuePrefix, jobId);
     if (removed) {
       // It may have been waiting for quota: give its place in line to the next one.
       await this.governor.leave(job.modelId, jobId);

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
-import type { Redis } from 'ioredis';
+import type { RedisClient as Redis } from '@switchboard/server-core';
 import type { Socket } from 'socket.io';
 import { chatServerEvents, type ConversationUpdatedEvent } from '@switchboard/contracts';
 import {
@@ -8,8 +8,14 @@ import {
   jobChannel,
   type JobChannelMessage,
   jobChannelPattern,
+  onRedisMessage,
+  onResubscribed,
+  ownerOfUserChannel,
   publishConversationUpdate,
   readJobStream,
+  redisPublish,
+  redisSubscribe,
+  redisUnsubscribe,
   type StreamEntry,
   userChannel,
   type UserChannelMessage,
@@ -44,7 +50,9 @@ export class JobRelayService implements OnModuleInit {
   ) {}
 
   onModuleInit() {
-    this.subscriber.on('message', (channel: string, payload: string) => this.onMessage(channel, payload));
+    onRedisMessage(this.subscriber, (channel: string, payload: string) => this.onMessage(channel, payload));
+    // Subscriptions back after a failover or reconnect: what was published meanwhile is in the streams.
+    onResubscribed(this.subscriber, () => this.catchUpAll());
     this.metrics.setSocketSource(() => this.load());
   }
 
@@ -53,6 +61,10 @@ export class JobRelayService implements OnModuleInit {
     let sockets = 0;
     for (const set of this.socketsByOwner.values()) sockets += set.size;
     return { sockets, watchedJobs: this.watchersByJob.size };
+  }
+
+  private catchUpAll() {
+    for (const [jobId, watchers] of this.watchersByJob) for (const w of watchers.values()) void this.catchUp(jobId, w);
   }
 
   async addSocket(socket: Socket, owner: string) {
@@ -64,7 +76,7 @@ export class JobRelayService implements OnModuleInit {
       this.socketsByOwner.set(owner, sockets);
     }
     sockets.add(socket);
-    if (first) await this.subscriber.subscribe(userChannel(this.config.queuePrefix, owner));
+    if (first) await redisSubscribe(this.subscriber, userChannel(this.config.queuePrefix, owner));
   }
 
   async removeSocket(socket: Socket, owner: string) {
@@ -76,7 +88,7 @@ export class JobRelayService implements OnModuleInit {
     sockets.delete(socket);
     if (sockets.size === 0) {
       this.socketsByOwner.delete(owner);
-      await this.subscriber.unsubscribe(userChannel(this.config.queuePrefix, owner));
+      await redisUnsubscribe(this.subscriber, userChannel(this.config.queuePrefix, owner));
     }
   }
 
@@ -88,7 +100,7 @@ export class JobRelayService implements OnModuleInit {
   async announce(owner: string, jobId: string) {
     await Promise.all([
       this.watchForAllSockets(owner, jobId, true),
-      this.redis.publish(userChannel(this.config.queuePrefix, owner), JSON.stringify({ jobId, node: this.nodeId } satisfies UserChannelMessage)),
+      redisPublish(this.redis, userChannel(this.config.queuePrefix, owner), JSON.stringify({ jobId, node: this.nodeId } satisfies UserChannelMessage)),
     ]);
   }
 
@@ -125,7 +137,7 @@ export class JobRelayService implements OnModuleInit {
     if (!watchers) {
       watchers = new Map();
       this.watchersByJob.set(jobId, watchers);
-      await this.subscriber.subscribe(jobChannel(jobId));
+      await redisSubscribe(this.subscriber, jobChannel(jobId));
     }
     let watcher = watchers.get(socket.id);
     if (!watcher) {
@@ -141,15 +153,14 @@ export class JobRelayService implements OnModuleInit {
 
   private async unwatch(jobId: string) {
     this.watchersByJob.delete(jobId);
-    await this.subscriber.unsubscribe(jobChannel(jobId));
+    await redisUnsubscribe(this.subscriber, jobChannel(jobId));
   }
 
   private onMessage(channel: string, payload: string) {
     const jobMatch = jobChannelPattern.exec(channel);
     if (jobMatch) return this.onJobMessage(jobMatch[1]!, payload);
-    const userPrefix = `${this.config.queuePrefix}:user:`;
-    if (!channel.startsWith(userPrefix)) return;
-    const owner = channel.slice(userPrefix.length);
+    const owner = ownerOfUserChannel(this.config.queuePrefix, channel);
+    if (owner === undefined) return;
     let notice: UserChannelMessage;
     try {
       notice = JSON.parse(payload) as UserChannelMessage;

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient as Redis } from '@switchboard/server-core';
 
 /** Redis is down or not answering: the request gets 503 `unavailable` (see isDependencyOutage). */
 export class RedisUnavailableError extends Error {

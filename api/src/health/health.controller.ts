@@ -1,6 +1,6 @@
 import { Controller, Get, Inject, Logger, Res } from '@nestjs/common';
 import type { Response } from 'express';
-import type { Redis } from 'ioredis';
+import type { RedisClient as Redis } from '@switchboard/server-core';
 import type { Database } from '@switchboard/server-core';
 import { Public } from '../auth/principal.js';
 import { DATABASE } from '../database/database.module.js';

@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { Queue } from 'bullmq';
 import DataLoader from 'dataloader';
-import type { Redis } from 'ioredis';
+import type { RedisClient as Redis } from '@switchboard/server-core';
 import { type AppConfig, enqueueSummarize, type SummarizeJobData, summarizeJobFromRow } from '@switchboard/server-core';
 import { AppError } from '../common/app-error.js';
 import { isDependencyOutage } from '../common/dependency-outage.js';

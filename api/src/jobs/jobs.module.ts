@@ -1,6 +1,6 @@
 import { Inject, Module, type OnApplicationShutdown } from '@nestjs/common';
 import { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient as Redis } from '@switchboard/server-core';
 import { type AppConfig, producerQueue, summarizeQueueName, webhooksQueueName } from '@switchboard/server-core';
 import { APP_CONFIG } from '../config/tokens.js';
 import { REDIS } from '../redis/redis.module.js';

@@ -1,8 +1,7 @@
 import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import type { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
 import { collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
-import { type AppConfig, producerQueue, type QuotaGovernor, summarizeQueueName, titlesQueueName, webhooksQueueName } from '@switchboard/server-core';
+import { type AppConfig, type ChatQueues, producerQueue, type QuotaGovernor, type RedisClient as Redis, summarizeQueueName, titlesQueueName, webhooksQueueName } from '@switchboard/server-core';
 import { CatalogService } from '../config/catalog.service.js';
 import { APP_CONFIG } from '../config/tokens.js';
 import { CHAT_QUEUE, QUOTA_GOVERNOR, REDIS } from '../redis/redis.module.js';
@@ -34,7 +33,7 @@ export class MetricsService implements OnApplicationShutdown {
   });
 
   constructor(
-    @Inject(CHAT_QUEUE) private readonly chatQueue: Queue,
+    @Inject(CHAT_QUEUE) private readonly chatQueues: ChatQueues,
     @Inject(QUOTA_GOVERNOR) private readonly governor: QuotaGovernor,
     private readonly catalog: CatalogService,
     @Inject(REDIS) redis: Redis,
@@ -79,9 +78,9 @@ export class MetricsService implements OnApplicationShutdown {
     if (!this.queues().some((q) => q.name === queue.name)) this.extraQueues.push(queue);
   }
 
-  /** Every queue counted: chat, summarize, webhooks, titles (and any added). */
+  /** Every queue counted: chat (on a Redis Cluster one per model), summarize, webhooks, titles (and any added). */
   queues(): Queue[] {
-    return [this.chatQueue, ...this.extraQueues];
+    return [...this.chatQueues.of(this.catalog.list().map((m) => m.id)), ...this.extraQueues];
   }
 
   /** The chat relay tells how many sockets and watched jobs this node has. */
@@ -100,7 +99,13 @@ export class MetricsService implements OnApplicationShutdown {
       Promise.all(this.queues().map(async (q) => [q.name, await q.getJobCounts(...countedStates)] as const)),
     ]);
     this.quotaSnapshots = new Map(entries);
-    this.jobCounts = new Map(counts);
+    // Per-model chat queues (Redis Cluster) add up under `chat`.
+    this.jobCounts = new Map();
+    for (const [name, c] of counts) {
+      const total = this.jobCounts.get(name) ?? {};
+      for (const [state, n] of Object.entries(c)) total[state] = (total[state] ?? 0) + n;
+      this.jobCounts.set(name, total);
+    }
     return this.registry.metrics();
   }
 

@@ -1,6 +1,6 @@
 import { Controller, Get, HttpCode, Inject, Post, Req, Res, UseGuards } from '@nestjs/common';
 import type { Request, Response } from 'express';
-import type { Redis } from 'ioredis';
+import type { RedisClient as Redis } from '@switchboard/server-core';
 import type { OpsSnapshot } from '@switchboard/contracts';
 import type { AppConfig } from '@switchboard/server-core';
 import { AdminGuard } from '../auth/admin.guard.js';

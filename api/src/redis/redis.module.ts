@@ -1,7 +1,6 @@
 import { Global, Inject, Logger, Module, type OnApplicationShutdown } from '@nestjs/common';
-import { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
-import { type AppConfig, chatQueueName, createRedis, producerQueue, QuotaGovernor } from '@switchboard/server-core';
+import type { RedisClient as Redis } from '@switchboard/server-core';
+import { type AppConfig, ChatQueues, createRedis, QuotaGovernor } from '@switchboard/server-core';
 import { APP_CONFIG } from '../config/tokens.js';
 
 export const REDIS = Symbol('REDIS');
@@ -16,12 +15,13 @@ const logLost = (err: Error, role: string) => logger.warn(`${role} connection lo
 @Global()
 @Module({
   providers: [
-    { provide: REDIS, inject: [APP_CONFIG], useFactory: (c: AppConfig) => createRedis(c.redisUrl, 'commands', logLost) },
-    { provide: REDIS_SUBSCRIBER, inject: [APP_CONFIG], useFactory: (c: AppConfig) => createRedis(c.redisUrl, 'subscriber', logLost) },
+    { provide: REDIS, inject: [APP_CONFIG], useFactory: (c: AppConfig) => createRedis(c, 'commands', logLost) },
+    { provide: REDIS_SUBSCRIBER, inject: [APP_CONFIG], useFactory: (c: AppConfig) => createRedis(c, 'subscriber', logLost) },
     {
       provide: CHAT_QUEUE,
       inject: [APP_CONFIG, REDIS],
-      useFactory: (c: AppConfig, redis: Redis) => producerQueue(chatQueueName, redis, c.queuePrefix),
+      // One chat queue per model on a Redis Cluster (each model's lane on its own slot), one in all otherwise.
+      useFactory: (c: AppConfig, redis: Redis) => new ChatQueues(redis, c.queuePrefix, c.redisCluster),
     },
     {
       provide: QUOTA_GOVERNOR,
@@ -35,11 +35,11 @@ export class RedisModule implements OnApplicationShutdown {
   constructor(
     @Inject(REDIS) private readonly redis: Redis,
     @Inject(REDIS_SUBSCRIBER) private readonly subscriber: Redis,
-    @Inject(CHAT_QUEUE) private readonly chatQueue: Queue,
+    @Inject(CHAT_QUEUE) private readonly chatQueues: ChatQueues,
   ) {}
 
   async onApplicationShutdown() {
-    await this.chatQueue.close();
+    await this.chatQueues.close();
     this.subscriber.disconnect();
     await this.redis.quit().catch(() => this.redis.disconnect());
   }

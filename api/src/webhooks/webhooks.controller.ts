@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Controller, Get, HttpCode, Inject, Post, UseGuards } from '@nestjs/common';
-import type { Redis } from 'ioredis';
+import type { RedisClient as Redis } from '@switchboard/server-core';
 import type { WebhookSecret } from '@switchboard/contracts';
 import { type AppConfig, previousWebhookSecretKey, type WebhookSecretRow } from '@switchboard/server-core';
 import { AuditService } from '../audit/audit.service.js';

@@ -21,8 +21,8 @@ export interface MonitoringProps {
   /** Existing SNS topic to notify; alarms without one still show on the dashboard. */
   readonly alarmTopicArn?: string;
   /** ElastiCache replication group id and its node count (members are `<id>-001`, `-002`, …). */
-  readonly redisReplicationGroupId: string;
-  readonly redisNodes: number;
+  /** Every Redis node (cache cluster id), primaries and replicas of every shard. */
+  readonly redisNodeIds: string[];
   readonly databaseClusterId: string;
   readonly databaseMaxAcu: number;
   /** Catalog model ids, for the AWS/Bedrock metrics (dimension ModelId). */
@@ -224,15 +224,16 @@ export class Monitoring extends Construct {
     });
 
     // Redis: noeviction means a full Redis refuses new work (chats answer `unavailable`).
-    const redisNode = (n: number) => `${props.redisReplicationGroupId}-${String(n).padStart(3, '0')}`;
-    const redisMetric = (metricName: string, n: number, statistic = 'Maximum') =>
-      new cloudwatch.Metric({ namespace: 'AWS/ElastiCache', metricName, dimensionsMap: { CacheClusterId: redisNode(n) }, statistic, period: minute, label: redisNode(n) });
-    const redisNodes = Array.from({ length: props.redisNodes }, (_, i) => i + 1);
+    const redisMetric = (metricName: string, node: string, statistic = 'Maximum') =>
+      new cloudwatch.Metric({ namespace: 'AWS/ElastiCache', metricName, dimensionsMap: { CacheClusterId: node }, statistic, period: minute, label: node });
+    const redisNodes = props.redisNodeIds;
     const redisMemory = redisNodes.map((n) => redisMetric('DatabaseMemoryUsagePercentage', n));
+    // An alarm's math takes at most 10 metrics: the first nodes (one per shard first in cluster mode).
+    const alarmedMemory = [...redisMemory].sort((a, b) => Number(!a.label?.endsWith('-001')) - Number(!b.label?.endsWith('-001'))).slice(0, 10);
     alarm('RedisMemoryHigh', 'Redis memory above 80% on a node (noeviction: at 100% it refuses new jobs)', {
       metric: new cloudwatch.MathExpression({
-        expression: `MAX([${redisMemory.map((_, i) => `m${i}`).join(', ')}])`,
-        usingMetrics: Object.fromEntries(redisMemory.map((m, i) => [`m${i}`, m])),
+        expression: `MAX([${alarmedMemory.map((_, i) => `m${i}`).join(', ')}])`,
+        usingMetrics: Object.fromEntries(alarmedMemory.map((m, i) => [`m${i}`, m])),
         period: minute,
       }),
       threshold: 80,

@@ -11,6 +11,8 @@ export interface RedisProps {
   readonly clients: ec2.ISecurityGroup;
   readonly nodeType: string;
   readonly replicas: number;
+  /** Cluster mode enabled with this many shards (node groups); absent: one primary with its replicas. */
+  readonly shards?: number;
   readonly logRetention: logs.RetentionDays;
 }
 
@@ -20,7 +22,9 @@ export const REDIS_PORT = 6380;
 /**
  * ElastiCache (Redis OSS 7.1) replication group for BullMQ queues, delta streams and quota state:
  * TLS in transit, AUTH token, encrypted at rest, Multi-AZ with automatic failover, and
- * `maxmemory-policy noeviction` so BullMQ never loses keys silently.
+ * `maxmemory-policy noeviction` so BullMQ never loses keys silently. With `shards`, cluster mode
+ * is enabled: that many primaries, each with `replicas`, and the apps connect to the configuration
+ * endpoint (REDIS_CLUSTER=true; sharded pub/sub needs the engine's 7.x).
  */
 export class Redis extends Construct {
   readonly securityGroup: ec2.SecurityGroup;
@@ -29,9 +33,14 @@ export class Redis extends Construct {
   /** `rediss://<primary>:<port>`, no credentials: the apps' REDIS_URL. */
   readonly url: string;
   readonly replicationGroup: elasticache.CfnReplicationGroup;
+  /** Cluster mode enabled: the apps need REDIS_CLUSTER=true. */
+  readonly cluster: boolean;
+  /** The cache cluster (node) ids, for per-node metrics. */
+  readonly nodeIds: string[];
 
   constructor(scope: Construct, id: string, props: RedisProps) {
     super(scope, id);
+    this.cluster = props.shards !== undefined;
 
     this.securityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', {
       vpc: props.vpc,
@@ -55,7 +64,7 @@ export class Redis extends Construct {
     const parameters = new elasticache.CfnParameterGroup(this, 'Parameters', {
       cacheParameterGroupFamily: 'redis7',
       description: 'Switchboard: BullMQ requires noeviction',
-      properties: { 'maxmemory-policy': 'noeviction' },
+      properties: { 'maxmemory-policy': 'noeviction', ...(this.cluster ? { 'cluster-enabled': 'yes' } : {}) },
     });
 
     const slowLog = new logs.LogGroup(this, 'SlowLog', { retention: props.logRetention, removalPolicy: RemovalPolicy.DESTROY });
@@ -65,7 +74,9 @@ export class Redis extends Construct {
       engine: 'redis',
       engineVersion: '7.1',
       cacheNodeType: props.nodeType,
-      numCacheClusters: 1 + props.replicas,
+      ...(props.shards !== undefined
+        ? { clusterMode: 'enabled', numNodeGroups: props.shards, replicasPerNodeGroup: props.replicas }
+        : { numCacheClusters: 1 + props.replicas }),
       automaticFailoverEnabled: true,
       multiAzEnabled: true,
       port: REDIS_PORT,
@@ -91,6 +102,15 @@ export class Redis extends Construct {
 
     // No secret in the URL: the token travels separately (REDIS_PASSWORD), so rotating it needs
     // new tasks only, not a template change CloudFormation would skip.
-    this.url = Fn.join('', ['rediss://', this.replicationGroup.attrPrimaryEndPointAddress, ':', this.replicationGroup.attrPrimaryEndPointPort]);
+    // Cluster mode: the configuration endpoint, from which clients discover every shard.
+    this.url = this.cluster
+      ? Fn.join('', ['rediss://', this.replicationGroup.attrConfigurationEndPointAddress, ':', this.replicationGroup.attrConfigurationEndPointPort])
+      : Fn.join('', ['rediss://', this.replicationGroup.attrPrimaryEndPointAddress, ':', this.replicationGroup.attrPrimaryEndPointPort]);
+    // ElastiCache names nodes <group>-<node> (<group>-<shard>-<node> in cluster mode).
+    const group = this.replicationGroup.ref;
+    const nodes = Array.from({ length: 1 + props.replicas }, (_, n) => String(n + 1).padStart(3, '0'));
+    this.nodeIds = this.cluster
+      ? Array.from({ length: props.shards! }, (_, s) => nodes.map((n) => `${group}-${String(s + 1).padStart(4, '0')}-${n}`)).flat()
+      : nodes.map((n) => `${group}-${n}`);
   }
 }

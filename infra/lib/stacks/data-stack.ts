@@ -34,7 +34,8 @@ export class DataStack extends Stack {
     // The retained database's security group keeps a rule naming this group.
     this.clients.applyRemovalPolicy(RemovalPolicy.RETAIN);
 
-    this.redis = new Redis(this, 'Redis', { vpc, clients: this.clients, ...params.redis, logRetention });
+    const { clusterMode, shards, ...redis } = params.redis;
+    this.redis = new Redis(this, 'Redis', { vpc, clients: this.clients, ...redis, shards: clusterMode ? shards : undefined, logRetention });
     this.database = new Database(this, 'Database', {
       vpc,
       clients: this.clients,

@@ -81,6 +81,7 @@ export class ServicesStack extends Stack {
       AUTH_ADMIN_GROUP: props.adminGroup,
       // Credentials stay out of the URLs: REDIS_PASSWORD and DATABASE_PASSWORD below.
       REDIS_URL: props.redis.url,
+      ...(props.redis.cluster ? { REDIS_CLUSTER: 'true' } : {}),
       DATABASE_URL: props.database.urlFor(APP_DB_USER),
     };
     // Each a single Secrets Manager key, read by the ECS agent at task start: rotation needs only
@@ -155,8 +156,7 @@ export class ServicesStack extends Stack {
       backlogPerTask: this.worker.targetBacklogPerTask,
       maxWorkers: params.worker.maxTasks,
       alarmTopicArn: params.alarmTopicArn,
-      redisReplicationGroupId: props.redis.replicationGroup.ref,
-      redisNodes: 1 + params.redis.replicas,
+      redisNodeIds: props.redis.nodeIds,
       databaseClusterId: `${params.prefix.toLowerCase()}-db`,
       databaseMaxAcu: params.database.maxAcu,
       modelIds: params.models.map((m) => m.id),

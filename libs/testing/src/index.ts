@@ -26,4 +26,5 @@ async function adminQuery(sql: string) {
   }
 }
 export * from './tcp-proxy.js';
+export * from './redis-cluster.js';
 export * from './prometheus.js';

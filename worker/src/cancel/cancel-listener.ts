@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient as Redis } from '@switchboard/server-core';
 import { listenForCancelRequests } from '@switchboard/server-core';
 
 /** Something in this process that can stop a job it runs (a BullMQ worker, or the summarize worker with its chunks). */

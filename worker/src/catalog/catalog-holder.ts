@@ -1,6 +1,6 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient as Redis } from '@switchboard/server-core';
 import type { ModelEntry } from '@switchboard/contracts';
-import { controlChannel, type ControlMessage, loadCatalog, type Logger } from '@switchboard/server-core';
+import { controlChannel, type ControlMessage, loadCatalog, type Logger, onRedisMessage, redisSubscribe } from '@switchboard/server-core';
 
 /**
  * The model catalog of this worker process. Quotas change without a restart: SIGHUP, or an admin
@@ -19,13 +19,19 @@ export class CatalogHolder {
   }
 
   readonly list = (): readonly ModelEntry[] => this.models;
+  private readonly reloadListeners: (() => void)[] = [];
+
+  /** Hears every successful reload (e.g. to start workers for models added). */
+  onReload(listener: () => void) {
+    this.reloadListeners.push(listener);
+  }
 
   async listen(subscriber: Redis, queuePrefix: string): Promise<void> {
     const channel = controlChannel(queuePrefix);
-    subscriber.on('message', (ch: string, payload: string) => {
+    onRedisMessage(subscriber, (ch: string, payload: string) => {
       if (ch === channel && (JSON.parse(payload) as ControlMessage).type === 'reload-catalog') this.reload('control channel');
     });
-    await subscriber.subscribe(channel);
+    await redisSubscribe(subscriber, channel);
     process.on('SIGHUP', this.onSighup);
   }
 
@@ -37,6 +43,7 @@ export class CatalogHolder {
     try {
       this.models = loadCatalog(this.modelsFile, this.modelsJson);
       this.logger.info({ models: this.models.length, why }, 'model catalog reloaded');
+      for (const listener of this.reloadListeners) listener();
     } catch (err) {
       this.logger.error({ err: (err as Error).message, why }, 'catalog reload failed; keeping the previous one');
     }

@@ -1,6 +1,6 @@
 import { type BedrockRuntimeClient, ConverseCommand, ConverseStreamCommand } from '@aws-sdk/client-bedrock-runtime';
 import { DelayedError, type Job, type Queue, UnrecoverableError } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient as Redis } from '@switchboard/server-core';
 import { type Block, type ModelEntry, textOf, type Usage } from '@switchboard/contracts';
 import {
   attemptNumber,

@@ -14,7 +14,8 @@ export const BACKLOG_STATES = ['waiting', 'prioritized', 'delayed', 'active'] as
  * it with one task's capacity (WORKER_CONCURRENCY).
  */
 export function startBacklogReporter(opts: {
-  queues: Queue[];
+  /** The queues, or a function naming them now (per-model chat queues follow the catalog). */
+  queues: Queue[] | (() => Queue[]);
   governor: QuotaGovernor;
   models: () => readonly ModelEntry[];
   intervalMs: number;
@@ -32,7 +33,7 @@ export function startBacklogReporter(opts: {
     });
   const report = async () => {
     let total = 0;
-    for (const queue of opts.queues) {
+    for (const queue of typeof opts.queues === 'function' ? opts.queues() : opts.queues) {
       const counts = await queue.getJobCounts(...BACKLOG_STATES);
       total += BACKLOG_STATES.reduce((sum, state) => sum + (counts[state] ?? 0), 0);
     }

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Worker } from 'bullmq';
-import type { Redis } from 'ioredis';
-import { clearHeartbeat, controlChannel, type ControlMessage, type Logger, opsKeys, writeHeartbeat } from '@switchboard/server-core';
+import type { RedisClient as Redis } from '@switchboard/server-core';
+import { clearHeartbeat, controlChannel, type ControlMessage, type Logger, onRedisMessage, opsKeys, redisSubscribe, writeHeartbeat } from '@switchboard/server-core';
 import { workerMetrics } from '../metrics/worker-metrics.js';
 
 export type WorkerPresence = { readonly id: string; readonly draining: boolean; drain(why: string): Promise<void>; stop(): Promise<void> };
@@ -67,8 +67,8 @@ export async function startPresence(opts: {
     }
     if (message.type === 'drain' && message.workerId === id) void drain('control channel');
   };
-  opts.subscriber.on('message', onMessage);
-  await opts.subscriber.subscribe(channel);
+  onRedisMessage(opts.subscriber, onMessage);
+  await redisSubscribe(opts.subscriber, channel);
 
   await beat();
   const timer = setInterval(() => void beat().catch((err) => opts.logger.warn({ err }, 'heartbeat failed')), Math.max(100, Math.floor(opts.heartbeatMs / 3)));

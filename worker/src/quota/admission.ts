@@ -3,6 +3,7 @@ import { DelayedError, type Job, type Queue, UnrecoverableError } from 'bullmq';
 import type { ModelEntry, Usage } from '@switchboard/contracts';
 import {
   BudgetExceededError,
+  ChatQueues,
   costOf,
   type Lane,
   type LedgerPurpose,
@@ -97,8 +98,8 @@ export async function waitAfterThrottle(
   return park(job, token, backOffMs + Math.random() * 250, { quotaPlace: reservation.place, throttles });
 }
 
-/** Where each lane's jobs wait, to wake them when quota frees earlier than foreseen. */
-export type LaneQueues = Partial<Record<Lane, Queue>>;
+/** Where each lane's jobs wait, to wake them when quota frees earlier than foreseen (chats: by model). */
+export type LaneQueues = { chat?: Queue | ChatQueues; batch?: Queue };
 
 /**
  * Once usage is known the reservation holds what the call used, not what it might have. The
@@ -108,7 +109,8 @@ export async function settle(governor: QuotaGovernor, queues: LaneQueues, reserv
   if (!usage) return;
   // The head of the line comes back with the settle (one round trip); the rest only when someone waits.
   for (const { lane, jobId } of await governor.settle(reservation.modelId, reservation.reservationId, usage.inputTokens + usage.outputTokens, 3)) {
-    const queue = queues[lane];
+    const lineQueue = queues[lane];
+    const queue = lineQueue instanceof ChatQueues ? lineQueue.for(reservation.modelId) : lineQueue;
     const job = queue && (await queue.getJob(jobId));
     // Only a delayed job can be promoted; one already running or gone is fine as it is.
     if (job && (await job.isDelayed())) await job.promote().catch(() => undefined);

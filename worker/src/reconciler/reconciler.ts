@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient as Redis } from '@switchboard/server-core';
 import {
   type AppConfig,
-  type ChatJobData,
+  type ChatQueues,
   chatJobFromRow,
   chatQueueName,
   endJobStream,
@@ -33,6 +33,12 @@ export type Reconciler = {
 /** Where a job Postgres still calls open stands in its BullMQ queue. */
 type QueueState = 'missing' | 'failed' | 'present';
 
+function groupBy<T>(items: readonly T[], key: (item: T) => string): Map<string, T[]> {
+  const groups = new Map<string, T[]>();
+  for (const item of items) groups.set(key(item), [...(groups.get(key(item)) ?? []), item]);
+  return groups;
+}
+
 /** The ending given to a job whose own was lost (Postgres down at its last attempt); BullMQ keeps the real error as failedReason. */
 const lostEnding = { code: 'internal', message: 'Processing failed; please try again' };
 /** A job BullMQ failed because workers died holding it (JOBS_MAX_STALLED times): not retried again. */
@@ -56,7 +62,7 @@ export function startReconciler(deps: {
   redis: Redis;
   repositories: { summarizeJobs: SummarizeJobsRepository; chatTurns: ChatTurnsRepository; deliveries: WebhookDeliveriesRepository };
   summarize: Queue<SummarizeJobData>;
-  chat: Queue<ChatJobData>;
+  chat: ChatQueues;
   webhooks: Queue<WebhookJobData>;
   logger: Logger;
 }): Reconciler {
@@ -84,15 +90,19 @@ export function startReconciler(deps: {
   /** Chat turns: a lost one is rebuilt from Postgres (the job row keeps the turn's parameters). */
   const reconcileChats = async (cutoff: Date) => {
     const rows = await chatTurns.openBefore(cutoff, batchSize);
-    const states = await queueStates(redis, `${prefix}:${chatQueueName}`, rows.map((j) => j.id));
-    const lost = rows.flatMap((j, i) => (states[i] === 'missing' ? (chatJobFromRow(j) ?? []) : []));
-    if (lost.length > 0) {
-      await enqueueChat(deps.chat, lost);
-      logger.warn({ count: lost.length }, 'reconciler: re-enqueued accepted chats missing from Redis');
+    // On a cluster each model has its own chat queue (one slot each): one pipeline per queue.
+    const byQueue = groupBy(rows, (j) => deps.chat.prefixFor(j.modelId));
+    const states = new Map<string, QueueState>();
+    for (const [queuePrefix, group] of byQueue) {
+      const found = await queueStates(redis, `${queuePrefix}:${chatQueueName}`, group.map((j) => j.id));
+      group.forEach((j, i) => states.set(j.id, found[i]!));
     }
-    const failed = rows.filter((_, i) => states[i] === 'failed');
+    const lost = rows.flatMap((j) => (states.get(j.id) === 'missing' ? (chatJobFromRow(j) ?? []) : []));
+    for (const [modelId, group] of groupBy(lost, (j) => j.modelId)) await enqueueChat(deps.chat.for(modelId), group);
+    if (lost.length > 0) logger.warn({ count: lost.length }, 'reconciler: re-enqueued accepted chats missing from Redis');
+    const failed = rows.filter((j) => states.get(j.id) === 'failed');
     for (const j of failed) {
-      const ending = await endingOf(deps.chat, j.id);
+      const ending = await endingOf(deps.chat.for(j.modelId), j.id);
       await chatTurns.finish(j.id, j.assistantMessageId!, { status: 'failed', text: '', stopReason: null, usage: null, error: ending });
       // Sockets still watching the answer hear that it ended.
       await endJobStream(redis, j.id, { status: 'failed', error: ending, retryable: ending !== poisonEnding });

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient as Redis } from '@switchboard/server-core';
 import { jobStreamAppender, stampNow, type StreamEntry } from '@switchboard/server-core';
 
 /**

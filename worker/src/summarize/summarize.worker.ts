@@ -1,6 +1,6 @@
 import type { BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime';
 import { type Queue, Worker } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient as Redis } from '@switchboard/server-core';
 import type { ModelEntry } from '@switchboard/contracts';
 import { type AppConfig, type Logger, type SpendRepository, type SummarizeJobData, summarizeQueueName, type WebhookJobData } from '@switchboard/server-core';
 import { DocumentExtractor } from '../documents/document-extractor.js';

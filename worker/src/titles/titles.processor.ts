@@ -1,6 +1,6 @@
 import type { BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime';
 import type { Job } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient as Redis } from '@switchboard/server-core';
 import { defaultModel, type ModelEntry, textOf } from '@switchboard/contracts';
 import {
   cleanTitle,

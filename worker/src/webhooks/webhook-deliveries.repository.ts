@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { and, eq, isNotNull, lt, sql } from 'drizzle-orm';
-import type { Redis } from 'ioredis';
+import type { RedisClient as Redis } from '@switchboard/server-core';
 import { type BatchCounts, type BatchRow, batches, type Db, type JobRow, jobs, previousWebhookSecretKey, webhookDeliveries, webhookSecrets } from '@switchboard/server-core';
 
 /** The worker's only I/O for callbacks: Postgres, and Redis for a rotated secret's grace period. */

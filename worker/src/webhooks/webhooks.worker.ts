@@ -1,5 +1,5 @@
 import { Worker } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient as Redis } from '@switchboard/server-core';
 import { type AppConfig, type Logger, webhookRetryDelayMs, webhooksQueueName } from '@switchboard/server-core';
 import { jobLockOptions } from '../lifecycle/job-locks.js';
 import { createWebhookProcessor } from './webhook.processor.js';

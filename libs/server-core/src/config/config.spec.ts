@@ -2,6 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { builtInCatalog, loadCatalog } from './catalog.js';
+import { clusterSeeds } from '../redis.js';
 import { ConfigError, loadConfig } from './config.js';
 
 const noAws = { HOME: '/nonexistent' };
@@ -30,6 +31,18 @@ describe('loadConfig', () => {
     });
     expect(config.databaseUrl).toBe('postgres://switchboard_app:p%40ss%2Fword@db.internal:5433/switchboard?sslmode=verify-full');
     expect(config.redisUrl).toBe('rediss://:tok3n@cache.internal:6380');
+  });
+
+  it('takes comma-separated seed nodes with REDIS_CLUSTER=true, each with the password, and refuses them without', () => {
+    expect(loadConfig(noAws).redisCluster).toBe(false);
+    const config = loadConfig({ ...noAws, REDIS_CLUSTER: 'true', REDIS_URL: 'rediss://a.internal:6380, rediss://b.internal:6380', REDIS_PASSWORD: 'tok3n' });
+    expect(config).toMatchObject({ redisCluster: true, redisUrl: 'rediss://:tok3n@a.internal:6380,rediss://:tok3n@b.internal:6380' });
+    expect(clusterSeeds(config.redisUrl)).toEqual({
+      nodes: [{ host: 'a.internal', port: 6380 }, { host: 'b.internal', port: 6380 }],
+      redisOptions: { password: 'tok3n', tls: {} },
+    });
+    expect(() => loadConfig({ ...noAws, REDIS_URL: 'redis://a:6379,redis://b:6379' })).toThrow(/REDIS_CLUSTER=true/);
+    expect(() => loadConfig({ ...noAws, REDIS_CLUSTER: 'true', REDIS_URL: 'redis://a:6379,b:6379' })).toThrow(/REDIS_URL/);
   });
 
   it('has recovery defaults in seconds and refuses a lock renewal that is not shorter than the lock', () => {

@@ -19,6 +19,8 @@ const envSchema = z.object({
    */
   DATABASE_PASSWORD: z.string().min(1).optional(),
   REDIS_PASSWORD: z.string().min(1).optional(),
+  /** `true`: REDIS_URL names seed nodes (comma-separated) of a Redis Cluster / ElastiCache cluster mode. */
+  REDIS_CLUSTER: z.enum(['true', 'false']).default('false'),
   DATA_DIR: z.string().min(1).default('./.data'),
   AWS_REGION: z.string().min(1).default('us-east-1'),
   BEDROCK_MODE: z.enum(['aws', 'emulator']).optional(),
@@ -151,7 +153,9 @@ const envSchema = z.object({
 export type AppConfig = {
   port: number;
   host: string;
+  /** One URL, or (with redisCluster) comma-separated seed node URLs. */
   redisUrl: string;
+  redisCluster: boolean;
   databaseUrl: string | undefined;
   dataDir: string;
   /** credentialsPresent: whether the SDK's default credential chain has something to find (awsCredentialsPresent). */
@@ -266,6 +270,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   if (authMode === 'oidc' && !e.AUTH_ISSUER) {
     throw new ConfigError('Invalid configuration: AUTH_ISSUER is required when AUTH_MODE=oidc');
   }
+  const redisUrls = e.REDIS_URL.split(',').map((u) => u.trim());
+  if (redisUrls.some((u) => !/^rediss?:\/\/[^/]/.test(u))) {
+    throw new ConfigError('Invalid configuration: REDIS_URL: every node must start with redis:// or rediss://');
+  }
+  if (redisUrls.length > 1 && e.REDIS_CLUSTER !== 'true') {
+    throw new ConfigError('Invalid configuration: REDIS_URL names several nodes; set REDIS_CLUSTER=true for a Redis Cluster');
+  }
   if (e.WORKER_LOCK_RENEW_MS >= e.WORKER_LOCK_DURATION_MS) {
     throw new ConfigError('Invalid configuration: WORKER_LOCK_RENEW_MS must be below WORKER_LOCK_DURATION_MS');
   }
@@ -285,7 +296,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   return {
     port: e.PORT,
     host: e.HOST,
-    redisUrl: withPassword(e.REDIS_URL, e.REDIS_PASSWORD),
+    redisUrl: redisUrls.map((u) => withPassword(u, e.REDIS_PASSWORD)).join(','),
+    redisCluster: e.REDIS_CLUSTER === 'true',
     databaseUrl: e.DATABASE_URL && withPassword(e.DATABASE_URL, e.DATABASE_PASSWORD),
     dataDir: resolve(e.DATA_DIR),
     aws: { region: e.AWS_REGION, bedrockEndpoint: e.AWS_ENDPOINT_URL_BEDROCK_RUNTIME, credentialsPresent },

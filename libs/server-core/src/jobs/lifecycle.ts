@@ -1,7 +1,7 @@
 import type { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
 import type { ChatDoneEvent, ChatErrorEvent, ModelParams, Usage } from '@switchboard/contracts';
 import type { AppConfig } from '../config/config.js';
+import { onRedisMessage, type RedisClient as Redis, redisPublish, redisSubscribe } from '../redis.js';
 import {
   cancelChannel,
   cancelKey,
@@ -151,14 +151,14 @@ export async function markCancelRequested(redis: Pick<Redis, 'set'>, jobId: stri
  * Stops a job wherever it is: the worker holding it hears the cancel channel and aborts its call;
  * a job no worker holds yet leaves the queue. `removed` tells which: only then did nothing run.
  */
-export async function stopJob(redis: Pick<Redis, 'publish'>, queue: Pick<Queue, 'getJob'>, queuePrefix: string, jobId: string): Promise<{ removed: boolean }> {
-  await redis.publish(cancelChannel(queuePrefix), jobId);
+export async function stopJob(redis: Redis, queue: Pick<Queue, 'getJob'>, queuePrefix: string, jobId: string): Promise<{ removed: boolean }> {
+  await redisPublish(redis, cancelChannel(queuePrefix), jobId);
   const queued = await queue.getJob(jobId);
   return { removed: queued ? await tryRemove(queued) : false };
 }
 
 /** markCancelRequested, then stopJob: the whole cancel (TTL key, publish, removal from the queue). */
-export async function requestCancel(redis: Pick<Redis, 'set' | 'publish'>, queue: Pick<Queue, 'getJob'>, queuePrefix: string, jobId: string): Promise<{ removed: boolean }> {
+export async function requestCancel(redis: Redis, queue: Pick<Queue, 'getJob'>, queuePrefix: string, jobId: string): Promise<{ removed: boolean }> {
   await markCancelRequested(redis, jobId);
   return stopJob(redis, queue, queuePrefix, jobId);
 }
@@ -166,10 +166,10 @@ export async function requestCancel(redis: Pick<Redis, 'set' | 'publish'>, queue
 /** Calls `onCancel` with the job id of every cancel any API node asks for (one subscription per process). */
 export async function listenForCancelRequests(subscriber: Redis, queuePrefix: string, onCancel: (jobId: string) => void): Promise<void> {
   const channel = cancelChannel(queuePrefix);
-  subscriber.on('message', (ch: string, jobId: string) => {
+  onRedisMessage(subscriber, (ch: string, jobId: string) => {
     if (ch === channel) onCancel(jobId);
   });
-  await subscriber.subscribe(channel);
+  await redisSubscribe(subscriber, channel);
 }
 
 /** Whether a cancel was asked for the job (see markCancelRequested). */

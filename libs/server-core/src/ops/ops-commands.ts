@@ -11,7 +11,7 @@
  */
 import { loadConfig } from '../config/config.js';
 import { chatQueueName, controlChannel, type ControlMessage, producerQueue, summarizeQueueName, titlesQueueName, webhooksQueueName } from '../queues/queues.js';
-import { createRedis } from '../redis.js';
+import { createRedis, redisPublish } from '../redis.js';
 import { opsKeys, readApiNodes, readWorkers } from './ops-state.js';
 
 const queueNames = [chatQueueName, summarizeQueueName, webhooksQueueName, titlesQueueName];
@@ -37,7 +37,7 @@ export async function runOps(argv: string[], out: (line: string) => void = conso
     return command ? 0 : 2;
   }
   const config = loadConfig(env);
-  const redis = createRedis(config.redisUrl, 'commands', () => undefined);
+  const redis = createRedis(config, 'commands', () => undefined);
   const prefix = config.queuePrefix;
   const queue = (name: string | undefined) => {
     if (!name || !queueNames.includes(name)) throw new UsageError(`unknown queue "${name ?? ''}"\n${usage}`);
@@ -93,7 +93,7 @@ export async function runOps(argv: string[], out: (line: string) => void = conso
         const id = (exact ?? matches[0]!).id;
         // The key reaches a worker that misses the message (it checks at every heartbeat).
         await redis.set(opsKeys(prefix).drain(id), '1', 'PX', drainKeyTtlMs);
-        await redis.publish(controlChannel(prefix), JSON.stringify({ type: 'drain', workerId: id } satisfies ControlMessage));
+        await redisPublish(redis, controlChannel(prefix), JSON.stringify({ type: 'drain', workerId: id } satisfies ControlMessage));
         out(`draining ${id}: it takes no new job and finishes the running ones (stop it once "slots" shows 0/…)`);
         return 0;
       }

@@ -1,5 +1,5 @@
 import { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
+import { type RedisClient as Redis, redisPublish } from '../redis.js';
 import type { Block, ModelParams } from '@switchboard/contracts';
 
 /**
@@ -15,8 +15,57 @@ export function producerQueue<T = unknown>(name: string, connection: Redis, pref
 
 export const chatQueueName = 'chat';
 
+/**
+ * The hash tag of one model's lane: `{sb}` + `us.anthropic…` → `{sb:us.anthropic…}`. Keys under
+ * one tag share a Redis Cluster slot (a Lua script may touch them together); different models
+ * land on different shards.
+ */
+export function modelTag(queuePrefix: string, modelId: string): string {
+  return `{${queuePrefix.slice(1, -1)}:${modelId.replace(/[{}]/g, '_')}}`;
+}
+
 /** How long BullMQ keeps finished jobs of the chat, titles and summarize queues (for inspection). */
 const kept = { removeOnComplete: { age: 3600, count: 10_000 }, removeOnFail: { age: 24 * 3600 } } as const;
+
+/**
+ * The chat queue of each model. On a Redis Cluster (`perModel`) a model's chat queue lives under
+ * the model's own tag (`{sb:<model>}:chat:*`, next to its quota keys), so the models' lanes spread
+ * over the shards instead of all queue traffic landing on the `{sb}` shard; on one Redis all models
+ * share the one `{sb}:chat` queue, as always. Queues are opened on first use and kept.
+ */
+export class ChatQueues {
+  private readonly queues = new Map<string, Queue<ChatJobData>>();
+
+  constructor(
+    private readonly connection: Redis,
+    readonly queuePrefix: string,
+    readonly perModel: boolean,
+  ) {}
+
+  /** The BullMQ prefix of a model's chat queue. */
+  prefixFor(modelId: string): string {
+    return this.perModel ? modelTag(this.queuePrefix, modelId) : this.queuePrefix;
+  }
+
+  for(modelId: string): Queue<ChatJobData> {
+    const prefix = this.prefixFor(modelId);
+    let queue = this.queues.get(prefix);
+    if (!queue) {
+      queue = producerQueue<ChatJobData>(chatQueueName, this.connection, prefix);
+      this.queues.set(prefix, queue);
+    }
+    return queue;
+  }
+
+  /** The queues of these models (one on a single Redis). */
+  of(modelIds: readonly string[]): Queue<ChatJobData>[] {
+    return [...new Set(modelIds.map((id) => this.for(id)))];
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.queues.values()].map((q) => q.close()));
+  }
+}
 
 /** What the API puts on the chat queue; everything else is read from Postgres by the worker. */
 export type ChatJobData = {
@@ -58,7 +107,12 @@ export const cancelChannel = (queuePrefix: string) => `${queuePrefix}:cancel`;
 /** Set when a cancel is asked, so a job picked up afterwards stops before calling Bedrock. */
 export const cancelKey = (jobId: string) => `{job:${jobId}}:cancel`;
 /** Nodes with sockets of a user hear here about that user's new jobs and changed conversations. */
-export const userChannel = (queuePrefix: string, owner: string) => `${queuePrefix}:user:${owner}`;
+export const userChannel = (queuePrefix: string, owner: string) => `{${queuePrefix.slice(1, -1)}:user:${owner}}`;
+/** The owner a user channel is for (undefined: not a user channel of this deployment). */
+export function ownerOfUserChannel(queuePrefix: string, channel: string): string | undefined {
+  const start = `{${queuePrefix.slice(1, -1)}:user:`;
+  return channel.startsWith(start) && channel.endsWith('}') ? channel.slice(start.length, -1) : undefined;
+}
 /**
  * What the user channel carries: a new job to follow (`{ jobId, node? }`; `node`: the API node
  * that announced it, which already follows it), or a socket event for every socket of the user on
@@ -68,14 +122,14 @@ export type UserChannelMessage = { jobId: string; node?: string } | { event: str
 
 /** Publishes `conversation:updated` for every socket of the user (best effort: never throws). */
 export async function publishConversationUpdate(
-  redis: { publish(channel: string, message: string): Promise<number> },
+  redis: Redis,
   queuePrefix: string,
   owner: string,
   payload: { conversationId: string; change: string; title?: string; jobId?: string },
   except?: string,
 ): Promise<void> {
   const message: UserChannelMessage = { event: 'conversation:updated', payload, ...(except ? { except } : {}) };
-  await redis.publish(userChannel(queuePrefix, owner), JSON.stringify(message)).catch(() => undefined);
+  await redisPublish(redis, userChannel(queuePrefix, owner), JSON.stringify(message)).catch(() => undefined);
 }
 
 export const titlesQueueName = 'titles';

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Redis } from 'ioredis';
+import type { RedisClient as Redis } from '../redis.js';
 import { countMinute } from '../ops/ops-state.js';
 
 export type Lane = 'chat' | 'batch';
@@ -117,6 +117,11 @@ export class QuotaGovernor {
     if (!redis.settleBudgetReservation) redis.defineCommand('settleBudgetReservation', { numberOfKeys: 2, lua: settleBudgetScript });
   }
 
+  /**
+   * Every model's quota state shares the deployment's tag (`{sb}`) with the budget and share keys:
+   * admission checks the caller's budgets — counters across all models — in the same script as the
+   * model's quota, and a script touches one Redis Cluster slot only.
+   */
   keys(modelId: string) {
     const base = `${this.options.prefix}:quota:${modelId}`;
     return {

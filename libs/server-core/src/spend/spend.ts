@@ -1,5 +1,5 @@
 import type { ModelEntry, Usage } from '@switchboard/contracts';
-import type { Redis } from 'ioredis';
+import type { RedisClient as Redis } from '../redis.js';
 import type { Db } from '../db/database.js';
 import { auditLog, type BudgetRow, type LedgerPurpose, type ShareRow, usageLedger } from '../db/schema.js';
 import { periodKey } from '../quota/governor.js';

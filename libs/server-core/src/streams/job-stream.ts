@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import { isCluster, pubSubMode, type RedisClient as Redis, redisPublish } from '../redis.js';
 import type { ChatDoneEvent, ChatErrorEvent, ChatStatusEvent } from '@switchboard/contracts';
 
 /**
@@ -38,7 +38,7 @@ export type JobChannelMessage = StreamEntry | { kind: 'status'; event: Omit<Chat
 const appendScript = `
 redis.call('XADD', KEYS[1], ARGV[1], 'e', ARGV[2])
 redis.call('PEXPIRE', KEYS[1], ARGV[3])
-redis.call('PUBLISH', KEYS[2], ARGV[2])
+if ARGV[4] == '1' then redis.call('SPUBLISH', KEYS[2], ARGV[2]) else redis.call('PUBLISH', KEYS[2], ARGV[2]) end
 return 1`;
 
 const defineAppend = (redis: Redis) => {
@@ -48,10 +48,11 @@ const defineAppend = (redis: Redis) => {
 /** Appends one entry to the job's stream and publishes it, atomically and in one round trip. */
 export async function appendToJobStream(redis: Redis, jobId: string, entry: StreamEntry): Promise<void> {
   defineAppend(redis);
-  await redis.appendJobEntry(jobStreamKey(jobId), jobChannel(jobId), `0-${entry.seq}`, JSON.stringify(entry), jobStreamTtlMs);
+  const sharded = (await pubSubMode(redis)) === 'sharded' ? '1' : '0';
+  await redis.appendJobEntry(jobStreamKey(jobId), jobChannel(jobId), `0-${entry.seq}`, JSON.stringify(entry), jobStreamTtlMs, sharded);
 }
 
-type Queued = { args: [string, string, string, string, number]; resolve: () => void; reject: (err: unknown) => void };
+type Queued = { args: [string, string, string, string, number, string]; resolve: () => void; reject: (err: unknown) => void };
 
 /**
  * Many answers' appends on one connection (a worker's `streams`): what is appended during one turn
@@ -69,15 +70,23 @@ export class JobStreamAppender {
 
   append(jobId: string, entry: StreamEntry): Promise<void> {
     return new Promise((resolve, reject) => {
-      if (this.queued.push({ args: [jobStreamKey(jobId), jobChannel(jobId), `0-${entry.seq}`, JSON.stringify(entry), jobStreamTtlMs], resolve, reject }) === 1) {
-        setImmediate(() => this.flush());
+      if (this.queued.push({ args: [jobStreamKey(jobId), jobChannel(jobId), `0-${entry.seq}`, JSON.stringify(entry), jobStreamTtlMs, '0'], resolve, reject }) === 1) {
+        setImmediate(() => void this.flush());
       }
     });
   }
 
-  private flush() {
+  private async flush() {
     const batch = this.queued;
     this.queued = [];
+    // On a cluster of Redis >= 7 the channel is a shard channel (SPUBLISH), see pubSubMode.
+    const sharded = (await pubSubMode(this.redis)) === 'sharded' ? '1' : '0';
+    for (const q of batch) q.args[5] = sharded;
+    // A cluster pipeline must stay in one slot, and every job's stream has its own: one command each.
+    if (isCluster(this.redis)) {
+      for (const q of batch) this.redis.appendJobEntry(...q.args).then(() => q.resolve(), q.reject);
+      return;
+    }
     if (batch.length === 1) {
       const [only] = batch;
       this.redis.appendJobEntry(...only!.args).then(() => only!.resolve(), only!.reject);
@@ -106,7 +115,7 @@ export function jobStreamAppender(redis: Redis): JobStreamAppender {
 }
 
 export async function publishJobStatus(redis: Redis, jobId: string, event: Omit<ChatStatusEvent, 'jobId'>) {
-  await redis.publish(jobChannel(jobId), JSON.stringify({ kind: 'status', event } satisfies JobChannelMessage));
+  await redisPublish(redis, jobChannel(jobId), JSON.stringify({ kind: 'status', event } satisfies JobChannelMessage));
 }
 
 /** Entries with seq > afterSeq, in order. */
