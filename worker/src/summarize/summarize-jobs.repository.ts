@@ -1,4 +1,5 @@
 import { and, eq, inArray, isNull, lt, sql } from 'drizzle-orm';
+import type { PgUpdateSetSource } from 'drizzle-orm/pg-core';
 import type { ErrorInfo, JobDocument, Usage } from '@switchboard/contracts';
 import { batches, type Db, type JobRow, jobs } from '@switchboard/server-core';
 
@@ -124,40 +125,30 @@ export class SummarizeJobsRepository {
   }
 
   /** Retention: erases the text and documents of up to `limit` jobs that ended before `cutoff`; how many. */
-  async purgeInputsEndedBefore(cutoff: Date, limit: number): Promise<number> {
-    const rows = await this.db
-      .update(jobs)
-      .set({ input: sql`${jobs.input} - 'text' - 'documents'`, inputPurgedAt: sql`now()` })
-      .where(
-        inArray(
-          jobs.id,
-          this.db
-            .select({ id: jobs.id })
-            .from(jobs)
-            .where(and(eq(jobs.type, 'summarize'), isNull(jobs.inputPurgedAt), lt(jobs.finishedAt, cutoff)))
-            .limit(limit),
-        ),
-      )
-      .returning({ id: jobs.id });
-    return rows.length;
+  purgeInputsEndedBefore(cutoff: Date, limit: number): Promise<number> {
+    return this.purgeEndedBefore(cutoff, limit, jobs.inputPurgedAt, {
+      input: sql`${jobs.input} - 'text' - 'documents'`,
+      inputPurgedAt: sql`now()`,
+    });
   }
 
   /** Retention: erases the results of up to `limit` jobs that ended before `cutoff`; how many. */
-  async purgeResultsEndedBefore(cutoff: Date, limit: number): Promise<number> {
-    const rows = await this.db
-      .update(jobs)
-      .set({ result: null, resultPurgedAt: sql`now()` })
-      .where(
-        inArray(
-          jobs.id,
-          this.db
-            .select({ id: jobs.id })
-            .from(jobs)
-            .where(and(eq(jobs.type, 'summarize'), isNull(jobs.resultPurgedAt), lt(jobs.finishedAt, cutoff)))
-            .limit(limit),
-        ),
-      )
-      .returning({ id: jobs.id });
+  purgeResultsEndedBefore(cutoff: Date, limit: number): Promise<number> {
+    return this.purgeEndedBefore(cutoff, limit, jobs.resultPurgedAt, { result: null, resultPurgedAt: sql`now()` });
+  }
+
+  private async purgeEndedBefore(
+    cutoff: Date,
+    limit: number,
+    purgedAt: typeof jobs.inputPurgedAt | typeof jobs.resultPurgedAt,
+    erase: PgUpdateSetSource<typeof jobs>,
+  ): Promise<number> {
+    const due = this.db
+      .select({ id: jobs.id })
+      .from(jobs)
+      .where(and(eq(jobs.type, 'summarize'), isNull(purgedAt), lt(jobs.finishedAt, cutoff)))
+      .limit(limit);
+    const rows = await this.db.update(jobs).set(erase).where(inArray(jobs.id, due)).returning({ id: jobs.id });
     return rows.length;
   }
 }
