@@ -117,3 +117,17 @@ export type BudgetMode = (typeof budgetModes)[number];
 
 /** Upper bounds on what an admin may set (hostile input is bounded like everything else). */
 export const budgetLimits = { maxUsd: 10_000_000, maxTokens: 1e15, maxSubjectChars: 200 } as const;
+
+/** Catalog prices in USD per 1,000 tokens; cache reads and writes fall back to the input price. */
+export type TokenPrices = { inputPer1k: number; outputPer1k: number; cacheReadPer1k?: number; cacheWritePer1k?: number };
+export type TokenCounts = { inputTokens: number; outputTokens: number; cacheReadTokens?: number; cacheWriteTokens?: number };
+
+/** USD for a call at catalog prices: the one formula the worker, the ledger and the portal use. */
+export function callCostUsd(price: TokenPrices, usage: TokenCounts): number {
+  return (
+    (usage.inputTokens / 1000) * price.inputPer1k +
+    (usage.outputTokens / 1000) * price.outputPer1k +
+    ((usage.cacheReadTokens ?? 0) / 1000) * (price.cacheReadPer1k ?? price.inputPer1k) +
+    ((usage.cacheWriteTokens ?? 0) / 1000) * (price.cacheWritePer1k ?? price.inputPer1k)
+  );
+}

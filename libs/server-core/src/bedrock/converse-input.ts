@@ -1,4 +1,4 @@
-import { rulesOf, type Block, type ModelEntry, type ModelParams } from '@switchboard/contracts';
+import { callCostUsd, rulesOf, type Block, type ModelEntry, type ModelParams, type TokenCounts } from '@switchboard/contracts';
 
 /**
  * Request building for Bedrock's Converse / ConverseStream, shared by the worker and the
@@ -231,14 +231,7 @@ export function usageFrom(usage: { inputTokens?: number; outputTokens?: number; 
   };
 }
 
-/** USD for a call at the model's catalog prices; cache reads and writes at their own prices. */
-export function costOf(model: ModelEntry, usage: { inputTokens: number; outputTokens: number; cacheReadTokens?: number; cacheWriteTokens?: number } | null): number | null {
-  if (!usage) return null;
-  const p = model.price;
-  return (
-    (usage.inputTokens / 1000) * p.inputPer1k +
-    (usage.outputTokens / 1000) * p.outputPer1k +
-    ((usage.cacheReadTokens ?? 0) / 1000) * (p.cacheReadPer1k ?? p.inputPer1k) +
-    ((usage.cacheWriteTokens ?? 0) / 1000) * (p.cacheWritePer1k ?? p.inputPer1k)
-  );
+/** USD for a call at the model's catalog prices (null without usage). */
+export function costOf(model: ModelEntry, usage: TokenCounts | null): number | null {
+  return usage ? callCostUsd(model.price, usage) : null;
 }

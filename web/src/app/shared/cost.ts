@@ -1,7 +1,8 @@
+import { callCostUsd } from '@switchboard/contracts/constants';
 import type { PublicModel, Usage } from '@switchboard/contracts';
 
-/** Cost in USD from the catalog prices (per 1,000 tokens). */
+/** Cost in USD from the catalog prices (the server's formula, cache tokens included). */
 export function costOf(usage: Usage | null | undefined, model: PublicModel | undefined): number | null {
   if (!usage || !model) return null;
-  return (usage.inputTokens / 1000) * model.price.inputPer1k + (usage.outputTokens / 1000) * model.price.outputPer1k;
+  return callCostUsd(model.price, usage);
 }
