@@ -120,11 +120,10 @@ export class BatchesService {
         throw new AppError('validation_failed', err.message, [{ path: 'callbackUrl', message: err.message, range: err.range }]);
       }
     }
-    // 402 when a block budget cannot fit even the items' text input (about 4 characters a token);
-    // whether each item fits is decided per call at admission, as for single jobs.
-    const leastTokens = Math.ceil(input.items.reduce((n, i) => n + (i.text?.length ?? 0), 0) / 4);
-    const leastCost = items.reduce((n, item, i) => n + (Math.ceil((input.items[i]!.text?.length ?? 0) / 4) / 1000) * (this.catalog.require(item.modelId).price.inputPer1k ?? 0), 0);
-    await this.spend.assertRoom(principal, leastCost, leastTokens, 'batches');
+    // 402 when a block budget cannot fit even the items' text input; whether each item fits is
+    // decided per call at admission, as for single jobs.
+    const texts = items.map((item, i) => ({ chars: input.items[i]!.text?.length ?? 0, price: this.catalog.require(item.modelId).price }));
+    await this.spend.assertRoom(principal, texts, 'batches');
     // One submission for the per-minute limit; the stored bytes count every item.
     await this.limits.checkJob(owner, input.items.reduce((n, i) => n + (i.text?.length ?? 0) + (i.documents ?? []).reduce((m, d) => m + d.data.length, 0), 0));
     const id = randomUUID();

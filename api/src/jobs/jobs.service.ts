@@ -87,10 +87,9 @@ export class JobsService {
       }
       throw err;
     }
-    // 402 when a block budget cannot fit even the text's input (about 4 characters a token): known
-    // to fail. Whether the whole job fits is decided per call at admission (the job then fails).
-    const leastTokens = Math.ceil((input.text?.length ?? 0) / 4);
-    await this.spend.assertRoom(principal as Principal, (leastTokens / 1000) * model.price.inputPer1k, leastTokens, 'jobs:summarize');
+    // 402 when a block budget cannot fit even the text's input: known to fail. Whether the whole
+    // job fits is decided per call at admission (the job then fails).
+    await this.spend.assertRoom(principal as Principal, [{ chars: input.text?.length ?? 0, price: model.price }], 'jobs:summarize');
     if (input.callbackUrl) {
       try {
         await checkCallbackUrl(input.callbackUrl, this.config.jobs.webhooks.allowPrivate);
