@@ -93,9 +93,13 @@ export type BudgetCounter = {
   seeded: boolean;
 };
 
+/** The budget's counter for the period containing `at` (budget.lua builds the same key). */
+const budgetCounterKey = (prefix: string, budget: Pick<BudgetRow, 'id' | 'period'>, at: Date) =>
+  `${prefix}:budget:spent:${budget.id}:${periodKey(budget.period, at)}`;
+
 /** What the budget's counter for the period containing `at` holds (settled and reserved). */
 export async function budgetCounter(redis: Redis, prefix: string, budget: Pick<BudgetRow, 'id' | 'period'>, at: Date): Promise<BudgetCounter> {
-  const [usd, tok, rusd, rtok, seeded] = await redis.hmget(`${prefix}:budget:spent:${budget.id}:${periodKey(budget.period, at)}`, 'usd', 'tok', 'rusd', 'rtok', 'seeded');
+  const [usd, tok, rusd, rtok, seeded] = await redis.hmget(budgetCounterKey(prefix, budget, at), 'usd', 'tok', 'rusd', 'rtok', 'seeded');
   return {
     spentUsd: Number(usd ?? 0) / 1e9,
     spentTokens: Number(tok ?? 0),
@@ -110,7 +114,7 @@ export async function budgetCounter(redis: Redis, prefix: string, budget: Pick<B
  * ledger says was spent (only fields that are missing, so a counter is never lowered), once.
  */
 export async function seedBudgetCounter(redis: Redis, prefix: string, budget: Pick<BudgetRow, 'id' | 'period'>, at: Date, spent: { usd: number; tokens: number }) {
-  const key = `${prefix}:budget:spent:${budget.id}:${periodKey(budget.period, at)}`;
+  const key = budgetCounterKey(prefix, budget, at);
   const tx = redis.multi().hsetnx(key, 'usd', Math.round(spent.usd * 1e9)).hsetnx(key, 'tok', Math.ceil(spent.tokens)).hset(key, 'seeded', '1');
   tx.pexpire(key, (budget.period === 'day' ? 3 : 63) * 86_400_000);
   await tx.exec();
