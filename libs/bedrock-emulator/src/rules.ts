@@ -27,6 +27,8 @@ const CLAUDE_3: ModelRules = {
  * Bedrock's rules for a Claude model id (foundation model or inference profile), as its docs and
  * its error messages show them; ids it does not know get the Claude 3 behaviour.
  */
+// Kept apart from the contracts' knownModelRules on purpose: the emulator stands for Bedrock, so a
+// rule the product gets wrong must fail against it rather than be copied into it.
 export function knownRules(modelId: string): ModelRules {
   const id = modelId.toLowerCase();
   const rules: ModelRules = structuredClone(CLAUDE_3);
