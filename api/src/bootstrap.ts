@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { Logger } from 'nestjs-pino';
-import { type AppConfig, assertRedisReachable, loadConfig } from '@switchboard/server-core';
+import { type AppConfig, applyBaselineJit, assertRedisReachable, loadConfig } from '@switchboard/server-core';
 import { AppModule } from './app.module.js';
 import { TokenVerifier } from './auth/token-verifier.service.js';
 import { ChatIoAdapter } from './chat/chat-io.adapter.js';
@@ -20,6 +20,7 @@ export type RunningApi = { app: NestExpressApplication; url: string; close(): Pr
 
 /** Builds and starts the API; used by main.ts and by the single-process launcher. */
 export async function startApi(config: AppConfig = loadConfig()): Promise<RunningApi> {
+  applyBaselineJit(config);
   await assertRedisReachable(config.redisUrl);
   const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config), {
     bufferLogs: true,

@@ -8,6 +8,7 @@ import {
   createLogger,
   createRedis,
   loadConfig,
+  applyBaselineJit,
   openDatabase,
   producerQueue,
   QuotaGovernor,
@@ -53,6 +54,7 @@ export type RunningWorker = {
  * listener, then runs them. Used by main.ts and by the single-process launcher.
  */
 export async function startWorker(config: AppConfig = loadConfig()): Promise<RunningWorker> {
+  applyBaselineJit(config);
   const logger = createLogger('worker', config.logLevel, config.logFormat);
   await assertRedisReachable(config.redisUrl);
   // Each running chat makes a few short queries; a small pool per process serves many streams.

@@ -1,5 +1,6 @@
 export * from './config/config.js';
 export * from './config/catalog.js';
+export * from './config/baseline-jit.js';
 export * from './logger.js';
 export * from './redis.js';
 export * from './db/schema.js';

@@ -48,6 +48,9 @@ describe('loadConfig', () => {
   it('has recovery defaults in seconds and refuses a lock renewal that is not shorter than the lock', () => {
     expect(loadConfig(noAws).worker).toMatchObject({ lockDurationMs: 4000, lockRenewMs: 1000, stalledIntervalMs: 2500, drainMs: 90_000 });
     expect(loadConfig(noAws).migrateOnBoot).toBe(true);
+    expect(loadConfig(noAws).baselineJit).toBe(true);
+    expect(loadConfig({ ...noAws, BASELINE_JIT: 'false' }).baselineJit).toBe(false);
+    expect(() => loadConfig({ ...noAws, BASELINE_JIT: 'yes' })).toThrow(/BASELINE_JIT/);
     expect(() => loadConfig({ ...noAws, WORKER_LOCK_RENEW_MS: '4000' })).toThrow(/WORKER_LOCK_RENEW_MS/);
   });
 

@@ -31,6 +31,8 @@ const envSchema = z.object({
   WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(64),
   /** Postgres connections each process opens at boot and keeps open (a burst forks no backends). */
   DB_POOL_WARM: z.coerce.number().int().min(0).max(100).default(4),
+  /** Compile each function with V8's baseline compiler on its first call (see applyBaselineJit). */
+  BASELINE_JIT: z.enum(['true', 'false']).default('true'),
   NODE_ENV: z.string().optional(),
   /** No default in production: an unset AUTH_MODE must never fall back to the open local sign-in. */
   AUTH_MODE: z.enum(['local', 'oidc']).optional(),
@@ -166,6 +168,8 @@ export type AppConfig = {
   workerConcurrency: number;
   /** Postgres connections opened at boot and kept (DB_POOL_WARM). */
   dbPoolWarm: number;
+  /** BASELINE_JIT: functions start baseline-compiled instead of interpreted. */
+  baselineJit: boolean;
   auth: {
     mode: 'local' | 'oidc';
     issuer: string | undefined;
@@ -306,6 +310,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     modelsJson: e.MODELS_JSON,
     workerConcurrency: e.WORKER_CONCURRENCY,
     dbPoolWarm: e.DB_POOL_WARM,
+    baselineJit: e.BASELINE_JIT === 'true',
     auth: {
       mode: authMode,
       issuer: e.AUTH_ISSUER?.replace(/\/$/, ''),
