@@ -229,6 +229,7 @@ describe('REST: prompts, params, search, branches', () => {
       ['assistant', u2!.id],
     ]);
     expect(first.ok && first.assistantMessageId).toBe(a1!.id);
+    expect(second.ok && second.assistantMessageId).toBe(a2!.id);
     expect(conversation.activeLeafId).toBe(a2!.id);
     expect(conversation.usage).toEqual({ inputTokens: 0, outputTokens: 0, cost: 0 });
     expect(conversation.summary).toBeNull();
