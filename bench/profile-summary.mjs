@@ -21,7 +21,8 @@ if (!dir) {
 }
 
 const processOf = (profile) => {
-  const urls = profile.nodes.map((n) => n.callFrame.url);
+  // Our own files only: a package path may contain `/api/dist/` too (e.g. @opentelemetry/api).
+  const urls = profile.nodes.map((n) => n.callFrame.url).filter((u) => !u.includes('/node_modules/'));
   if (urls.some((u) => u.includes('/api/dist/'))) return 'api';
   if (urls.some((u) => u.includes('/worker/dist/'))) return 'worker';
   if (urls.some((u) => u.includes('bedrock-emulator/dist/'))) return 'emulator';
