@@ -39,6 +39,52 @@ describe('DeltaWriter on real Redis', () => {
     expect(await redis.pttl(`{job:${jobId}}:deltas`)).toBeGreaterThan(0);
   });
 
+  it('writes again what Redis lost from the end of the stream, so readers still get every seq', async () => {
+    const jobId = crypto.randomUUID();
+    const writer = new DeltaWriter(redis, jobId, 0);
+    for (const text of ['a', 'b', 'c']) {
+      writer.push(text);
+      await writer.flush();
+    }
+    // A failover lost seq 2 and 3: the new primary's stream ends at seq 1.
+    const key = `{job:${jobId}}:deltas`;
+    const [[, fields]] = (await redis.xrange(key, '-', '+', 'COUNT', 1)) as [string, string[]][];
+    await redis.del(key);
+    await redis.xadd(key, '0-1', ...fields!);
+
+    writer.push('d');
+    await writer.flush();
+    expect((await readJobStream(redis, jobId, 0)).map((e) => [e.seq, e.kind === 'delta' && e.text])).toEqual([
+      [1, 'a'],
+      [2, 'b'],
+      [3, 'c'],
+      [4, 'd'],
+    ]);
+  });
+
+  it('goes on after a hole it cannot fill (entries of an earlier attempt), without looping', async () => {
+    const jobId = crypto.randomUUID();
+    // An earlier attempt wrote seq 1..5; all of it was lost with the stream.
+    const writer = new DeltaWriter(redis, jobId, 5);
+    writer.push('six');
+    await writer.flush();
+    writer.push('seven');
+    await writer.flush();
+    expect((await readJobStream(redis, jobId, 0)).map((e) => e.seq)).toEqual([6, 7]);
+  });
+
+  it('fails, writing nothing, when the stream is already past it (another attempt took over)', async () => {
+    const jobId = crypto.randomUUID();
+    const other = new DeltaWriter(redis, jobId, 0);
+    other.push('x');
+    other.push('y');
+    await other.flush();
+    const stale = new DeltaWriter(redis, jobId, 1);
+    stale.push('late');
+    await expect(stale.flush()).rejects.toThrow();
+    expect((await readJobStream(redis, jobId, 0)).map((e) => e.kind === 'delta' && e.text)).toEqual(['x', 'y']);
+  });
+
   it('continues the seq of an earlier attempt', async () => {
     const jobId = crypto.randomUUID();
     const writer = new DeltaWriter(redis, jobId, 7);

@@ -1,5 +1,5 @@
 import type { RedisClient as Redis } from '@switchboard/server-core';
-import { jobStreamAppender, stampNow, type StreamEntry } from '@switchboard/server-core';
+import { jobStreamAppender, StreamBehindError, stampNow, type StreamEntry } from '@switchboard/server-core';
 
 /**
  * Coalesces model deltas into the job's stream without delaying a quiet stream: a delta is
@@ -15,6 +15,8 @@ export class DeltaWriter {
   private pending = '';
   private pendingReasoning = '';
   private inFlight: Promise<void> | null = null;
+  /** What this writer appended, to write again if Redis loses it (see appendInOrder). */
+  private readonly sent: StreamEntry[] = [];
   private failure: Error | null = null;
   /** When the first pending text came from Bedrock (a benchmark stamp, see StreamStamps). */
   private pendingSince = 0;
@@ -80,7 +82,7 @@ export class DeltaWriter {
       ...(seq % 8 === 0 ? { at: Date.now() } : {}),
       ...(this.stamps ? { tm: [this.pendingSince, stampNow()] as [number, number], ...(hop ? { hop } : {}) } : {}),
     };
-    this.inFlight = jobStreamAppender(this.redis).append(this.jobId, entry).then(
+    this.inFlight = this.appendInOrder(entry).then(
       () => {
         this.inFlight = null;
         if ((this.pending || this.pendingReasoning) && !this.failure) this.writePending();
@@ -90,5 +92,24 @@ export class DeltaWriter {
         this.inFlight = null;
       },
     );
+  }
+
+  /**
+   * Appends right after the stream's last entry. A stream that ends lower lost entries (a Redis
+   * primary failed before its replica had them): this writer writes them again from what it sent,
+   * so readers still get every seq. Entries of an earlier attempt it never held stay lost, and
+   * the entry goes after the hole (the relay skips it; the final event has the whole answer).
+   */
+  private async appendInOrder(entry: StreamEntry): Promise<void> {
+    const appender = jobStreamAppender(this.redis);
+    try {
+      await appender.append(this.jobId, entry, entry.seq - 1);
+    } catch (err) {
+      if (!(err instanceof StreamBehindError)) throw err;
+      const again = [...this.sent.filter((e) => e.seq > err.lastSeq), entry];
+      const fills = again[0]!.seq === err.lastSeq + 1;
+      for (const e of again) await appender.append(this.jobId, e, fills ? e.seq - 1 : undefined);
+    }
+    this.sent.push(entry);
   }
 }

@@ -35,7 +35,15 @@ export type JobChannelMessage = StreamEntry | { kind: 'status'; event: Omit<Chat
 
 // XADD + PEXPIRE + PUBLISH as one command: a long answer appends thousands of times, and one
 // script call costs Redis and the worker far less than MULTI/EXEC around three commands.
+// ARGV[5], when given, is the seq the stream must end at: a stream that ends lower lost entries
+// (a primary that failed before its replica had them) and answers 'behind:<its last seq>' unwritten.
 const appendScript = `
+if ARGV[5] then
+  local top = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)
+  local last = 0
+  if top[1] then last = tonumber(string.match(top[1][1], '%-(%d+)$')) end
+  if last < tonumber(ARGV[5]) then return 'behind:' .. last end
+end
 redis.call('XADD', KEYS[1], ARGV[1], 'e', ARGV[2])
 redis.call('PEXPIRE', KEYS[1], ARGV[3])
 if ARGV[4] == '1' then redis.call('SPUBLISH', KEYS[2], ARGV[2]) else redis.call('PUBLISH', KEYS[2], ARGV[2]) end
@@ -52,7 +60,18 @@ export async function appendToJobStream(redis: Redis, jobId: string, entry: Stre
   await redis.appendJobEntry(jobStreamKey(jobId), jobChannel(jobId), `0-${entry.seq}`, JSON.stringify(entry), jobStreamTtlMs, sharded);
 }
 
-type Queued = { args: [string, string, string, string, number, string]; resolve: () => void; reject: (err: unknown) => void };
+/** The stream ends before the entry it was asked to follow: entries were lost (see appendScript). */
+export class StreamBehindError extends Error {
+  constructor(readonly lastSeq: number) {
+    super(`the job stream ends at seq ${lastSeq}: entries were lost`);
+  }
+}
+
+const appended = (result: unknown) => {
+  if (typeof result === 'string' && result.startsWith('behind:')) throw new StreamBehindError(Number(result.slice(7)));
+};
+
+type Queued = { args: [string, string, string, string, number, string, ...string[]]; resolve: () => void; reject: (err: unknown) => void };
 
 /**
  * Many answers' appends on one connection (a worker's `streams`): what is appended during one turn
@@ -68,9 +87,12 @@ export class JobStreamAppender {
     defineAppend(redis);
   }
 
-  append(jobId: string, entry: StreamEntry): Promise<void> {
+  /** `after`: the seq the stream must end at, else StreamBehindError and nothing written. */
+  append(jobId: string, entry: StreamEntry, after?: number): Promise<void> {
+    const args: Queued['args'] = [jobStreamKey(jobId), jobChannel(jobId), `0-${entry.seq}`, JSON.stringify(entry), jobStreamTtlMs, '0'];
+    if (after !== undefined) args.push(String(after));
     return new Promise((resolve, reject) => {
-      if (this.queued.push({ args: [jobStreamKey(jobId), jobChannel(jobId), `0-${entry.seq}`, JSON.stringify(entry), jobStreamTtlMs, '0'], resolve, reject }) === 1) {
+      if (this.queued.push({ args, resolve, reject }) === 1) {
         setImmediate(() => void this.flush());
       }
     });
@@ -84,12 +106,12 @@ export class JobStreamAppender {
     for (const q of batch) q.args[5] = sharded;
     // A cluster pipeline must stay in one slot, and every job's stream has its own: one command each.
     if (isCluster(this.redis)) {
-      for (const q of batch) this.redis.appendJobEntry(...q.args).then(() => q.resolve(), q.reject);
+      for (const q of batch) this.redis.appendJobEntry(...q.args).then(appended).then(q.resolve, q.reject);
       return;
     }
     if (batch.length === 1) {
       const [only] = batch;
-      this.redis.appendJobEntry(...only!.args).then(() => only!.resolve(), only!.reject);
+      this.redis.appendJobEntry(...only!.args).then(appended).then(only!.resolve, only!.reject);
       return;
     }
     const pipeline = this.redis.pipeline();
@@ -97,9 +119,14 @@ export class JobStreamAppender {
     pipeline.exec().then(
       (results) =>
         batch.forEach((q, i) => {
-          const err = results?.[i]?.[0];
-          if (err) q.reject(err);
-          else q.resolve();
+          const [err, result] = results?.[i] ?? [];
+          if (err) return q.reject(err);
+          try {
+            appended(result);
+            q.resolve();
+          } catch (behind) {
+            q.reject(behind);
+          }
         }),
       (err: unknown) => batch.forEach((q) => q.reject(err)),
     );
