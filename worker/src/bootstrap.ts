@@ -1,6 +1,7 @@
 import { Worker } from 'bullmq';
 import {
   type AppConfig,
+  applyBaselineJit,
   assertRedisReachable,
   type ChatJobData,
   ChatQueues,
@@ -8,7 +9,6 @@ import {
   createLogger,
   createRedis,
   loadConfig,
-  applyBaselineJit,
   openDatabase,
   producerQueue,
   QuotaGovernor,
