@@ -1,6 +1,9 @@
 import type { RedisClient as Redis } from '@switchboard/server-core';
 import { jobStreamAppender, StreamBehindError, stampNow, type StreamEntry } from '@switchboard/server-core';
 
+/** Entries a writer keeps to append again after Redis lost them (DeltaWriter.sent). */
+const resendableEntries = 256;
+
 /**
  * Coalesces model deltas into the job's stream without delaying a quiet stream: a delta is
  * written at once when no write is in flight; what arrives meanwhile goes out as one batch when
@@ -15,7 +18,11 @@ export class DeltaWriter {
   private pending = '';
   private pendingReasoning = '';
   private inFlight: Promise<void> | null = null;
-  /** What this writer appended, to write again if Redis loses it (see appendInOrder). */
+  /**
+   * The last entries this writer appended, to write again if Redis loses them (see appendInOrder).
+   * Bounded: a failover loses what was not replicated yet, milliseconds of output, and a whole
+   * answer kept per stream would cost a worker holding hundreds of streams megabytes each.
+   */
   private readonly sent: StreamEntry[] = [];
   private failure: Error | null = null;
   /** When the first pending text came from Bedrock (a benchmark stamp, see StreamStamps). */
@@ -97,8 +104,9 @@ export class DeltaWriter {
   /**
    * Appends right after the stream's last entry. A stream that ends lower lost entries (a Redis
    * primary failed before its replica had them): this writer writes them again from what it sent,
-   * so readers still get every seq. Entries of an earlier attempt it never held stay lost, and
-   * the entry goes after the hole (the relay skips it; the final event has the whole answer).
+   * so readers still get every seq. Entries it no longer holds (an earlier attempt's, or more
+   * than the last `resendableEntries`) stay lost, and the entry goes after the hole (the relay
+   * skips it; the final event has the whole answer).
    */
   private async appendInOrder(entry: StreamEntry): Promise<void> {
     const appender = jobStreamAppender(this.redis);
@@ -110,6 +118,6 @@ export class DeltaWriter {
       const fills = again[0]!.seq === err.lastSeq + 1;
       for (const e of again) await appender.append(this.jobId, e, fills ? e.seq - 1 : undefined);
     }
-    this.sent.push(entry);
+    if (this.sent.push(entry) > resendableEntries) this.sent.shift();
   }
 }
