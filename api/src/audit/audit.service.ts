@@ -20,6 +20,11 @@ export class AuditService {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
+  /** A call refused because the caller's groups may not use the model (`model_not_allowed`). */
+  modelRefused(actor: string, modelId: string | undefined, via: 'chat' | 'jobs' | 'batches'): Promise<void> {
+    return this.record({ actor, action: 'call.refused', target: `model:${modelId ?? ''}`, details: { code: 'model_not_allowed', via } });
+  }
+
   async record(entry: NewAuditEntry & { action: AuditAction }): Promise<void> {
     try {
       await this.repository.append(entry);

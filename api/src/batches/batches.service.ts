@@ -15,16 +15,12 @@ import {
 } from '@switchboard/contracts';
 import {
   type AppConfig,
+  announceCancel,
   batchStatusOf,
-  CallbackTargetError,
-  cancelChannel,
-  redisPublish,
-  cancelKey,
-  cancelKeyTtlSeconds,
-  checkCallbackUrl,
   enqueueBatchCallback,
   enqueueSummarize,
   jobNameOf,
+  markCancelRequested,
   type SummarizeJobData,
   toBatch,
   type WebhookJobData,
@@ -40,6 +36,7 @@ import { isUuid } from '../common/ids.js';
 import { checkDocumentSizes } from '../documents/document-limits.js';
 import { SUMMARIZE_QUEUE, WEBHOOKS_QUEUE } from '../jobs/jobs.tokens.js';
 import { canonicalJson } from '../jobs/job-fingerprint.js';
+import { assertCallbackUrl } from '../jobs/callback-url.js';
 import { LimitsService } from '../limits/limits.service.js';
 import { REDIS } from '../redis/redis.module.js';
 import { BatchesRepository, type NewBatchItem } from './batches.repository.js';
@@ -112,14 +109,7 @@ export class BatchesService {
       if (previous) return { batch: previous, replayed: true };
     }
     const items = await this.checkItems(input, principal);
-    if (input.callbackUrl) {
-      try {
-        await checkCallbackUrl(input.callbackUrl, this.config.jobs.webhooks.allowPrivate);
-      } catch (err) {
-        if (!(err instanceof CallbackTargetError)) throw err;
-        throw new AppError('validation_failed', err.message, [{ path: 'callbackUrl', message: err.message, range: err.range }]);
-      }
-    }
+    await assertCallbackUrl(input.callbackUrl, this.config.jobs.webhooks.allowPrivate);
     // 402 when a block budget cannot fit even the items' text input; whether each item fits is
     // decided per call at admission, as for single jobs.
     const texts = items.map((item, i) => ({ chars: input.items[i]!.text?.length ?? 0, price: this.catalog.require(item.modelId).price }));
@@ -195,8 +185,8 @@ export class BatchesService {
       const prefix = this.config.queuePrefix;
       await Promise.all(
         active.map(async (jobId) => {
-          await this.redis.set(cancelKey(jobId), '1', 'EX', cancelKeyTtlSeconds);
-          await redisPublish(this.redis, cancelChannel(prefix), jobId);
+          await markCancelRequested(this.redis, jobId);
+          await announceCancel(this.redis, prefix, jobId);
         }),
       ).catch((err) => this.logger.warn({ err, batchId: id }, 'cancel signals failed; running items end when their workers look'));
     }
@@ -231,7 +221,7 @@ export class BatchesService {
       let modelId = '';
       try {
         // Model access by group, as for single jobs: model_not_found / model_not_allowed per item.
-        modelId = (item.modelId ? this.catalog.requireFor(item.modelId, principal.groups) : this.catalog.defaultFor(principal.groups)).id;
+        modelId = this.catalog.modelFor(item.modelId, principal.groups).id;
       } catch (err) {
         if (!(err instanceof AppError)) throw err;
         if (err.code === 'model_not_allowed') refusedModel ??= item.modelId ?? '';
@@ -253,9 +243,7 @@ export class BatchesService {
       const { customId, modelId: _m, ...stored } = item;
       items.push({ id: randomUUID(), modelId, customId, input: { ...stored, name: item.name ?? jobNameOf(item) } });
     }
-    if (refusedModel !== undefined) {
-      await this.audit.record({ actor: principal.sub, action: 'call.refused', target: `model:${refusedModel}`, details: { code: 'model_not_allowed', via: 'batches' } });
-    }
+    if (refusedModel !== undefined) await this.audit.modelRefused(principal.sub, refusedModel, 'batches');
     if (errors.length > 0) throw itemErrors(errors);
     return items;
   }

@@ -62,11 +62,9 @@ export class ChatService {
   /** The model when the user's groups may use it; a refusal (`model_not_allowed`) is audited. */
   private async allowedModel(owner: string, groups: readonly string[], modelId: string | undefined) {
     try {
-      return modelId === undefined ? this.catalog.defaultFor(groups) : this.catalog.requireFor(modelId, groups);
+      return this.catalog.modelFor(modelId, groups);
     } catch (err) {
-      if (err instanceof AppError && err.code === 'model_not_allowed') {
-        await this.audit.record({ actor: owner, action: 'call.refused', target: `model:${modelId ?? ''}`, details: { code: 'model_not_allowed', via: 'chat' } });
-      }
+      if (err instanceof AppError && err.code === 'model_not_allowed') await this.audit.modelRefused(owner, modelId, 'chat');
       throw err;
     }
   }

@@ -40,6 +40,11 @@ export class CatalogService {
     return allowed;
   }
 
+  /** `requireFor` the id when one is given, else `defaultFor`: the model a request without one gets. */
+  modelFor(modelId: string | undefined, groups: readonly string[]): ModelEntry {
+    return modelId === undefined ? this.defaultFor(groups) : this.requireFor(modelId, groups);
+  }
+
   /** The model with this id when the caller's groups may use it: `model_not_found` / `model_not_allowed` otherwise. */
   requireFor(modelId: string, groups: readonly string[]): ModelEntry {
     const model = this.require(modelId);

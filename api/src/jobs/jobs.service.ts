@@ -12,8 +12,6 @@ import {
 } from '@switchboard/contracts';
 import {
   type AppConfig,
-  CallbackTargetError,
-  checkCallbackUrl,
   enqueueCallback,
   enqueueRedelivery,
   jobNameOf,
@@ -37,6 +35,7 @@ import { decodeCursor, encodeCursor } from '../common/keyset-cursor.js';
 import { REDIS } from '../redis/redis.module.js';
 import { SUMMARIZE_QUEUE, WEBHOOKS_QUEUE } from './jobs.tokens.js';
 import { requestFingerprint } from './job-fingerprint.js';
+import { assertCallbackUrl } from './callback-url.js';
 import { JobIntake } from './job-intake.js';
 import { JobsRepository, type JobView } from './jobs.repository.js';
 
@@ -80,24 +79,15 @@ export class JobsService {
     checkDocumentSizes((input.documents ?? []).map((d, i) => ({ ...d, path: `documents.${i}.data` })), this.config.documents);
     let model;
     try {
-      model = input.modelId ? this.catalog.requireFor(input.modelId, principal.groups) : this.catalog.defaultFor(principal.groups);
+      model = this.catalog.modelFor(input.modelId, principal.groups);
     } catch (err) {
-      if (err instanceof AppError && err.code === 'model_not_allowed') {
-        await this.audit.record({ actor: owner, action: 'call.refused', target: `model:${input.modelId ?? ''}`, details: { code: 'model_not_allowed', via: 'jobs' } });
-      }
+      if (err instanceof AppError && err.code === 'model_not_allowed') await this.audit.modelRefused(owner, input.modelId, 'jobs');
       throw err;
     }
     // 402 when a block budget cannot fit even the text's input: known to fail. Whether the whole
     // job fits is decided per call at admission (the job then fails).
     await this.spend.assertRoom(principal as Principal, [{ chars: input.text?.length ?? 0, price: model.price }], 'jobs:summarize');
-    if (input.callbackUrl) {
-      try {
-        await checkCallbackUrl(input.callbackUrl, this.config.jobs.webhooks.allowPrivate);
-      } catch (err) {
-        if (!(err instanceof CallbackTargetError)) throw err;
-        throw new AppError('validation_failed', err.message, [{ path: 'callbackUrl', message: err.message, range: err.range }]);
-      }
-    }
+    await assertCallbackUrl(input.callbackUrl, this.config.jobs.webhooks.allowPrivate);
     await this.limits.checkJob(owner, (input.text?.length ?? 0) + (input.documents ?? []).reduce((n, d) => n + d.data.length, 0));
     const { callbackUrl, modelId: _modelId, ...stored } = input;
     const row = await this.intake.accept({

@@ -28,7 +28,7 @@ import { webhookJobOptions } from '../webhooks/webhook-schedule.js';
 type Adds<T> = Pick<Queue<T>, 'add' | 'addBulk'>;
 
 /** How long a cancel request stays visible to a worker that picks the job up later. */
-export const cancelKeyTtlSeconds = 24 * 60 * 60;
+const cancelKeyTtlSeconds = 24 * 60 * 60;
 
 // ---- Enqueueing --------------------------------------------------------------------------------
 
@@ -152,9 +152,14 @@ export async function markCancelRequested(redis: Pick<Redis, 'set'>, jobId: stri
  * a job no worker holds yet leaves the queue. `removed` tells which: only then did nothing run.
  */
 export async function stopJob(redis: Redis, queue: Pick<Queue, 'getJob'>, queuePrefix: string, jobId: string): Promise<{ removed: boolean }> {
-  await redisPublish(redis, cancelChannel(queuePrefix), jobId);
+  await announceCancel(redis, queuePrefix, jobId);
   const queued = await queue.getJob(jobId);
   return { removed: queued ? await tryRemove(queued) : false };
+}
+
+/** Tells every worker to stop the job if it runs it now (the cancel channel); see stopJob. */
+export async function announceCancel(redis: Redis, queuePrefix: string, jobId: string): Promise<void> {
+  await redisPublish(redis, cancelChannel(queuePrefix), jobId);
 }
 
 /** markCancelRequested, then stopJob: the whole cancel (TTL key, publish, removal from the queue). */
