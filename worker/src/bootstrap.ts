@@ -10,6 +10,7 @@ import {
   createRedis,
   loadConfig,
   openDatabase,
+  opsRecorder,
   producerQueue,
   QuotaGovernor,
   SpendRepository,
@@ -210,6 +211,7 @@ export async function startWorker(config: AppConfig = loadConfig()): Promise<Run
         await protection.stop();
         await Promise.all([chatQueues.close(), ...[summarizeQueue, webhooksQueue, titlesQueue].map((q) => q.close())]);
         subscriber.disconnect();
+        await opsRecorder(redis).flush(); // the Operations page's last second of counts
         await redis.quit().catch(() => redis.disconnect());
         blocking.disconnect();
         await streams.quit().catch(() => streams.disconnect());

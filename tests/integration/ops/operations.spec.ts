@@ -99,7 +99,11 @@ describe('operations across processes: worker metrics, heartbeats, ops CLI', () 
     expect(parseMetrics(api.text).get('switchboard_delta_latency_seconds')?.type).toBe('HISTOGRAM');
     expect(histogramCount(api.text, 'switchboard_delta_latency_seconds')).toBeGreaterThanOrEqual(1);
 
-    const picture = await snapshot();
+    // Workers write these counts once a second (OpsRecorder), so the page may lag the chat by that.
+    const picture = await until(async () => {
+      const shown = await snapshot();
+      return shown.models.find((m) => m.id === modelId)?.ttft ? shown : undefined;
+    });
     const model = picture.models.find((m) => m.id === modelId)!;
     expect(model.ttft?.samples).toBe(1);
     // The chat and its title call.

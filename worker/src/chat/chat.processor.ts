@@ -21,7 +21,7 @@ import {
   publishJobStatus,
   type QuotaGovernor,
   readJobStream,
-  recordTtft,
+  opsRecorder,
   type SpendRepository,
   stampNow,
   type TitleJobData,
@@ -245,7 +245,7 @@ export function createChatProcessor(deps: ChatProcessorDeps) {
       awaitingFirstToken = false;
       const ms = Date.now() - job.timestamp;
       metrics.ttft.observe({ model: model.id }, ms / 1000);
-      if (deps.queuePrefix) recordTtft(deps.redis, deps.queuePrefix, model.id, data.jobId, ms);
+      if (deps.queuePrefix) opsRecorder(deps.redis).ttft(deps.queuePrefix, model.id, data.jobId, ms);
     };
     let bedrockRequestId: string | undefined;
     try {

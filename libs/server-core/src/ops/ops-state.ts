@@ -28,16 +28,79 @@ export const ttftSpanMs = 5 * 60 * 1000;
 
 export type MinuteField = 'requests' | 'tokens' | 'throttles' | 'deferrals';
 
-/** Adds to this minute's counters of a model (best effort: never throws, never awaited on a hot path). */
-export function countMinute(redis: Redis, prefix: string, modelId: string, field: MinuteField, by = 1): void {
-  if (by <= 0) return;
-  const key = opsKeys(prefix).minute(modelId, Math.floor(Date.now() / minuteMs));
-  redis
-    .multi()
-    .hincrby(key, field, Math.round(by))
-    .pexpire(key, minuteTtlMs)
-    .exec()
-    .catch(() => undefined);
+/** How often a process writes what it counted (OpsRecorder): the Operations page lags by at most this. */
+export const opsFlushMs = 1000;
+
+/**
+ * Per-minute counters and TTFT samples gathered in the process and written once every
+ * `opsFlushMs` as one pipeline per deployment prefix, instead of a MULTI per call: at hundreds of
+ * calls a second those were a quarter of a worker's Redis commands (issue 19). Best effort: a
+ * process that dies loses at most its last second of counts; a failed write is dropped, not thrown.
+ */
+export class OpsRecorder {
+  /** prefix → minute key → field → amount */
+  private readonly minutes = new Map<string, Map<string, Map<MinuteField, number>>>();
+  /** prefix → ttft key → [score, member, …] */
+  private readonly ttfts = new Map<string, Map<string, (string | number)[]>>();
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly redis: Redis) {}
+
+  /** Adds to this minute's counters of a model. */
+  count(prefix: string, modelId: string, field: MinuteField, by = 1): void {
+    if (by <= 0) return;
+    const fields = entryOf(entryOf(this.minutes, prefix, () => new Map()), opsKeys(prefix).minute(modelId, Math.floor(Date.now() / minuteMs)), () => new Map());
+    fields.set(field, (fields.get(field) ?? 0) + Math.round(by));
+    this.schedule();
+  }
+
+  /** One chat's time to first token. */
+  ttft(prefix: string, modelId: string, jobId: string, ms: number): void {
+    entryOf(entryOf(this.ttfts, prefix, () => new Map()), opsKeys(prefix).ttft(modelId), () => []).push(Date.now(), `${jobId}:${Math.max(0, Math.round(ms))}`);
+    this.schedule();
+  }
+
+  /** Writes what was gathered; shutdown calls it so the last second is kept. */
+  async flush(): Promise<void> {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    const now = Date.now();
+    // A prefix is the deployment's hash tag: its keys share one slot, so one pipeline works on a cluster.
+    const pipelines = new Map<string, ReturnType<Redis['pipeline']>>();
+    const pipelineOf = (prefix: string) => entryOf(pipelines, prefix, () => this.redis.pipeline());
+    for (const [prefix, keys] of this.minutes) {
+      for (const [key, fields] of keys) {
+        for (const [field, by] of fields) pipelineOf(prefix).hincrby(key, field, by);
+        pipelineOf(prefix).pexpire(key, minuteTtlMs);
+      }
+    }
+    for (const [prefix, keys] of this.ttfts) {
+      for (const [key, samples] of keys) {
+        pipelineOf(prefix).zadd(key, ...samples).zremrangebyscore(key, '-inf', now - ttftSpanMs).pexpire(key, ttftSpanMs);
+      }
+    }
+    this.minutes.clear();
+    this.ttfts.clear();
+    await Promise.all([...pipelines.values()].map((p) => p.exec().catch(() => undefined)));
+  }
+
+  private schedule() {
+    this.timer ??= setTimeout(() => void this.flush(), opsFlushMs).unref();
+  }
+}
+
+function entryOf<K, V>(map: Map<K, V>, key: K, create: () => V): V {
+  let value = map.get(key);
+  if (value === undefined) map.set(key, (value = create()));
+  return value;
+}
+
+const recorders = new WeakMap<Redis, OpsRecorder>();
+/** The connection's one recorder (see OpsRecorder): every caller in a process shares its writes. */
+export function opsRecorder(redis: Redis): OpsRecorder {
+  let recorder = recorders.get(redis);
+  if (!recorder) recorders.set(redis, (recorder = new OpsRecorder(redis)));
+  return recorder;
 }
 
 /** The last `count` minutes of a model, oldest first. */
@@ -54,19 +117,6 @@ export async function readMinutes(redis: Redis, prefix: string, modelId: string,
     throttles: Number(rows[i]?.throttles ?? 0),
     deferrals: Number(rows[i]?.deferrals ?? 0),
   }));
-}
-
-/** One chat's time to first token (best effort). */
-export function recordTtft(redis: Redis, prefix: string, modelId: string, jobId: string, ms: number): void {
-  const key = opsKeys(prefix).ttft(modelId);
-  const now = Date.now();
-  redis
-    .multi()
-    .zadd(key, now, `${jobId}:${Math.max(0, Math.round(ms))}`)
-    .zremrangebyscore(key, '-inf', now - ttftSpanMs)
-    .pexpire(key, ttftSpanMs)
-    .exec()
-    .catch(() => undefined);
 }
 
 /** p50/p95 of the last 5 minutes' time to first token of a model (null: none). */

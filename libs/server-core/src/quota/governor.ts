@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { RedisClient as Redis } from '../redis.js';
-import { countMinute } from '../ops/ops-state.js';
+import { opsRecorder } from '../ops/ops-state.js';
 
 export type Lane = 'chat' | 'batch';
 
@@ -153,7 +153,7 @@ export class QuotaGovernor {
       return { admitted: false, budgetExceeded: { budgetId: String(reply[1]), period: reply[2] as 'day' | 'month', limit: reply[3] as 'usd' | 'tokens' } };
     }
     // The Operations page's per-minute chart (not awaited: admission's latency stays as it was).
-    countMinute(this.redis, this.options.prefix, req.modelId, reply[0] === 1 ? 'requests' : 'deferrals');
+    opsRecorder(this.redis).count(this.options.prefix, req.modelId, reply[0] === 1 ? 'requests' : 'deferrals');
     if (reply[0] === 1) {
       const warned = reply[3] ? String(reply[3]) : undefined;
       return { admitted: true, reservationId: String(reply[1]), place: String(reply[2]), ...(warned ? { warnedBudgetId: warned } : {}) };
@@ -214,7 +214,7 @@ export class QuotaGovernor {
    */
   async settle(modelId: string, reservationId: string, usedTokens: number, wake = 0): Promise<{ lane: Lane; jobId: string }[]> {
     const k = this.keys(modelId);
-    countMinute(this.redis, this.options.prefix, modelId, 'tokens', usedTokens);
+    opsRecorder(this.redis).count(this.options.prefix, modelId, 'tokens', usedTokens);
     const reply = (await this.redis.settleReservation(
       k.reservations, k.tokens, `${k.base}:res-shares`, k.chatLine, k.batchLine, reservationId, Math.ceil(usedTokens), k.base, wake,
     )) as [string[], string[]];
@@ -252,7 +252,7 @@ export class QuotaGovernor {
   /** Bedrock said 429 anyway (other callers share the account): nobody calls this model for a while. */
   async backOff(modelId: string, forMs: number): Promise<void> {
     const k = this.keys(modelId);
-    countMinute(this.redis, this.options.prefix, modelId, 'throttles');
+    opsRecorder(this.redis).count(this.options.prefix, modelId, 'throttles');
     await this.redis.eval(
       `local t = redis.call('TIME')
        local until_ = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) + tonumber(ARGV[1])
