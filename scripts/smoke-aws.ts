@@ -11,6 +11,8 @@
 import { parseArgs } from 'node:util';
 import { BedrockRuntimeClient, ConverseCommand, ConverseStreamCommand, type ConverseStreamCommandInput } from '@aws-sdk/client-bedrock-runtime';
 import { formatSmokeTable, loadCatalog, runSmoke, smokeCases } from '@switchboard/server-core';
+// The worker's transport (HTTP/1.1 keep-alive), so the check covers what production sends.
+import { bedrockRequestHandler } from '../worker/dist/bedrock/bedrock-client.js';
 
 const { values } = parseArgs({ options: { model: { type: 'string', multiple: true } } });
 const catalog = loadCatalog(process.env['MODELS_FILE']).filter((m) => !values.model?.length || values.model.includes(m.id));
@@ -23,7 +25,7 @@ if (!region) {
   process.stderr.write('Set AWS_REGION (and AWS credentials) to run the smoke check against Bedrock.\n');
   process.exit(2);
 }
-const client = new BedrockRuntimeClient({ region, maxAttempts: 2 });
+const client = new BedrockRuntimeClient({ region, maxAttempts: 2, requestHandler: bedrockRequestHandler() });
 const call = (input: unknown, stream: boolean) =>
   client.send(stream ? new ConverseStreamCommand(input as ConverseStreamCommandInput) : new ConverseCommand(input as ConverseStreamCommandInput));
 

@@ -149,7 +149,7 @@ export async function startWorker(config: AppConfig = loadConfig()): Promise<Run
   const chatCancels = { cancel: (jobId: string) => chatWorkers.forEach((w) => w.cancelJob(jobId, 'cancelled by the user')) };
   await listenForCancels(subscriber, config.queuePrefix, [chatCancels, summarize]);
   await catalog.listen(subscriber, config.queuePrefix);
-  // Bedrock's HTTP/2 session is open before the first job (and the Postgres pool warm, see openDatabase).
+  // A connection to Bedrock is open before the first job (and the Postgres pool warm, see openDatabase).
   await preconnectBedrock(bedrock, config).catch((err: Error) => logger.warn({ err: err.message }, 'could not preconnect to Bedrock'));
   const workers = () => [...chatWorkers.values(), summarize.worker, webhookWorker, titleWorker];
   for (const worker of workers()) void worker.run();

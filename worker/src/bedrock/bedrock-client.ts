@@ -1,5 +1,23 @@
+import { Agent as HttpAgent } from 'node:http';
+import { Agent as HttpsAgent } from 'node:https';
 import { BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
 import type { AppConfig } from '@switchboard/server-core';
+
+/**
+ * HTTP/1.1 with keep-alive connections that later calls reuse. The client's default, HTTP/2, opens
+ * a session of its own for every call (`disableConcurrentStreams`, and always for event streams
+ * such as ConverseStream): a TCP and TLS handshake per chat, which cost the worker more CPU than
+ * the answer's whole stream, and a chat's first token the handshakes' round trips (issue 19).
+ * Bedrock serves Converse and ConverseStream over HTTP/1.1 too (only the bidirectional stream,
+ * unused here, needs HTTP/2). No socket cap: the job slots bound the calls, and an agent queue
+ * would hold calls back unseen by the quota governor. TCP keep-alive probes every 30 s keep a
+ * long quiet call (thinking) alive through NAT and load balancer idle timeouts.
+ */
+export function bedrockRequestHandler(): NodeHttpHandler {
+  const agent = { keepAlive: true, keepAliveMsecs: 30_000, maxSockets: Infinity };
+  return new NodeHttpHandler({ httpAgent: new HttpAgent(agent), httpsAgent: new HttpsAgent(agent) });
+}
 
 /**
  * The real SDK, against Bedrock or the emulator (AWS_ENDPOINT_URL_BEDROCK_RUNTIME). The SDK's own
@@ -13,6 +31,7 @@ export function createBedrockClient(config: AppConfig): BedrockRuntimeClient {
   return new BedrockRuntimeClient({
     region: config.aws.region,
     maxAttempts: 1,
+    requestHandler: bedrockRequestHandler(),
     ...(config.aws.bedrockEndpoint ? { endpoint: config.aws.bedrockEndpoint } : {}),
     ...(useDummyCredentials ? { credentials: { accessKeyId: 'emulator', secretAccessKey: 'emulator' } } : {}),
   });
@@ -26,9 +45,9 @@ type Preconnect = {
 };
 
 /**
- * Opens the client's HTTP/2 session to Bedrock before the worker takes jobs, so the first burst
- * does not pay the TLS and HTTP/2 handshakes (and the SDK's handler setup) in its time to first
- * token, and resolves its credentials. One unsigned GET of `/` through the client's own request handler: Bedrock answers it
+ * Opens a connection to Bedrock through the client's handler before the worker takes jobs (its
+ * TLS session can then be resumed by the first burst's connections, and the SDK's handler is set
+ * up), and resolves the credentials. One unsigned GET of `/` through the client's own request handler: Bedrock answers it
  * with an error at once; it is no model call and costs nothing. Best effort.
  */
 export async function preconnectBedrock(client: BedrockRuntimeClient, config: AppConfig): Promise<number | undefined> {

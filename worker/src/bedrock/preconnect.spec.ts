@@ -1,4 +1,5 @@
-import { ConverseStreamCommand } from '@aws-sdk/client-bedrock-runtime';
+import { createServer, connect, type Server } from 'node:net';
+import { ConverseCommand, ConverseStreamCommand } from '@aws-sdk/client-bedrock-runtime';
 import { startEmulator, type Emulator } from '@switchboard/bedrock-emulator';
 import { builtInCatalog, loadConfig } from '@switchboard/server-core';
 import { createBedrockClient, preconnectBedrock } from './bedrock-client.js';
@@ -24,6 +25,48 @@ describe('preconnectBedrock against the emulator', () => {
       let text = '';
       for await (const e of res.stream ?? []) text += e.contentBlockDelta?.delta?.text ?? '';
       expect(text.length).toBeGreaterThan(0);
+    } finally {
+      client.destroy();
+    }
+  });
+});
+
+describe('the worker\'s Bedrock client', () => {
+  let emu: Emulator;
+  let proxy: Server;
+  let connections = 0;
+  beforeAll(async () => {
+    emu = await startEmulator({ tps: null, ttfbMs: 0, models: builtInCatalog });
+    // Counts the TCP connections the client opens on its way to the emulator.
+    const target = new URL(emu.url);
+    proxy = createServer((socket) => {
+      connections++;
+      const upstream = connect(Number(target.port), target.hostname);
+      socket.pipe(upstream).pipe(socket);
+      socket.on('error', () => upstream.destroy());
+      upstream.on('error', () => socket.destroy());
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+  });
+  afterAll(async () => {
+    proxy.close();
+    await emu.close();
+  });
+
+  it('reuses its connections: calls one after another, streamed or not, share one', async () => {
+    const port = (proxy.address() as { port: number }).port;
+    const config = loadConfig({ BEDROCK_MODE: 'emulator', AWS_ENDPOINT_URL_BEDROCK_RUNTIME: `http://127.0.0.1:${port}`, AUTH_MODE: 'local' });
+    const client = createBedrockClient(config);
+    const input = { modelId: builtInCatalog[0]!.id, messages: [{ role: 'user' as const, content: [{ text: 'hi' }] }], inferenceConfig: { maxTokens: 50 } };
+    try {
+      for (let i = 0; i < 3; i++) {
+        const res = await client.send(new ConverseStreamCommand(input));
+        let text = '';
+        for await (const e of res.stream ?? []) text += e.contentBlockDelta?.delta?.text ?? '';
+        expect(text.length).toBeGreaterThan(0);
+      }
+      expect((await client.send(new ConverseCommand(input))).output?.message?.content?.length).toBeGreaterThan(0);
+      expect(connections).toBe(1);
     } finally {
       client.destroy();
     }
