@@ -109,7 +109,14 @@ export function knownModelRules(modelId: string): ModelRulesInput {
   return rules;
 }
 
-/** A model's rules, defaults filled in (entries built in code may leave `rules` out). */
-export function rulesOf(model: { id: string; rules?: ModelRulesInput }): ModelRules {
-  return modelRulesSchema.parse(model.rules ?? knownModelRules(model.id));
+const parsedRules = new WeakMap<object, Readonly<ModelRules>>();
+
+/**
+ * A model's rules, defaults filled in (entries built in code may leave `rules` out). Parsed once
+ * per catalog entry: every Bedrock request asks several times (a reloaded catalog has new entries).
+ */
+export function rulesOf(model: { id: string; rules?: ModelRulesInput }): Readonly<ModelRules> {
+  let rules = parsedRules.get(model);
+  if (!rules) parsedRules.set(model, (rules = modelRulesSchema.parse(model.rules ?? knownModelRules(model.id))));
+  return rules;
 }
