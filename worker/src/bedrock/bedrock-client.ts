@@ -7,8 +7,8 @@ import type { AppConfig } from '@switchboard/server-core';
 /**
  * HTTP/1.1 with keep-alive connections that later calls reuse. The client's default, HTTP/2, opens
  * a session of its own for every call (`disableConcurrentStreams`, and always for event streams
- * such as ConverseStream): a TCP and TLS handshake per chat, which cost the worker more CPU than
- * the answer's whole stream, and a chat's first token the handshakes' round trips (issue 19).
+ * such as ConverseStream): a TCP and TLS handshake per chat, their CPU on both ends and their
+ * round trips before the first token (issue 19).
  * Bedrock serves Converse and ConverseStream over HTTP/1.1 too (only the bidirectional stream,
  * unused here, needs HTTP/2). No socket cap: the job slots bound the calls, and an agent queue
  * would hold calls back unseen by the quota governor. TCP keep-alive probes every 30 s keep a
