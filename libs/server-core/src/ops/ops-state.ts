@@ -33,15 +33,16 @@ export const opsFlushMs = 1000;
 
 /**
  * Per-minute counters and TTFT samples gathered in the process and written once every
- * `opsFlushMs` as one pipeline per deployment prefix, instead of a MULTI per call: at hundreds of
- * calls a second those were a quarter of a worker's Redis commands (issue 19). Best effort: a
+ * `opsFlushMs` as one pipeline, instead of a MULTI per call: at hundreds of calls a second those
+ * were a quarter of a worker's Redis commands (issue 19). A process writes its deployment's keys
+ * only (one hash tag, one Cluster slot), so one pipeline holds on a cluster too. Best effort: a
  * process that dies loses at most its last second of counts; a failed write is dropped, not thrown.
  */
 export class OpsRecorder {
-  /** prefix → minute key → field → amount */
-  private readonly minutes = new Map<string, Map<string, Map<MinuteField, number>>>();
-  /** prefix → ttft key → [score, member, …] */
-  private readonly ttfts = new Map<string, Map<string, (string | number)[]>>();
+  /** minute key → field → amount */
+  private readonly minutes = new Map<string, Map<MinuteField, number>>();
+  /** ttft key → [score, member, …] */
+  private readonly ttfts = new Map<string, (string | number)[]>();
   private timer: NodeJS.Timeout | undefined;
 
   constructor(private readonly redis: Redis) {}
@@ -49,14 +50,14 @@ export class OpsRecorder {
   /** Adds to this minute's counters of a model. */
   count(prefix: string, modelId: string, field: MinuteField, by = 1): void {
     if (by <= 0) return;
-    const fields = entryOf(entryOf(this.minutes, prefix, () => new Map()), opsKeys(prefix).minute(modelId, Math.floor(Date.now() / minuteMs)), () => new Map());
+    const fields = entryOf(this.minutes, opsKeys(prefix).minute(modelId, Math.floor(Date.now() / minuteMs)), () => new Map());
     fields.set(field, (fields.get(field) ?? 0) + Math.round(by));
     this.schedule();
   }
 
   /** One chat's time to first token. */
   ttft(prefix: string, modelId: string, jobId: string, ms: number): void {
-    entryOf(entryOf(this.ttfts, prefix, () => new Map()), opsKeys(prefix).ttft(modelId), () => []).push(Date.now(), `${jobId}:${Math.max(0, Math.round(ms))}`);
+    entryOf(this.ttfts, opsKeys(prefix).ttft(modelId), () => []).push(Date.now(), `${jobId}:${Math.max(0, Math.round(ms))}`);
     this.schedule();
   }
 
@@ -64,24 +65,19 @@ export class OpsRecorder {
   async flush(): Promise<void> {
     clearTimeout(this.timer);
     this.timer = undefined;
+    if (this.minutes.size === 0 && this.ttfts.size === 0) return;
     const now = Date.now();
-    // A prefix is the deployment's hash tag: its keys share one slot, so one pipeline works on a cluster.
-    const pipelines = new Map<string, ReturnType<Redis['pipeline']>>();
-    const pipelineOf = (prefix: string) => entryOf(pipelines, prefix, () => this.redis.pipeline());
-    for (const [prefix, keys] of this.minutes) {
-      for (const [key, fields] of keys) {
-        for (const [field, by] of fields) pipelineOf(prefix).hincrby(key, field, by);
-        pipelineOf(prefix).pexpire(key, minuteTtlMs);
-      }
+    const pipeline = this.redis.pipeline();
+    for (const [key, fields] of this.minutes) {
+      for (const [field, by] of fields) pipeline.hincrby(key, field, by);
+      pipeline.pexpire(key, minuteTtlMs);
     }
-    for (const [prefix, keys] of this.ttfts) {
-      for (const [key, samples] of keys) {
-        pipelineOf(prefix).zadd(key, ...samples).zremrangebyscore(key, '-inf', now - ttftSpanMs).pexpire(key, ttftSpanMs);
-      }
+    for (const [key, samples] of this.ttfts) {
+      pipeline.zadd(key, ...samples).zremrangebyscore(key, '-inf', now - ttftSpanMs).pexpire(key, ttftSpanMs);
     }
     this.minutes.clear();
     this.ttfts.clear();
-    await Promise.all([...pipelines.values()].map((p) => p.exec().catch(() => undefined)));
+    await pipeline.exec().catch(() => undefined);
   }
 
   private schedule() {
@@ -89,7 +85,7 @@ export class OpsRecorder {
   }
 }
 
-function entryOf<K, V>(map: Map<K, V>, key: K, create: () => V): V {
+function entryOf<K, V>(map: { get(key: K): V | undefined; set(key: K, value: V): unknown }, key: K, create: () => V): V {
   let value = map.get(key);
   if (value === undefined) map.set(key, (value = create()));
   return value;
@@ -97,11 +93,7 @@ function entryOf<K, V>(map: Map<K, V>, key: K, create: () => V): V {
 
 const recorders = new WeakMap<Redis, OpsRecorder>();
 /** The connection's one recorder (see OpsRecorder): every caller in a process shares its writes. */
-export function opsRecorder(redis: Redis): OpsRecorder {
-  let recorder = recorders.get(redis);
-  if (!recorder) recorders.set(redis, (recorder = new OpsRecorder(redis)));
-  return recorder;
-}
+export const opsRecorder = (redis: Redis): OpsRecorder => entryOf(recorders, redis, () => new OpsRecorder(redis));
 
 /** The last `count` minutes of a model, oldest first. */
 export async function readMinutes(redis: Redis, prefix: string, modelId: string, count = 60, now = Date.now()): Promise<OpsMinute[]> {
