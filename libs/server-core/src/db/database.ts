@@ -49,9 +49,33 @@ export function openDatabase(opts: {
   return opened;
 }
 
+/** Distinct statements named per process (see StatementCachingClient); the rest go unnamed. */
+const maxNamedStatements = 200;
+const statementNames = new Map<string, string>();
+
+/**
+ * Names every parameterised statement by its text, so each connection has Postgres parse and plan
+ * it once and then only binds and executes it (issue 19: parsing and planning were most of what a
+ * short statement cost the server). Our statements are fixed texts built by drizzle; the first
+ * `maxNamedStatements` distinct ones are named (a list whose length varies makes a new text),
+ * which bounds what each backend keeps. Migrations and other unparameterised statements stay unnamed.
+ */
+class StatementCachingClient extends pg.Client {
+  override query(...args: unknown[]): never {
+    const [config, values] = args as [{ text?: unknown; name?: unknown; values?: unknown } | string, unknown];
+    const params = typeof config === 'object' && config ? (values ?? config.values) : undefined;
+    if (typeof config === 'object' && config && typeof config.text === 'string' && !config.name && Array.isArray(params) && params.length > 0) {
+      let name = statementNames.get(config.text);
+      if (!name && statementNames.size < maxNamedStatements) statementNames.set(config.text, (name = `sb_${statementNames.size + 1}`));
+      if (name) args[0] = { ...config, name };
+    }
+    return (super.query as (...a: unknown[]) => never)(...args);
+  }
+}
+
 async function openPostgres(url: string, max: number, migrate: boolean, warm: number): Promise<Database> {
   // A Postgres that drops packets must fail requests with 503 soon, not hold them for minutes.
-  const pool = new pg.Pool({ connectionString: url, max, min: warm, connectionTimeoutMillis: 5_000 });
+  const pool = new pg.Pool({ connectionString: url, max, min: warm, connectionTimeoutMillis: 5_000, Client: StatementCachingClient });
   pool.on('error', () => undefined); // idle client errors surface on the next query instead
   const client = await pool.connect();
   try {

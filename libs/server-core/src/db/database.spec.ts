@@ -1,0 +1,28 @@
+import { eq } from 'drizzle-orm';
+import { createTestDatabase } from '@switchboard/testing';
+import { type Database, openDatabase } from './database.js';
+import { conversations } from './schema.js';
+
+describe('openDatabase on PostgreSQL (real Postgres)', () => {
+  let dropDb: () => Promise<void>;
+  let database: Database;
+  beforeAll(async () => {
+    const created = await createTestDatabase();
+    dropDb = created.drop;
+    database = await openDatabase({ databaseUrl: created.url, dataDir: '/tmp', poolSize: 1, migrate: true });
+  });
+  afterAll(async () => {
+    await database.close();
+    await dropDb();
+  });
+
+  it('prepares a parameterised statement once per connection and reuses it', async () => {
+    const byId = (id: string) => database.db.select({ id: conversations.id }).from(conversations).where(eq(conversations.id, id));
+    await byId('00000000-0000-4000-8000-000000000001');
+    await byId('00000000-0000-4000-8000-000000000002');
+    // One connection in the pool: this query runs on the one that prepared the statement above.
+    const { rows } = await database.db.$client.query<{ statement: string }>('select statement from pg_prepared_statements');
+    const selects = rows.filter((r) => r.statement.includes('from "conversations" where "conversations"."id" = $1'));
+    expect(selects).toHaveLength(1);
+  });
+});
