@@ -37,9 +37,8 @@ import {
   isThrottle,
   type LaneQueues,
   type QuotaJobData,
-  recordSpend,
   type Reservation,
-  settle,
+  settleCalls,
   type Spending,
   waitAfterThrottle,
 } from '../quota/admission.js';
@@ -308,16 +307,20 @@ export function createChatProcessor(deps: ChatProcessorDeps) {
     } finally {
       metrics.streamEnded();
       await redating;
-      // Ledger rows (compression and answer, one each, written once) and the budget settle; a call
-      // that failed without reporting usage is counted by what it delivered.
-      const answerUsage = usage ?? billed();
-      await recordSpend(deps.governor, spending, reservation, model, [
-        { purpose: 'compress', usage: compressUsage },
-        { purpose: 'chat', usage: answerUsage },
-      ]).catch((err) => log.warn({ err }, 'usage record failed'));
-      await settle(deps.governor, deps.laneQueues, reservation, usage && addUsage(usage, compressUsage)).catch((err) =>
-        log.warn({ err }, 'quota settle failed'),
-      );
+      // Ledger rows (compression and answer, one each, written once), the quota and budget settle; a
+      // call that failed without reporting usage is billed by what it delivered.
+      await settleCalls(
+        deps.governor,
+        deps.laneQueues,
+        spending,
+        reservation,
+        model,
+        [
+          { purpose: 'compress', usage: compressUsage },
+          { purpose: 'chat', usage: usage ?? billed() },
+        ],
+        { quotaUsage: usage && addUsage(usage, compressUsage), log },
+      ).catch((err) => log.warn({ err }, 'usage record failed'));
     }
     call.done('ok', usage, costOf(model, usage));
     await finish({

@@ -7,6 +7,7 @@ import {
   costOf,
   type Lane,
   type LedgerPurpose,
+  type Logger,
   type Payer,
   periodEnd,
   type QuotaGovernor,
@@ -102,32 +103,22 @@ export async function waitAfterThrottle(
 export type LaneQueues = { chat?: Queue | ChatQueues; batch?: Queue };
 
 /**
- * Once usage is known the reservation holds what the call used, not what it might have. The
- * tokens that frees were not foreseen by anyone waiting, so the head of the line is woken now.
- */
-export async function settle(governor: QuotaGovernor, queues: LaneQueues, reservation: Reservation, usage: Usage | null): Promise<void> {
-  if (!usage) return;
-  // The head of the line comes back with the settle (one round trip); the rest only when someone waits.
-  for (const { lane, jobId } of await governor.settle(reservation.modelId, reservation.reservationId, usage.inputTokens + usage.outputTokens, 3)) {
-    const lineQueue = queues[lane];
-    const queue = lineQueue instanceof ChatQueues ? lineQueue.for(reservation.modelId) : lineQueue;
-    const job = queue && (await queue.getJob(jobId));
-    // Only a delayed job can be promoted; one already running or gone is fine as it is.
-    if (job && (await job.isDelayed())) await job.promote().catch(() => undefined);
-  }
-}
-
-/**
  * The calls made under a reservation ended: one ledger row each (idempotent: the reservation id and
- * purpose are the key), then the budget reservation becomes what they cost, once. Without usage
- * (the call never reached Bedrock) the budget reservation is simply released.
+ * purpose are the key), then one step in Redis (issue 19: one round trip): the reservation holds
+ * what the calls used (`quotaUsage`; null: unknown, it keeps what it reserved), the budget
+ * reservation becomes what they cost, once (released when nothing reached Bedrock), and the head
+ * of the line comes back, to be woken: the tokens this frees were foreseen by nobody. `redate`: the
+ * call has just ended (a non-streamed call), so its reservation is re-dated in the same step.
+ * A ledger failure is thrown after the settle; a settle failure is only logged.
  */
-export async function recordSpend(
+export async function settleCalls(
   governor: QuotaGovernor,
+  queues: LaneQueues,
   spending: Spending | undefined,
   reservation: Reservation,
   model: ModelEntry,
   calls: { purpose: LedgerPurpose; usage: Usage | null }[],
+  options: { quotaUsage: Usage | null; redate?: boolean; log?: Logger },
 ): Promise<void> {
   let cost = 0;
   let tokens = 0;
@@ -136,6 +127,7 @@ export async function recordSpend(
     cost += costOf(model, call.usage) ?? 0;
     tokens += tokensOf(call.usage);
   }
+  let ledgerFailure: unknown;
   try {
     for (const call of calls) {
       if (!call.usage || !spending) continue;
@@ -151,10 +143,24 @@ export async function recordSpend(
         ...(reservation.warnedBudgetId ? { budgetFlag: 'warn' } : {}),
       });
     }
-  } finally {
-    // Even when the ledger write failed: a reservation left standing would hold others' calls back.
-    await governor.settleBudget(reservation.reservationId, cost, tokens);
+  } catch (err) {
+    ledgerFailure = err;
   }
+  // Even when the ledger write failed: a reservation left standing would hold others' calls back.
+  try {
+    const used = options.quotaUsage && options.quotaUsage.inputTokens + options.quotaUsage.outputTokens;
+    const head = await governor.settle(reservation.modelId, reservation.reservationId, used, 3, { budget: { costUsd: cost, tokens }, redate: options.redate });
+    for (const { lane, jobId } of head) {
+      const lineQueue = queues[lane];
+      const queue = lineQueue instanceof ChatQueues ? lineQueue.for(reservation.modelId) : lineQueue;
+      const job = queue && (await queue.getJob(jobId));
+      // Only a delayed job can be promoted; one already running or gone is fine as it is.
+      if (job && (await job.isDelayed())) await job.promote().catch(() => undefined);
+    }
+  } catch (err) {
+    options.log?.warn({ err }, 'quota settle failed');
+  }
+  if (ledgerFailure) throw ledgerFailure;
 }
 
 /** A call refused or let through over a budget: noted in the audit log (best effort). */

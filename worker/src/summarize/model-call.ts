@@ -10,9 +10,8 @@ import {
   estimateTokens,
   isThrottle,
   type LaneQueues,
-  recordSpend,
   type Reservation,
-  settle,
+  settleCalls,
   type Spending,
   waitAfterThrottle,
 } from '../quota/admission.js';
@@ -75,16 +74,18 @@ export async function callModel(ctx: ModelCallContext, call: ModelCall): Promise
     }
     throw err;
   }
-  // Bedrock counted the call when it arrived, before this answer: date our reservation no earlier.
-  if (quota && reservation) await quota.governor.redate(call.model.id, reservation.reservationId).catch(() => undefined);
   const text = (response.output?.message?.content ?? []).map((b) => b.text ?? '').join('');
   const usage = usageFrom(response.usage);
   metered.done('ok', usage, costOf(call.model, usage));
   ctx.log?.info({ bedrockRequestId: response.$metadata.requestId, model: call.model.id, usage }, 'bedrock call done');
   if (quota && reservation) {
     // The ledger row is written before the answer is used: a crash after it cannot lose the call.
-    await recordSpend(quota.governor, ctx.spending, reservation, call.model, [{ purpose: call.purpose, usage }]);
-    await settle(quota.governor, quota.laneQueues, reservation, usage).catch(() => undefined);
+    // Bedrock counted the call when it arrived, before this answer: the reservation is re-dated to now.
+    await settleCalls(quota.governor, quota.laneQueues, ctx.spending, reservation, call.model, [{ purpose: call.purpose, usage }], {
+      quotaUsage: usage,
+      redate: true,
+      ...(ctx.log ? { log: ctx.log } : {}),
+    });
   }
   return { text, usage, stopReason: response.stopReason ?? 'end_turn' };
 }

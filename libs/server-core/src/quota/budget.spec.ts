@@ -58,6 +58,24 @@ describe('budgets and shares in the admission step (real Redis)', () => {
     expect(counter.reservedUsd).toBeCloseTo(0.1, 9);
   });
 
+  it('settles quota and budget and re-dates in one step (the end of a call), the budget once only', async () => {
+    const { prefix, g } = await setup([budget({})]);
+    const a = await g.admit(req('a', 0.6, { tokens: 900 }));
+    if (!a.admitted) throw new Error('unexpected');
+    const reservations = g.keys('m').reservations;
+    const reservedAt = Number(await redis.zscore(reservations, a.reservationId));
+    await new Promise((r) => setTimeout(r, 5));
+    await g.admit(req('w', 0.1, { owner: 'bob', tokens: 999_950 })); // waits for tokens
+    expect(await g.settle('m', a.reservationId, 300, 3, { budget: { costUsd: 0.3, tokens: 300 }, redate: true })).toEqual([{ lane: 'chat', jobId: 'w' }]);
+    expect(Number(await redis.zscore(reservations, a.reservationId))).toBeGreaterThan(reservedAt);
+    expect((await g.snapshot('m')).tokensInWindow).toBe(300);
+    expect(await budgetCounter(redis, prefix, { id: 'b1', period: 'month' }, new Date())).toMatchObject({ spentUsd: 0.3, spentTokens: 300, reservedUsd: 0 });
+    // Usage unknown: the quota keeps what it reserved, nobody is woken; the budget is not charged twice.
+    expect(await g.settle('m', a.reservationId, null, 3, { budget: { costUsd: 0.3, tokens: 300 } })).toEqual([]);
+    expect(await g.settleBudget(a.reservationId, 0.3, 300)).toBe(false);
+    expect((await budgetCounter(redis, prefix, { id: 'b1', period: 'month' }, new Date())).spentUsd).toBe(0.3);
+  });
+
   it('gives a released reservation back whole; ignores budgets of other subjects; warn mode lets calls through flagged', async () => {
     const { g } = await setup([budget({ limitUsd: null, limitTokens: 150 }), budget({ id: 'w', scope: 'user', subject: 'ana', mode: 'warn', limitUsd: 0.1 }), budget({ id: 'x', subject: 'other' })]);
     const a = await g.admit(req('a', 0.5));

@@ -52,20 +52,49 @@ const admitScript = readFileSync(join(here, 'budget.lua'), 'utf8') + '\n' + read
 /** An unsettled budget reservation (its worker died mid-call) is charged at its worst case after this. */
 const budgetReservationMaxMs = 30 * 60_000;
 // Re-dates a reservation to now (Redis's clock), only if it is still there; the shares it counts
-// against (budget.lua) with it. KEYS: reservations, reservation → shares. ARGV: reservation id, key base.
-const redateScript = `local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-redis.call('ZADD', KEYS[1], 'XX', now, ARGV[1])
-local shares = redis.call('HGET', KEYS[2], ARGV[1])
-if shares then
-  for id in string.gmatch(shares, '%S+') do redis.call('ZADD', ARGV[2] .. ':share:' .. id .. ':res', 'XX', now, ARGV[1]) end
-end`;
-// KEYS: reservations, tokens, reservation → shares, chat line, batch line. ARGV: reservation id,
-// used tokens, key base, how many waiting jobs to return. The used tokens replace the reserved ones
-// only while the reservation is still in the window (HSET would resurrect an expired one); the
-// shares it counts against (budget.lua) hold them too. Returns {chat head, batch head} (issue 19:
-// the jobs to wake come back in the same round trip).
-const settleScript = `if redis.call('ZSCORE', KEYS[1], ARGV[1]) then
+// against (budget.lua) with it.
+const redateLua = `local function redate(reservations, resShares, id, base)
+  local t = redis.call('TIME')
+  local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+  redis.call('ZADD', reservations, 'XX', now, id)
+  local shares = redis.call('HGET', resShares, id)
+  if shares then
+    for share in string.gmatch(shares, '%S+') do redis.call('ZADD', base .. ':share:' .. share .. ':res', 'XX', now, id) end
+  end
+end
+`;
+// A call's budget reservation becomes what it cost, once. budgetRes: hash id → "cost|tokens|budget
+// keys"; budgetExp: their expiry (zset); cost in USD × 1e9. 1 when applied, 0 when already settled.
+const settleBudgetLua = `local function settleBudget(budgetRes, budgetExp, id, usd, tok)
+  local r = redis.call('HGET', budgetRes, id)
+  if not r then return 0 end
+  local cost, toks, keys = string.match(r, '^([^|]*)|([^|]*)|(.*)$')
+  for key in string.gmatch(keys, '%S+') do
+    redis.call('HINCRBY', key, 'rusd', -tonumber(cost))
+    redis.call('HINCRBY', key, 'rtok', -tonumber(toks))
+    redis.call('HINCRBY', key, 'usd', usd)
+    redis.call('HINCRBY', key, 'tok', tok)
+  end
+  redis.call('HDEL', budgetRes, id)
+  redis.call('ZREM', budgetExp, id)
+  return 1
+end
+`;
+// KEYS: reservations, reservation → shares. ARGV: reservation id, key base.
+const redateScript = redateLua + `redate(KEYS[1], KEYS[2], ARGV[1], ARGV[2])`;
+// KEYS: budget reservations, their expiry. ARGV: reservation id, cost (USD × 1e9), tokens.
+const settleBudgetScript = settleBudgetLua + `return settleBudget(KEYS[1], KEYS[2], ARGV[1], ARGV[2], ARGV[3])`;
+// The end of a call in one step (issue 19: one round trip). KEYS: reservations, tokens, reservation
+// → shares, chat line, batch line, budget reservations, their expiry. ARGV: reservation id, used
+// tokens (-1: unknown, the reservation keeps what it reserved), key base, how many waiting jobs to
+// return, '1' to re-date first, budget cost (USD × 1e9; '' leaves the budget reservation), budget
+// tokens. The used tokens replace the reserved ones only while the reservation is still in the
+// window (HSET would resurrect an expired one); the shares it counts against (budget.lua) hold them
+// too. Returns {chat head, batch head}: the jobs to wake, as the tokens freed were foreseen by nobody.
+const settleScript = redateLua + settleBudgetLua + `if ARGV[5] == '1' then redate(KEYS[1], KEYS[3], ARGV[1], ARGV[3]) end
+if ARGV[6] ~= '' then settleBudget(KEYS[6], KEYS[7], ARGV[1], ARGV[6], ARGV[7]) end
+if tonumber(ARGV[2]) < 0 then return {{}, {}} end
+if redis.call('ZSCORE', KEYS[1], ARGV[1]) then
   redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
   local shares = redis.call('HGET', KEYS[3], ARGV[1])
   if shares then
@@ -81,21 +110,6 @@ local chats = redis.call('ZRANGE', KEYS[4], 0, n - 1)
 local batch = {}
 if #chats < n then batch = redis.call('ZRANGE', KEYS[5], 0, n - #chats - 1) end
 return {chats, batch}`;
-// A call's budget reservation becomes what it cost, once (every chat ends with it). KEYS: budget
-// reservations (hash id → "cost|tokens|budget keys"), their expiry (zset). ARGV: reservation id,
-// cost (USD × 1e9), tokens. 1 when applied, 0 when already settled.
-const settleBudgetScript = `local r = redis.call('HGET', KEYS[1], ARGV[1])
-if not r then return 0 end
-local cost, toks, keys = string.match(r, '^([^|]*)|([^|]*)|(.*)$')
-for key in string.gmatch(keys, '%S+') do
-  redis.call('HINCRBY', key, 'rusd', -tonumber(cost))
-  redis.call('HINCRBY', key, 'rtok', -tonumber(toks))
-  redis.call('HINCRBY', key, 'usd', ARGV[2])
-  redis.call('HINCRBY', key, 'tok', ARGV[3])
-end
-redis.call('HDEL', KEYS[1], ARGV[1])
-redis.call('ZREM', KEYS[2], ARGV[1])
-return 1`;
 /** How long a waiting job keeps its place after the time it was told to come back. */
 const leaseGraceMs = 10_000;
 
@@ -113,7 +127,7 @@ export class QuotaGovernor {
     if (!redis.admitQuota) redis.defineCommand('admitQuota', { numberOfKeys: 9, lua: admitScript });
     // Defined scripts go as EVALSHA (the source only once per connection), not EVAL each call.
     if (!redis.redateReservation) redis.defineCommand('redateReservation', { numberOfKeys: 2, lua: redateScript });
-    if (!redis.settleReservation) redis.defineCommand('settleReservation', { numberOfKeys: 5, lua: settleScript });
+    if (!redis.settleReservation) redis.defineCommand('settleReservation', { numberOfKeys: 7, lua: settleScript });
     if (!redis.settleBudgetReservation) redis.defineCommand('settleBudgetReservation', { numberOfKeys: 2, lua: settleBudgetScript });
   }
 
@@ -208,15 +222,26 @@ export class QuotaGovernor {
   }
 
   /**
-   * Replaces the reserved tokens with what the call used, as Bedrock corrects its count. Returns
-   * the first `wake` jobs waiting for the model (chats first) in the same round trip: the ones to
-   * wake, as the tokens this frees were foreseen by nobody; empty when nobody waits.
+   * Replaces the reserved tokens with what the call used (null: unknown, they stay reserved), as
+   * Bedrock corrects its count. Returns the first `wake` jobs waiting for the model (chats first)
+   * in the same round trip: the ones to wake, as the tokens this frees were foreseen by nobody;
+   * empty when nobody waits or nothing was freed. `also`, in the same step: the budget reservation
+   * becomes what the call cost (see settleBudget), and a call that just ended is re-dated first (see redate).
    */
-  async settle(modelId: string, reservationId: string, usedTokens: number, wake = 0): Promise<{ lane: Lane; jobId: string }[]> {
+  async settle(
+    modelId: string,
+    reservationId: string,
+    usedTokens: number | null,
+    wake = 0,
+    also: { budget?: { costUsd: number; tokens: number }; redate?: boolean } = {},
+  ): Promise<{ lane: Lane; jobId: string }[]> {
     const k = this.keys(modelId);
-    opsRecorder(this.redis).count(this.options.prefix, modelId, 'tokens', usedTokens);
+    const p = this.options.prefix;
+    if (usedTokens !== null) opsRecorder(this.redis).count(p, modelId, 'tokens', usedTokens);
     const reply = (await this.redis.settleReservation(
-      k.reservations, k.tokens, `${k.base}:res-shares`, k.chatLine, k.batchLine, reservationId, Math.ceil(usedTokens), k.base, wake,
+      k.reservations, k.tokens, `${k.base}:res-shares`, k.chatLine, k.batchLine, `${p}:budget:res`, `${p}:budget:res-exp`,
+      reservationId, usedTokens === null ? -1 : Math.ceil(usedTokens), k.base, wake, also.redate ? '1' : '0',
+      also.budget ? Math.round(also.budget.costUsd * 1e9) : '', also.budget ? Math.ceil(also.budget.tokens) : '',
     )) as [string[], string[]];
     return [...reply[0].map((jobId) => ({ lane: 'chat' as const, jobId })), ...reply[1].map((jobId) => ({ lane: 'batch' as const, jobId }))];
   }
