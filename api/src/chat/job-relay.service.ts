@@ -24,6 +24,9 @@ import { APP_CONFIG } from '../config/tokens.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import { REDIS, REDIS_SUBSCRIBER } from '../redis/redis.module.js';
 
+/** How long a job channel nobody watches stays subscribed, to be left together with others. */
+const leaveAfterMs = 100;
+
 /** One socket following one job: `cursor` is the last seq it was sent. */
 type Watcher = { socket: Socket; owner: string; cursor: number; catchingUp: boolean; maxSeen: number; finished: boolean };
 
@@ -42,6 +45,12 @@ export class JobRelayService implements OnModuleInit {
   private readonly watchersByJob = new Map<string, Map<string, Watcher>>();
   /** Tells this node's own job announcements apart from other nodes' on the user channel. */
   private readonly nodeId = randomUUID();
+  /**
+   * Job channels nobody here watches any more, unsubscribed together a moment later: one command
+   * for many answers instead of one each (issue 19). Messages on them meanwhile find no watcher.
+   */
+  private readonly leaving = new Set<string>();
+  private leaveTimer: NodeJS.Timeout | undefined;
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -82,7 +91,7 @@ export class JobRelayService implements OnModuleInit {
 
   async removeSocket(socket: Socket, owner: string) {
     for (const [jobId, watchers] of this.watchersByJob) {
-      if (watchers.delete(socket.id) && watchers.size === 0) await this.unwatch(jobId);
+      if (watchers.delete(socket.id) && watchers.size === 0) this.unwatch(jobId);
     }
     const sockets = this.socketsByOwner.get(owner);
     if (!sockets) return;
@@ -138,7 +147,8 @@ export class JobRelayService implements OnModuleInit {
     if (!watchers) {
       watchers = new Map();
       this.watchersByJob.set(jobId, watchers);
-      await redisSubscribe(this.subscriber, jobChannel(jobId));
+      // Still subscribed when it was only about to leave.
+      if (!this.leaving.delete(jobChannel(jobId))) await redisSubscribe(this.subscriber, jobChannel(jobId));
     }
     let watcher = watchers.get(socket.id);
     if (!watcher) {
@@ -152,9 +162,15 @@ export class JobRelayService implements OnModuleInit {
     return watcher;
   }
 
-  private async unwatch(jobId: string) {
+  private unwatch(jobId: string) {
     this.watchersByJob.delete(jobId);
-    await redisUnsubscribe(this.subscriber, jobChannel(jobId));
+    this.leaving.add(jobChannel(jobId));
+    this.leaveTimer ??= setTimeout(() => {
+      this.leaveTimer = undefined;
+      const channels = [...this.leaving];
+      this.leaving.clear();
+      redisUnsubscribe(this.subscriber, ...channels).catch((err: unknown) => this.logger.warn({ err }, 'unsubscribe failed'));
+    }, leaveAfterMs).unref();
   }
 
   private onMessage(channel: string, payload: string) {
@@ -256,7 +272,7 @@ export class JobRelayService implements OnModuleInit {
     const watchers = this.watchersByJob.get(jobId);
     if (watchers?.get(w.socket.id) === w) {
       watchers.delete(w.socket.id);
-      if (watchers.size === 0) void this.unwatch(jobId).catch(() => undefined);
+      if (watchers.size === 0) this.unwatch(jobId);
     }
   }
 }
