@@ -1,11 +1,13 @@
 import type { ConverseStreamCommandInput } from '@aws-sdk/client-bedrock-runtime';
 import { DelayedError, type Job, type Queue, UnrecoverableError } from 'bullmq';
+import type { SQLWrapper } from 'drizzle-orm';
 import type { ModelEntry, Usage } from '@switchboard/contracts';
 import {
   BudgetExceededError,
   ChatQueues,
   costOf,
   type Lane,
+  type LedgerEntry,
   type LedgerPurpose,
   type Logger,
   type Payer,
@@ -109,6 +111,8 @@ export type LaneQueues = { chat?: Queue | ChatQueues; batch?: Queue };
  * reservation becomes what they cost, once (released when nothing reached Bedrock), and the head
  * of the line comes back, to be woken: the tokens this frees were foreseen by nobody. `redate`: the
  * call has just ended (a non-streamed call), so its reservation is re-dated in the same step.
+ * `writeWith`: a write (with RETURNING) that goes in one statement with the ledger rows (see
+ * SpendRepository.recordWith); its row count is returned (undefined: not written, nothing is recorded here).
  * A ledger failure is thrown after the settle; a settle failure is only logged.
  */
 export async function settleCalls(
@@ -118,8 +122,8 @@ export async function settleCalls(
   reservation: Reservation,
   model: ModelEntry,
   calls: { purpose: LedgerPurpose; usage: Usage | null }[],
-  options: { quotaUsage: Usage | null; redate?: boolean; log?: Logger },
-): Promise<void> {
+  options: { quotaUsage: Usage | null; redate?: boolean; log?: Logger; writeWith?: SQLWrapper },
+): Promise<number | undefined> {
   let cost = 0;
   let tokens = 0;
   for (const call of calls) {
@@ -128,10 +132,12 @@ export async function settleCalls(
     tokens += tokensOf(call.usage);
   }
   let ledgerFailure: unknown;
+  let written: number | undefined;
   try {
+    const entries: LedgerEntry[] = [];
     for (const call of calls) {
       if (!call.usage || !spending) continue;
-      await spending.repository.record({
+      entries.push({
         reservationId: reservation.reservationId,
         purpose: call.purpose,
         payer: spending.payer,
@@ -143,6 +149,8 @@ export async function settleCalls(
         ...(reservation.warnedBudgetId ? { budgetFlag: 'warn' } : {}),
       });
     }
+    if (spending && options.writeWith) written = await spending.repository.recordWith(entries, options.writeWith);
+    else await spending?.repository.record(...entries);
   } catch (err) {
     ledgerFailure = err;
   }
@@ -161,6 +169,7 @@ export async function settleCalls(
     options.log?.warn({ err }, 'quota settle failed');
   }
   if (ledgerFailure) throw ledgerFailure;
+  return written;
 }
 
 /** A call refused or let through over a budget: noted in the audit log (best effort). */

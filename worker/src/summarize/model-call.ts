@@ -1,5 +1,6 @@
 import { type BedrockRuntimeClient, ConverseCommand, type ConverseCommandInput } from '@aws-sdk/client-bedrock-runtime';
 import type { Job } from 'bullmq';
+import type { SQLWrapper } from 'drizzle-orm';
 import type { Logger } from '@switchboard/server-core';
 import type { ModelEntry, Usage } from '@switchboard/contracts';
 import { BudgetExceededError, buildTextInput, costOf, type LedgerPurpose, type QuotaGovernor, usageFrom } from '@switchboard/server-core';
@@ -32,8 +33,17 @@ export type ModelCallContext = {
   spending?: Spending;
 };
 
-export type ModelCall = { model: ModelEntry; system: string; prompt: string; maxTokens: number; purpose: LedgerPurpose };
-export type ModelAnswer = { text: string; usage: Usage; stopReason: string };
+export type ModelCall = {
+  model: ModelEntry;
+  system: string;
+  prompt: string;
+  maxTokens: number;
+  purpose: LedgerPurpose;
+  /** A write built from the answer (with RETURNING) to go in one statement with the call's ledger row. */
+  writeWith?: (text: string) => SQLWrapper | undefined;
+};
+/** `written`: the row count of `writeWith`'s write; undefined when it was not written here. */
+export type ModelAnswer = { text: string; usage: Usage; stopReason: string; written?: number };
 
 /**
  * The one Bedrock call of batch summarization (every chunk, combine and single-pass summary).
@@ -78,14 +88,17 @@ export async function callModel(ctx: ModelCallContext, call: ModelCall): Promise
   const usage = usageFrom(response.usage);
   metered.done('ok', usage, costOf(call.model, usage));
   ctx.log?.info({ bedrockRequestId: response.$metadata.requestId, model: call.model.id, usage }, 'bedrock call done');
+  let written: number | undefined;
   if (quota && reservation) {
     // The ledger row is written before the answer is used: a crash after it cannot lose the call.
     // Bedrock counted the call when it arrived, before this answer: the reservation is re-dated to now.
-    await settleCalls(quota.governor, quota.laneQueues, ctx.spending, reservation, call.model, [{ purpose: call.purpose, usage }], {
+    const writeWith = call.writeWith?.(text);
+    written = await settleCalls(quota.governor, quota.laneQueues, ctx.spending, reservation, call.model, [{ purpose: call.purpose, usage }], {
       quotaUsage: usage,
       redate: true,
       ...(ctx.log ? { log: ctx.log } : {}),
+      ...(writeWith ? { writeWith } : {}),
     });
   }
-  return { text, usage, stopReason: response.stopReason ?? 'end_turn' };
+  return { text, usage, stopReason: response.stopReason ?? 'end_turn', ...(written !== undefined ? { written } : {}) };
 }

@@ -47,17 +47,33 @@ export function createTitleProcessor(deps: TitleProcessorDeps) {
     const { conversationId, owner } = job.data;
     const exchange = job.data.exchange ?? (await readExchange(deps.repository, conversationId, owner));
     if (!exchange) return;
-    const conversation = { title: exchange.title };
     const models = deps.models();
     const model = models.find((m) => m.id === exchange.modelId) ?? defaultModel(models);
     if (!model) return;
     const request = titleRequest(exchange.question, exchange.answer);
     const payer = { principal: owner, kind: 'person' as const, groups: job.data.groups ?? [] };
     const spending = deps.spend ? { spending: { repository: deps.spend, payer, conversationId } } : {};
-    const reply = await callModel({ bedrock: deps.bedrock, job, token, signal, owner, quota: deps.quota, ...spending }, { model, ...request, purpose: 'title' });
-    const title = cleanTitle(reply.text);
-    if (!title || title === conversation.title) return;
-    if (!(await deps.repository.replaceTitle(conversationId, conversation.title, title))) return;
+    // The new title goes in one statement with the call's ledger row (only while nobody chose one).
+    const titleOf = (text: string) => {
+      const title = cleanTitle(text);
+      return title && title !== exchange.title ? title : undefined;
+    };
+    const reply = await callModel(
+      { bedrock: deps.bedrock, job, token, signal, owner, quota: deps.quota, ...spending },
+      {
+        model,
+        ...request,
+        purpose: 'title',
+        writeWith: (text) => {
+          const title = titleOf(text);
+          return title ? deps.repository.replaceTitleWrite(conversationId, exchange.title, title) : undefined;
+        },
+      },
+    );
+    const title = titleOf(reply.text);
+    if (!title) return;
+    const replaced = reply.written !== undefined ? reply.written > 0 : await deps.repository.replaceTitle(conversationId, exchange.title, title);
+    if (!replaced) return;
     deps.logger.info({ conversationId, usage: reply.usage }, 'conversation titled');
     await publishConversationUpdate(deps.redis, deps.queuePrefix, owner, { conversationId, change: 'title', title });
   };

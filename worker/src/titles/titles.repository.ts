@@ -28,11 +28,15 @@ export class TitlesRepository {
 
   /** Sets the title only if it is still `expected` (a rename meanwhile wins); true when it changed. */
   async replaceTitle(id: string, expected: string, title: string): Promise<boolean> {
-    const rows = await this.db
+    return (await this.replaceTitleWrite(id, expected, title)).length > 0;
+  }
+
+  /** replaceTitle's write, to run on its own or in one statement with others (it returns the row it changed). */
+  replaceTitleWrite(id: string, expected: string, title: string) {
+    return this.db
       .update(conversations)
       .set({ title })
       .where(and(eq(conversations.id, id), eq(conversations.title, expected)))
       .returning({ id: conversations.id });
-    return rows.length > 0;
   }
 }

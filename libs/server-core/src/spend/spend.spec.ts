@@ -38,6 +38,25 @@ describe('usage ledger and audit log on real PostgreSQL', () => {
     expect(Number(rows[0]!.cache_read_tokens)).toBe(5);
   });
 
+  it('writes ledger rows and another write in one statement: both or neither, with the other write’s row count', async () => {
+    const ledger = new SpendRepository(database.db);
+    const entry = {
+      purpose: 'title' as const,
+      payer: { principal: 'sub-2', kind: 'person' as const, groups: [] },
+      model: builtInCatalog[0]!,
+      usage: { inputTokens: 10, outputTokens: 5 },
+      costUsd: 0.0001,
+    };
+    const keys = async () =>
+      (await database.db.execute<{ call_key: string }>(sql`select call_key from usage_ledger where principal = 'sub-2' order by call_key`)).rows.map((r) => r.call_key);
+    expect(await ledger.recordWith([{ ...entry, reservationId: 'r1' }], sql`select 1 as one union all select 2`)).toBe(2);
+    expect(await ledger.recordWith([{ ...entry, reservationId: 'r1' }, { ...entry, purpose: 'chat', reservationId: 'r1' }], sql`select 1 where false`)).toBe(0);
+    expect(await keys()).toEqual(['r1/chat', 'r1/title']);
+    // The other write fails: no ledger row either.
+    await expect(ledger.recordWith([{ ...entry, reservationId: 'r2' }], sql`select 1 where 1 / 0 = 1`)).rejects.toThrow();
+    expect(await keys()).toEqual(['r1/chat', 'r1/title']);
+  });
+
   it('keeps the audit log append-only', async () => {
     await new SpendRepository(database.db).audit({ actor: 'sub-1', action: 'call.refused', details: { code: 'budget_exceeded' } });
     // Drizzle wraps the driver's error; Postgres' own message is the cause.

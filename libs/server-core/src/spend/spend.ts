@@ -1,3 +1,4 @@
+import { sql, type SQLWrapper } from 'drizzle-orm';
 import type { ModelEntry, Usage } from '@switchboard/contracts';
 import type { RedisClient as Redis } from '../redis.js';
 import type { Db } from '../db/database.js';
@@ -138,25 +139,46 @@ export class SpendRepository {
   constructor(private readonly db: Db) {}
 
   /** One row per call; a repeated write of the same call is a no-op. */
-  async record(e: LedgerEntry): Promise<void> {
-    await this.db
+  async record(...entries: LedgerEntry[]): Promise<void> {
+    if (entries.length) await this.ledgerInsert(entries);
+  }
+
+  /**
+   * A call's ledger rows and another write (with RETURNING) as one statement: both or neither, in
+   * one round trip (issue 19). Returns how many rows the other write returned.
+   */
+  async recordWith(entries: LedgerEntry[], write: SQLWrapper): Promise<number> {
+    // getSQL(): a query builder embedded as itself would come in parentheses, which a CTE does not take.
+    const other = write.getSQL();
+    const result = await this.db.execute<{ n: number }>(
+      entries.length
+        ? sql`with ledger as (${this.ledgerInsert(entries).getSQL()}), written as (${other}) select count(*)::int as n from written`
+        : sql`with written as (${other}) select count(*)::int as n from written`,
+    );
+    return result.rows[0]?.n ?? 0;
+  }
+
+  private ledgerInsert(entries: LedgerEntry[]) {
+    return this.db
       .insert(usageLedger)
-      .values({
-        callKey: `${e.reservationId}/${e.purpose}`,
-        principal: e.payer.principal,
-        principalKind: e.payer.kind,
-        groups: e.payer.groups,
-        modelId: e.model.id,
-        purpose: e.purpose,
-        inputTokens: e.usage.inputTokens,
-        outputTokens: e.usage.outputTokens,
-        cacheReadTokens: e.usage.cacheReadTokens ?? 0,
-        cacheWriteTokens: e.usage.cacheWriteTokens ?? 0,
-        costUsd: e.costUsd,
-        jobId: e.jobId ?? null,
-        conversationId: e.conversationId ?? null,
-        budgetFlag: e.budgetFlag ?? null,
-      })
+      .values(
+        entries.map((e) => ({
+          callKey: `${e.reservationId}/${e.purpose}`,
+          principal: e.payer.principal,
+          principalKind: e.payer.kind,
+          groups: e.payer.groups,
+          modelId: e.model.id,
+          purpose: e.purpose,
+          inputTokens: e.usage.inputTokens,
+          outputTokens: e.usage.outputTokens,
+          cacheReadTokens: e.usage.cacheReadTokens ?? 0,
+          cacheWriteTokens: e.usage.cacheWriteTokens ?? 0,
+          costUsd: e.costUsd,
+          jobId: e.jobId ?? null,
+          conversationId: e.conversationId ?? null,
+          budgetFlag: e.budgetFlag ?? null,
+        })),
+      )
       .onConflictDoNothing({ target: usageLedger.callKey });
   }
 
