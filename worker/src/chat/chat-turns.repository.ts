@@ -1,6 +1,6 @@
-import { and, asc, eq, inArray, lt, lte, sql } from 'drizzle-orm';
+import { and, asc, eq, inArray, lt, lte, type SQL, sql } from 'drizzle-orm';
 import type { Block, ErrorInfo, Usage } from '@switchboard/contracts';
-import { conversations, type Db, jobs, messageColumns, type MessageRow, messages, type StoredChatTurn } from '@switchboard/server-core';
+import { conversations, type Db, jobs, ledgerCte, messageColumns, type MessageRow, messages, type StoredChatTurn } from '@switchboard/server-core';
 
 export type TurnOutcome = {
   status: 'completed' | 'cancelled' | 'failed';
@@ -91,13 +91,14 @@ export class ChatTurnsRepository {
 
   /**
    * Stores the answer and ends the job, once: a repeated finish of an ended job changes nothing.
-   * One statement (atomic, one round trip): a worker finishes many answers a second.
+   * One statement (atomic, one round trip): a worker finishes many answers a second. `ledger`: the
+   * call's ledger rows (SpendRepository.ledgerWrite), written in the same statement either way.
    */
-  async finish(jobId: string, assistantMessageId: string, outcome: TurnOutcome): Promise<boolean> {
+  async finish(jobId: string, assistantMessageId: string, outcome: TurnOutcome, ledger?: SQL): Promise<boolean> {
     const json = (value: unknown) => (value == null ? null : JSON.stringify(value));
     const content: Block[] = outcome.text ? [{ type: 'text', text: outcome.text }] : [];
     const result = await this.db.execute<{ ended: number }>(sql`
-      with ended as (
+      with ${ledgerCte(ledger)}ended as (
         update ${jobs} set status = ${outcome.status}, usage = ${json(outcome.usage)}::jsonb, error = ${json(outcome.error)}::jsonb, finished_at = now()
         where ${jobs.id} = ${jobId} and ${jobs.status} in ('queued', 'active')
         returning conversation_id

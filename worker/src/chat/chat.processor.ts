@@ -1,5 +1,6 @@
 import { type BedrockRuntimeClient, ConverseCommand, ConverseStreamCommand } from '@aws-sdk/client-bedrock-runtime';
 import { DelayedError, type Job, type Queue, UnrecoverableError } from 'bullmq';
+import type { SQL } from 'drizzle-orm';
 import type { RedisClient as Redis } from '@switchboard/server-core';
 import { type Block, type ModelEntry, textOf, type Usage } from '@switchboard/contracts';
 import {
@@ -143,7 +144,7 @@ export function createChatProcessor(deps: ChatProcessorDeps) {
     const thinking = delivered === '' && deliveredReasoning === '';
     const writer = new DeltaWriter(deps.streams, data.jobId, previous.at(-1)?.seq ?? 0);
     writer.stamps = true; // ~40 bytes per entry, read by bench:chat for its per-hop timings
-    const finish = (outcome: TurnOutcome) => finishTurn(deps, data, writer, outcome);
+    const finish = (outcome: TurnOutcome, ledger?: SQL) => finishTurn(deps, data, writer, outcome, ledger);
     if (cancelAsked) {
       await giveBack();
       return void (await finish({ status: 'cancelled', text: delivered, reasoning: deliveredReasoning, stopReason: 'cancelled', usage: null }));
@@ -246,6 +247,22 @@ export function createChatProcessor(deps: ChatProcessorDeps) {
       metrics.ttft.observe({ model: model.id }, ms / 1000);
       if (deps.queuePrefix) opsRecorder(deps.redis).ttft(deps.queuePrefix, model.id, data.jobId, ms);
     };
+    // Once the call ended: its ledger rows (compression and answer, one each, written once; a call
+    // that failed without reporting usage is billed by what it delivered), the quota and budget settle.
+    const settleTurn = (recordIn?: (ledger: SQL | undefined) => Promise<void>) =>
+      settleCalls(
+        deps.governor,
+        deps.laneQueues,
+        spending,
+        reservation,
+        model,
+        [
+          { purpose: 'compress', usage: compressUsage },
+          { purpose: 'chat', usage: usage ?? billed() },
+        ],
+        { quotaUsage: usage && addUsage(usage, compressUsage), log, ...(recordIn ? { recordIn } : {}) },
+      );
+    let answered = false;
     let bedrockRequestId: string | undefined;
     try {
       writer.hop = [job.timestamp, pickedAt, stampNow()];
@@ -270,6 +287,7 @@ export function createChatProcessor(deps: ChatProcessorDeps) {
       await Promise.all([writer.flush(), markingActive]);
       // An aborted stream may simply end instead of throwing.
       if (callSignal.aborted) throw callSignal.reason ?? new Error('aborted');
+      answered = true;
     } catch (err) {
       await Promise.all([writer.flush().catch(() => undefined), markingActive]);
       if (markFailure) throw markFailure;
@@ -307,30 +325,19 @@ export function createChatProcessor(deps: ChatProcessorDeps) {
     } finally {
       metrics.streamEnded();
       await redating;
-      // Ledger rows (compression and answer, one each, written once), the quota and budget settle; a
-      // call that failed without reporting usage is billed by what it delivered.
-      await settleCalls(
-        deps.governor,
-        deps.laneQueues,
-        spending,
-        reservation,
-        model,
-        [
-          { purpose: 'compress', usage: compressUsage },
-          { purpose: 'chat', usage: usage ?? billed() },
-        ],
-        { quotaUsage: usage && addUsage(usage, compressUsage), log },
-      ).catch((err) => log.warn({ err }, 'usage record failed'));
+      // An answer's ledger rows go in one statement with its record (below); any other ending's here.
+      if (!answered) await settleTurn().catch((err) => log.warn({ err }, 'usage record failed'));
     }
     call.done('ok', usage, costOf(model, usage));
-    await finish({
+    const answer: TurnOutcome = {
       status: 'completed',
       text: delivered + writer.text,
       reasoning: deliveredReasoning + writer.reasoning,
       stopReason,
       usage,
       cost: costOf(model, usage),
-    });
+    };
+    await settleTurn((ledger) => finish(answer, ledger));
     log.info({ stopReason, usage, bedrockRequestId }, 'chat completed');
     await askForTitle(deps, data, loaded, delivered + writer.text).catch((err) => log.warn({ err }, 'could not queue the title'));
   };
@@ -429,14 +436,18 @@ function failed(text: string, code: string, message: string, retryable = false):
   return { status: 'failed', text, stopReason: null, usage: null, error: { code, message }, retryable };
 }
 
-/** Postgres first (the record), then the terminal stream entry that clients turn into done/error. */
+/**
+ * Postgres first (the record, and the call's ledger rows when given), then the terminal stream
+ * entry that clients turn into done/error.
+ */
 async function finishTurn(
   deps: ChatProcessorDeps,
   data: ChatJobData,
   writer: DeltaWriter,
   outcome: TurnOutcome & { retryable?: boolean },
+  ledger?: SQL,
 ) {
-  if (!(await deps.turns.finish(data.jobId, data.assistantMessageId, outcome))) return;
+  if (!(await deps.turns.finish(data.jobId, data.assistantMessageId, outcome, ledger))) return;
   if (deps.queuePrefix) void publishConversationUpdate(deps.redis, deps.queuePrefix, data.owner, { conversationId: data.conversationId, change: 'answered', jobId: data.jobId });
   const ending: ChatEnding =
     outcome.status === 'failed'

@@ -1,6 +1,6 @@
 import type { ConverseStreamCommandInput } from '@aws-sdk/client-bedrock-runtime';
 import { DelayedError, type Job, type Queue, UnrecoverableError } from 'bullmq';
-import type { SQLWrapper } from 'drizzle-orm';
+import type { SQL } from 'drizzle-orm';
 import type { ModelEntry, Usage } from '@switchboard/contracts';
 import {
   BudgetExceededError,
@@ -111,19 +111,19 @@ export type LaneQueues = { chat?: Queue | ChatQueues; batch?: Queue };
  * reservation becomes what they cost, once (released when nothing reached Bedrock), and the head
  * of the line comes back, to be woken: the tokens this frees were foreseen by nobody. `redate`: the
  * call has just ended (a non-streamed call), so its reservation is re-dated in the same step.
- * `writeWith`: a write (with RETURNING) that goes in one statement with the ledger rows (see
- * SpendRepository.recordWith); its row count is returned (undefined: not written, nothing is recorded here).
+ * `recordIn`: the caller's statement writes the ledger rows (SpendRepository.ledgerWrite) together
+ * with its own, in one round trip; its result is returned.
  * A ledger failure is thrown after the settle; a settle failure is only logged.
  */
-export async function settleCalls(
+export async function settleCalls<T>(
   governor: QuotaGovernor,
   queues: LaneQueues,
   spending: Spending | undefined,
   reservation: Reservation,
   model: ModelEntry,
   calls: { purpose: LedgerPurpose; usage: Usage | null }[],
-  options: { quotaUsage: Usage | null; redate?: boolean; log?: Logger; writeWith?: SQLWrapper },
-): Promise<number | undefined> {
+  options: { quotaUsage: Usage | null; redate?: boolean; log?: Logger; recordIn?: (ledger: SQL | undefined) => Promise<T> },
+): Promise<T | undefined> {
   let cost = 0;
   let tokens = 0;
   for (const call of calls) {
@@ -132,7 +132,7 @@ export async function settleCalls(
     tokens += tokensOf(call.usage);
   }
   let ledgerFailure: unknown;
-  let written: number | undefined;
+  let recorded: T | undefined;
   try {
     const entries: LedgerEntry[] = [];
     for (const call of calls) {
@@ -149,7 +149,7 @@ export async function settleCalls(
         ...(reservation.warnedBudgetId ? { budgetFlag: 'warn' } : {}),
       });
     }
-    if (spending && options.writeWith) written = await spending.repository.recordWith(entries, options.writeWith);
+    if (options.recordIn) recorded = await options.recordIn(spending?.repository.ledgerWrite(entries));
     else await spending?.repository.record(...entries);
   } catch (err) {
     ledgerFailure = err;
@@ -169,7 +169,7 @@ export async function settleCalls(
     options.log?.warn({ err }, 'quota settle failed');
   }
   if (ledgerFailure) throw ledgerFailure;
-  return written;
+  return recorded;
 }
 
 /** A call refused or let through over a budget: noted in the audit log (best effort). */

@@ -1,6 +1,6 @@
 import { type BedrockRuntimeClient, ConverseCommand, type ConverseCommandInput } from '@aws-sdk/client-bedrock-runtime';
 import type { Job } from 'bullmq';
-import type { SQLWrapper } from 'drizzle-orm';
+import type { SQL, SQLWrapper } from 'drizzle-orm';
 import type { Logger } from '@switchboard/server-core';
 import type { ModelEntry, Usage } from '@switchboard/contracts';
 import { BudgetExceededError, buildTextInput, costOf, type LedgerPurpose, type QuotaGovernor, usageFrom } from '@switchboard/server-core';
@@ -92,12 +92,13 @@ export async function callModel(ctx: ModelCallContext, call: ModelCall): Promise
   if (quota && reservation) {
     // The ledger row is written before the answer is used: a crash after it cannot lose the call.
     // Bedrock counted the call when it arrived, before this answer: the reservation is re-dated to now.
-    const writeWith = call.writeWith?.(text);
+    const write = call.writeWith?.(text);
+    const repository = ctx.spending?.repository;
     written = await settleCalls(quota.governor, quota.laneQueues, ctx.spending, reservation, call.model, [{ purpose: call.purpose, usage }], {
       quotaUsage: usage,
       redate: true,
       ...(ctx.log ? { log: ctx.log } : {}),
-      ...(writeWith ? { writeWith } : {}),
+      ...(write && repository ? { recordIn: (ledger: SQL | undefined) => repository.recordWith(ledger, write) } : {}),
     });
   }
   return { text, usage, stopReason: response.stopReason ?? 'end_turn', ...(written !== undefined ? { written } : {}) };

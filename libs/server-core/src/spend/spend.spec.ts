@@ -49,11 +49,11 @@ describe('usage ledger and audit log on real PostgreSQL', () => {
     };
     const keys = async () =>
       (await database.db.execute<{ call_key: string }>(sql`select call_key from usage_ledger where principal = 'sub-2' order by call_key`)).rows.map((r) => r.call_key);
-    expect(await ledger.recordWith([{ ...entry, reservationId: 'r1' }], sql`select 1 as one union all select 2`)).toBe(2);
-    expect(await ledger.recordWith([{ ...entry, reservationId: 'r1' }, { ...entry, purpose: 'chat', reservationId: 'r1' }], sql`select 1 where false`)).toBe(0);
+    expect(await ledger.recordWith(ledger.ledgerWrite([{ ...entry, reservationId: 'r1' }]), sql`select 1 as one union all select 2`)).toBe(2);
+    expect(await ledger.recordWith(ledger.ledgerWrite([{ ...entry, reservationId: 'r1' }, { ...entry, purpose: 'chat', reservationId: 'r1' }]), sql`select 1 where false`)).toBe(0);
     expect(await keys()).toEqual(['r1/chat', 'r1/title']);
     // The other write fails: no ledger row either.
-    await expect(ledger.recordWith([{ ...entry, reservationId: 'r2' }], sql`select 1 where 1 / 0 = 1`)).rejects.toThrow();
+    await expect(ledger.recordWith(ledger.ledgerWrite([{ ...entry, reservationId: 'r2' }]), sql`select 1 where 1 / 0 = 1`)).rejects.toThrow();
     expect(await keys()).toEqual(['r1/chat', 'r1/title']);
   });
 

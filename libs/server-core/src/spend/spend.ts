@@ -1,4 +1,4 @@
-import { sql, type SQLWrapper } from 'drizzle-orm';
+import { type SQL, sql, type SQLWrapper } from 'drizzle-orm';
 import type { ModelEntry, Usage } from '@switchboard/contracts';
 import type { RedisClient as Redis } from '../redis.js';
 import type { Db } from '../db/database.js';
@@ -134,6 +134,9 @@ export type LedgerEntry = {
   budgetFlag?: string;
 };
 
+/** `ledger as (…),` to open a WITH list with ledger rows (SpendRepository.ledgerWrite), or nothing. */
+export const ledgerCte = (ledger: SQL | undefined): SQL => (ledger ? sql`ledger as (${ledger}), ` : sql``);
+
 /** Writes ledger rows and audit entries (worker side). */
 export class SpendRepository {
   constructor(private readonly db: Db) {}
@@ -144,17 +147,17 @@ export class SpendRepository {
   }
 
   /**
-   * A call's ledger rows and another write (with RETURNING) as one statement: both or neither, in
-   * one round trip (issue 19). Returns how many rows the other write returned.
+   * The rows as an INSERT for another statement's WITH list (see ledgerCte): the rows and that
+   * statement's own writes are then written together or not at all, in one round trip (issue 19).
    */
-  async recordWith(entries: LedgerEntry[], write: SQLWrapper): Promise<number> {
+  ledgerWrite(entries: LedgerEntry[]): SQL | undefined {
     // getSQL(): a query builder embedded as itself would come in parentheses, which a CTE does not take.
-    const other = write.getSQL();
-    const result = await this.db.execute<{ n: number }>(
-      entries.length
-        ? sql`with ledger as (${this.ledgerInsert(entries).getSQL()}), written as (${other}) select count(*)::int as n from written`
-        : sql`with written as (${other}) select count(*)::int as n from written`,
-    );
+    return entries.length ? this.ledgerInsert(entries).getSQL() : undefined;
+  }
+
+  /** Ledger rows (ledgerWrite) and another write (with RETURNING) as one statement: that write's row count. */
+  async recordWith(ledger: SQL | undefined, write: SQLWrapper): Promise<number> {
+    const result = await this.db.execute<{ n: number }>(sql`with ${ledgerCte(ledger)}written as (${write.getSQL()}) select count(*)::int as n from written`);
     return result.rows[0]?.n ?? 0;
   }
 
