@@ -352,6 +352,7 @@ const stack = await startStack({
   apis: 1,
   workers,
   emulatorUrl,
+  productionDefaults: true,
   env: {
     WORKER_CONCURRENCY: String(Math.max(Math.ceil(chats / workers), 64)),
     MODELS_FILE: catalogFile,

@@ -22,6 +22,7 @@ import {
   webhooksQueueName,
 } from '@switchboard/server-core';
 import { createBedrockClient, preconnectBedrock } from './bedrock/bedrock-client.js';
+import { warmUpBedrockSdk } from './bedrock/sdk-warm-up.js';
 import { CatalogHolder } from './catalog/catalog-holder.js';
 import { listenForCancels } from './cancel/cancel-listener.js';
 import { createChatProcessor } from './chat/chat.processor.js';
@@ -151,6 +152,8 @@ export async function startWorker(config: AppConfig = loadConfig()): Promise<Run
   await catalog.listen(subscriber, config.queuePrefix);
   // A connection to Bedrock is open before the first job (and the Postgres pool warm, see openDatabase).
   await preconnectBedrock(bedrock, config).catch((err: Error) => logger.warn({ err: err.message }, 'could not preconnect to Bedrock'));
+  // The SDK's code compiled before the first burst (no request leaves the process).
+  await warmUpBedrockSdk(config.aws.region).catch((err: Error) => logger.warn({ err: err.message }, 'could not warm up the Bedrock SDK'));
   const workers = () => [...chatWorkers.values(), summarize.worker, webhookWorker, titleWorker];
   for (const worker of workers()) void worker.run();
   await Promise.all(workers().map((worker) => worker.waitUntilReady()));

@@ -34,6 +34,8 @@ export async function startStack(opts: {
   /** Use an emulator running elsewhere (e.g. its own process, for benchmarks). */
   emulatorUrl?: string;
   env?: Record<string, string>;
+  /** Keep the settings tests shrink at the product's defaults (benchmarks). */
+  productionDefaults?: boolean;
 }): Promise<Stack> {
   const emulator = opts.emulatorUrl ? undefined : await startEmulator({ tps: 400, ttfbMs: 5, ...opts.emulator });
   const database = await createTestDatabase();
@@ -50,6 +52,9 @@ export async function startStack(opts: {
     LOG_LEVEL: 'info',
     PORT: '0',
     HOST: '127.0.0.1',
+    // Whole warm pools (the default: API 10, worker 20 connections each) for every process of the
+    // larger stacks would near Postgres' 100 connections here.
+    ...(opts.productionDefaults ? {} : { DB_POOL_WARM: '2' }),
     ...opts.env,
   };
   const procs: Proc[] = [];

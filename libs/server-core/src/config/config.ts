@@ -30,7 +30,7 @@ const envSchema = z.object({
   MODELS_JSON: z.string().min(2).optional(),
   WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(64),
   /** Postgres connections each process opens at boot and keeps open (a burst forks no backends). */
-  DB_POOL_WARM: z.coerce.number().int().min(0).max(100).default(4),
+  DB_POOL_WARM: z.coerce.number().int().min(0).max(100).default(20),
   /** Compile each function with V8's baseline compiler on its first call (see applyBaselineJit). */
   BASELINE_JIT: z.enum(['true', 'false']).default('true'),
   NODE_ENV: z.string().optional(),
