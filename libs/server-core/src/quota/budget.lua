@@ -25,18 +25,8 @@ local dayMs = 86400000
 local function budgetSweep(now)
   local resKey, expKey = bspec.p .. ':budget:res', bspec.p .. ':budget:res-exp'
   for _, id in ipairs(redis.call('ZRANGEBYSCORE', expKey, '-inf', now, 'LIMIT', 0, 10)) do
-    local r = redis.call('HGET', resKey, id)
-    if r then
-      local cost, toks, keys = string.match(r, '^([^|]*)|([^|]*)|(.*)$')
-      for key in string.gmatch(keys, '%S+') do
-        redis.call('HINCRBY', key, 'rusd', -tonumber(cost))
-        redis.call('HINCRBY', key, 'rtok', -tonumber(toks))
-        redis.call('HINCRBY', key, 'usd', cost)
-        redis.call('HINCRBY', key, 'tok', toks)
-      end
-      redis.call('HDEL', resKey, id)
-    end
-    redis.call('ZREM', expKey, id)
+    -- settleBudget (governor.ts puts it ahead of this file) without amounts: at what it reserved.
+    if settleBudget(resKey, expKey, id) == 0 then redis.call('ZREM', expKey, id) end
   end
 end
 

@@ -76,6 +76,19 @@ describe('budgets and shares in the admission step (real Redis)', () => {
     expect((await budgetCounter(redis, prefix, { id: 'b1', period: 'month' }, new Date())).spentUsd).toBe(0.3);
   });
 
+  it('charges a reservation never settled at its worst case once it expires', async () => {
+    const { prefix, g } = await setup([budget({})]);
+    const a = await g.admit(req('a', 0.4));
+    if (!a.admitted) throw new Error('unexpected');
+    await redis.zadd(`${prefix}:budget:res-exp`, 0, a.reservationId); // its worker died long ago
+    expect(await g.admit(req('b', 0.1))).toMatchObject({ admitted: true }); // the admission sweeps
+    const counter = await budgetCounter(redis, prefix, { id: 'b1', period: 'month' }, new Date());
+    expect(counter).toMatchObject({ spentUsd: 0.4, spentTokens: 100 });
+    expect(counter.reservedUsd).toBeCloseTo(0.1, 9);
+    expect(await redis.zscore(`${prefix}:budget:res-exp`, a.reservationId)).toBeNull();
+    expect(await g.settleBudget(a.reservationId, 0.1, 10)).toBe(false); // charged once
+  });
+
   it('gives a released reservation back whole; ignores budgets of other subjects; warn mode lets calls through flagged', async () => {
     const { g } = await setup([budget({ limitUsd: null, limitTokens: 150 }), budget({ id: 'w', scope: 'user', subject: 'ana', mode: 'warn', limitUsd: 0.1 }), budget({ id: 'x', subject: 'other' })]);
     const a = await g.admit(req('a', 0.5));

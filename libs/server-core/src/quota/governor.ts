@@ -45,10 +45,29 @@ export type GovernorOptions = {
   safetyMarginMs: number;
 };
 
+// A call's budget reservation becomes what it cost, once. budgetRes: hash id → "cost|tokens|budget
+// keys"; budgetExp: their expiry (zset); cost in USD × 1e9, none given: what it reserved (budget.lua's
+// sweep of reservations never settled). 1 when applied, 0 when already settled.
+const settleBudgetLua = `local function settleBudget(budgetRes, budgetExp, id, usd, tok)
+  local r = redis.call('HGET', budgetRes, id)
+  if not r then return 0 end
+  local cost, toks, keys = string.match(r, '^([^|]*)|([^|]*)|(.*)$')
+  for key in string.gmatch(keys, '%S+') do
+    redis.call('HINCRBY', key, 'rusd', -tonumber(cost))
+    redis.call('HINCRBY', key, 'rtok', -tonumber(toks))
+    redis.call('HINCRBY', key, 'usd', usd or cost)
+    redis.call('HINCRBY', key, 'tok', tok or toks)
+  end
+  redis.call('HDEL', budgetRes, id)
+  redis.call('ZREM', budgetExp, id)
+  return 1
+end
+`;
 // Copied next to the compiled file by the build, so it loads the same from src/ and dist/.
-// budget.lua (budgets and shares) goes first: its functions are called by admit.lua in the same step.
+// budget.lua (budgets and shares, its sweep using settleBudget) goes first: its functions are
+// called by admit.lua in the same step.
 const here = dirname(fileURLToPath(import.meta.url));
-const admitScript = readFileSync(join(here, 'budget.lua'), 'utf8') + '\n' + readFileSync(join(here, 'admit.lua'), 'utf8');
+const admitScript = settleBudgetLua + readFileSync(join(here, 'budget.lua'), 'utf8') + '\n' + readFileSync(join(here, 'admit.lua'), 'utf8');
 /** An unsettled budget reservation (its worker died mid-call) is charged at its worst case after this. */
 const budgetReservationMaxMs = 30 * 60_000;
 // Re-dates a reservation to now (Redis's clock), only if it is still there; the shares it counts
@@ -61,23 +80,6 @@ const redateLua = `local function redate(reservations, resShares, id, base)
   if shares then
     for share in string.gmatch(shares, '%S+') do redis.call('ZADD', base .. ':share:' .. share .. ':res', 'XX', now, id) end
   end
-end
-`;
-// A call's budget reservation becomes what it cost, once. budgetRes: hash id → "cost|tokens|budget
-// keys"; budgetExp: their expiry (zset); cost in USD × 1e9. 1 when applied, 0 when already settled.
-const settleBudgetLua = `local function settleBudget(budgetRes, budgetExp, id, usd, tok)
-  local r = redis.call('HGET', budgetRes, id)
-  if not r then return 0 end
-  local cost, toks, keys = string.match(r, '^([^|]*)|([^|]*)|(.*)$')
-  for key in string.gmatch(keys, '%S+') do
-    redis.call('HINCRBY', key, 'rusd', -tonumber(cost))
-    redis.call('HINCRBY', key, 'rtok', -tonumber(toks))
-    redis.call('HINCRBY', key, 'usd', usd)
-    redis.call('HINCRBY', key, 'tok', tok)
-  end
-  redis.call('HDEL', budgetRes, id)
-  redis.call('ZREM', budgetExp, id)
-  return 1
 end
 `;
 // KEYS: reservations, reservation → shares. ARGV: reservation id, key base.
