@@ -110,7 +110,8 @@ test('nothing typed is lost: limits are counted before sending, a refusal keeps 
 test('a failed answer is retried in place, without a reload', async () => {
   const { context, page } = await newPage(browser());
   await signIn(page);
-  await injectFault({ type: 'streamError', model: defaultModelId, afterTokens: 4, exception: 'validationException', count: 1 });
+  // Only this test's prompt: other files' chats share the stack when e2e runs files in parallel.
+  await injectFault({ type: 'streamError', model: defaultModelId, promptContains: 'Explain the quota governor', afterTokens: 4, exception: 'validationException', count: 1 });
   await sendMessage(page, 'Explain the quota governor [[emulator:tokens=30]]');
   await lastAnswer(page).getByTestId('message-error').waitFor({ timeout: 30_000 });
   // The failed call's delivered tokens are recorded too.

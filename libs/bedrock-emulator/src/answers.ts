@@ -220,7 +220,7 @@ function* proseTokens(rand: () => number): Generator<string> {
   }
 }
 
-function lastUserText(messages: readonly AnswerMessage[] = []): string {
+export function lastUserText(messages: readonly AnswerMessage[] = []): string {
   for (let i = messages.length - 1; i >= 0; i--) {
     if (messages[i]!.role === 'user') return normalizeContent(messages[i]!.content).texts.join('\n');
   }

@@ -335,6 +335,15 @@ describe('faults', () => {
     expect(emu.stats().recent.at(-1)).toMatchObject({ outcome: 'stream-error', errorType: exception, outputTokens: 7 });
   });
 
+  it('fires a fault only for requests whose last user text contains its promptContains', async () => {
+    emu.injectFault({ type: 'serviceUnavailable', model: MODEL, promptContains: 'break this one', count: 1 });
+    const c = client('http/1.1');
+    await expect(converseStream(c, ask('someone else'))).resolves.toMatchObject({ stopReason: 'end_turn' });
+    expect((await rejection(converseStream(c, ask('please break this one')))).name).toBe('ServiceUnavailableException');
+    await expect(converseStream(c, ask('please break this one'))).resolves.toMatchObject({ stopReason: 'end_turn' });
+    expect(() => emu.injectFault({ type: 'throttling', promptContains: '' })).toThrow(/promptContains/);
+  });
+
   it('fires probabilistic faults reproducibly from a seed', async () => {
     const run = async () => {
       emu.reset();

@@ -13,6 +13,8 @@ export interface FaultSpec {
   type: FaultType;
   /** Model id the fault applies to; omitted or `*` = every model. */
   model?: string;
+  /** Only requests whose last user text contains this (so concurrent tests do not take each other's faults). */
+  promptContains?: string;
   /** Fire for the next N matching requests (default 1 when no probability is given). */
   count?: number;
   /** Fire with this probability per matching request, from a PRNG seeded with `seed`. */
@@ -49,9 +51,10 @@ export class FaultInjector {
    * The fault to apply to this request, if any; consumes one use. Faults are checked in the order
    * they were added, so a count-based fault queued first fires first.
    */
-  take(modelId: string, streaming: boolean): ActiveFault | undefined {
+  take(modelId: string, streaming: boolean, userText = ''): ActiveFault | undefined {
     for (const fault of this.faults) {
       if (fault.model !== undefined && fault.model !== '*' && fault.model !== modelId) continue;
+      if (fault.promptContains !== undefined && !userText.includes(fault.promptContains)) continue;
       if (fault.type === 'streamError' && !streaming) continue;
       if (fault.rand) {
         if (fault.rand() >= fault.probability!) continue;
@@ -94,6 +97,9 @@ export function validateFault(spec: FaultSpec): void {
   if (!TYPES.includes(spec.type)) throw new TypeError(`fault type must be one of ${TYPES.join(', ')}`);
   if (spec.exception !== undefined && !EXCEPTIONS.includes(spec.exception)) {
     throw new TypeError(`fault exception must be one of ${EXCEPTIONS.join(', ')}`);
+  }
+  if (spec.promptContains !== undefined && !(typeof spec.promptContains === 'string' && spec.promptContains.length > 0 && spec.promptContains.length <= 1000)) {
+    throw new TypeError('fault promptContains must be a string of 1 to 1000 characters');
   }
   if (spec.count !== undefined && !(Number.isInteger(spec.count) && spec.count > 0)) {
     throw new TypeError('fault count must be a positive integer');

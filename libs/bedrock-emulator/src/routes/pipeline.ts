@@ -1,6 +1,6 @@
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { OutgoingHttpHeaders } from 'node:http';
-import { emulatorAnswer, requestedMaxTokens, type AnswerRequest, type EmulatorAnswer } from '../answers.js';
+import { emulatorAnswer, lastUserText, requestedMaxTokens, type AnswerRequest, type EmulatorAnswer } from '../answers.js';
 import { modelSettings } from '../config.js';
 import type { ModelRules } from '../rules.js';
 import { EVENT_STREAM_CONTENT_TYPE, exceptionFrame } from '../event-stream.js';
@@ -152,7 +152,7 @@ export async function handleModelRequest(
     answer = emulatorAnswer({ ...request, maxTokens, inferenceConfig: undefined, max_tokens: undefined });
     base.inputTokens = answer.inputTokens;
     if (answer.inputTokens > settings.contextWindow) throw validation('Input is too long for requested model.');
-    fault = state.faults.take(modelId, adapter.streaming);
+    fault = state.faults.take(modelId, adapter.streaming, lastUserText(request.messages));
     if (fault?.type === 'serviceUnavailable') {
       throw new AwsError(503, 'ServiceUnavailableException', fault.message ?? 'Bedrock is unable to process your request.');
     }
