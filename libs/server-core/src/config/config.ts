@@ -31,6 +31,8 @@ const envSchema = z.object({
   WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(64),
   /** Postgres connections each process opens at boot and keeps open (a burst forks no backends). */
   DB_POOL_WARM: z.coerce.number().int().min(0).max(100).default(20),
+  /** Name (prepare) statements per connection; `false` behind a transaction-pooling proxy (see openDatabase). */
+  DB_NAMED_STATEMENTS: z.enum(['true', 'false']).default('true'),
   /** Compile each function with V8's baseline compiler on its first call (see applyBaselineJit). */
   BASELINE_JIT: z.enum(['true', 'false']).default('true'),
   NODE_ENV: z.string().optional(),
@@ -168,6 +170,8 @@ export type AppConfig = {
   workerConcurrency: number;
   /** Postgres connections opened at boot and kept (DB_POOL_WARM). */
   dbPoolWarm: number;
+  /** DB_NAMED_STATEMENTS: each connection prepares our statements once. */
+  dbNamedStatements: boolean;
   /** BASELINE_JIT: functions start baseline-compiled instead of interpreted. */
   baselineJit: boolean;
   auth: {
@@ -310,6 +314,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     modelsJson: e.MODELS_JSON,
     workerConcurrency: e.WORKER_CONCURRENCY,
     dbPoolWarm: e.DB_POOL_WARM,
+    dbNamedStatements: e.DB_NAMED_STATEMENTS === 'true',
     baselineJit: e.BASELINE_JIT === 'true',
     auth: {
       mode: authMode,

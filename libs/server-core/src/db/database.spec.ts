@@ -25,4 +25,17 @@ describe('openDatabase on PostgreSQL (real Postgres)', () => {
     const selects = rows.filter((r) => r.statement.includes('from "conversations" where "conversations"."id" = $1'));
     expect(selects).toHaveLength(1);
   });
+
+  it('prepares nothing with namedStatements off (behind a transaction-pooling proxy)', async () => {
+    const created = await createTestDatabase();
+    const unnamed = await openDatabase({ databaseUrl: created.url, dataDir: '/tmp', poolSize: 1, migrate: true, namedStatements: false });
+    try {
+      await unnamed.db.select({ id: conversations.id }).from(conversations).where(eq(conversations.id, '00000000-0000-4000-8000-000000000001'));
+      const { rows } = await unnamed.db.$client.query('select statement from pg_prepared_statements');
+      expect(rows).toEqual([]);
+    } finally {
+      await unnamed.close();
+      await created.drop();
+    }
+  });
 });

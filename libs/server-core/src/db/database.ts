@@ -38,8 +38,17 @@ export function openDatabase(opts: {
    * a quiet spell then forks fewer Postgres backends on its way (issue 19). At most poolSize.
    */
   warm?: number;
+  /**
+   * Prepare statements per connection (StatementCachingClient; default true). Off behind a proxy
+   * that hands one server connection to several clients between transactions (PgBouncer before
+   * 1.21 in transaction mode; RDS Proxy pins such a session), where a prepared name may not exist.
+   */
+  namedStatements?: boolean;
 }): Promise<Database> {
-  if (opts.databaseUrl) return openPostgres(opts.databaseUrl, opts.poolSize ?? 10, opts.migrate ?? true, Math.min(opts.warm ?? 0, opts.poolSize ?? 10));
+  if (opts.databaseUrl) {
+    const poolSize = opts.poolSize ?? 10;
+    return openPostgres(opts.databaseUrl, { max: poolSize, migrate: opts.migrate ?? true, warm: Math.min(opts.warm ?? 0, poolSize), named: opts.namedStatements ?? true });
+  }
   const dir = join(opts.dataDir, 'pglite');
   let opened = pgliteByDir.get(dir);
   if (!opened) {
@@ -73,9 +82,9 @@ class StatementCachingClient extends pg.Client {
   }
 }
 
-async function openPostgres(url: string, max: number, migrate: boolean, warm: number): Promise<Database> {
+async function openPostgres(url: string, { max, migrate, warm, named }: { max: number; migrate: boolean; warm: number; named: boolean }): Promise<Database> {
   // A Postgres that drops packets must fail requests with 503 soon, not hold them for minutes.
-  const pool = new pg.Pool({ connectionString: url, max, min: warm, connectionTimeoutMillis: 5_000, Client: StatementCachingClient });
+  const pool = new pg.Pool({ connectionString: url, max, min: warm, connectionTimeoutMillis: 5_000, ...(named ? { Client: StatementCachingClient } : {}) });
   pool.on('error', () => undefined); // idle client errors surface on the next query instead
   const client = await pool.connect();
   try {
