@@ -1,4 +1,7 @@
+import { Redis } from 'ioredis';
 import { io, type Socket } from 'socket.io-client';
+import { userChannel } from '@switchboard/server-core';
+import { startTcpProxy, testRedisUrl } from '@switchboard/testing';
 import type { Socket as ServerSocket } from 'socket.io';
 import { ChatGateway } from '../src/chat/chat.gateway.js';
 import { startTestApi, type TestApi } from './support/test-api.js';
@@ -39,6 +42,27 @@ describe('chat sockets hold little per connection', () => {
     expect(JSON.stringify(socket.handshake)).not.toContain(token);
     expect(socket.handshake.auth).toEqual({});
     expect(socket.request).toBeUndefined();
+  });
+
+  it("is connected only once its node follows the user's channel (another node's job announcement reaches it)", async () => {
+    // This node's Redis commands take 300 ms to arrive: the subscribe is still on its way when the
+    // handshake would otherwise have ended.
+    const proxy = await startTcpProxy({ host: new URL(testRedisUrl).hostname, port: Number(new URL(testRedisUrl).port || 6379) });
+    const slow = await startTestApi({ REDIS_URL: `redis://127.0.0.1:${proxy.port}` });
+    const redis = new Redis(testRedisUrl);
+    try {
+      const token = await slow.token('mem-follow');
+      proxy.delayRequests(300);
+      const client = await connect(slow.url, token);
+      clients.push(client);
+      const channel = userChannel(slow.config.queuePrefix, 'local:mem-follow');
+      expect(await redis.pubsub('NUMSUB', channel)).toEqual([channel, 1]);
+    } finally {
+      proxy.restore();
+      redis.disconnect();
+      await slow.stop();
+      await proxy.close();
+    }
   });
 
   it('gives every socket the same listener functions, not closures per socket', async () => {

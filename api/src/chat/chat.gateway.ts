@@ -79,6 +79,11 @@ export class ChatGateway implements OnGatewayInit, OnModuleDestroy {
           socket.data.principal = principal;
           socket.data.expiresAt = expiresAt;
           grantFrameAllowance(socket, contentLimits.maxMessageBytes);
+          // Connected only once this node follows the user's channel: a job that another node
+          // announces right after the client saw `connect` (another tab sending) reaches it too.
+          await this.relay.addSocket(socket, principal.sub);
+          // Gone meanwhile: Socket.IO drops it without a disconnect event, so undo what it counted here.
+          if (socket.conn.readyState !== 'open') return this.disconnected(socket as AuthedSocket);
           next();
         },
         (err: AppError) => next(socketError('unauthorized', err.message)),
@@ -102,7 +107,6 @@ export class ChatGateway implements OnGatewayInit, OnModuleDestroy {
       socket.onAny(refuseAfterExpiry);
       for (const [event, listener] of listeners) socket.on(event, listener);
       this.expiry.track(socket, socket.data.expiresAt + expirySweepSlackMs);
-      void this.relay.addSocket(socket, socket.data.principal.sub).catch((err) => this.logger.warn({ err }, 'socket registration failed'));
     });
   }
 

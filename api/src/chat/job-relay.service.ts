@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { setTimeout as delay } from 'node:timers/promises';
 import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import type { RedisClient as Redis } from '@switchboard/server-core';
 import type { Socket } from 'socket.io';
@@ -42,6 +43,8 @@ type Watcher = { socket: Socket; owner: string; cursor: number; catchingUp: bool
 export class JobRelayService implements OnModuleInit {
   private readonly logger = new Logger(JobRelayService.name);
   private readonly socketsByOwner = new Map<string, Set<Socket>>();
+  /** The user channels this node follows, per owner with sockets here: `true` once subscribed, else the subscribe on its way. */
+  private readonly userSubscriptions = new Map<string, Promise<void> | true>();
   private readonly watchersByJob = new Map<string, Map<string, Watcher>>();
   /** Tells this node's own job announcements apart from other nodes' on the user channel. */
   private readonly nodeId = randomUUID();
@@ -77,16 +80,29 @@ export class JobRelayService implements OnModuleInit {
     for (const [jobId, watchers] of this.watchersByJob) for (const w of watchers.values()) void this.catchUp(jobId, w);
   }
 
+  /**
+   * Called during the socket's handshake: resolves once this node follows the user's channel, so
+   * that the socket hears of jobs other nodes start from the moment it is connected. Waits at most
+   * REDIS_ENQUEUE_TIMEOUT_MS: with Redis away the socket still connects (it can read history), and
+   * ioredis subscribes when Redis is back.
+   */
   async addSocket(socket: Socket, owner: string) {
-    // Register before awaiting Redis: the socket may send as soon as it is connected.
     let sockets = this.socketsByOwner.get(owner);
-    const first = !sockets;
     if (!sockets) {
       sockets = new Set();
       this.socketsByOwner.set(owner, sockets);
     }
     sockets.add(socket);
-    if (first) await redisSubscribe(this.subscriber, userChannel(this.config.queuePrefix, owner));
+    let subscribed = this.userSubscriptions.get(owner);
+    if (subscribed === true) return;
+    if (!subscribed) {
+      const subscribing = redisSubscribe(this.subscriber, userChannel(this.config.queuePrefix, owner)).then(
+        () => void (this.userSubscriptions.get(owner) === subscribing && this.userSubscriptions.set(owner, true)),
+        (err: unknown) => this.logger.warn({ err }, 'could not follow the user channel'),
+      );
+      this.userSubscriptions.set(owner, (subscribed = subscribing));
+    }
+    await Promise.race([subscribed, delay(this.config.redisEnqueueTimeoutMs, undefined, { ref: false })]);
   }
 
   async removeSocket(socket: Socket, owner: string) {
@@ -98,6 +114,7 @@ export class JobRelayService implements OnModuleInit {
     sockets.delete(socket);
     if (sockets.size === 0) {
       this.socketsByOwner.delete(owner);
+      this.userSubscriptions.delete(owner);
       await redisUnsubscribe(this.subscriber, userChannel(this.config.queuePrefix, owner));
     }
   }

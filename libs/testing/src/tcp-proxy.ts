@@ -6,7 +6,9 @@ export type TcpProxy = {
   cut(): void;
   /** Keeps connections open but passes no bytes either way: the service hangs (a black hole). */
   stall(): void;
-  /** Lets connections through again. */
+  /** Holds what clients send for `ms` before passing it on (0: at once), like a slow network path. */
+  delayRequests(ms: number): void;
+  /** Lets connections through again (and without delay). */
   restore(): void;
   close(): Promise<void>;
 };
@@ -16,6 +18,7 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
   const sockets = new Set<Socket>();
   let open = true;
   let stalled = false;
+  let requestDelayMs = 0;
   const track = (socket: Socket) => {
     sockets.add(socket);
     socket.once('close', () => sockets.delete(socket));
@@ -32,7 +35,15 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
       client.pause();
       upstream.pause();
     }
-    client.pipe(upstream);
+    // A chunk never overtakes an earlier one, also when the delay changes meanwhile.
+    let lastDue = 0;
+    client.on('data', (chunk) => {
+      const due = Math.max(Date.now() + requestDelayMs, lastDue);
+      lastDue = due;
+      if (due <= Date.now()) upstream.write(chunk);
+      else setTimeout(() => upstream.write(chunk), due - Date.now());
+    });
+    client.on('end', () => upstream.end());
     upstream.pipe(client);
     client.on('error', () => upstream.destroy());
     upstream.on('error', () => client.destroy());
@@ -51,9 +62,13 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
       stalled = true;
       for (const socket of sockets) socket.pause();
     },
+    delayRequests(ms) {
+      requestDelayMs = ms;
+    },
     restore() {
       open = true;
       stalled = false;
+      requestDelayMs = 0;
       for (const socket of sockets) socket.resume();
     },
     close() {
