@@ -83,7 +83,10 @@ export class ChatGateway implements OnGatewayInit, OnModuleDestroy {
           // announces right after the client saw `connect` (another tab sending) reaches it too.
           await this.relay.addSocket(socket, principal.sub);
           // Gone meanwhile: Socket.IO drops it without a disconnect event, so undo what it counted here.
-          if (socket.conn.readyState !== 'open') return this.disconnected(socket as AuthedSocket);
+          if (socket.conn.readyState !== 'open') {
+            this.disconnected(socket as AuthedSocket);
+            return next(socketError('unavailable', 'The connection closed during the handshake'));
+          }
           next();
         },
         (err: AppError) => next(socketError('unauthorized', err.message)),
@@ -224,6 +227,6 @@ function bodyOf(args: unknown[]): unknown {
   return args.slice(0, size);
 }
 
-function socketError(code: 'unauthorized' | 'forbidden' | 'rate_limited', message: string): Error & { data: { code: string; message: string } } {
+function socketError(code: 'unauthorized' | 'forbidden' | 'rate_limited' | 'unavailable', message: string): Error & { data: { code: string; message: string } } {
   return Object.assign(new Error(message), { data: { code, message } });
 }
