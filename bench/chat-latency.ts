@@ -361,6 +361,7 @@ const stack = await startStack({
     RATE_CHAT_CONCURRENT: '0',
     RATE_CHAT_PER_MINUTE: '0',
     RATE_JOBS_PER_MINUTE: '0',
+    STREAM_STAMPS: 'true', // the worker's per-hop timing stamps in each stream entry
     ...(process.env.BENCH_STACK_ENV ? (JSON.parse(process.env.BENCH_STACK_ENV) as Record<string, string>) : {}),
   },
 });

@@ -86,6 +86,7 @@ export async function startWorker(config: AppConfig = loadConfig()): Promise<Run
   const processChat = createChatProcessor({
     redis, streams, bedrock, governor, laneQueues, turns: chatTurns, models, logger,
     titles: config.chatTitles === 'model' ? titlesQueue : undefined, queuePrefix: config.queuePrefix, spend,
+    stamps: config.streamStamps,
   });
 
   // A chat worker per chat queue: one, or on a cluster one per model (models added by a catalog

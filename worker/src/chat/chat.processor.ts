@@ -66,6 +66,8 @@ export type ChatProcessorDeps = {
   queuePrefix?: string;
   /** Usage ledger and audit; budgets and shares are checked at admission with it. */
   spend?: SpendRepository;
+  /** Timing stamps in the answer's stream entries, for bench:chat's per-hop timings (STREAM_STAMPS). */
+  stamps?: boolean;
 };
 
 type ChatJob = Job<ChatJobData & QuotaJobData>;
@@ -143,7 +145,7 @@ export function createChatProcessor(deps: ChatProcessorDeps) {
     // thinking on, and thinking again would repeat what the client already shows.
     const thinking = delivered === '' && deliveredReasoning === '';
     const writer = new DeltaWriter(deps.streams, data.jobId, previous.at(-1)?.seq ?? 0);
-    writer.stamps = true; // ~40 bytes per entry, read by bench:chat for its per-hop timings
+    writer.stamps = deps.stamps ?? false;
     const finish = (outcome: TurnOutcome, ledger?: SQL) => finishTurn(deps, data, writer, outcome, ledger);
     if (cancelAsked) {
       await giveBack();
@@ -265,7 +267,7 @@ export function createChatProcessor(deps: ChatProcessorDeps) {
     let answered = false;
     let bedrockRequestId: string | undefined;
     try {
-      writer.hop = [job.timestamp, pickedAt, stampNow()];
+      if (writer.stamps) writer.hop = [job.timestamp, pickedAt, stampNow()];
       const response = await deps.bedrock.send(new ConverseStreamCommand(input), { abortSignal: callSignal });
       bedrockRequestId = response.$metadata.requestId;
       // The window counts the call from now; the first tokens need not wait for that round trip.

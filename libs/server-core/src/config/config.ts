@@ -81,6 +81,8 @@ const envSchema = z.object({
   /** How often a worker prints its backlog as CloudWatch EMF on stdout; 0 turns it off. Default: 30 s on AWS (ECS), off elsewhere. */
   BACKLOG_METRICS_INTERVAL_MS: z.coerce.number().int().min(0).optional(),
   CHAT_TITLES: z.enum(['model', 'words']).default('model'),
+  /** Worker: put timing stamps in answer stream entries (StreamStamps; bench:chat turns it on). */
+  STREAM_STAMPS: z.enum(['true', 'false']).default('false'),
   /** Where the built portal is; served by the API when present. */
   WEB_DIST_DIR: z.string().optional(),
   /** Batch jobs: largest `POST /v1/jobs/summarize` body (413 above). */
@@ -201,6 +203,8 @@ export type AppConfig = {
   backlogMetricsIntervalMs: number;
   /** `model`: a short model-written title after the first exchange (batch lane); `words`: the first words only. */
   chatTitles: 'model' | 'words';
+  /** STREAM_STAMPS: answer stream entries carry the benchmark's timing stamps. */
+  streamStamps: boolean;
   webDistDir: string | undefined;
   worker: { lockDurationMs: number; lockRenewMs: number; stalledIntervalMs: number; drainMs: number; ecsAgentUri: string | undefined };
   redisEnqueueTimeoutMs: number;
@@ -341,6 +345,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     // EMF lines are for CloudWatch: printed by default only where ECS runs the process.
     backlogMetricsIntervalMs: e.BACKLOG_METRICS_INTERVAL_MS ?? (env.ECS_CONTAINER_METADATA_URI_V4 || env.AWS_EXECUTION_ENV ? 30_000 : 0),
     chatTitles: e.CHAT_TITLES,
+    streamStamps: e.STREAM_STAMPS === 'true',
     webDistDir: e.WEB_DIST_DIR,
     worker: {
       lockDurationMs: e.WORKER_LOCK_DURATION_MS,
