@@ -28,6 +28,7 @@ import { listenForCancels } from './cancel/cancel-listener.js';
 import { createChatProcessor } from './chat/chat.processor.js';
 import { HandOver, stopJobsOnLostLock } from './lifecycle/hand-over.js';
 import { jobLockOptions } from './lifecycle/job-locks.js';
+import { withScrubbedErrors } from './lifecycle/scrubbed-errors.js';
 import { createTaskProtection } from './lifecycle/task-protection.js';
 import { ChatTurnsRepository } from './chat/chat-turns.repository.js';
 import { startBacklogReporter } from './metrics/backlog-reporter.js';
@@ -96,7 +97,7 @@ export async function startWorker(config: AppConfig = loadConfig()): Promise<Run
     const chatWorker = new Worker<ChatJobData>(
       chatQueueName,
       // Three parameters: BullMQ hands the processor an AbortSignal only when it declares one.
-      (job, token, signal) => protection.track(() => processChat(job, token, signal)),
+      withScrubbedErrors((job, token, signal) => protection.track(() => processChat(job, token, signal))),
       {
         connection: blocking,
         prefix,
@@ -131,10 +132,12 @@ export async function startWorker(config: AppConfig = loadConfig()): Promise<Run
   // Titles are small batch-lane calls: a few at a time per process is plenty.
   const titleWorker = new Worker(
     titlesQueueName,
-    createTitleProcessor({
-      redis, queuePrefix: config.queuePrefix, bedrock, repository: new TitlesRepository(database.db), models, logger,
-      quota, spend,
-    }),
+    withScrubbedErrors(
+      createTitleProcessor({
+        redis, queuePrefix: config.queuePrefix, bedrock, repository: new TitlesRepository(database.db), models, logger,
+        quota, spend,
+      }),
+    ),
     { connection: blocking, prefix: config.queuePrefix, concurrency: 4, autorun: false, ...jobLockOptions(config) },
   );
   titleWorker.on('error', (err) => logger.error({ err }, 'titles worker error'));

@@ -46,6 +46,24 @@ export function safeErrorSerializer(err: unknown, depth = 0): LoggedError | unkn
   return out;
 }
 
+/**
+ * Takes request data out of an error in place (its message, and the stack's first line that
+ * repeats it; see safeMessage), keeping its class. For errors leaving a job processor: BullMQ keeps
+ * the message and stack as the job's failed reason in Redis, and the worker logs the message.
+ */
+export function scrubRequestData<E>(err: E, depth = 0): E {
+  if (!(err instanceof Error)) return err;
+  const safe = safeMessage(err.name, err.message);
+  if (safe !== err.message) {
+    if (err.stack) err.stack = err.stack.replace(err.message, safe);
+    err.message = safe;
+  }
+  // drizzle's copy of the values; pg's fields that quote a row or the statement's input
+  for (const field of ['params', 'detail', 'where', 'internalQuery']) delete (err as unknown as Record<string, unknown>)[field];
+  if (depth < 3) scrubRequestData(err.cause, depth + 1);
+  return err;
+}
+
 function safeMessage(type: string, message: string): string {
   // drizzle: "Failed query: <sql>\nparams: <values>" — the SQL is ours, the values are not.
   if (message.startsWith('Failed query:')) return message.split('\nparams:')[0]!.slice(0, 2000);

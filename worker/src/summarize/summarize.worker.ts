@@ -1,10 +1,11 @@
 import type { BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime';
-import { type Queue, Worker } from 'bullmq';
+import { type Job, type Queue, Worker } from 'bullmq';
 import type { RedisClient as Redis } from '@switchboard/server-core';
 import type { ModelEntry } from '@switchboard/contracts';
 import { type AppConfig, type Logger, type SpendRepository, type SummarizeJobData, summarizeQueueName, type WebhookJobData } from '@switchboard/server-core';
 import { DocumentExtractor } from '../documents/document-extractor.js';
 import { jobLockOptions } from '../lifecycle/job-locks.js';
+import { withScrubbedErrors } from '../lifecycle/scrubbed-errors.js';
 import type { TaskProtection } from '../lifecycle/task-protection.js';
 import type { BatchQuota } from './model-call.js';
 import { createSummarizeProcessor } from './summarize.processor.js';
@@ -58,7 +59,7 @@ export function createSummarizeWorker(deps: {
   const track = <T>(work: () => Promise<T>) => (deps.protection ? deps.protection.track(work) : work());
   const worker = new Worker(
     summarizeQueueName,
-    (job, token, signal) => track(() => processSummarize(job, token, signal)),
+    withScrubbedErrors((job: Job, token, signal) => track(() => processSummarize(job, token, signal))),
     // A job whose worker died holding it more than maxStalled times is failed for good (poison).
     {
       connection: deps.blocking,

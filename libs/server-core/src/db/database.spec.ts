@@ -1,7 +1,8 @@
 import { eq } from 'drizzle-orm';
 import { createTestDatabase } from '@switchboard/testing';
+import { scrubRequestData } from '../logger.js';
 import { type Database, openDatabase } from './database.js';
-import { conversations } from './schema.js';
+import { conversations, messages } from './schema.js';
 
 describe('openDatabase on PostgreSQL (real Postgres)', () => {
   let dropDb: () => Promise<void>;
@@ -24,6 +25,23 @@ describe('openDatabase on PostgreSQL (real Postgres)', () => {
     const { rows } = await database.db.$client.query<{ statement: string }>('select statement from pg_prepared_statements');
     const selects = rows.filter((r) => r.statement.includes('from "conversations" where "conversations"."id" = $1'));
     expect(selects).toHaveLength(1);
+  });
+
+  it("scrubs a failed statement's parameters (a user's text) out of its error's message and stack, keeping its class", async () => {
+    const secret = 'the user wrote this in confidence';
+    const err = await database.db
+      .insert(messages)
+      .values({ id: '00000000-0000-4000-8000-000000000009', conversationId: '00000000-0000-4000-8000-00000000000a', role: 'user', content: [{ type: 'text', text: secret }] })
+      .then(
+        () => undefined,
+        (e: unknown) => e as Error,
+      );
+    expect(err?.message).toContain(secret); // the driver's error quotes the values: a foreign key fails here
+    const Class = err!.constructor;
+    const scrubbed = scrubRequestData(err!);
+    expect(scrubbed).toBeInstanceOf(Class);
+    expect(scrubbed.message).toMatch(/^Failed query: insert into "messages"/);
+    expect(`${scrubbed.message}\n${scrubbed.stack}\n${JSON.stringify(scrubbed)}`).not.toContain(secret);
   });
 
   it('prepares nothing with namedStatements off (behind a transaction-pooling proxy)', async () => {
