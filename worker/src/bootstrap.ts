@@ -96,7 +96,6 @@ export async function startWorker(config: AppConfig = loadConfig()): Promise<Run
   const chatWorkerFor = (prefix: string) => {
     const chatWorker = new Worker<ChatJobData>(
       chatQueueName,
-      // Three parameters: BullMQ hands the processor an AbortSignal only when it declares one.
       withScrubbedErrors((job, token, signal) => protection.track(() => processChat(job, token, signal))),
       {
         connection: blocking,

@@ -97,7 +97,10 @@ export class JobRelayService implements OnModuleInit {
     if (subscribed === true) return;
     if (!subscribed) {
       const subscribing = redisSubscribe(this.subscriber, userChannel(this.config.queuePrefix, owner)).then(
-        () => void (this.userSubscriptions.get(owner) === subscribing && this.userSubscriptions.set(owner, true)),
+        () => {
+          // Still this node's subscription (not left and followed again meanwhile).
+          if (this.userSubscriptions.get(owner) === subscribing) this.userSubscriptions.set(owner, true);
+        },
         (err: unknown) => this.logger.warn({ err }, 'could not follow the user channel'),
       );
       this.userSubscriptions.set(owner, (subscribed = subscribing));

@@ -43,7 +43,7 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
       if (due <= Date.now()) upstream.write(chunk);
       else setTimeout(() => upstream.write(chunk), due - Date.now());
     });
-    client.on('end', () => upstream.end());
+    client.on('end', () => (lastDue > Date.now() ? setTimeout(() => upstream.end(), lastDue - Date.now()) : upstream.end())); // after held chunks
     upstream.pipe(client);
     client.on('error', () => upstream.destroy());
     upstream.on('error', () => client.destroy());
