@@ -1,5 +1,7 @@
 import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
+import { Readable } from 'node:stream';
+import { finished } from 'node:stream/promises';
 import { BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import type { AppConfig } from '@switchboard/server-core';
@@ -41,28 +43,38 @@ type Preconnect = {
   handle(
     request: { protocol: string; hostname: string; port?: number; method: string; path: string; query: object; headers: Record<string, string> },
     options?: { requestTimeout?: number },
-  ): Promise<{ response: { statusCode: number; body?: { resume?(): void; destroy?(): void } } }>;
+  ): Promise<{ response: { statusCode: number; body?: unknown } }>;
 };
 
 /**
- * Opens a connection to Bedrock through the client's handler before the worker takes jobs (its
- * TLS session can then be resumed by the first burst's connections, and the SDK's handler is set
- * up), and resolves the credentials. One unsigned GET of `/` through the client's own request handler: Bedrock answers it
- * with an error at once; it is no model call and costs nothing. Best effort.
+ * Opens `config.bedrockPoolWarm` keep-alive connections to Bedrock through the client's handler
+ * before the worker takes jobs, and resolves the credentials: the first burst after boot then
+ * reuses them instead of paying a TCP and TLS handshake per call (issue 19: opening 200 of them mid-burst
+ * was about a quarter of the cold round's added time to first token). Each is one unsigned GET
+ * of `/`, run at the same time so that each needs a connection of its own: Bedrock answers it with
+ * an error at once; it is no model call and costs nothing. Best effort: resolves to the connections
+ * that answered (their status codes).
  */
-export async function preconnectBedrock(client: BedrockRuntimeClient, config: AppConfig): Promise<number | undefined> {
+export async function preconnectBedrock(client: BedrockRuntimeClient, config: AppConfig): Promise<number[]> {
   // The credentials too (in AWS a fetch from the container or instance metadata): the first call would wait for them.
   const credentials = client.config.credentials as unknown;
   if (typeof credentials === 'function') await (credentials as () => Promise<unknown>)();
   const url = new URL(config.aws.bedrockEndpoint ?? `https://bedrock-runtime.${config.aws.region}.amazonaws.com`);
   const handler = client.config.requestHandler as unknown as Preconnect;
-  if (typeof handler?.handle !== 'function') return undefined;
-  const { response } = await handler.handle(
-    { protocol: url.protocol, hostname: url.hostname, ...(url.port ? { port: Number(url.port) } : {}), method: 'GET', path: '/', query: {}, headers: { host: url.host } },
-    { requestTimeout: 5000 },
-  );
-  response.body?.resume?.();
-  return response.statusCode;
+  if (typeof handler?.handle !== 'function') return [];
+  const open = async () => {
+    const { response } = await handler.handle(
+      { protocol: url.protocol, hostname: url.hostname, ...(url.port ? { port: Number(url.port) } : {}), method: 'GET', path: '/', query: {}, headers: { host: url.host } },
+      { requestTimeout: 5000 },
+    );
+    // Read to its end: only then does the connection go back to the pool for the next call.
+    if (response.body instanceof Readable) await finished(response.body.resume());
+    return response.statusCode;
+  };
+  const opened = await Promise.allSettled(Array.from({ length: config.bedrockPoolWarm }, open));
+  const answered = opened.flatMap((o) => (o.status === 'fulfilled' ? [o.value] : []));
+  if (config.bedrockPoolWarm > 0 && answered.length === 0) throw (opened[0] as PromiseRejectedResult).reason;
+  return answered;
 }
 
 const retryableErrorNames = new Set([

@@ -14,10 +14,10 @@ describe('preconnectBedrock against the emulator', () => {
   afterAll(() => emu.close());
 
   it('gets an answer through the client’s own handler, makes no model call, and the client streams after it', async () => {
-    const config = loadConfig({ BEDROCK_MODE: 'emulator', AWS_ENDPOINT_URL_BEDROCK_RUNTIME: emu.url, AUTH_MODE: 'local' });
+    const config = loadConfig({ BEDROCK_MODE: 'emulator', AWS_ENDPOINT_URL_BEDROCK_RUNTIME: emu.url, AUTH_MODE: 'local', BEDROCK_POOL_WARM: '1' });
     const client = createBedrockClient(config);
     try {
-      expect(typeof (await preconnectBedrock(client, config))).toBe('number');
+      expect(await preconnectBedrock(client, config)).toEqual([expect.any(Number)]);
       expect(emu.stats().recent ?? []).toHaveLength(0);
       const res = await client.send(
         new ConverseStreamCommand({ modelId: builtInCatalog[0]!.id, messages: [{ role: 'user', content: [{ text: 'hi' }] }], inferenceConfig: { maxTokens: 50 } }),
@@ -52,19 +52,43 @@ describe('the worker\'s Bedrock client', () => {
     proxy.close();
     await emu.close();
   });
+  beforeEach(() => {
+    connections = 0;
+  });
+  const configVia = (env: Record<string, string> = {}) =>
+    loadConfig({
+      BEDROCK_MODE: 'emulator',
+      AWS_ENDPOINT_URL_BEDROCK_RUNTIME: `http://127.0.0.1:${(proxy.address() as { port: number }).port}`,
+      AUTH_MODE: 'local',
+      ...env,
+    });
+  const input = { modelId: builtInCatalog[0]!.id, messages: [{ role: 'user' as const, content: [{ text: 'hi' }] }], inferenceConfig: { maxTokens: 50 } };
+  const streamAll = async (client: ReturnType<typeof createBedrockClient>) => {
+    const res = await client.send(new ConverseStreamCommand(input));
+    let text = '';
+    for await (const e of res.stream ?? []) text += e.contentBlockDelta?.delta?.text ?? '';
+    return text;
+  };
+
+  it('opens BEDROCK_POOL_WARM connections at boot (WORKER_CONCURRENCY by default), which a burst of as many calls then reuses', async () => {
+    expect(configVia({ WORKER_CONCURRENCY: '12' }).bedrockPoolWarm).toBe(12);
+    const config = configVia({ BEDROCK_POOL_WARM: '5' });
+    const client = createBedrockClient(config);
+    try {
+      expect(await preconnectBedrock(client, config)).toHaveLength(5);
+      expect(connections).toBe(5);
+      const answers = await Promise.all(Array.from({ length: 5 }, () => streamAll(client)));
+      expect(answers.every((text) => text.length > 0)).toBe(true);
+      expect(connections).toBe(5);
+    } finally {
+      client.destroy();
+    }
+  });
 
   it('reuses its connections: calls one after another, streamed or not, share one', async () => {
-    const port = (proxy.address() as { port: number }).port;
-    const config = loadConfig({ BEDROCK_MODE: 'emulator', AWS_ENDPOINT_URL_BEDROCK_RUNTIME: `http://127.0.0.1:${port}`, AUTH_MODE: 'local' });
-    const client = createBedrockClient(config);
-    const input = { modelId: builtInCatalog[0]!.id, messages: [{ role: 'user' as const, content: [{ text: 'hi' }] }], inferenceConfig: { maxTokens: 50 } };
+    const client = createBedrockClient(configVia());
     try {
-      for (let i = 0; i < 3; i++) {
-        const res = await client.send(new ConverseStreamCommand(input));
-        let text = '';
-        for await (const e of res.stream ?? []) text += e.contentBlockDelta?.delta?.text ?? '';
-        expect(text.length).toBeGreaterThan(0);
-      }
+      for (let i = 0; i < 3; i++) expect((await streamAll(client)).length).toBeGreaterThan(0);
       expect((await client.send(new ConverseCommand(input))).output?.message?.content?.length).toBeGreaterThan(0);
       expect(connections).toBe(1);
     } finally {

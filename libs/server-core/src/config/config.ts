@@ -33,6 +33,8 @@ const envSchema = z.object({
   DB_POOL_WARM: z.coerce.number().int().min(0).max(100).default(20),
   /** Name (prepare) statements per connection; `false` behind a transaction-pooling proxy (see openDatabase). */
   DB_NAMED_STATEMENTS: z.enum(['true', 'false']).default('true'),
+  /** Keep-alive connections to Bedrock a worker opens at boot, for its first calls (default: WORKER_CONCURRENCY). */
+  BEDROCK_POOL_WARM: z.coerce.number().int().min(0).max(1000).optional(),
   /** Compile each function with V8's baseline compiler on its first call (see applyBaselineJit). */
   BASELINE_JIT: z.enum(['true', 'false']).default('true'),
   NODE_ENV: z.string().optional(),
@@ -172,6 +174,8 @@ export type AppConfig = {
   workerConcurrency: number;
   /** Postgres connections opened at boot and kept (DB_POOL_WARM). */
   dbPoolWarm: number;
+  /** Connections to Bedrock a worker opens at boot and keeps (BEDROCK_POOL_WARM). */
+  bedrockPoolWarm: number;
   /** DB_NAMED_STATEMENTS: each connection prepares our statements once. */
   dbNamedStatements: boolean;
   /** BASELINE_JIT: functions start baseline-compiled instead of interpreted. */
@@ -318,6 +322,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     modelsJson: e.MODELS_JSON,
     workerConcurrency: e.WORKER_CONCURRENCY,
     dbPoolWarm: e.DB_POOL_WARM,
+    bedrockPoolWarm: e.BEDROCK_POOL_WARM ?? e.WORKER_CONCURRENCY,
     dbNamedStatements: e.DB_NAMED_STATEMENTS === 'true',
     baselineJit: e.BASELINE_JIT === 'true',
     auth: {
