@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -118,6 +118,7 @@ export async function spawnProcess(
     const onData = (chunk: Buffer) => {
       const text = chunk.toString();
       proc.output.push(text);
+      if (process.env.SB_TEE_DIR) appendFileSync(`${process.env.SB_TEE_DIR}/${name}.log`, text);
       if (proc.output.length > 2000) proc.output.splice(0, 1000);
       const match = ready.exec(text);
       if (match && !proc.url) {
