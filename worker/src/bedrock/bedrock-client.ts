@@ -48,12 +48,12 @@ type Preconnect = {
 
 /**
  * Opens `config.bedrockPoolWarm` keep-alive connections to Bedrock through the client's handler
- * before the worker takes jobs, and resolves the credentials: the first burst after boot then
- * reuses them instead of paying a TCP and TLS handshake per call (issue 19: opening 200 of them mid-burst
- * was about a quarter of the cold round's added time to first token). Each is one unsigned GET
- * of `/`, run at the same time so that each needs a connection of its own: Bedrock answers it with
- * an error at once; it is no model call and costs nothing. Best effort: resolves to the connections
- * that answered (their status codes).
+ * before the worker takes jobs, and resolves the credentials: the first burst after boot reuses
+ * them instead of paying a TCP and TLS handshake per call (issue 19: opening 200 of them mid-burst
+ * was about a quarter of the cold round's added time to first token). Each is one unsigned GET of
+ * `/`, all at once so that each needs a connection of its own: Bedrock answers it with an error at
+ * once; it is no model call and costs nothing. Best effort: resolves to the status codes of the
+ * connections that answered.
  */
 export async function preconnectBedrock(client: BedrockRuntimeClient, config: AppConfig): Promise<number[]> {
   // The credentials too (in AWS a fetch from the container or instance metadata): the first call would wait for them.
