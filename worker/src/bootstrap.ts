@@ -154,10 +154,11 @@ export async function startWorker(config: AppConfig = loadConfig()): Promise<Run
   await listenForCancels(subscriber, config.queuePrefix, [chatCancels, summarize]);
   await catalog.listen(subscriber, config.queuePrefix);
   // Connections to Bedrock are open before the first job (and the Postgres pool warm, see openDatabase).
-  await preconnectBedrock(bedrock, config).then(
-    (answered) => answered.length < config.bedrockPoolWarm && logger.warn({ opened: answered.length, asked: config.bedrockPoolWarm }, 'opened fewer Bedrock connections than asked'),
-    (err: Error) => logger.warn({ err: err.message }, 'could not preconnect to Bedrock'),
-  );
+  const opened = await preconnectBedrock(bedrock, config).catch((err: Error) => {
+    logger.warn({ err: err.message }, 'could not preconnect to Bedrock');
+    return undefined;
+  });
+  if (opened && opened.length < config.bedrockPoolWarm) logger.warn({ opened: opened.length, asked: config.bedrockPoolWarm }, 'opened fewer Bedrock connections than asked');
   // The SDK's code compiled before the first burst (no request leaves the process).
   await warmUpBedrockSdk(config.aws.region).catch((err: Error) => logger.warn({ err: err.message }, 'could not warm up the Bedrock SDK'));
   const workers = () => [...chatWorkers.values(), summarize.worker, webhookWorker, titleWorker];

@@ -174,7 +174,7 @@ export type AppConfig = {
   workerConcurrency: number;
   /** Postgres connections opened at boot and kept (DB_POOL_WARM). */
   dbPoolWarm: number;
-  /** Connections to Bedrock a worker opens at boot and keeps (BEDROCK_POOL_WARM). */
+  /** Keep-alive connections to Bedrock a worker opens at boot, for its first calls (BEDROCK_POOL_WARM). */
   bedrockPoolWarm: number;
   /** DB_NAMED_STATEMENTS: each connection prepares our statements once. */
   dbNamedStatements: boolean;
