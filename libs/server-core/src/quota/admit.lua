@@ -1,6 +1,7 @@
 -- Atomic admission for one model: reserve one request and `tokens` in the sliding window, or
 -- report the caller's place in line and when capacity should be there for it.
 -- KEYS: 1 reservations (zset resId -> ms), 2 reserved tokens (hash resId -> tokens),
+--       (their sum at `<2>:sum`, see windowTokensLua in governor.ts, prepended with budget.lua)
 --       3 chat line (zset), 4 batch line (zset), 5 leases (zset jobId -> expiry ms),
 --       6 owner of each waiting job (hash), 7 waiting jobs per owner (hash), 8 blocked-until, 9 stats (hash)
 -- ARGV: 1 jobId, 2 owner, 3 lane, 4 tokens, 5 requests per window, 6 tokens per window,
@@ -36,8 +37,8 @@ end
 local expired = redis.call('ZRANGEBYSCORE', res, '-inf', now - span)
 if #expired > 0 then
   redis.call('ZREMRANGEBYSCORE', res, '-inf', now - span)
-  redis.call('HDEL', tok, unpack(expired))
-  if bspec then redis.call('HDEL', bspec.q .. ':res-shares', unpack(expired)) end -- budget.lua
+  dropWindowTokens(tok, expired) -- governor.ts
+  if bspec then hdelAll(bspec.q .. ':res-shares', expired) end -- budget.lua
 end
 -- Jobs that stopped coming back (cancelled, removed, crashed) lose their place.
 for _, id in ipairs(redis.call('ZRANGEBYSCORE', leases, '-inf', now)) do leaveLine(id) end
@@ -78,8 +79,7 @@ local shareCappedAt, sharePriority, holdRequests, holdTokens, myShares = shareGa
 -- <<< budgets and shares
 
 local used = redis.call('ZCARD', res)
-local tokensUsed = 0
-for _, v in ipairs(redis.call('HVALS', tok)) do tokensUsed = tokensUsed + tonumber(v) end
+local tokensUsed = windowTokens(tok)
 local blocked = tonumber(redis.call('GET', blockedKey) or '0')
 local freeRequests = rpw - used - holdRequests
 local inTurn = rank < freeRequests or (sharePriority and freeRequests > 0)
@@ -87,7 +87,7 @@ local inTurn = rank < freeRequests or (sharePriority and freeRequests > 0)
 if now >= blocked and inTurn and tokensUsed + tokens + holdTokens <= tpw and budgetState == 'ok' and not shareCappedAt then
   local resId = jobId .. ':' .. now
   redis.call('ZADD', res, now, resId)
-  redis.call('HSET', tok, resId, tokens)
+  setWindowTokens(tok, resId, tokens)
   budgetReserve(budgetInfo, resId, now) -- budget.lua
   shareReserve(myShares, resId, now, tokens, lane) -- budget.lua
   leaveLine(jobId)

@@ -13,7 +13,8 @@
 --   <p>:budget:res             hash resId -> '<cost>|<tokens>|<counter key> <counter key> …'
 --   <p>:budget:res-exp         zset resId -> when an unsettled reservation is charged
 --   <p>:shares:defs            hash shareId -> JSON {id, k: '<scope>:<subject>', m?: model, mn?, mx?}
---   <q>:share:<id>:res / :tok  the share's reservations in the window (like <q>:res / <q>:tok)
+--   <q>:share:<id>:res / :tok  the share's reservations in the window (like <q>:res / <q>:tok, and
+--                              :tok's sum at :tok:sum, see windowTokensLua in governor.ts)
 --   <q>:share:<id>:demand      set while a member of a min-share waits (others keep its part free)
 --   <q>:share:<id>:chat-waiting  set while a member's chat waits (the share's batch calls let it go first)
 --   <q>:res-shares             hash resId -> share ids it counts against (for settle/release)
@@ -81,11 +82,9 @@ local function shareUse(id, now, span)
   local expired = redis.call('ZRANGEBYSCORE', z, '-inf', now - span)
   if #expired > 0 then
     redis.call('ZREMRANGEBYSCORE', z, '-inf', now - span)
-    redis.call('HDEL', h, unpack(expired))
+    dropWindowTokens(h, expired) -- governor.ts
   end
-  local t = 0
-  for _, v in ipairs(redis.call('HVALS', h)) do t = t + tonumber(v) end
-  return redis.call('ZCARD', z), t, z
+  return redis.call('ZCARD', z), windowTokens(h), z
 end
 
 -- Weighted shares of this model's quota. Returns:
@@ -141,7 +140,7 @@ local function shareReserve(mine, resId, now, tokens, lane)
   if #mine == 0 then return end
   for _, id in ipairs(mine) do
     redis.call('ZADD', bspec.q .. ':share:' .. id .. ':res', now, resId)
-    redis.call('HSET', bspec.q .. ':share:' .. id .. ':tok', resId, tokens)
+    setWindowTokens(bspec.q .. ':share:' .. id .. ':tok', resId, tokens)
     if lane == 'chat' then redis.call('DEL', bspec.q .. ':share:' .. id .. ':chat-waiting') end
   end
   redis.call('HSET', bspec.q .. ':res-shares', resId, table.concat(mine, ' '))

@@ -94,4 +94,45 @@ describe('QuotaGovernor on real Redis', () => {
     await g.leave('m', 'gone');
     expect(await g.admit(req('next', { owner: 'u8' }))).toMatchObject({ position: 1 });
   });
+  // The window's reserved tokens are kept as a running sum next to the per-reservation hash.
+  const windowSum = async (g: QuotaGovernor) => {
+    const k = g.keys('m');
+    const [sum, values] = await Promise.all([redis.get(`${k.tokens}:sum`), redis.hvals(k.tokens)]);
+    return { sum: sum === null ? null : Number(sum), truth: values.reduce((t, v) => t + Number(v), 0) };
+  };
+
+  it('keeps the sum of reserved tokens equal to the reservations through admit, settle, release and expiry', async () => {
+    const g = make(300);
+    const quota = { requestsPerMinute: 100, tokensPerMinute: 100_000 };
+    const a = await g.admit(req('a', { quota, tokens: 700 }));
+    const b = await g.admit(req('b', { quota, tokens: 500 }));
+    if (!a.admitted || !b.admitted) throw new Error('unexpected');
+    expect(await windowSum(g)).toEqual({ sum: 1200, truth: 1200 });
+    await g.settle('m', a.reservationId, 250);
+    expect(await windowSum(g)).toEqual({ sum: 750, truth: 750 });
+    await g.release('m', b.reservationId);
+    expect(await windowSum(g)).toEqual({ sum: 250, truth: 250 });
+    // A sum that is missing (as after an upgrade) is counted again from the reservations.
+    await redis.del(`${g.keys('m').tokens}:sum`);
+    await g.admit(req('c', { quota, tokens: 100 }));
+    expect(await windowSum(g)).toEqual({ sum: 350, truth: 350 });
+    await new Promise((r) => setTimeout(r, 350));
+    await g.admit(req('d', { quota, tokens: 40 }));
+    expect(await windowSum(g)).toEqual({ sum: 40, truth: 40 });
+    expect((await g.snapshot('m')).tokensInWindow).toBe(40);
+  });
+
+  it('expires more reservations at once than Lua can unpack, and goes on admitting', async () => {
+    const g = make(60_000);
+    const k = g.keys('m');
+    // A busy minute long gone: 10,000 reservations, dated two minutes ago.
+    const longAgo = Date.now() - 120_000;
+    const tx = redis.pipeline();
+    for (let i = 0; i < 10_000; i++) tx.zadd(k.reservations, longAgo, `old${i}`).hset(k.tokens, `old${i}`, 100);
+    await tx.exec();
+    const quota = { requestsPerMinute: 100_000, tokensPerMinute: 10_000_000 };
+    expect(await g.admit(req('fresh', { quota, tokens: 100 }))).toMatchObject({ admitted: true });
+    expect(await redis.zcard(k.reservations)).toBe(1);
+    expect(await windowSum(g)).toEqual({ sum: 100, truth: 100 });
+  });
 });
