@@ -105,13 +105,23 @@ end
 if tokensUsed + tokens > tpw then
   local need = tokensUsed + tokens - tpw
   local freed = 0
-  local all = redis.call('ZRANGE', res, 0, -1, 'WITHSCORES')
-  for i = 1, #all, 2 do
-    freed = freed + tonumber(redis.call('HGET', tok, all[i]) or '0')
-    if freed >= need then
-      retryAt = math.max(retryAt, tonumber(all[i + 1]) + span)
-      break
+  -- Oldest first, a page at a time: the few oldest usually free enough, and a busy window holds thousands.
+  local from, found = 0, false
+  while not found do
+    local page = redis.call('ZRANGE', res, from, from + 99, 'WITHSCORES')
+    if #page == 0 then break end
+    local ids = {}
+    for i = 1, #page, 2 do ids[#ids + 1] = page[i] end
+    local amounts = redis.call('HMGET', tok, unpack(ids))
+    for j = 1, #ids do
+      freed = freed + tonumber(amounts[j] or '0')
+      if freed >= need then
+        retryAt = math.max(retryAt, tonumber(page[2 * j]) + span)
+        found = true
+        break
+      end
     end
+    from = from + 100
   end
 end
 retryAt = math.max(retryAt, blocked)

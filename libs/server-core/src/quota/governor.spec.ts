@@ -135,4 +135,20 @@ describe('QuotaGovernor on real Redis', () => {
     expect(await redis.zcard(k.reservations)).toBe(1);
     expect(await windowSum(g)).toEqual({ sum: 100, truth: 100 });
   });
+  it('tells a call waiting for tokens when enough of the oldest reservations leave the window', async () => {
+    const g = make(2000);
+    const k = g.keys('m');
+    // 150 reservations of 5 tokens, one a millisecond, the oldest a second ago (750 of 1,000 tokens).
+    const oldest = Date.now() - 1000;
+    const tx = redis.pipeline();
+    for (let i = 0; i < 150; i++) tx.zadd(k.reservations, oldest + i, `r${i}`).hset(k.tokens, `r${i}`, 5);
+    await tx.exec();
+    const quota = { requestsPerMinute: 1000, tokensPerMinute: 1000 };
+    // 850 more tokens need 600 freed: the 120 oldest (past the first page of 100) leave 2 s after they came.
+    const waiting = await g.admit(req('big', { quota, tokens: 850 }));
+    if (waiting.admitted || 'never' in waiting || 'budgetExceeded' in waiting) throw new Error('unexpected');
+    const expected = oldest + 119 + 2000 - Date.now();
+    expect(waiting.retryInMs).toBeGreaterThanOrEqual(expected - 15);
+    expect(waiting.retryInMs).toBeLessThanOrEqual(expected + 15);
+  });
 });
