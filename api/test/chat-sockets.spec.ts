@@ -1,9 +1,10 @@
 import { Redis } from 'ioredis';
 import { io, type Socket } from 'socket.io-client';
-import { userChannel } from '@switchboard/server-core';
+import { jobChannel, userChannel } from '@switchboard/server-core';
 import { startTcpProxy, testRedisUrl } from '@switchboard/testing';
 import type { Socket as ServerSocket } from 'socket.io';
 import { ChatGateway } from '../src/chat/chat.gateway.js';
+import { JobRelayService } from '../src/chat/job-relay.service.js';
 import { startTestApi, type TestApi } from './support/test-api.js';
 
 const connect = (url: string, token: string) =>
@@ -87,5 +88,29 @@ describe('chat sockets hold little per connection', () => {
     expect(extra).toMatchObject({ ok: false, error: { code: 'validation_failed' } });
     const bad = (await client.timeout(10_000).emitWithAck('chat:resume', { jobId: 5 })) as AckResult;
     expect(bad).toMatchObject({ ok: false, error: { code: 'validation_failed' } });
+  });
+  it("stops relaying a job once the last socket watching it is gone, and only then", async () => {
+    const redis = new Redis(testRedisUrl);
+    try {
+      const token = await api.token('mem-e');
+      const [a, b] = [await connect(api.url, token), await connect(api.url, token)];
+      clients.push(a, b);
+      // No worker runs here: the job waits, and both of the user's sockets watch it.
+      const ack = (await a.timeout(10_000).emitWithAck('chat:send', { content: [{ type: 'text', text: 'Hello' }] })) as AckResult & { jobId: string };
+      expect(ack.ok).toBe(true);
+      const relay = api.app.get(JobRelayService);
+      const subscribers = async () => ((await redis.pubsub('NUMSUB', jobChannel(ack.jobId))) as [string, number])[1];
+      expect(relay.load().watchedJobs).toBe(1);
+      a.close();
+      await new Promise((r) => setTimeout(r, 300));
+      expect(relay.load().watchedJobs).toBe(1);
+      expect(await subscribers()).toBe(1);
+      b.close();
+      await new Promise((r) => setTimeout(r, 300)); // the channel is left together with others, 100 ms later
+      expect(relay.load().watchedJobs).toBe(0);
+      expect(await subscribers()).toBe(0);
+    } finally {
+      redis.disconnect();
+    }
   });
 });

@@ -46,6 +46,8 @@ export class JobRelayService implements OnModuleInit {
   /** The user channels this node follows, per owner with sockets here: `true` once subscribed, else the subscribe on its way. */
   private readonly userSubscriptions = new Map<string, Promise<void> | true>();
   private readonly watchersByJob = new Map<string, Map<string, Watcher>>();
+  /** The jobs each socket watches: a disconnect visits its own jobs, not every job on the node. */
+  private readonly jobsBySocket = new Map<string, Set<string>>();
   /** Tells this node's own job announcements apart from other nodes' on the user channel. */
   private readonly nodeId = randomUUID();
   /**
@@ -109,9 +111,11 @@ export class JobRelayService implements OnModuleInit {
   }
 
   async removeSocket(socket: Socket, owner: string) {
-    for (const [jobId, watchers] of this.watchersByJob) {
-      if (watchers.delete(socket.id) && watchers.size === 0) this.unwatch(jobId);
+    for (const jobId of this.jobsBySocket.get(socket.id) ?? []) {
+      const watchers = this.watchersByJob.get(jobId);
+      if (watchers?.delete(socket.id) && watchers.size === 0) this.unwatch(jobId);
     }
+    this.jobsBySocket.delete(socket.id);
     const sockets = this.socketsByOwner.get(owner);
     if (!sockets) return;
     sockets.delete(socket);
@@ -174,6 +178,9 @@ export class JobRelayService implements OnModuleInit {
     if (!watcher) {
       watcher = { socket, owner, cursor, catchingUp: false, maxSeen: 0, finished: false };
       watchers.set(socket.id, watcher);
+      let jobs = this.jobsBySocket.get(socket.id);
+      if (!jobs) this.jobsBySocket.set(socket.id, (jobs = new Set()));
+      jobs.add(jobId);
       // The job may have written before we subscribed: start from the stream. Not needed when the
       // watch starts before the job is enqueued (once subscribed, the channel shows every entry;
       // a gap still triggers a catch-up in deliver).
@@ -293,6 +300,8 @@ export class JobRelayService implements OnModuleInit {
     if (watchers?.get(w.socket.id) === w) {
       watchers.delete(w.socket.id);
       if (watchers.size === 0) this.unwatch(jobId);
+      const jobs = this.jobsBySocket.get(w.socket.id);
+      if (jobs?.delete(jobId) && jobs.size === 0) this.jobsBySocket.delete(w.socket.id);
     }
   }
 }
