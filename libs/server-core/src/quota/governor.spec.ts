@@ -112,7 +112,10 @@ describe('QuotaGovernor on real Redis', () => {
     expect(await windowSum(g)).toEqual({ sum: 750, truth: 750 });
     await g.release('m', b.reservationId);
     expect(await windowSum(g)).toEqual({ sum: 250, truth: 250 });
-    // A sum that is missing (as after an upgrade) is counted again from the reservations.
+    // Counted again from the reservations at least every 10 s, and when missing (as after an upgrade).
+    const ttl = await redis.pttl(`${g.keys('m').tokens}:sum`);
+    expect(ttl).toBeGreaterThan(0);
+    expect(ttl).toBeLessThanOrEqual(10_000);
     await redis.del(`${g.keys('m').tokens}:sum`);
     await g.admit(req('c', { quota, tokens: 100 }));
     expect(await windowSum(g)).toEqual({ sum: 350, truth: 350 });

@@ -66,10 +66,10 @@ end
 // Tokens reserved in a window live in a hash (reservation → tokens, a model's `:tok` and each
 // share's) with their sum at `<hash>:sum`: an admission reads one number where it added up every
 // reservation in the window (Redis time O(n), about 1.4 ms an admission at 10,000). Every change to
-// such a hash goes through these. A sum that is missing (the first admission after an upgrade) is
-// counted once; an emptied hash drops it, so a sum that ever drifted starts again from the truth.
-// Fields go in chunks: Lua's unpack stops at about 8,000 values, and a window can expire more than
-// that at once (a pause after a busy minute at a high quota).
+// such a hash goes through these. The sum is counted again from the hash when it is missing and at
+// least every 10 s (its expiry): during a rolling deploy older workers change the hash without it,
+// and the sum is right again within seconds. Fields go in chunks: Lua's unpack stops at about 8,000
+// values, and a window can expire more than that at once (a pause after a busy minute).
 const windowTokensLua = `local function hdelAll(h, ids)
   for i = 1, #ids, 1000 do redis.call('HDEL', h, unpack(ids, i, math.min(i + 999, #ids))) end
 end
@@ -78,7 +78,7 @@ local function windowTokens(h)
   if sum then return tonumber(sum) end
   local t = 0
   for _, v in ipairs(redis.call('HVALS', h)) do t = t + tonumber(v) end
-  redis.call('SET', h .. ':sum', t)
+  redis.call('SET', h .. ':sum', t, 'PX', 10000)
   return t
 end
 local function addToWindowSum(h, delta)
