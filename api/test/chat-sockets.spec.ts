@@ -113,4 +113,27 @@ describe('chat sockets hold little per connection', () => {
       redis.disconnect();
     }
   });
+  it('keeps its subscriptions when a job is watched again before the channel was left', async () => {
+    const redis = new Redis(testRedisUrl);
+    try {
+      const token = await api.token('mem-f');
+      const a = await connect(api.url, token);
+      clients.push(a);
+      const ack = (await a.timeout(10_000).emitWithAck('chat:send', { content: [{ type: 'text', text: 'Hello' }] })) as AckResult & { jobId: string };
+      expect(ack.ok).toBe(true);
+      const b = await connect(api.url, token); // after the send: b does not watch the job yet
+      clients.push(b);
+      // a leaves: the job's channel is to be left 100 ms later, together with others; b takes the
+      // job up again before then, so nothing is left to leave when that moment comes.
+      a.close();
+      await new Promise((r) => setTimeout(r, 30));
+      expect(((await b.timeout(10_000).emitWithAck('chat:resume', { jobId: ack.jobId, afterSeq: 0 })) as AckResult).ok).toBe(true);
+      await new Promise((r) => setTimeout(r, 300));
+      const numsub = async (channel: string) => ((await redis.pubsub('NUMSUB', channel)) as [string, number])[1];
+      expect(await numsub(jobChannel(ack.jobId))).toBe(1);
+      expect(await numsub(userChannel(api.config.queuePrefix, 'local:mem-f'))).toBe(1);
+    } finally {
+      redis.disconnect();
+    }
+  });
 });

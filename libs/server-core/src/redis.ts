@@ -115,11 +115,14 @@ export async function redisPublish(redis: RedisClient, channel: string, message:
 
 /** Subscribes to channels (of one hash slot when sharded: call once per channel otherwise). */
 export async function redisSubscribe(subscriber: RedisClient, ...channels: string[]): Promise<void> {
+  if (channels.length === 0) return;
   if ((await pubSubMode(subscriber)) === 'sharded') await Promise.all(channels.map((c) => subscriber.ssubscribe(c)));
   else await subscriber.subscribe(...channels);
 }
 
+/** Leaves these channels; none leaves none (a bare UNSUBSCRIBE would leave every channel). */
 export async function redisUnsubscribe(subscriber: RedisClient, ...channels: string[]): Promise<void> {
+  if (channels.length === 0) return;
   if ((await pubSubMode(subscriber)) === 'sharded') await Promise.all(channels.map((c) => subscriber.sunsubscribe(c)));
   else await subscriber.unsubscribe(...channels);
 }
