@@ -10,13 +10,12 @@
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { type AdmissionRequest, mirrorShares, QuotaGovernor } from '@switchboard/server-core';
+import { pct } from './percentile.js';
 
 const windows = (process.env.WINDOWS ?? '0,1000,5000,10000').split(',').map(Number);
 const admits = Number(process.env.ADMITS ?? 500);
 const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
 const now = new Date();
-
-const pct = (values: number[], p: number) => [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.floor((p / 100) * values.length))]!;
 
 async function measure(size: number, withShare: boolean) {
   const prefix = `{bench-${randomBytes(4).toString('hex')}}`;

@@ -9,6 +9,7 @@
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { type AdmissionRequest, mirrorBudgets, mirrorShares, QuotaGovernor } from '@switchboard/server-core';
+import { pct } from './percentile.js';
 
 const calls = Number(process.env.CALLS ?? 5000);
 const rounds = Number(process.env.ROUNDS ?? 5);
@@ -16,8 +17,6 @@ const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
 const prefix = `{bench-${randomBytes(4).toString('hex')}}`;
 const now = new Date();
 const row = { createdAt: now, updatedAt: now };
-
-const pct = (values: number[], p: number) => [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.floor((p / 100) * values.length))]!;
 
 async function main() {
   await mirrorBudgets(redis, prefix, [

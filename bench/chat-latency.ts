@@ -47,7 +47,6 @@ const warmRounds = Number(process.env.WARM_ROUNDS ?? 1);
 const workers = Number(process.env.WORKERS ?? 1);
 const baselineCpuMs = process.env.BASELINE_CPU_MS ? Number(process.env.BASELINE_CPU_MS) : undefined;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const wallNow = () => performance.timeOrigin + performance.now();
 const modelId = 'bench.model';
 // A quota far above the load: this benchmark measures the path, not the governor's waiting.
 const catalogFile = join(mkdtempSync(join(tmpdir(), 'sb-bench-')), 'models.json');

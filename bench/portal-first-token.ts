@@ -9,9 +9,9 @@
  */
 import { startStack } from '../e2e/support/stack.js';
 import { launchChromium } from '../e2e/support/browser.js';
+import { pct } from './percentile.js';
 
 const runs = Number(process.env.RUNS ?? 7);
-const pct = (values: number[], p: number) => [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.floor((p / 100) * values.length))]!;
 
 const stack = await startStack();
 const browser = await launchChromium();

@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import type { RequestRecord } from '@switchboard/bedrock-emulator';
 import { ChatClient } from '../tests/integration/support/chat-client.js';
 import { startStack } from '../tests/integration/support/stack.js';
+import { pct } from './percentile.js';
 
 const quota = Number(process.env.QUOTA ?? 30);
 const windowMs = Number(process.env.WINDOW_MS ?? 10_000);
@@ -31,8 +32,6 @@ const catalog = [
 ];
 const modelsFile = join(mkdtempSync(join(tmpdir(), 'sb-bench-quota-')), 'models.json');
 writeFileSync(modelsFile, JSON.stringify(catalog));
-
-const pct = (values: number[], p: number) => [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.floor((p / 100) * values.length))]!;
 
 /** When the sliding window first had room after `at`, from what the emulator admitted before. */
 function earliestAdmission(records: RequestRecord[], at: number): number {

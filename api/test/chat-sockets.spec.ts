@@ -15,6 +15,8 @@ const connect = (url: string, token: string) =>
   });
 
 type AckResult = { ok: boolean; error?: { code: string } };
+/** How many connections subscribe to the channel. */
+const numsub = async (redis: Redis, channel: string) => ((await redis.pubsub('NUMSUB', channel)) as [string, number])[1];
 
 /** Issue 21: what an idle `/chat` socket keeps on the server, and that its acks did not change. */
 describe('chat sockets hold little per connection', () => {
@@ -99,7 +101,7 @@ describe('chat sockets hold little per connection', () => {
       const ack = (await a.timeout(10_000).emitWithAck('chat:send', { content: [{ type: 'text', text: 'Hello' }] })) as AckResult & { jobId: string };
       expect(ack.ok).toBe(true);
       const relay = api.app.get(JobRelayService);
-      const subscribers = async () => ((await redis.pubsub('NUMSUB', jobChannel(ack.jobId))) as [string, number])[1];
+      const subscribers = () => numsub(redis, jobChannel(ack.jobId));
       expect(relay.load().watchedJobs).toBe(1);
       a.close();
       await new Promise((r) => setTimeout(r, 300));
@@ -129,9 +131,8 @@ describe('chat sockets hold little per connection', () => {
       await new Promise((r) => setTimeout(r, 30));
       expect(((await b.timeout(10_000).emitWithAck('chat:resume', { jobId: ack.jobId, afterSeq: 0 })) as AckResult).ok).toBe(true);
       await new Promise((r) => setTimeout(r, 300));
-      const numsub = async (channel: string) => ((await redis.pubsub('NUMSUB', channel)) as [string, number])[1];
-      expect(await numsub(jobChannel(ack.jobId))).toBe(1);
-      expect(await numsub(userChannel(api.config.queuePrefix, 'local:mem-f'))).toBe(1);
+      expect(await numsub(redis, jobChannel(ack.jobId))).toBe(1);
+      expect(await numsub(redis, userChannel(api.config.queuePrefix, 'local:mem-f'))).toBe(1);
     } finally {
       redis.disconnect();
     }

@@ -196,8 +196,7 @@ export class JobRelayService implements OnModuleInit {
       this.leaveTimer = undefined;
       const channels = [...this.leaving];
       this.leaving.clear();
-      // All of them may be watched again meanwhile: an empty UNSUBSCRIBE would leave every channel.
-      if (channels.length === 0) return;
+      // All of them may be watched again meanwhile: with none left this leaves none (see redisUnsubscribe).
       redisUnsubscribe(this.subscriber, ...channels).catch((err: unknown) => this.logger.warn({ err }, 'unsubscribe failed'));
     }, leaveAfterMs).unref();
   }

@@ -70,8 +70,11 @@ end
 // least every 10 s (its expiry): during a rolling deploy older workers change the hash without it,
 // and the sum is right again within seconds. Fields go in chunks: Lua's unpack stops at about 8,000
 // values, and a window can expire more than that at once (a pause after a busy minute).
-const windowTokensLua = `local function hdelAll(h, ids)
-  for i = 1, #ids, 1000 do redis.call('HDEL', h, unpack(ids, i, math.min(i + 999, #ids))) end
+const windowTokensLua = `local function eachChunk(ids, fn)
+  for i = 1, #ids, 1000 do fn(unpack(ids, i, math.min(i + 999, #ids))) end
+end
+local function hdelAll(h, ids)
+  eachChunk(ids, function(...) redis.call('HDEL', h, ...) end)
 end
 local function windowTokens(h)
   local sum = redis.call('GET', h .. ':sum')
@@ -91,11 +94,9 @@ end
 local function dropWindowTokens(h, ids)
   if #ids == 0 then return end
   local freed = 0
-  for i = 1, #ids, 1000 do
-    for _, v in ipairs(redis.call('HMGET', h, unpack(ids, i, math.min(i + 999, #ids)))) do
-      if v then freed = freed + tonumber(v) end
-    end
-  end
+  eachChunk(ids, function(...)
+    for _, v in ipairs(redis.call('HMGET', h, ...)) do if v then freed = freed + tonumber(v) end end
+  end)
   hdelAll(h, ids)
   if redis.call('HLEN', h) == 0 then redis.call('DEL', h .. ':sum') else addToWindowSum(h, -freed) end
 end
