@@ -45,6 +45,42 @@ describe('chat when Bedrock or a worker fails', () => {
     expect(done.text).toBe(answerFor(text).text);
   });
 
+  it('steps back, without an error, when another attempt writes the same answer, and the answer still ends whole', async () => {
+    const text = 'Two writers [[emulator:tokens=400,tps=80]]';
+    const expected = answerFor(text).text;
+    const ack = await client.send({ content: [{ type: 'text', text }] });
+    if (!ack.ok) throw new Error(ack.error.message);
+    await client.waitFor(() => (client.deltas.get(ack.jobId)?.length ?? 0) >= 3, 20_000, 'first deltas');
+    // What a second attempt of the job does (one whose lock lapsed, or a worker that took the job
+    // over meanwhile): it writes the next seq before this one does. Its text is the answer's next
+    // characters, as a real continuation would be.
+    const { Redis } = await import('ioredis');
+    const redis = new Redis(stack.env.REDIS_URL!);
+    const takeNextSeq = `
+      local top = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)
+      if not top[1] or top[1][1] ~= '0-' .. ARGV[1] then return 0 end
+      redis.call('XADD', KEYS[1], '0-' .. (ARGV[1] + 1), 'e', ARGV[2])
+      redis.call('PUBLISH', KEYS[2], ARGV[2])
+      return 1`;
+    try {
+      for (let taken = 0; !taken; ) {
+        const entries = (await redis.xrange(`{job:${ack.jobId}}:deltas`, '-', '+')).map(([, f]) => JSON.parse(f[1]!) as { seq: number; text: string });
+        const delivered = entries.map((e) => e.text).join('');
+        const entry = { kind: 'delta', seq: entries.at(-1)!.seq + 1, text: expected.slice(delivered.length, delivered.length + 4) };
+        taken = (await redis.eval(takeNextSeq, 2, `{job:${ack.jobId}}:deltas`, `{job:${ack.jobId}}:events`, String(entry.seq - 1), JSON.stringify(entry))) as number;
+      }
+    } finally {
+      redis.disconnect();
+    }
+    await client.waitForEnd(ack.jobId, 30_000);
+    expect(client.errors.get(ack.jobId)).toBeUndefined();
+    expect(client.done.get(ack.jobId)?.text).toBe(expected);
+    expect(client.text(ack.jobId)).toBe(expected);
+    const seqs = client.seqs(ack.jobId);
+    expect(seqs).toEqual(range(1, seqs.length));
+    expect(stack.workers[0]!.output.join('')).toContain('another attempt is writing this answer');
+  });
+
   it('gives up after the last attempt with chat:error and a failed message, which the reconciler restores if Postgres missed it', async () => {
     stack.emulator.injectFault({ type: 'serviceUnavailable', count: 10 });
     const ack = await client.send({ content: [{ type: 'text', text: 'Will fail' }] });

@@ -170,12 +170,17 @@ describe('Redis Cluster: the stack on 3 shards', () => {
     const [first, second] = await cluster.primaries();
     await cluster.failOver(first!.port);
     await cluster.failOverByKill(second!.port);
+    // Where each stream stood, and what the workers said, to tell a stuck stream from a slow one
+    // and to name the cause of an error ending.
+    const explain = (why: string) => {
+      const streams = acks.map((ack) => `${ack.jobId}: ${a.seqs(ack.jobId).length} deltas, done ${a.done.has(ack.jobId)}, error ${JSON.stringify(a.errors.get(ack.jobId))}`);
+      const logs = stack.workers.map((w) => `${w.name}: ${w.output.join('').slice(-4000)}`);
+      return new Error(`${why}\n${streams.join('\n')}\n${logs.join('\n')}`);
+    };
     await Promise.all(acks.map((ack) => a.waitForEnd(ack.jobId, 45_000))).catch((err: Error) => {
-      // Where each stream stood, and what the workers said, to tell a stuck stream from a slow one.
-      const streams = acks.map((ack) => `${ack.jobId}: ${a.seqs(ack.jobId).length} deltas, done ${a.done.has(ack.jobId)}`);
-      const logs = stack.workers.map((w) => `${w.name}: ${w.output.join('').slice(-2000)}`);
-      throw new Error(`${err.message}\n${streams.join('\n')}\n${logs.join('\n')}`);
+      throw explain(err.message);
     });
+    if (acks.some((ack) => a.errors.has(ack.jobId))) throw explain('a stream ended in an error');
     acks.forEach((ack, i) => {
       const expected = answerFor(catalog[i % 2]!.id, texts[i]!);
       expect(a.errors.get(ack.jobId)).toBeUndefined();

@@ -25,6 +25,7 @@ import {
   opsRecorder,
   type SpendRepository,
   stampNow,
+  StreamTakenError,
   type TitleJobData,
   usageFrom,
 } from '@switchboard/server-core';
@@ -71,6 +72,9 @@ export type ChatProcessorDeps = {
 };
 
 type ChatJob = Job<ChatJobData & QuotaJobData>;
+
+/** How long a job waits before continuing when another attempt was writing its answer (StreamTakenError). */
+const takenBackoffMs = 1000;
 
 /**
  * One chat turn: wait for the model's quota, stream the answer from Bedrock into the job's Redis
@@ -310,6 +314,21 @@ export function createChatProcessor(deps: ChatProcessorDeps) {
         call.done('cancelled', usage, costOf(model, usage));
         await finish({ status: 'cancelled', text, reasoning, stopReason: 'cancelled', usage, cost: costOf(model, usage) });
         return;
+      }
+      const writeFailure = writer.writeFailure;
+      if (writeFailure instanceof StreamTakenError) {
+        // Another attempt runs this job too (this one's lock lapsed, or the other's): step back
+        // without ending the answer. If the job is still ours it comes back shortly and continues
+        // after whatever the stream holds by then; if not, the move fails and the other goes on.
+        log.warn({ lastSeq: writeFailure.lastSeq }, 'another attempt is writing this answer; stepping back');
+        if (!token) throw writeFailure;
+        await job.moveToDelayed(Date.now() + takenBackoffMs, token);
+        throw new DelayedError();
+      }
+      if (writeFailure) {
+        // Redis failed, not the model: the attempt fails and is retried, continuing after what the stream holds.
+        log.warn({ err: { name: writeFailure.name, message: writeFailure.message } }, 'writing the answer to Redis failed');
+        throw writeFailure;
       }
       // Throttled before any text: back to the line with the same place, no attempt spent.
       call.done(isThrottle(err) ? 'throttled' : 'error');

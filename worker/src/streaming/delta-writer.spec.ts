@@ -1,5 +1,5 @@
 import { Redis } from 'ioredis';
-import { jobChannel, readJobStream, type StreamEntry, type StreamStamps } from '@switchboard/server-core';
+import { jobChannel, jobStreamAppender, readJobStream, type StreamEntry, type StreamStamps, StreamTakenError } from '@switchboard/server-core';
 import { testRedisUrl } from '@switchboard/testing';
 import { DeltaWriter } from './delta-writer.js';
 
@@ -81,8 +81,25 @@ describe('DeltaWriter on real Redis', () => {
     await other.flush();
     const stale = new DeltaWriter(redis, jobId, 1);
     stale.push('late');
-    await expect(stale.flush()).rejects.toThrow();
+    await expect(stale.flush()).rejects.toBeInstanceOf(StreamTakenError);
+    expect(stale.writeFailure).toBeInstanceOf(StreamTakenError);
     expect((await readJobStream(redis, jobId, 0)).map((e) => e.kind === 'delta' && e.text)).toEqual(['x', 'y']);
+  });
+
+  it('writes an append sent twice (ioredis resends it when the connection closed before the reply) once, published once', async () => {
+    const jobId = crypto.randomUUID();
+    const published: string[] = [];
+    subscriber.on('message', (channel: string, message: string) => channel === jobChannel(jobId) && published.push(message));
+    await subscriber.subscribe(jobChannel(jobId));
+    const appender = jobStreamAppender(redis);
+    const entry: StreamEntry = { kind: 'delta', seq: 1, text: 'once' };
+    await appender.append(jobId, entry, 0);
+    await appender.append(jobId, entry, 0);
+    // The same seq with other text is another attempt's, not a resend.
+    await expect(appender.append(jobId, { ...entry, text: 'twice' }, 0)).rejects.toBeInstanceOf(StreamTakenError);
+    expect(await readJobStream(redis, jobId, 0)).toEqual([entry]);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(published).toHaveLength(1);
   });
 
   it('continues the seq of an earlier attempt', async () => {

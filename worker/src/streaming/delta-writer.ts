@@ -38,6 +38,11 @@ export class DeltaWriter {
     private seq: number,
   ) {}
 
+  /** Why writing to the job's stream failed (Redis, not the model), once it did. */
+  get writeFailure(): Error | null {
+    return this.failure;
+  }
+
   get lastSeq(): number {
     return this.seq;
   }

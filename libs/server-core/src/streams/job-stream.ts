@@ -37,12 +37,20 @@ export type JobChannelMessage = StreamEntry | { kind: 'status'; event: Omit<Chat
 // script call costs Redis and the worker far less than MULTI/EXEC around three commands.
 // ARGV[5], when given, is the seq the stream must end at: a stream that ends lower lost entries
 // (a primary that failed before its replica had them) and answers 'behind:<its last seq>' unwritten.
+// A stream that ends at this very entry already has it (ioredis sent the append again after the
+// connection closed before its reply, e.g. a primary killed mid-failover): done, nothing repeated.
+// Any other entry at or past this seq was written by another attempt: 'taken:<its last seq>'.
 const appendScript = `
 if ARGV[5] then
   local top = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)
   local last = 0
   if top[1] then last = tonumber(string.match(top[1][1], '%-(%d+)$')) end
-  if last < tonumber(ARGV[5]) then return 'behind:' .. last end
+  local after = tonumber(ARGV[5])
+  if last < after then return 'behind:' .. last end
+  if last > after then
+    if top[1][1] == ARGV[1] and top[1][2][2] == ARGV[2] then return 1 end
+    return 'taken:' .. last
+  end
 end
 redis.call('XADD', KEYS[1], ARGV[1], 'e', ARGV[2])
 redis.call('PEXPIRE', KEYS[1], ARGV[3])
@@ -67,8 +75,17 @@ export class StreamBehindError extends Error {
   }
 }
 
+/** Another attempt of the job already wrote the entry's seq (see appendScript): this one must not go on writing. */
+export class StreamTakenError extends Error {
+  constructor(readonly lastSeq: number) {
+    super(`the job stream is at seq ${lastSeq} already: another attempt is writing this answer`);
+  }
+}
+
 const appended = (result: unknown) => {
-  if (typeof result === 'string' && result.startsWith('behind:')) throw new StreamBehindError(Number(result.slice(7)));
+  if (typeof result !== 'string') return;
+  if (result.startsWith('behind:')) throw new StreamBehindError(Number(result.slice(7)));
+  if (result.startsWith('taken:')) throw new StreamTakenError(Number(result.slice(6)));
 };
 
 type Queued = { args: [string, string, string, string, number, string, ...string[]]; resolve: () => void; reject: (err: unknown) => void };
