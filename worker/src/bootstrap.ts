@@ -61,7 +61,7 @@ export async function startWorker(config: AppConfig = loadConfig()): Promise<Run
   const logger = createLogger('worker', config.logLevel, config.logFormat);
   await assertRedisReachable(config.redisUrl);
   // Each running chat makes a few short queries; a small pool per process serves many streams.
-  const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: 20, migrate: config.migrateOnBoot, warm: config.dbPoolWarm, namedStatements: config.dbNamedStatements });
+  const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: config.dbPoolMax ?? 20, migrate: config.migrateOnBoot, warm: config.dbPoolWarm, namedStatements: config.dbNamedStatements });
   const logLost = (err: Error, role: string) => logger.warn({ err, role }, 'redis connection lost; reconnecting');
   const redis = createRedis(config, 'commands', logLost);
   const blocking = createRedis(config, 'blocking', logLost);

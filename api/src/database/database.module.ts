@@ -10,7 +10,7 @@ export const DATABASE = Symbol('DATABASE');
     {
       provide: DATABASE,
       inject: [APP_CONFIG],
-      useFactory: (config: AppConfig) => openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, migrate: config.migrateOnBoot, warm: config.dbPoolWarm, namedStatements: config.dbNamedStatements }),
+      useFactory: (config: AppConfig) => openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, migrate: config.migrateOnBoot, poolSize: config.dbPoolMax, warm: config.dbPoolWarm, namedStatements: config.dbNamedStatements }),
     },
   ],
   exports: [DATABASE],

@@ -53,7 +53,8 @@ describe('chat when Bedrock or a worker fails', () => {
     await client.waitFor(() => (client.deltas.get(ack.jobId)?.length ?? 0) >= 3, 20_000, 'first deltas');
     // What a second attempt of the job does (one whose lock lapsed, or a worker that took the job
     // over meanwhile): it writes the next seq before this one does. Its text is the answer's next
-    // characters, as a real continuation would be.
+    // characters, as a real continuation would be; its append time tells it from an entry this
+    // worker might write itself (an identical entry is a resend, which the worker takes as its own).
     const { Redis } = await import('ioredis');
     const redis = new Redis(stack.env.REDIS_URL!);
     const takeNextSeq = `
@@ -66,7 +67,7 @@ describe('chat when Bedrock or a worker fails', () => {
       for (let taken = 0; !taken; ) {
         const entries = (await redis.xrange(`{job:${ack.jobId}}:deltas`, '-', '+')).map(([, f]) => JSON.parse(f[1]!) as { seq: number; text: string });
         const delivered = entries.map((e) => e.text).join('');
-        const entry = { kind: 'delta', seq: entries.at(-1)!.seq + 1, text: expected.slice(delivered.length, delivered.length + 4) };
+        const entry = { kind: 'delta', seq: entries.at(-1)!.seq + 1, text: expected.slice(delivered.length, delivered.length + 4), at: Date.now() - 1000 };
         taken = (await redis.eval(takeNextSeq, 2, `{job:${ack.jobId}}:deltas`, `{job:${ack.jobId}}:events`, String(entry.seq - 1), JSON.stringify(entry))) as number;
       }
     } finally {

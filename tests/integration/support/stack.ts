@@ -52,9 +52,10 @@ export async function startStack(opts: {
     LOG_LEVEL: 'info',
     PORT: '0',
     HOST: '127.0.0.1',
-    // Whole warm pools (the default: API 10, worker 20 connections each) for every process of the
-    // larger stacks would near Postgres' 100 connections here.
-    ...(opts.productionDefaults ? {} : { DB_POOL_WARM: '2' }),
+    // Whole pools (the default: API 10, worker 20 connections each) for every process of the larger
+    // stacks would near Postgres' 100 connections here, and two test files run at once: a burst of
+    // 200 chats on one stack filled them, and the other file's queries were refused ("too many clients").
+    ...(opts.productionDefaults ? {} : { DB_POOL_WARM: '2', DB_POOL_MAX: '6' }),
     ...opts.env,
   };
   const procs: Proc[] = [];

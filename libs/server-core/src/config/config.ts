@@ -31,6 +31,8 @@ const envSchema = z.object({
   WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(64),
   /** Postgres connections each process opens at boot and keeps open (a burst forks no backends). */
   DB_POOL_WARM: z.coerce.number().int().min(0).max(100).default(20),
+  /** Most Postgres connections one process opens (default: API 10, worker 20); every task's pool must fit the database's max_connections. */
+  DB_POOL_MAX: z.coerce.number().int().min(1).max(100).optional(),
   /** Name (prepare) statements per connection; `false` behind a transaction-pooling proxy (see openDatabase). */
   DB_NAMED_STATEMENTS: z.enum(['true', 'false']).default('true'),
   /** Keep-alive connections to Bedrock a worker opens at boot, for its first calls (default: WORKER_CONCURRENCY). */
@@ -174,6 +176,8 @@ export type AppConfig = {
   workerConcurrency: number;
   /** Postgres connections opened at boot and kept (DB_POOL_WARM). */
   dbPoolWarm: number;
+  /** Most Postgres connections one process opens (DB_POOL_MAX; undefined: the process's own default). */
+  dbPoolMax: number | undefined;
   /** Keep-alive connections to Bedrock a worker opens at boot, for its first calls (BEDROCK_POOL_WARM). */
   bedrockPoolWarm: number;
   /** DB_NAMED_STATEMENTS: each connection prepares our statements once. */
@@ -322,6 +326,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     modelsJson: e.MODELS_JSON,
     workerConcurrency: e.WORKER_CONCURRENCY,
     dbPoolWarm: e.DB_POOL_WARM,
+    dbPoolMax: e.DB_POOL_MAX,
     bedrockPoolWarm: e.BEDROCK_POOL_WARM ?? e.WORKER_CONCURRENCY,
     dbNamedStatements: e.DB_NAMED_STATEMENTS === 'true',
     baselineJit: e.BASELINE_JIT === 'true',
