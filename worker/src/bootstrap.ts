@@ -8,6 +8,7 @@ import {
   chatQueueName,
   createLogger,
   createRedis,
+  jobStreamAppender,
   loadConfig,
   openDatabase,
   opsRecorder,
@@ -67,6 +68,7 @@ export async function startWorker(config: AppConfig = loadConfig()): Promise<Run
   const blocking = createRedis(config, 'blocking', logLost);
   const subscriber = createRedis(config, 'subscriber', logLost);
   const streams = createRedis(config, 'streams', logLost);
+  jobStreamAppender(streams, config.streamAppendLingerMs);
   const bedrock = createBedrockClient(config);
   const catalog = new CatalogHolder(config.modelsFile, logger, config.modelsJson);
   const models = catalog.list;

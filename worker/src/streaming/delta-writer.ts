@@ -25,6 +25,8 @@ export class DeltaWriter {
    */
   private readonly sent: StreamEntry[] = [];
   private failure: Error | null = null;
+  /** Whether this writer appended anything yet: its first entry is urgent (see JobStreamAppender's linger). */
+  private appended = false;
   /** When the first pending text came from Bedrock (a benchmark stamp, see StreamStamps). */
   private pendingSince = 0;
   /** Adds the benchmark's timing stamps to each entry (StreamStamps; off unless asked). */
@@ -94,7 +96,9 @@ export class DeltaWriter {
       ...(seq % 8 === 0 ? { at: Date.now() } : {}),
       ...(this.stamps ? { tm: [this.pendingSince, stampNow()] as [number, number], ...(hop ? { hop } : {}) } : {}),
     };
-    this.inFlight = this.appendInOrder(entry).then(
+    const urgent = !this.appended;
+    this.appended = true;
+    this.inFlight = this.appendInOrder(entry, urgent).then(
       () => {
         this.inFlight = null;
         if ((this.pending || this.pendingReasoning) && !this.failure) this.writePending();
@@ -113,15 +117,15 @@ export class DeltaWriter {
    * than the last `resendableEntries`) stay lost, and the entry goes after the hole (the relay
    * skips it; the final event has the whole answer).
    */
-  private async appendInOrder(entry: StreamEntry): Promise<void> {
+  private async appendInOrder(entry: StreamEntry, urgent: boolean): Promise<void> {
     const appender = jobStreamAppender(this.redis);
     try {
-      await appender.append(this.jobId, entry, entry.seq - 1);
+      await appender.append(this.jobId, entry, entry.seq - 1, urgent);
     } catch (err) {
       if (!(err instanceof StreamBehindError)) throw err;
       const again = [...this.sent.filter((e) => e.seq > err.lastSeq), entry];
       const fills = again[0]!.seq === err.lastSeq + 1;
-      for (const e of again) await appender.append(this.jobId, e, fills ? e.seq - 1 : undefined);
+      for (const e of again) await appender.append(this.jobId, e, fills ? e.seq - 1 : undefined, true);
     }
     if (this.sent.push(entry) > resendableEntries) this.sent.shift();
   }

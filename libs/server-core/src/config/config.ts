@@ -87,6 +87,8 @@ const envSchema = z.object({
   CHAT_TITLES: z.enum(['model', 'words']).default('model'),
   /** Worker: put timing stamps in answer stream entries (StreamStamps; bench:chat turns it on). */
   STREAM_STAMPS: z.enum(['true', 'false']).default('false'),
+  /** Worker: how long an answer's append (not its first) may wait to share a Redis write with others' (JobStreamAppender). */
+  STREAM_APPEND_LINGER_MS: z.coerce.number().int().min(0).max(50).default(3),
   /** Where the built portal is; served by the API when present. */
   WEB_DIST_DIR: z.string().optional(),
   /** Batch jobs: largest `POST /v1/jobs/summarize` body (413 above). */
@@ -213,6 +215,8 @@ export type AppConfig = {
   chatTitles: 'model' | 'words';
   /** STREAM_STAMPS: answer stream entries carry the benchmark's timing stamps. */
   streamStamps: boolean;
+  /** STREAM_APPEND_LINGER_MS: how long a worker's append may wait to share a write (0: next turn). */
+  streamAppendLingerMs: number;
   webDistDir: string | undefined;
   worker: { lockDurationMs: number; lockRenewMs: number; stalledIntervalMs: number; drainMs: number; ecsAgentUri: string | undefined };
   redisEnqueueTimeoutMs: number;
@@ -356,6 +360,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     backlogMetricsIntervalMs: e.BACKLOG_METRICS_INTERVAL_MS ?? (env.ECS_CONTAINER_METADATA_URI_V4 || env.AWS_EXECUTION_ENV ? 30_000 : 0),
     chatTitles: e.CHAT_TITLES,
     streamStamps: e.STREAM_STAMPS === 'true',
+    streamAppendLingerMs: e.STREAM_APPEND_LINGER_MS,
     webDistDir: e.WEB_DIST_DIR,
     worker: {
       lockDurationMs: e.WORKER_LOCK_DURATION_MS,

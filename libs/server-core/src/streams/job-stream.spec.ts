@@ -44,4 +44,29 @@ describe('JobStreamAppender on real Redis', () => {
     expect(results[1].status).toBe('fulfilled');
     expect((await readJobStream(redis, other, 0)).map((e) => e.seq)).toEqual([1]);
   });
+
+  it('lets appends linger to share a write, and sends an urgent one (an answer’s first) at once with what waits', async () => {
+    const own = new Redis(testRedisUrl);
+    try {
+      await own.ping();
+      const writes: string[] = [];
+      const socketWrite = own.stream.write.bind(own.stream);
+      own.stream.write = ((chunk: string | Uint8Array, ...rest: never[]) => (writes.push(String(chunk)), socketWrite(chunk, ...rest))) as typeof own.stream.write;
+      const appender = jobStreamAppender(own, 60_000);
+      const [a, b, c] = [crypto.randomUUID(), crypto.randomUUID(), crypto.randomUUID()];
+      const lingering = [appender.append(a, { kind: 'delta', seq: 1, text: 'a' }, 0)];
+      await new Promise((r) => setImmediate(r));
+      lingering.push(appender.append(b, { kind: 'delta', seq: 1, text: 'b' }, 0));
+      await new Promise((r) => setTimeout(r, 20));
+      // Two turns later nothing went out: both wait for company (for up to a minute here).
+      expect(writes).toEqual([]);
+      expect(await readJobStream(redis, a, 0)).toEqual([]);
+      await appender.append(c, { kind: 'delta', seq: 1, text: 'c' }, 0, true);
+      await Promise.all(lingering);
+      expect(writes).toHaveLength(1);
+      for (const [jobId, text] of [[a, 'a'], [b, 'b'], [c, 'c']] as const) expect(await readJobStream(redis, jobId, 0)).toEqual([{ kind: 'delta', seq: 1, text }]);
+    } finally {
+      own.disconnect();
+    }
+  });
 });
