@@ -298,13 +298,17 @@ export function createChatProcessor(deps: ChatProcessorDeps) {
       await Promise.all([writer.flush().catch(() => undefined), markingActive]);
       if (markFailure) throw markFailure;
       const text = delivered + writer.text;
+      // Back to the queue without ending the answer or spending an attempt: whoever runs the job
+      // next continues after what its stream holds.
+      const comeBackIn = async (ms: number): Promise<never> => {
+        await job.moveToDelayed(Date.now() + ms, token);
+        throw new DelayedError();
+      };
       const handOver = handOverOf(signal);
       if (handOver) {
-        // Everything streamed so far is in the job's stream; whoever runs the job next continues after it.
         log.info({ chars: text.length, why: handOver.why }, 'chat handed to another worker');
         if (handOver.why === 'lock-lost' || !token) throw handOver;
-        await job.moveToDelayed(Date.now(), token);
-        throw new DelayedError();
+        await comeBackIn(0);
       }
       const reasoning = deliveredReasoning + writer.reasoning;
       bedrockRequestId ??= (err as { $metadata?: { requestId?: string } })?.$metadata?.requestId;
@@ -317,13 +321,11 @@ export function createChatProcessor(deps: ChatProcessorDeps) {
       }
       const writeFailure = writer.writeFailure;
       if (writeFailure instanceof StreamTakenError) {
-        // Another attempt runs this job too (this one's lock lapsed, or the other's): step back
-        // without ending the answer. If the job is still ours it comes back shortly and continues
-        // after whatever the stream holds by then; if not, the move fails and the other goes on.
+        // Another attempt runs this job too (this one's lock lapsed, or the other's): step back. If
+        // the job is still ours it comes back shortly; if not, the move fails and the other goes on.
         log.warn({ lastSeq: writeFailure.lastSeq }, 'another attempt is writing this answer; stepping back');
         if (!token) throw writeFailure;
-        await job.moveToDelayed(Date.now() + takenBackoffMs, token);
-        throw new DelayedError();
+        await comeBackIn(takenBackoffMs);
       }
       if (writeFailure) {
         // Redis failed, not the model: the attempt fails and is retried, continuing after what the stream holds.

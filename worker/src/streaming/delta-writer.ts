@@ -25,8 +25,6 @@ export class DeltaWriter {
    */
   private readonly sent: StreamEntry[] = [];
   private failure: Error | null = null;
-  /** Whether this writer appended anything yet: its first entry is urgent (see JobStreamAppender's linger). */
-  private appended = false;
   /** When the first pending text came from Bedrock (a benchmark stamp, see StreamStamps). */
   private pendingSince = 0;
   /** Adds the benchmark's timing stamps to each entry (StreamStamps; off unless asked). */
@@ -96,8 +94,9 @@ export class DeltaWriter {
       ...(seq % 8 === 0 ? { at: Date.now() } : {}),
       ...(this.stamps ? { tm: [this.pendingSince, stampNow()] as [number, number], ...(hop ? { hop } : {}) } : {}),
     };
-    const urgent = !this.appended;
-    this.appended = true;
+    // The first entry (nothing sent yet: a write starts only when the one before succeeded) goes out
+    // at once; later ones may linger to share a Redis write (JobStreamAppender).
+    const urgent = this.sent.length === 0;
     this.inFlight = this.appendInOrder(entry, urgent).then(
       () => {
         this.inFlight = null;
