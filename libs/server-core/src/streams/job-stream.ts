@@ -33,39 +33,70 @@ export type StreamEntry =
 /** What travels on the job channel: stream entries plus ephemeral status. */
 export type JobChannelMessage = StreamEntry | { kind: 'status'; event: Omit<ChatStatusEvent, 'jobId'> };
 
-// XADD + PEXPIRE + PUBLISH as one command: a long answer appends thousands of times, and one
-// script call costs Redis and the worker far less than MULTI/EXEC around three commands.
-// ARGV[5], when given, is the seq the stream must end at: a stream that ends lower lost entries
-// (a primary that failed before its replica had them) and answers 'behind:<its last seq>' unwritten.
-// A stream that ends at this very entry already has it (ioredis sent the append again after the
-// connection closed before its reply, e.g. a primary killed mid-failover): done, nothing repeated.
-// Any other entry at or past this seq was written by another attempt: 'taken:<its last seq>'.
+// XADD + PEXPIRE + PUBLISH per entry, many entries (of many jobs) in one script call: a long answer
+// appends thousands of times, and one script call costs Redis and the worker far less than
+// MULTI/EXEC around three commands, or a call per entry (bench:chat, issue 19).
+// KEYS: each entry's stream and channel. ARGV: the streams' TTL, '1' to SPUBLISH (see pubSubMode),
+// then each entry's id, payload and `after`: when not '', the seq the stream must end at. A stream
+// that ends lower lost entries (a primary that failed before its replica had them) and answers
+// 'behind:<its last seq>' unwritten. A stream that ends at this very entry already has it (ioredis
+// sent the call again after the connection closed before its reply, e.g. a primary killed
+// mid-failover): done, nothing repeated. Any other entry at or past this seq was written by another
+// attempt: 'taken:<its last seq>'. An entry Redis refuses answers 'error:<why>' and fails only itself.
 const appendScript = `
-if ARGV[5] then
-  local top = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)
-  local last = 0
-  if top[1] then last = tonumber(string.match(top[1][1], '%-(%d+)$')) end
-  local after = tonumber(ARGV[5])
-  if last < after then return 'behind:' .. last end
-  if last > after then
-    if top[1][1] == ARGV[1] and top[1][2][2] == ARGV[2] then return 1 end
-    return 'taken:' .. last
+local function append(key, channel, id, entry, after)
+  if after ~= '' then
+    local top = redis.call('XREVRANGE', key, '+', '-', 'COUNT', 1)
+    local last = 0
+    if top[1] then last = tonumber(string.match(top[1][1], '%-(%d+)$')) end
+    after = tonumber(after)
+    if last < after then return 'behind:' .. last end
+    if last > after then
+      if top[1][1] == id and top[1][2][2] == entry then return 1 end
+      return 'taken:' .. last
+    end
   end
+  local added = redis.pcall('XADD', key, id, 'e', entry)
+  if type(added) == 'table' and added.err then return 'error:' .. added.err end
+  redis.call('PEXPIRE', key, ARGV[1])
+  if ARGV[2] == '1' then redis.call('SPUBLISH', channel, entry) else redis.call('PUBLISH', channel, entry) end
+  return 1
 end
-redis.call('XADD', KEYS[1], ARGV[1], 'e', ARGV[2])
-redis.call('PEXPIRE', KEYS[1], ARGV[3])
-if ARGV[4] == '1' then redis.call('SPUBLISH', KEYS[2], ARGV[2]) else redis.call('PUBLISH', KEYS[2], ARGV[2]) end
-return 1`;
+local results = {}
+for i = 1, #KEYS / 2 do
+  results[i] = append(KEYS[2 * i - 1], KEYS[2 * i], ARGV[3 * i], ARGV[3 * i + 1], ARGV[3 * i + 2])
+end
+return results`;
 
-const defineAppend = (redis: Redis) => {
-  if (!redis.appendJobEntry) redis.defineCommand('appendJobEntry', { numberOfKeys: 2, lua: appendScript });
+/** What one entry's append answered (see appendScript): nothing when it is in the stream, else why not. */
+const appendFailure = (result: unknown): Error | undefined => {
+  if (typeof result !== 'string') return undefined;
+  if (result.startsWith('behind:')) return new StreamBehindError(Number(result.slice(7)));
+  if (result.startsWith('taken:')) return new StreamTakenError(Number(result.slice(6)));
+  return new Error(result.startsWith('error:') ? result.slice(6) : result);
 };
+
+type Append = { jobId: string; id: string; payload: string; after: string };
+
+/** Appends entries (of any jobs) in one script call; one result per entry, in order. */
+async function appendEntries(redis: Redis, appends: Append[], sharded: '0' | '1'): Promise<unknown[]> {
+  if (!redis.appendJobEntries) redis.defineCommand('appendJobEntries', { lua: appendScript });
+  const keys: string[] = [];
+  const args: (string | number)[] = [jobStreamTtlMs, sharded];
+  for (const a of appends) {
+    keys.push(jobStreamKey(a.jobId), jobChannel(a.jobId));
+    args.push(a.id, a.payload, a.after);
+  }
+  return (await redis.appendJobEntries(keys.length, ...keys, ...args)) as unknown[];
+}
+
+const shardedFlag = async (redis: Redis) => ((await pubSubMode(redis)) === 'sharded' ? '1' : '0');
 
 /** Appends one entry to the job's stream and publishes it, atomically and in one round trip. */
 export async function appendToJobStream(redis: Redis, jobId: string, entry: StreamEntry): Promise<void> {
-  defineAppend(redis);
-  const sharded = (await pubSubMode(redis)) === 'sharded' ? '1' : '0';
-  await redis.appendJobEntry(jobStreamKey(jobId), jobChannel(jobId), `0-${entry.seq}`, JSON.stringify(entry), jobStreamTtlMs, sharded);
+  const [result] = await appendEntries(redis, [{ jobId, id: `0-${entry.seq}`, payload: JSON.stringify(entry), after: '' }], await shardedFlag(redis));
+  const failure = appendFailure(result);
+  if (failure) throw failure;
 }
 
 /** The stream ends before the entry it was asked to follow: entries were lost (see appendScript). */
@@ -82,20 +113,17 @@ export class StreamTakenError extends Error {
   }
 }
 
-const appended = (result: unknown) => {
-  if (typeof result !== 'string') return;
-  if (result.startsWith('behind:')) throw new StreamBehindError(Number(result.slice(7)));
-  if (result.startsWith('taken:')) throw new StreamTakenError(Number(result.slice(6)));
-};
+type Queued = Append & { resolve: () => void; reject: (err: unknown) => void };
 
-type Queued = { args: [string, string, string, string, number, string, ...string[]]; resolve: () => void; reject: (err: unknown) => void };
+/** Most entries one script call carries: it holds Redis for some 10 µs an entry. */
+const maxEntriesPerCall = 256;
 
 /**
  * Many answers' appends on one connection (a worker's `streams`): what is appended during one turn
- * of the event loop goes out as one pipeline (one socket write, each entry its own EVALSHA), and a
- * pipeline never waits for the one before it. ioredis's auto-pipelining keeps one pipeline in
- * flight per connection, so under load every append also waited for the previous batch's round
- * trip; one write per append instead cost a syscall each.
+ * of the event loop goes out as one script call (appendScript), which never waits for the one
+ * before it. ioredis's auto-pipelining keeps one pipeline in flight per connection, so under load
+ * every append also waited for the previous batch's round trip; one write per append instead cost
+ * a syscall each, and a pipeline of one call per entry cost the worker and Redis a command each.
  *
  * `lingerMs` > 0: an append that is not urgent waits up to that long for others to share its
  * write (200 answers at 20 tokens/s rarely append in the same turn; each lone append costs the
@@ -108,16 +136,12 @@ export class JobStreamAppender {
   private flushingSoon = false;
   lingerMs = 0;
 
-  constructor(private readonly redis: Redis) {
-    defineAppend(redis);
-  }
+  constructor(private readonly redis: Redis) {}
 
   /** `after`: the seq the stream must end at, else StreamBehindError and nothing written. */
   append(jobId: string, entry: StreamEntry, after?: number, urgent = false): Promise<void> {
-    const args: Queued['args'] = [jobStreamKey(jobId), jobChannel(jobId), `0-${entry.seq}`, JSON.stringify(entry), jobStreamTtlMs, '0'];
-    if (after !== undefined) args.push(String(after));
     return new Promise((resolve, reject) => {
-      this.queued.push({ args, resolve, reject });
+      this.queued.push({ jobId, id: `0-${entry.seq}`, payload: JSON.stringify(entry), after: after === undefined ? '' : String(after), resolve, reject });
       this.schedule(urgent);
     });
   }
@@ -142,34 +166,21 @@ export class JobStreamAppender {
     this.queued = [];
     if (batch.length === 0) return;
     // On a cluster of Redis >= 7 the channel is a shard channel (SPUBLISH), see pubSubMode.
-    const sharded = (await pubSubMode(this.redis)) === 'sharded' ? '1' : '0';
-    for (const q of batch) q.args[5] = sharded;
-    // A cluster pipeline must stay in one slot, and every job's stream has its own: one command each.
-    if (isCluster(this.redis)) {
-      for (const q of batch) this.redis.appendJobEntry(...q.args).then(appended).then(q.resolve, q.reject);
-      return;
+    const sharded = await shardedFlag(this.redis);
+    // A cluster's script call must stay in one slot, and every job's stream has its own: one call each.
+    const size = isCluster(this.redis) ? 1 : maxEntriesPerCall;
+    for (let i = 0; i < batch.length; i += size) {
+      const calls = batch.slice(i, i + size);
+      appendEntries(this.redis, calls, sharded).then(
+        (results) =>
+          calls.forEach((q, j) => {
+            const failure = appendFailure(results[j]);
+            if (failure) q.reject(failure);
+            else q.resolve();
+          }),
+        (err: unknown) => calls.forEach((q) => q.reject(err)),
+      );
     }
-    if (batch.length === 1) {
-      const [only] = batch;
-      this.redis.appendJobEntry(...only!.args).then(appended).then(only!.resolve, only!.reject);
-      return;
-    }
-    const pipeline = this.redis.pipeline();
-    for (const q of batch) pipeline.appendJobEntry(...q.args);
-    pipeline.exec().then(
-      (results) =>
-        batch.forEach((q, i) => {
-          const [err, result] = results?.[i] ?? [];
-          if (err) return q.reject(err);
-          try {
-            appended(result);
-            q.resolve();
-          } catch (behind) {
-            q.reject(behind);
-          }
-        }),
-      (err: unknown) => batch.forEach((q) => q.reject(err)),
-    );
   }
 }
 
@@ -201,9 +212,6 @@ export async function lastJobStreamSeq(redis: Redis, jobId: string): Promise<num
 
 declare module 'ioredis' {
   interface RedisCommander<Context> {
-    appendJobEntry(...args: (string | number)[]): Promise<unknown>;
-  }
-  interface ChainableCommander {
-    appendJobEntry(...args: (string | number)[]): ChainableCommander;
+    appendJobEntries(...args: (string | number)[]): Promise<unknown>;
   }
 }
