@@ -11,7 +11,7 @@ export type RedisRole = 'commands' | 'blocking' | 'subscriber' | 'streams';
 /**
  * Every Redis connection of a process is made here, one per role (commands, blocking worker,
  * subscriber, streams). BullMQ needs maxRetriesPerRequest: null on connections it blocks on.
- * `streams` carries the answers' appends, each batch its own EVALSHA written at once: no
+ * `streams` carries the answers' appends, each batch one EVALSHA written at once: no
  * auto-pipelining, which keeps one pipeline in flight per connection, so under load every append
  * waited for the previous batch's round trip (issue 19: most of the per-token tail).
  * `onLost` hears once per outage (ioredis retries on its own and would report every attempt).

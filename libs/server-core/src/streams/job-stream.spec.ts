@@ -33,6 +33,13 @@ describe('JobStreamAppender on real Redis', () => {
     for (const jobId of jobs) expect(published.get(jobChannel(jobId))).toEqual([1, 2, 3]);
   });
 
+  it('writes a turn of more appends than one script call carries, every one stored', async () => {
+    const jobs = Array.from({ length: 300 }, () => crypto.randomUUID());
+    const appender = jobStreamAppender(redis);
+    await Promise.all(jobs.map((jobId, i) => appender.append(jobId, { kind: 'delta', seq: 1, text: `t${i}` }, 0)));
+    for (const [i, jobId] of jobs.entries()) expect(await readJobStream(redis, jobId, 0)).toEqual([{ kind: 'delta', seq: 1, text: `t${i}` }]);
+  });
+
   it('rejects the append that Redis refuses and still writes the others of its batch', async () => {
     const jobId = crypto.randomUUID();
     const appender = jobStreamAppender(redis);
