@@ -1,4 +1,4 @@
-import { and, asc, eq } from 'drizzle-orm';
+import { and, asc, eq, type SQL, sql } from 'drizzle-orm';
 import { conversations, type Db, messageColumns, type MessageRow, messages } from '@switchboard/server-core';
 
 /** The title worker's only I/O on Postgres. */
@@ -28,15 +28,14 @@ export class TitlesRepository {
 
   /** Sets the title only if it is still `expected` (a rename meanwhile wins); true when it changed. */
   async replaceTitle(id: string, expected: string, title: string): Promise<boolean> {
-    return (await this.replaceTitleWrite(id, expected, title)).length > 0;
+    return (await this.db.execute(this.replaceTitleWrite(id, expected, title))).rows.length > 0;
   }
 
-  /** replaceTitle's write, to run on its own or in one statement with others (it returns the row it changed). */
-  replaceTitleWrite(id: string, expected: string, title: string) {
-    return this.db
-      .update(conversations)
-      .set({ title })
-      .where(and(eq(conversations.id, id), eq(conversations.title, expected)))
-      .returning({ id: conversations.id });
+  /**
+   * replaceTitle's write, to run on its own or in one statement with others (it returns the row it
+   * changed). Written out: drizzle's update builder costs some 35 µs a call to build.
+   */
+  replaceTitleWrite(id: string, expected: string, title: string): SQL {
+    return sql`update ${conversations} set title = ${title} where ${conversations.id} = ${id} and ${conversations.title} = ${expected} returning ${conversations.id}`;
   }
 }
