@@ -36,7 +36,7 @@ import { Redis } from 'ioredis';
 import { emulatorAnswer } from '@switchboard/bedrock-emulator';
 import { type StreamEntry, jobStreamKey } from '@switchboard/server-core';
 import { ChatClient } from '../tests/integration/support/chat-client.js';
-import { spawnProcess, type Stack, startStack, stopProcess } from '../tests/integration/support/stack.js';
+import { loseRedisData, spawnProcess, type Stack, startStack, stopProcess } from '../tests/integration/support/stack.js';
 
 const chats = Number(process.env.CHATS ?? 200);
 const spreadMs = Number(process.env.SPREAD_MS ?? 2000);
@@ -213,6 +213,9 @@ async function direct(url: string): Promise<Run> {
   return { ttft, lag, cpu: used, lost };
 }
 
+/** Every chat this run sent through the queue (their streams are deleted at the end). */
+const ranJobs: string[] = [];
+
 async function throughQueue(stack: Stack, clients: ChatClient[], redis: Redis): Promise<Run> {
   const idle = await redisIdleRate();
   const cpu = cpuMeter(
@@ -243,6 +246,7 @@ async function throughQueue(stack: Stack, clients: ChatClient[], redis: Redis): 
       const ack = await client.send({ content: [{ type: 'text', text: prompt(i) }] });
       if (!ack.ok) throw new Error(ack.error.message);
       jobs.push({ jobId: ack.jobId, sentAt, seen });
+      ranJobs.push(ack.jobId);
       await client.waitForEnd(ack.jobId, 120_000);
       client.socket.off('chat:delta', onDelta);
       if (client.done.get(ack.jobId)?.text !== expected.join('') || clock.arrivals.length !== tokens) lost++;
@@ -394,4 +398,7 @@ try {
   redis.disconnect();
   await stack.stop();
   await stopProcess(emulatorProc);
+  // Redis as the run found it: a run leaves some 2,600 keys (streams live an hour, finished jobs
+  // longer), and a series of runs piled up 100,000 keys and 390 MB that later runs worked beside.
+  await loseRedisData(stack, ranJobs);
 }
