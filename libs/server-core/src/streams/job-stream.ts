@@ -79,8 +79,10 @@ const appendFailure = (result: unknown): Error | undefined => {
 type Append = { jobId: string; id: string; payload: string; after: string };
 
 /** Appends entries (of any jobs) in one script call; one result per entry, in order. */
-async function appendEntries(redis: Redis, appends: Append[], sharded: '0' | '1'): Promise<unknown[]> {
+async function appendEntries(redis: Redis, appends: Append[]): Promise<unknown[]> {
   if (!redis.appendJobEntries) redis.defineCommand('appendJobEntries', { lua: appendScript });
+  // On a cluster of Redis >= 7 the channel is a shard channel (SPUBLISH), see pubSubMode.
+  const sharded = (await pubSubMode(redis)) === 'sharded' ? '1' : '0';
   const keys: string[] = [];
   const args: (string | number)[] = [jobStreamTtlMs, sharded];
   for (const a of appends) {
@@ -90,11 +92,9 @@ async function appendEntries(redis: Redis, appends: Append[], sharded: '0' | '1'
   return (await redis.appendJobEntries(keys.length, ...keys, ...args)) as unknown[];
 }
 
-const shardedFlag = async (redis: Redis) => ((await pubSubMode(redis)) === 'sharded' ? '1' : '0');
-
 /** Appends one entry to the job's stream and publishes it, atomically and in one round trip. */
 export async function appendToJobStream(redis: Redis, jobId: string, entry: StreamEntry): Promise<void> {
-  const [result] = await appendEntries(redis, [{ jobId, id: `0-${entry.seq}`, payload: JSON.stringify(entry), after: '' }], await shardedFlag(redis));
+  const [result] = await appendEntries(redis, [{ jobId, id: `0-${entry.seq}`, payload: JSON.stringify(entry), after: '' }]);
   const failure = appendFailure(result);
   if (failure) throw failure;
 }
@@ -152,26 +152,24 @@ export class JobStreamAppender {
       clearTimeout(this.lingering);
       this.lingering = undefined;
       this.flushingSoon = true;
-      setImmediate(() => void this.flush());
+      setImmediate(() => this.flush());
     } else {
-      this.lingering ??= setTimeout(() => void this.flush(), this.lingerMs);
+      this.lingering ??= setTimeout(() => this.flush(), this.lingerMs);
     }
   }
 
-  private async flush() {
+  private flush() {
     clearTimeout(this.lingering);
     this.lingering = undefined;
     this.flushingSoon = false;
     const batch = this.queued;
     this.queued = [];
     if (batch.length === 0) return;
-    // On a cluster of Redis >= 7 the channel is a shard channel (SPUBLISH), see pubSubMode.
-    const sharded = await shardedFlag(this.redis);
     // A cluster's script call must stay in one slot, and every job's stream has its own: one call each.
     const size = isCluster(this.redis) ? 1 : maxEntriesPerCall;
     for (let i = 0; i < batch.length; i += size) {
       const calls = batch.slice(i, i + size);
-      appendEntries(this.redis, calls, sharded).then(
+      appendEntries(this.redis, calls).then(
         (results) =>
           calls.forEach((q, j) => {
             const failure = appendFailure(results[j]);
