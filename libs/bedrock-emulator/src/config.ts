@@ -133,6 +133,11 @@ function mergeQuota(name: string, base: ModelQuota, update: Partial<ModelQuota>)
       update.requestsPerMinute === undefined ? base.requestsPerMinute : positiveInt(`${name}.requestsPerMinute`, update.requestsPerMinute),
     tokensPerMinute:
       update.tokensPerMinute === undefined ? base.tokensPerMinute : positiveInt(`${name}.tokensPerMinute`, update.tokensPerMinute),
+    ...(update.outputBurndown !== undefined
+      ? { outputBurndown: positiveInt(`${name}.outputBurndown`, update.outputBurndown) }
+      : base.outputBurndown !== undefined
+        ? { outputBurndown: base.outputBurndown }
+        : {}),
   };
 }
 

@@ -296,6 +296,26 @@ describe('quota', () => {
     expect(emu.stats().window.byModel[MODEL]!.tokens).toBeGreaterThan(409);
   });
 
+  it('counts output tokens 5 times for Claude 3.7 and 4.x models (Bedrock burndown), as a catalog may say for others', async () => {
+    const sonnet45 = 'global.anthropic.claude-sonnet-4-5-20250929-v1:0';
+    emu.configure({ windowMs: 10_000, quotas: { [sonnet45]: { tokensPerMinute: 1_000 }, [MODEL]: { tokensPerMinute: 1_000 } } });
+    const c = client();
+    // 1 input + 5 × 200 reserved: over 1,000 for Sonnet 4.5, while Claude 3 Sonnet takes it.
+    const err = await rejection(converseStream(c, { ...ask('abcd', { inferenceConfig: { maxTokens: 200 } }), modelId: sonnet45 }));
+    expect(err.name).toBe('ThrottlingException');
+    expect(err.message).toBe('Too many tokens, please wait before trying again.');
+    await converseStream(c, ask('abcd', { inferenceConfig: { maxTokens: 200 } }));
+    // Settled to the input + 5 × the 40 output tokens.
+    const answered = await converseStream(c, { ...ask('abcd [[emulator:tokens=40]]', { inferenceConfig: { maxTokens: 150 } }), modelId: sonnet45 });
+    expect(answered.usage!.outputTokens).toBe(40);
+    expect(emu.stats().window.byModel[sonnet45]!.tokens).toBe(answered.usage!.inputTokens! + 5 * 40);
+    // A catalog entry may set the rate for a model id the emulator does not know.
+    emu.configure({ quotas: { 'vendor.new-model-v1:0': { tokensPerMinute: 1_000, outputBurndown: 3 } } });
+    const other = await converseStream(c, { ...ask('abcd [[emulator:tokens=10]]', { inferenceConfig: { maxTokens: 100 } }), modelId: 'vendor.new-model-v1:0' });
+    expect(emu.stats().window.byModel['vendor.new-model-v1:0']!.tokens).toBe(other.usage!.inputTokens! + 3 * 10);
+    expect(() => emu.configure({ quotas: { [MODEL]: { outputBurndown: 0 } } })).toThrow(/outputBurndown/);
+  });
+
   it('lets the SDK retry a throttled call by itself', async () => {
     emu.injectFault({ type: 'throttling', count: 1 });
     const got = await converseStream(client('h2', 3), ask('retry me'));

@@ -2,15 +2,18 @@
  * Per-model sliding-window quota, as Bedrock enforces requests/min and tokens/min.
  *
  * A request counts at the instant it is admitted. Tokens: at admission it reserves
- * `inputTokens + maxTokens` (Bedrock reserves the max output up front); when the response ends
- * (completed, failed mid-stream or aborted) the reservation is corrected to the actual
- * `inputTokens + outputTokens`, still dated at admission. Limits apply per window and are not
- * scaled: with a 10 s window, `requestsPerMinute: 5` means 5 requests in any 10 s.
+ * `inputTokens + cacheWriteTokens + maxTokens × outputBurndown` (Bedrock reserves the max output up
+ * front); when the response ends (completed, failed mid-stream or aborted) the reservation is
+ * corrected to the actual `inputTokens + cacheWriteTokens + outputTokens × outputBurndown`, still
+ * dated at admission. Cache reads do not count. Limits apply per window and are not scaled: with a
+ * 10 s window, `requestsPerMinute: 5` means 5 requests in any 10 s.
  */
 
 export interface ModelQuota {
   requestsPerMinute: number;
   tokensPerMinute: number;
+  /** Quota tokens per output token (Bedrock's burndown rate); unset = what Bedrock does for the model id. */
+  outputBurndown?: number;
 }
 
 export type QuotaDecision =

@@ -52,6 +52,15 @@ export function knownMaxOutputTokens(modelId: string): number | undefined {
   return undefined;
 }
 
+/**
+ * Quota tokens each output token uses up for a Claude model id (Bedrock's "burndown rate", from
+ * its docs "How tokens are counted in Amazon Bedrock"): 5 for Claude 3.7 Sonnet and the Claude 4
+ * family, 1 for earlier models.
+ */
+export function knownOutputBurndown(modelId: string): number {
+  return /claude-3-7|claude-(sonnet|haiku|opus)-4/.test(modelId.toLowerCase()) ? 5 : 1;
+}
+
 /** Catalog rules over the known ones (a partial `rules` object from a catalog entry). */
 export function mergeRules(base: ModelRules, update: unknown): ModelRules {
   if (update === undefined || update === null) return base;

@@ -200,6 +200,7 @@ describe('prompt caching', () => {
   const cp = { cachePoint: { type: 'default' as const } };
 
   it('writes a prefix at a cache point and reads it back on the next turn within the TTL', async () => {
+    const quotaBefore = emu.stats().window.byModel[SONNET_45]?.tokens ?? 0;
     const first = await client.send(
       new ConverseCommand({ modelId: SONNET_45, system: [{ text: long }, cp], messages: [{ role: 'user', content: [{ text: 'First question' }, cp] }] }),
     );
@@ -218,6 +219,9 @@ describe('prompt caching', () => {
     );
     expect(second.usage!.cacheReadInputTokens).toBe(first.usage!.cacheWriteInputTokens);
     expect(second.usage!.inputTokens).toBeLessThan(first.usage!.inputTokens! + first.usage!.cacheWriteInputTokens!);
+    // The token quota counts cache writes and (5 ×) output, not cache reads.
+    const quotaTokens = (u: typeof first.usage) => u!.inputTokens! + (u!.cacheWriteInputTokens ?? 0) + 5 * u!.outputTokens!;
+    expect(emu.stats().window.byModel[SONNET_45]!.tokens).toBe(quotaBefore + quotaTokens(first.usage) + quotaTokens(second.usage));
   });
 
   it('does not cache a prefix below the model minimum', async () => {

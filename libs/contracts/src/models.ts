@@ -49,6 +49,11 @@ export const modelEntrySchema = z.object({
   quota: z.object({
     requestsPerMinute: z.number().int().positive(),
     tokensPerMinute: z.number().int().positive(),
+    /**
+     * Quota tokens each output token uses up (Bedrock's "burndown rate"); absent = what Bedrock
+     * does for the model id (`knownOutputBurndown`).
+     */
+    outputBurndown: z.number().int().min(1).max(100).optional(),
   }),
   price: z.object({
     inputPer1k: z.number().nonnegative(),
@@ -107,6 +112,29 @@ export function knownModelRules(modelId: string): ModelRulesInput {
   else if (/claude-3-7|claude-(sonnet|opus)-4/.test(id)) rules.promptCache = { minTokens: 1024, maxPoints: 4 };
   else if (/claude-3-5-haiku/.test(id)) rules.promptCache = { minTokens: 2048, maxPoints: 4 };
   return rules;
+}
+
+/**
+ * Bedrock's output-token burndown rate for Claude model ids: 5 for Claude 3.7 Sonnet and the
+ * Claude 4 family (Opus, Sonnet and Haiku 4.x), 1 for earlier models and unknown ids. Its docs
+ * ("How tokens are counted in Amazon Bedrock"): a call reserves `input + maxTokens × rate` of the
+ * tokens-per-minute quota when it starts and uses `input + cache writes + output × rate` in the end.
+ */
+export function knownOutputBurndown(modelId: string): number {
+  return /claude-3-7|claude-(sonnet|haiku|opus)-4/.test(modelId.toLowerCase()) ? 5 : 1;
+}
+
+/** The quota tokens one output token of this model uses up (see `knownOutputBurndown`). */
+export function outputBurndownOf(model: { id: string; quota: { outputBurndown?: number } }): number {
+  return model.quota.outputBurndown ?? knownOutputBurndown(model.id);
+}
+
+/** What a finished call used of the model's tokens-per-minute quota: cache reads do not count. */
+export function quotaTokensOf(
+  model: { id: string; quota: { outputBurndown?: number } },
+  usage: { inputTokens: number; outputTokens: number; cacheWriteTokens?: number },
+): number {
+  return usage.inputTokens + (usage.cacheWriteTokens ?? 0) + usage.outputTokens * outputBurndownOf(model);
 }
 
 const parsedRules = new WeakMap<object, Readonly<ModelRules>>();

@@ -122,9 +122,10 @@ export function createChatProcessor(deps: ChatProcessorDeps) {
             lane: 'chat',
             owner: data.owner,
             tokens: estimateTokens(carriedRequest),
+            // Quota and budgets reserve the worst case: the estimated input plus every output token the call may produce.
+            maxOutputTokens: carriedRequest.inferenceConfig?.maxTokens ?? 4096,
             onWaiting: (position) => publishJobStatus(deps.redis, data.jobId, { state: 'queued', position }),
-            // Budgets reserve the worst case: the estimated input plus every output token the call may produce.
-            ...(spending ? { spend: { payer: spending.payer, maxOutputTokens: carriedRequest.inferenceConfig?.maxTokens ?? 4096 } } : {}),
+            ...(spending ? { spend: { payer: spending.payer } } : {}),
           }).then(
             (reservation) => ({ reservation }),
             (err: unknown) => ({ err }),
@@ -170,7 +171,7 @@ export function createChatProcessor(deps: ChatProcessorDeps) {
     const firstRequest = firstPlan && request(loaded!, firstPlan);
     const firstCompress = firstPlan && compressionOf(firstPlan) ? buildCompressRequest(model, firstPlan.summary, firstPlan.compress!.covered) : undefined;
     const firstTokens = firstRequest ? estimateTokens(firstRequest) + (firstCompress ? estimateTokens(firstCompress) : 0) : undefined;
-    // Budgets reserve the worst case: the estimated input plus every output token the calls may produce.
+    // Quota and budgets reserve the worst case: the estimated input plus every output token the calls may produce.
     const firstMaxOutput = firstRequest
       ? (firstRequest.inferenceConfig?.maxTokens ?? 4096) + (firstCompress ? (firstCompress.inferenceConfig?.maxTokens ?? 4096) : 0)
       : undefined;
@@ -186,8 +187,9 @@ export function createChatProcessor(deps: ChatProcessorDeps) {
           lane: 'chat',
           owner: data.owner,
           tokens: data.quotaTokens ?? firstTokens!,
+          maxOutputTokens: data.quotaMaxOutput ?? firstMaxOutput ?? 4096,
           onWaiting: (position) => publishJobStatus(deps.redis, data.jobId, { state: 'queued', position }),
-          ...(spending ? { spend: { payer: spending.payer, maxOutputTokens: data.quotaMaxOutput ?? firstMaxOutput ?? 4096 } } : {}),
+          ...(spending ? { spend: { payer: spending.payer } } : {}),
         });
       }
     } catch (err) {

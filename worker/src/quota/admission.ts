@@ -1,7 +1,7 @@
 import type { ConverseStreamCommandInput } from '@aws-sdk/client-bedrock-runtime';
 import { DelayedError, type Job, type Queue, UnrecoverableError } from 'bullmq';
 import type { SQL } from 'drizzle-orm';
-import type { ModelEntry, Usage } from '@switchboard/contracts';
+import { type ModelEntry, outputBurndownOf, quotaTokensOf, type Usage } from '@switchboard/contracts';
 import {
   BudgetExceededError,
   ChatQueues,
@@ -43,24 +43,29 @@ export async function admitOrWait(
     model: ModelEntry;
     lane: Lane;
     owner: string;
+    /** The call's input (estimated) plus the most it may produce (see estimateTokens). */
     tokens: number;
+    /** The most the call may produce (its maxTokens). */
+    maxOutputTokens: number;
     onWaiting?: (position: number) => Promise<void>;
-    /** Budgets and shares: who pays, and the most the call may produce (its maxTokens). */
-    spend?: { payer: Payer; maxOutputTokens: number };
+    /** Budgets and shares: who pays. */
+    spend?: { payer: Payer };
   },
 ): Promise<Reservation> {
   const spend = req.spend && {
     subjects: subjectsOf(req.spend.payer),
     worstTokens: req.tokens,
-    worstCostUsd: worstCaseCostUsd(req.model, Math.max(0, req.tokens - req.spend.maxOutputTokens), req.spend.maxOutputTokens),
+    worstCostUsd: worstCaseCostUsd(req.model, Math.max(0, req.tokens - req.maxOutputTokens), req.maxOutputTokens),
   };
+  // Bedrock reserves the output at the model's burndown rate (5 × for Claude 3.7 and 4.x).
+  const quotaTokens = req.tokens + req.maxOutputTokens * (outputBurndownOf(req.model) - 1);
   const admission = await governor.admit({
     modelId: req.model.id,
     quota: req.model.quota,
     jobId: job.id!,
     owner: req.owner,
     lane: req.lane,
-    tokens: req.tokens,
+    tokens: quotaTokens,
     keepPlace: job.data.quotaPlace,
     ...(spend ? { spend } : {}),
   });
@@ -77,13 +82,13 @@ export async function admitOrWait(
   if (!('never' in admission)) metrics.deferrals.inc({ model: req.model.id, lane: req.lane });
   if ('never' in admission) {
     throw new UnrecoverableError(
-      `The request needs about ${req.tokens} tokens, more than ${req.model.name}'s whole quota of ${req.model.quota.tokensPerMinute} per minute`,
+      `The request needs about ${quotaTokens} tokens of quota, more than ${req.model.name}'s whole quota of ${req.model.quota.tokensPerMinute} per minute`,
     );
   }
   await req.onWaiting?.(admission.position);
   // Spread by place in line so a reopening window is not met by everyone at once.
   const wait = Math.min(admission.retryInMs, pollMs[req.lane]) + Math.min(admission.position * 3, 500) + Math.random() * 20;
-  return park(job, token, wait, { quotaPlace: admission.place, quotaTokens: req.tokens, ...(req.spend ? { quotaMaxOutput: req.spend.maxOutputTokens } : {}) });
+  return park(job, token, wait, { quotaPlace: admission.place, quotaTokens: req.tokens, quotaMaxOutput: req.maxOutputTokens });
 }
 
 /** Bedrock throttled the call anyway: give the reservation back, hold the model, wait with the same place. */
@@ -156,7 +161,7 @@ export async function settleCalls<T>(
   }
   // Even when the ledger write failed: a reservation left standing would hold others' calls back.
   try {
-    const used = options.quotaUsage && options.quotaUsage.inputTokens + options.quotaUsage.outputTokens;
+    const used = options.quotaUsage && quotaTokensOf(model, options.quotaUsage);
     const head = await governor.settle(reservation.modelId, reservation.reservationId, used, 3, { budget: { costUsd: cost, tokens }, redate: options.redate });
     for (const { lane, jobId } of head) {
       const lineQueue = queues[lane];
@@ -191,8 +196,9 @@ export function isThrottle(err: unknown): boolean {
 }
 
 /**
- * Tokens a Converse call may use, as Bedrock reserves them: the input (estimated on the safe side
- * at 3.5 characters per token, images and documents by size) plus maxTokens.
+ * Tokens a Converse call may use: the input (estimated on the safe side at 3.5 characters per
+ * token, images and documents by size) plus maxTokens. Of the model's quota, Bedrock reserves the
+ * maxTokens part at the model's burndown rate (admitOrWait).
  */
 export function estimateTokens(input: ConverseStreamCommandInput): number {
   return estimateInputTokens(input) + (input.inferenceConfig?.maxTokens ?? 4096);

@@ -63,7 +63,8 @@ export async function callModel(ctx: ModelCallContext, call: ModelCall): Promise
           lane: 'batch',
           owner: ctx.owner,
           tokens: estimateTokens(input),
-          ...(ctx.spending ? { spend: { payer: ctx.spending.payer, maxOutputTokens: call.maxTokens } } : {}),
+          maxOutputTokens: call.maxTokens,
+          ...(ctx.spending ? { spend: { payer: ctx.spending.payer } } : {}),
         })
       : undefined;
   } catch (err) {

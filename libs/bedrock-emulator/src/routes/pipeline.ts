@@ -2,7 +2,7 @@ import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { OutgoingHttpHeaders } from 'node:http';
 import { emulatorAnswer, lastUserText, requestedMaxTokens, type AnswerRequest, type EmulatorAnswer } from '../answers.js';
 import { modelSettings } from '../config.js';
-import type { ModelRules } from '../rules.js';
+import { knownOutputBurndown, type ModelRules } from '../rules.js';
 import { EVENT_STREAM_CONTENT_TYPE, exceptionFrame } from '../event-stream.js';
 import type { ActiveFault } from '../faults.js';
 import { AwsError, BodyTooLargeError, readBody, sendAwsError, validation, type Req, type Res } from '../http.js';
@@ -127,6 +127,7 @@ export async function handleModelRequest(
 
   let answer: EmulatorAnswer;
   let reservation: QuotaReservation;
+  let burndown = 1;
   let fault: ActiveFault | undefined;
   try {
     if (base.auth === 'none') {
@@ -163,7 +164,9 @@ export async function handleModelRequest(
       answer.cacheWriteTokens = cache.write;
       answer.inputTokens = Math.max(0, answer.inputTokens - cache.read - cache.write);
     }
-    const admission = state.quota.admit(modelId, settings.quota, answer.inputTokens + maxTokens);
+    // Bedrock's token quota: input and cache writes once, output at the model's burndown rate.
+    burndown = settings.quota.outputBurndown ?? knownOutputBurndown(modelId);
+    const admission = state.quota.admit(modelId, settings.quota, answer.inputTokens + (answer.cacheWriteTokens ?? 0) + maxTokens * burndown);
     if (!admission.ok) throw new AwsError(429, 'ThrottlingException', THROTTLE_MESSAGE[admission.reason]);
     reservation = admission.reservation;
   } catch (err) {
@@ -238,7 +241,7 @@ export async function handleModelRequest(
     }
   } finally {
     const outputTokens = outcome === 'aborted' && !adapter.streaming ? 0 : sent;
-    reservation.settle(answer.inputTokens + outputTokens);
+    reservation.settle(answer.inputTokens + (answer.cacheWriteTokens ?? 0) + outputTokens * burndown);
     if (adapter.streaming) {
       state.streamEnded(outcome, outcome === 'aborted' ? { id: requestId, modelId, operation: adapter.operation, outputTokens } : undefined);
     }

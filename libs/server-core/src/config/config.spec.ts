@@ -1,6 +1,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { outputBurndownOf, quotaTokensOf } from '@switchboard/contracts';
 import { builtInCatalog, loadCatalog } from './catalog.js';
 import { clusterSeeds } from '../redis.js';
 import { ConfigError, loadConfig } from './config.js';
@@ -89,5 +90,19 @@ describe('loadCatalog', () => {
     writeFileSync(bad, JSON.stringify([{ id: 'x' }]));
     expect(() => loadCatalog(bad)).toThrow(/not a valid model catalog: 0\.name/);
     expect(() => loadCatalog(join(dir, 'missing.json'))).toThrow(/MODELS_FILE/);
+  });
+
+  it('counts output tokens at Bedrock\'s burndown rate: 5 for Claude 3.7 and 4.x unless the entry says otherwise', () => {
+    for (const m of builtInCatalog) expect([m.name, outputBurndownOf(m)]).toEqual([m.name, /Claude (3\.7|(Sonnet|Haiku|Opus) 4)/.test(m.name) ? 5 : 1]);
+    const entry = (id: string, outputBurndown?: number) => ({ id, quota: { requestsPerMinute: 1, tokensPerMinute: 1, ...(outputBurndown ? { outputBurndown } : {}) } });
+    expect(outputBurndownOf(entry('anthropic.claude-3-7-sonnet-20250219-v1:0'))).toBe(5);
+    expect(outputBurndownOf(entry('anthropic.claude-3-5-haiku-20241022-v1:0'))).toBe(1);
+    expect(outputBurndownOf(entry('vendor.model-v1:0', 3))).toBe(3);
+    // Cache writes count once, cache reads not at all.
+    const usage = { inputTokens: 100, outputTokens: 10, cacheReadTokens: 5000, cacheWriteTokens: 200 };
+    expect(quotaTokensOf(entry('global.anthropic.claude-haiku-4-5-20251001-v1:0'), usage)).toBe(100 + 200 + 5 * 10);
+    const bad = join(dir, 'burndown.json');
+    writeFileSync(bad, JSON.stringify([{ ...builtInCatalog[0], quota: { ...builtInCatalog[0]!.quota, outputBurndown: 0 } }]));
+    expect(() => loadCatalog(bad)).toThrow(/0\.quota\.outputBurndown/);
   });
 });
