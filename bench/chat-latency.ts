@@ -291,7 +291,19 @@ const stackProcesses = ['api', 'worker', 'redis', 'postgres'];
 const perChat = (cpu: Cpu) => Object.fromEntries(Object.entries(cpu.msByProcess).map(([k, v]) => [k, v / chats]));
 const stackPerChat = (cpu: Cpu) => stackProcesses.reduce((sum, k) => sum + (cpu.msByProcess[k] ?? 0), 0) / chats;
 
-type Figures = { ttftP50: number; ttftP99: number; tokenP50: number; tokenP99: number; hops: Record<string, [number, number]>; cpuMsPerChat: Record<string, number>; stackCpuMsPerChat: number; otherBusy: number; lost: number };
+type Figures = {
+  ttftP50: number;
+  ttftP99: number;
+  tokenP50: number;
+  tokenP99: number;
+  hops: Record<string, [number, number]>;
+  cpuMsPerChat: Record<string, number>;
+  stackCpuMsPerChat: number;
+  /** The direct round's CPU per chat (emulator + load generator): the same work every run, so a measure of the machine's speed. */
+  referenceCpuMsPerChat: number;
+  otherBusy: number;
+  lost: number;
+};
 
 function report(title: string, d: Run, q: Run): Figures {
   console.log(`\n${title}`);
@@ -306,6 +318,7 @@ function report(title: string, d: Run, q: Run): Figures {
     hops: Object.fromEntries(Object.entries(q.hops!).map(([k, v]) => [k, [pct(v, 50), pct(v, 99)]])),
     cpuMsPerChat: perChat(q.cpu),
     stackCpuMsPerChat: stackPerChat(q.cpu),
+    referenceCpuMsPerChat: ((d.cpu.msByProcess.emulator ?? 0) + (d.cpu.msByProcess['load generator'] ?? 0)) / chats,
     otherBusy: q.cpu.otherBusyShare,
     lost: q.lost + d.lost,
   };
@@ -317,6 +330,11 @@ function report(title: string, d: Run, q: Run): Figures {
   for (const [k, [p50, p99]] of Object.entries(f.hops)) console.log(`  ${k.padEnd(22)}${ms(p50)}  ${ms(p99)}`);
   console.log(
     `CPU ms per chat: ${Object.entries(f.cpuMsPerChat).map(([k, v]) => `${k} ${v.toFixed(1)}`).join(', ')}; stack (API+workers+Redis+Postgres) ${f.stackCpuMsPerChat.toFixed(1)}`,
+  );
+  // This machine's speed drifts (a shared host: the same work took 0.6 to 1.1 s of CPU within a
+  // minute); the direct round just before does the same work every run, so the ratio compares runs.
+  console.log(
+    `speed reference: the direct round took ${f.referenceCpuMsPerChat.toFixed(2)} ms CPU per chat (emulator + load generator); stack CPU per chat / reference ${(f.stackCpuMsPerChat / f.referenceCpuMsPerChat).toFixed(2)}`,
   );
   console.log(
     `machine: ${(q.cpu.machineBusyShare * 100).toFixed(0)}% busy during the queue round, ${(q.cpu.otherBusyShare * 100).toFixed(0)}% by other processes (direct round: ${(d.cpu.otherBusyShare * 100).toFixed(0)}%), ${availableParallelism()} cores`,
@@ -337,6 +355,7 @@ function medianFigures(rounds: Figures[]): Figures {
     hops: Object.fromEntries(keys('hops').map((h) => [h, [each((f) => f.hops[h]![0]), each((f) => f.hops[h]![1])]])),
     cpuMsPerChat: Object.fromEntries(keys('cpuMsPerChat').map((p) => [p, each((f) => f.cpuMsPerChat[p] ?? 0)])),
     stackCpuMsPerChat: each((f) => f.stackCpuMsPerChat),
+    referenceCpuMsPerChat: each((f) => f.referenceCpuMsPerChat),
     otherBusy: each((f) => f.otherBusy),
     lost: rounds.reduce((n, f) => n + f.lost, 0),
   };
