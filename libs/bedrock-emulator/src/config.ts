@@ -115,7 +115,9 @@ export function applyConfigUpdate(current: EmulatorConfig, update: ConfigUpdate)
     overrides.push(...Object.entries(update.quotas));
   }
   for (const [id, o] of overrides) {
-    const base = next.models[id] ?? structuredClone(next.defaultModel);
+    // A model configured for the first time starts from Bedrock's output limit for its id, as an unconfigured one has.
+    const known = next.lenient ? undefined : knownMaxOutputTokens(id);
+    const base = next.models[id] ?? { ...structuredClone(next.defaultModel), ...(known ? { maxOutputTokens: known } : {}) };
     const { maxOutputTokens, contextWindow, rules, ...quota } = o ?? {};
     next.models[id] = {
       rules: rules === undefined ? base.rules : mergeRules(base.rules ?? knownRules(id), rules),

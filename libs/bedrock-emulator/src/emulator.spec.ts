@@ -212,6 +212,10 @@ describe('validation and auth', () => {
     const tooMany = await rejection(converseStream(client(), ask('hi', { inferenceConfig: { maxTokens: 5000 } })));
     expect(tooMany.name).toBe('ValidationException');
     expect(tooMany.message).toContain('4096');
+    // A model given only a quota keeps Bedrock's output limit for its id (Claude 3 Haiku: 4096).
+    const haiku3 = 'anthropic.claude-3-haiku-20240307-v1:0';
+    emu.configure({ quotas: { [haiku3]: { requestsPerMinute: 1000 } } });
+    expect((await rejection(converseStream(client(), { ...ask('hi', { inferenceConfig: { maxTokens: 5000 } }), modelId: haiku3 }))).message).toContain('4096');
     const tooLong = await rejection(converseStream(client(), ask('x'.repeat(404))));
     expect(tooLong.message).toBe('Input is too long for requested model.');
     // Non-strict: unknown models work with the default settings.
@@ -314,6 +318,11 @@ describe('quota', () => {
     const other = await converseStream(c, { ...ask('abcd [[emulator:tokens=10]]', { inferenceConfig: { maxTokens: 100 } }), modelId: 'vendor.new-model-v1:0' });
     expect(emu.stats().window.byModel['vendor.new-model-v1:0']!.tokens).toBe(other.usage!.inputTokens! + 3 * 10);
     expect(() => emu.configure({ quotas: { [MODEL]: { outputBurndown: 0 } } })).toThrow(/outputBurndown/);
+    // Without maxTokens Converse asks for the model's whole output limit (64,000 for Opus 4.5), 5 × in quota.
+    const opus = 'us.anthropic.claude-opus-4-5-20251101-v1:0';
+    emu.configure({ quotas: { [opus]: { tokensPerMinute: 300_000 } } });
+    expect((await rejection(converseStream(c, { ...ask('abcd'), modelId: opus }))).name).toBe('ThrottlingException');
+    await converseStream(c, { ...ask('abcd', { inferenceConfig: { maxTokens: 50_000 } }), modelId: opus });
   });
 
   it('lets the SDK retry a throttled call by itself', async () => {

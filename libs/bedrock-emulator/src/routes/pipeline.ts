@@ -9,8 +9,6 @@ import { AwsError, BodyTooLargeError, readBody, sendAwsError, validation, type R
 import type { QuotaReservation } from '../quota.js';
 import type { EmulatorState, Operation, Outcome, RequestRecord } from '../state.js';
 
-/** Default maxTokens when a Converse request omits it (capped by the model's limit). */
-const DEFAULT_MAX_TOKENS = 4096;
 /** Frames per write when many deltas are due at once, so one fast stream cannot starve the rest. */
 const MAX_FRAMES_PER_WRITE = 256;
 
@@ -143,7 +141,9 @@ export async function handleModelRequest(
     const settings = modelSettings(state.config, modelId);
     if (!settings) throw validation('The provided model identifier is invalid.');
     const request = adapter.parse(body, modelId);
-    const maxTokens = requestedMaxTokens(request) ?? Math.min(DEFAULT_MAX_TOKENS, settings.maxOutputTokens);
+    // Converse without maxTokens: "the default value is the maximum allowed value for the model"
+    // (InferenceConfiguration), so the quota holds all of it (InvokeModel requires max_tokens).
+    const maxTokens = requestedMaxTokens(request) ?? settings.maxOutputTokens;
     if (maxTokens > settings.maxOutputTokens) {
       throw validation(
         `The maximum tokens you requested exceeds the model limit of ${settings.maxOutputTokens}. Try again with a maximum tokens value that is lower than ${settings.maxOutputTokens}.`,
