@@ -43,6 +43,12 @@ export const testModels = [
     price: { inputPer1k: 0.003, outputPer1k: 0.015, cacheReadPer1k: 0.0003, cacheWritePer1k: 0.00375 },
     rules: { exclusiveSampling: true, topK: { min: 0, max: 500 }, thinking: { minBudget: 1024 }, promptCache: { minTokens: 1024, maxPoints: 4 } },
   },
+  {
+    // No rules given: what Bedrock does for the id (adaptive thinking only, no sampling parameters).
+    id: 'us.anthropic.claude-opus-4-7', name: 'Claude Opus 4.7', vision: true, documents: true,
+    maxOutputTokens: 128000, contextWindow: 200000, quota: { requestsPerMinute: 1000, tokensPerMinute: 10000000 },
+    price: { inputPer1k: 0.005, outputPer1k: 0.025 },
+  },
 ];
 
 export function freePort(): Promise<number> {

@@ -5,6 +5,7 @@ import { testModels } from '../support/stack';
 
 const browser = chromiumForThisFile();
 const sonnet45 = testModels[4]!.id;
+const opus47 = testModels[5]!.id;
 
 async function openParams(page: Page): Promise<void> {
   await page.getByTestId('settings-button').click();
@@ -60,6 +61,24 @@ test('settings offer only what the model accepts: temperature or top P, top K, t
   await reasoning.locator('summary').click();
   expect((await answer.getByTestId('message-reasoning-text').innerText()).length).toBeGreaterThan(20);
   await page.reload();
+  await lastAnswer(page).getByTestId('message-reasoning').waitFor();
+  expect(errors).toEqual([]);
+  await context.close();
+});
+
+test('Opus 4.7: no sampling settings, and thinking is adaptive: the budget makes room and the answer thinks', async () => {
+  const { context, page, errors } = await newPage(browser());
+  await signIn(page);
+  await selectModel(page, opus47);
+  await openParams(page);
+  for (const id of ['param-temperature', 'param-topP', 'param-topK', 'param-sampling']) expect([id, await visible(page, id)]).toEqual([id, false]);
+  expect(await page.getByTestId('no-sampling-hint').innerText()).toContain('Claude Opus 4.7');
+  await page.getByTestId('param-thinking').locator('input').check();
+  await page.getByTestId('param-thinkingBudget').waitFor();
+  await page.getByTestId('settings-save').click();
+  await page.getByTestId('settings-save').waitFor({ state: 'detached' });
+  await sendMessage(page, 'Think adaptively [[emulator:thinking=15,tokens=20]]');
+  await waitForAnswerDone(page);
   await lastAnswer(page).getByTestId('message-reasoning').waitFor();
   expect(errors).toEqual([]);
   await context.close();

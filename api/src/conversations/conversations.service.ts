@@ -130,6 +130,11 @@ export function checkModelRules(model: ModelEntry, params: ModelParams): void {
   const refuse = (field: keyof ModelParams, message: string): never => {
     throw new AppError('validation_failed', `${field}: ${message}`, [{ path: `params.${field}`, message }]);
   };
+  if (!rules.sampling) {
+    for (const field of ['temperature', 'topP', 'topK'] as const) {
+      if (params[field] !== undefined) refuse(field, `${model.name} does not accept temperature, topP or topK`);
+    }
+  }
   const thinking = params.thinkingBudget ? params.thinkingBudget : undefined;
   if (thinking !== undefined) {
     if (!rules.thinking) refuse('thinkingBudget', `${model.name} does not support extended thinking`);

@@ -7,6 +7,14 @@ export interface ModelRules {
   exclusiveSampling: boolean;
   topK: { min: number; max: number } | false;
   thinking: { minBudget: number } | false;
+  /**
+   * `thinking: { type: "adaptive" }`: not known to the model (`no`), taken besides a budget
+   * (`accepted`: Opus and Sonnet 4.6), or the only thinking it takes (`only`: Opus 4.7 on, which
+   * refuse `enabled` and `disabled`).
+   */
+  adaptiveThinking: 'no' | 'accepted' | 'only';
+  /** temperature, top_p and top_k are accepted (Opus 4.7 on refuse each of them). */
+  sampling: boolean;
   promptCache: { minTokens: number; maxPoints: number } | false;
   images: { maxCount: number; maxBytes: number; maxPixels: number };
   documents: { maxCount: number; maxBytes: number; formats: string[] };
@@ -18,6 +26,8 @@ const CLAUDE_3: ModelRules = {
   exclusiveSampling: false,
   topK: { min: 0, max: 500 },
   thinking: false,
+  adaptiveThinking: 'no',
+  sampling: true,
   promptCache: false,
   images: { maxCount: 20, maxBytes: 3_932_160, maxPixels: 8000 },
   documents: { maxCount: 5, maxBytes: 4_718_592, formats: DOCUMENT_FORMATS },
@@ -34,7 +44,14 @@ export function knownRules(modelId: string): ModelRules {
   const rules: ModelRules = structuredClone(CLAUDE_3);
   // Opus 4.1 and every 4.5+ model refuse temperature together with top_p.
   if (/claude-(opus-4-1|(sonnet|haiku|opus)-4-[5-9])/.test(id)) rules.exclusiveSampling = true;
-  if (/claude-3-7|claude-(sonnet|haiku|opus)-4/.test(id)) rules.thinking = { minBudget: 1024 };
+  if (/claude-3-7|claude-(sonnet|haiku|opus)-4|claude-[a-z]+-[5-9]|claude-mythos/.test(id)) rules.thinking = { minBudget: 1024 };
+  // Bedrock user guide, "Adaptive thinking": recommended on Opus and Sonnet 4.6, the only way on Opus
+  // 4.7 and the models after it, which also refuse temperature, top_p and top_k.
+  if (/claude-(opus|sonnet)-4-6/.test(id)) rules.adaptiveThinking = 'accepted';
+  if (/claude-opus-4-[7-9]|claude-[a-z]+-[5-9]|claude-mythos/.test(id)) {
+    rules.adaptiveThinking = 'only';
+    rules.sampling = false;
+  }
   if (/claude-(haiku-4-[5-9]|opus-4-[5-9])/.test(id)) rules.promptCache = { minTokens: 4096, maxPoints: 4 };
   else if (/claude-3-7|claude-(sonnet|opus)-4/.test(id)) rules.promptCache = { minTokens: 1024, maxPoints: 4 };
   else if (/claude-3-5-haiku/.test(id)) rules.promptCache = { minTokens: 2048, maxPoints: 4 };
@@ -58,7 +75,7 @@ export function knownMaxOutputTokens(modelId: string): number | undefined {
  * family, 1 for earlier models.
  */
 export function knownOutputBurndown(modelId: string): number {
-  return /claude-3-7|claude-(sonnet|haiku|opus)-4/.test(modelId.toLowerCase()) ? 5 : 1;
+  return /claude-3-7|claude-(sonnet|haiku|opus)-4|claude-[a-z]+-[5-9]|claude-mythos/.test(modelId.toLowerCase()) ? 5 : 1;
 }
 
 /** Catalog rules over the known ones (a partial `rules` object from a catalog entry). */
@@ -70,6 +87,8 @@ export function mergeRules(base: ModelRules, update: unknown): ModelRules {
     exclusiveSampling: u.exclusiveSampling ?? base.exclusiveSampling,
     topK: u.topK === undefined ? base.topK : u.topK,
     thinking: u.thinking === undefined ? base.thinking : u.thinking,
+    adaptiveThinking: u.adaptiveThinking ?? base.adaptiveThinking,
+    sampling: u.sampling ?? base.sampling,
     promptCache: u.promptCache === undefined ? base.promptCache : u.promptCache,
     images: { ...base.images, ...u.images },
     documents: { ...base.documents, ...u.documents },
@@ -95,6 +114,11 @@ export function thinkingBudgetOf(body: ConverseBody): number | undefined {
   const thinking = body.additionalModelRequestFields?.['thinking'] as { type?: string; budget_tokens?: unknown } | undefined;
   if (!thinking || thinking.type !== 'enabled') return undefined;
   return typeof thinking.budget_tokens === 'number' ? thinking.budget_tokens : NaN;
+}
+
+/** `{ thinking: { type: 'adaptive' } }` in additionalModelRequestFields. */
+export function isAdaptiveThinking(body: ConverseBody): boolean {
+  return (body.additionalModelRequestFields?.['thinking'] as { type?: unknown } | undefined)?.type === 'adaptive';
 }
 
 /**
@@ -124,6 +148,12 @@ export function checkRules(body: ConverseBody, rules: ModelRules, maxTokens: num
   }
   checkMedia(body.messages, rules);
 
+  if (!rules.sampling) {
+    // Refused one by one, as the model names each.
+    if (config.temperature !== undefined) throw validation(`${MODEL_SAYS}\`temperature\` is not supported for this model.`);
+    if (config.topP !== undefined) throw validation(`${MODEL_SAYS}\`top_p\` is not supported for this model.`);
+    if (extra['top_k'] !== undefined) throw validation(`${MODEL_SAYS}\`top_k\` is not supported for this model.`);
+  }
   if (rules.exclusiveSampling && config.temperature !== undefined && config.topP !== undefined) {
     throw validation(`${MODEL_SAYS}\`temperature\` and \`top_p\` cannot both be specified for this model. Please use only one.`);
   }
@@ -135,9 +165,20 @@ export function checkRules(body: ConverseBody, rules: ModelRules, maxTokens: num
     if (topK > rules.topK.max) throw validation(`${MODEL_SAYS}top_k: Input should be less than or equal to ${rules.topK.max}`);
   }
   const budget = thinkingBudgetOf(body);
-  if (extra['thinking'] !== undefined && budget === undefined) {
+  const adaptive = isAdaptiveThinking(body);
+  if (extra['thinking'] !== undefined && budget === undefined && !adaptive) {
     const type = (extra['thinking'] as { type?: unknown } | null)?.type;
     if (type !== 'disabled') throw validation(`${MODEL_SAYS}thinking.type: Input tag '${String(type)}' found using 'type' does not match any of the expected tags: 'enabled', 'disabled'`);
+  }
+  if (rules.adaptiveThinking === 'only' && extra['thinking'] !== undefined && !adaptive) {
+    const type = budget !== undefined ? 'enabled' : 'disabled';
+    throw validation(`${MODEL_SAYS}"thinking.type.${type}" is not supported for this model. Use "thinking.type.adaptive" and "output_config.effort" to control thinking behavior.`);
+  }
+  if (adaptive) {
+    if (rules.thinking === false || rules.adaptiveThinking === 'no') {
+      throw validation(`${MODEL_SAYS}thinking.type: Input tag 'adaptive' found using 'type' does not match any of the expected tags: 'enabled', 'disabled'`);
+    }
+    checkThinkingCompatible(body, config, topK, last);
   }
   if (budget !== undefined) {
     if (rules.thinking === false) throw validation(`${MODEL_SAYS}thinking: Extra inputs are not permitted`);
@@ -146,18 +187,7 @@ export function checkRules(body: ConverseBody, rules: ModelRules, maxTokens: num
       throw validation(`${MODEL_SAYS}thinking.enabled.budget_tokens: Input should be greater than or equal to ${rules.thinking.minBudget}`);
     }
     if (budget >= maxTokens) throw validation(`${MODEL_SAYS}\`max_tokens\` must be greater than \`thinking.budget_tokens\`. ${THINKING_DOCS}#max-tokens-and-context-window-size`);
-    if (config.temperature !== undefined && config.temperature !== 1) {
-      throw validation(`${MODEL_SAYS}\`temperature\` may only be set to 1 when thinking is enabled. ${THINKING_DOCS}#feature-compatibility`);
-    }
-    if (topK !== undefined) throw validation(`${MODEL_SAYS}\`top_k\` must be unset when thinking is enabled. ${THINKING_DOCS}#feature-compatibility`);
-    if (config.topP !== undefined && config.topP < 0.95) {
-      throw validation(`${MODEL_SAYS}\`top_p\` must be greater than or equal to 0.95 or unset when thinking is enabled. ${THINKING_DOCS}#feature-compatibility`);
-    }
-    if (last.role === 'assistant' && !('reasoningContent' in (last.content[0] ?? {}))) {
-      throw validation(
-        `${MODEL_SAYS}messages.${body.messages.length - 1}.content.0.type: Expected \`thinking\` or \`redacted_thinking\`, but found \`text\`. When \`thinking\` is enabled, a final \`assistant\` message must start with a thinking block (preceeding the lastmost set of \`tool_use\` and \`tool_result\` blocks). We recommend you include thinking blocks from previous turns. To avoid this requirement, disable \`thinking\`. ${THINKING_DOCS}`,
-      );
-    }
+    checkThinkingCompatible(body, config, topK, last);
   }
   const points = cachePointCount(body);
   if (points > 0) {
@@ -167,6 +197,22 @@ export function checkRules(body: ConverseBody, rules: ModelRules, maxTokens: num
     if (points > rules.promptCache.maxPoints) {
       throw validation(`${MODEL_SAYS}A maximum of ${rules.promptCache.maxPoints} blocks with cache_control may be provided. Found ${points}.`);
     }
+  }
+}
+
+/** What thinking (a budget or adaptive) does not go with: other sampling, top_k, a prefill without thinking. */
+function checkThinkingCompatible(body: ConverseBody, config: NonNullable<ConverseBody['inferenceConfig']>, topK: unknown, last: Message): void {
+  if (config.temperature !== undefined && config.temperature !== 1) {
+    throw validation(`${MODEL_SAYS}\`temperature\` may only be set to 1 when thinking is enabled. ${THINKING_DOCS}#feature-compatibility`);
+  }
+  if (topK !== undefined) throw validation(`${MODEL_SAYS}\`top_k\` must be unset when thinking is enabled. ${THINKING_DOCS}#feature-compatibility`);
+  if (config.topP !== undefined && config.topP < 0.95) {
+    throw validation(`${MODEL_SAYS}\`top_p\` must be greater than or equal to 0.95 or unset when thinking is enabled. ${THINKING_DOCS}#feature-compatibility`);
+  }
+  if (last.role === 'assistant' && !('reasoningContent' in (last.content[0] ?? {}))) {
+    throw validation(
+      `${MODEL_SAYS}messages.${body.messages.length - 1}.content.0.type: Expected \`thinking\` or \`redacted_thinking\`, but found \`text\`. When \`thinking\` is enabled, a final \`assistant\` message must start with a thinking block (preceeding the lastmost set of \`tool_use\` and \`tool_result\` blocks). We recommend you include thinking blocks from previous turns. To avoid this requirement, disable \`thinking\`. ${THINKING_DOCS}`,
+    );
   }
 }
 

@@ -6,6 +6,8 @@ process.env['AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED'] = 'true';
 
 const SONNET_45 = 'us.anthropic.claude-sonnet-4-5-20250929-v1:0';
 const HAIKU_3 = 'anthropic.claude-3-haiku-20240307-v1:0';
+const SONNET_46 = 'global.anthropic.claude-sonnet-4-6';
+const OPUS_47 = 'us.anthropic.claude-opus-4-7';
 
 let emu: Emulator;
 let client: BedrockRuntimeClient;
@@ -86,6 +88,21 @@ describe('strict validation (the default)', () => {
         additionalModelRequestFields: { thinking: { type: 'enabled', budget_tokens: 1024 } },
       },
       /a final `assistant` message must start with a thinking block/,
+    ],
+    [
+      'a thinking budget on Opus 4.7 (adaptive thinking only)',
+      ask(OPUS_47, { inferenceConfig: { maxTokens: 4000 }, additionalModelRequestFields: { thinking: { type: 'enabled', budget_tokens: 1024 } } }),
+      /"thinking\.type\.enabled" is not supported for this model\. Use "thinking\.type\.adaptive"/,
+    ],
+    ['thinking disabled on Opus 4.7', ask(OPUS_47, { additionalModelRequestFields: { thinking: { type: 'disabled' } } }), /"thinking\.type\.disabled" is not supported/],
+    ['temperature on Opus 4.7', ask(OPUS_47, { inferenceConfig: { temperature: 0.5 } }), /`temperature` is not supported for this model/],
+    ['top_p on Opus 4.7', ask(OPUS_47, { inferenceConfig: { topP: 0.9 } }), /`top_p` is not supported for this model/],
+    ['top_k on Opus 4.7', ask(OPUS_47, { additionalModelRequestFields: { top_k: 10 } }), /`top_k` is not supported for this model/],
+    ['adaptive thinking on Sonnet 4.5', ask(SONNET_45, { additionalModelRequestFields: { thinking: { type: 'adaptive' } } }), /Input tag 'adaptive' found/],
+    [
+      'adaptive thinking with temperature',
+      ask(SONNET_46, { inferenceConfig: { temperature: 0.5 }, additionalModelRequestFields: { thinking: { type: 'adaptive' } } }),
+      /`temperature` may only be set to 1 when thinking is enabled/,
     ],
     [
       'too many images',
@@ -192,6 +209,18 @@ describe('extended thinking', () => {
     const plain = await client.send(new ConverseCommand(ask(SONNET_45)));
     expect(text).toBe(plain.output!.message!.content![0]!.text);
     expect(usage!.outputTokens).toBeGreaterThan(plain.usage!.outputTokens!);
+  });
+
+  it('thinks adaptively where the model takes it: Opus 4.7 only so, Sonnet 4.6 besides a budget', async () => {
+    const adaptive = { additionalModelRequestFields: { thinking: { type: 'adaptive' } } };
+    for (const modelId of [OPUS_47, SONNET_46]) {
+      const out = await client.send(new ConverseCommand(ask(modelId, { inferenceConfig: { maxTokens: 3000 }, ...adaptive })));
+      expect(out.output!.message!.content![0]!.reasoningContent?.reasoningText?.text).toBeTruthy();
+    }
+    const budget = { inferenceConfig: { maxTokens: 3000 }, additionalModelRequestFields: { thinking: { type: 'enabled', budget_tokens: 1024 } } };
+    await expect(client.send(new ConverseCommand(ask(SONNET_46, budget)))).resolves.toBeDefined();
+    // Without thinking and sampling parameters Opus 4.7 answers as any model.
+    await expect(client.send(new ConverseCommand(ask(OPUS_47)))).resolves.toBeDefined();
   });
 });
 

@@ -30,6 +30,14 @@ export const modelRulesSchema = z.object({
     .prefault({}),
   /** Extended thinking: the smallest budget (tokens); false = not supported. */
   thinking: z.union([z.literal(false), z.object({ minBudget: z.number().int().positive() })]).default(false),
+  /**
+   * How thinking is asked for: `budget` (`thinking: { type: "enabled", budget_tokens }`) or
+   * `adaptive` (`{ type: "adaptive" }`: Claude Opus 4.7 and later refuse a budget, and "disabled").
+   * With adaptive thinking the budget only makes room for thinking under maxTokens.
+   */
+  thinkingMode: z.enum(['budget', 'adaptive']).default('budget'),
+  /** temperature, top_p and top_k are accepted (Claude Opus 4.7 and later refuse all three). */
+  sampling: z.boolean().default(true),
   /** Prompt caching: minimum tokens of prefix per cache point, most cache points per request; false = none. */
   promptCache: z
     .union([z.literal(false), z.object({ minTokens: z.number().int().positive(), maxPoints: z.number().int().min(1).max(4) })])
@@ -101,13 +109,20 @@ export function defaultModel(catalog: readonly ModelEntry[]): ModelEntry {
 /**
  * Bedrock's rules for Claude model ids (foundation models and inference profiles) as its docs and
  * error messages show them: Opus 4.1 and the 4.5 family on refuse temperature with top_p; 3.7 and 4.x
- * think; prompt caching per model minimum. Unknown ids get the defaults (Claude 3 behaviour).
+ * think; Opus 4.7 on think adaptively only and take no temperature, top_p or top_k (Bedrock user
+ * guide, "Adaptive thinking"); prompt caching per model minimum. Unknown ids get the defaults
+ * (Claude 3 behaviour).
  */
 export function knownModelRules(modelId: string): ModelRulesInput {
   const id = modelId.toLowerCase();
   const rules: ModelRulesInput = {};
   if (/claude-(opus-4-1|(sonnet|haiku|opus)-4-[5-9])/.test(id)) rules.exclusiveSampling = true;
-  if (/claude-3-7|claude-(sonnet|haiku|opus)-4/.test(id)) rules.thinking = { minBudget: 1024 };
+  if (/claude-3-7|claude-(sonnet|haiku|opus)-4|claude-[a-z]+-[5-9]|claude-mythos/.test(id)) rules.thinking = { minBudget: 1024 };
+  // Adaptive thinking only, and no sampling parameters: Opus 4.7 on and the models after it.
+  if (/claude-opus-4-[7-9]|claude-[a-z]+-[5-9]|claude-mythos/.test(id)) {
+    rules.thinkingMode = 'adaptive';
+    rules.sampling = false;
+  }
   if (/claude-(haiku-4-[5-9]|opus-4-[5-9])/.test(id)) rules.promptCache = { minTokens: 4096, maxPoints: 4 };
   else if (/claude-3-7|claude-(sonnet|opus)-4/.test(id)) rules.promptCache = { minTokens: 1024, maxPoints: 4 };
   else if (/claude-3-5-haiku/.test(id)) rules.promptCache = { minTokens: 2048, maxPoints: 4 };
@@ -115,13 +130,13 @@ export function knownModelRules(modelId: string): ModelRulesInput {
 }
 
 /**
- * Bedrock's output-token burndown rate for Claude model ids: 5 for Claude 3.7 Sonnet and the
- * Claude 4 family (Opus, Sonnet and Haiku 4.x), 1 for earlier models and unknown ids. Its docs
+ * Bedrock's output-token burndown rate for Claude model ids: 5 for Claude 3.7 Sonnet, the Claude 4
+ * family (Opus, Sonnet and Haiku 4.x) and the models after it, 1 for earlier models and unknown ids. Its docs
  * ("How tokens are counted in Amazon Bedrock"): a call reserves `input + maxTokens × rate` of the
  * tokens-per-minute quota when it starts and uses `input + cache writes + output × rate` in the end.
  */
 export function knownOutputBurndown(modelId: string): number {
-  return /claude-3-7|claude-(sonnet|haiku|opus)-4/.test(modelId.toLowerCase()) ? 5 : 1;
+  return /claude-3-7|claude-(sonnet|haiku|opus)-4|claude-[a-z]+-[5-9]|claude-mythos/.test(modelId.toLowerCase()) ? 5 : 1;
 }
 
 /** The quota tokens one output token of this model uses up (see `knownOutputBurndown`). */

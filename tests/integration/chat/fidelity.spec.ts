@@ -6,6 +6,7 @@ import { ChatClient, range } from '../support/chat-client.js';
 import { type Stack, startStack } from '../support/stack.js';
 
 const sonnet45 = 'us.anthropic.claude-sonnet-4-5-20250929-v1:0';
+const opus47 = 'us.anthropic.claude-opus-4-7';
 const answerFor = (text: string) => emulatorAnswer({ modelId: sonnet45, messages: [{ role: 'user', content: [{ text }] }], maxTokens: 4096 });
 
 /** The product against the emulator in strict mode (the default): what passes here passes Bedrock. */
@@ -58,6 +59,18 @@ describe('Bedrock fidelity: catalog rules, extended thinking, prompt caching', (
     // The same params through REST are refused, naming the field.
     const res = await api().patch(`/v1/conversations/${conversation.id}`).set(auth()).send({ params: { temperature: 0.4, topP: 0.9 } }).expect(400);
     expect(res.body.error).toMatchObject({ code: 'validation_failed', details: [{ path: 'params.topP' }] });
+  });
+
+  it('Opus 4.7: refuses sampling parameters, thinks adaptively, and answers a conversation moved from a model with temperature', async () => {
+    const refused = await api().post('/v1/conversations').set(auth()).send({ modelId: opus47, params: { temperature: 0.4 } }).expect(400);
+    expect(refused.body.error).toMatchObject({ code: 'validation_failed', details: [{ path: 'params.temperature' }] });
+    // Moved from Sonnet 4.5 with temperature stored, thinking on: the worker sends adaptive thinking and no temperature.
+    const conversation = (await api().post('/v1/conversations').set(auth()).send({ modelId: sonnet45, params: { temperature: 0.4 } }).expect(201)).body;
+    await db.query(`update conversations set model_id = $1, params = $2 where id = $3`, [opus47, JSON.stringify({ temperature: 0.4, thinkingBudget: 2048 }), conversation.id]);
+    const ack = await sendAndWait({ conversationId: conversation.id, content: [{ type: 'text', text: 'Think adaptively [[emulator:thinking=20]]' }] });
+    expect(client.errors.get(ack.jobId)).toBeUndefined();
+    expect(client.done.get(ack.jobId)!.reasoning).toBeTruthy();
+    expect(rejected).toEqual([]);
   });
 
   it('streams thinking as reasoning deltas in the seq order, before the text, and stores it with the message', async () => {

@@ -2,12 +2,13 @@ import { BedrockRuntimeClient, ConverseCommand, ConverseStreamCommand, type Conv
 import { startEmulator, type Emulator } from '@switchboard/bedrock-emulator';
 import type { ModelEntry } from '@switchboard/contracts';
 import { estimateTokens } from '../quota/admission.js';
-import { buildChatInput, builtInCatalog, costOf, formatSmokeTable, runSmoke, samplingFor, smokeCases } from '@switchboard/server-core';
+import { buildChatInput, buildTextInput, builtInCatalog, costOf, formatSmokeTable, runSmoke, samplingFor, smokeCases } from '@switchboard/server-core';
 
 process.env['AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED'] = 'true';
 
 const sonnet45 = builtInCatalog.find((m) => m.id.includes('claude-sonnet-4-5'))!;
 const haiku3 = builtInCatalog.find((m) => m.id.includes('claude-3-haiku'))!;
+const opus47 = builtInCatalog.find((m) => m.id.includes('claude-opus-4-7'))!;
 
 let emu: Emulator;
 let client: BedrockRuntimeClient;
@@ -47,6 +48,16 @@ describe('samplingFor', () => {
     const plain = estimateTokens(buildChatInput({ model: sonnet45, system: null, messages, params: { maxTokens: 1000 } }) as ConverseStreamCommandInput);
     const thinking = estimateTokens(buildChatInput({ model: sonnet45, system: null, messages, params: { maxTokens: 1000, thinkingBudget: 5000 } }) as ConverseStreamCommandInput);
     expect(thinking - plain).toBe(5000);
+  });
+
+  it('Opus 4.7: thinking is adaptive (the budget makes room under maxTokens); temperature, topP and topK are never sent', () => {
+    const s = samplingFor(opus47, { thinkingBudget: 2000, maxTokens: 1000, topP: 0.97 });
+    expect(s.inferenceConfig).toEqual({ maxTokens: 3000 });
+    expect(s.additionalModelRequestFields).toEqual({ thinking: { type: 'adaptive' } });
+    const stored = samplingFor(opus47, { temperature: 0.3, topP: 0.8, topK: 40 });
+    expect(stored.inferenceConfig).toEqual({ maxTokens: 4096 });
+    expect(stored.additionalModelRequestFields).toBeUndefined();
+    expect(buildTextInput({ model: opus47, system: 'Summarise.', prompt: 'x', maxTokens: 100, temperature: 0.2 }).inferenceConfig).toEqual({ maxTokens: 100 });
   });
 
   it('clamps top_k to the model range and drops it where not accepted', () => {

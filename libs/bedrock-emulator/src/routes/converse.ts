@@ -1,5 +1,5 @@
 import type { AnswerMessage, AnswerRequest, EmulatorAnswer } from '../answers.js';
-import { checkRules, thinkingBudgetOf, type ConverseBody } from '../rules.js';
+import { checkRules, isAdaptiveThinking, thinkingBudgetOf, type ConverseBody } from '../rules.js';
 import { eventFrame } from '../event-stream.js';
 import { sendJson, validation } from '../http.js';
 import type { OperationAdapter } from './pipeline.js';
@@ -42,7 +42,8 @@ function parseConverse(body: unknown, modelId: string): AnswerRequest {
   if (extra !== undefined && (typeof extra !== 'object' || extra === null || Array.isArray(extra))) {
     throw validation('additionalModelRequestFields: must be a JSON object');
   }
-  const budget = thinkingBudgetOf(b as unknown as ConverseBody);
+  // Adaptive thinking: the model chooses how much to think, within maxTokens.
+  const budget = isAdaptiveThinking(b as unknown as ConverseBody) ? Number.MAX_SAFE_INTEGER : thinkingBudgetOf(b as unknown as ConverseBody);
   return {
     modelId,
     messages: messages as AnswerMessage[],

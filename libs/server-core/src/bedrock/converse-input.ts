@@ -41,7 +41,8 @@ export function thinkingBudgetFor(model: ModelEntry, params: ModelParams): numbe
 /**
  * inferenceConfig and additional fields for a call, keeping only what the model accepts: with
  * exclusive sampling temperature wins over topP; top_k only where accepted (clamped to its range);
- * with thinking no temperature or top_k, topP only from 0.95, and maxTokens = budget + answer limit.
+ * with thinking no temperature or top_k, topP only from 0.95, and maxTokens = budget + answer limit;
+ * none of the three for a model that takes no sampling parameters.
  * `thinking: false` turns thinking off for this call (a continued answer: Bedrock refuses a prefill
  * with thinking on).
  */
@@ -58,9 +59,10 @@ export function samplingFor(
   };
   const extra: Record<string, unknown> = {};
   if (budget) {
-    extra['thinking'] = { type: 'enabled', budget_tokens: budget };
-    if (params.topP !== undefined && params.topP >= 0.95) inferenceConfig.topP = params.topP;
-  } else {
+    // Adaptive: the model decides how much to think, within maxTokens (the budget made room for it).
+    extra['thinking'] = rules.thinkingMode === 'adaptive' ? { type: 'adaptive' } : { type: 'enabled', budget_tokens: budget };
+    if (rules.sampling && params.topP !== undefined && params.topP >= 0.95) inferenceConfig.topP = params.topP;
+  } else if (rules.sampling) {
     if (params.temperature !== undefined) inferenceConfig.temperature = params.temperature;
     if (params.topP !== undefined && !(rules.exclusiveSampling && params.temperature !== undefined)) inferenceConfig.topP = params.topP;
     if (params.topK !== undefined && rules.topK) extra['top_k'] = Math.min(rules.topK.max, Math.max(rules.topK.min, params.topK));
@@ -215,8 +217,8 @@ export function buildTextInput(opts: { model: ModelEntry; system: string; prompt
     messages: [{ role: 'user', content: [{ text: opts.prompt }] }],
     inferenceConfig: { maxTokens: Math.min(opts.maxTokens, opts.model.maxOutputTokens) },
   };
-  if (opts.temperature !== undefined) input.inferenceConfig.temperature = opts.temperature;
   const rules = rulesOf(opts.model);
+  if (opts.temperature !== undefined && rules.sampling) input.inferenceConfig.temperature = opts.temperature;
   if (rules.promptCache && estimateBlockTokens(input.system!) >= rules.promptCache.minTokens) input.system!.push(cachePoint);
   return input;
 }

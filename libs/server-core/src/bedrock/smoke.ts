@@ -23,6 +23,13 @@ export type SmokeAnswer = { text: string; reasoning: string; cacheReadTokens: nu
 /** The combinations the portal's settings offer for a model (see the conversation settings dialog). */
 export function portalParamCombos(model: ModelEntry): { name: string; params: ModelParams }[] {
   const rules = rulesOf(model);
+  if (!rules.sampling) {
+    // The portal offers none; a conversation that stored them under another model: the worker drops them.
+    return [
+      { name: 'defaults', params: { maxTokens: 64 } },
+      { name: 'stored temperature+topP+topK', params: { maxTokens: 64, temperature: 0.3, topP: 0.8, topK: 40 } },
+    ];
+  }
   const combos: { name: string; params: ModelParams }[] = [
     { name: 'defaults', params: { maxTokens: 64 } },
     { name: 'temperature', params: { maxTokens: 64, temperature: 0.3 } },

@@ -77,6 +77,19 @@ const entries: ModelEntryInput[] = [
     rules: claude45Rules(4096),
   },
   {
+    // Thinks adaptively only and takes no temperature, top_p or top_k (Bedrock user guide,
+    // "Adaptive thinking"): the portal hides those settings and a thinking budget makes room.
+    id: 'us.anthropic.claude-opus-4-7',
+    name: 'Claude Opus 4.7',
+    vision: true,
+    documents: true,
+    maxOutputTokens: 128_000,
+    contextWindow: 200_000,
+    quota: { requestsPerMinute: 50, tokensPerMinute: 500_000 },
+    price: priced(0.005, 0.025),
+    rules: { ...claude45Rules(4096), topK: false, thinkingMode: 'adaptive', sampling: false },
+  },
+  {
     // Kept for the seed's users; takes temperature and topP together, no thinking, no caching on Bedrock.
     id: 'anthropic.claude-3-haiku-20240307-v1:0',
     name: 'Claude 3 Haiku',

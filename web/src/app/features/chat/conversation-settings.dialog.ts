@@ -132,10 +132,13 @@ const num = (v: number | string | null | undefined): number | undefined => (v ==
                   <mat-checkbox [checked]="thinking()" (change)="thinking.set($event.checked)" data-testid="param-thinking">
                     {{ 'settings.thinking' | translate }}
                   </mat-checkbox>
-                  <span class="hint">{{ 'settings.thinkingHint' | translate }}</span>
+                  <span class="hint">{{ (rules.thinkingMode === 'adaptive' ? 'settings.adaptiveThinkingHint' : 'settings.thinkingHint') | translate: { model: data.model?.name ?? '' } }}</span>
                 </div>
               }
-              @if (rules.exclusiveSampling && !thinking()) {
+              @if (!rules.sampling) {
+                <p class="hint" data-testid="no-sampling-hint">{{ 'settings.noSamplingHint' | translate: { model: data.model?.name ?? '' } }}</p>
+              }
+              @if (rules.sampling && rules.exclusiveSampling && !thinking()) {
                 <div class="rule">
                   <span id="sampling-label">{{ 'settings.sampling' | translate }}</span>
                   <mat-button-toggle-group [value]="sampling()" (change)="sampling.set($event.value)" aria-labelledby="sampling-label"
@@ -312,12 +315,12 @@ export class ConversationSettingsDialog {
     const thinking = this.thinking();
     switch (key) {
       case 'temperature':
-        return !thinking && (!this.rules.exclusiveSampling || this.sampling() === 'temperature');
+        return this.rules.sampling && !thinking && (!this.rules.exclusiveSampling || this.sampling() === 'temperature');
       case 'topP':
         // With thinking Bedrock takes top P from 0.95 only: left to its default.
-        return !thinking && (!this.rules.exclusiveSampling || this.sampling() === 'topP');
+        return this.rules.sampling && !thinking && (!this.rules.exclusiveSampling || this.sampling() === 'topP');
       case 'topK':
-        return !thinking && !!this.rules.topK;
+        return this.rules.sampling && !thinking && !!this.rules.topK;
       case 'thinkingBudget':
         return thinking;
       default:

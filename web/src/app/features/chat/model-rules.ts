@@ -5,6 +5,10 @@ export type PortalRules = {
   exclusiveSampling: boolean;
   topK: { min: number; max: number } | false;
   thinking: { minBudget: number } | false;
+  /** `adaptive`: the model decides how much to think; the budget only makes room for it. */
+  thinkingMode: 'budget' | 'adaptive';
+  /** false: the model takes no temperature, top P or top K. */
+  sampling: boolean;
 };
 
 export function portalRules(model: PublicModel | undefined): PortalRules {
@@ -13,5 +17,7 @@ export function portalRules(model: PublicModel | undefined): PortalRules {
     exclusiveSampling: r.exclusiveSampling ?? false,
     topK: r.topK === undefined ? { min: 0, max: 500 } : r.topK,
     thinking: r.thinking ?? false,
+    thinkingMode: r.thinkingMode ?? 'budget',
+    sampling: r.sampling ?? true,
   };
 }
