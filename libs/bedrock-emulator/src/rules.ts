@@ -82,12 +82,13 @@ export function knownOutputBurndown(modelId: string): number {
 export function mergeRules(base: ModelRules, update: unknown): ModelRules {
   if (update === undefined || update === null) return base;
   if (typeof update !== 'object' || Array.isArray(update)) throw new TypeError('rules must be an object');
-  const u = update as Partial<ModelRules>;
+  // The catalog's `thinkingMode: "adaptive"` says the model takes adaptive thinking (at least).
+  const u = update as Partial<ModelRules> & { thinkingMode?: string };
   return {
     exclusiveSampling: u.exclusiveSampling ?? base.exclusiveSampling,
     topK: u.topK === undefined ? base.topK : u.topK,
     thinking: u.thinking === undefined ? base.thinking : u.thinking,
-    adaptiveThinking: u.adaptiveThinking ?? base.adaptiveThinking,
+    adaptiveThinking: u.adaptiveThinking ?? (u.thinkingMode === 'adaptive' && base.adaptiveThinking === 'no' ? 'accepted' : base.adaptiveThinking),
     sampling: u.sampling ?? base.sampling,
     promptCache: u.promptCache === undefined ? base.promptCache : u.promptCache,
     images: { ...base.images, ...u.images },

@@ -174,6 +174,10 @@ describe('strict validation (the default)', () => {
     emu.configure({ models: [{ id: 'test.exclusive-model', rules: { exclusiveSampling: true, topK: false } }] });
     expect((await refusal(ask('test.exclusive-model', { additionalModelRequestFields: { top_k: 5 } }))).message).toMatch(/top_k: Extra inputs are not permitted/);
     expect((await refusal(ask('test.exclusive-model', { inferenceConfig: { temperature: 1, topP: 1 } }))).message).toMatch(/cannot both be specified/);
+    // The catalog's thinkingMode and sampling, as the product writes them.
+    emu.configure({ models: [{ id: 'test.adaptive-model', rules: { thinking: { minBudget: 1024 }, thinkingMode: 'adaptive', sampling: false } as object }] });
+    await expect(client.send(new ConverseCommand(ask('test.adaptive-model', { additionalModelRequestFields: { thinking: { type: 'adaptive' } } })))).resolves.toBeDefined();
+    expect((await refusal(ask('test.adaptive-model', { inferenceConfig: { temperature: 0.5 } }))).message).toMatch(/`temperature` is not supported/);
   });
 
   it('lets everything through in lenient mode (opt-in)', async () => {
