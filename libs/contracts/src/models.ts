@@ -131,9 +131,10 @@ export function knownModelRules(modelId: string): ModelRulesInput {
 
 /**
  * Bedrock's output-token burndown rate for Claude model ids: 5 for Claude 3.7 Sonnet, the Claude 4
- * family (Opus, Sonnet and Haiku 4.x) and the models after it, 1 for earlier models and unknown ids. Its docs
- * ("How tokens are counted in Amazon Bedrock"): a call reserves `input + maxTokens × rate` of the
- * tokens-per-minute quota when it starts and uses `input + cache writes + output × rate` in the end.
+ * family (Opus, Sonnet and Haiku 4.x) and the models after it, 1 for earlier models and unknown
+ * ids. Its docs ("How tokens are counted in Amazon Bedrock"): a call reserves `input + maxTokens ×
+ * rate` of the tokens-per-minute quota when it starts and uses `input + cache writes + output ×
+ * rate` in the end.
  */
 export function knownOutputBurndown(modelId: string): number {
   return /claude-3-7|claude-(sonnet|haiku|opus)-4|claude-[a-z]+-[5-9]|claude-mythos/.test(modelId.toLowerCase()) ? 5 : 1;
