@@ -33,6 +33,9 @@ const CLAUDE_3: ModelRules = {
   documents: { maxCount: 5, maxBytes: 4_718_592, formats: DOCUMENT_FORMATS },
 };
 
+/** Claude 3.7 Sonnet, the Claude 4 family and the models after it: they think, and burn output 5×. */
+const claude37AndLater = /claude-3-7|claude-(sonnet|haiku|opus)-4|claude-[a-z]+-[5-9]|claude-mythos/;
+
 /**
  * Bedrock's rules for a Claude model id (foundation model or inference profile), as its docs and
  * its error messages show them; ids it does not know get the Claude 3 behaviour.
@@ -44,7 +47,7 @@ export function knownRules(modelId: string): ModelRules {
   const rules: ModelRules = structuredClone(CLAUDE_3);
   // Opus 4.1 and every 4.5+ model refuse temperature together with top_p.
   if (/claude-(opus-4-1|(sonnet|haiku|opus)-4-[5-9])/.test(id)) rules.exclusiveSampling = true;
-  if (/claude-3-7|claude-(sonnet|haiku|opus)-4|claude-[a-z]+-[5-9]|claude-mythos/.test(id)) rules.thinking = { minBudget: 1024 };
+  if (claude37AndLater.test(id)) rules.thinking = { minBudget: 1024 };
   // Bedrock user guide, "Adaptive thinking": recommended on Opus and Sonnet 4.6, the only way on Opus
   // 4.7 and the models after it, which also refuse temperature, top_p and top_k.
   if (/claude-(opus|sonnet)-4-6/.test(id)) rules.adaptiveThinking = 'accepted';
@@ -75,7 +78,7 @@ export function knownMaxOutputTokens(modelId: string): number | undefined {
  * family, 1 for earlier models.
  */
 export function knownOutputBurndown(modelId: string): number {
-  return /claude-3-7|claude-(sonnet|haiku|opus)-4|claude-[a-z]+-[5-9]|claude-mythos/.test(modelId.toLowerCase()) ? 5 : 1;
+  return claude37AndLater.test(modelId.toLowerCase()) ? 5 : 1;
 }
 
 /** Catalog rules over the known ones (a partial `rules` object from a catalog entry). */

@@ -106,6 +106,9 @@ export function defaultModel(catalog: readonly ModelEntry[]): ModelEntry {
   return catalog.find((m) => m.default) ?? catalog[0]!;
 }
 
+/** Claude 3.7 Sonnet, the Claude 4 family and the models after it: they think, and burn output 5×. */
+const claude37AndLater = /claude-3-7|claude-(sonnet|haiku|opus)-4|claude-[a-z]+-[5-9]|claude-mythos/;
+
 /**
  * Bedrock's rules for Claude model ids (foundation models and inference profiles) as its docs and
  * error messages show them: Opus 4.1 and the 4.5 family on refuse temperature with top_p; 3.7 and 4.x
@@ -117,7 +120,7 @@ export function knownModelRules(modelId: string): ModelRulesInput {
   const id = modelId.toLowerCase();
   const rules: ModelRulesInput = {};
   if (/claude-(opus-4-1|(sonnet|haiku|opus)-4-[5-9])/.test(id)) rules.exclusiveSampling = true;
-  if (/claude-3-7|claude-(sonnet|haiku|opus)-4|claude-[a-z]+-[5-9]|claude-mythos/.test(id)) rules.thinking = { minBudget: 1024 };
+  if (claude37AndLater.test(id)) rules.thinking = { minBudget: 1024 };
   // Adaptive thinking only, and no sampling parameters: Opus 4.7 on and the models after it.
   if (/claude-opus-4-[7-9]|claude-[a-z]+-[5-9]|claude-mythos/.test(id)) {
     rules.thinkingMode = 'adaptive';
@@ -137,7 +140,7 @@ export function knownModelRules(modelId: string): ModelRulesInput {
  * rate` in the end.
  */
 export function knownOutputBurndown(modelId: string): number {
-  return /claude-3-7|claude-(sonnet|haiku|opus)-4|claude-[a-z]+-[5-9]|claude-mythos/.test(modelId.toLowerCase()) ? 5 : 1;
+  return claude37AndLater.test(modelId.toLowerCase()) ? 5 : 1;
 }
 
 /** The quota tokens one output token of this model uses up (see `knownOutputBurndown`). */
