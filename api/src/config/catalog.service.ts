@@ -18,8 +18,7 @@ export class CatalogService {
   }
 
   publicList(): PublicModel[] {
-    // Quota internals and the access list are the operator's business.
-    return this.models.map(({ quota: _quota, allowedGroups: _groups, ...rest }) => rest);
+    return this.models.map(publicModelOf);
   }
 
   default(): ModelEntry {
@@ -28,7 +27,7 @@ export class CatalogService {
 
   /** What a caller in these groups may use (`allowedGroups`), as `GET /v1/models` lists it. */
   publicListFor(groups: readonly string[]): PublicModel[] {
-    return this.models.filter((m) => mayUseModel(m, groups)).map(({ quota: _quota, allowedGroups: _groups, ...rest }) => rest);
+    return this.models.filter((m) => mayUseModel(m, groups)).map(publicModelOf);
   }
 
   /** The catalog's default when the caller may use it, else the first model they may use. */
@@ -63,3 +62,6 @@ export class CatalogService {
     this.models = loadCatalog(this.config.modelsFile, this.config.modelsJson);
   }
 }
+
+/** Quota internals, token counting and the access list are the operator's business. */
+const publicModelOf = ({ quota: _quota, allowedGroups: _groups, tokenizerRatio: _ratio, ...rest }: ModelEntry): PublicModel => rest;

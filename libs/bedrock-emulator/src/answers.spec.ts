@@ -61,6 +61,8 @@ describe('emulatorAnswer', () => {
         messages: [{ role: 'user', content: [{ text: 'abcd' }, { image: {} }, { document: {} }] }],
       }),
     ).toBe(1 + IMAGE_INPUT_TOKENS + DOCUMENT_INPUT_TOKENS);
+    // A tokenizer that makes more tokens of the same text (Opus 4.7 on: 1.35).
+    expect(countInputTokens({ messages: [{ role: 'user', content: [{ text: 'abcde' }] }], system: [{ text: 'xyz' }] }, 1.35)).toBe(3);
   });
 
   it('parses directives and ignores junk', () => {

@@ -113,8 +113,14 @@ function normalizeContent(content: AnswerMessage['content']): NormalizedBlocks {
   return out;
 }
 
-/** Input tokens: ceil(chars / 4) over all text (system included) plus a fixed charge per image / document. */
-export function countInputTokens(request: Pick<AnswerRequest, 'messages' | 'system'>): number {
+/** Tokens of `chars` characters of text: 4 a Claude 3 token, times the model's tokenizer ratio. */
+export const textTokens = (chars: number, tokenizerRatio = 1) => Math.ceil((chars / 4) * tokenizerRatio);
+
+/**
+ * Input tokens: all text (system included) by textTokens, plus a fixed charge per image / document.
+ * `tokenizerRatio`: the model's tokens per Claude 3 token (knownTokenizerRatio).
+ */
+export function countInputTokens(request: Pick<AnswerRequest, 'messages' | 'system'>, tokenizerRatio = 1): number {
   let chars = 0;
   let media = 0;
   for (const part of [request.system, ...(request.messages ?? []).map((m) => m.content)]) {
@@ -122,7 +128,7 @@ export function countInputTokens(request: Pick<AnswerRequest, 'messages' | 'syst
     for (const t of n.texts) chars += t.length;
     media += n.images * IMAGE_INPUT_TOKENS + n.documents * DOCUMENT_INPUT_TOKENS;
   }
-  return Math.ceil(chars / 4) + media;
+  return textTokens(chars, tokenizerRatio) + media;
 }
 
 export function requestedMaxTokens(request: AnswerRequest): number | undefined {
@@ -256,9 +262,9 @@ function generate(request: AnswerRequest, maxTokens: number): { tokens: string[]
  * When the last message is an assistant prefill that is a prefix of the full answer (a retry that
  * continues delivered text), the answer is the remainder, as Bedrock continues a prefill.
  */
-export function emulatorAnswer(request: AnswerRequest, options: { defaultMaxTokens?: number } = {}): EmulatorAnswer {
+export function emulatorAnswer(request: AnswerRequest, options: { defaultMaxTokens?: number; tokenizerRatio?: number } = {}): EmulatorAnswer {
   const maxTokens = requestedMaxTokens(request) ?? options.defaultMaxTokens ?? 4096;
-  const inputTokens = countInputTokens(request);
+  const inputTokens = countInputTokens(request, options.tokenizerRatio);
   const directives = parseDirectives(lastUserText(request.messages));
   const messages = request.messages ?? [];
   const last = messages[messages.length - 1];

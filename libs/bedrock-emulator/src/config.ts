@@ -7,6 +7,8 @@ export interface EmulatorModel {
   maxOutputTokens?: number;
   contextWindow?: number;
   quota?: Partial<ModelQuota>;
+  /** Tokens per Claude 3 token of a text; absent = what Bedrock's tokenizer for the model id makes (knownTokenizerRatio). */
+  tokenizerRatio?: number;
   /** The catalog's rules (partial); they refine what the emulator knows of the model id. */
   rules?: Partial<ModelRules>;
 }
@@ -16,6 +18,8 @@ export interface ModelSettings {
   /** Requests with more input tokens than this get ValidationException. */
   contextWindow: number;
   quota: ModelQuota;
+  /** Tokens per Claude 3 token of a text; unset = what Bedrock's tokenizer for this model id makes. */
+  tokenizerRatio?: number;
   /** What Bedrock accepts from the model; unset = what Bedrock does for this model id. */
   rules?: ModelRules;
 }
@@ -64,7 +68,7 @@ export const DEFAULT_QUOTA: ModelQuota = { requestsPerMinute: 100_000, tokensPer
 export const DEFAULT_MAX_OUTPUT_TOKENS = 64_000;
 export const DEFAULT_CONTEXT_WINDOW = 200_000;
 
-type ModelOverride = Partial<ModelQuota> & { maxOutputTokens?: number; contextWindow?: number; rules?: Partial<ModelRules> };
+type ModelOverride = Partial<ModelQuota> & { maxOutputTokens?: number; contextWindow?: number; tokenizerRatio?: number; rules?: Partial<ModelRules> };
 
 export function defaultConfig(): EmulatorConfig {
   return {
@@ -107,7 +111,7 @@ export function applyConfigUpdate(current: EmulatorConfig, update: ConfigUpdate)
     if (!Array.isArray(update.models)) throw new TypeError('models must be an array of catalog entries');
     for (const m of update.models) {
       if (typeof m?.id !== 'string' || !m.id) throw new TypeError('models[].id must be a non-empty string');
-      overrides.push([m.id, { ...m.quota, maxOutputTokens: m.maxOutputTokens, contextWindow: m.contextWindow, rules: m.rules }]);
+      overrides.push([m.id, { ...m.quota, maxOutputTokens: m.maxOutputTokens, contextWindow: m.contextWindow, tokenizerRatio: m.tokenizerRatio, rules: m.rules }]);
     }
   }
   if (update.quotas !== undefined) {
@@ -118,9 +122,11 @@ export function applyConfigUpdate(current: EmulatorConfig, update: ConfigUpdate)
     // A model configured for the first time starts from Bedrock's output limit for its id, as an unconfigured one has.
     const known = next.lenient ? undefined : knownMaxOutputTokens(id);
     const base = next.models[id] ?? { ...structuredClone(next.defaultModel), ...(known ? { maxOutputTokens: known } : {}) };
-    const { maxOutputTokens, contextWindow, rules, ...quota } = o ?? {};
+    const { maxOutputTokens, contextWindow, tokenizerRatio, rules, ...quota } = o ?? {};
+    const ratio = tokenizerRatio === undefined ? base.tokenizerRatio : between(`${id}.tokenizerRatio`, tokenizerRatio, 1, 4);
     next.models[id] = {
       rules: rules === undefined ? base.rules : mergeRules(base.rules ?? knownRules(id), rules),
+      ...(ratio === undefined ? {} : { tokenizerRatio: ratio }),
       maxOutputTokens: maxOutputTokens === undefined ? base.maxOutputTokens : positiveInt(`${id}.maxOutputTokens`, maxOutputTokens),
       contextWindow: contextWindow === undefined ? base.contextWindow : positiveInt(`${id}.contextWindow`, contextWindow),
       quota: mergeQuota(id, base.quota, quota),
@@ -147,6 +153,11 @@ function positive(name: string, value: unknown, allowInfinity = false): number {
   if (typeof value !== 'number' || !(value > 0) || (!allowInfinity && !Number.isFinite(value))) {
     throw new TypeError(`${name} must be a positive number`);
   }
+  return value;
+}
+
+function between(name: string, value: unknown, min: number, max: number): number {
+  if (typeof value !== 'number' || !(value >= min && value <= max)) throw new TypeError(`${name} must be a number from ${min} to ${max}`);
   return value;
 }
 

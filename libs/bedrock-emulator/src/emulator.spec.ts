@@ -325,6 +325,26 @@ describe('quota', () => {
     await converseStream(c, { ...ask('abcd', { inferenceConfig: { maxTokens: 50_000 } }), modelId: opus });
   });
 
+  it('counts input in the model tokens: Opus 4.7 and later make 1.35 times as many of the same text, also against the context window', async () => {
+    const sonnet45 = 'us.anthropic.claude-sonnet-4-5-20250929-v1:0';
+    const opus47 = 'us.anthropic.claude-opus-4-7';
+    const c = client();
+    const text = 'x'.repeat(3600) + ' [[emulator:tokens=5]]';
+    const claude3Count = (await converseStream(c, { ...ask(text), modelId: sonnet45 })).usage!.inputTokens!;
+    expect(claude3Count).toBe(Math.ceil(text.length / 4));
+    expect((await converseStream(c, { ...ask(text), modelId: opus47 })).usage!.inputTokens).toBe(Math.ceil((text.length / 4) * 1.35));
+    // A prompt that fits a 1,000-token window in Claude 3 tokens does not fit it in Opus 4.7's.
+    emu.configure({ quotas: { [sonnet45]: { contextWindow: 1_000 }, [opus47]: { contextWindow: 1_000 } } });
+    await converseStream(c, { ...ask(text), modelId: sonnet45 });
+    const err = await rejection(converseStream(c, { ...ask(text), modelId: opus47 }));
+    expect(err.name).toBe('ValidationException');
+    expect(err.message).toBe('Input is too long for requested model.');
+    // A catalog entry may set the ratio for a model id the emulator does not know; 1 to 4.
+    emu.configure({ models: [{ id: 'vendor.new-model-v1:0', tokenizerRatio: 2 }] });
+    expect((await converseStream(c, { ...ask('abcdefgh'), modelId: 'vendor.new-model-v1:0' })).usage!.inputTokens).toBe(4);
+    expect(() => emu.configure({ models: [{ id: MODEL, tokenizerRatio: 0.5 }] })).toThrow(/tokenizerRatio/);
+  });
+
   it('lets the SDK retry a throttled call by itself', async () => {
     emu.injectFault({ type: 'throttling', count: 1 });
     const got = await converseStream(client('h2', 3), ask('retry me'));

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { DOCUMENT_INPUT_TOKENS, IMAGE_INPUT_TOKENS } from './answers.js';
+import { DOCUMENT_INPUT_TOKENS, IMAGE_INPUT_TOKENS, textTokens } from './answers.js';
 import { validation } from './http.js';
 
 /** What Bedrock accepts from a model (the Switchboard catalog's `rules`, defaults filled in). */
@@ -35,6 +35,8 @@ const CLAUDE_3: ModelRules = {
 
 /** Claude 3.7 Sonnet, the Claude 4 family and the models after it: they think, and burn output 5×. */
 const claude37AndLater = /claude-3-7|claude-(sonnet|haiku|opus)-4|claude-[a-z]+-[5-9]|claude-mythos/;
+/** Claude Opus 4.7 and the models after it: adaptive thinking only, no sampling parameters, a new tokenizer. */
+const opus47AndLater = /claude-opus-4-[7-9]|claude-[a-z]+-[5-9]|claude-mythos/;
 
 /**
  * Bedrock's rules for a Claude model id (foundation model or inference profile), as its docs and
@@ -51,7 +53,7 @@ export function knownRules(modelId: string): ModelRules {
   // Bedrock user guide, "Adaptive thinking": recommended on Opus and Sonnet 4.6, the only way on Opus
   // 4.7 and the models after it, which also refuse temperature, top_p and top_k.
   if (/claude-(opus|sonnet)-4-6/.test(id)) rules.adaptiveThinking = 'accepted';
-  if (/claude-opus-4-[7-9]|claude-[a-z]+-[5-9]|claude-mythos/.test(id)) {
+  if (opus47AndLater.test(id)) {
     rules.adaptiveThinking = 'only';
     rules.sampling = false;
   }
@@ -79,6 +81,16 @@ export function knownMaxOutputTokens(modelId: string): number | undefined {
  */
 export function knownOutputBurndown(modelId: string): number {
   return claude37AndLater.test(modelId.toLowerCase()) ? 5 : 1;
+}
+
+/**
+ * Tokens per Claude 3 token of the same text for a Claude model id: Opus 4.7 and the models after
+ * it have a tokenizer that makes 1.0 to 1.35 times as many tokens depending on the content
+ * (Anthropic's Opus 4.7 notes). The emulator counts the top of that range, so an estimate that
+ * holds here holds at Bedrock.
+ */
+export function knownTokenizerRatio(modelId: string): number {
+  return opus47AndLater.test(modelId.toLowerCase()) ? 1.35 : 1;
 }
 
 /** Catalog rules over the known ones (a partial `rules` object from a catalog entry). */
@@ -306,7 +318,7 @@ export class PromptCache {
 
   constructor(private readonly now: () => number = Date.now) {}
 
-  apply(modelId: string, body: ConverseBody, rules: ModelRules): { read: number; write: number } {
+  apply(modelId: string, body: ConverseBody, rules: ModelRules, tokenizerRatio: number): { read: number; write: number } {
     if (rules.promptCache === false) return { read: 0, write: 0 };
     const min = rules.promptCache.minTokens;
     const hash = createHash('sha256').update(modelId);
@@ -324,7 +336,7 @@ export class PromptCache {
       if (typeof b['text'] === 'string') chars += b['text'].length;
       else if ('image' in b) media += IMAGE_INPUT_TOKENS;
       else if ('document' in b) media += DOCUMENT_INPUT_TOKENS;
-      boundaries.push({ key: hash.copy().digest('hex'), tokens: Math.ceil(chars / 4) + media });
+      boundaries.push({ key: hash.copy().digest('hex'), tokens: textTokens(chars, tokenizerRatio) + media });
     };
     for (const b of body.system ?? []) visit('system', b);
     for (const m of body.messages) for (const b of m.content) visit(m.role, b);

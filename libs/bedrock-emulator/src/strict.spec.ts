@@ -267,10 +267,10 @@ describe('prompt caching', () => {
     const cache = new PromptCache(() => now);
     const body = { system: [{ text: long }, cp], messages: [{ role: 'user', content: [{ text: 'q' }] }] };
     const rules = knownRules(SONNET_45);
-    expect(cache.apply(SONNET_45, body, rules).read).toBe(0);
+    expect(cache.apply(SONNET_45, body, rules, 1).read).toBe(0);
     now += 4 * 60_000;
-    expect(cache.apply(SONNET_45, body, rules).read).toBeGreaterThan(0);
+    expect(cache.apply(SONNET_45, body, rules, 1).read).toBeGreaterThan(0);
     now += 5 * 60_000 + 1;
-    expect(cache.apply(SONNET_45, body, rules).read).toBe(0);
+    expect(cache.apply(SONNET_45, body, rules, 1).read).toBe(0);
   });
 });

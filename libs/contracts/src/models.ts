@@ -63,6 +63,11 @@ export const modelEntrySchema = z.object({
      */
     outputBurndown: z.number().int().min(1).max(100).optional(),
   }),
+  /**
+   * Tokens this model's tokenizer makes of a text per token of the Claude 3 tokenizer; absent = what
+   * is known for the model id (`knownTokenizerRatio`). Input token estimates scale by it.
+   */
+  tokenizerRatio: z.number().min(1).max(4).optional(),
   price: z.object({
     inputPer1k: z.number().nonnegative(),
     outputPer1k: z.number().nonnegative(),
@@ -94,8 +99,8 @@ export const modelCatalogSchema = z
   .refine((models) => models.filter((m) => m.default).length <= 1, 'at most one model may be the default');
 export type ModelCatalog = z.infer<typeof modelCatalogSchema>;
 
-/** What `GET /v1/models` returns per model: the catalog entry without quota internals. */
-export type PublicModel = Omit<ModelEntry, 'quota' | 'allowedGroups'>;
+/** What `GET /v1/models` returns per model: the catalog entry without quota and token-counting internals. */
+export type PublicModel = Omit<ModelEntry, 'quota' | 'allowedGroups' | 'tokenizerRatio'>;
 
 /** True when a caller in `groups` may use the model (no `allowedGroups` = everyone). */
 export function mayUseModel(model: { allowedGroups?: readonly string[] }, groups: readonly string[]): boolean {
@@ -108,6 +113,8 @@ export function defaultModel(catalog: readonly ModelEntry[]): ModelEntry {
 
 /** Claude 3.7 Sonnet, the Claude 4 family and the models after it: they think, and burn output 5×. */
 const claude37AndLater = /claude-3-7|claude-(sonnet|haiku|opus)-4|claude-[a-z]+-[5-9]|claude-mythos/;
+/** Claude Opus 4.7 and the models after it: adaptive thinking only, no sampling parameters, a new tokenizer. */
+const opus47AndLater = /claude-opus-4-[7-9]|claude-[a-z]+-[5-9]|claude-mythos/;
 
 /**
  * Bedrock's rules for Claude model ids (foundation models and inference profiles) as its docs and
@@ -122,7 +129,7 @@ export function knownModelRules(modelId: string): ModelRulesInput {
   if (/claude-(opus-4-1|(sonnet|haiku|opus)-4-[5-9])/.test(id)) rules.exclusiveSampling = true;
   if (claude37AndLater.test(id)) rules.thinking = { minBudget: 1024 };
   // Adaptive thinking only, and no sampling parameters: Opus 4.7 on and the models after it.
-  if (/claude-opus-4-[7-9]|claude-[a-z]+-[5-9]|claude-mythos/.test(id)) {
+  if (opus47AndLater.test(id)) {
     rules.thinkingMode = 'adaptive';
     rules.sampling = false;
   }
@@ -146,6 +153,20 @@ export function knownOutputBurndown(modelId: string): number {
 /** The quota tokens one output token of this model uses up (see `knownOutputBurndown`). */
 export function outputBurndownOf(model: { id: string; quota: { outputBurndown?: number } }): number {
   return model.quota.outputBurndown ?? knownOutputBurndown(model.id);
+}
+
+/**
+ * Tokens per Claude 3 token of the same text for a Claude model id: 1.35 for Opus 4.7 and the
+ * models after it, whose tokenizer makes 1.0 to 1.35 times as many tokens depending on the content
+ * (Anthropic's Opus 4.7 notes; estimates take the top of that range), 1 for the rest.
+ */
+export function knownTokenizerRatio(modelId: string): number {
+  return opus47AndLater.test(modelId.toLowerCase()) ? 1.35 : 1;
+}
+
+/** The model's tokens per Claude 3 token (see `knownTokenizerRatio`). */
+export function tokenizerRatioOf(model: { id: string; tokenizerRatio?: number }): number {
+  return model.tokenizerRatio ?? knownTokenizerRatio(model.id);
 }
 
 /** What a finished call used of the model's tokens-per-minute quota: cache reads do not count. */

@@ -1,7 +1,7 @@
 import { BedrockRuntimeClient, ConverseCommand, ConverseStreamCommand, type ConverseStreamCommandInput } from '@aws-sdk/client-bedrock-runtime';
 import { startEmulator, type Emulator } from '@switchboard/bedrock-emulator';
 import type { ModelEntry } from '@switchboard/contracts';
-import { estimateTokens } from '../quota/admission.js';
+import { estimateInputTokens, estimateTokens } from '../quota/admission.js';
 import { buildChatInput, buildTextInput, builtInCatalog, costOf, formatSmokeTable, runSmoke, samplingFor, smokeCases } from '@switchboard/server-core';
 
 process.env['AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED'] = 'true';
@@ -45,8 +45,11 @@ describe('samplingFor', () => {
 
   it('the governor reserves the thinking budget as output tokens', () => {
     const messages = [{ role: 'user' as const, content: [{ type: 'text' as const, text: 'Hi' }] }];
-    const plain = estimateTokens(buildChatInput({ model: sonnet45, system: null, messages, params: { maxTokens: 1000 } }) as ConverseStreamCommandInput);
-    const thinking = estimateTokens(buildChatInput({ model: sonnet45, system: null, messages, params: { maxTokens: 1000, thinkingBudget: 5000 } }) as ConverseStreamCommandInput);
+    const plain = estimateTokens(buildChatInput({ model: sonnet45, system: null, messages, params: { maxTokens: 1000 } }) as ConverseStreamCommandInput, sonnet45);
+    const thinking = estimateTokens(
+      buildChatInput({ model: sonnet45, system: null, messages, params: { maxTokens: 1000, thinkingBudget: 5000 } }) as ConverseStreamCommandInput,
+      sonnet45,
+    );
     expect(thinking - plain).toBe(5000);
   });
 
@@ -111,6 +114,18 @@ describe('buildChatInput against the strict emulator', () => {
     expect(sent).toHaveLength(20);
     expect(input.messages.at(-1)!.content.filter((b) => 'image' in b)).toHaveLength(2);
     await expect(client.send(new ConverseCommand(input as ConverseStreamCommandInput))).resolves.toBeDefined();
+  });
+
+  it('the quota estimate of the input is at least what Bedrock counts, also with the tokenizer of Opus 4.7', async () => {
+    const long = 'Queues hold work until a worker takes it. '.repeat(120);
+    for (const model of [sonnet45, opus47]) {
+      const input = buildChatInput({ model, system: 'Be brief', messages: [{ role: 'user', content: [{ type: 'text', text: long }] }], params: { maxTokens: 16 } });
+      const usage = (await client.send(new ConverseCommand(input as ConverseStreamCommandInput))).usage!;
+      const counted = usage.inputTokens! + (usage.cacheReadInputTokens ?? 0) + (usage.cacheWriteInputTokens ?? 0);
+      expect(estimateInputTokens(input as ConverseStreamCommandInput, model)).toBeGreaterThanOrEqual(counted);
+      // Counted as Claude 3 text, Opus 4.7's input would be under what Bedrock counts.
+      if (model === opus47) expect(estimateInputTokens(input as ConverseStreamCommandInput, { id: 'claude-3-like' })).toBeLessThan(counted);
+    }
   });
 
   it('a second turn of a long conversation reads the first from the cache and costs less', async () => {

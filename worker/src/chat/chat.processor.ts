@@ -2,7 +2,7 @@ import { type BedrockRuntimeClient, ConverseCommand, ConverseStreamCommand } fro
 import { DelayedError, type Job, type Queue, UnrecoverableError } from 'bullmq';
 import type { SQL } from 'drizzle-orm';
 import type { RedisClient as Redis } from '@switchboard/server-core';
-import { type Block, type ModelEntry, textOf, type Usage } from '@switchboard/contracts';
+import { type Block, type ModelEntry, textOf, tokenizerRatioOf, type Usage } from '@switchboard/contracts';
 import {
   attemptNumber,
   BudgetExceededError,
@@ -35,6 +35,7 @@ import { workerMetrics } from '../metrics/worker-metrics.js';
 import {
   admitOrWait,
   auditSpend,
+  estimateInputTokens,
   estimateTokens,
   isThrottle,
   type LaneQueues,
@@ -92,7 +93,8 @@ export function createChatProcessor(deps: ChatProcessorDeps) {
     const load = () =>
       Promise.all([deps.turns.conversation(data.conversationId), deps.turns.history(data.conversationId, data.userMessageId)]);
     type Loaded = Awaited<ReturnType<typeof load>>;
-    const plan = ([conversation, all]: Loaded) => conversation && planHistory(branchOf(all, data.userMessageId), conversation, data.params);
+    const plan = ([conversation, all]: Loaded) =>
+      conversation && planHistory(branchOf(all, data.userMessageId), conversation, data.params, tokenizerRatioOf(model!));
     const requestWith = ([conversation]: Loaded, p: HistoryPlan, delivered: string, thinking: boolean) =>
       buildConverseRequest({
         model: model!,
@@ -121,7 +123,7 @@ export function createChatProcessor(deps: ChatProcessorDeps) {
             model,
             lane: 'chat',
             owner: data.owner,
-            tokens: estimateTokens(carriedRequest),
+            tokens: estimateTokens(carriedRequest, model),
             // Quota and budgets reserve the worst case: the estimated input plus every output token the call may produce.
             maxOutputTokens: carriedRequest.inferenceConfig?.maxTokens ?? 4096,
             onWaiting: (position) => publishJobStatus(deps.redis, data.jobId, { state: 'queued', position }),
@@ -170,7 +172,7 @@ export function createChatProcessor(deps: ChatProcessorDeps) {
     // One reservation covers the compression call too: it is bounded by the history it replaces.
     const firstRequest = firstPlan && request(loaded!, firstPlan);
     const firstCompress = firstPlan && compressionOf(firstPlan) ? buildCompressRequest(model, firstPlan.summary, firstPlan.compress!.covered) : undefined;
-    const firstTokens = firstRequest ? estimateTokens(firstRequest) + (firstCompress ? estimateTokens(firstCompress) : 0) : undefined;
+    const firstTokens = firstRequest ? estimateTokens(firstRequest, model) + (firstCompress ? estimateTokens(firstCompress, model) : 0) : undefined;
     // Quota and budgets reserve the worst case: the estimated input plus every output token the calls may produce.
     const firstMaxOutput = firstRequest
       ? (firstRequest.inferenceConfig?.maxTokens ?? 4096) + (firstCompress ? (firstCompress.inferenceConfig?.maxTokens ?? 4096) : 0)
@@ -225,7 +227,7 @@ export function createChatProcessor(deps: ChatProcessorDeps) {
       if (compressed) {
         compressUsage = compressed.usage;
         const chain = branchOf(loaded[1], data.userMessageId);
-        history = planHistory(chain, { summary: compressed.text, summaryUptoMessageId: compression.upto.id }, data.params);
+        history = planHistory(chain, { summary: compressed.text, summaryUptoMessageId: compression.upto.id }, data.params, tokenizerRatioOf(model));
       }
     }
     const input = request(loaded, history);
@@ -240,7 +242,7 @@ export function createChatProcessor(deps: ChatProcessorDeps) {
       if (usage) return usage;
       const deliveredChars = writer.text.length + writer.reasoning.length;
       if (!deliveredChars) return null;
-      const inputTokens = Math.max(0, estimateTokens(input) - (input.inferenceConfig?.maxTokens ?? 0));
+      const inputTokens = estimateInputTokens(input, model);
       return { inputTokens, outputTokens: Math.max(deltaEvents, Math.ceil(deliveredChars / 4)) };
     };
     let redating: Promise<unknown> = Promise.resolve();

@@ -89,22 +89,30 @@ describe('branches and history plans', () => {
 
   it('keeps the last historyMessages messages', () => {
     const chain = [...branchOf(all, 'u2'), msg('a2x', 'u2', 'assistant', 'z'), msg('u3', 'a2x', 'user', 'three')];
-    expect(ids(planHistory(chain, none, { historyMessages: 3 }).recent)).toEqual(['u2', 'a2x', 'u3']);
-    expect(ids(planHistory(chain, none, {}).recent)).toHaveLength(5);
+    expect(ids(planHistory(chain, none, { historyMessages: 3 }, 1).recent)).toEqual(['u2', 'a2x', 'u3']);
+    expect(ids(planHistory(chain, none, {}, 1).recent)).toHaveLength(5);
   });
 
   it('marks everything before the last exchange for compression past the threshold, and uses a summary of this branch only', () => {
     const chain = [...branchOf(all, 'u2'), all[3]!, msg('u3', 'a2', 'user', 'three')];
-    expect(planHistory(chain, none, { compressThreshold: 1000 }).compress).toBeUndefined();
-    const plan = planHistory(chain, none, { compressThreshold: 300 });
+    expect(planHistory(chain, none, { compressThreshold: 1000 }, 1).compress).toBeUndefined();
+    const plan = planHistory(chain, none, { compressThreshold: 300 }, 1);
     expect(ids(plan.compress!.covered)).toEqual(['u1', 'a1']);
     expect(plan.compress).toMatchObject({ coversMessages: 2, upto: { id: 'a1' } });
 
-    const summarized = planHistory(chain, { summary: 'S', summaryUptoMessageId: 'a1' }, { compressThreshold: 1000 });
+    const summarized = planHistory(chain, { summary: 'S', summaryUptoMessageId: 'a1' }, { compressThreshold: 1000 }, 1);
     expect(summarized).toEqual({ recent: chain.slice(2), summary: 'S' });
     // A summary made on another branch is not this branch's history.
-    expect(planHistory(chain, { summary: 'S', summaryUptoMessageId: 'a1b' }, {}).summary).toBeNull();
-    expect(estimateHistoryTokens([all[1]!])).toBe(200);
+    expect(planHistory(chain, { summary: 'S', summaryUptoMessageId: 'a1b' }, {}, 1).summary).toBeNull();
+    expect(estimateHistoryTokens([all[1]!], 1)).toBe(200);
+  });
+
+  it('counts history in the model tokens: a tokenizer that makes more tokens compresses sooner', () => {
+    const chain = [...branchOf(all, 'u2'), all[3]!, msg('u3', 'a2', 'user', 'three')];
+    expect(estimateHistoryTokens([all[1]!], 1.35)).toBe(270);
+    const threshold = estimateHistoryTokens(chain.slice(0, -1), 1) + 1;
+    expect(planHistory(chain, none, { compressThreshold: threshold }, 1).compress).toBeUndefined();
+    expect(planHistory(chain, none, { compressThreshold: threshold }, 1.35).compress).toBeDefined();
   });
 
   it('sends the summary in the system prompt after the conversation system prompt', () => {

@@ -78,6 +78,8 @@ export function planHistory(
   chain: readonly MessageRow[],
   conversation: { summary: string | null; summaryUptoMessageId: string | null; summaryCovers?: number | null },
   params: ModelParams,
+  /** The model's tokens per Claude 3 token (tokenizerRatioOf). */
+  tokenizerRatio: number,
 ): HistoryPlan {
   const cut = conversation.summary && conversation.summaryUptoMessageId ? chain.findIndex((m) => m.id === conversation.summaryUptoMessageId) : -1;
   const summary = cut >= 0 ? conversation.summary : null;
@@ -87,23 +89,26 @@ export function planHistory(
   const threshold = params.compressThreshold;
   if (!threshold) return plan;
   const earlier = afterSummary.slice(0, -1);
-  if (estimateHistoryTokens(earlier) + (summary ? textTokens(summary) : 0) <= threshold) return plan;
+  if (estimateHistoryTokens(earlier, tokenizerRatio) + (summary ? textTokens(summary, tokenizerRatio) : 0) <= threshold) return plan;
   const covered = earlier.slice(0, Math.max(0, earlier.length - keepRecent));
   if (covered.length === 0) return plan;
   const upto = covered.at(-1)!;
   return { ...plan, compress: { covered, upto, coversMessages: cut + 1 + covered.length } };
 }
 
-/** The history as Bedrock would bill it, on the safe side (3.5 characters a token, media by kind). */
-export function estimateHistoryTokens(messages: readonly MessageRow[]): number {
+/**
+ * The history as Bedrock would bill it, on the safe side (3.5 characters a Claude 3 token, scaled
+ * by the model's tokenizer ratio; media by kind).
+ */
+export function estimateHistoryTokens(messages: readonly MessageRow[], tokenizerRatio: number): number {
   let tokens = 0;
   for (const m of messages) {
-    for (const b of m.content) tokens += b.type === 'text' ? textTokens(b.text) : b.type === 'image' ? 1600 : 1500;
+    for (const b of m.content) tokens += b.type === 'text' ? textTokens(b.text, tokenizerRatio) : b.type === 'image' ? 1600 : 1500;
   }
   return tokens;
 }
 
-const textTokens = (text: string) => Math.ceil(text.length / 3.5);
+const textTokens = (text: string, tokenizerRatio: number) => Math.ceil((text.length / 3.5) * tokenizerRatio);
 
 /** The compression call: the previous summary and the covered messages as one transcript. */
 export function buildCompressRequest(model: ModelEntry, previousSummary: string | null, covered: readonly MessageRow[]) {

@@ -1,7 +1,7 @@
 import type { ConverseStreamCommandInput } from '@aws-sdk/client-bedrock-runtime';
 import { DelayedError, type Job, type Queue, UnrecoverableError } from 'bullmq';
 import type { SQL } from 'drizzle-orm';
-import { type ModelEntry, outputBurndownOf, quotaTokensOf, type Usage } from '@switchboard/contracts';
+import { type ModelEntry, outputBurndownOf, quotaTokensOf, tokenizerRatioOf, type Usage } from '@switchboard/contracts';
 import {
   BudgetExceededError,
   ChatQueues,
@@ -197,15 +197,18 @@ export function isThrottle(err: unknown): boolean {
 
 /**
  * Tokens a Converse call may use: the input (estimated on the safe side at 3.5 characters per
- * token, images and documents by size) plus maxTokens. Of the model's quota, Bedrock reserves the
- * maxTokens part at the model's burndown rate (admitOrWait).
+ * Claude 3 token, scaled by the model's tokenizer ratio; images and documents by size) plus
+ * maxTokens. Of the model's quota, Bedrock reserves the maxTokens part at the model's burndown
+ * rate (admitOrWait).
  */
-export function estimateTokens(input: ConverseStreamCommandInput): number {
-  return estimateInputTokens(input) + (input.inferenceConfig?.maxTokens ?? 4096);
+export function estimateTokens(input: ConverseStreamCommandInput, model: TokenizedModel): number {
+  return estimateInputTokens(input, model) + (input.inferenceConfig?.maxTokens ?? 4096);
 }
 
+type TokenizedModel = Parameters<typeof tokenizerRatioOf>[0];
+
 /** The input part of estimateTokens. */
-export function estimateInputTokens(input: ConverseStreamCommandInput): number {
+export function estimateInputTokens(input: ConverseStreamCommandInput, model: TokenizedModel): number {
   let chars = 0;
   let media = 0;
   for (const block of input.system ?? []) chars += block.text?.length ?? 0;
@@ -216,7 +219,7 @@ export function estimateInputTokens(input: ConverseStreamCommandInput): number {
       else if (block.document) media += Math.max(1500, Math.ceil((block.document.source?.bytes?.length ?? 0) / 6));
     }
   }
-  return Math.ceil(chars / 3.5) + media;
+  return Math.ceil((chars / 3.5) * tokenizerRatioOf(model)) + media;
 }
 
 function retryHintMs(err: unknown): number | undefined {

@@ -1,18 +1,20 @@
-import type { ModelEntry } from '@switchboard/contracts';
+import { type ModelEntry, tokenizerRatioOf } from '@switchboard/contracts';
 
-/** Output tokens a chunk summary may use, and characters per token assumed on the safe side. */
+/** Output tokens a chunk summary may use. */
 export const chunkOutputTokens = 1024;
-const charsPerToken = 3;
+/** Characters per Claude 3 token assumed on the safe side (a model's tokenizer ratio divides it). */
+const charsPerClaude3Token = 3;
 
 /**
  * Characters of source text one call may carry: what the context window leaves after the output
  * and the prompt (instructions included), capped so calls on very long documents stay fast.
  */
 export function chunkBudgetChars(model: ModelEntry, instructionsChars: number, maxChunkChars: number): number {
+  const charsPerToken = charsPerClaude3Token / tokenizerRatioOf(model);
   const output = Math.min(model.maxOutputTokens, chunkOutputTokens);
   const prompt = 200 + Math.ceil(instructionsChars / charsPerToken);
   const tokens = model.contextWindow - output - prompt;
-  return Math.max(500, Math.min(maxChunkChars, tokens * charsPerToken));
+  return Math.max(500, Math.min(maxChunkChars, Math.floor(tokens * charsPerToken)));
 }
 
 /** Splits on paragraph boundaries (then lines, sentences, words) into pieces of at most `budget` chars. */

@@ -62,7 +62,7 @@ export async function callModel(ctx: ModelCallContext, call: ModelCall): Promise
           model: call.model,
           lane: 'batch',
           owner: ctx.owner,
-          tokens: estimateTokens(input),
+          tokens: estimateTokens(input, call.model),
           maxOutputTokens: call.maxTokens,
           ...(ctx.spending ? { spend: { payer: ctx.spending.payer } } : {}),
         })

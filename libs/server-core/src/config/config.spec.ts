@@ -1,7 +1,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { outputBurndownOf, quotaTokensOf } from '@switchboard/contracts';
+import { outputBurndownOf, quotaTokensOf, tokenizerRatioOf } from '@switchboard/contracts';
 import { builtInCatalog, loadCatalog } from './catalog.js';
 import { clusterSeeds } from '../redis.js';
 import { ConfigError, loadConfig } from './config.js';
@@ -104,5 +104,15 @@ describe('loadCatalog', () => {
     const bad = join(dir, 'burndown.json');
     writeFileSync(bad, JSON.stringify([{ ...builtInCatalog[0], quota: { ...builtInCatalog[0]!.quota, outputBurndown: 0 } }]));
     expect(() => loadCatalog(bad)).toThrow(/0\.quota\.outputBurndown/);
+  });
+
+  it('counts text in each model\'s tokens: Opus 4.7 and later make up to 1.35 times as many, unless the entry says otherwise', () => {
+    for (const m of builtInCatalog) expect([m.name, tokenizerRatioOf(m)]).toEqual([m.name, /Opus 4\.7/.test(m.name) ? 1.35 : 1]);
+    expect(tokenizerRatioOf({ id: 'global.anthropic.claude-sonnet-5-v1:0' })).toBe(1.35);
+    expect(tokenizerRatioOf({ id: 'us.anthropic.claude-opus-4-6-v1' })).toBe(1);
+    expect(tokenizerRatioOf({ id: 'vendor.model-v1:0', tokenizerRatio: 1.2 })).toBe(1.2);
+    const bad = join(dir, 'tokenizer.json');
+    writeFileSync(bad, JSON.stringify([{ ...builtInCatalog[0], tokenizerRatio: 0.5 }]));
+    expect(() => loadCatalog(bad)).toThrow(/0\.tokenizerRatio/);
   });
 });
