@@ -1,4 +1,5 @@
-import { countInputTokens, DOCUMENT_INPUT_TOKENS, emulatorAnswer, IMAGE_INPUT_TOKENS, parseDirectives } from './answers.js';
+import { countInputTokens, emulatorAnswer, parseDirectives } from './answers.js';
+import { CLAUDE_3_COUNTING, DOCUMENT_INPUT_TOKENS, imageTokens } from './media.js';
 
 const MODEL = 'anthropic.claude-3-haiku-20240307-v1:0';
 const ask = (text: string, extra: object = {}) => ({ modelId: MODEL, messages: [{ role: 'user', content: [{ text }] }], ...extra });
@@ -54,15 +55,36 @@ describe('emulatorAnswer', () => {
     expect(rest.outputTokens).toBe(35);
   });
 
-  it('counts input tokens as ceil(chars/4) plus a fixed charge per image and document', () => {
+  it('counts input tokens as ceil(chars/4), images by size and a fixed charge per document', () => {
     expect(countInputTokens({ messages: [{ role: 'user', content: [{ text: 'abcde' }] }], system: [{ text: 'xyz' }] })).toBe(2);
     expect(
       countInputTokens({
         messages: [{ role: 'user', content: [{ text: 'abcd' }, { image: {} }, { document: {} }] }],
       }),
-    ).toBe(1 + IMAGE_INPUT_TOKENS + DOCUMENT_INPUT_TOKENS);
+    ).toBe(1 + 1600 + DOCUMENT_INPUT_TOKENS); // an image without readable bytes counts the most an image can
     // A tokenizer that makes more tokens of the same text (Opus 4.7 on: 1.35).
-    expect(countInputTokens({ messages: [{ role: 'user', content: [{ text: 'abcde' }] }], system: [{ text: 'xyz' }] }, 1.35)).toBe(3);
+    expect(countInputTokens({ messages: [{ role: 'user', content: [{ text: 'abcde' }] }], system: [{ text: 'xyz' }] }, { ...CLAUDE_3_COUNTING, tokenizerRatio: 1.35 })).toBe(3);
+  });
+
+  it('counts an image as (width × height) / 750 tokens once scaled down to the model limits', () => {
+    const png = (width: number, height: number) => {
+      const buf = Buffer.alloc(33);
+      buf.writeUInt32BE(0x89504e47, 0);
+      buf.writeUInt32BE(width, 16);
+      buf.writeUInt32BE(height, 20);
+      return buf;
+    };
+    const claude3 = CLAUDE_3_COUNTING.images;
+    const opus47 = { maxEdge: 2576, maxTokens: 5000 };
+    expect(imageTokens(png(300, 250), claude3)).toBe(100);
+    // 1568 × 1568 is over 1,600 tokens before Opus 4.7; Opus 4.7 reads it whole.
+    expect(imageTokens(png(1568, 1568), claude3)).toBe(1600);
+    expect(imageTokens(png(1568, 1568), opus47)).toBe(Math.ceil((1568 * 1568) / 750));
+    // A long edge over the limit scales the image down first: 5152 × 1000 reads as 2576 × 500.
+    expect(imageTokens(png(5152, 1000), opus47)).toBe(Math.ceil((2576 * 500) / 750));
+    expect(imageTokens(png(4000, 4000), opus47)).toBe(5000);
+    const message = { role: 'user' as const, content: [{ image: { format: 'png', source: { bytes: png(300, 250).toString('base64') } } }] };
+    expect(countInputTokens({ messages: [message] })).toBe(100);
   });
 
   it('parses directives and ignores junk', () => {

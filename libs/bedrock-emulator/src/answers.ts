@@ -3,9 +3,8 @@
  * can compute what the emulator will stream, and a retried request yields the same text.
  */
 
-/** Input tokens charged per image / document block (Bedrock counts these from the decoded media). */
-export const IMAGE_INPUT_TOKENS = 1000;
-export const DOCUMENT_INPUT_TOKENS = 1500;
+import { CLAUDE_3_COUNTING, DOCUMENT_INPUT_TOKENS, imageBytesOf, imageTokens, textTokens, type TokenCounting } from './media.js';
+
 /** Answer length bounds (tokens) when no `tokens=` directive is given; it then runs to the end of the sentence. */
 export const MIN_ANSWER_TOKENS = 30;
 export const MAX_ANSWER_TOKENS = 220;
@@ -93,12 +92,13 @@ export function parseDirectives(text: string): EmulatorDirectives {
 
 interface NormalizedBlocks {
   texts: string[];
-  images: number;
+  /** Each image block's bytes (undefined: none to read). */
+  images: (Buffer | undefined)[];
   documents: number;
 }
 
 function normalizeContent(content: AnswerMessage['content']): NormalizedBlocks {
-  const out: NormalizedBlocks = { texts: [], images: 0, documents: 0 };
+  const out: NormalizedBlocks = { texts: [], images: [], documents: 0 };
   if (content === undefined) return out;
   if (typeof content === 'string') {
     out.texts.push(content);
@@ -107,28 +107,26 @@ function normalizeContent(content: AnswerMessage['content']): NormalizedBlocks {
   for (const block of content) {
     const b = block as Record<string, unknown>;
     if (typeof b['text'] === 'string') out.texts.push(b['text']);
-    else if ('image' in b || b['type'] === 'image') out.images += 1;
+    else if ('image' in b || b['type'] === 'image') out.images.push(imageBytesOf(b));
     else if ('document' in b || b['type'] === 'document') out.documents += 1;
   }
   return out;
 }
 
-/** Tokens of `chars` characters of text: 4 a Claude 3 token, times the model's tokenizer ratio. */
-export const textTokens = (chars: number, tokenizerRatio = 1) => Math.ceil((chars / 4) * tokenizerRatio);
-
 /**
- * Input tokens: all text (system included) by textTokens, plus a fixed charge per image / document.
- * `tokenizerRatio`: the model's tokens per Claude 3 token (knownTokenizerRatio).
+ * Input tokens as the model counts them (media.ts): all text (system included), each image by its
+ * size, a fixed charge per document.
  */
-export function countInputTokens(request: Pick<AnswerRequest, 'messages' | 'system'>, tokenizerRatio = 1): number {
+export function countInputTokens(request: Pick<AnswerRequest, 'messages' | 'system'>, counting: TokenCounting = CLAUDE_3_COUNTING): number {
   let chars = 0;
   let media = 0;
   for (const part of [request.system, ...(request.messages ?? []).map((m) => m.content)]) {
     const n = normalizeContent(part);
     for (const t of n.texts) chars += t.length;
-    media += n.images * IMAGE_INPUT_TOKENS + n.documents * DOCUMENT_INPUT_TOKENS;
+    for (const image of n.images) media += imageTokens(image, counting.images);
+    media += n.documents * DOCUMENT_INPUT_TOKENS;
   }
-  return textTokens(chars, tokenizerRatio) + media;
+  return textTokens(chars, counting) + media;
 }
 
 export function requestedMaxTokens(request: AnswerRequest): number | undefined {
@@ -262,9 +260,9 @@ function generate(request: AnswerRequest, maxTokens: number): { tokens: string[]
  * When the last message is an assistant prefill that is a prefix of the full answer (a retry that
  * continues delivered text), the answer is the remainder, as Bedrock continues a prefill.
  */
-export function emulatorAnswer(request: AnswerRequest, options: { defaultMaxTokens?: number; tokenizerRatio?: number } = {}): EmulatorAnswer {
+export function emulatorAnswer(request: AnswerRequest, options: { defaultMaxTokens?: number; counting?: TokenCounting } = {}): EmulatorAnswer {
   const maxTokens = requestedMaxTokens(request) ?? options.defaultMaxTokens ?? 4096;
-  const inputTokens = countInputTokens(request, options.tokenizerRatio);
+  const inputTokens = countInputTokens(request, options.counting);
   const directives = parseDirectives(lastUserText(request.messages));
   const messages = request.messages ?? [];
   const last = messages[messages.length - 1];

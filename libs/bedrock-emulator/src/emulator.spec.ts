@@ -325,7 +325,7 @@ describe('quota', () => {
     await converseStream(c, { ...ask('abcd', { inferenceConfig: { maxTokens: 50_000 } }), modelId: opus });
   });
 
-  it('counts input in the model tokens: Opus 4.7 and later make 1.35 times as many of the same text, also against the context window', async () => {
+  it('counts input as the model does: Opus 4.7 and later make 1.35 times as many tokens of the same text and read larger images, also against the context window', async () => {
     const sonnet45 = 'us.anthropic.claude-sonnet-4-5-20250929-v1:0';
     const opus47 = 'us.anthropic.claude-opus-4-7';
     const c = client();
@@ -333,6 +333,17 @@ describe('quota', () => {
     const claude3Count = (await converseStream(c, { ...ask(text), modelId: sonnet45 })).usage!.inputTokens!;
     expect(claude3Count).toBe(Math.ceil(text.length / 4));
     expect((await converseStream(c, { ...ask(text), modelId: opus47 })).usage!.inputTokens).toBe(Math.ceil((text.length / 4) * 1.35));
+    // A 1568 × 1568 image: 1,600 tokens once scaled down for Sonnet 4.5, read whole by Opus 4.7.
+    const png = Buffer.alloc(33);
+    png.writeUInt32BE(0x89504e47, 0);
+    png.writeUInt32BE(1568, 16);
+    png.writeUInt32BE(1568, 20);
+    const withImage = (modelId: string): ConverseStreamCommandInput => ({
+      modelId,
+      messages: [{ role: 'user', content: [{ image: { format: 'png', source: { bytes: png } } }, { text: 'abcd' }] }],
+    });
+    expect((await converseStream(c, withImage(sonnet45))).usage!.inputTokens).toBe(1600 + 1);
+    expect((await converseStream(c, withImage(opus47))).usage!.inputTokens).toBe(Math.ceil((1568 * 1568) / 750) + 2);
     // A prompt that fits a 1,000-token window in Claude 3 tokens does not fit it in Opus 4.7's.
     emu.configure({ quotas: { [sonnet45]: { contextWindow: 1_000 }, [opus47]: { contextWindow: 1_000 } } });
     await converseStream(c, { ...ask(text), modelId: sonnet45 });

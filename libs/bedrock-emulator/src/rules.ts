@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { DOCUMENT_INPUT_TOKENS, IMAGE_INPUT_TOKENS, textTokens } from './answers.js';
+import { CLAUDE_3_COUNTING, DOCUMENT_INPUT_TOKENS, imageBytesOf, imageSize, imageTokens, textTokens, type TokenCounting } from './media.js';
 import { validation } from './http.js';
 
 /** What Bedrock accepts from a model (the Switchboard catalog's `rules`, defaults filled in). */
@@ -91,6 +91,16 @@ export function knownOutputBurndown(modelId: string): number {
  */
 export function knownTokenizerRatio(modelId: string): number {
   return opus47AndLater.test(modelId.toLowerCase()) ? 1.35 : 1;
+}
+
+/**
+ * How Bedrock counts a Claude model's input (media.ts): Opus 4.7 and the models after it have the
+ * new tokenizer and read images up to 2576 pixels on the long edge, about 3.75 megapixels (5,000
+ * tokens). `tokenizerRatio`: the catalog's, else what is known for the id.
+ */
+export function knownTokenCounting(modelId: string, tokenizerRatio?: number): TokenCounting {
+  const images = opus47AndLater.test(modelId.toLowerCase()) ? { maxEdge: 2576, maxTokens: 5000 } : CLAUDE_3_COUNTING.images;
+  return { tokenizerRatio: tokenizerRatio ?? knownTokenizerRatio(modelId), images };
 }
 
 /** Catalog rules over the known ones (a partial `rules` object from a catalog entry). */
@@ -277,24 +287,6 @@ function decoded(bytes: unknown): Buffer {
   return typeof bytes === 'string' ? Buffer.from(bytes, 'base64') : Buffer.alloc(0);
 }
 
-/** Width and height of a PNG, GIF or JPEG (the header is enough); undefined when not recognised. */
-export function imageSize(buf: Buffer): { width: number; height: number } | undefined {
-  if (buf.length >= 24 && buf.readUInt32BE(0) === 0x89504e47) return { width: buf.readUInt32BE(16), height: buf.readUInt32BE(20) };
-  if (buf.length >= 10 && buf.toString('latin1', 0, 3) === 'GIF') return { width: buf.readUInt16LE(6), height: buf.readUInt16LE(8) };
-  if (buf.length >= 4 && buf[0] === 0xff && buf[1] === 0xd8) {
-    let at = 2;
-    while (at + 9 < buf.length && buf[at] === 0xff) {
-      const marker = buf[at + 1]!;
-      const length = buf.readUInt16BE(at + 2);
-      if (marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc) {
-        return { height: buf.readUInt16BE(at + 5), width: buf.readUInt16BE(at + 7) };
-      }
-      at += 2 + length;
-    }
-  }
-  return undefined;
-}
-
 function cachePointCount(body: ConverseBody): number {
   let n = 0;
   for (const b of body.system ?? []) if ('cachePoint' in b) n += 1;
@@ -318,7 +310,7 @@ export class PromptCache {
 
   constructor(private readonly now: () => number = Date.now) {}
 
-  apply(modelId: string, body: ConverseBody, rules: ModelRules, tokenizerRatio: number): { read: number; write: number } {
+  apply(modelId: string, body: ConverseBody, rules: ModelRules, counting: TokenCounting): { read: number; write: number } {
     if (rules.promptCache === false) return { read: 0, write: 0 };
     const min = rules.promptCache.minTokens;
     const hash = createHash('sha256').update(modelId);
@@ -334,9 +326,9 @@ export class PromptCache {
       }
       hash.update(role).update(JSON.stringify(b));
       if (typeof b['text'] === 'string') chars += b['text'].length;
-      else if ('image' in b) media += IMAGE_INPUT_TOKENS;
+      else if ('image' in b) media += imageTokens(imageBytesOf(b), counting.images);
       else if ('document' in b) media += DOCUMENT_INPUT_TOKENS;
-      boundaries.push({ key: hash.copy().digest('hex'), tokens: textTokens(chars, tokenizerRatio) + media });
+      boundaries.push({ key: hash.copy().digest('hex'), tokens: textTokens(chars, counting) + media });
     };
     for (const b of body.system ?? []) visit('system', b);
     for (const m of body.messages) for (const b of m.content) visit(m.role, b);

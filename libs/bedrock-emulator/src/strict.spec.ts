@@ -1,5 +1,6 @@
 import { BedrockRuntimeClient, ConverseCommand, ConverseStreamCommand, type ConverseStreamCommandInput } from '@aws-sdk/client-bedrock-runtime';
 import { PromptCache, knownRules } from './rules.js';
+import { CLAUDE_3_COUNTING } from './media.js';
 import { startEmulator, type Emulator } from './index.js';
 
 process.env['AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED'] = 'true';
@@ -267,10 +268,10 @@ describe('prompt caching', () => {
     const cache = new PromptCache(() => now);
     const body = { system: [{ text: long }, cp], messages: [{ role: 'user', content: [{ text: 'q' }] }] };
     const rules = knownRules(SONNET_45);
-    expect(cache.apply(SONNET_45, body, rules, 1).read).toBe(0);
+    expect(cache.apply(SONNET_45, body, rules, CLAUDE_3_COUNTING).read).toBe(0);
     now += 4 * 60_000;
-    expect(cache.apply(SONNET_45, body, rules, 1).read).toBeGreaterThan(0);
+    expect(cache.apply(SONNET_45, body, rules, CLAUDE_3_COUNTING).read).toBeGreaterThan(0);
     now += 5 * 60_000 + 1;
-    expect(cache.apply(SONNET_45, body, rules, 1).read).toBe(0);
+    expect(cache.apply(SONNET_45, body, rules, CLAUDE_3_COUNTING).read).toBe(0);
   });
 });

@@ -169,6 +169,22 @@ export function tokenizerRatioOf(model: { id: string; tokenizerRatio?: number })
   return model.tokenizerRatio ?? knownTokenizerRatio(model.id);
 }
 
+/**
+ * The most tokens one image may count for a Claude model id: Bedrock scales an image down to fit
+ * the model, then counts (width × height) / 750 tokens; at most about 1,600 before Claude Opus 4.7,
+ * about 5,000 (2576 pixels on the long edge, 3.75 megapixels) for Opus 4.7 and the models after it.
+ */
+export function knownMaxImageTokens(modelId: string): number {
+  return opus47AndLater.test(modelId.toLowerCase()) ? 5000 : 1600;
+}
+
+/** How Bedrock counts a model's input, for estimates that stay at or above its count. */
+export type InputCounting = { tokenizerRatio: number; maxImageTokens: number };
+
+export function inputCountingOf(model: { id: string; tokenizerRatio?: number }): InputCounting {
+  return { tokenizerRatio: tokenizerRatioOf(model), maxImageTokens: knownMaxImageTokens(model.id) };
+}
+
 /** What a finished call used of the model's tokens-per-minute quota: cache reads do not count. */
 export function quotaTokensOf(
   model: { id: string; quota: { outputBurndown?: number } },

@@ -116,14 +116,21 @@ describe('buildChatInput against the strict emulator', () => {
     await expect(client.send(new ConverseCommand(input as ConverseStreamCommandInput))).resolves.toBeDefined();
   });
 
-  it('the quota estimate of the input is at least what Bedrock counts, also with the tokenizer of Opus 4.7', async () => {
+  it('the quota estimate of the input is at least what Bedrock counts, also with the tokenizer and images of Opus 4.7', async () => {
     const long = 'Queues hold work until a worker takes it. '.repeat(120);
+    // A 1568 × 1568 PNG (the portal's largest): 1,600 tokens once scaled down for Sonnet 4.5, 3,279 for Opus 4.7.
+    const png = Buffer.alloc(33);
+    png.writeUInt32BE(0x89504e47, 0);
+    png.writeUInt32BE(1568, 16);
+    png.writeUInt32BE(1568, 20);
+    const image = { type: 'image' as const, mediaType: 'image/png' as const, data: png.toString('base64') };
     for (const model of [sonnet45, opus47]) {
-      const input = buildChatInput({ model, system: 'Be brief', messages: [{ role: 'user', content: [{ type: 'text', text: long }] }], params: { maxTokens: 16 } });
+      const content = [image, { type: 'text' as const, text: long }];
+      const input = buildChatInput({ model, system: 'Be brief', messages: [{ role: 'user', content }], params: { maxTokens: 16 } });
       const usage = (await client.send(new ConverseCommand(input as ConverseStreamCommandInput))).usage!;
       const counted = usage.inputTokens! + (usage.cacheReadInputTokens ?? 0) + (usage.cacheWriteInputTokens ?? 0);
       expect(estimateInputTokens(input as ConverseStreamCommandInput, model)).toBeGreaterThanOrEqual(counted);
-      // Counted as Claude 3 text, Opus 4.7's input would be under what Bedrock counts.
+      // Counted as Claude 3 input, Opus 4.7's would be under what Bedrock counts.
       if (model === opus47) expect(estimateInputTokens(input as ConverseStreamCommandInput, { id: 'claude-3-like' })).toBeLessThan(counted);
     }
   });

@@ -2,7 +2,7 @@ import { type BedrockRuntimeClient, ConverseCommand, ConverseStreamCommand } fro
 import { DelayedError, type Job, type Queue, UnrecoverableError } from 'bullmq';
 import type { SQL } from 'drizzle-orm';
 import type { RedisClient as Redis } from '@switchboard/server-core';
-import { type Block, type ModelEntry, textOf, tokenizerRatioOf, type Usage } from '@switchboard/contracts';
+import { type Block, inputCountingOf, type ModelEntry, textOf, type Usage } from '@switchboard/contracts';
 import {
   attemptNumber,
   BudgetExceededError,
@@ -94,7 +94,7 @@ export function createChatProcessor(deps: ChatProcessorDeps) {
       Promise.all([deps.turns.conversation(data.conversationId), deps.turns.history(data.conversationId, data.userMessageId)]);
     type Loaded = Awaited<ReturnType<typeof load>>;
     const plan = ([conversation, all]: Loaded) =>
-      conversation && planHistory(branchOf(all, data.userMessageId), conversation, data.params, tokenizerRatioOf(model!));
+      conversation && planHistory(branchOf(all, data.userMessageId), conversation, data.params, inputCountingOf(model!));
     const requestWith = ([conversation]: Loaded, p: HistoryPlan, delivered: string, thinking: boolean) =>
       buildConverseRequest({
         model: model!,
@@ -227,7 +227,7 @@ export function createChatProcessor(deps: ChatProcessorDeps) {
       if (compressed) {
         compressUsage = compressed.usage;
         const chain = branchOf(loaded[1], data.userMessageId);
-        history = planHistory(chain, { summary: compressed.text, summaryUptoMessageId: compression.upto.id }, data.params, tokenizerRatioOf(model));
+        history = planHistory(chain, { summary: compressed.text, summaryUptoMessageId: compression.upto.id }, data.params, inputCountingOf(model));
       }
     }
     const input = request(loaded, history);

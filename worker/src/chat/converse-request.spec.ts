@@ -80,6 +80,7 @@ describe('branches and history plans', () => {
   ];
   const ids = (rows: readonly MessageRow[]) => rows.map((r) => r.id);
   const none = { summary: null, summaryUptoMessageId: null };
+  const claude3 = { tokenizerRatio: 1, maxImageTokens: 1600 };
 
   it('walks the parent chain from the user message, ignoring other branches', () => {
     expect(ids(branchOf(all, 'u2b'))).toEqual(['u1', 'a1', 'u2b']);
@@ -89,30 +90,33 @@ describe('branches and history plans', () => {
 
   it('keeps the last historyMessages messages', () => {
     const chain = [...branchOf(all, 'u2'), msg('a2x', 'u2', 'assistant', 'z'), msg('u3', 'a2x', 'user', 'three')];
-    expect(ids(planHistory(chain, none, { historyMessages: 3 }, 1).recent)).toEqual(['u2', 'a2x', 'u3']);
-    expect(ids(planHistory(chain, none, {}, 1).recent)).toHaveLength(5);
+    expect(ids(planHistory(chain, none, { historyMessages: 3 }, claude3).recent)).toEqual(['u2', 'a2x', 'u3']);
+    expect(ids(planHistory(chain, none, {}, claude3).recent)).toHaveLength(5);
   });
 
   it('marks everything before the last exchange for compression past the threshold, and uses a summary of this branch only', () => {
     const chain = [...branchOf(all, 'u2'), all[3]!, msg('u3', 'a2', 'user', 'three')];
-    expect(planHistory(chain, none, { compressThreshold: 1000 }, 1).compress).toBeUndefined();
-    const plan = planHistory(chain, none, { compressThreshold: 300 }, 1);
+    expect(planHistory(chain, none, { compressThreshold: 1000 }, claude3).compress).toBeUndefined();
+    const plan = planHistory(chain, none, { compressThreshold: 300 }, claude3);
     expect(ids(plan.compress!.covered)).toEqual(['u1', 'a1']);
     expect(plan.compress).toMatchObject({ coversMessages: 2, upto: { id: 'a1' } });
 
-    const summarized = planHistory(chain, { summary: 'S', summaryUptoMessageId: 'a1' }, { compressThreshold: 1000 }, 1);
+    const summarized = planHistory(chain, { summary: 'S', summaryUptoMessageId: 'a1' }, { compressThreshold: 1000 }, claude3);
     expect(summarized).toEqual({ recent: chain.slice(2), summary: 'S' });
     // A summary made on another branch is not this branch's history.
-    expect(planHistory(chain, { summary: 'S', summaryUptoMessageId: 'a1b' }, {}, 1).summary).toBeNull();
-    expect(estimateHistoryTokens([all[1]!], 1)).toBe(200);
+    expect(planHistory(chain, { summary: 'S', summaryUptoMessageId: 'a1b' }, {}, claude3).summary).toBeNull();
+    expect(estimateHistoryTokens([all[1]!], claude3)).toBe(200);
   });
 
-  it('counts history in the model tokens: a tokenizer that makes more tokens compresses sooner', () => {
+  it('counts history as the model does: a tokenizer that makes more tokens compresses sooner, images at its most', () => {
     const chain = [...branchOf(all, 'u2'), all[3]!, msg('u3', 'a2', 'user', 'three')];
-    expect(estimateHistoryTokens([all[1]!], 1.35)).toBe(270);
-    const threshold = estimateHistoryTokens(chain.slice(0, -1), 1) + 1;
-    expect(planHistory(chain, none, { compressThreshold: threshold }, 1).compress).toBeUndefined();
-    expect(planHistory(chain, none, { compressThreshold: threshold }, 1.35).compress).toBeDefined();
+    const opus47 = { tokenizerRatio: 1.35, maxImageTokens: 5000 };
+    expect(estimateHistoryTokens([all[1]!], opus47)).toBe(270);
+    const threshold = estimateHistoryTokens(chain.slice(0, -1), claude3) + 1;
+    expect(planHistory(chain, none, { compressThreshold: threshold }, claude3).compress).toBeUndefined();
+    expect(planHistory(chain, none, { compressThreshold: threshold }, opus47).compress).toBeDefined();
+    const image = { ...all[1]!, content: [{ type: 'image', mediaType: 'image/png', data: '' }] } as MessageRow;
+    expect([estimateHistoryTokens([image], claude3), estimateHistoryTokens([image], opus47)]).toEqual([1600, 5000]);
   });
 
   it('sends the summary in the system prompt after the conversation system prompt', () => {

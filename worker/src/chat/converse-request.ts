@@ -1,5 +1,5 @@
 import type { ConverseStreamCommandInput } from '@aws-sdk/client-bedrock-runtime';
-import type { ModelEntry, ModelParams } from '@switchboard/contracts';
+import type { InputCounting, ModelEntry, ModelParams } from '@switchboard/contracts';
 import { buildChatInput, buildTextInput, type MessageRow } from '@switchboard/server-core';
 
 export { defaultMaxTokens, maxTokensFor } from '@switchboard/server-core';
@@ -78,8 +78,8 @@ export function planHistory(
   chain: readonly MessageRow[],
   conversation: { summary: string | null; summaryUptoMessageId: string | null; summaryCovers?: number | null },
   params: ModelParams,
-  /** The model's tokens per Claude 3 token (tokenizerRatioOf). */
-  tokenizerRatio: number,
+  /** How the model counts its input (inputCountingOf). */
+  counting: InputCounting,
 ): HistoryPlan {
   const cut = conversation.summary && conversation.summaryUptoMessageId ? chain.findIndex((m) => m.id === conversation.summaryUptoMessageId) : -1;
   const summary = cut >= 0 ? conversation.summary : null;
@@ -89,7 +89,7 @@ export function planHistory(
   const threshold = params.compressThreshold;
   if (!threshold) return plan;
   const earlier = afterSummary.slice(0, -1);
-  if (estimateHistoryTokens(earlier, tokenizerRatio) + (summary ? textTokens(summary, tokenizerRatio) : 0) <= threshold) return plan;
+  if (estimateHistoryTokens(earlier, counting) + (summary ? textTokens(summary, counting) : 0) <= threshold) return plan;
   const covered = earlier.slice(0, Math.max(0, earlier.length - keepRecent));
   if (covered.length === 0) return plan;
   const upto = covered.at(-1)!;
@@ -98,17 +98,17 @@ export function planHistory(
 
 /**
  * The history as Bedrock would bill it, on the safe side (3.5 characters a Claude 3 token, scaled
- * by the model's tokenizer ratio; media by kind).
+ * by the model's tokenizer ratio; each image at the most the model counts for one; documents 1,500).
  */
-export function estimateHistoryTokens(messages: readonly MessageRow[], tokenizerRatio: number): number {
+export function estimateHistoryTokens(messages: readonly MessageRow[], counting: InputCounting): number {
   let tokens = 0;
   for (const m of messages) {
-    for (const b of m.content) tokens += b.type === 'text' ? textTokens(b.text, tokenizerRatio) : b.type === 'image' ? 1600 : 1500;
+    for (const b of m.content) tokens += b.type === 'text' ? textTokens(b.text, counting) : b.type === 'image' ? counting.maxImageTokens : 1500;
   }
   return tokens;
 }
 
-const textTokens = (text: string, tokenizerRatio: number) => Math.ceil((text.length / 3.5) * tokenizerRatio);
+const textTokens = (text: string, counting: InputCounting) => Math.ceil((text.length / 3.5) * counting.tokenizerRatio);
 
 /** The compression call: the previous summary and the covered messages as one transcript. */
 export function buildCompressRequest(model: ModelEntry, previousSummary: string | null, covered: readonly MessageRow[]) {

@@ -1,7 +1,7 @@
 import type { ConverseStreamCommandInput } from '@aws-sdk/client-bedrock-runtime';
 import { DelayedError, type Job, type Queue, UnrecoverableError } from 'bullmq';
 import type { SQL } from 'drizzle-orm';
-import { type ModelEntry, outputBurndownOf, quotaTokensOf, tokenizerRatioOf, type Usage } from '@switchboard/contracts';
+import { type ModelEntry, outputBurndownOf, inputCountingOf, quotaTokensOf, type Usage } from '@switchboard/contracts';
 import {
   BudgetExceededError,
   ChatQueues,
@@ -196,30 +196,31 @@ export function isThrottle(err: unknown): boolean {
 }
 
 /**
- * Tokens a Converse call may use: the input (estimated on the safe side at 3.5 characters per
- * Claude 3 token, scaled by the model's tokenizer ratio; images and documents by size) plus
- * maxTokens. Of the model's quota, Bedrock reserves the maxTokens part at the model's burndown
+ * Tokens a Converse call may use: the input (estimated on the safe side: 3.5 characters per Claude
+ * 3 token scaled by the model's tokenizer ratio, each image at the most the model counts for one,
+ * documents by size) plus maxTokens. Of the model's quota, Bedrock reserves the maxTokens part at the model's burndown
  * rate (admitOrWait).
  */
 export function estimateTokens(input: ConverseStreamCommandInput, model: TokenizedModel): number {
   return estimateInputTokens(input, model) + (input.inferenceConfig?.maxTokens ?? 4096);
 }
 
-type TokenizedModel = Parameters<typeof tokenizerRatioOf>[0];
+type TokenizedModel = Parameters<typeof inputCountingOf>[0];
 
 /** The input part of estimateTokens. */
 export function estimateInputTokens(input: ConverseStreamCommandInput, model: TokenizedModel): number {
+  const counting = inputCountingOf(model);
   let chars = 0;
   let media = 0;
   for (const block of input.system ?? []) chars += block.text?.length ?? 0;
   for (const message of input.messages ?? []) {
     for (const block of message.content ?? []) {
       if (block.text) chars += block.text.length;
-      else if (block.image) media += 1600;
+      else if (block.image) media += counting.maxImageTokens;
       else if (block.document) media += Math.max(1500, Math.ceil((block.document.source?.bytes?.length ?? 0) / 6));
     }
   }
-  return Math.ceil((chars / 3.5) * tokenizerRatioOf(model)) + media;
+  return Math.ceil((chars / 3.5) * counting.tokenizerRatio) + media;
 }
 
 function retryHintMs(err: unknown): number | undefined {

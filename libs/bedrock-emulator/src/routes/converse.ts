@@ -70,8 +70,8 @@ const hasCachePoints = (b: ConverseBody) =>
 
 const converseChecks: Pick<OperationAdapter, 'checkRules' | 'cacheUsage'> = {
   checkRules: (body, rules, maxTokens) => checkRules(body as ConverseBody, rules, maxTokens),
-  cacheUsage: (state, modelId, body, rules, tokenizerRatio) =>
-    hasCachePoints(body as ConverseBody) ? state.promptCache.apply(modelId, body as ConverseBody, rules, tokenizerRatio) : undefined,
+  cacheUsage: (state, modelId, body, rules, counting) =>
+    hasCachePoints(body as ConverseBody) ? state.promptCache.apply(modelId, body as ConverseBody, rules, counting) : undefined,
 };
 
 export const converseAdapter: OperationAdapter = {

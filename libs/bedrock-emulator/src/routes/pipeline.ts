@@ -2,7 +2,8 @@ import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { OutgoingHttpHeaders } from 'node:http';
 import { emulatorAnswer, lastUserText, requestedMaxTokens, type AnswerRequest, type EmulatorAnswer } from '../answers.js';
 import { modelSettings } from '../config.js';
-import { knownOutputBurndown, knownTokenizerRatio, type ModelRules } from '../rules.js';
+import type { TokenCounting } from '../media.js';
+import { knownOutputBurndown, knownTokenCounting, type ModelRules } from '../rules.js';
 import { EVENT_STREAM_CONTENT_TYPE, exceptionFrame } from '../event-stream.js';
 import type { ActiveFault } from '../faults.js';
 import { AwsError, BodyTooLargeError, readBody, sendAwsError, validation, type Req, type Res } from '../http.js';
@@ -21,7 +22,7 @@ export interface OperationAdapter {
   /** Bedrock's per-model checks (skipped in lenient mode); the body passed `parse`. */
   checkRules?(body: unknown, rules: ModelRules, maxTokens: number): void;
   /** Prompt-cache usage of the request (cache points), taken off its input tokens. */
-  cacheUsage?(state: EmulatorState, modelId: string, body: unknown, rules: ModelRules, tokenizerRatio: number): { read: number; write: number } | undefined;
+  cacheUsage?(state: EmulatorState, modelId: string, body: unknown, rules: ModelRules, counting: TokenCounting): { read: number; write: number } | undefined;
   /** Non-streaming: the whole response. */
   respond?(res: Res, answer: EmulatorAnswer, ctx: ResponseContext): void;
   /** Streaming: extra response headers, and the frames around the deltas. */
@@ -150,9 +151,9 @@ export async function handleModelRequest(
       );
     }
     if (!state.config.lenient) adapter.checkRules?.(body, settings.rules, maxTokens);
-    // Input is counted in the model's tokens: Opus 4.7 on make more of the same text.
-    const tokenizerRatio = settings.tokenizerRatio ?? knownTokenizerRatio(modelId);
-    answer = emulatorAnswer({ ...request, maxTokens, inferenceConfig: undefined, max_tokens: undefined }, { tokenizerRatio });
+    // Input is counted as the model counts it: Opus 4.7 on make more tokens of the same text and images.
+    const counting = knownTokenCounting(modelId, settings.tokenizerRatio);
+    answer = emulatorAnswer({ ...request, maxTokens, inferenceConfig: undefined, max_tokens: undefined }, { counting });
     base.inputTokens = answer.inputTokens;
     if (answer.inputTokens > settings.contextWindow) throw validation('Input is too long for requested model.');
     fault = state.faults.take(modelId, adapter.streaming, lastUserText(request.messages));
@@ -160,7 +161,7 @@ export async function handleModelRequest(
       throw new AwsError(503, 'ServiceUnavailableException', fault.message ?? 'Bedrock is unable to process your request.');
     }
     if (fault?.type === 'throttling') throw new AwsError(429, 'ThrottlingException', fault.message ?? THROTTLE_MESSAGE.requests);
-    const cache = adapter.cacheUsage?.(state, modelId, body, settings.rules, tokenizerRatio);
+    const cache = adapter.cacheUsage?.(state, modelId, body, settings.rules, counting);
     if (cache) {
       answer.cacheReadTokens = cache.read;
       answer.cacheWriteTokens = cache.write;
