@@ -1,5 +1,5 @@
 import type { ModelQuota } from './quota.js';
-import { knownMaxOutputTokens, knownRules, mergeRules, type ModelRules } from './rules.js';
+import { knownContextWindow, knownMaxOutputTokens, knownRules, mergeRules, type ModelRules } from './rules.js';
 
 /** A model as the Switchboard catalog (`MODELS_FILE`) describes it; only these fields matter here. */
 export interface EmulatorModel {
@@ -119,9 +119,8 @@ export function applyConfigUpdate(current: EmulatorConfig, update: ConfigUpdate)
     overrides.push(...Object.entries(update.quotas));
   }
   for (const [id, o] of overrides) {
-    // A model configured for the first time starts from Bedrock's output limit for its id, as an unconfigured one has.
-    const known = next.lenient ? undefined : knownMaxOutputTokens(id);
-    const base = next.models[id] ?? { ...structuredClone(next.defaultModel), ...(known ? { maxOutputTokens: known } : {}) };
+    // A model configured for the first time starts from Bedrock's limits for its id, as an unconfigured one has.
+    const base = next.models[id] ?? structuredClone(knownLimits(next, id));
     const { maxOutputTokens, contextWindow, tokenizerRatio, rules, ...quota } = o ?? {};
     const ratio = tokenizerRatio === undefined ? base.tokenizerRatio : between(`${id}.tokenizerRatio`, tokenizerRatio, 1, 4);
     next.models[id] = {
@@ -177,8 +176,14 @@ export function modelSettings(config: EmulatorConfig, modelId: string): (ModelSe
   if (configured) return { ...configured, rules: configured.rules ?? knownRules(modelId) };
   if (config.strict) return undefined;
   // Not configured: Bedrock's limits for the model id when known, else the defaults.
-  const known = config.lenient ? undefined : knownMaxOutputTokens(modelId);
-  return { ...config.defaultModel, ...(known ? { maxOutputTokens: known } : {}), rules: knownRules(modelId) };
+  return { ...knownLimits(config, modelId), rules: knownRules(modelId) };
+}
+
+/** The default settings with Bedrock's output limit and context window for the model id, when known (not when lenient). */
+function knownLimits(config: EmulatorConfig, modelId: string): ModelSettings {
+  const maxOutputTokens = config.lenient ? undefined : knownMaxOutputTokens(modelId);
+  const contextWindow = config.lenient ? undefined : knownContextWindow(modelId);
+  return { ...config.defaultModel, ...(maxOutputTokens ? { maxOutputTokens } : {}), ...(contextWindow ? { contextWindow } : {}) };
 }
 
 /** JSON cannot carry Infinity; report it as null (= unlimited). */

@@ -63,6 +63,11 @@ export function knownRules(modelId: string): ModelRules {
   return rules;
 }
 
+/** Bedrock's context window for a Claude model id, when known: 1M tokens for Opus 4.6 and 4.7 (AWS model cards). */
+export function knownContextWindow(modelId: string): number | undefined {
+  return /claude-opus-4-[67]/.test(modelId.toLowerCase()) ? 1_000_000 : undefined;
+}
+
 /** Bedrock's output token limit for a Claude model id, when known. */
 export function knownMaxOutputTokens(modelId: string): number | undefined {
   const id = modelId.toLowerCase();
