@@ -1,5 +1,5 @@
 import { countInputTokens, emulatorAnswer, parseDirectives } from './answers.js';
-import { CLAUDE_3_COUNTING, DOCUMENT_INPUT_TOKENS, imageTokens } from './media.js';
+import { CLAUDE_3_COUNTING, DOCUMENT_INPUT_TOKENS, imageTokens, OPUS_47_IMAGES } from './media.js';
 
 const MODEL = 'anthropic.claude-3-haiku-20240307-v1:0';
 const ask = (text: string, extra: object = {}) => ({ modelId: MODEL, messages: [{ role: 'user', content: [{ text }] }], ...extra });
@@ -75,7 +75,7 @@ describe('emulatorAnswer', () => {
       return buf;
     };
     const claude3 = CLAUDE_3_COUNTING.images;
-    const opus47 = { maxEdge: 2576, maxTokens: 5000 };
+    const opus47 = OPUS_47_IMAGES;
     expect(imageTokens(png(300, 250), claude3)).toBe(100);
     // 1568 × 1568 is over 1,600 tokens before Opus 4.7; Opus 4.7 reads it whole.
     expect(imageTokens(png(1568, 1568), claude3)).toBe(1600);

@@ -10,6 +10,8 @@ export type ImageScale = { maxEdge: number; maxTokens: number };
 export type TokenCounting = { tokenizerRatio: number; images: ImageScale };
 
 export const CLAUDE_3_COUNTING: TokenCounting = { tokenizerRatio: 1, images: { maxEdge: 1568, maxTokens: 1600 } };
+/** Claude Opus 4.7 and the models after it: 2576 pixels on the long edge, about 3.75 megapixels. */
+export const OPUS_47_IMAGES: ImageScale = { maxEdge: 2576, maxTokens: 5000 };
 
 /** Input tokens charged per document block (Bedrock counts these from the decoded document). */
 export const DOCUMENT_INPUT_TOKENS = 1500;

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { CLAUDE_3_COUNTING, DOCUMENT_INPUT_TOKENS, imageBytesOf, imageSize, imageTokens, textTokens, type TokenCounting } from './media.js';
+import { CLAUDE_3_COUNTING, DOCUMENT_INPUT_TOKENS, imageBytesOf, imageSize, imageTokens, OPUS_47_IMAGES, textTokens, type TokenCounting } from './media.js';
 import { validation } from './http.js';
 
 /** What Bedrock accepts from a model (the Switchboard catalog's `rules`, defaults filled in). */
@@ -104,7 +104,7 @@ export function knownTokenizerRatio(modelId: string): number {
  * tokens). `tokenizerRatio`: the catalog's, else what is known for the id.
  */
 export function knownTokenCounting(modelId: string, tokenizerRatio?: number): TokenCounting {
-  const images = opus47AndLater.test(modelId.toLowerCase()) ? { maxEdge: 2576, maxTokens: 5000 } : CLAUDE_3_COUNTING.images;
+  const images = opus47AndLater.test(modelId.toLowerCase()) ? OPUS_47_IMAGES : CLAUDE_3_COUNTING.images;
   return { tokenizerRatio: tokenizerRatio ?? knownTokenizerRatio(modelId), images };
 }
 
