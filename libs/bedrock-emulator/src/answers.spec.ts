@@ -1,5 +1,5 @@
 import { countInputTokens, emulatorAnswer, parseDirectives } from './answers.js';
-import { CLAUDE_3_COUNTING, DOCUMENT_INPUT_TOKENS, imageTokens, OPUS_47_IMAGES } from './media.js';
+import { CLAUDE_3_COUNTING, DOCUMENT_INPUT_TOKENS, imageTokens, OPUS_47_IMAGES, pngHeader } from './media.js';
 
 const MODEL = 'anthropic.claude-3-haiku-20240307-v1:0';
 const ask = (text: string, extra: object = {}) => ({ modelId: MODEL, messages: [{ role: 'user', content: [{ text }] }], ...extra });
@@ -67,13 +67,7 @@ describe('emulatorAnswer', () => {
   });
 
   it('counts an image as (width × height) / 750 tokens once scaled down to the model limits', () => {
-    const png = (width: number, height: number) => {
-      const buf = Buffer.alloc(33);
-      buf.writeUInt32BE(0x89504e47, 0);
-      buf.writeUInt32BE(width, 16);
-      buf.writeUInt32BE(height, 20);
-      return buf;
-    };
+    const png = pngHeader;
     const claude3 = CLAUDE_3_COUNTING.images;
     const opus47 = OPUS_47_IMAGES;
     expect(imageTokens(png(300, 250), claude3)).toBe(100);

@@ -9,7 +9,7 @@ import {
   type ConverseStreamCommandInput,
 } from '@aws-sdk/client-bedrock-runtime';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
-import { emulatorAnswer, startEmulator, type Emulator, type StreamAbortedEvent } from './index.js';
+import { emulatorAnswer, pngHeader, startEmulator, type Emulator, type StreamAbortedEvent } from './index.js';
 
 process.env['AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED'] = 'true';
 
@@ -334,10 +334,7 @@ describe('quota', () => {
     expect(claude3Count).toBe(Math.ceil(text.length / 4));
     expect((await converseStream(c, { ...ask(text), modelId: opus47 })).usage!.inputTokens).toBe(Math.ceil((text.length / 4) * 1.35));
     // A 1568 × 1568 image: 1,600 tokens once scaled down for Sonnet 4.5, read whole by Opus 4.7.
-    const png = Buffer.alloc(33);
-    png.writeUInt32BE(0x89504e47, 0);
-    png.writeUInt32BE(1568, 16);
-    png.writeUInt32BE(1568, 20);
+    const png = pngHeader(1568, 1568);
     const withImage = (modelId: string): ConverseStreamCommandInput => ({
       modelId,
       messages: [{ role: 'user', content: [{ image: { format: 'png', source: { bytes: png } } }, { text: 'abcd' }] }],

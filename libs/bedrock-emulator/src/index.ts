@@ -16,7 +16,7 @@ export {
 } from './answers.js';
 export { DEFAULT_QUOTA, DEFAULT_TPS, DEFAULT_TTFB_MS, DEFAULT_WINDOW_MS, type ConfigUpdate, type EmulatorConfig, type EmulatorModel } from './config.js';
 export { CACHE_TTL_MS, DOCUMENT_FORMATS, knownRules, type ModelRules } from './rules.js';
-export { CLAUDE_3_COUNTING, DOCUMENT_INPUT_TOKENS, imageSize, imageTokens, type ImageScale, type TokenCounting } from './media.js';
+export { CLAUDE_3_COUNTING, DOCUMENT_INPUT_TOKENS, imageSize, imageTokens, OPUS_47_IMAGES, pngHeader, type ImageScale, type TokenCounting } from './media.js';
 export { decodeFrames, eventFrame, exceptionFrame, type StreamExceptionType } from './event-stream.js';
 export type { ActiveFault, FaultSpec, FaultType } from './faults.js';
 export type { ModelQuota, WindowUsage } from './quota.js';

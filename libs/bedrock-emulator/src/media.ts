@@ -34,6 +34,15 @@ export function imageBytesOf(block: Record<string, unknown>): Buffer | undefined
   return typeof base64 === 'string' ? Buffer.from(base64, 'base64') : undefined;
 }
 
+/** A PNG of only a header that says width × height: all the emulator reads of an image (for tests and fixtures). */
+export function pngHeader(width: number, height: number): Buffer {
+  const buf = Buffer.alloc(33);
+  buf.writeUInt32BE(0x89504e47, 0);
+  buf.writeUInt32BE(width, 16);
+  buf.writeUInt32BE(height, 20);
+  return buf;
+}
+
 /** Width and height of a PNG, GIF or JPEG (the header is enough); undefined when not recognised. */
 export function imageSize(buf: Buffer): { width: number; height: number } | undefined {
   if (buf.length >= 24 && buf.readUInt32BE(0) === 0x89504e47) return { width: buf.readUInt32BE(16), height: buf.readUInt32BE(20) };

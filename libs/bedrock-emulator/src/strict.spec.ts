@@ -1,6 +1,6 @@
 import { BedrockRuntimeClient, ConverseCommand, ConverseStreamCommand, type ConverseStreamCommandInput } from '@aws-sdk/client-bedrock-runtime';
 import { PromptCache, knownRules } from './rules.js';
-import { CLAUDE_3_COUNTING } from './media.js';
+import { CLAUDE_3_COUNTING, pngHeader } from './media.js';
 import { startEmulator, type Emulator } from './index.js';
 
 process.env['AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED'] = 'true';
@@ -39,13 +39,7 @@ async function refusal(input: ConverseStreamCommandInput): Promise<{ name: strin
   throw new Error('expected a ValidationException');
 }
 
-const png = (w: number, h: number) => {
-  const b = Buffer.alloc(33);
-  b.writeUInt32BE(0x89504e47, 0);
-  b.writeUInt32BE(w, 16);
-  b.writeUInt32BE(h, 20);
-  return b;
-};
+const png = pngHeader;
 
 describe('strict validation (the default)', () => {
   const cases: [string, ConverseStreamCommandInput, RegExp][] = [

@@ -1,5 +1,5 @@
 import { BedrockRuntimeClient, ConverseCommand, ConverseStreamCommand, type ConverseStreamCommandInput } from '@aws-sdk/client-bedrock-runtime';
-import { startEmulator, type Emulator } from '@switchboard/bedrock-emulator';
+import { pngHeader, startEmulator, type Emulator } from '@switchboard/bedrock-emulator';
 import type { ModelEntry } from '@switchboard/contracts';
 import { estimateInputTokens, estimateTokens } from '../quota/admission.js';
 import { buildChatInput, buildTextInput, builtInCatalog, costOf, formatSmokeTable, runSmoke, samplingFor, smokeCases } from '@switchboard/server-core';
@@ -100,11 +100,7 @@ describe('buildChatInput against the strict emulator', () => {
   });
 
   it('a long conversation with more images than Bedrock takes sends the newest 20', async () => {
-    const png = Buffer.alloc(33);
-    png.writeUInt32BE(0x89504e47, 0);
-    png.writeUInt32BE(10, 16);
-    png.writeUInt32BE(10, 20);
-    const image = { type: 'image' as const, mediaType: 'image/png' as const, data: png.toString('base64') };
+    const image = { type: 'image' as const, mediaType: 'image/png' as const, data: pngHeader(10, 10).toString('base64') };
     const messages = Array.from({ length: 13 }, (_, i) => [
       { role: 'user' as const, content: [image, image, { type: 'text' as const, text: `Look ${i}` }] },
       { role: 'assistant' as const, content: [{ type: 'text' as const, text: `Seen ${i}` }] },
@@ -119,11 +115,7 @@ describe('buildChatInput against the strict emulator', () => {
   it('the quota estimate of the input is at least what Bedrock counts, also with the tokenizer and images of Opus 4.7', async () => {
     const long = 'Queues hold work until a worker takes it. '.repeat(120);
     // A 1568 × 1568 PNG (the portal's largest): 1,600 tokens once scaled down for Sonnet 4.5, 3,279 for Opus 4.7.
-    const png = Buffer.alloc(33);
-    png.writeUInt32BE(0x89504e47, 0);
-    png.writeUInt32BE(1568, 16);
-    png.writeUInt32BE(1568, 20);
-    const image = { type: 'image' as const, mediaType: 'image/png' as const, data: png.toString('base64') };
+    const image = { type: 'image' as const, mediaType: 'image/png' as const, data: pngHeader(1568, 1568).toString('base64') };
     for (const model of [sonnet45, opus47]) {
       const content = [image, { type: 'text' as const, text: long }];
       const input = buildChatInput({ model, system: 'Be brief', messages: [{ role: 'user', content }], params: { maxTokens: 16 } });
