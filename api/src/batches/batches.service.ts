@@ -112,7 +112,7 @@ export class BatchesService {
     await assertCallbackUrl(input.callbackUrl, this.config.jobs.webhooks.allowPrivate);
     // 402 when a block budget cannot fit even the items' text input; whether each item fits is
     // decided per call at admission, as for single jobs.
-    const texts = items.map((item, i) => ({ chars: input.items[i]!.text?.length ?? 0, price: this.catalog.require(item.modelId).price }));
+    const texts = items.map((item, i) => ({ chars: input.items[i]!.text?.length ?? 0, model: this.catalog.require(item.modelId) }));
     await this.spend.assertRoom(principal, texts, 'batches');
     // One submission for the per-minute limit; the stored bytes count every item.
     await this.limits.checkJob(owner, input.items.reduce((n, i) => n + (i.text?.length ?? 0) + (i.documents ?? []).reduce((m, d) => m + d.data.length, 0), 0));

@@ -86,7 +86,7 @@ export class JobsService {
     }
     // 402 when a block budget cannot fit even the text's input: known to fail. Whether the whole
     // job fits is decided per call at admission (the job then fails).
-    await this.spend.assertRoom(principal as Principal, [{ chars: input.text?.length ?? 0, price: model.price }], 'jobs:summarize');
+    await this.spend.assertRoom(principal as Principal, [{ chars: input.text?.length ?? 0, model }], 'jobs:summarize');
     await assertCallbackUrl(input.callbackUrl, this.config.jobs.webhooks.allowPrivate);
     await this.limits.checkJob(owner, (input.text?.length ?? 0) + (input.documents ?? []).reduce((n, d) => n + d.data.length, 0));
     const { callbackUrl, modelId: _modelId, ...stored } = input;

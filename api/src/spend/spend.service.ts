@@ -13,7 +13,7 @@ import type {
   ShareCreate,
   SharePatch,
 } from '@switchboard/contracts';
-import { callCostUsd, type TokenPrices } from '@switchboard/contracts';
+import { callCostUsd, type ModelEntry, tokenizerRatioOf } from '@switchboard/contracts';
 import {
   type AppConfig,
   budgetCounter,
@@ -178,16 +178,16 @@ export class SpendService implements OnModuleInit, OnApplicationShutdown {
   /**
    * Refuses a submission that cannot fit (402 `budget_exceeded`): a `block` budget of the caller
    * whose settled spend this period plus the least the request will cost — its texts' input alone,
-   * about 4 characters a token — is over its limit. Anything else is decided at admission, where
+   * about 4 characters a Claude 3 token, times the model's tokenizer ratio — is over its limit. Anything else is decided at admission, where
    * reservations are held.
    */
-  async assertRoom(principal: Principal, texts: { chars: number; price: TokenPrices }[], what: string): Promise<void> {
+  async assertRoom(principal: Principal, texts: { chars: number; model: ModelEntry }[], what: string): Promise<void> {
     let leastTokens = 0;
     let leastCostUsd = 0;
     for (const t of texts) {
-      const tokens = Math.ceil(t.chars / 4);
+      const tokens = Math.ceil((t.chars / 4) * tokenizerRatioOf(t.model));
       leastTokens += tokens;
-      leastCostUsd += callCostUsd(t.price, { inputTokens: tokens, outputTokens: 0 });
+      leastCostUsd += callCostUsd(t.model.price, { inputTokens: tokens, outputTokens: 0 });
     }
     const rows = (await this.repository.budgetsOf(payerOf(principal))).filter((b) => b.mode === 'block');
     const now = new Date();

@@ -23,6 +23,8 @@ const catalog = [
   model('test.vip', { allowedGroups: ['vip'] }),
   // "Per minute" is per window here: 20 requests a second, shared by chats and a capped batch client.
   model('test.shared', { quota: { requestsPerMinute: 20, tokensPerMinute: 1_000_000_000 } }),
+  // A tokenizer that makes twice the Claude 3 count of the same text.
+  model('test.dense', { tokenizerRatio: 2 }),
 ];
 const maxTokens = 40;
 const question = (i: number) => `Question ${String(i).padStart(3, '0')} [[emulator:tokens=20]]`;
@@ -145,8 +147,8 @@ describe('budgets, model access and shares across 2 API nodes and 3 workers', ()
     const teamToken = await idp.person('member0', ['team']);
     const vipToken = await idp.person('vera', ['vip']);
     const listed = async (token: string) => (await rest<PublicModel[]>(token, 'GET', '/v1/models')).body.map((m) => m.id);
-    expect(await listed(teamToken)).toEqual(['test.budget', 'test.shared']);
-    expect(await listed(vipToken)).toEqual(['test.budget', 'test.vip', 'test.shared']);
+    expect(await listed(teamToken)).toEqual(['test.budget', 'test.shared', 'test.dense']);
+    expect(await listed(vipToken)).toEqual(['test.budget', 'test.vip', 'test.shared', 'test.dense']);
 
     expect((await rest<{ error: { code: string } }>(teamToken, 'POST', '/v1/conversations', { modelId: 'test.vip' })).body.error.code).toBe('model_not_allowed');
     const member = await connect(teamToken, 1);
@@ -174,6 +176,20 @@ describe('budgets, model access and shares across 2 API nodes and 3 workers', ()
     expect(changes.body.items.at(-1)).toMatchObject({ actor: 'sub-root', action: 'budget.create', after: { subject: 'team' } });
     expect((await rest(teamToken, 'GET', '/v1/admin/audit')).status).toBe(403);
   }, 30_000);
+
+  it('refuses at submission a job whose text alone is over a block budget, counted in the model’s own tokens', async () => {
+    const created = await rest<{ id: string }>(admin, 'POST', '/v1/admin/budgets', { scope: 'client', subject: 'batch-client', period: 'day', limitTokens: 1000, mode: 'block' });
+    expect(created.status).toBe(201);
+    const token = await idp.client('batch-client');
+    // 2,400 characters: 600 Claude 3 tokens, under the limit; 1,200 for test.dense, over it. (The
+    // client has spent nothing yet: the share test below comes after.)
+    const text = 'Budgets count tokens. '.repeat(120).slice(0, 2400);
+    const refused = await rest<{ error: { code: string } }>(token, 'POST', '/v1/jobs/summarize', { text, modelId: 'test.dense' });
+    expect({ status: refused.status, code: refused.body.error?.code }).toEqual({ status: 402, code: 'budget_exceeded' });
+    const accepted = await rest<Job>(token, 'POST', '/v1/jobs/summarize', { text, modelId: 'test.budget' }, 1);
+    expect(accepted.status).toBe(202);
+    expect((await rest(admin, 'DELETE', `/v1/admin/budgets/${created.body.id}`)).status).toBe(204);
+  });
 
   it('caps a batch client at its share of a model while chats load the same model', async () => {
     const share = await rest(admin, 'POST', '/v1/admin/shares', { scope: 'client', subject: 'batch-client', modelId: 'test.shared', maxPercent: 25 });
