@@ -149,6 +149,9 @@ describe('budgets, model access and shares across 2 API nodes and 3 workers', ()
     const listed = async (token: string) => (await rest<PublicModel[]>(token, 'GET', '/v1/models')).body.map((m) => m.id);
     expect(await listed(teamToken)).toEqual(['test.budget', 'test.shared', 'test.dense']);
     expect(await listed(vipToken)).toEqual(['test.budget', 'test.vip', 'test.shared', 'test.dense']);
+    // Quota, token counting and access lists stay the operator's.
+    const dense = (await rest<Record<string, unknown>[]>(vipToken, 'GET', '/v1/models')).body.find((m) => m['id'] === 'test.dense')!;
+    expect(['quota', 'tokenizerRatio', 'allowedGroups'].filter((k) => k in dense)).toEqual([]);
 
     expect((await rest<{ error: { code: string } }>(teamToken, 'POST', '/v1/conversations', { modelId: 'test.vip' })).body.error.code).toBe('model_not_allowed');
     const member = await connect(teamToken, 1);
