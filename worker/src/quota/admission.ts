@@ -1,7 +1,7 @@
 import type { ConverseStreamCommandInput } from '@aws-sdk/client-bedrock-runtime';
 import { DelayedError, type Job, type Queue, UnrecoverableError } from 'bullmq';
 import type { SQL } from 'drizzle-orm';
-import { type ModelEntry, outputBurndownOf, inputCountingOf, quotaTokensOf, type Usage } from '@switchboard/contracts';
+import { inputCountingOf, type ModelEntry, outputBurndownOf, quotaTokensOf, type Usage } from '@switchboard/contracts';
 import {
   BudgetExceededError,
   ChatQueues,
@@ -195,20 +195,21 @@ export function isThrottle(err: unknown): boolean {
   return e?.name === 'ThrottlingException' || e?.$metadata?.httpStatusCode === 429;
 }
 
+/** What the estimates need of a model: its id and catalog tokenizer ratio (see inputCountingOf). */
+type CountedModel = Parameters<typeof inputCountingOf>[0];
+
 /**
  * Tokens a Converse call may use: the input (estimated on the safe side: 3.5 characters per Claude
  * 3 token scaled by the model's tokenizer ratio, each image at the most the model counts for one,
- * documents by size) plus maxTokens. Of the model's quota, Bedrock reserves the maxTokens part at the model's burndown
- * rate (admitOrWait).
+ * documents by size) plus maxTokens. Of the model's quota, Bedrock reserves the maxTokens part at
+ * the model's burndown rate (admitOrWait).
  */
-export function estimateTokens(input: ConverseStreamCommandInput, model: TokenizedModel): number {
+export function estimateTokens(input: ConverseStreamCommandInput, model: CountedModel): number {
   return estimateInputTokens(input, model) + (input.inferenceConfig?.maxTokens ?? 4096);
 }
 
-type TokenizedModel = Parameters<typeof inputCountingOf>[0];
-
 /** The input part of estimateTokens. */
-export function estimateInputTokens(input: ConverseStreamCommandInput, model: TokenizedModel): number {
+export function estimateInputTokens(input: ConverseStreamCommandInput, model: CountedModel): number {
   const counting = inputCountingOf(model);
   let chars = 0;
   let media = 0;
