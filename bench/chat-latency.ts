@@ -76,6 +76,15 @@ const ticksOf = (pid: number) => {
     return undefined; // gone
   }
 };
+/** Read and write system calls so far (/proc/<pid>/io): a count of I/O work that the host's speed does not change. */
+const syscallsOf = (pid: number) => {
+  try {
+    const io = readFileSync(`/proc/${pid}/io`, 'utf8');
+    return Number(/syscr: (\d+)/.exec(io)?.[1] ?? 0) + Number(/syscw: (\d+)/.exec(io)?.[1] ?? 0);
+  } catch {
+    return undefined; // gone, or not ours to read
+  }
+};
 const machineTicks = () => {
   const v = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
   return { idle: v[3]! + v[4]!, total: v.reduce((a, b) => a + b, 0) };
@@ -94,7 +103,14 @@ const pidsMatching = (test: (cmdline: string) => boolean): number[] => {
   return out;
 };
 
-type Cpu = { seconds: number; msByProcess: Record<string, number>; otherBusyShare: number; machineBusyShare: number };
+type Cpu = {
+  seconds: number;
+  msByProcess: Record<string, number>;
+  /** Read and write system calls per process over the round (Postgres: all its backends of the database). */
+  syscallsByProcess: Record<string, number>;
+  otherBusyShare: number;
+  machineBusyShare: number;
+};
 
 /**
  * Starts counting CPU for the named processes (and any Postgres backend of `database` that appears
@@ -110,24 +126,33 @@ function cpuMeter(pids: Record<string, number | undefined>, database?: string, r
     at: performance.now(),
     machine: machineTicks(),
     self: process.cpuUsage(),
-    named: named.map(([n, pid]) => [n, pid, ticksOf(pid) ?? 0] as const),
-    pg: new Map(pgPids().map((pid) => [pid, ticksOf(pid) ?? 0])),
+    named: named.map(([n, pid]) => [n, pid, ticksOf(pid) ?? 0, syscallsOf(pid) ?? 0] as const),
+    pg: new Map(pgPids().map((pid) => [pid, [ticksOf(pid) ?? 0, syscallsOf(pid) ?? 0] as const])),
   };
   return () => {
     const seconds = (performance.now() - started.at) / 1000;
     const m = machineTicks();
     const msByProcess: Record<string, number> = {};
+    const syscallsByProcess: Record<string, number> = {};
     let ourTicks = 0;
-    for (const [name, pid, t] of started.named) {
+    for (const [name, pid, t, calls] of started.named) {
       const used = (ticksOf(pid) ?? t) - t;
       ourTicks += used;
       const group = name.replace(/-\d+$/, '');
       msByProcess[group] = (msByProcess[group] ?? 0) + used * 10;
+      syscallsByProcess[group] = (syscallsByProcess[group] ?? 0) + (syscallsOf(pid) ?? calls) - calls;
     }
     if (msByProcess.redis !== undefined) msByProcess.redis = Math.max(0, msByProcess.redis - redisIdlePerSec * seconds);
     let pg = 0;
-    for (const pid of pgPids()) pg += (ticksOf(pid) ?? 0) - (started.pg.get(pid) ?? 0); // a backend gone meanwhile is lost
+    let pgCalls = 0;
+    for (const pid of pgPids()) {
+      // A backend gone meanwhile is lost.
+      const [t, calls] = started.pg.get(pid) ?? [0, 0];
+      pg += (ticksOf(pid) ?? t) - t;
+      pgCalls += (syscallsOf(pid) ?? calls) - calls;
+    }
     ourTicks += pg;
+    syscallsByProcess.postgres = pgCalls;
     msByProcess.postgres = pg * 10;
     const self = process.cpuUsage(started.self);
     const selfTicks = (self.user + self.system) / 1e4;
@@ -135,7 +160,7 @@ function cpuMeter(pids: Record<string, number | undefined>, database?: string, r
     msByProcess['load generator'] = selfTicks * 10;
     const total = m.total - started.machine.total;
     const busy = total - (m.idle - started.machine.idle);
-    return { seconds, msByProcess, otherBusyShare: Math.max(0, busy - ourTicks) / total, machineBusyShare: busy / total };
+    return { seconds, msByProcess, syscallsByProcess, otherBusyShare: Math.max(0, busy - ourTicks) / total, machineBusyShare: busy / total };
   };
 }
 
@@ -299,6 +324,8 @@ type Figures = {
   hops: Record<string, [number, number]>;
   cpuMsPerChat: Record<string, number>;
   stackCpuMsPerChat: number;
+  /** Read and write system calls per chat, per process of the stack. */
+  syscallsPerChat: Record<string, number>;
   /** The direct round's CPU per chat (emulator + load generator): the same work every run, so a measure of the machine's speed. */
   referenceCpuMsPerChat: number;
   otherBusy: number;
@@ -318,6 +345,7 @@ function report(title: string, d: Run, q: Run): Figures {
     hops: Object.fromEntries(Object.entries(q.hops!).map(([k, v]) => [k, [pct(v, 50), pct(v, 99)]])),
     cpuMsPerChat: perChat(q.cpu),
     stackCpuMsPerChat: stackPerChat(q.cpu),
+    syscallsPerChat: Object.fromEntries(stackProcesses.map((k) => [k, (q.cpu.syscallsByProcess[k] ?? 0) / chats])),
     referenceCpuMsPerChat: ((d.cpu.msByProcess.emulator ?? 0) + (d.cpu.msByProcess['load generator'] ?? 0)) / chats,
     otherBusy: q.cpu.otherBusyShare,
     lost: q.lost + d.lost,
@@ -331,6 +359,7 @@ function report(title: string, d: Run, q: Run): Figures {
   console.log(
     `CPU ms per chat: ${Object.entries(f.cpuMsPerChat).map(([k, v]) => `${k} ${v.toFixed(1)}`).join(', ')}; stack (API+workers+Redis+Postgres) ${f.stackCpuMsPerChat.toFixed(1)}`,
   );
+  console.log(`system calls (read + write) per chat: ${Object.entries(f.syscallsPerChat).map(([k, v]) => `${k} ${v.toFixed(0)}`).join(', ')}`);
   // This machine's speed drifts (a shared host: the same work took 0.6 to 1.1 s of CPU within a
   // minute); the direct round just before does the same work every run, so the ratio compares runs.
   console.log(
@@ -346,7 +375,7 @@ function report(title: string, d: Run, q: Run): Figures {
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 function medianFigures(rounds: Figures[]): Figures {
   const each = (pick: (f: Figures) => number) => median(rounds.map(pick));
-  const keys = <K extends 'hops' | 'cpuMsPerChat'>(k: K) => Object.keys(rounds[0]![k]);
+  const keys = <K extends 'hops' | 'cpuMsPerChat' | 'syscallsPerChat'>(k: K) => Object.keys(rounds[0]![k]);
   return {
     ttftP50: each((f) => f.ttftP50),
     ttftP99: each((f) => f.ttftP99),
@@ -355,6 +384,7 @@ function medianFigures(rounds: Figures[]): Figures {
     hops: Object.fromEntries(keys('hops').map((h) => [h, [each((f) => f.hops[h]![0]), each((f) => f.hops[h]![1])]])),
     cpuMsPerChat: Object.fromEntries(keys('cpuMsPerChat').map((p) => [p, each((f) => f.cpuMsPerChat[p] ?? 0)])),
     stackCpuMsPerChat: each((f) => f.stackCpuMsPerChat),
+    syscallsPerChat: Object.fromEntries(keys('syscallsPerChat').map((p) => [p, each((f) => f.syscallsPerChat[p] ?? 0)])),
     referenceCpuMsPerChat: each((f) => f.referenceCpuMsPerChat),
     otherBusy: each((f) => f.otherBusy),
     lost: rounds.reduce((n, f) => n + f.lost, 0),

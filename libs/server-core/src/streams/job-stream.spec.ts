@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis';
 import { testRedisUrl } from '@switchboard/testing';
-import { jobChannel, jobStreamAppender, readJobStream } from './job-stream.js';
+import { appendToJobStream, jobChannel, jobStreamAppender, jobStreamKey, jobStreamTtlMs, readJobStream } from './job-stream.js';
 
 describe('JobStreamAppender on real Redis', () => {
   const redis = new Redis(testRedisUrl);
@@ -75,5 +75,23 @@ describe('JobStreamAppender on real Redis', () => {
     } finally {
       own.disconnect();
     }
+  });
+  it('sets the stream’s TTL at its start, renews it every 32nd seq and with the ending, not with every delta', async () => {
+    const jobId = crypto.randomUUID();
+    const key = jobStreamKey(jobId);
+    const appender = jobStreamAppender(redis);
+    const delta = (seq: number) => appender.append(jobId, { kind: 'delta', seq, text: `t${seq}` }, seq - 1);
+    const ttlAfter = async (write: () => Promise<unknown>) => {
+      await redis.pexpire(key, 100_000); // a mark: an append that renews the TTL sets it back to an hour
+      await write();
+      return redis.pttl(key);
+    };
+    await delta(1);
+    expect(await redis.pttl(key)).toBeGreaterThan(jobStreamTtlMs - 60_000);
+    for (let seq = 2; seq <= 32; seq++) expect(await ttlAfter(() => delta(seq))).toBeLessThanOrEqual(100_000);
+    expect(await ttlAfter(() => delta(33))).toBeGreaterThan(jobStreamTtlMs - 60_000);
+    expect(await ttlAfter(() => delta(34))).toBeLessThanOrEqual(100_000);
+    const ending = { kind: 'error' as const, seq: 35, event: { code: 'model_error', message: 'stopped', retryable: false } };
+    expect(await ttlAfter(() => appendToJobStream(redis, jobId, ending))).toBeGreaterThan(jobStreamTtlMs - 60_000);
   });
 });

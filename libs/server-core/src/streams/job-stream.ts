@@ -33,9 +33,12 @@ export type StreamEntry =
 /** What travels on the job channel: stream entries plus ephemeral status. */
 export type JobChannelMessage = StreamEntry | { kind: 'status'; event: Omit<ChatStatusEvent, 'jobId'> };
 
-// XADD + PEXPIRE + PUBLISH per entry, many entries (of many jobs) in one script call: a long answer
-// appends thousands of times, and one script call costs Redis and the worker far less than
-// MULTI/EXEC around three commands, or a call per entry (bench:chat, issue 19).
+// XADD + PUBLISH per entry, many entries (of many jobs) in one script call: a long answer appends
+// thousands of times, and one script call costs Redis and the worker far less than MULTI/EXEC
+// around the commands, or a call per entry (bench:chat, issue 19). The TTL is set when the stream
+// starts (a checked append reaches an empty stream only as seq 1) and renewed every 32nd seq and
+// on every unchecked append (an ending, a write after lost entries): a PEXPIRE per delta
+// cost Redis a command each for nothing.
 // KEYS: each entry's stream and channel. ARGV: the streams' TTL, '1' to SPUBLISH (see pubSubMode),
 // then each entry's id, payload and `after`: when not '', the seq the stream must end at. A stream
 // that ends lower lost entries (a primary that failed before its replica had them) and answers
@@ -45,6 +48,7 @@ export type JobChannelMessage = StreamEntry | { kind: 'status'; event: Omit<Chat
 // attempt: 'taken:<its last seq>'. An entry Redis refuses answers 'error:<why>' and fails only itself.
 const appendScript = `
 local function append(key, channel, id, entry, after)
+  local renew = after == '' or tonumber(string.match(id, '%-(%d+)$')) % 32 == 1
   if after ~= '' then
     local top = redis.call('XREVRANGE', key, '+', '-', 'COUNT', 1)
     local last = 0
@@ -58,7 +62,7 @@ local function append(key, channel, id, entry, after)
   end
   local added = redis.pcall('XADD', key, id, 'e', entry)
   if type(added) == 'table' and added.err then return 'error:' .. added.err end
-  redis.call('PEXPIRE', key, ARGV[1])
+  if renew then redis.call('PEXPIRE', key, ARGV[1]) end
   if ARGV[2] == '1' then redis.call('SPUBLISH', channel, entry) else redis.call('PUBLISH', channel, entry) end
   return 1
 end
