@@ -20,7 +20,9 @@
  * CPU: each process's utime+stime from /proc/<pid>/stat over the round — API, workers, our
  * Postgres backends (`postgres: … <our database>`), Redis (shared with others: its rate in the
  * second before the round is subtracted), emulator, load generator; and the machine's busy share
- * of everyone else (/proc/stat minus ours).
+ * of everyone else (/proc/stat minus ours). System calls: each process's read and write calls
+ * from /proc/<pid>/io (syscr + syscw; Postgres uses send/recv, which these leave out) — a count of
+ * I/O work that the host's drifting speed does not change.
  *
  * Ports and servers come from settings: REDIS_URL and TEST_DATABASE_URL (libs/testing), the API's
  * PORT (0: ephemeral unless BENCH_API_PORT), the emulator's EMULATOR_PORT (0 unless set).
@@ -106,7 +108,7 @@ const pidsMatching = (test: (cmdline: string) => boolean): number[] => {
 type Cpu = {
   seconds: number;
   msByProcess: Record<string, number>;
-  /** Read and write system calls per process over the round (Postgres: all its backends of the database). */
+  /** Read and write system calls per process over the round. */
   syscallsByProcess: Record<string, number>;
   otherBusyShare: number;
   machineBusyShare: number;
@@ -127,7 +129,7 @@ function cpuMeter(pids: Record<string, number | undefined>, database?: string, r
     machine: machineTicks(),
     self: process.cpuUsage(),
     named: named.map(([n, pid]) => [n, pid, ticksOf(pid) ?? 0, syscallsOf(pid) ?? 0] as const),
-    pg: new Map(pgPids().map((pid) => [pid, [ticksOf(pid) ?? 0, syscallsOf(pid) ?? 0] as const])),
+    pg: new Map(pgPids().map((pid) => [pid, ticksOf(pid) ?? 0])),
   };
   return () => {
     const seconds = (performance.now() - started.at) / 1000;
@@ -144,15 +146,8 @@ function cpuMeter(pids: Record<string, number | undefined>, database?: string, r
     }
     if (msByProcess.redis !== undefined) msByProcess.redis = Math.max(0, msByProcess.redis - redisIdlePerSec * seconds);
     let pg = 0;
-    let pgCalls = 0;
-    for (const pid of pgPids()) {
-      // A backend gone meanwhile is lost.
-      const [t, calls] = started.pg.get(pid) ?? [0, 0];
-      pg += (ticksOf(pid) ?? t) - t;
-      pgCalls += (syscallsOf(pid) ?? calls) - calls;
-    }
+    for (const pid of pgPids()) pg += (ticksOf(pid) ?? 0) - (started.pg.get(pid) ?? 0); // a backend gone meanwhile is lost
     ourTicks += pg;
-    syscallsByProcess.postgres = pgCalls;
     msByProcess.postgres = pg * 10;
     const self = process.cpuUsage(started.self);
     const selfTicks = (self.user + self.system) / 1e4;
@@ -324,7 +319,7 @@ type Figures = {
   hops: Record<string, [number, number]>;
   cpuMsPerChat: Record<string, number>;
   stackCpuMsPerChat: number;
-  /** Read and write system calls per chat, per process of the stack. */
+  /** Read and write system calls per chat of the API, workers and Redis. */
   syscallsPerChat: Record<string, number>;
   /** The direct round's CPU per chat (emulator + load generator): the same work every run, so a measure of the machine's speed. */
   referenceCpuMsPerChat: number;
@@ -345,7 +340,8 @@ function report(title: string, d: Run, q: Run): Figures {
     hops: Object.fromEntries(Object.entries(q.hops!).map(([k, v]) => [k, [pct(v, 50), pct(v, 99)]])),
     cpuMsPerChat: perChat(q.cpu),
     stackCpuMsPerChat: stackPerChat(q.cpu),
-    syscallsPerChat: Object.fromEntries(stackProcesses.map((k) => [k, (q.cpu.syscallsByProcess[k] ?? 0) / chats])),
+    // Not Postgres's: its backends talk over send/recv, which /proc/<pid>/io leaves out.
+    syscallsPerChat: Object.fromEntries(['api', 'worker', 'redis'].map((k) => [k, (q.cpu.syscallsByProcess[k] ?? 0) / chats])),
     referenceCpuMsPerChat: ((d.cpu.msByProcess.emulator ?? 0) + (d.cpu.msByProcess['load generator'] ?? 0)) / chats,
     otherBusy: q.cpu.otherBusyShare,
     lost: q.lost + d.lost,
