@@ -1,3 +1,5 @@
+import { imageSize as readImageSize } from 'image-size';
+
 /**
  * How Bedrock counts an input's media. An image is scaled down to fit the model's limits (its long
  * edge, and a pixel count worth `maxTokens`), then counts (width × height) / 750 tokens (Claude
@@ -34,29 +36,23 @@ export function imageBytesOf(block: Record<string, unknown>): Buffer | undefined
   return typeof base64 === 'string' ? Buffer.from(base64, 'base64') : undefined;
 }
 
-/** A PNG of only a header that says width × height: all the emulator reads of an image (for tests and fixtures). */
+/** A PNG of only its signature and header chunk, saying width × height: all a size reader needs (for tests and fixtures). */
 export function pngHeader(width: number, height: number): Buffer {
   const buf = Buffer.alloc(33);
-  buf.writeUInt32BE(0x89504e47, 0);
+  Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]).copy(buf, 0);
+  buf.writeUInt32BE(13, 8);
+  buf.write('IHDR', 12, 'latin1');
   buf.writeUInt32BE(width, 16);
   buf.writeUInt32BE(height, 20);
   return buf;
 }
 
-/** Width and height of a PNG, GIF or JPEG (the header is enough); undefined when not recognised. */
-export function imageSize(buf: Buffer): { width: number; height: number } | undefined {
-  if (buf.length >= 24 && buf.readUInt32BE(0) === 0x89504e47) return { width: buf.readUInt32BE(16), height: buf.readUInt32BE(20) };
-  if (buf.length >= 10 && buf.toString('latin1', 0, 3) === 'GIF') return { width: buf.readUInt16LE(6), height: buf.readUInt16LE(8) };
-  if (buf.length >= 4 && buf[0] === 0xff && buf[1] === 0xd8) {
-    let at = 2;
-    while (at + 9 < buf.length && buf[at] === 0xff) {
-      const marker = buf[at + 1]!;
-      const length = buf.readUInt16BE(at + 2);
-      if (marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc) {
-        return { height: buf.readUInt16BE(at + 5), width: buf.readUInt16BE(at + 7) };
-      }
-      at += 2 + length;
-    }
+/** Width and height from an image's header (PNG, JPEG, GIF, WebP and more: image-size); undefined when not recognised. */
+export function imageSize(buf: Uint8Array): { width: number; height: number } | undefined {
+  try {
+    const { width, height } = readImageSize(buf);
+    return { width, height };
+  } catch {
+    return undefined; // not an image it knows, or cut short
   }
-  return undefined;
 }

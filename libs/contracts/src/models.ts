@@ -170,19 +170,33 @@ export function tokenizerRatioOf(model: { id: string; tokenizerRatio?: number })
 }
 
 /**
- * The most tokens one image may count for a Claude model id: Bedrock scales an image down to fit
- * the model, then counts (width × height) / 750 tokens; at most about 1,600 before Claude Opus 4.7,
- * about 5,000 (2576 pixels on the long edge, 3.75 megapixels) for Opus 4.7 and the models after it.
+ * How a Claude model id scales an image before counting it: Bedrock fits the image into a long
+ * edge and a pixel count, then counts (width × height) / 750 tokens. Before Claude Opus 4.7: 1568
+ * pixels on the long edge, about 1,600 tokens; Opus 4.7 and the models after it: 2576 pixels and
+ * 3.75 megapixels, about 5,000 tokens.
  */
-export function knownMaxImageTokens(modelId: string): number {
-  return opus47AndLater.test(modelId.toLowerCase()) ? 5000 : 1600;
+export type ImageScale = { maxEdge: number; maxTokens: number };
+
+export function knownImageScale(modelId: string): ImageScale {
+  return opus47AndLater.test(modelId.toLowerCase()) ? { maxEdge: 2576, maxTokens: 5000 } : { maxEdge: 1568, maxTokens: 1600 };
+}
+
+/**
+ * An image's tokens on the safe side of Bedrock's count: (width × height) / 750 once scaled to fit
+ * the model, plus a sixth (the formula is Anthropic's approximation), at most the model's most. An
+ * image whose size is not known counts the most.
+ */
+export function imageTokensOf(size: { width: number; height: number } | undefined, scale: ImageScale): number {
+  if (!size || !(size.width > 0) || !(size.height > 0)) return scale.maxTokens;
+  const fit = Math.min(1, scale.maxEdge / Math.max(size.width, size.height));
+  return Math.min(scale.maxTokens, Math.ceil(((size.width * fit * size.height * fit) / 750) * (7 / 6)));
 }
 
 /** How Bedrock counts a model's input, for estimates that stay at or above its count. */
-export type InputCounting = { tokenizerRatio: number; maxImageTokens: number };
+export type InputCounting = { tokenizerRatio: number; images: ImageScale };
 
 export function inputCountingOf(model: { id: string; tokenizerRatio?: number }): InputCounting {
-  return { tokenizerRatio: tokenizerRatioOf(model), maxImageTokens: knownMaxImageTokens(model.id) };
+  return { tokenizerRatio: tokenizerRatioOf(model), images: knownImageScale(model.id) };
 }
 
 /** What a finished call used of the model's tokens-per-minute quota: cache reads do not count. */

@@ -127,6 +127,19 @@ describe('buildChatInput against the strict emulator', () => {
     }
   });
 
+  it('estimates an image by its size: at or above what Bedrock counts, not the most an image may count', async () => {
+    for (const model of [sonnet45, opus47]) {
+      for (const [width, height] of [[300, 200], [1000, 750], [4000, 3000]] as const) {
+        const image = { type: 'image' as const, mediaType: 'image/png' as const, data: pngHeader(width, height).toString('base64') };
+        const input = buildChatInput({ model, system: null, messages: [{ role: 'user', content: [image, { type: 'text', text: 'Describe it.' }] }], params: { maxTokens: 16 } });
+        const counted = (await client.send(new ConverseCommand(input as ConverseStreamCommandInput))).usage!.inputTokens!;
+        const estimate = estimateInputTokens(input as ConverseStreamCommandInput, model);
+        expect(estimate).toBeGreaterThanOrEqual(counted);
+        expect(estimate).toBeLessThanOrEqual(Math.ceil(counted * 1.2) + 10);
+      }
+    }
+  });
+
   it('a second turn of a long conversation reads the first from the cache and costs less', async () => {
     const long = 'Queues hold work until a worker takes it. '.repeat(400);
     const turn1 = [{ role: 'user' as const, content: [{ type: 'text' as const, text: `${long} Summarize.` }] }];

@@ -1,4 +1,5 @@
-import type { ModelEntry } from '@switchboard/contracts';
+import { pngHeader } from '@switchboard/bedrock-emulator';
+import { inputCountingOf, type ModelEntry } from '@switchboard/contracts';
 import type { MessageRow } from '@switchboard/server-core';
 import { branchOf, buildConverseRequest, estimateHistoryTokens, planHistory } from './converse-request.js';
 
@@ -80,7 +81,7 @@ describe('branches and history plans', () => {
   ];
   const ids = (rows: readonly MessageRow[]) => rows.map((r) => r.id);
   const none = { summary: null, summaryUptoMessageId: null };
-  const claude3 = { tokenizerRatio: 1, maxImageTokens: 1600 };
+  const claude3 = inputCountingOf({ id: 'anthropic.claude-3-sonnet-20240229-v1:0' });
 
   it('walks the parent chain from the user message, ignoring other branches', () => {
     expect(ids(branchOf(all, 'u2b'))).toEqual(['u1', 'a1', 'u2b']);
@@ -108,15 +109,20 @@ describe('branches and history plans', () => {
     expect(estimateHistoryTokens([all[1]!], claude3)).toBe(200);
   });
 
-  it('counts history as the model does: a tokenizer that makes more tokens compresses sooner, images at its most', () => {
+  it('counts history as the model does: a tokenizer that makes more tokens compresses sooner, images by their size', () => {
     const chain = [...branchOf(all, 'u2'), all[3]!, msg('u3', 'a2', 'user', 'three')];
-    const opus47 = { tokenizerRatio: 1.35, maxImageTokens: 5000 };
+    const opus47 = inputCountingOf({ id: 'anthropic.claude-opus-4-7' });
     expect(estimateHistoryTokens([all[1]!], opus47)).toBe(270);
     const threshold = estimateHistoryTokens(chain.slice(0, -1), claude3) + 1;
     expect(planHistory(chain, none, { compressThreshold: threshold }, claude3).compress).toBeUndefined();
     expect(planHistory(chain, none, { compressThreshold: threshold }, opus47).compress).toBeDefined();
-    const image = { ...all[1]!, content: [{ type: 'image', mediaType: 'image/png', data: '' }] } as MessageRow;
-    expect([estimateHistoryTokens([image], claude3), estimateHistoryTokens([image], opus47)]).toEqual([1600, 5000]);
+    const image = (data: string) => ({ ...all[1]!, content: [{ type: 'image', mediaType: 'image/png', data }] }) as MessageRow;
+    // A size it cannot read counts the model's most; a small image a sixth over (width × height) / 750.
+    expect([estimateHistoryTokens([image('')], claude3), estimateHistoryTokens([image('')], opus47)]).toEqual([1600, 5000]);
+    const small = image(pngHeader(300, 250).toString('base64'));
+    expect([estimateHistoryTokens([small], claude3), estimateHistoryTokens([small], opus47)]).toEqual([117, 117]);
+    const large = image(pngHeader(1568, 1568).toString('base64'));
+    expect([estimateHistoryTokens([large], claude3), estimateHistoryTokens([large], opus47)]).toEqual([1600, 3825]);
   });
 
   it('sends the summary in the system prompt after the conversation system prompt', () => {

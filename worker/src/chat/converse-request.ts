@@ -1,6 +1,7 @@
 import type { ConverseStreamCommandInput } from '@aws-sdk/client-bedrock-runtime';
 import type { InputCounting, ModelEntry, ModelParams } from '@switchboard/contracts';
 import { buildChatInput, buildTextInput, type MessageRow } from '@switchboard/server-core';
+import { estimateImageTokens } from '../quota/image-tokens.js';
 
 export { defaultMaxTokens, maxTokensFor } from '@switchboard/server-core';
 
@@ -98,12 +99,12 @@ export function planHistory(
 
 /**
  * The history as Bedrock would bill it, on the safe side (3.5 characters a Claude 3 token, scaled
- * by the model's tokenizer ratio; each image at the most the model counts for one; documents 1,500).
+ * by the model's tokenizer ratio; each image by its size; documents 1,500).
  */
 export function estimateHistoryTokens(messages: readonly MessageRow[], counting: InputCounting): number {
   let tokens = 0;
   for (const m of messages) {
-    for (const b of m.content) tokens += b.type === 'text' ? textTokens(b.text, counting) : b.type === 'image' ? counting.maxImageTokens : 1500;
+    for (const b of m.content) tokens += b.type === 'text' ? textTokens(b.text, counting) : b.type === 'image' ? estimateImageTokens(b.data, counting.images) : 1500;
   }
   return tokens;
 }

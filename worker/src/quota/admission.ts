@@ -19,6 +19,7 @@ import {
   worstCaseCostUsd,
 } from '@switchboard/server-core';
 import { workerMetrics } from '../metrics/worker-metrics.js';
+import { estimateImageTokens } from './image-tokens.js';
 
 /** What a job carries across its trips through the line. */
 export type QuotaJobData = { quotaPlace?: string; quotaTokens?: number; quotaMaxOutput?: number; throttles?: number };
@@ -200,8 +201,8 @@ type CountedModel = Parameters<typeof inputCountingOf>[0];
 
 /**
  * Tokens a Converse call may use: the input (estimated on the safe side: 3.5 characters per Claude
- * 3 token scaled by the model's tokenizer ratio, each image at the most the model counts for one,
- * documents by size) plus maxTokens. Of the model's quota, Bedrock reserves the maxTokens part at
+ * 3 token scaled by the model's tokenizer ratio, each image by its size, documents by size) plus
+ * maxTokens. Of the model's quota, Bedrock reserves the maxTokens part at
  * the model's burndown rate (admitOrWait).
  */
 export function estimateTokens(input: ConverseStreamCommandInput, model: CountedModel): number {
@@ -217,7 +218,7 @@ export function estimateInputTokens(input: ConverseStreamCommandInput, model: Co
   for (const message of input.messages ?? []) {
     for (const block of message.content ?? []) {
       if (block.text) chars += block.text.length;
-      else if (block.image) media += counting.maxImageTokens;
+      else if (block.image) media += block.image.source?.bytes ? estimateImageTokens(block.image.source.bytes, counting.images) : counting.images.maxTokens;
       else if (block.document) media += Math.max(1500, Math.ceil((block.document.source?.bytes?.length ?? 0) / 6));
     }
   }
