@@ -121,6 +121,9 @@ describe('branches and history plans', () => {
     expect([estimateHistoryTokens([image('')], claude3), estimateHistoryTokens([image('')], opus47)]).toEqual([1600, 5000]);
     const small = image(pngHeader(300, 250).toString('base64'));
     expect([estimateHistoryTokens([small], claude3), estimateHistoryTokens([small], opus47)]).toEqual([117, 117]);
+    // A format Bedrock does not take (an SVG names any size it likes) counts the most.
+    const svg = image(Buffer.from('<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"></svg>').toString('base64'));
+    expect(estimateHistoryTokens([svg], claude3)).toBe(1600);
     const large = image(pngHeader(1568, 1568).toString('base64'));
     expect([estimateHistoryTokens([large], claude3), estimateHistoryTokens([large], opus47)]).toEqual([1600, 3825]);
   });

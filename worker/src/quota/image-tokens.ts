@@ -7,6 +7,8 @@ import { type ImageScale, imageTokensOf } from '@switchboard/contracts';
  */
 const headBytes = 96 * 1024;
 const headBase64Chars = (headBytes / 3) * 4;
+/** The formats Bedrock takes; any other (an SVG, say, whose text names any size) counts the most. */
+const bedrockFormats = new Set(['png', 'jpg', 'gif', 'webp']);
 
 /**
  * An image's tokens for the quota and history estimates, on the safe side of Bedrock's count
@@ -15,11 +17,11 @@ const headBase64Chars = (headBytes / 3) * 4;
  */
 export function estimateImageTokens(image: Uint8Array | string, scale: ImageScale): number {
   const head = typeof image === 'string' ? Buffer.from(image.slice(0, headBase64Chars), 'base64') : image.subarray(0, headBytes);
-  let size: { width: number; height: number } | undefined;
+  let size: { width: number; height: number; type?: string } | undefined;
   try {
     size = imageSize(head);
   } catch {
     size = undefined; // not an image format it knows, or cut short
   }
-  return imageTokensOf(size, scale);
+  return imageTokensOf(size && bedrockFormats.has(size.type ?? '') ? size : undefined, scale);
 }
