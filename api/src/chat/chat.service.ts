@@ -6,6 +6,7 @@ import {
   type ChatRegenerate,
   type ChatSend,
   chatServerEvents,
+  type ConversationUpdatedEvent,
   type ModelEntry,
   rulesOf,
   textOf,
@@ -123,8 +124,7 @@ export class ChatService {
         newConversation && JSON.stringify(input.content).length <= firstTurnMaxChars
           ? { content: input.content, systemPrompt: newConversation.systemPrompt ?? null, title: newConversation.title }
           : undefined;
-      await this.enqueue({ ...turn, conversationId }, first);
-      this.relay.publishToOwner(owner, { conversationId, change: existing ? 'message' : 'created', jobId: turn.jobId }, socketId);
+      await this.enqueue({ ...turn, conversationId }, { conversationId, change: existing ? 'message' : 'created', jobId: turn.jobId }, socketId, first);
       return { jobId: turn.jobId, conversationId, messageId: turn.userMessageId, assistantMessageId: turn.assistantMessageId };
     } finally {
       void release();
@@ -169,16 +169,18 @@ export class ChatService {
         if (!previous) throw new AppError('conflict', 'Could not store the request, try again');
         return this.sameTurn(previous);
       }
-      await this.enqueue(turn);
-      this.relay.publishToOwner(owner, { conversationId: conversation.id, change: 'message', jobId: turn.jobId }, socketId);
+      await this.enqueue(turn, { conversationId: conversation.id, change: 'message', jobId: turn.jobId }, socketId);
       return { jobId: turn.jobId, conversationId: conversation.id, messageId: question.id, assistantMessageId: turn.assistantMessageId };
     } finally {
       void release();
     }
   }
 
-  /** Tells the user's sockets, joins the model's line and enqueues; a failed enqueue ends the job. */
-  private async enqueue(turn: NewRegeneration, first?: FirstTurn): Promise<void> {
+  /**
+   * Tells the user's sockets (the turn's `update`, to all but the sender's socket), joins the
+   * model's line and enqueues; a failed enqueue ends the job.
+   */
+  private async enqueue(turn: NewRegeneration, update: ConversationUpdatedEvent, senderSocketId?: string, first?: FirstTurn): Promise<void> {
     const { owner, requestId } = turn;
     const data: ChatJobData = {
       jobId: turn.jobId,
@@ -196,7 +198,7 @@ export class ChatService {
       // Fails at once while Redis is down, and within REDIS_ENQUEUE_TIMEOUT_MS when it hangs.
       await whenRedisUp(this.redis, this.config.redisEnqueueTimeoutMs, async () => {
         await Promise.all([
-          this.relay.announce(owner, turn.jobId),
+          this.relay.announce(owner, turn.jobId, update, senderSocketId),
           // In line for the model from now on: batch calls asking before a worker has the chat wait behind it.
           this.governor.join({ modelId: turn.modelId, jobId: turn.jobId, owner, lane: 'chat' }),
         ]);

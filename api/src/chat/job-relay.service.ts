@@ -12,7 +12,6 @@ import {
   onRedisMessage,
   onResubscribed,
   ownerOfUserChannel,
-  publishConversationUpdate,
   readJobStream,
   redisPublish,
   redisSubscribe,
@@ -127,23 +126,21 @@ export class JobRelayService implements OnModuleInit {
   }
 
   /**
-   * Tells every node holding this user's sockets to follow a new job. Called before the job is
-   * enqueued: this node's watchers are subscribed before anything can be written, so they need no
-   * catch-up read, and this node ignores its own notice.
+   * Tells every node holding this user's sockets to follow a new job and, in the same message, the
+   * turn's `conversation:updated` for every socket of the user but `except` (the sender's: it has
+   * the ack). Called before the job is enqueued: this node's watchers are subscribed before
+   * anything can be written, so they need no catch-up read; this node tells its own sockets here
+   * and ignores its own notice. Best effort for the update: a lost notice only means another tab
+   * refreshes later.
    */
-  async announce(owner: string, jobId: string) {
-    await Promise.all([
-      this.watchForAllSockets(owner, jobId, true),
-      redisPublish(this.redis, userChannel(this.config.queuePrefix, owner), JSON.stringify({ jobId, node: this.nodeId } satisfies UserChannelMessage)),
-    ]);
+  async announce(owner: string, jobId: string, update: ConversationUpdatedEvent, except?: string) {
+    this.emitUpdate(owner, update, except);
+    const notice: UserChannelMessage = { jobId, node: this.nodeId, update, ...(except ? { except } : {}) };
+    await Promise.all([this.watchForAllSockets(owner, jobId, true), redisPublish(this.redis, userChannel(this.config.queuePrefix, owner), JSON.stringify(notice))]);
   }
 
-  /**
-   * `conversation:updated` to every socket of the user on every node but `except` (the socket
-   * whose request caused it). Best effort: a lost notice only means another tab refreshes later.
-   */
-  publishToOwner(owner: string, payload: ConversationUpdatedEvent, except?: string) {
-    void publishConversationUpdate(this.redis, this.config.queuePrefix, owner, payload, except);
+  private emitUpdate(owner: string, update: unknown, except?: string) {
+    for (const socket of this.socketsByOwner.get(owner) ?? []) if (socket.id !== except) socket.emit(chatServerEvents.conversationUpdated, update);
   }
 
   /** One socket asks for everything after `afterSeq` (chat:resume). */
@@ -213,13 +210,12 @@ export class JobRelayService implements OnModuleInit {
       return; // not ours
     }
     if ('event' in notice) {
-      if (notice.event !== chatServerEvents.conversationUpdated) return;
-      for (const socket of this.socketsByOwner.get(owner) ?? []) if (socket.id !== notice.except) socket.emit(notice.event, notice.payload);
+      if (notice.event === chatServerEvents.conversationUpdated) this.emitUpdate(owner, notice.payload, notice.except);
       return;
     }
     if (typeof notice.jobId === 'string') {
-      if (notice.node === this.nodeId) return; // announced here: already followed
-
+      if (notice.node === this.nodeId) return; // announced here: already followed and told
+      if (notice.update) this.emitUpdate(owner, notice.update, notice.except);
       void this.watchForAllSockets(owner, notice.jobId).catch((err) => this.logger.warn({ err }, 'watch failed'));
     }
   }

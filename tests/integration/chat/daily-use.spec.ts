@@ -49,11 +49,13 @@ describe('conversation titles, updates and billed stops (two API nodes)', () => 
     await stack?.stop();
   }, 60_000);
 
-  it('tells the other sockets (on another node) about the new conversation, then titles it with a model-written title', async () => {
+  it('tells the other sockets (on another node and on its own) about the new conversation, then titles it with a model-written title', async () => {
     const a = await connect(0);
     const b = await connect(1);
+    const sameNode = await connect(0);
     const seenByA = updates(a);
     const seenByB = updates(b);
+    const seenOnSameNode = updates(sameNode);
     const text = 'How should we split the nightly batch between regions? [[emulator:tokens=30]]';
     const ack = await a.send({ content: [{ type: 'text', text }], clientMessageId: 'titled-1' });
     if (!ack.ok) throw new Error(ack.error.message);
@@ -76,7 +78,8 @@ describe('conversation titles, updates and billed stops (two API nodes)', () => 
         { conversationId: ack.conversationId, change: 'title', title: expected },
       ]),
     );
-    // The sender's own socket is not told about its own send (it has the ack).
+    // Another tab on the sender's node hears of it too; the sender's own socket is not told about its own send (it has the ack).
+    expect(seenOnSameNode).toContainEqual({ conversationId: ack.conversationId, change: 'created', jobId: ack.jobId });
     expect(seenByA.filter((e) => e.change === 'created')).toEqual([]);
     expect((await get(ack.conversationId)).title).toBe(expected);
   });

@@ -1,6 +1,6 @@
 import { Queue } from 'bullmq';
 import { type RedisClient as Redis, redisPublish } from '../redis.js';
-import type { Block, ModelParams } from '@switchboard/contracts';
+import type { Block, ConversationUpdatedEvent, ModelParams } from '@switchboard/contracts';
 
 /**
  * A queue this process only adds to (or inspects), on its shared commands connection. That
@@ -114,18 +114,22 @@ export function ownerOfUserChannel(queuePrefix: string, channel: string): string
   return channel.startsWith(start) && channel.endsWith('}') ? channel.slice(start.length, -1) : undefined;
 }
 /**
- * What the user channel carries: a new job to follow (`{ jobId, node? }`; `node`: the API node
- * that announced it, which already follows it), or a socket event for every socket of the user on
- * every node (`except`: the socket whose request caused it).
+ * What the user channel carries: a new job to follow (`{ jobId, node?, update? }`; `node`: the API
+ * node that announced it, which already follows it and told its own sockets; `update`: the
+ * `conversation:updated` of the turn, for every socket but `except`, in the same message), or a
+ * socket event for every socket of the user on every node (`except`: the socket whose request
+ * caused it).
  */
-export type UserChannelMessage = { jobId: string; node?: string } | { event: string; payload: unknown; except?: string };
+export type UserChannelMessage =
+  | { jobId: string; node?: string; update?: ConversationUpdatedEvent; except?: string }
+  | { event: string; payload: unknown; except?: string };
 
 /** Publishes `conversation:updated` for every socket of the user (best effort: never throws). */
 export async function publishConversationUpdate(
   redis: Redis,
   queuePrefix: string,
   owner: string,
-  payload: { conversationId: string; change: string; title?: string; jobId?: string },
+  payload: ConversationUpdatedEvent,
   except?: string,
 ): Promise<void> {
   const message: UserChannelMessage = { event: 'conversation:updated', payload, ...(except ? { except } : {}) };
