@@ -202,8 +202,8 @@ type CountedModel = Parameters<typeof inputCountingOf>[0];
 /**
  * Tokens a Converse call may use: the input (estimated on the safe side: 3.5 characters per Claude
  * 3 token scaled by the model's tokenizer ratio, each image by its size, documents by size) plus
- * maxTokens. Of the model's quota, Bedrock reserves the maxTokens part at
- * the model's burndown rate (admitOrWait).
+ * maxTokens. Of the model's quota, Bedrock reserves the maxTokens part at the model's burndown rate
+ * (admitOrWait).
  */
 export function estimateTokens(input: ConverseStreamCommandInput, model: CountedModel): number {
   return estimateInputTokens(input, model) + (input.inferenceConfig?.maxTokens ?? 4096);

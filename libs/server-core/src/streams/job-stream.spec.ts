@@ -76,6 +76,7 @@ describe('JobStreamAppender on real Redis', () => {
       own.disconnect();
     }
   });
+
   it('sets the stream’s TTL at its start, renews it every 32nd seq and with the ending, not with every delta', async () => {
     const jobId = crypto.randomUUID();
     const key = jobStreamKey(jobId);
