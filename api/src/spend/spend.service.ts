@@ -178,8 +178,8 @@ export class SpendService implements OnModuleInit, OnApplicationShutdown {
   /**
    * Refuses a submission that cannot fit (402 `budget_exceeded`): a `block` budget of the caller
    * whose settled spend this period plus the least the request will cost — its texts' input alone,
-   * about 4 characters a Claude 3 token, times the model's tokenizer ratio — is over its limit. Anything else is decided at admission, where
-   * reservations are held.
+   * about 4 characters a Claude 3 token, times the model's tokenizer ratio — is over its limit.
+   * Anything else is decided at admission, where reservations are held.
    */
   async assertRoom(principal: Principal, texts: { chars: number; model: ModelEntry }[], what: string): Promise<void> {
     let leastTokens = 0;

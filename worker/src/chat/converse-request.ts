@@ -1,7 +1,7 @@
 import type { ConverseStreamCommandInput } from '@aws-sdk/client-bedrock-runtime';
 import type { InputCounting, ModelEntry, ModelParams } from '@switchboard/contracts';
 import { buildChatInput, buildTextInput, type MessageRow } from '@switchboard/server-core';
-import { estimateImageTokens } from '../quota/image-tokens.js';
+import { estimateImageTokens, estimateTextTokens } from '../quota/input-tokens.js';
 
 export { defaultMaxTokens, maxTokensFor } from '@switchboard/server-core';
 
@@ -90,7 +90,7 @@ export function planHistory(
   const threshold = params.compressThreshold;
   if (!threshold) return plan;
   const earlier = afterSummary.slice(0, -1);
-  if (estimateHistoryTokens(earlier, counting) + (summary ? textTokens(summary, counting) : 0) <= threshold) return plan;
+  if (estimateHistoryTokens(earlier, counting) + (summary ? estimateTextTokens(summary.length, counting) : 0) <= threshold) return plan;
   const covered = earlier.slice(0, Math.max(0, earlier.length - keepRecent));
   if (covered.length === 0) return plan;
   const upto = covered.at(-1)!;
@@ -104,12 +104,10 @@ export function planHistory(
 export function estimateHistoryTokens(messages: readonly MessageRow[], counting: InputCounting): number {
   let tokens = 0;
   for (const m of messages) {
-    for (const b of m.content) tokens += b.type === 'text' ? textTokens(b.text, counting) : b.type === 'image' ? estimateImageTokens(b.data, counting.images) : 1500;
+    for (const b of m.content) tokens += b.type === 'text' ? estimateTextTokens(b.text.length, counting) : b.type === 'image' ? estimateImageTokens(b.data, counting.images) : 1500;
   }
   return tokens;
 }
-
-const textTokens = (text: string, counting: InputCounting) => Math.ceil((text.length / 3.5) * counting.tokenizerRatio);
 
 /** The compression call: the previous summary and the covered messages as one transcript. */
 export function buildCompressRequest(model: ModelEntry, previousSummary: string | null, covered: readonly MessageRow[]) {

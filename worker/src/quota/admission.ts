@@ -19,7 +19,7 @@ import {
   worstCaseCostUsd,
 } from '@switchboard/server-core';
 import { workerMetrics } from '../metrics/worker-metrics.js';
-import { estimateImageTokens } from './image-tokens.js';
+import { estimateImageTokens, estimateTextTokens } from './input-tokens.js';
 
 /** What a job carries across its trips through the line. */
 export type QuotaJobData = { quotaPlace?: string; quotaTokens?: number; quotaMaxOutput?: number; throttles?: number };
@@ -222,7 +222,7 @@ export function estimateInputTokens(input: ConverseStreamCommandInput, model: Co
       else if (block.document) media += Math.max(1500, Math.ceil((block.document.source?.bytes?.length ?? 0) / 6));
     }
   }
-  return Math.ceil((chars / 3.5) * counting.tokenizerRatio) + media;
+  return estimateTextTokens(chars, counting) + media;
 }
 
 function retryHintMs(err: unknown): number | undefined {

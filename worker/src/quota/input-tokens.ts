@@ -1,5 +1,14 @@
 import { imageSize } from 'image-size';
-import { type ImageScale, imageTokensOf } from '@switchboard/contracts';
+import { type ImageScale, imageTokensOf, type InputCounting } from '@switchboard/contracts';
+
+/**
+ * The quota and history estimates' counts of input, on the safe side of Bedrock's: text at 3.5
+ * characters a Claude 3 token (about 4 on average in English text), scaled by the model's
+ * tokenizer ratio; images by their size (estimateImageTokens).
+ */
+export function estimateTextTokens(chars: number, counting: InputCounting): number {
+  return Math.ceil((chars / 3.5) * counting.tokenizerRatio);
+}
 
 /**
  * How much of an image the size is read from: PNG, GIF and WebP say it in their first bytes, a
