@@ -2,7 +2,7 @@ import { createServer, connect, type Server } from 'node:net';
 import { ConverseCommand, ConverseStreamCommand } from '@aws-sdk/client-bedrock-runtime';
 import { startEmulator, type Emulator } from '@switchboard/bedrock-emulator';
 import { builtInCatalog, loadConfig } from '@switchboard/server-core';
-import { createBedrockClient, preconnectBedrock } from './bedrock-client.js';
+import { BedrockProtocol, createBedrockClient, preconnectBedrock } from './bedrock-client.js';
 
 process.env['AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED'] = 'true';
 
@@ -91,6 +91,28 @@ describe('the worker\'s Bedrock client', () => {
       for (let i = 0; i < 3; i++) expect((await streamAll(client)).length).toBeGreaterThan(0);
       expect((await client.send(new ConverseCommand(input))).output?.message?.content?.length).toBeGreaterThan(0);
       expect(connections).toBe(1);
+    } finally {
+      client.destroy();
+    }
+  });
+
+  it('makes its event-stream reader once: concurrent streamed calls share it and each reads its own answer', async () => {
+    const client = createBedrockClient(configVia());
+    try {
+      const protocol = client.config.protocol as unknown as BedrockProtocol;
+      expect(protocol).toBeInstanceOf(BedrockProtocol);
+      const prompts = ['first [[emulator:tokens=5]]', 'second [[emulator:tokens=9]]', 'third [[emulator:tokens=13]]'];
+      const stream = async (text: string) => {
+        const res = await client.send(new ConverseStreamCommand({ ...input, messages: [{ role: 'user', content: [{ text }] }] }));
+        let deltas = 0;
+        for await (const e of res.stream ?? []) if (e.contentBlockDelta?.delta?.text) deltas++;
+        return deltas;
+      };
+      expect(await Promise.all(prompts.map(stream))).toEqual([5, 9, 13]);
+      const reader = (protocol as unknown as { eventStreams: unknown }).eventStreams;
+      expect(reader).toBeInstanceOf(Promise);
+      expect(await stream('fourth [[emulator:tokens=3]]')).toBe(3);
+      expect((protocol as unknown as { eventStreams: unknown }).eventStreams).toBe(reader);
     } finally {
       client.destroy();
     }

@@ -1,6 +1,7 @@
 import { Readable } from 'node:stream';
 import { BedrockRuntimeClient, ConverseCommand, ConverseStreamCommand } from '@aws-sdk/client-bedrock-runtime';
 import { EventStreamCodec } from '@smithy/eventstream-codec';
+import { BedrockProtocol } from './bedrock-client.js';
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -62,6 +63,7 @@ export async function warmUpBedrockSdk(region: string, rounds = 48): Promise<{ c
     region,
     maxAttempts: 1,
     requestHandler: cannedHandler,
+    protocol: BedrockProtocol,
     credentials: { accessKeyId: 'warm-up', secretAccessKey: 'warm-up' },
   });
   const messages = [{ role: 'user' as const, content: [{ text: 'Warm up.' }] }];
