@@ -1,0 +1,82 @@
+/**
+ * What the AWS SDK alone costs the worker per streamed call: CPU ms of this process per
+ * ConverseStream call against the emulator, with the worker's request handler, for the SDK's
+ * default protocol and the worker's BedrockProtocol, at two answer lengths (so the cost per call
+ * and per token come apart). Nothing else runs in this process; the emulator is a child process.
+ *
+ *   npm run bench:sdk    (CHATS=200 SPREAD_MS=2000 TOKENS=4,40 TPS=20 TTFB=200 ROUNDS=3 by default)
+ *
+ * Each round is CHATS calls arriving evenly over SPREAD_MS, read to their end; the variants take
+ * turns round by round (after one unmeasured round each), so a drift of the host's speed hits both.
+ */
+import { join } from 'node:path';
+import { BedrockRuntimeClient, ConverseStreamCommand } from '@aws-sdk/client-bedrock-runtime';
+import { BedrockProtocol, bedrockRequestHandler } from '../worker/src/bedrock/bedrock-client.js';
+import { spawnProcess, stopProcess } from '../tests/integration/support/stack.js';
+import { pct } from './percentile.js';
+
+const chats = Number(process.env.CHATS ?? 200);
+const spreadMs = Number(process.env.SPREAD_MS ?? 2000);
+const tokenCounts = (process.env.TOKENS ?? '4,40').split(',').map(Number);
+const tps = Number(process.env.TPS ?? 20);
+const ttfb = Number(process.env.TTFB ?? 200);
+const rounds = Number(process.env.ROUNDS ?? 3);
+const modelId = 'us.anthropic.claude-sonnet-4-5-20250929-v1:0';
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+const emulator = await spawnProcess('emulator', join(import.meta.dirname, '../libs/bedrock-emulator/dist/cli.js'), {}, /listening on (http:\S+)/, [
+  '--port', process.env.EMULATOR_PORT ?? '0', '--tps', String(tps), '--ttfb', String(ttfb),
+]);
+
+const clientFor = (ours: boolean) =>
+  new BedrockRuntimeClient({
+    region: 'us-east-1',
+    maxAttempts: 1,
+    endpoint: emulator.url!,
+    credentials: { accessKeyId: 'bench', secretAccessKey: 'bench' },
+    requestHandler: bedrockRequestHandler(),
+    ...(ours ? { protocol: BedrockProtocol } : {}),
+  });
+
+/** CPU ms of this process per call over one round of `chats` calls answering `tokens` tokens each. */
+async function round(client: BedrockRuntimeClient, tokens: number): Promise<number> {
+  const call = async (i: number) => {
+    await sleep((i * spreadMs) / chats);
+    const text = `SDK bench ${i} [[emulator:tokens=${tokens}]]`;
+    const response = await client.send(new ConverseStreamCommand({ modelId, messages: [{ role: 'user', content: [{ text }] }], inferenceConfig: { maxTokens: 4096 } }));
+    let deltas = 0;
+    for await (const event of response.stream ?? []) if (event.contentBlockDelta?.delta?.text) deltas++;
+    if (deltas !== tokens) throw new Error(`call ${i}: ${deltas} deltas, expected ${tokens}`);
+  };
+  const start = process.cpuUsage();
+  await Promise.all(Array.from({ length: chats }, (_, i) => call(i)));
+  const used = process.cpuUsage(start);
+  return (used.user + used.system) / 1000 / chats;
+}
+
+const variants = [
+  { name: 'SDK default protocol', client: clientFor(false) },
+  { name: 'BedrockProtocol (worker)', client: clientFor(true) },
+];
+console.log(`${chats} ConverseStream calls over ${spreadMs / 1000} s per round, ${tps} tokens/s, TTFB ${ttfb} ms; median of ${rounds} rounds`);
+const results = new Map<string, number>();
+for (const tokens of tokenCounts) {
+  for (const v of variants) await round(v.client, tokens); // unmeasured: V8 compiles the path
+  const samples = new Map<string, number[]>(variants.map((v) => [v.name, []]));
+  for (let r = 0; r < rounds; r++) for (const v of variants) samples.get(v.name)!.push(await round(v.client, tokens));
+  for (const v of variants) {
+    const ms = pct(samples.get(v.name)!, 50);
+    results.set(`${v.name}@${tokens}`, ms);
+    console.log(`  ${String(tokens).padStart(4)} tokens  ${v.name.padEnd(26)} ${ms.toFixed(3)} ms CPU per call  (rounds: ${samples.get(v.name)!.map((x) => x.toFixed(3)).join(', ')})`);
+  }
+}
+if (tokenCounts.length >= 2) {
+  const [low, high] = [Math.min(...tokenCounts), Math.max(...tokenCounts)];
+  for (const v of variants) {
+    const perToken = (results.get(`${v.name}@${high}`)! - results.get(`${v.name}@${low}`)!) / (high - low);
+    const perCall = results.get(`${v.name}@${low}`)! - perToken * low;
+    console.log(`${v.name}: ${perCall.toFixed(3)} ms per call before any token, ${(perToken * 1000).toFixed(1)} µs per token`);
+  }
+}
+for (const v of variants) v.client.destroy();
+await stopProcess(emulator);
