@@ -1,17 +1,20 @@
 /**
  * What the AWS SDK alone costs the worker per streamed call: CPU ms of this process per
- * ConverseStream call against the emulator, with the worker's request handler, for the SDK's
- * default protocol and the worker's BedrockProtocol, at two answer lengths (so the cost per call
- * and per token come apart). Nothing else runs in this process; the emulator is a child process.
+ * ConverseStream call against the emulator, each with an abort signal as the worker sends them:
+ * the SDK's defaults (`client.send(command, { abortSignal })`, the worker's request handler) against
+ * the worker's client (`createBedrockClient`, `sendToBedrock`), at two answer lengths (so the cost
+ * per call and per token come apart). Nothing else runs in this process; the emulator is a child
+ * process.
  *
  *   npm run bench:sdk    (CHATS=200 SPREAD_MS=2000 TOKENS=4,40 TPS=20 TTFB=200 ROUNDS=3 by default)
  *
  * Each round is CHATS calls arriving evenly over SPREAD_MS, read to their end; the variants take
- * turns round by round (after one unmeasured round each), so a drift of the host's speed hits both.
+ * turns round by round (after two unmeasured rounds each), so a drift of the host's speed hits both.
  */
 import { join } from 'node:path';
 import { BedrockRuntimeClient, ConverseStreamCommand } from '@aws-sdk/client-bedrock-runtime';
-import { BedrockProtocol, bedrockRequestHandler } from '../worker/src/bedrock/bedrock-client.js';
+import { loadConfig } from '@switchboard/server-core';
+import { bedrockRequestHandler, createBedrockClient, sendToBedrock } from '../worker/src/bedrock/bedrock-client.js';
 import { spawnProcess, stopProcess } from '../tests/integration/support/stack.js';
 import { pct } from './percentile.js';
 
@@ -28,22 +31,22 @@ const emulator = await spawnProcess('emulator', join(import.meta.dirname, '../li
   '--port', process.env.EMULATOR_PORT ?? '0', '--tps', String(tps), '--ttfb', String(ttfb),
 ]);
 
-const clientFor = (ours: boolean) =>
-  new BedrockRuntimeClient({
-    region: 'us-east-1',
-    maxAttempts: 1,
-    endpoint: emulator.url!,
-    credentials: { accessKeyId: 'bench', secretAccessKey: 'bench' },
-    requestHandler: bedrockRequestHandler(),
-    ...(ours ? { protocol: BedrockProtocol } : {}),
-  });
+type Send = (command: ConverseStreamCommand, signal: AbortSignal) => ReturnType<typeof sendToBedrock>;
+const sdkDefaults = new BedrockRuntimeClient({
+  region: 'us-east-1',
+  maxAttempts: 1,
+  endpoint: emulator.url!,
+  credentials: { accessKeyId: 'bench', secretAccessKey: 'bench' },
+  requestHandler: bedrockRequestHandler(),
+});
+const workers = createBedrockClient(loadConfig({ BEDROCK_MODE: 'emulator', AWS_ENDPOINT_URL_BEDROCK_RUNTIME: emulator.url!, AUTH_MODE: 'local' }));
 
 /** CPU ms of this process per call over one round of `chats` calls answering `tokens` tokens each. */
-async function round(client: BedrockRuntimeClient, tokens: number): Promise<number> {
+async function round(send: Send, tokens: number): Promise<number> {
   const call = async (i: number) => {
     await sleep((i * spreadMs) / chats);
     const text = `SDK bench ${i} [[emulator:tokens=${tokens}]]`;
-    const response = await client.send(new ConverseStreamCommand({ modelId, messages: [{ role: 'user', content: [{ text }] }], inferenceConfig: { maxTokens: 4096 } }));
+    const response = await send(new ConverseStreamCommand({ modelId, messages: [{ role: 'user', content: [{ text }] }], inferenceConfig: { maxTokens: 4096 } }), new AbortController().signal);
     let deltas = 0;
     for await (const event of response.stream ?? []) if (event.contentBlockDelta?.delta?.text) deltas++;
     if (deltas !== tokens) throw new Error(`call ${i}: ${deltas} deltas, expected ${tokens}`);
@@ -54,20 +57,20 @@ async function round(client: BedrockRuntimeClient, tokens: number): Promise<numb
   return (used.user + used.system) / 1000 / chats;
 }
 
-const variants = [
-  { name: 'SDK default protocol', client: clientFor(false) },
-  { name: 'BedrockProtocol (worker)', client: clientFor(true) },
+const variants: { name: string; send: Send }[] = [
+  { name: 'SDK defaults', send: (command, abortSignal) => sdkDefaults.send(command, { abortSignal }) },
+  { name: "worker's client", send: (command, signal) => sendToBedrock(workers, command, signal) },
 ];
 console.log(`${chats} ConverseStream calls over ${spreadMs / 1000} s per round, ${tps} tokens/s, TTFB ${ttfb} ms; median of ${rounds} rounds`);
 const results = new Map<string, number>();
 for (const tokens of tokenCounts) {
-  for (const v of variants) await round(v.client, tokens); // unmeasured: V8 compiles the path
+  for (let r = 0; r < 2; r++) for (const v of variants) await round(v.send, tokens); // unmeasured: V8 compiles the path
   const samples = new Map<string, number[]>(variants.map((v) => [v.name, []]));
-  for (let r = 0; r < rounds; r++) for (const v of variants) samples.get(v.name)!.push(await round(v.client, tokens));
+  for (let r = 0; r < rounds; r++) for (const v of variants) samples.get(v.name)!.push(await round(v.send, tokens));
   for (const v of variants) {
     const ms = pct(samples.get(v.name)!, 50);
     results.set(`${v.name}@${tokens}`, ms);
-    console.log(`  ${String(tokens).padStart(4)} tokens  ${v.name.padEnd(26)} ${ms.toFixed(3)} ms CPU per call  (rounds: ${samples.get(v.name)!.map((x) => x.toFixed(3)).join(', ')})`);
+    console.log(`  ${String(tokens).padStart(4)} tokens  ${v.name.padEnd(16)} ${ms.toFixed(3)} ms CPU per call  (rounds: ${samples.get(v.name)!.map((x) => x.toFixed(3)).join(', ')})`);
   }
 }
 if (tokenCounts.length >= 2) {
@@ -78,5 +81,6 @@ if (tokenCounts.length >= 2) {
     console.log(`${v.name}: ${perCall.toFixed(3)} ms per call before any token, ${(perToken * 1000).toFixed(1)} µs per token`);
   }
 }
-for (const v of variants) v.client.destroy();
+sdkDefaults.destroy();
+workers.destroy();
 await stopProcess(emulator);

@@ -2,7 +2,7 @@ import { createServer, connect, type Server } from 'node:net';
 import { ConverseCommand, ConverseStreamCommand } from '@aws-sdk/client-bedrock-runtime';
 import { startEmulator, type Emulator } from '@switchboard/bedrock-emulator';
 import { builtInCatalog, loadConfig } from '@switchboard/server-core';
-import { BedrockProtocol, createBedrockClient, preconnectBedrock } from './bedrock-client.js';
+import { BedrockProtocol, createBedrockClient, preconnectBedrock, sendToBedrock } from './bedrock-client.js';
 
 process.env['AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED'] = 'true';
 
@@ -115,6 +115,36 @@ describe('the worker\'s Bedrock client', () => {
       expect((protocol as unknown as { eventStreams: unknown }).eventStreams).toBe(reader);
     } finally {
       client.destroy();
+    }
+  });
+
+  it('stops a call its signal aborts, before the answer starts or during it, and keeps one middleware stack for all calls', async () => {
+    const slow = await startEmulator({ tps: 20, ttfbMs: 1500, models: builtInCatalog });
+    const client = createBedrockClient(loadConfig({ BEDROCK_MODE: 'emulator', AWS_ENDPOINT_URL_BEDROCK_RUNTIME: slow.url, AUTH_MODE: 'local' }));
+    const long = new ConverseStreamCommand({ ...input, messages: [{ role: 'user', content: [{ text: 'long [[emulator:tokens=200]]' }] }] });
+    try {
+      // Waiting for the first byte: the request is stopped.
+      const beforeAnswer = new AbortController();
+      const waiting = sendToBedrock(client, long, beforeAnswer.signal);
+      setTimeout(() => beforeAnswer.abort(), 100);
+      await expect(waiting).rejects.toMatchObject({ name: 'AbortError' });
+      // Streaming: the answer ends early with an error, far from its 200 deltas.
+      const duringAnswer = new AbortController();
+      const res = await sendToBedrock(client, new ConverseStreamCommand(long.input), duringAnswer.signal);
+      let deltas = 0;
+      const reading = (async () => {
+        for await (const e of res.stream ?? []) if (e.contentBlockDelta?.delta?.text && ++deltas === 2) duringAnswer.abort();
+      })();
+      await expect(reading).rejects.toThrow();
+      expect(deltas).toBeLessThan(10);
+      // A call without a signal is untouched, and every call used the client's one kept stack.
+      const plain = await sendToBedrock(client, new ConverseCommand(input));
+      expect(plain.output?.message?.content?.length).toBeGreaterThan(0);
+      const kept = (client as unknown as { handlers?: WeakMap<object, unknown> }).handlers;
+      expect(kept?.has(ConverseStreamCommand) && kept.has(ConverseCommand)).toBe(true);
+    } finally {
+      client.destroy();
+      await slow.close();
     }
   });
 });

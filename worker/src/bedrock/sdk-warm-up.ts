@@ -64,6 +64,7 @@ export async function warmUpBedrockSdk(region: string, rounds = 48): Promise<{ c
     maxAttempts: 1,
     requestHandler: cannedHandler,
     protocol: BedrockProtocol,
+    cacheMiddleware: true,
     credentials: { accessKeyId: 'warm-up', secretAccessKey: 'warm-up' },
   });
   const messages = [{ role: 'user' as const, content: [{ text: 'Warm up.' }] }];

@@ -29,7 +29,7 @@ import {
   type TitleJobData,
   usageFrom,
 } from '@switchboard/server-core';
-import { errorCodeOf, isRetryableBedrockError } from '../bedrock/bedrock-client.js';
+import { errorCodeOf, isRetryableBedrockError, sendToBedrock } from '../bedrock/bedrock-client.js';
 import { handOverOf } from '../lifecycle/hand-over.js';
 import { workerMetrics } from '../metrics/worker-metrics.js';
 import {
@@ -276,7 +276,7 @@ export function createChatProcessor(deps: ChatProcessorDeps) {
     let bedrockRequestId: string | undefined;
     try {
       if (writer.stamps) writer.hop = [job.timestamp, pickedAt, stampNow()];
-      const response = await deps.bedrock.send(new ConverseStreamCommand(input), { abortSignal: callSignal });
+      const response = await sendToBedrock(deps.bedrock, new ConverseStreamCommand(input), callSignal);
       bedrockRequestId = response.$metadata.requestId;
       // The window counts the call from now; the first tokens need not wait for that round trip.
       redating = deps.governor.redate(model.id, reservation.reservationId).catch((err) => log.warn({ err }, 'quota redate failed'));
@@ -424,9 +424,7 @@ async function compress(
 ): Promise<{ text: string; usage: Usage } | undefined> {
   publishJobStatus(deps.redis, data.jobId, { state: 'compressing' }).catch((err) => log.warn({ err }, 'status publish failed'));
   try {
-    const response = await deps.bedrock.send(new ConverseCommand(buildCompressRequest(model, plan.summary, compression.covered)), {
-      abortSignal: signal,
-    });
+    const response = await sendToBedrock(deps.bedrock, new ConverseCommand(buildCompressRequest(model, plan.summary, compression.covered)), signal);
     const text = (response.output?.message?.content ?? []).map((b) => b.text ?? '').join('').trim();
     const usage = usageFrom(response.usage);
     if (!text) return undefined;

@@ -4,6 +4,7 @@ import type { SQL, SQLWrapper } from 'drizzle-orm';
 import type { Logger } from '@switchboard/server-core';
 import type { ModelEntry, Usage } from '@switchboard/contracts';
 import { BudgetExceededError, buildTextInput, costOf, type LedgerPurpose, type QuotaGovernor, usageFrom } from '@switchboard/server-core';
+import { sendToBedrock } from '../bedrock/bedrock-client.js';
 import { workerMetrics } from '../metrics/worker-metrics.js';
 import {
   admitOrWait,
@@ -75,7 +76,7 @@ export async function callModel(ctx: ModelCallContext, call: ModelCall): Promise
   let response;
   const metered = workerMetrics().startCall(call.model.id);
   try {
-    response = await ctx.bedrock.send(new ConverseCommand(input), { abortSignal: ctx.signal });
+    response = await sendToBedrock(ctx.bedrock, new ConverseCommand(input), ctx.signal);
   } catch (err) {
     metered.done(ctx.signal?.aborted ? 'cancelled' : isThrottle(err) ? 'throttled' : 'error');
     ctx.log?.warn({ bedrockRequestId: (err as { $metadata?: { requestId?: string } })?.$metadata?.requestId, err: { name: (err as Error).name } }, 'bedrock call failed');
