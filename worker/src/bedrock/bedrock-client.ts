@@ -44,6 +44,7 @@ export function sendToBedrock(client: BedrockRuntimeClient, command: ConverseStr
 export function sendToBedrock(client: BedrockRuntimeClient, command: ConverseCommand, signal?: AbortSignal): Promise<ConverseCommandOutput>;
 export function sendToBedrock(client: BedrockRuntimeClient, command: ConverseCommand | ConverseStreamCommand, signal?: AbortSignal): Promise<unknown> {
   if (signal) signalOfInput.set(command.input, signal);
+  else signalOfInput.delete(command.input);
   return client.send(command as ConverseCommand);
 }
 
