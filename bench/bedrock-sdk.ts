@@ -12,7 +12,7 @@
  * turns round by round (after two unmeasured rounds each), so a drift of the host's speed hits both.
  */
 import { join } from 'node:path';
-import { BedrockRuntimeClient, ConverseStreamCommand } from '@aws-sdk/client-bedrock-runtime';
+import { BedrockRuntimeClient, ConverseStreamCommand, type ConverseStreamCommandOutput } from '@aws-sdk/client-bedrock-runtime';
 import { loadConfig } from '@switchboard/server-core';
 import { bedrockRequestHandler, createBedrockClient, sendToBedrock } from '../worker/src/bedrock/bedrock-client.js';
 import { spawnProcess, stopProcess } from '../tests/integration/support/stack.js';
@@ -31,7 +31,7 @@ const emulator = await spawnProcess('emulator', join(import.meta.dirname, '../li
   '--port', process.env.EMULATOR_PORT ?? '0', '--tps', String(tps), '--ttfb', String(ttfb),
 ]);
 
-type Send = (command: ConverseStreamCommand, signal: AbortSignal) => ReturnType<typeof sendToBedrock>;
+type Send = (command: ConverseStreamCommand, signal: AbortSignal) => Promise<ConverseStreamCommandOutput>;
 const sdkDefaults = new BedrockRuntimeClient({
   region: 'us-east-1',
   maxAttempts: 1,
