@@ -5,6 +5,8 @@ import { imageSize as readImageSize } from 'image-size';
  * edge, and a pixel count worth `maxTokens`), then counts (width × height) / 750 tokens (Claude
  * vision docs). Claude Opus 4.7 and the models after it read up to 2576 pixels on the long edge and
  * about 3.75 megapixels; the models before, 1568 pixels and about 1.15 megapixels (1,600 tokens).
+ * The product's estimate keeps its own copy of these figures (`knownImageScale` in contracts) on
+ * purpose: the emulator imports nothing of ours, so a figure we got wrong shows in tests against it.
  */
 export type ImageScale = { maxEdge: number; maxTokens: number };
 
