@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis';
 import { testRedisUrl } from '@switchboard/testing';
-import { appendToJobStream, jobChannel, jobStreamAppender, jobStreamKey, jobStreamTtlMs, readJobStream } from './job-stream.js';
+import { appendToJobStream, jobChannel, jobStreamAppender, jobStreamKey, jobStreamTtlMs, readJobStream, StreamBehindError, StreamTakenError } from './job-stream.js';
 
 describe('JobStreamAppender on real Redis', () => {
   const redis = new Redis(testRedisUrl);
@@ -94,5 +94,31 @@ describe('JobStreamAppender on real Redis', () => {
     expect(await ttlAfter(() => delta(34))).toBeLessThanOrEqual(100_000);
     const ending = { kind: 'error' as const, seq: 35, event: { code: 'model_error', message: 'stopped', retryable: false } };
     expect(await ttlAfter(() => appendToJobStream(redis, jobId, ending))).toBeGreaterThan(jobStreamTtlMs - 60_000);
+  });
+
+  it('checks where a stream ends by its length, and by its last entry when a gap makes the length mislead', async () => {
+    const appender = jobStreamAppender(redis);
+    const delta = (seq: number, text = `t${seq}`) => ({ kind: 'delta' as const, seq, text });
+    // No gap: the length is the last seq.
+    const plain = crypto.randomUUID();
+    await appender.append(plain, delta(1), 0);
+    await appender.append(plain, delta(2), 1);
+    await expect(appender.append(plain, delta(4), 3)).rejects.toBeInstanceOf(StreamBehindError);
+    await expect(appender.append(plain, delta(2, 'other'), 1)).rejects.toBeInstanceOf(StreamTakenError);
+    // Entries 2 and 3 lost, then 4 written on: two entries, ending at seq 4. A writer that expects
+    // the stream to end at 2 (its length) is behind the top, not at it.
+    const gapped = crypto.randomUUID();
+    await appender.append(gapped, delta(1), 0);
+    await appender.append(gapped, delta(4));
+    await expect(appender.append(gapped, delta(3), 2)).rejects.toBeInstanceOf(StreamTakenError);
+    // The top itself sent again over the same gap is a resend: done, nothing repeated.
+    const resent = crypto.randomUUID();
+    await appender.append(resent, delta(1), 0);
+    await appender.append(resent, delta(3));
+    await appender.append(resent, delta(3), 2);
+    await expect(appender.append(resent, delta(3, 'other'), 2)).rejects.toBeInstanceOf(StreamTakenError);
+    expect((await readJobStream(redis, plain, 0)).map((e) => e.seq)).toEqual([1, 2]);
+    expect((await readJobStream(redis, gapped, 0)).map((e) => e.seq)).toEqual([1, 4]);
+    expect((await readJobStream(redis, resent, 0)).map((e) => e.seq)).toEqual([1, 3]);
   });
 });

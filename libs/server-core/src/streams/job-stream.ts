@@ -47,21 +47,40 @@ export type JobChannelMessage = StreamEntry | { kind: 'status'; event: Omit<Chat
 // mid-failover): done, nothing repeated. Any other entry at or past this seq was written by another
 // attempt: 'taken:<its last seq>'. An entry Redis refuses answers 'error:<why>' and fails only itself.
 const appendScript = `
+-- Where the stream ends against 'after': 'behind:<last>' (entries lost), 1 (this very entry is the
+-- last: a resend), 'taken:<last>' (another attempt is ahead), or nil (it ends at 'after').
+local function checkTop(key, id, entry, after)
+  local top = redis.call('XREVRANGE', key, '+', '-', 'COUNT', 1)
+  local last = 0
+  if top[1] then last = tonumber(string.match(top[1][1], '%-(%d+)$')) end
+  if last < after then return 'behind:' .. last end
+  if last > after then
+    if top[1][1] == id and top[1][2][2] == entry then return 1 end
+    return 'taken:' .. last
+  end
+  return nil
+end
 local function append(key, channel, id, entry, after)
   local renew = after == '' or tonumber(string.match(id, '%-(%d+)$')) % 32 == 1
   if after ~= '' then
-    local top = redis.call('XREVRANGE', key, '+', '-', 'COUNT', 1)
-    local last = 0
-    if top[1] then last = tonumber(string.match(top[1][1], '%-(%d+)$')) end
     after = tonumber(after)
-    if last < after then return 'behind:' .. last end
-    if last > after then
-      if top[1][1] == id and top[1][2][2] == entry then return 1 end
-      return 'taken:' .. last
+    -- Seqs are distinct and from 1, so the last is at least the length, and a stream without a
+    -- gap (nearly every one) ends at its length: O(1), no entry read. Any other length reads the
+    -- top. A length of 'after' over a gap (entries lost, then written on) can hide a later top:
+    -- XADD refuses an id at or below it, and the top is read then.
+    if redis.call('XLEN', key) ~= after then
+      local verdict = checkTop(key, id, entry, after)
+      if verdict then return verdict end
     end
   end
   local added = redis.pcall('XADD', key, id, 'e', entry)
-  if type(added) == 'table' and added.err then return 'error:' .. added.err end
+  if type(added) == 'table' and added.err then
+    if after ~= '' then
+      local verdict = checkTop(key, id, entry, after)
+      if verdict then return verdict end
+    end
+    return 'error:' .. added.err
+  end
   if renew then redis.call('PEXPIRE', key, ARGV[1]) end
   if ARGV[2] == '1' then redis.call('SPUBLISH', channel, entry) else redis.call('PUBLISH', channel, entry) end
   return 1
