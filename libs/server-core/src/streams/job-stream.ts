@@ -58,24 +58,26 @@ local function checkTop(key, id, entry, after)
     if top[1][1] == id and top[1][2][2] == entry then return 1 end
     return 'taken:' .. last
   end
-  return nil
 end
 local function append(key, channel, id, entry, after)
   local renew = after == '' or tonumber(string.match(id, '%-(%d+)$')) % 32 == 1
+  -- Seqs are distinct and from 1, so the last is at least the length, and a stream without a
+  -- gap (nearly every one) ends at its length: O(1), no entry read. Any other length reads the
+  -- top. A length of 'after' over a gap (entries lost, then written on) can hide a later top:
+  -- XADD refuses an id at or below it, and the top is read then.
+  local topUnread = false
   if after ~= '' then
     after = tonumber(after)
-    -- Seqs are distinct and from 1, so the last is at least the length, and a stream without a
-    -- gap (nearly every one) ends at its length: O(1), no entry read. Any other length reads the
-    -- top. A length of 'after' over a gap (entries lost, then written on) can hide a later top:
-    -- XADD refuses an id at or below it, and the top is read then.
-    if redis.call('XLEN', key) ~= after then
+    if redis.call('XLEN', key) == after then
+      topUnread = true
+    else
       local verdict = checkTop(key, id, entry, after)
       if verdict then return verdict end
     end
   end
   local added = redis.pcall('XADD', key, id, 'e', entry)
   if type(added) == 'table' and added.err then
-    if after ~= '' then
+    if topUnread then
       local verdict = checkTop(key, id, entry, after)
       if verdict then return verdict end
     end
