@@ -1,8 +1,8 @@
 import { eq } from 'drizzle-orm';
 import { createTestDatabase } from '@switchboard/testing';
 import { scrubRequestData } from '../logger.js';
-import { type Database, openDatabase } from './database.js';
-import { conversations, messages } from './schema.js';
+import { catalogWarmUp, type Database, openDatabase } from './database.js';
+import { conversations, messages, schema } from './schema.js';
 
 describe('openDatabase on PostgreSQL (real Postgres)', () => {
   let dropDb: () => Promise<void>;
@@ -42,6 +42,21 @@ describe('openDatabase on PostgreSQL (real Postgres)', () => {
     expect(scrubbed).toBeInstanceOf(Class);
     expect(scrubbed.message).toMatch(/^Failed query: insert into "messages"/);
     expect(`${scrubbed.message}\n${scrubbed.stack}\n${JSON.stringify(scrubbed)}`).not.toContain(secret);
+  });
+
+  it('warms pooled connections at boot by planning a read of every table, which reads no row', async () => {
+    // The warm-up is best effort at boot (a failure is ignored there): here it must run cleanly.
+    const results = (await database.db.$client.query(catalogWarmUp)) as unknown as { command: string; rowCount: number }[];
+    expect(results).toHaveLength(Object.keys(schema).length);
+    expect(results.every((r) => r.command === 'SELECT' && r.rowCount === 0)).toBe(true);
+    const created = await createTestDatabase();
+    const warmed = await openDatabase({ databaseUrl: created.url, dataDir: '/tmp', poolSize: 2, migrate: true, warm: 2 });
+    try {
+      expect(warmed.db.$client.totalCount).toBe(2);
+    } finally {
+      await warmed.close();
+      await created.drop();
+    }
   });
 
   it('prepares nothing with namedStatements off (behind a transaction-pooling proxy)', async () => {
