@@ -68,34 +68,49 @@ export class LimitsService implements OnModuleDestroy {
   }
 
   /**
-   * Before a chat is stored: sends per minute and open chats of the user. Open chats are the
-   * user's queued and active chat jobs in Postgres plus sends between this check and their insert
-   * (a short-lived Redis count, so a burst of sends cannot all pass before any is stored). Call the
-   * returned function once the turn is stored or refused.
+   * Before a chat is stored: sends per minute and open chats of the user, and its storage. Open
+   * chats are the user's queued and active chat jobs in Postgres plus sends between this check and
+   * their insert (a short-lived Redis count, so a burst of sends cannot all pass before any is
+   * stored). The three checks go out together: in turn they were four round trips before the
+   * turn's insert, on every send (issue 19). A check that passes is undone when another refuses.
+   * Call the returned function once the turn is stored or refused.
    */
   async checkChat(owner: string, addedBytes: number): Promise<() => Promise<void>> {
-    const { chatConcurrent } = this.config.rates;
     let release = async () => undefined as void;
     await this.failOpen(async () => {
-      await this.consume(this.chatRate, owner, `at most ${this.config.rates.chatPerMinute} chat messages a minute`);
-      if (chatConcurrent > 0) {
-        const key = `${this.config.queuePrefix}:chats-starting:${owner}`;
-        const [[, starting]] = (await this.redis.multi().incr(key).pexpire(key, startingTtlMs).exec()) as [[unknown, number], unknown];
-        release = async () => void (await this.redis.decr(key).catch(() => undefined));
-        try {
-          const open = await this.repository.openChats(owner);
-          if (open + starting > chatConcurrent) {
-            throw new RateLimitedError(`At most ${chatConcurrent} chats may be waiting or answering at once; wait for one to finish`, 2000);
-          }
-          await this.checkStorage(owner, addedBytes);
-        } catch (err) {
-          await release();
-          throw err;
-        }
-      } else {
-        await this.checkStorage(owner, addedBytes);
+      const [rate, place, storage] = await Promise.allSettled([
+        this.consume(this.chatRate, owner, `at most ${this.config.rates.chatPerMinute} chat messages a minute`),
+        this.holdChatPlace(owner),
+        this.checkStorage(owner, addedBytes),
+      ]);
+      const refused = [rate, place, storage].find((r) => r.status === 'rejected');
+      if (!refused) {
+        release = (place as PromiseFulfilledResult<() => Promise<void>>).value;
+        return;
       }
+      if (place.status === 'fulfilled') await place.value();
+      if (storage.status === 'fulfilled') await this.unstore(owner, addedBytes);
+      throw refused.reason;
     });
+    return release;
+  }
+
+  /** One of the user's RATE_CHAT_CONCURRENT open chats, held until the returned function frees it. */
+  private async holdChatPlace(owner: string): Promise<() => Promise<void>> {
+    const { chatConcurrent } = this.config.rates;
+    if (chatConcurrent <= 0) return async () => undefined;
+    const key = `${this.config.queuePrefix}:chats-starting:${owner}`;
+    const [[, starting]] = (await this.redis.multi().incr(key).pexpire(key, startingTtlMs).exec()) as [[unknown, number], unknown];
+    const release = async () => void (await this.redis.decr(key).catch(() => undefined));
+    try {
+      const open = await this.repository.openChats(owner);
+      if (open + starting > chatConcurrent) {
+        throw new RateLimitedError(`At most ${chatConcurrent} chats may be waiting or answering at once; wait for one to finish`, 2000);
+      }
+    } catch (err) {
+      await release();
+      throw err;
+    }
     return release;
   }
 
@@ -164,13 +179,23 @@ export class LimitsService implements OnModuleDestroy {
   private async checkStorage(owner: string, addedBytes: number): Promise<void> {
     const limit = this.config.rates.storedBytesPerUser;
     if (limit <= 0) return;
-    const key = `${this.config.queuePrefix}:stored-bytes:${owner}`;
+    const key = this.storedBytesKey(owner);
     let total = (await this.redis.addStoredBytesIfCached(key, addedBytes)) as number | null;
     if (total === null) total = await this.readStoredBytes(owner, key, addedBytes);
     if (total > limit) {
-      await this.redis.decrby(key, addedBytes).catch(() => undefined);
+      await this.unstore(owner, addedBytes);
       throw new RateLimitedError(`Your stored conversations and jobs reached ${limit} bytes; delete some to add more`, storedBytesTtlSeconds * 1000);
     }
+  }
+
+  /** Takes back bytes checkStorage counted for an addition that was refused. */
+  private async unstore(owner: string, addedBytes: number): Promise<void> {
+    if (this.config.rates.storedBytesPerUser <= 0 || addedBytes === 0) return;
+    await this.redis.decrby(this.storedBytesKey(owner), addedBytes).catch(() => undefined);
+  }
+
+  private storedBytesKey(owner: string) {
+    return `${this.config.queuePrefix}:stored-bytes:${owner}`;
   }
 
   /** One Postgres read per user at a time (a burst of a client's submissions shares it), then adds these bytes. */

@@ -64,6 +64,23 @@ describe('security: per-principal limits', () => {
     expect(acks.filter((a) => !a.ok).every((a) => a.error?.code === 'rate_limited')).toBe(true);
   });
 
+  it('a send one check refuses gives back what the others took (the checks run together): its place among open chats, its bytes', async () => {
+    // Refused for its size while its place among the open chats was held: the place is free again.
+    const sizable = await connect(await api.token('sizable'));
+    expect((await send(sizable, 'one')).ok).toBe(true);
+    expect(await send(sizable, 'x'.repeat(41_000))).toMatchObject({ ok: false, error: { code: 'rate_limited' } });
+    expect((await send(sizable, 'two')).ok).toBe(true); // 2 open chats of 2: none kept for the refused send
+
+    // Refused for the open chats (2 of 2) while its bytes were counted: they are taken back.
+    const crowded = await connect(await api.token('crowded'));
+    const first = await send(crowded, 'one');
+    expect((await send(crowded, 'x'.repeat(30_000))).ok).toBe(true);
+    expect(await send(crowded, 'x'.repeat(9_000))).toMatchObject({ ok: false, error: { code: 'rate_limited' } });
+    expect(await cancel(crowded, first.jobId!)).toMatchObject({ ok: true });
+    // 3 + 30,000 + 9,000 bytes fit in 40,000 only without the refused send's 9,000.
+    expect((await send(crowded, 'x'.repeat(9_000))).ok).toBe(true);
+  });
+
   it('chat sends per user per minute', async () => {
     const socket = await connect(await api.token('chatty'));
     const acks: Ack[] = [];
