@@ -36,6 +36,23 @@ return 1`;
  * chats are counted in Postgres (a counter could leak when a worker dies mid-answer); sockets are
  * a sorted set of expiring entries refreshed by the node holding them.
  */
+/** Gives back what a check took (a place among the open chats, counted bytes). */
+type Undo = () => Promise<void>;
+const nothingToUndo: Undo = async () => undefined;
+
+/**
+ * Runs the checks at once: one round trip before the request is stored instead of one per check in
+ * turn (issue 19). When one refuses, those that passed are undone and the first refusal, in the
+ * order given, is thrown.
+ */
+async function allOrNone(checks: Promise<Undo>[]): Promise<Undo[]> {
+  const settled = await Promise.allSettled(checks);
+  const refused = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (!refused) return settled.map((r) => (r as PromiseFulfilledResult<Undo>).value);
+  await Promise.all(settled.map((r) => (r.status === 'fulfilled' ? r.value() : undefined)));
+  throw refused.reason;
+}
+
 @Injectable()
 export class LimitsService implements OnModuleDestroy {
   private readonly logger = new Logger(LimitsService.name);
@@ -75,30 +92,23 @@ export class LimitsService implements OnModuleDestroy {
    * turn's insert, on every send (issue 19). A check that passes is undone when another refuses.
    * Call the returned function once the turn is stored or refused.
    */
-  async checkChat(owner: string, addedBytes: number): Promise<() => Promise<void>> {
-    let release = async () => undefined as void;
+  async checkChat(owner: string, addedBytes: number): Promise<Undo> {
+    let release = nothingToUndo;
     await this.failOpen(async () => {
-      const [rate, place, storage] = await Promise.allSettled([
+      const [, freePlace] = await allOrNone([
         this.consume(this.chatRate, owner, `at most ${this.config.rates.chatPerMinute} chat messages a minute`),
         this.holdChatPlace(owner),
         this.checkStorage(owner, addedBytes),
       ]);
-      const refused = [rate, place, storage].find((r) => r.status === 'rejected');
-      if (!refused) {
-        release = (place as PromiseFulfilledResult<() => Promise<void>>).value;
-        return;
-      }
-      if (place.status === 'fulfilled') await place.value();
-      if (storage.status === 'fulfilled') await this.unstore(owner, addedBytes);
-      throw refused.reason;
+      release = freePlace!;
     });
     return release;
   }
 
   /** One of the user's RATE_CHAT_CONCURRENT open chats, held until the returned function frees it. */
-  private async holdChatPlace(owner: string): Promise<() => Promise<void>> {
+  private async holdChatPlace(owner: string): Promise<Undo> {
     const { chatConcurrent } = this.config.rates;
-    if (chatConcurrent <= 0) return async () => undefined;
+    if (chatConcurrent <= 0) return nothingToUndo;
     const key = `${this.config.queuePrefix}:chats-starting:${owner}`;
     const [[, starting]] = (await this.redis.multi().incr(key).pexpire(key, startingTtlMs).exec()) as [[unknown, number], unknown];
     const release = async () => void (await this.redis.decr(key).catch(() => undefined));
@@ -114,11 +124,10 @@ export class LimitsService implements OnModuleDestroy {
     return release;
   }
 
-  /** Before a job is stored: submissions per minute of the client, and its storage. */
+  /** Before a job is stored: submissions per minute of the client, and its storage (together, as for chats). */
   async checkJob(owner: string, addedBytes: number): Promise<void> {
     await this.failOpen(async () => {
-      await this.consume(this.jobRate, owner, `at most ${this.config.rates.jobsPerMinute} job submissions a minute`);
-      await this.checkStorage(owner, addedBytes);
+      await allOrNone([this.consume(this.jobRate, owner, `at most ${this.config.rates.jobsPerMinute} job submissions a minute`), this.checkStorage(owner, addedBytes)]);
     });
   }
 
@@ -176,9 +185,9 @@ export class LimitsService implements OnModuleDestroy {
    * Bytes stored by the user, from Postgres at most once a minute, plus what was added since. One
    * round trip when the figure is cached: the script adds the new bytes and answers the total.
    */
-  private async checkStorage(owner: string, addedBytes: number): Promise<void> {
+  private async checkStorage(owner: string, addedBytes: number): Promise<Undo> {
     const limit = this.config.rates.storedBytesPerUser;
-    if (limit <= 0) return;
+    if (limit <= 0) return nothingToUndo;
     const key = this.storedBytesKey(owner);
     let total = (await this.redis.addStoredBytesIfCached(key, addedBytes)) as number | null;
     if (total === null) total = await this.readStoredBytes(owner, key, addedBytes);
@@ -186,11 +195,12 @@ export class LimitsService implements OnModuleDestroy {
       await this.unstore(owner, addedBytes);
       throw new RateLimitedError(`Your stored conversations and jobs reached ${limit} bytes; delete some to add more`, storedBytesTtlSeconds * 1000);
     }
+    return () => this.unstore(owner, addedBytes);
   }
 
   /** Takes back bytes checkStorage counted for an addition that was refused. */
   private async unstore(owner: string, addedBytes: number): Promise<void> {
-    if (this.config.rates.storedBytesPerUser <= 0 || addedBytes === 0) return;
+    if (addedBytes === 0) return;
     await this.redis.decrby(this.storedBytesKey(owner), addedBytes).catch(() => undefined);
   }
 
@@ -213,14 +223,16 @@ export class LimitsService implements OnModuleDestroy {
     return Number(await this.redis.incrby(key, addedBytes));
   }
 
-  private async consume(limiter: RateLimiterRedis | undefined, key: string, what: string): Promise<void> {
-    if (!limiter) return;
+  /** A point of the limiter; a point taken stays taken (a refused request counts as a request). */
+  private async consume(limiter: RateLimiterRedis | undefined, key: string, what: string): Promise<Undo> {
+    if (!limiter) return nothingToUndo;
     try {
       await limiter.consume(key);
     } catch (err) {
       if (!(err instanceof RateLimiterRes)) throw err instanceof Error ? err : new Error(String(err));
       throw new RateLimitedError(`Too many requests: ${what}`, Math.max(1, err.msBeforeNext));
     }
+    return nothingToUndo;
   }
 }
 

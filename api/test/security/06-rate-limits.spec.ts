@@ -81,6 +81,15 @@ describe('security: per-principal limits', () => {
     expect((await send(crowded, 'x'.repeat(9_000))).ok).toBe(true);
   });
 
+  it('a job submission refused for the rate gives back the bytes it counted (chats and jobs of a user share one storage figure)', async () => {
+    const token = await api.token('thrifty', { scopes: ['jobs:write'] });
+    const submit = (text: string) => request(api.url).post('/v1/jobs/summarize').set('authorization', `Bearer ${token}`).send({ text });
+    for (let i = 0; i < 5; i++) expect((await submit(`small ${i}`)).status).toBe(202);
+    expect((await submit('x'.repeat(30_000))).status).toBe(429);
+    // The five small jobs and 30,000 bytes fit in 40,000 only without the refused submission's 30,000.
+    expect((await send(await connect(token), 'x'.repeat(30_000))).ok).toBe(true);
+  });
+
   it('chat sends per user per minute', async () => {
     const socket = await connect(await api.token('chatty'));
     const acks: Ack[] = [];
