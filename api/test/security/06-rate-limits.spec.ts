@@ -1,4 +1,6 @@
+import { Redis } from 'ioredis';
 import { io, type Socket } from 'socket.io-client';
+import { testRedisUrl } from '@switchboard/testing';
 import request from 'supertest';
 import { startTestApi, type TestApi } from '../support/test-api.js';
 
@@ -64,7 +66,7 @@ describe('security: per-principal limits', () => {
     expect(acks.filter((a) => !a.ok).every((a) => a.error?.code === 'rate_limited')).toBe(true);
   });
 
-  it('a send one check refuses gives back what the others took (the checks run together): its place among open chats, its bytes', async () => {
+  it('a send one check refuses gives back what the other took (they run together): its place among open chats, its bytes', async () => {
     // Refused for its size while its place among the open chats was held: the place is free again.
     const sizable = await connect(await api.token('sizable'));
     expect((await send(sizable, 'one')).ok).toBe(true);
@@ -81,7 +83,7 @@ describe('security: per-principal limits', () => {
     expect((await send(crowded, 'x'.repeat(9_000))).ok).toBe(true);
   });
 
-  it('a job submission refused for the rate gives back the bytes it counted (chats and jobs of a user share one storage figure)', async () => {
+  it('a job submission refused for its rate adds nothing to the bytes counted for its user (whose chats share the figure)', async () => {
     const token = await api.token('thrifty', { scopes: ['jobs:write'] });
     const submit = (text: string) => request(api.url).post('/v1/jobs/summarize').set('authorization', `Bearer ${token}`).send({ text });
     for (let i = 0; i < 5; i++) expect((await submit(`small ${i}`)).status).toBe(202);
@@ -101,6 +103,14 @@ describe('security: per-principal limits', () => {
     expect(acks.map((a) => a.ok)).toEqual([true, true, true, true, false]);
     expect(acks[4]!.error).toMatchObject({ code: 'rate_limited', retryAfterMs: expect.any(Number) });
     expect(acks[4]!.error!.retryAfterMs!).toBeGreaterThan(0);
+    // Past its limit a user is refused from the node's memory: its sends no longer reach Redis.
+    for (let i = 0; i < 3; i++) expect((await send(socket, `more ${i}`)).error?.code).toBe('rate_limited');
+    const redis = new Redis(testRedisUrl);
+    try {
+      expect(Number(await redis.get(`${api.config.queuePrefix}:rate:chat:local:chatty`))).toBe(4);
+    } finally {
+      redis.disconnect();
+    }
   });
 
   it('open sockets per user: the fourth connection is refused with rate_limited; closing one makes room', async () => {
