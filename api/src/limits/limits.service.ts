@@ -30,12 +30,6 @@ redis.call('ZADD', KEYS[1], ARGV[2], ARGV[4])
 redis.call('PEXPIRE', KEYS[1], ARGV[5])
 return 1`;
 
-/**
- * Per-principal limits, cluster-wide: every API node counts in the same Redis (keys under the
- * queue prefix's hash tag, so one slot on Redis Cluster). Rates use rate-limiter-flexible; open
- * chats are counted in Postgres (a counter could leak when a worker dies mid-answer); sockets are
- * a sorted set of expiring entries refreshed by the node holding them.
- */
 /** Gives back what a check took (a place among the open chats, counted bytes). */
 type Undo = () => Promise<void>;
 const nothingToUndo: Undo = async () => undefined;
@@ -53,6 +47,12 @@ async function allOrNone(checks: Promise<Undo>[]): Promise<Undo[]> {
   throw refused.reason;
 }
 
+/**
+ * Per-principal limits, cluster-wide: every API node counts in the same Redis (keys under the
+ * queue prefix's hash tag, so one slot on Redis Cluster). Rates use rate-limiter-flexible; open
+ * chats are counted in Postgres (a counter could leak when a worker dies mid-answer); sockets are
+ * a sorted set of expiring entries refreshed by the node holding them.
+ */
 @Injectable()
 export class LimitsService implements OnModuleDestroy {
   private readonly logger = new Logger(LimitsService.name);

@@ -85,7 +85,7 @@ class StatementCachingClient extends pg.Client {
 
 /**
  * A new Postgres backend fills its catalog caches (our tables, their indexes and columns) on its
- * first statements: some 6 ms of the server's CPU each (measured on a backend with our schema),
+ * first statements: some 5 to 9 ms of the server's CPU each (measured on a backend of our schema),
  * which the first burst after a boot paid on every pooled connection at once (issue 19, cold).
  * Planning a query that reads no row from every table fills them at boot instead. One round trip.
  */
