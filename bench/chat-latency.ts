@@ -8,7 +8,11 @@
  * after the emulator's TTFB. One emulator process serves both paths. In order:
  *   direct warm-up (unmeasured) → boot the stack → direct → queue COLD (first burst after boot,
  *   also the warm-up of the queue path) → direct → queue WARM (× WARM_ROUNDS).
- * Each queue round is compared with the direct round just before it. TTFT is send → first text;
+ * Each queue round is compared with the direct round just before it. After each of the product's
+ * queue rounds the same load goes through the issue's bare pipeline (bench/bare: socket → one
+ * Postgres insert → BullMQ → SDK call → the product's append script → relay, nothing else) on
+ * the same Redis, database and emulator, against the same direct round: the floor on this machine
+ * in this run, which the report sets the product against (BENCH_BARE=0 leaves it out). TTFT is send → first text;
  * per-token latency is each token's arrival against the emulator's schedule (first token + i/tps),
  * so only the path's own delay counts.
  *
@@ -38,7 +42,7 @@ import { Redis } from 'ioredis';
 import { emulatorAnswer } from '@switchboard/bedrock-emulator';
 import { type StreamEntry, jobStreamKey } from '@switchboard/server-core';
 import { ChatClient } from '../tests/integration/support/chat-client.js';
-import { loseRedisData, spawnProcess, type Stack, startStack, stopProcess } from '../tests/integration/support/stack.js';
+import { loseRedisData, type Proc, spawnProcess, startStack, stopProcess } from '../tests/integration/support/stack.js';
 
 const chats = Number(process.env.CHATS ?? 200);
 const spreadMs = Number(process.env.SPREAD_MS ?? 2000);
@@ -236,11 +240,14 @@ async function direct(url: string): Promise<Run> {
 /** Every chat this run sent through the queue (their streams are deleted at the end). */
 const ranJobs: string[] = [];
 
-async function throughQueue(stack: Stack, clients: ChatClient[], redis: Redis): Promise<Run> {
+/** The processes a queue round measures: the product's API and workers, or the bare pipeline's. */
+type Path = { pids: Record<string, number | undefined>; database: string };
+
+async function throughQueue(path: Path, clients: ChatClient[], redis: Redis): Promise<Run> {
   const idle = await redisIdleRate();
   const cpu = cpuMeter(
-    { emulator: emulatorProc.child.pid, ...Object.fromEntries([...stack.apis, ...stack.workers].map((p) => [p.name, p.child.pid])) },
-    new URL(stack.databaseUrl).pathname.slice(1),
+    { emulator: emulatorProc.child.pid, ...path.pids },
+    path.database,
     idle,
   );
   const ttft: number[] = [];
@@ -389,6 +396,26 @@ function medianFigures(rounds: Figures[]): Figures {
 
 const verdict = (ok: boolean) => (ok ? 'met' : 'NOT met');
 
+// ---------------------------------------------------------------- the bare pipeline
+
+const withBare = process.env.BENCH_BARE !== '0';
+
+/** Starts bench/bare's API and worker; `stop` ends them and removes their queue's keys. */
+async function startBare(databaseUrl: string, redisUrl: string) {
+  const env = { REDIS_URL: redisUrl, DATABASE_URL: databaseUrl, AWS_ENDPOINT_URL_BEDROCK_RUNTIME: emulatorUrl, MODEL_ID: modelId, CONCURRENCY: String(Math.max(chats, 64)) };
+  const api: Proc = await spawnProcess('bare-api', join(root, 'bench/bare/api.mjs'), env, /listening on (http:\S+)/);
+  const worker: Proc = await spawnProcess('bare-worker', join(root, 'bench/bare/worker.mjs'), env, /(worker ready)/);
+  return {
+    api,
+    path: { pids: { api: api.child.pid, worker: worker.child.pid }, database: new URL(databaseUrl).pathname.slice(1) } satisfies Path,
+    async stop(redis: Redis) {
+      await Promise.all([stopProcess(api), stopProcess(worker)]);
+      const keys = await redis.keys('{bare}:*');
+      if (keys.length) await redis.del(...keys);
+    },
+  };
+}
+
 // ---------------------------------------------------------------- run
 
 const emulatorProc = await spawnProcess('emulator', join(root, 'libs/bedrock-emulator/dist/cli.js'), {}, /listening on (http:\S+)/, [
@@ -414,18 +441,31 @@ const stack = await startStack({
   },
 });
 const redis = new Redis(stack.env.REDIS_URL!);
+const product: Path = {
+  pids: Object.fromEntries([...stack.apis, ...stack.workers].map((p) => [p.name, p.child.pid])),
+  database: new URL(stack.databaseUrl).pathname.slice(1),
+};
+// The issue's bare pipeline (bench/bare), on the same Redis, Postgres database and emulator.
+const bare = withBare ? await startBare(stack.databaseUrl, stack.env.REDIS_URL!) : undefined;
 try {
   const clients = await Promise.all(Array.from({ length: chats }, async (_, i) => ChatClient.connect(stack.apis[0]!.url!, await stack.token(`bench${i}`))));
+  const bareClients = bare ? await Promise.all(Array.from({ length: chats }, () => ChatClient.connect(bare.api.url!, undefined))) : [];
   console.log(`${chats} streams arriving over ${spreadMs / 1000} s, ${tokens} tokens each at ${tps} tokens/s, emulator TTFB ${ttfb} ms, ${workers} worker(s)`);
-  const coldDirect = await direct(emulatorUrl);
-  const cold = report('COLD: first burst after boot', coldDirect, await throughQueue(stack, clients, redis));
-  const warm: Figures[] = [];
-  for (let r = 0; r < warmRounds; r++) {
-    const d = await direct(emulatorUrl);
-    warm.push(report(`WARM round ${r + 1}`, d, await throughQueue(stack, clients, redis)));
-  }
+  // Each queue round is compared with the direct round just before it; the bare pipeline's round
+  // follows the product's, against the same direct round.
+  const round = async (title: string, d: Run, into: { product: Figures[]; bare: Figures[] }) => {
+    into.product.push(report(title, d, await throughQueue(product, clients, redis)));
+    if (bare) into.bare.push(report(`${title}, bare pipeline`, d, await throughQueue(bare.path, bareClients, redis)));
+  };
+  const colds = { product: [] as Figures[], bare: [] as Figures[] };
+  await round('COLD: first burst after boot', await direct(emulatorUrl), colds);
+  const cold = colds.product[0]!;
+  const warms = { product: [] as Figures[], bare: [] as Figures[] };
+  for (let r = 0; r < warmRounds; r++) await round(`WARM round ${r + 1}`, await direct(emulatorUrl), warms);
+  const warm = warms.product;
   // Several warm rounds: each figure's median over them (one round's p99 is its 2nd-worst value).
   const w = warmRounds > 1 ? medianFigures(warm) : warm[0]!;
+  const bw = bare ? (warmRounds > 1 ? medianFigures(warms.bare) : warms.bare[0]!) : undefined;
   console.log(`\ntargets (warm: ${warmRounds > 1 ? `median of ${warmRounds} rounds` : 'one round'})`);
   console.log(`  warm added TTFT p50 ${w.ttftP50.toFixed(1)} ms <= 10 ms: ${verdict(w.ttftP50 <= 10)}`);
   console.log(`  warm added TTFT p99 ${w.ttftP99.toFixed(1)} ms <= 40 ms: ${verdict(w.ttftP99 <= 40)}`);
@@ -437,9 +477,22 @@ try {
       : `  stack CPU per chat ${w.stackCpuMsPerChat.toFixed(1)} ms <= 75 % of ${baselineCpuMs} ms: ${verdict(w.stackCpuMsPerChat <= 0.75 * baselineCpuMs)}`,
   );
   console.log(`  nothing lost: ${verdict(cold.lost + warm.reduce((n, f) => n + f.lost, 0) === 0)}`);
-  if (process.env.BENCH_OUT) appendFileSync(process.env.BENCH_OUT, JSON.stringify({ at: new Date().toISOString(), cold, warm: w }) + '\n');
-  for (const c of clients) c.close();
+  if (bw) {
+    const bc = colds.bare[0]!;
+    console.log('\nthe product against the bare pipeline, same run (warm: median), product / bare');
+    console.log(`  warm added TTFT p50 ${w.ttftP50.toFixed(1)} / ${bw.ttftP50.toFixed(1)} ms, p99 ${w.ttftP99.toFixed(1)} / ${bw.ttftP99.toFixed(1)} ms`);
+    console.log(`  warm added per-token p99 ${w.tokenP99.toFixed(1)} / ${bw.tokenP99.toFixed(1)} ms`);
+    console.log(`  cold added TTFT p50 ${cold.ttftP50.toFixed(1)} / ${bc.ttftP50.toFixed(1)} ms`);
+    console.log(`  stack CPU per chat ${w.stackCpuMsPerChat.toFixed(1)} / ${bw.stackCpuMsPerChat.toFixed(1)} ms (product ${((w.stackCpuMsPerChat / bw.stackCpuMsPerChat - 1) * 100).toFixed(0)} % more)`);
+    console.log(`  bare pipeline lost nothing: ${verdict(bc.lost + warms.bare.reduce((n, f) => n + f.lost, 0) === 0)}`);
+  }
+  if (process.env.BENCH_OUT) {
+    const bareFigures = bw ? { bare: { cold: colds.bare[0], warm: bw } } : {};
+    appendFileSync(process.env.BENCH_OUT, JSON.stringify({ at: new Date().toISOString(), cold, warm: w, ...bareFigures }) + '\n');
+  }
+  for (const c of [...clients, ...bareClients]) c.close();
 } finally {
+  if (bare) await bare.stop(redis);
   redis.disconnect();
   await stack.stop();
   await stopProcess(emulatorProc);
