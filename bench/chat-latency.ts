@@ -12,9 +12,9 @@
  * queue rounds the same load goes through the issue's bare pipeline (bench/bare: socket → one
  * Postgres insert → BullMQ → SDK call → the product's append script → relay, nothing else) on
  * the same Redis, database and emulator, against the same direct round: the floor on this machine
- * in this run, which the report sets the product against (BENCH_BARE=0 leaves it out). TTFT is send → first text;
- * per-token latency is each token's arrival against the emulator's schedule (first token + i/tps),
- * so only the path's own delay counts.
+ * in this run, which the report sets the product against (BENCH_BARE=0 leaves it out).
+ * TTFT is send → first text; per-token latency is each token's arrival against the emulator's
+ * schedule (first token + i/tps), so only the path's own delay counts.
  *
  * Per-hop timings come from stamps the worker puts in the job's stream entries (never sent to
  * clients, see StreamStamps): send (here) → enqueue (BullMQ's job timestamp, ms) → pickup →
@@ -404,14 +404,16 @@ const withBare = process.env.BENCH_BARE !== '0';
 async function startBare(databaseUrl: string, redisUrl: string) {
   const env = { REDIS_URL: redisUrl, DATABASE_URL: databaseUrl, AWS_ENDPOINT_URL_BEDROCK_RUNTIME: emulatorUrl, MODEL_ID: modelId, CONCURRENCY: String(Math.max(chats, 64)) };
   const api: Proc = await spawnProcess('bare-api', join(root, 'bench/bare/api.mjs'), env, /listening on (http:\S+)/);
-  const worker: Proc = await spawnProcess('bare-worker', join(root, 'bench/bare/worker.mjs'), env, /(worker ready)/);
+  const worker: Proc = await spawnProcess('bare-worker', join(root, 'bench/bare/worker.mjs'), env, /(worker ready)/).catch(async (err: unknown) => {
+    await stopProcess(api);
+    throw err;
+  });
   return {
     api,
     path: { pids: { api: api.child.pid, worker: worker.child.pid }, database: new URL(databaseUrl).pathname.slice(1) } satisfies Path,
     async stop(redis: Redis) {
       await Promise.all([stopProcess(api), stopProcess(worker)]);
-      const keys = await redis.keys('{bare}:*');
-      if (keys.length) await redis.del(...keys);
+      for await (const keys of redis.scanStream({ match: '{bare}:*', count: 1000 })) if ((keys as string[]).length) await redis.del(...(keys as string[]));
     },
   };
 }
