@@ -33,7 +33,7 @@ const worker = new Worker(
     );
     let seq = 0;
     let text = '';
-    let appended = Promise.resolve();
+    const appends = [];
     for await (const event of response.stream ?? []) {
       const delta = event.contentBlockDelta?.delta?.text;
       if (!delta) continue;
@@ -41,9 +41,9 @@ const worker = new Worker(
       seq++;
       text += delta;
       const entry = { kind: 'delta', seq, text: delta, tm: [at, stampNow()], ...(seq === 1 ? { hop: [job.timestamp, picked, sent] } : {}) };
-      appended = appender.append(jobId, entry, seq - 1, seq === 1);
+      appends.push(appender.append(jobId, entry, seq - 1, seq === 1));
     }
-    await appended;
+    await Promise.all(appends); // a failed append fails the job, and none goes unhandled
     await appender.append(jobId, { kind: 'done', seq: seq + 1, event: { status: 'completed', text } }, seq, true);
   },
   { connection, prefix: '{bare}', concurrency: Number(process.env.CONCURRENCY ?? 256) },
