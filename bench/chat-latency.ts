@@ -447,9 +447,11 @@ const product: Path = {
   pids: Object.fromEntries([...stack.apis, ...stack.workers].map((p) => [p.name, p.child.pid])),
   database: new URL(stack.databaseUrl).pathname.slice(1),
 };
-// The issue's bare pipeline (bench/bare), on the same Redis, Postgres database and emulator.
-const bare = withBare ? await startBare(stack.databaseUrl, stack.env.REDIS_URL!) : undefined;
+// Started inside the try, so that one failing to start still stops the stack (finally).
+let barePipeline: Awaited<ReturnType<typeof startBare>> | undefined;
 try {
+  // The issue's bare pipeline (bench/bare), on the same Redis, Postgres database and emulator.
+  const bare = (barePipeline = withBare ? await startBare(stack.databaseUrl, stack.env.REDIS_URL!) : undefined);
   const clients = await Promise.all(Array.from({ length: chats }, async (_, i) => ChatClient.connect(stack.apis[0]!.url!, await stack.token(`bench${i}`))));
   const bareClients = bare ? await Promise.all(Array.from({ length: chats }, () => ChatClient.connect(bare.api.url!, undefined))) : [];
   console.log(`${chats} streams arriving over ${spreadMs / 1000} s, ${tokens} tokens each at ${tps} tokens/s, emulator TTFB ${ttfb} ms, ${workers} worker(s)`);
@@ -494,7 +496,7 @@ try {
   }
   for (const c of [...clients, ...bareClients]) c.close();
 } finally {
-  if (bare) await bare.stop(redis);
+  if (barePipeline) await barePipeline.stop(redis);
   redis.disconnect();
   await stack.stop();
   await stopProcess(emulatorProc);
