@@ -30,4 +30,6 @@ export const serverJestPreset = {
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },
   testTimeout: 30_000,
+  // The failures (and tests that passed only on a retry) again at the end of `npm test`.
+  reporters: ['default', join(root, 'scripts/jest-recap-reporter.mjs')],
 };
