@@ -15,12 +15,11 @@ import {
 } from '@switchboard/contracts';
 import {
   type AppConfig,
-  announceCancel,
   batchStatusOf,
   enqueueBatchCallback,
   enqueueSummarize,
   jobNameOf,
-  markCancelRequested,
+  signalCancels,
   type SummarizeJobData,
   toBatch,
   type WebhookJobData,
@@ -181,14 +180,9 @@ export class BatchesService {
     if (row.status === 'completed') throw new AppError('conflict', 'Batch is already completed');
     const { active, batch } = await this.repository.cancel(id);
     if (active.length > 0) {
-      // Each job's cancel flag is in its own slot on a Redis Cluster: one command each, not one pipeline.
-      const prefix = this.config.queuePrefix;
-      await Promise.all(
-        active.map(async (jobId) => {
-          await markCancelRequested(this.redis, jobId);
-          await announceCancel(this.redis, prefix, jobId);
-        }),
-      ).catch((err) => this.logger.warn({ err, batchId: id }, 'cancel signals failed; running items end when their workers look'));
+      await signalCancels(this.redis, this.config.queuePrefix, active).catch((err) =>
+        this.logger.warn({ err, batchId: id }, 'cancel signals failed; running items end when their workers look'),
+      );
     }
     // Waiting items stay in Redis until a worker picks them: it sees them cancelled and skips them.
     if (batch?.callbackUrl) {

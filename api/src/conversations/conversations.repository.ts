@@ -5,6 +5,7 @@ import {
   type ConversationRow,
   conversations,
   type Database,
+  jobs,
   type Db,
   messageColumns,
   type MessageRow,
@@ -131,12 +132,20 @@ export class ConversationsRepository {
     return row;
   }
 
-  async delete(owner: string, id: string): Promise<boolean> {
-    const rows = await this.db
-      .delete(conversations)
-      .where(and(eq(conversations.owner, owner), eq(conversations.id, id)))
-      .returning({ id: conversations.id });
-    return rows.length > 0;
+  /**
+   * Deletes the conversation (its messages and jobs go with it); undefined when there was none of
+   * this owner's. Returns the chats it still had open, read in the same statement, so they can be
+   * stopped.
+   */
+  async delete(owner: string, id: string): Promise<{ openJobIds: string[] } | undefined> {
+    const result = await this.db.execute<{ open_job_ids: string[] }>(sql`
+      with gone as (
+        delete from ${conversations} where ${conversations.owner} = ${owner} and ${conversations.id} = ${id} returning ${conversations.id}
+      )
+      select array(select ${jobs.id}::text from ${jobs} where ${jobs.conversationId} = ${id} and ${jobs.status} in ('queued', 'active')) as open_job_ids
+      from gone`);
+    const row = result.rows[0];
+    return row && { openJobIds: row.open_job_ids };
   }
 }
 

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import type {
   ConversationCreate,
   ConversationListItem,
@@ -10,17 +10,24 @@ import type {
   ModelParams,
 } from '@switchboard/contracts';
 import { rulesOf } from '@switchboard/contracts';
-import { type ConversationRow, defaultConversationTitle, type MessageRow } from '@switchboard/server-core';
+import { type AppConfig, type ConversationRow, defaultConversationTitle, type MessageRow, type RedisClient as Redis, signalCancels } from '@switchboard/server-core';
 import { AppError, notFound } from '../common/app-error.js';
 import { isUuid } from '../common/ids.js';
 import { decodeCursor, encodeCursor } from '../common/keyset-cursor.js';
+import { whenRedisUp } from '../common/redis-guard.js';
 import { CatalogService } from '../config/catalog.service.js';
+import { APP_CONFIG } from '../config/tokens.js';
+import { REDIS } from '../redis/redis.module.js';
 import { type ConversationPatch, ConversationsRepository, type NewConversation, toConversation, toMessage } from './conversations.repository.js';
 
 
 @Injectable()
 export class ConversationsService {
+  private readonly logger = new Logger(ConversationsService.name);
+
   constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(REDIS) private readonly redis: Redis,
     private readonly repository: ConversationsRepository,
     private readonly catalog: CatalogService,
   ) {}
@@ -102,8 +109,15 @@ export class ConversationsService {
     return toConversation(row, usage.get(row.id));
   }
 
+  /** Deletes the conversation and stops the answers it still had open (waiting or streaming). */
   async delete(owner: string, id: string): Promise<void> {
-    if (!isUuid(id) || !(await this.repository.delete(owner, id))) throw notFound('Conversation');
+    const deleted = isUuid(id) ? await this.repository.delete(owner, id) : undefined;
+    if (!deleted) throw notFound('Conversation');
+    if (deleted.openJobIds.length === 0) return;
+    // Best effort, bounded: the conversation is gone either way; an answer not stopped only costs its call.
+    await whenRedisUp(this.redis, this.config.redisEnqueueTimeoutMs, () => signalCancels(this.redis, this.config.queuePrefix, deleted.openJobIds)).catch(
+      (err: unknown) => this.logger.warn({ err, conversationId: id }, 'could not stop the deleted conversation’s answers'),
+    );
   }
 }
 

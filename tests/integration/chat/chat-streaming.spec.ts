@@ -137,6 +137,31 @@ describe('chat over two API nodes and two workers', () => {
     expect(a.done.get(ack.jobId)!.stopReason).toBe('cancelled');
   });
 
+  it('stops the answers of a deleted conversation, streaming or not yet started', async () => {
+    const a = await connect(0);
+    const remove = (conversationId: string) =>
+      request(stack.apis[1]!.url!).delete(`/v1/conversations/${conversationId}`).set('authorization', `Bearer ${token}`).expect(204);
+
+    // Streaming: deleted through the other node, the worker holding it stops its call.
+    let aborted = false;
+    const onAborted = () => void (aborted = true);
+    stack.emulator.on('streamAborted', onAborted);
+    const streaming = await a.send({ content: [{ type: 'text', text: 'Long one to delete [[emulator:tokens=3000,tps=100]]' }] });
+    if (!streaming.ok) throw new Error(streaming.error.message);
+    await a.waitFor(() => (a.deltas.get(streaming.jobId)?.length ?? 0) >= 5, 20_000, 'five deltas');
+    await remove(streaming.conversationId);
+    await a.waitFor(() => aborted, 10_000, 'the streaming call stopped');
+    stack.emulator.off('streamAborted', onAborted);
+
+    // Deleted at once, whether or not a worker holds it yet: no call goes on. Left running, this one
+    // would stream for 40 s; the wait lets a call that was going to start do so.
+    const early = await a.send({ content: [{ type: 'text', text: 'Deleted at once [[emulator:tokens=2000,tps=50,ttfb=500]]' }] });
+    if (!early.ok) throw new Error(early.error.message);
+    await remove(early.conversationId);
+    await new Promise((r) => setTimeout(r, 1500));
+    await a.waitFor(() => stack.emulator.stats().streams.active === 0, 10_000, 'no stream running');
+  });
+
   it('resumes on the other node after a disconnect: the whole answer, no gap, no duplicate', async () => {
     const text = 'Resume me [[emulator:tokens=400,tps=200]]';
     const first = await connect(0);

@@ -21,18 +21,13 @@ export class ChatTurnsRepository {
   constructor(private readonly db: Db) {}
 
   /**
-   * Marks the job active; false when it already ended (cancelled while waiting, or done). Written
-   * out: drizzle's update builder costs some 40 µs a call to build, and this runs once per chat.
-   * Committed without waiting for the WAL flush (synchronous_commit off for this statement only):
-   * a crash may lose the mark, and nothing depends on it (the reconciler and finish treat queued
-   * and active alike; the answer's own commit flushes it anyway); it saves Postgres a flush per chat.
+   * Whether the job is still open (not ended, its conversation not deleted). A read, not a write: a
+   * chat's row stays `queued` until its answer ends it, since nothing reads a chat job's `active`
+   * (both count as open everywhere). Marking it cost Postgres a transaction per chat: a WAL record,
+   * a new row version and its index entries (issue 19). Batch jobs are still marked: clients see it.
    */
-  async markActive(jobId: string): Promise<boolean> {
-    const result = await this.db.execute(sql`
-      with unflushed as (select set_config('synchronous_commit', 'off', true))
-      update ${jobs} set status = 'active', started_at = coalesce(${jobs.startedAt}, now())
-      where ${jobs.id} = ${jobId} and ${jobs.status} in ('queued', 'active') and exists (select from unflushed)
-      returning ${jobs.id}`);
+  async isOpen(jobId: string): Promise<boolean> {
+    const result = await this.db.execute(sql`select 1 from ${jobs} where ${jobs.id} = ${jobId} and ${jobs.status} in ('queued', 'active')`);
     return result.rows.length > 0;
   }
 

@@ -208,15 +208,15 @@ export function createChatProcessor(deps: ChatProcessorDeps) {
     loaded ??= await load();
     let history = firstPlan ?? plan(loaded);
     if (!history) return void (await deps.governor.release(model.id, reservation.reservationId));
-    // The job becomes active in Postgres while the call goes out (one round trip less before the
-    // first token); if it ended meanwhile (cancelled), the call is stopped like any cancel.
+    // Whether the job is still open is checked while the call goes out (one round trip less before
+    // the first token); if it ended meanwhile (cancelled), the call is stopped like any cancel.
     const ended = new AbortController();
     const callSignal = signal ? AbortSignal.any([signal, ended.signal]) : ended.signal;
-    let markFailure: unknown;
-    const markingActive = deps.turns.markActive(data.jobId).then(
-      (active) => void (active || ended.abort(new Error('the job ended before its call'))),
+    let checkFailure: unknown;
+    const checkingOpen = deps.turns.isOpen(data.jobId).then(
+      (open) => void (open || ended.abort(new Error('the job ended before its call'))),
       (err: unknown) => {
-        markFailure = err; // a database fault, not a cancel: the attempt fails and is retried
+        checkFailure = err; // a database fault, not a cancel: the attempt fails and is retried
         ended.abort(err);
       },
     );
@@ -294,13 +294,13 @@ export function createChatProcessor(deps: ChatProcessorDeps) {
         else if (event.messageStop) stopReason = event.messageStop.stopReason ?? stopReason;
         else if (event.metadata?.usage) usage = usageFrom(event.metadata.usage);
       }
-      await Promise.all([writer.flush(), markingActive]);
+      await Promise.all([writer.flush(), checkingOpen]);
       // An aborted stream may simply end instead of throwing.
       if (callSignal.aborted) throw callSignal.reason ?? new Error('aborted');
       answered = true;
     } catch (err) {
-      await Promise.all([writer.flush().catch(() => undefined), markingActive]);
-      if (markFailure) throw markFailure;
+      await Promise.all([writer.flush().catch(() => undefined), checkingOpen]);
+      if (checkFailure) throw checkFailure;
       const text = delivered + writer.text;
       // Back to the queue without ending the answer or spending an attempt: whoever runs the job
       // next continues after what its stream holds.

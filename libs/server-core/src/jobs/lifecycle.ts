@@ -162,6 +162,21 @@ export async function announceCancel(redis: Redis, queuePrefix: string, jobId: s
   await redisPublish(redis, cancelChannel(queuePrefix), jobId);
 }
 
+/**
+ * The cancel of jobs whose rows already ended or are gone (a cancelled batch, a deleted
+ * conversation): each gets its cancel flag (a worker that picks it up later skips it) and the
+ * cancel channel's message (a worker running it stops). One command each: on a Redis Cluster each
+ * flag has its own slot.
+ */
+export async function signalCancels(redis: Redis, queuePrefix: string, jobIds: readonly string[]): Promise<void> {
+  await Promise.all(
+    jobIds.map(async (jobId) => {
+      await markCancelRequested(redis, jobId);
+      await announceCancel(redis, queuePrefix, jobId);
+    }),
+  );
+}
+
 /** markCancelRequested, then stopJob: the whole cancel (TTL key, publish, removal from the queue). */
 export async function requestCancel(redis: Redis, queue: Pick<Queue, 'getJob'>, queuePrefix: string, jobId: string): Promise<{ removed: boolean }> {
   await markCancelRequested(redis, jobId);
