@@ -9,7 +9,7 @@ import {
   type ConverseStreamCommandInput,
 } from '@aws-sdk/client-bedrock-runtime';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
-import { emulatorAnswer, pngHeader, startEmulator, type Emulator, type StreamAbortedEvent } from './index.js';
+import { decodeFrames, emulatorAnswer, pngHeader, startEmulator, type Emulator, type StreamAbortedEvent } from './index.js';
 
 process.env['AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED'] = 'true';
 
@@ -255,6 +255,18 @@ describe('validation and auth', () => {
     const bearer = await fetch(url, { method: 'POST', body, headers: { 'content-type': 'application/json', authorization: 'Bearer abc' } });
     expect(bearer.status).toBe(200);
     expect(((await bearer.json()) as { stopReason: string }).stopReason).toBe('end_turn');
+  });
+
+  it('pads every ConverseStream event with a `p` of varying length, as Bedrock does (the SDK drops it)', async () => {
+    const url = `${emu.url}/model/${encodeURIComponent(MODEL)}/converse-stream`;
+    const res = await fetch(url, { method: 'POST', body: JSON.stringify(ask('pad me [[emulator:tokens=6]]')), headers: { 'content-type': 'application/json', authorization: 'Bearer abc' } });
+    const frames = decodeFrames(new Uint8Array(await res.arrayBuffer()));
+    expect(frames.map((f) => f.headers[':event-type'])).toEqual(['messageStart', ...Array(6).fill('contentBlockDelta'), 'contentBlockStop', 'messageStop', 'metadata']);
+    const pads = frames.map((f) => (f.body as { p?: unknown }).p);
+    expect(pads.every((p) => typeof p === 'string' && /^[a-zA-Z0-9]+$/.test(p))).toBe(true);
+    expect(new Set(pads.map((p) => (p as string).length)).size).toBeGreaterThan(1);
+    const sdk = await converseStream(client('http/1.1'), ask('pad me [[emulator:tokens=6]]'));
+    expect(sdk.events).toHaveLength(10);
   });
 });
 

@@ -12,6 +12,7 @@ import {
 import { AwsRestJsonProtocol } from '@aws-sdk/core/protocols';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import type { AppConfig } from '@switchboard/server-core';
+import { ConverseStreamReader, type EventStreamCapability } from './converse-stream-reader.js';
 
 /**
  * HTTP/1.1 with keep-alive connections that later calls reuse. The client's default, HTTP/2, opens
@@ -56,19 +57,24 @@ class SignalledHttpHandler extends NodeHttpHandler {
   }
 }
 
+type EventStreamSerde = Awaited<ReturnType<AwsRestJsonProtocol['loadEventStreamCapability']>>;
+
 /**
- * Bedrock's own protocol (the client's default), with its event-stream reader made once instead of
- * for every ConverseStream call: the SDK builds it per call behind a `require` that Node resolves
- * anew each time, some 6 % of the SDK's CPU for a short answer (issue 19). The reader holds only
+ * Bedrock's own protocol (the client's default), with its event-stream reading made once instead
+ * of for every ConverseStream call: the SDK builds it per call behind a `require` that Node
+ * resolves anew each time, some 6 % of the SDK's CPU for a short answer (issue 19). It holds only
  * what the protocol holds (codec, serde context set once when the client is built), so sharing it
- * between calls changes nothing else.
+ * between calls changes nothing else. ConverseStream's answers are read by ConverseStreamReader,
+ * with the SDK's reading behind it for what it does not read itself.
  */
 export class BedrockProtocol extends AwsRestJsonProtocol {
-  private eventStreams?: ReturnType<AwsRestJsonProtocol['loadEventStreamCapability']>;
+  private eventStreams?: Promise<EventStreamSerde>;
 
   protected override loadEventStreamCapability() {
+    const sdkReading = () => super.loadEventStreamCapability();
+    const load = async () => new ConverseStreamReader((await sdkReading()) as unknown as EventStreamCapability) as unknown as EventStreamSerde;
     // A failed load is not kept: the next call tries again.
-    return (this.eventStreams ??= super.loadEventStreamCapability().catch((err: unknown) => {
+    return (this.eventStreams ??= load().catch((err: unknown) => {
       this.eventStreams = undefined;
       throw err;
     }));
