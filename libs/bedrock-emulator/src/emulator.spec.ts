@@ -192,6 +192,26 @@ describe('Converse and InvokeModel', () => {
     });
   });
 
+  it('pads every streamed event with a `p` of varying length, as Bedrock does (the SDK drops it)', async () => {
+    const raw = async (operation: string, body: unknown) => {
+      const url = `${emu.url}/model/${encodeURIComponent(MODEL)}/${operation}`;
+      const res = await fetch(url, { method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'application/json', authorization: 'Bearer abc' } });
+      return decodeFrames(new Uint8Array(await res.arrayBuffer()));
+    };
+    const converse = await raw('converse-stream', ask('pad me [[emulator:tokens=6]]'));
+    expect(converse.map((f) => f.headers[':event-type'])).toEqual(['messageStart', ...Array(6).fill('contentBlockDelta'), 'contentBlockStop', 'messageStop', 'metadata']);
+    const invoke = await raw('invoke-with-response-stream', anthropicBody('pad me [[emulator:tokens=6]]'));
+    expect(invoke.every((f) => f.headers[':event-type'] === 'chunk')).toBe(true);
+    for (const frames of [converse, invoke]) {
+      const pads = frames.map((f) => (f.body as { p?: unknown }).p);
+      expect(pads.every((p) => typeof p === 'string' && /^[a-zA-Z0-9]+$/.test(p))).toBe(true);
+      expect(new Set(pads.map((p) => (p as string).length)).size).toBeGreaterThan(1);
+    }
+    const sdk = await converseStream(client('http/1.1'), ask('pad me [[emulator:tokens=6]]'));
+    expect(sdk.events).toHaveLength(10);
+    expect(JSON.stringify(sdk)).not.toContain('"p"');
+  });
+
   it('rejects a malformed Anthropic body with ValidationException', async () => {
     const err = await rejection(client().send(new InvokeModelCommand({ modelId: MODEL, body: JSON.stringify({ messages: [] }) })));
     expect(err.name).toBe('ValidationException');
@@ -257,17 +277,6 @@ describe('validation and auth', () => {
     expect(((await bearer.json()) as { stopReason: string }).stopReason).toBe('end_turn');
   });
 
-  it('pads every ConverseStream event with a `p` of varying length, as Bedrock does (the SDK drops it)', async () => {
-    const url = `${emu.url}/model/${encodeURIComponent(MODEL)}/converse-stream`;
-    const res = await fetch(url, { method: 'POST', body: JSON.stringify(ask('pad me [[emulator:tokens=6]]')), headers: { 'content-type': 'application/json', authorization: 'Bearer abc' } });
-    const frames = decodeFrames(new Uint8Array(await res.arrayBuffer()));
-    expect(frames.map((f) => f.headers[':event-type'])).toEqual(['messageStart', ...Array(6).fill('contentBlockDelta'), 'contentBlockStop', 'messageStop', 'metadata']);
-    const pads = frames.map((f) => (f.body as { p?: unknown }).p);
-    expect(pads.every((p) => typeof p === 'string' && /^[a-zA-Z0-9]+$/.test(p))).toBe(true);
-    expect(new Set(pads.map((p) => (p as string).length)).size).toBeGreaterThan(1);
-    const sdk = await converseStream(client('http/1.1'), ask('pad me [[emulator:tokens=6]]'));
-    expect(sdk.events).toHaveLength(10);
-  });
 });
 
 describe('quota', () => {

@@ -62,6 +62,19 @@ export function eventFrame(eventType: string, payload: unknown): Buffer {
   return frame(JSON.stringify(payload));
 }
 
+const padding = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789';
+let padded = 0;
+
+/**
+ * A stream event as Bedrock sends it (ConverseStream's events, InvokeModelWithResponseStream's
+ * chunks): its payload carries a `p` member of filler characters whose length varies, so that an
+ * event's size does not give its text away. The SDK drops it; a reader of the raw frames must too.
+ */
+export function paddedEventFrame(eventType: string, payload: Record<string, unknown>): Buffer {
+  padded = (padded + 7) % padding.length;
+  return eventFrame(eventType, { ...payload, p: padding.slice(0, padded + 1) });
+}
+
 /** An `:message-type: exception` frame; the SDK throws it as the modeled error of that name. */
 export function exceptionFrame(exceptionType: StreamExceptionType, message: string, extra: Record<string, unknown> = {}): Buffer {
   let frame = exceptionFramers.get(exceptionType);

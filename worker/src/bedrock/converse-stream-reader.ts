@@ -68,8 +68,7 @@ const knownUsage = ['inputTokens', 'outputTokens', 'totalTokens', 'cacheReadInpu
 const fastEvents: Record<string, (json: Record<string, unknown>) => ConverseEvent | undefined> = {
   contentBlockDelta: ({ contentBlockIndex, delta, ...rest }) => {
     if (!isNumber(contentBlockIndex) || !isObject(delta) || !onlyKeys(rest, ['p'])) return undefined;
-    const keys = Object.keys(delta);
-    if (keys.length !== 1) return undefined;
+    if (Object.keys(delta).length !== 1) return undefined;
     if (typeof delta.text === 'string') return { contentBlockIndex, delta: { text: delta.text } };
     const reasoning = delta.reasoningContent;
     if (isObject(reasoning) && typeof reasoning.text === 'string' && onlyKeys(reasoning, ['text'])) {

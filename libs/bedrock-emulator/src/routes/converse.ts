@@ -1,6 +1,6 @@
 import type { AnswerMessage, AnswerRequest, EmulatorAnswer } from '../answers.js';
 import { checkRules, isAdaptiveThinking, thinkingBudgetOf, type ConverseBody } from '../rules.js';
-import { eventFrame } from '../event-stream.js';
+import { paddedEventFrame } from '../event-stream.js';
 import { sendJson, validation } from '../http.js';
 import type { OperationAdapter } from './pipeline.js';
 
@@ -95,40 +95,28 @@ export const converseAdapter: OperationAdapter = {
   },
 };
 
-const padding = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789';
-let padded = 0;
-/**
- * A ConverseStream event as Bedrock sends it: its payload carries a `p` member of filler letters
- * whose length varies, so that an event's size does not give its text away. The SDK drops it; a
- * reader of the raw frames must too.
- */
-function streamEvent(type: string, payload: Record<string, unknown>): Buffer {
-  padded = (padded + 7) % padding.length;
-  return eventFrame(type, { ...payload, p: padding.slice(0, padded + 1) });
-}
-
 /** The event sequence Bedrock sends for a text answer (no contentBlockStart for text blocks). */
 export const converseStreamAdapter: OperationAdapter = {
   operation: 'converse-stream',
   streaming: true,
   parse: parseConverse,
   ...converseChecks,
-  startFrames: () => [streamEvent('messageStart', { role: 'assistant' })],
+  startFrames: () => [paddedEventFrame('messageStart', { role: 'assistant' })],
   // Thinking is block 0 (reasoning text deltas, then its signature), the answer the next block.
   deltaFrame: (text, index, answer) => {
     const r = answer.reasoning.length;
-    if (index >= r) return streamEvent('contentBlockDelta', { contentBlockIndex: r > 0 ? 1 : 0, delta: { text } });
-    const frame = streamEvent('contentBlockDelta', { contentBlockIndex: 0, delta: { reasoningContent: { text } } });
+    if (index >= r) return paddedEventFrame('contentBlockDelta', { contentBlockIndex: r > 0 ? 1 : 0, delta: { text } });
+    const frame = paddedEventFrame('contentBlockDelta', { contentBlockIndex: 0, delta: { reasoningContent: { text } } });
     if (index < r - 1) return frame;
     return Buffer.concat([
       frame,
-      streamEvent('contentBlockDelta', { contentBlockIndex: 0, delta: { reasoningContent: { signature: answer.signature } } }),
-      streamEvent('contentBlockStop', { contentBlockIndex: 0 }),
+      paddedEventFrame('contentBlockDelta', { contentBlockIndex: 0, delta: { reasoningContent: { signature: answer.signature } } }),
+      paddedEventFrame('contentBlockStop', { contentBlockIndex: 0 }),
     ]);
   },
   endFrames: (answer, ctx) => [
-    streamEvent('contentBlockStop', { contentBlockIndex: answer.reasoning.length > 0 ? 1 : 0 }),
-    streamEvent('messageStop', { stopReason: answer.stopReason }),
-    streamEvent('metadata', { usage: usage(answer), metrics: { latencyMs: ctx.elapsedMs() } }),
+    paddedEventFrame('contentBlockStop', { contentBlockIndex: answer.reasoning.length > 0 ? 1 : 0 }),
+    paddedEventFrame('messageStop', { stopReason: answer.stopReason }),
+    paddedEventFrame('metadata', { usage: usage(answer), metrics: { latencyMs: ctx.elapsedMs() } }),
   ],
 };

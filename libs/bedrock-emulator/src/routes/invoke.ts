@@ -1,5 +1,5 @@
 import type { AnswerMessage, AnswerRequest, EmulatorAnswer } from '../answers.js';
-import { eventFrame } from '../event-stream.js';
+import { paddedEventFrame } from '../event-stream.js';
 import { sendJson, validation } from '../http.js';
 import type { OperationAdapter, ResponseContext } from './pipeline.js';
 
@@ -61,7 +61,7 @@ export const invokeAdapter: OperationAdapter = {
 };
 
 /** A `chunk` event carries one Anthropic streaming event, JSON then base64, in `bytes`. */
-const chunk = (event: unknown): Buffer => eventFrame('chunk', { bytes: Buffer.from(JSON.stringify(event)).toString('base64') });
+const chunk = (event: unknown): Buffer => paddedEventFrame('chunk', { bytes: Buffer.from(JSON.stringify(event)).toString('base64') });
 
 export const invokeStreamAdapter: OperationAdapter = {
   operation: 'invoke-with-response-stream',
