@@ -1,18 +1,20 @@
 /**
  * What the AWS SDK alone costs the worker per streamed call: CPU ms of this process per
  * ConverseStream call against the emulator, each with an abort signal as the worker sends them:
- * the SDK's defaults (`client.send(command, { abortSignal })`, the worker's request handler) against
- * the worker's client (`createBedrockClient`, `sendToBedrock`), at two answer lengths (so the cost
+ * the SDK's defaults (`client.send(command, { abortSignal })`, the worker's request handler), the
+ * worker's client with the SDK's own event-stream reading (as before ConverseStreamReader) and the
+ * worker's client (`createBedrockClient`, `sendToBedrock`), at two answer lengths (so the cost
  * per call and per token come apart). Nothing else runs in this process; the emulator is a child
  * process.
  *
  *   npm run bench:sdk    (CHATS=200 SPREAD_MS=2000 TOKENS=4,40 TPS=20 TTFB=200 ROUNDS=3 by default)
  *
  * Each round is CHATS calls arriving evenly over SPREAD_MS, read to their end; the variants take
- * turns round by round (after two unmeasured rounds each), so a drift of the host's speed hits both.
+ * turns round by round (after two unmeasured rounds each), so a drift of the host's speed hits all of them.
  */
 import { join } from 'node:path';
 import { BedrockRuntimeClient, ConverseStreamCommand, type ConverseStreamCommandOutput } from '@aws-sdk/client-bedrock-runtime';
+import { AwsRestJsonProtocol } from '@aws-sdk/core/protocols';
 import { loadConfig } from '@switchboard/server-core';
 import { bedrockRequestHandler, createBedrockClient, sendToBedrock } from '../worker/src/bedrock/bedrock-client.js';
 import { spawnProcess, stopProcess } from '../tests/integration/support/stack.js';
@@ -41,6 +43,23 @@ const sdkDefaults = new BedrockRuntimeClient({
 });
 const workers = createBedrockClient(loadConfig({ BEDROCK_MODE: 'emulator', AWS_ENDPOINT_URL_BEDROCK_RUNTIME: emulator.url!, AUTH_MODE: 'local' }));
 
+/** The worker's client as it was before ConverseStreamReader: the SDK's own event-stream reading, made once. */
+class SdkReadingProtocol extends AwsRestJsonProtocol {
+  private eventStreams?: ReturnType<AwsRestJsonProtocol['loadEventStreamCapability']>;
+  protected override loadEventStreamCapability() {
+    return (this.eventStreams ??= super.loadEventStreamCapability());
+  }
+}
+const sdkReading = new BedrockRuntimeClient({
+  region: 'us-east-1',
+  maxAttempts: 1,
+  endpoint: emulator.url!,
+  credentials: { accessKeyId: 'bench', secretAccessKey: 'bench' },
+  requestHandler: bedrockRequestHandler(),
+  protocol: SdkReadingProtocol,
+  cacheMiddleware: true,
+});
+
 /** CPU ms of this process per call over one round of `chats` calls answering `tokens` tokens each. */
 async function round(send: Send, tokens: number): Promise<number> {
   const call = async (i: number) => {
@@ -59,6 +78,7 @@ async function round(send: Send, tokens: number): Promise<number> {
 
 const variants: { name: string; send: Send }[] = [
   { name: 'SDK defaults', send: (command, abortSignal) => sdkDefaults.send(command, { abortSignal }) },
+  { name: 'SDK reading', send: (command, signal) => sendToBedrock(sdkReading, command, signal) },
   { name: "worker's client", send: (command, signal) => sendToBedrock(workers, command, signal) },
 ];
 console.log(`${chats} ConverseStream calls over ${spreadMs / 1000} s per round, ${tps} tokens/s, TTFB ${ttfb} ms; median of ${rounds} rounds`);
@@ -82,5 +102,6 @@ if (tokenCounts.length >= 2) {
   }
 }
 sdkDefaults.destroy();
+sdkReading.destroy();
 workers.destroy();
 await stopProcess(emulator);
