@@ -276,7 +276,6 @@ describe('validation and auth', () => {
     expect(bearer.status).toBe(200);
     expect(((await bearer.json()) as { stopReason: string }).stopReason).toBe('end_turn');
   });
-
 });
 
 describe('quota', () => {
