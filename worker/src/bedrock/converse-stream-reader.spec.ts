@@ -110,6 +110,20 @@ describe('the worker reads ConverseStream like the SDK', () => {
     expect(sdk.events[3]).toEqual({ contentBlockDelta: { contentBlockIndex: 1, delta: { reasoningContent: { redactedContent: new Uint8Array([0, 1, 2, 3]) } } } });
   });
 
+  it('frames larger than a chunk: a long text delta (read here) and a long tool input (read by the SDK)', async () => {
+    const long = 'x'.repeat(100_000);
+    const sdk = await expectSameAsSdk(
+      [
+        event('messageStart', { role: 'assistant' }),
+        event('contentBlockDelta', { contentBlockIndex: 0, delta: { text: long } }),
+        event('contentBlockDelta', { contentBlockIndex: 1, delta: { toolUse: { input: long } } }),
+        event('messageStop', { stopReason: 'tool_use' }),
+      ],
+      ['one chunk', 'a frame a chunk', 'uneven'],
+    );
+    expect(sdk.events[1]).toEqual({ contentBlockDelta: { contentBlockIndex: 0, delta: { text: long } } });
+  });
+
   it('an exception in the stream fails it with the SDK\'s error; one before any event fails the call', async () => {
     const midStream = await expectSameAsSdk([...textAnswer.slice(0, 3), frame('exception', 'modelStreamErrorException', { message: 'The model stream failed.', originalStatusCode: 500 })]);
     expect(midStream.error).toEqual({ name: 'ModelStreamErrorException', message: 'The model stream failed.', where: 'stream' });
@@ -126,5 +140,8 @@ describe('the worker reads ConverseStream like the SDK', () => {
     expect(bad.events).toHaveLength(1);
     const cut = await read([Buffer.concat(textAnswer).subarray(0, -3)], true);
     expect(cut.error?.message).toBe('Truncated event message received.');
+    // A length field past any real frame (4 GiB) fails at once instead of waiting for the bytes.
+    const huge = await read([textAnswer[0]!, Buffer.from([0xff, 0xff, 0xff, 0xff, 0, 0])], true);
+    expect(huge.error?.message).toMatch(/Malformed event stream frame/);
   });
 });

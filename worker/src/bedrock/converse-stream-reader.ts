@@ -33,27 +33,43 @@ const maxFrameBytes = 16 * 1024 * 1024;
 
 /** Cuts the body's chunks into whole event-stream frames (each starts with its total length, 4 bytes big-endian). */
 class FrameSplitter {
-  private pending: Buffer | undefined;
+  /** The bytes of a frame not yet whole, in the chunks they came in: joined once, when it is. */
+  private pending: Buffer[] = [];
+  private pendingBytes = 0;
 
-  /** The frames that `chunk` completes; a frame's bytes are not copied unless it spans chunks. */
+  /** The frames that `chunk` completes; a frame's bytes are copied only when it spans chunks. */
   push(chunk: Uint8Array): Frame[] {
-    const buffer = this.pending ? Buffer.concat([this.pending, chunk]) : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    let buffer = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    if (this.pendingBytes > 0) {
+      this.pending.push(buffer);
+      this.pendingBytes += buffer.length;
+      if (this.pendingBytes < 4) return [];
+      if (this.pending[0]!.length < 4) this.pending = [Buffer.concat(this.pending)]; // its length field spans chunks
+      if (this.pendingBytes < frameLength(this.pending[0]!, 0)) return [];
+      buffer = Buffer.concat(this.pending, this.pendingBytes);
+    }
     const frames: Frame[] = [];
     let offset = 0;
     while (buffer.length - offset >= 4) {
-      const length = buffer.readUInt32BE(offset);
-      if (length < 16 || length > maxFrameBytes) throw new Error(`Malformed event stream frame of ${length} bytes`);
+      const length = frameLength(buffer, offset);
       if (buffer.length - offset < length) break;
       frames.push(buffer.subarray(offset, offset + length));
       offset += length;
     }
-    this.pending = offset < buffer.length ? buffer.subarray(offset) : undefined;
+    this.pending = offset < buffer.length ? [buffer.subarray(offset)] : [];
+    this.pendingBytes = buffer.length - offset;
     return frames;
   }
 
   end(): void {
-    if (this.pending) throw new Error('Truncated event message received.');
+    if (this.pendingBytes > 0) throw new Error('Truncated event message received.');
   }
+}
+
+function frameLength(buffer: Buffer, offset: number): number {
+  const length = buffer.readUInt32BE(offset);
+  if (length < 16 || length > maxFrameBytes) throw new Error(`Malformed event stream frame of ${length} bytes`);
+  return length;
 }
 
 const isNumber = (v: unknown): v is number => typeof v === 'number';
