@@ -13,7 +13,7 @@
  * turns round by round (after two unmeasured rounds each), so a drift of the host's speed hits all of them.
  */
 import { join } from 'node:path';
-import { BedrockRuntimeClient, ConverseStreamCommand, type ConverseStreamCommandOutput } from '@aws-sdk/client-bedrock-runtime';
+import { BedrockRuntimeClient, type BedrockRuntimeClientConfig, ConverseStreamCommand, type ConverseStreamCommandOutput } from '@aws-sdk/client-bedrock-runtime';
 import { AwsRestJsonProtocol } from '@aws-sdk/core/protocols';
 import { loadConfig } from '@switchboard/server-core';
 import { bedrockRequestHandler, createBedrockClient, sendToBedrock } from '../worker/src/bedrock/bedrock-client.js';
@@ -34,13 +34,17 @@ const emulator = await spawnProcess('emulator', join(import.meta.dirname, '../li
 ]);
 
 type Send = (command: ConverseStreamCommand, signal: AbortSignal) => Promise<ConverseStreamCommandOutput>;
-const sdkDefaults = new BedrockRuntimeClient({
-  region: 'us-east-1',
-  maxAttempts: 1,
-  endpoint: emulator.url!,
-  credentials: { accessKeyId: 'bench', secretAccessKey: 'bench' },
-  requestHandler: bedrockRequestHandler(),
-});
+/** A client of the emulator with the worker's request handler and no retries, plus `settings`. */
+const benchClient = (settings: Partial<BedrockRuntimeClientConfig> = {}) =>
+  new BedrockRuntimeClient({
+    region: 'us-east-1',
+    maxAttempts: 1,
+    endpoint: emulator.url!,
+    credentials: { accessKeyId: 'bench', secretAccessKey: 'bench' },
+    requestHandler: bedrockRequestHandler(),
+    ...settings,
+  });
+const sdkDefaults = benchClient();
 const workers = createBedrockClient(loadConfig({ BEDROCK_MODE: 'emulator', AWS_ENDPOINT_URL_BEDROCK_RUNTIME: emulator.url!, AUTH_MODE: 'local' }));
 
 /** The worker's client as it was before ConverseStreamReader: the SDK's own event-stream reading, made once. */
@@ -50,15 +54,7 @@ class SdkReadingProtocol extends AwsRestJsonProtocol {
     return (this.eventStreams ??= super.loadEventStreamCapability());
   }
 }
-const sdkReading = new BedrockRuntimeClient({
-  region: 'us-east-1',
-  maxAttempts: 1,
-  endpoint: emulator.url!,
-  credentials: { accessKeyId: 'bench', secretAccessKey: 'bench' },
-  requestHandler: bedrockRequestHandler(),
-  protocol: SdkReadingProtocol,
-  cacheMiddleware: true,
-});
+const sdkReading = benchClient({ protocol: SdkReadingProtocol, cacheMiddleware: true });
 
 /** CPU ms of this process per call over one round of `chats` calls answering `tokens` tokens each. */
 async function round(send: Send, tokens: number): Promise<number> {

@@ -165,8 +165,7 @@ export class ConverseStreamReader implements EventStreamCapability {
 
   /** One frame through the SDK's own reading: its events, or its error. */
   private async viaSdk(frame: Frame, args: EventStreamArgs): Promise<AsyncIterable<ConverseEvent>> {
-    const copy = Uint8Array.from(frame);
-    const one = { async *[Symbol.asyncIterator]() { yield copy; } };
+    const one = { async *[Symbol.asyncIterator]() { yield frame; } };
     return this.sdk.deserializeEventStream({ ...args, response: { ...args.response, body: one } });
   }
 }
