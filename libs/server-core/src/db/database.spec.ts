@@ -59,6 +59,34 @@ describe('openDatabase on PostgreSQL (real Postgres)', () => {
     }
   });
 
+  it('indexes every foreign key: a cascade from a deleted conversation finds its rows without reading the table', async () => {
+    // Each constraint's referencing columns must lead some index of its table.
+    const { rows } = await database.db.$client.query<{ constraint: string }>(`
+      select c.conname as constraint from pg_constraint c
+      where c.contype = 'f' and c.connamespace = 'public'::regnamespace
+        and not exists (
+          select 1 from pg_index i
+          where i.indrelid = c.conrelid and (i.indkey::int2[])[0:cardinality(c.conkey) - 1] = c.conkey
+        )`);
+    expect(rows).toEqual([]);
+  });
+
+  it("finds a user's open chats, and the reconciler's open jobs, in an index that only holds open jobs", async () => {
+    const client = await database.db.$client.connect();
+    try {
+      // Tiny tables: without this the planner reads them whole, whatever the indexes.
+      await client.query('set enable_seqscan = off');
+      const plan = async (query: string) =>
+        (await client.query<{ 'QUERY PLAN': string }>(`explain ${query}`)).rows.map((r) => r['QUERY PLAN']).join('\n');
+      expect(await plan(`select count(*) from jobs where owner = 'u' and type = 'chat' and status in ('queued', 'active')`)).toContain('jobs_open_idx');
+      expect(await plan(`select id from jobs where type = 'chat' and status in ('queued', 'active') and created_at < now()`)).toContain('jobs_open_idx');
+      expect(await plan(`delete from jobs where conversation_id = '00000000-0000-4000-8000-000000000001'`)).toContain('jobs_conversation_idx');
+    } finally {
+      await client.query('reset enable_seqscan');
+      client.release();
+    }
+  });
+
   it('prepares nothing with namedStatements off (behind a transaction-pooling proxy)', async () => {
     const created = await createTestDatabase();
     const unnamed = await openDatabase({ databaseUrl: created.url, dataDir: '/tmp', poolSize: 1, migrate: true, namedStatements: false });

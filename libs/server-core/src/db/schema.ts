@@ -128,7 +128,11 @@ export const jobs = pgTable(
   },
   (t) => [
     index('jobs_owner_created_idx').on(t.owner, t.createdAt.desc(), t.id.desc()),
-    index('jobs_status_idx').on(t.status),
+    // Open jobs only (a finished job leaves it): a user's open chats at each send, the reconcilers'
+    // sweeps and a conversation's open chats read it in time that does not grow with history.
+    index('jobs_open_idx').on(t.owner, t.type).where(sql`${t.status} in ('queued', 'active')`),
+    // Deleting a conversation deletes its jobs (the foreign key cascades): without it, a scan of all jobs.
+    index('jobs_conversation_idx').on(t.conversationId).where(sql`${t.conversationId} is not null`),
     uniqueIndex('jobs_owner_idempotency_idx')
       .on(t.owner, t.idempotencyKey)
       .where(sql`${t.idempotencyKey} is not null`),
