@@ -1,7 +1,8 @@
+import { randomUUID } from 'node:crypto';
 import { eq } from 'drizzle-orm';
 import { createTestDatabase } from '@switchboard/testing';
 import { scrubRequestData } from '../logger.js';
-import { catalogWarmUp, type Database, openDatabase } from './database.js';
+import { catalogWarmUp, type Database, openDatabase, writeWarmUp } from './database.js';
 import { conversations, messages, schema } from './schema.js';
 
 describe('openDatabase on PostgreSQL (real Postgres)', () => {
@@ -44,11 +45,20 @@ describe('openDatabase on PostgreSQL (real Postgres)', () => {
     expect(`${scrubbed.message}\n${scrubbed.stack}\n${JSON.stringify(scrubbed)}`).not.toContain(secret);
   });
 
-  it('warms pooled connections at boot by planning a read of every table, which reads no row', async () => {
+  it('warms pooled connections at boot: plans a read of every table and makes the writes of a chat, rolled back', async () => {
     // The warm-up is best effort at boot (a failure is ignored there): here it must run cleanly.
     const results = (await database.db.$client.query(catalogWarmUp)) as unknown as { command: string; rowCount: number }[];
     expect(results).toHaveLength(Object.keys(schema).length);
     expect(results.every((r) => r.command === 'SELECT' && r.rowCount === 0)).toBe(true);
+    // The writes of a chat, rolled back: each succeeds (a failed one would skip the rest) and none stays.
+    const ids = { conversation: randomUUID(), message: randomUUID(), job: randomUUID() };
+    const writes = (await database.db.$client.query(writeWarmUp(ids))) as unknown as { command: string; rowCount: number | null }[];
+    expect(writes.map((r) => r.command)).toEqual(['BEGIN', 'INSERT', 'INSERT', 'INSERT', 'UPDATE', 'UPDATE', 'UPDATE', 'INSERT', 'ROLLBACK']);
+    expect(writes.slice(1, -1).every((r) => r.rowCount === 1)).toBe(true);
+    const left = await database.db.$client.query(
+      `select (select count(*) from conversations) + (select count(*) from messages) + (select count(*) from jobs) + (select count(*) from usage_ledger) as n`,
+    );
+    expect(Number(left.rows[0].n)).toBe(0);
     const created = await createTestDatabase();
     const warmed = await openDatabase({ databaseUrl: created.url, dataDir: '/tmp', poolSize: 2, migrate: true, warm: 2 });
     try {
