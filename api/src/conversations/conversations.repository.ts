@@ -6,6 +6,7 @@ import {
   conversations,
   type Database,
   type Db,
+  jobIsOpen,
   jobs,
   messageColumns,
   type MessageRow,
@@ -142,7 +143,7 @@ export class ConversationsRepository {
       with gone as (
         delete from ${conversations} where ${conversations.owner} = ${owner} and ${conversations.id} = ${id} returning ${conversations.id}
       )
-      select array(select ${jobs.id}::text from ${jobs} where ${jobs.conversationId} = ${id} and ${jobs.status} in ('queued', 'active')) as open_job_ids
+      select array(select ${jobs.id}::text from ${jobs} where ${jobs.conversationId} = ${id} and ${jobIsOpen}) as open_job_ids
       from gone`);
     const row = result.rows[0];
     return row && { openJobIds: row.open_job_ids };

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { and, eq, inArray, sql } from 'drizzle-orm';
-import { conversations, type Database, type Db, jobs, messages } from '@switchboard/server-core';
+import { and, eq, sql } from 'drizzle-orm';
+import { conversations, type Database, type Db, jobIsOpen, jobs, messages } from '@switchboard/server-core';
 import { DATABASE } from '../database/database.module.js';
 
 /** What per-principal limits read from Postgres: the truth, so no counter can leak. */
@@ -17,7 +17,7 @@ export class LimitsRepository {
     const [row] = await this.db
       .select({ n: sql<number>`count(*)::int` })
       .from(jobs)
-      .where(and(eq(jobs.owner, owner), eq(jobs.type, 'chat'), inArray(jobs.status, ['queued', 'active'])));
+      .where(and(eq(jobs.owner, owner), eq(jobs.type, 'chat'), jobIsOpen));
     return row?.n ?? 0;
   }
 

@@ -1,6 +1,6 @@
-import { and, asc, eq, inArray, lt, lte, type SQL, sql } from 'drizzle-orm';
+import { and, asc, eq, lt, lte, type SQL, sql } from 'drizzle-orm';
 import type { Block, ErrorInfo, Usage } from '@switchboard/contracts';
-import { conversations, type Db, jobs, ledgerCte, messageColumns, type MessageRow, messages, type StoredChatTurn } from '@switchboard/server-core';
+import { conversations, type Db, jobIsOpen, jobs, ledgerCte, messageColumns, type MessageRow, messages, type StoredChatTurn } from '@switchboard/server-core';
 
 export type TurnOutcome = {
   status: 'completed' | 'cancelled' | 'failed';
@@ -49,7 +49,7 @@ export class ChatTurnsRepository {
       })
       .from(jobs)
       .innerJoin(messages, eq(messages.id, jobs.messageId))
-      .where(and(eq(jobs.type, 'chat'), inArray(jobs.status, ['queued', 'active']), lt(jobs.createdAt, cutoff)))
+      .where(and(eq(jobs.type, 'chat'), jobIsOpen, lt(jobs.createdAt, cutoff)))
       .limit(limit);
   }
 

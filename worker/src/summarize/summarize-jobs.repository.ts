@@ -1,7 +1,7 @@
 import { and, eq, inArray, isNull, lt, sql } from 'drizzle-orm';
 import type { PgUpdateSetSource } from 'drizzle-orm/pg-core';
 import type { ErrorInfo, JobDocument, Usage } from '@switchboard/contracts';
-import { batches, type Db, type JobRow, jobs } from '@switchboard/server-core';
+import { batches, type Db, type JobRow, jobIsOpen, jobs } from '@switchboard/server-core';
 
 /** What the API stored of the request (the callbackUrl and model live in their own columns). */
 export type StoredSummarizeInput = {
@@ -48,7 +48,7 @@ export class SummarizeJobsRepository {
     return this.db
       .select({ id: jobs.id, owner: jobs.owner, requestId: jobs.requestId })
       .from(jobs)
-      .where(and(eq(jobs.type, 'summarize'), inArray(jobs.status, live), lt(jobs.createdAt, cutoff)))
+      .where(and(eq(jobs.type, 'summarize'), jobIsOpen, lt(jobs.createdAt, cutoff)))
       .limit(limit);
   }
 

@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { eq } from 'drizzle-orm';
+import { and, eq, lt, sql } from 'drizzle-orm';
 import { createTestDatabase } from '@switchboard/testing';
 import { scrubRequestData } from '../logger.js';
 import { catalogWarmUp, type Database, openDatabase, writeWarmUp } from './database.js';
-import { conversations, messages, schema } from './schema.js';
+import { conversations, jobIsOpen, jobs, messages, schema } from './schema.js';
 
 describe('openDatabase on PostgreSQL (real Postgres)', () => {
   let dropDb: () => Promise<void>;
@@ -81,18 +81,25 @@ describe('openDatabase on PostgreSQL (real Postgres)', () => {
     expect(rows).toEqual([]);
   });
 
-  it("finds a user's open chats, and the reconciler's open jobs, in an index that only holds open jobs", async () => {
+  it("finds a user's open chats, and the reconciler's open jobs, in an index that only holds open jobs, with a prepared statement's generic plan too", async () => {
     const client = await database.db.$client.connect();
     try {
-      // Tiny tables: without this the planner reads them whole, whatever the indexes.
+      // Tiny tables: without this the planner reads them whole, whatever the indexes. A generic
+      // plan (what a named statement settles on) sees only parameters, not their values.
       await client.query('set enable_seqscan = off');
-      const plan = async (query: string) =>
-        (await client.query<{ 'QUERY PLAN': string }>(`explain ${query}`)).rows.map((r) => r['QUERY PLAN']).join('\n');
-      expect(await plan(`select count(*) from jobs where owner = 'u' and type = 'chat' and status in ('queued', 'active')`)).toContain('jobs_open_idx');
-      expect(await plan(`select id from jobs where type = 'chat' and status in ('queued', 'active') and created_at < now()`)).toContain('jobs_open_idx');
-      expect(await plan(`delete from jobs where conversation_id = '00000000-0000-4000-8000-000000000001'`)).toContain('jobs_conversation_idx');
+      await client.query('set plan_cache_mode = force_generic_plan');
+      const plan = async (name: string, query: { sql: string; params: unknown[] }) => {
+        await client.query(`prepare ${name} as ${query.sql}`);
+        const args = query.params.map((p) => `'${String(p)}'`).join(', ');
+        return (await client.query<{ 'QUERY PLAN': string }>(`explain execute ${name}${args ? `(${args})` : ''}`)).rows.map((r) => r['QUERY PLAN']).join('\n');
+      };
+      const openChats = database.db.select({ n: sql`count(*)` }).from(jobs).where(and(eq(jobs.owner, 'u'), eq(jobs.type, 'chat'), jobIsOpen));
+      expect(await plan('open_chats', openChats.toSQL())).toContain('jobs_open_idx');
+      const sweep = database.db.select({ id: jobs.id }).from(jobs).where(and(eq(jobs.type, 'chat'), jobIsOpen, lt(jobs.createdAt, new Date())));
+      expect(await plan('sweep', sweep.toSQL())).toContain('jobs_open_idx');
+      expect(await plan('cascade', { sql: 'delete from jobs where conversation_id = $1', params: ['00000000-0000-4000-8000-000000000001'] })).toContain('jobs_conversation_idx');
     } finally {
-      await client.query('reset enable_seqscan');
+      await client.query('deallocate all; reset enable_seqscan; reset plan_cache_mode');
       client.release();
     }
   });

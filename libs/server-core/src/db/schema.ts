@@ -130,7 +130,7 @@ export const jobs = pgTable(
     index('jobs_owner_created_idx').on(t.owner, t.createdAt.desc(), t.id.desc()),
     // Open jobs only (a finished job leaves it): a user's open chats at each send, the reconcilers'
     // sweeps and a conversation's open chats read it in time that does not grow with history.
-    index('jobs_open_idx').on(t.owner, t.type).where(sql`${t.status} in ('queued', 'active')`),
+    index('jobs_open_idx').on(t.owner, t.type).where(sql`${t.status} in ('queued', 'active')`), // the same test as jobIsOpen
     // Deleting a conversation deletes its jobs (the foreign key cascades): without it, a scan of all jobs.
     index('jobs_conversation_idx').on(t.conversationId).where(sql`${t.conversationId} is not null`),
     uniqueIndex('jobs_owner_idempotency_idx')
@@ -140,6 +140,12 @@ export const jobs = pgTable(
     index('jobs_batch_status_idx').on(t.batchId, t.status).where(sql`${t.batchId} is not null`),
   ],
 );
+
+/**
+ * A job still waiting or running, written out as jobs_open_idx's predicate. Literal values, not
+ * parameters: a prepared statement's generic plan can prove the index's predicate only from them.
+ */
+export const jobIsOpen = sql`${jobs.status} in ('queued', 'active')`;
 
 export const batchStatuses = ['queued', 'active', 'completed', 'cancelled'] as const;
 
