@@ -26,7 +26,7 @@ import { createBedrockClient, preconnectBedrock } from './bedrock/bedrock-client
 import { warmUpBedrockSdk } from './bedrock/sdk-warm-up.js';
 import { CatalogHolder } from './catalog/catalog-holder.js';
 import { listenForCancels } from './cancel/cancel-listener.js';
-import { createChatProcessor } from './chat/chat.processor.js';
+import { createChatProcessor, endStreamOfFailedChat } from './chat/chat.processor.js';
 import { HandOver, stopJobsOnLostLock } from './lifecycle/hand-over.js';
 import { jobLockOptions } from './lifecycle/job-locks.js';
 import { withScrubbedErrors } from './lifecycle/scrubbed-errors.js';
@@ -110,7 +110,10 @@ export async function startWorker(config: AppConfig = loadConfig()): Promise<Run
     );
     chatWorker.on('error', (err) => logger.error({ err }, 'chat worker error'));
     stopJobsOnLostLock(chatWorker);
-    chatWorker.on('failed', (job, err) => logger.warn({ jobId: job?.id, err: err.message }, 'chat job attempt failed'));
+    chatWorker.on('failed', (job, err) => {
+      logger.warn({ jobId: job?.id, err: err.message }, 'chat job attempt failed');
+      if (job) endStreamOfFailedChat(streams, job, err).catch((e: unknown) => logger.warn({ jobId: job.id, err: e }, 'could not end the failed chat\'s stream'));
+    });
     return chatWorker;
   };
   let closingWorkers = false;

@@ -1,9 +1,11 @@
 import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
 import pg from 'pg';
 import request from 'supertest';
 import { emulatorAnswer } from '@switchboard/bedrock-emulator';
 import type { ConversationWithMessages } from '@switchboard/contracts';
-import { chatQueueName } from '@switchboard/server-core';
+import { chatQueueName, readJobStream } from '@switchboard/server-core';
+import { startTcpProxy, type TcpProxy } from '@switchboard/testing';
 import { ChatClient, range } from '../support/chat-client.js';
 import { isRunning, loseRedisData, type Stack, startStack, stopProcess } from '../support/stack.js';
 
@@ -174,4 +176,52 @@ describe('chat when Bedrock or a worker fails', () => {
     expect(jobIds.map((id) => client.done.get(id)?.text)).toEqual(texts.map((text) => answerFor(text).text));
     expect(worker.output.join('')).toContain('reconciler: re-enqueued accepted chats missing from Redis');
   }, 60_000);
+});
+
+describe('chat when the worker loses Postgres', () => {
+  let stack: Stack;
+  let client: ChatClient;
+  let proxy: TcpProxy;
+
+  beforeAll(async () => {
+    // No worker of the stack's own: the one below reaches Postgres only through the proxy. The
+    // reconciler waits long, so the ending heard below can only be the worker's.
+    stack = await startStack({ apis: 1, workers: 0, env: { JOBS_RECONCILE_MIN_AGE_MS: '600000' } });
+    const db = new URL(stack.databaseUrl);
+    proxy = await startTcpProxy({ host: db.hostname, port: Number(db.port || 5432) });
+    db.host = `127.0.0.1:${proxy.port}`;
+    await stack.startWorker({ DATABASE_URL: db.toString() });
+    client = await ChatClient.connect(stack.apis[0]!.url!, await stack.token('pg-outage'));
+  }, 120_000);
+
+  afterAll(async () => {
+    client?.close();
+    await stack?.stop();
+    await proxy?.close();
+  }, 60_000);
+
+  it('tells the client at once when every attempt failed on Postgres, and leaves the record to the reconciler', async () => {
+    proxy.cut();
+    const started = Date.now();
+    const ack = await client.send({ content: [{ type: 'text', text: 'Postgres is gone [[emulator:tokens=20]]' }] });
+    if (!ack.ok) throw new Error(ack.error.message);
+    await client.waitForEnd(ack.jobId, 20_000);
+    // Three attempts with their backoff (0.5 s, 1 s), not the reconciler's minutes.
+    expect(Date.now() - started).toBeLessThan(15_000);
+    expect(client.errors.get(ack.jobId)).toMatchObject({ code: 'internal', retryable: true });
+    // One ending in the stream; Postgres still calls the job open until the reconciler records it.
+    const redis = new Redis(stack.env.REDIS_URL!);
+    const db = new pg.Client({ connectionString: stack.databaseUrl });
+    await db.connect();
+    try {
+      const entries = await readJobStream(redis, ack.jobId, 0);
+      expect(entries.filter((e) => e.kind !== 'delta')).toHaveLength(1);
+      const { rows } = await db.query(`select status from jobs where id = $1`, [ack.jobId]);
+      expect(['queued', 'active']).toContain(rows[0].status);
+    } finally {
+      redis.disconnect();
+      await db.end();
+      proxy.restore();
+    }
+  }, 30_000);
 });

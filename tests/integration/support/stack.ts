@@ -19,7 +19,8 @@ export type Stack = {
   env: Record<string, string>;
   databaseUrl: string;
   token(username: string, extra?: { groups?: string[]; scopes?: string[] }): Promise<string>;
-  startWorker(): Promise<Proc>;
+  /** Another worker; `env` overrides the stack's settings for it alone (e.g. its DATABASE_URL through a proxy). */
+  startWorker(env?: Record<string, string>): Promise<Proc>;
   stop(): Promise<void>;
 };
 
@@ -59,8 +60,8 @@ export async function startStack(opts: {
     ...opts.env,
   };
   const procs: Proc[] = [];
-  const launch = async (kind: 'api' | 'worker', index: number) => {
-    const p = await spawnProcess(`${kind}-${index}`, join(root, kind, 'dist', 'main.js'), env, kind === 'api' ? /listening at (http:\S+)/ : /Switchboard worker ready/);
+  const launch = async (kind: 'api' | 'worker', index: number, own: Record<string, string> = {}) => {
+    const p = await spawnProcess(`${kind}-${index}`, join(root, kind, 'dist', 'main.js'), { ...env, ...own }, kind === 'api' ? /listening at (http:\S+)/ : /Switchboard worker ready/);
     procs.push(p);
     return p;
   };
@@ -84,8 +85,8 @@ export async function startStack(opts: {
       if (!res.ok) throw new Error(`dev-token: ${res.status} ${await res.text()}`);
       return ((await res.json()) as { access_token: string }).access_token;
     },
-    startWorker: async () => {
-      const worker = await launch('worker', workers.length);
+    startWorker: async (own) => {
+      const worker = await launch('worker', workers.length, own);
       workers.push(worker);
       return worker;
     },

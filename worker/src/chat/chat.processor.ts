@@ -18,6 +18,7 @@ import {
   type MessageRow,
   type Logger,
   isAutomaticTitle,
+  lostEnding,
   publishConversationUpdate,
   publishJobStatus,
   type QuotaGovernor,
@@ -480,3 +481,16 @@ async function finishTurn(
       : { ...outcome, status: outcome.status, conversationId: data.conversationId, messageId: data.assistantMessageId };
   await endJobStream(deps.streams, data.jobId, ending, writer.nextSeq());
 }
+
+/**
+ * A chat's last attempt failed without writing its ending (Postgres or Redis failed under it, or a
+ * fault of ours): its sockets hear `chat:error` now instead of when the reconciler finds the job
+ * open in Postgres (JOBS_RECONCILE_MIN_AGE_MS later), which then records it there. A stream that
+ * already ended (the attempt wrote its own ending before failing) is left as it is.
+ */
+export async function endStreamOfFailedChat(redis: Redis, job: Pick<Job<ChatJobData>, 'id' | 'attemptsMade' | 'opts'>, err: Error): Promise<void> {
+  const final = err instanceof UnrecoverableError || err.name === 'UnrecoverableError' || job.attemptsMade >= (job.opts.attempts ?? 1);
+  if (!final || !job.id) return;
+  await endJobStream(redis, job.id, { status: 'failed', error: lostEnding, retryable: true });
+}
+

@@ -12,6 +12,8 @@ import {
   enqueueChat,
   enqueueSummarize,
   type Logger,
+  lostEnding,
+  poisonEnding,
   type SummarizeJobData,
   summarizeJobFromRow,
   summarizeQueueName,
@@ -39,10 +41,6 @@ function groupBy<T>(items: readonly T[], key: (item: T) => string): Map<string, 
   return groups;
 }
 
-/** The ending given to a job whose own was lost (Postgres down at its last attempt); BullMQ keeps the real error as failedReason. */
-const lostEnding = { code: 'internal', message: 'Processing failed; please try again' };
-/** A job BullMQ failed because workers died holding it (JOBS_MAX_STALLED times): not retried again. */
-const poisonEnding = { code: 'poison', message: 'The job crashed workers repeatedly and will not be retried' };
 
 /** The ending of a job BullMQ failed for good: poison when it failed for stalling. */
 async function endingOf(queue: { getJob(id: string): Promise<{ failedReason?: string } | undefined> }, id: string): Promise<{ code: string; message: string }> {
@@ -104,7 +102,7 @@ export function startReconciler(deps: {
     for (const j of failed) {
       const ending = await endingOf(deps.chat.for(j.modelId), j.id);
       await chatTurns.finish(j.id, j.assistantMessageId!, { status: 'failed', text: '', stopReason: null, usage: null, error: ending });
-      // Sockets still watching the answer hear that it ended.
+      // Sockets still watching the answer hear that it ended (unless the worker told them already).
       await endJobStream(redis, j.id, { status: 'failed', error: ending, retryable: ending !== poisonEnding });
     }
     if (failed.length > 0) logger.warn({ jobIds: failed.map((j) => j.id) }, 'reconciler: ended chats that failed without recording it');

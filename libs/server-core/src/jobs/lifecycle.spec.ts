@@ -3,7 +3,7 @@ import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { testQueuePrefix, testRedisUrl } from '@switchboard/testing';
 import { cancelKey, type ChatJobData, chatQueueName } from '../queues/queues.js';
-import { jobStreamKey, readJobStream } from '../streams/job-stream.js';
+import { appendToJobStream, jobStreamKey, readJobStream } from '../streams/job-stream.js';
 import {
   chatJobFromRow,
   endJobStream,
@@ -11,6 +11,8 @@ import {
   isCancelRequested,
   isFinalAttempt,
   listenForCancelRequests,
+  lostEnding,
+  poisonEnding,
   requestCancel,
 } from './lifecycle.js';
 
@@ -76,5 +78,20 @@ describe('job lifecycle on real Redis', () => {
     await endJobStream(redis, failed, { status: 'failed', error: { code: 'internal', message: 'lost' }, retryable: true }, 7);
     expect(await readJobStream(redis, failed, 0)).toEqual([{ kind: 'error', seq: 7, event: { code: 'internal', message: 'lost', retryable: true } }]);
     await redis.del(jobStreamKey(done), jobStreamKey(failed));
+  });
+
+  it('ends a stream that has only deltas after them, and leaves a stream that already ended as it is', async () => {
+    const jobId = randomUUID();
+    await appendToJobStream(redis, jobId, { kind: 'delta', seq: 1, text: 'Hel' });
+    await appendToJobStream(redis, jobId, { kind: 'delta', seq: 2, text: 'lo' });
+    expect(await endJobStream(redis, jobId, { status: 'failed', error: lostEnding, retryable: true })).toBe(true);
+    // The reconciler, later, with another ending: the first one stays the only one.
+    expect(await endJobStream(redis, jobId, { status: 'failed', error: poisonEnding, retryable: false })).toBe(false);
+    expect(await readJobStream(redis, jobId, 0)).toEqual([
+      { kind: 'delta', seq: 1, text: 'Hel' },
+      { kind: 'delta', seq: 2, text: 'lo' },
+      { kind: 'error', seq: 3, event: { ...lostEnding, retryable: true } },
+    ]);
+    await redis.del(jobStreamKey(jobId));
   });
 });

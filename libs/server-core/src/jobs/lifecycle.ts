@@ -16,7 +16,7 @@ import {
   type WebhookJobData,
   webhookJobId,
 } from '../queues/queues.js';
-import { appendToJobStream, lastJobStreamSeq } from '../streams/job-stream.js';
+import { appendToJobStream, lastJobStreamEntry } from '../streams/job-stream.js';
 import { webhookJobOptions } from '../webhooks/webhook-schedule.js';
 
 /**
@@ -243,16 +243,29 @@ export function errorEventOf(ending: Extract<ChatEnding, { status: 'failed' }>):
   return { code: ending.error.code, message: ending.error.message, retryable: ending.retryable };
 }
 
+/** The ending of a chat whose own never got written (its last attempt failed on Postgres or Redis); BullMQ keeps the real error. */
+export const lostEnding = { code: 'internal', message: 'Processing failed; please try again' } as const;
+/** A job BullMQ failed because workers died holding it (JOBS_MAX_STALLED times): not retried again. */
+export const poisonEnding = { code: 'poison', message: 'The job crashed workers repeatedly and will not be retried' } as const;
+
 /**
  * Writes the final entry of a chat job's stream (done, or error), which every socket following the
- * job turns into its last event. Call it after Postgres recorded the ending. `seq` defaults to the
- * one after the last entry written.
+ * job turns into its last event. Call it after Postgres recorded the ending, except when Postgres
+ * cannot be reached (a chat's last attempt failed): the reconciler records it later. With `seq`
+ * (the job's own ending) it is written there; without, after the last entry, unless the stream
+ * already ended (false then).
  */
-export async function endJobStream(redis: Redis, jobId: string, ending: ChatEnding, seq?: number): Promise<void> {
-  const next = seq ?? (await lastJobStreamSeq(redis, jobId)) + 1;
+export async function endJobStream(redis: Redis, jobId: string, ending: ChatEnding, seq?: number): Promise<boolean> {
+  let next = seq;
+  if (next === undefined) {
+    const last = await lastJobStreamEntry(redis, jobId);
+    if (last && last.kind !== 'delta') return false;
+    next = (last?.seq ?? 0) + 1;
+  }
   await appendToJobStream(
     redis,
     jobId,
     ending.status === 'failed' ? { kind: 'error', seq: next, event: errorEventOf(ending) } : { kind: 'done', seq: next, event: doneEventOf(ending) },
   );
+  return true;
 }

@@ -226,6 +226,13 @@ export async function readJobStream(redis: Redis, jobId: string, afterSeq: numbe
   return rows.map(([, fields]) => JSON.parse(fields[1]!) as StreamEntry);
 }
 
+/** The last entry written (undefined when the stream is empty or gone). */
+export async function lastJobStreamEntry(redis: Redis, jobId: string): Promise<StreamEntry | undefined> {
+  const rows = await redis.xrevrange(jobStreamKey(jobId), '+', '-', 'COUNT', 1);
+  const fields = rows[0]?.[1];
+  return fields ? (JSON.parse(fields[1]!) as StreamEntry) : undefined;
+}
+
 /** Highest seq written so far (0 when the stream is empty or gone). */
 export async function lastJobStreamSeq(redis: Redis, jobId: string): Promise<number> {
   const rows = await redis.xrevrange(jobStreamKey(jobId), '+', '-', 'COUNT', 1);
