@@ -206,7 +206,7 @@ describe('chat when the worker loses Postgres', () => {
     const ack = await client.send({ content: [{ type: 'text', text: 'Postgres is gone [[emulator:tokens=20]]' }] });
     if (!ack.ok) throw new Error(ack.error.message);
     await client.waitForEnd(ack.jobId, 20_000);
-    // Three attempts with their backoff (0.5 s, 1 s), not the reconciler's minutes.
+    // Three attempts with their backoff (0.5 s, 1 s), not the reconciler (10 minutes here).
     expect(Date.now() - started).toBeLessThan(15_000);
     expect(client.errors.get(ack.jobId)).toMatchObject({ code: 'internal', retryable: true });
     // One ending in the stream; Postgres still calls the job open until the reconciler records it.

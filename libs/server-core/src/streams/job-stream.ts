@@ -235,9 +235,7 @@ export async function lastJobStreamEntry(redis: Redis, jobId: string): Promise<S
 
 /** Highest seq written so far (0 when the stream is empty or gone). */
 export async function lastJobStreamSeq(redis: Redis, jobId: string): Promise<number> {
-  const rows = await redis.xrevrange(jobStreamKey(jobId), '+', '-', 'COUNT', 1);
-  const id = rows[0]?.[0];
-  return id ? Number(id.split('-')[1]) : 0;
+  return (await lastJobStreamEntry(redis, jobId))?.seq ?? 0;
 }
 
 declare module 'ioredis' {
