@@ -9,9 +9,9 @@ import { EventStreamCodec } from '@smithy/eventstream-codec';
  * Here one generator cuts the body into frames and decodes each with the SDK's own codec (lengths
  * and both CRCs checked, as the SDK does). Events whose payload is plain JSON the worker reads
  * become the same objects the SDK's schema deserializer gives (text and reasoning-text deltas,
- * message start and stop, block stop, usage metadata; Bedrock's `p` padding dropped). Every other frame (tool use, signatures,
- * redacted reasoning, citations, new fields, exceptions and errors) goes through the SDK's own
- * deserializer, so its output and errors stay the SDK's.
+ * message start and stop, block stop, usage metadata; Bedrock's `p` padding dropped). Every other
+ * frame (tool use, signatures, redacted reasoning, citations, new fields, exceptions and errors)
+ * goes through the SDK's own deserializer, so its output and errors stay the SDK's.
  */
 
 type Frame = Uint8Array;

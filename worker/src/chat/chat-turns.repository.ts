@@ -27,7 +27,7 @@ export class ChatTurnsRepository {
    * a new row version and its index entries (issue 19). Batch jobs are still marked: clients see it.
    */
   async isOpen(jobId: string): Promise<boolean> {
-    const result = await this.db.execute(sql`select 1 from ${jobs} where ${jobs.id} = ${jobId} and ${jobs.status} in ('queued', 'active')`);
+    const result = await this.db.execute(sql`select 1 from ${jobs} where ${jobs.id} = ${jobId} and ${jobIsOpen}`);
     return result.rows.length > 0;
   }
 
@@ -101,7 +101,7 @@ export class ChatTurnsRepository {
     const result = await this.db.execute<{ ended: number }>(sql`
       with ${ledgerCte(ledger)}ended as (
         update ${jobs} set status = ${outcome.status}, usage = ${json(outcome.usage)}::jsonb, error = ${json(outcome.error)}::jsonb, finished_at = now()
-        where ${jobs.id} = ${jobId} and ${jobs.status} in ('queued', 'active')
+        where ${jobs.id} = ${jobId} and ${jobIsOpen}
         returning conversation_id
       ), answer as (
         update ${messages}

@@ -493,4 +493,3 @@ export async function endStreamOfFailedChat(redis: Redis, job: Pick<Job<ChatJobD
   if (!final || !job.id) return;
   await endJobStream(redis, job.id, { status: 'failed', error: lostEnding, retryable: true });
 }
-

@@ -41,7 +41,6 @@ function groupBy<T>(items: readonly T[], key: (item: T) => string): Map<string, 
   return groups;
 }
 
-
 /** The ending of a job BullMQ failed for good: poison when it failed for stalling. */
 async function endingOf(queue: { getJob(id: string): Promise<{ failedReason?: string } | undefined> }, id: string): Promise<{ code: string; message: string }> {
   const job = await queue.getJob(id).catch(() => undefined);

@@ -108,7 +108,7 @@ export class SummarizeJobsRepository {
         and(
           eq(batches.id, batchId),
           inArray(batches.status, ['queued', 'active']),
-          sql`not exists (select 1 from ${jobs} where ${jobs.batchId} = ${batchId} and ${jobs.status} in ('queued', 'active'))`,
+          sql`not exists (select 1 from ${jobs} where ${jobs.batchId} = ${batchId} and ${jobIsOpen})`,
         ),
       )
       .returning({ callbackUrl: batches.callbackUrl });

@@ -1,5 +1,5 @@
 import { getTableColumns, sql } from 'drizzle-orm';
-import { bigint, bigserial, customType, doublePrecision, index, integer, jsonb, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import { type AnyPgColumn, bigint, bigserial, customType, doublePrecision, index, integer, jsonb, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 import type { Block, ErrorInfo, ModelParams, Usage } from '@switchboard/contracts';
 
 /** Full-text search vector; written by Postgres from a generated-column expression. */
@@ -81,6 +81,12 @@ export const messages = pgTable(
   ],
 );
 
+/**
+ * A job waiting or running, with literal values, not parameters: a prepared statement's generic plan
+ * can prove a partial index's predicate (jobs_open_idx) only from them.
+ */
+const statusIsOpen = (status: AnyPgColumn) => sql`${status} in ('queued', 'active')`;
+
 export const jobTypes = ['chat', 'summarize'] as const;
 export const jobStatuses = ['queued', 'active', 'completed', 'failed', 'cancelled'] as const;
 export type JobType = (typeof jobTypes)[number];
@@ -133,7 +139,7 @@ export const jobs = pgTable(
     index('jobs_status_idx').on(t.status),
     // Open jobs only (a finished job leaves it): a user's open chats at each send, the reconcilers'
     // sweeps and a conversation's open chats read it in time that does not grow with history.
-    index('jobs_open_idx').on(t.owner, t.type).where(sql`${t.status} in ('queued', 'active')`), // the same test as jobIsOpen
+    index('jobs_open_idx').on(t.owner, t.type).where(statusIsOpen(t.status)),
     // Deleting a conversation deletes its jobs (the foreign key cascades): without it, a scan of all jobs.
     index('jobs_conversation_idx').on(t.conversationId).where(sql`${t.conversationId} is not null`),
     uniqueIndex('jobs_owner_idempotency_idx')
@@ -144,11 +150,8 @@ export const jobs = pgTable(
   ],
 );
 
-/**
- * A job still waiting or running, written out as jobs_open_idx's predicate. Literal values, not
- * parameters: a prepared statement's generic plan can prove the index's predicate only from them.
- */
-export const jobIsOpen = sql`${jobs.status} in ('queued', 'active')`;
+/** A job still waiting or running: the predicate of jobs_open_idx, for queries that should use it. */
+export const jobIsOpen = statusIsOpen(jobs.status);
 
 export const batchStatuses = ['queued', 'active', 'completed', 'cancelled'] as const;
 
