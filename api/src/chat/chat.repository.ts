@@ -6,6 +6,7 @@ import {
   type Database,
   defaultConversationTitle,
   type Db,
+  jobIsOpen,
   type JobRow,
   jobs,
   type MessageRow,
@@ -36,6 +37,9 @@ export type NewChat = {
 
 export type NewRegeneration = Omit<NewChat, 'content' | 'parentId'>;
 
+/** What storing a turn came to: `duplicate` when its clientMessageId was used (a concurrent retry), `over_limit` when the user had too many open chats. */
+export type StoreOutcome = 'stored' | 'duplicate' | 'over_limit';
+
 function isUniqueViolation(err: unknown, constraint: string): boolean {
   // Drizzle wraps the driver's error in `cause`.
   for (let e = err as { code?: string; constraint?: string; cause?: unknown } | undefined; e; e = e.cause as typeof e) {
@@ -55,9 +59,9 @@ export class ChatRepository {
 
   /**
    * Stores a turn: the conversation when it is new, the user's message, then the answer (see
-   * storeAnswer). False when the clientMessageId was already used (a concurrent retry).
+   * storeAnswer), while the user has at most `maxOpenChats` open chats (undefined: any number).
    */
-  insertTurn(turn: NewChat, newConversation?: NewConversation): Promise<boolean> {
+  insertTurn(turn: NewChat, newConversation?: NewConversation, maxOpenChats?: number): Promise<StoreOutcome> {
     const cid = turn.conversationId;
     // undefined = follow the current branch: its chosen leaf, else the newest message.
     const parent =
@@ -70,52 +74,63 @@ export class ChatRepository {
               (select ${messages.id} from ${messages} where ${messages.conversationId} = ${cid} order by ${messages.position} desc limit 1))`;
     const question = sql`(${turn.userMessageId}::uuid, ${cid}::uuid, ${turn.owner}, 'user', ${JSON.stringify(turn.content)}::jsonb,
       ${turn.modelId}, ${turn.jobId}::uuid, ${turn.clientMessageId ?? null}, ${parent}, 'complete')`;
-    return this.storeAnswer({ ...turn, clientMessageId: undefined }, { newConversation, question, fallbackTitle: turn.fallbackTitle });
+    return this.storeAnswer({ ...turn, clientMessageId: undefined }, { newConversation, question, fallbackTitle: turn.fallbackTitle, maxOpenChats });
   }
 
   /** A new answer to an existing user message (regenerate): a sibling of the earlier answers. */
-  insertRegeneration(turn: NewRegeneration): Promise<boolean> {
-    return this.storeAnswer(turn, {});
+  insertRegeneration(turn: NewRegeneration, maxOpenChats?: number): Promise<StoreOutcome> {
+    return this.storeAnswer(turn, { maxOpenChats });
   }
 
   /**
    * One statement (one round trip, atomic): the new conversation and the user's message when
    * given, the assistant placeholder under the user's message, the job, and the branch moved to
-   * the answer. No ON CONFLICT: a repeated clientMessageId fails the statement, which undoes all
-   * of it, and answers false.
+   * the answer; each only when the user's open chats allow it (the limit's count is part of the
+   * statement: no read before it). No ON CONFLICT: a repeated clientMessageId fails the
+   * statement, which undoes all of it.
    */
   private async storeAnswer(
     turn: NewRegeneration,
-    with_: { newConversation?: NewConversation; question?: SQL; fallbackTitle?: string },
-  ): Promise<boolean> {
+    with_: { newConversation?: NewConversation; question?: SQL; fallbackTitle?: string; maxOpenChats?: number },
+  ): Promise<StoreOutcome> {
     const { conversationId: cid } = turn;
     const c = with_.newConversation;
+    const allowed =
+      with_.maxOpenChats === undefined
+        ? sql`true`
+        : sql`(select count(*) from ${jobs} where ${jobs.owner} = ${turn.owner} and ${jobs.type} = 'chat' and ${jobIsOpen}) <= ${with_.maxOpenChats}`;
     const answer = sql`(${turn.assistantMessageId}::uuid, ${cid}::uuid, ${turn.owner}, 'assistant', '[]'::jsonb,
       ${turn.modelId}, ${turn.jobId}::uuid, ${turn.clientMessageId ?? null}, ${turn.userMessageId}::uuid, 'streaming')`;
     try {
-      await this.db.execute(sql`
-        with new_conversation as (
+      const result = await this.db.execute<{ ok: boolean }>(sql`
+        with limit_check as (
+          select ${allowed} as ok
+        ), new_conversation as (
           insert into ${conversations} (id, owner, title, model_id, system_prompt, params, active_leaf_id)
           select ${cid}::uuid, ${turn.owner}, ${c?.title ?? ''}, ${turn.modelId}, ${c?.systemPrompt ?? null}, ${JSON.stringify(c?.params ?? {})}::jsonb, ${turn.assistantMessageId}::uuid
-          where ${c !== undefined}
+          where ${c !== undefined} and (select ok from limit_check)
         ), new_messages as (
           -- In this order: the question's position comes before the answer's.
           insert into ${messages} (id, conversation_id, owner, role, content, model_id, job_id, client_message_id, parent_id, status)
-          values ${with_.question ? sql`${with_.question}, ` : sql``}${answer}
+          select * from (values ${with_.question ? sql`${with_.question}, ` : sql``}${answer}) as turn_messages
+          where (select ok from limit_check)
         ), new_job as (
           insert into ${jobs} (id, owner, type, status, model_id, conversation_id, message_id, request_id, input)
-          values (${turn.jobId}::uuid, ${turn.owner}, 'chat', 'queued', ${turn.modelId}, ${cid}::uuid, ${turn.assistantMessageId}::uuid, ${turn.requestId},
-            ${JSON.stringify({ params: turn.params, ...(turn.groups?.length ? { groups: turn.groups } : {}) })}::jsonb)
+          select ${turn.jobId}::uuid, ${turn.owner}, 'chat', 'queued', ${turn.modelId}, ${cid}::uuid, ${turn.assistantMessageId}::uuid, ${turn.requestId},
+            ${JSON.stringify({ params: turn.params, ...(turn.groups?.length ? { groups: turn.groups } : {}) })}::jsonb
+          where (select ok from limit_check)
+        ), moved_branch as (
+          update ${conversations} set updated_at = now(), active_leaf_id = ${turn.assistantMessageId}::uuid${
+            with_.fallbackTitle
+              ? sql`, title = case when ${conversations.title} = ${defaultConversationTitle} then ${with_.fallbackTitle} else ${conversations.title} end`
+              : sql``
+          }
+          where ${conversations.id} = ${cid} and ${c === undefined} and (select ok from limit_check)
         )
-        update ${conversations} set updated_at = now(), active_leaf_id = ${turn.assistantMessageId}::uuid${
-          with_.fallbackTitle
-            ? sql`, title = case when ${conversations.title} = ${defaultConversationTitle} then ${with_.fallbackTitle} else ${conversations.title} end`
-            : sql``
-        }
-        where ${conversations.id} = ${cid} and ${c === undefined}`);
-      return true;
+        select ok from limit_check`);
+      return result.rows[0]?.ok ? 'stored' : 'over_limit';
     } catch (err) {
-      if (isUniqueViolation(err, 'messages_owner_client_id_idx')) return false;
+      if (isUniqueViolation(err, 'messages_owner_client_id_idx')) return 'duplicate';
       throw err;
     }
   }

@@ -93,9 +93,8 @@ export class ChatService {
     checkParams(model, params);
     checkModelRules(model, input.params ?? {});
     // Released once the turn is stored (or refused): until then it counts as one of the user's open chats.
-    const release = await this.limits.checkChat(owner, contentBytes(input.content));
+    const allowance = await this.limits.checkChat(owner, contentBytes(input.content));
     try {
-
       const turn = {
         owner,
         jobId: randomUUID(),
@@ -112,8 +111,9 @@ export class ChatService {
       };
       const newConversation = existing ? undefined : this.conversations.newConversation(owner, { title: firstWordsTitle(input.content), modelId: model.id });
       const conversationId = existing?.id ?? newConversation!.id;
-      const stored = await this.repository.insertTurn({ ...turn, conversationId }, newConversation);
-      if (!stored) {
+      const stored = await this.repository.insertTurn({ ...turn, conversationId }, newConversation, allowance.maxOpenChats);
+      if (stored === 'over_limit') throw await allowance.refuse();
+      if (stored === 'duplicate') {
         // A retry of the same clientMessageId (or a race with one).
         const previous = await this.repository.findUserMessageByClientId(owner, input.clientMessageId!);
         if (!previous) throw new AppError('conflict', 'Could not store the message, try again');
@@ -127,7 +127,7 @@ export class ChatService {
       await this.enqueue({ ...turn, conversationId }, { conversationId, change: existing ? 'message' : 'created', jobId: turn.jobId }, socketId, first);
       return { jobId: turn.jobId, conversationId, messageId: turn.userMessageId, assistantMessageId: turn.assistantMessageId };
     } finally {
-      void release();
+      void allowance.release();
     }
   }
 
@@ -149,7 +149,7 @@ export class ChatService {
     const params = { ...(conversation.params ?? {}), ...(input.params ?? {}) };
     checkParams(model, params);
     checkModelRules(model, input.params ?? {});
-    const release = await this.limits.checkChat(owner, 0);
+    const allowance = await this.limits.checkChat(owner, 0);
     try {
       const turn = {
         owner,
@@ -163,8 +163,9 @@ export class ChatService {
         requestId,
         groups: [...groups],
       };
-      const stored = await this.repository.insertRegeneration(turn);
-      if (!stored) {
+      const stored = await this.repository.insertRegeneration(turn, allowance.maxOpenChats);
+      if (stored === 'over_limit') throw await allowance.refuse();
+      if (stored === 'duplicate') {
         const previous = await this.repository.findUserMessageByClientId(owner, input.clientMessageId!);
         if (!previous) throw new AppError('conflict', 'Could not store the request, try again');
         return this.sameTurn(previous);
@@ -172,7 +173,7 @@ export class ChatService {
       await this.enqueue(turn, { conversationId: conversation.id, change: 'message', jobId: turn.jobId }, socketId);
       return { jobId: turn.jobId, conversationId: conversation.id, messageId: question.id, assistantMessageId: turn.assistantMessageId };
     } finally {
-      void release();
+      void allowance.release();
     }
   }
 

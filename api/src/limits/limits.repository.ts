@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { and, eq, sql } from 'drizzle-orm';
-import { conversations, type Database, type Db, jobIsOpen, jobs, messages } from '@switchboard/server-core';
+import { sql } from 'drizzle-orm';
+import { conversations, type Database, type Db, jobs, messages } from '@switchboard/server-core';
 import { DATABASE } from '../database/database.module.js';
 
 /** What per-principal limits read from Postgres: the truth, so no counter can leak. */
@@ -10,15 +10,6 @@ export class LimitsRepository {
 
   constructor(@Inject(DATABASE) database: Database) {
     this.db = database.db;
-  }
-
-  /** The user's chats waiting or being answered. */
-  async openChats(owner: string): Promise<number> {
-    const [row] = await this.db
-      .select({ n: sql<number>`count(*)::int` })
-      .from(jobs)
-      .where(and(eq(jobs.owner, owner), eq(jobs.type, 'chat'), jobIsOpen));
-    return row?.n ?? 0;
   }
 
   /** Bytes the user's messages and jobs take in Postgres (as stored, i.e. after compression). */

@@ -33,6 +33,21 @@ return 1`;
 /** Gives back what a check took (a place among the open chats, counted bytes). */
 type Undo = () => Promise<void>;
 const nothingToUndo: Undo = async () => undefined;
+/** An undo that gives back at most once, however often it is called. */
+const once = (undo: Undo): Undo => {
+  let done: Promise<void> | undefined;
+  return () => (done ??= undo());
+};
+
+/** What checkChat allows a send. */
+export type ChatAllowance = {
+  /** The turn's insert stores it only while the user has at most this many open chats; undefined: no limit. */
+  maxOpenChats?: number;
+  /** Once the turn is stored (or failed): frees its place among the sends starting. */
+  release: Undo;
+  /** The insert found the open chats full: gives back what the checks took; answers the refusal to throw. */
+  refuse: () => Promise<RateLimitedError>;
+};
 
 /**
  * Runs the checks at once: one wait before the request is stored instead of one per check in turn
@@ -50,8 +65,8 @@ async function allOrNone(checks: Promise<Undo>[]): Promise<Undo[]> {
 /**
  * Per-principal limits, cluster-wide: every API node counts in the same Redis (keys under the
  * queue prefix's hash tag, so one slot on Redis Cluster). Rates use rate-limiter-flexible; open
- * chats are counted in Postgres (a counter could leak when a worker dies mid-answer); sockets are
- * a sorted set of expiring entries refreshed by the node holding them.
+ * chats are counted in Postgres by the turn's insert (a counter could leak when a worker dies
+ * mid-answer); sockets are a sorted set of expiring entries refreshed by the node holding them.
  */
 @Injectable()
 export class LimitsService implements OnModuleDestroy {
@@ -92,39 +107,51 @@ export class LimitsService implements OnModuleDestroy {
    * Before a chat is stored: sends per minute and open chats of the user, and its storage. Open
    * chats are the user's queued and active chat jobs in Postgres plus sends between this check and
    * their insert (a short-lived Redis count, so a burst of sends cannot all pass before any is
-   * stored). After the rate, the open chats and the storage are checked together: with the default
-   * limits that is three round trips before the turn's insert instead of four (issue 19). When one
-   * of the two refuses, what the other took is given back. Call the returned function once the
-   * turn is stored or refused.
+   * stored). The Postgres part is the turn's insert itself: it stores the turn only while the user
+   * has at most `maxOpenChats` open chats (one round trip less before the first token, issue 19).
+   * After the rate, the sends starting and the storage are checked together; when one refuses,
+   * what the other took is given back.
    */
-  async checkChat(owner: string, addedBytes: number): Promise<Undo> {
-    let release = nothingToUndo;
+  async checkChat(owner: string, addedBytes: number): Promise<ChatAllowance> {
+    let maxOpenChats: number | undefined;
+    let undoPlace = nothingToUndo;
+    let undoBytes = nothingToUndo;
     await this.failOpen(async () => {
-      // The rate first: a refused send then costs nothing more (see the limiters' in-memory block).
       await this.consume(this.chatRate, owner, `at most ${this.config.rates.chatPerMinute} chat messages a minute`);
-      const [freePlace] = await allOrNone([this.holdChatPlace(owner), this.checkStorage(owner, addedBytes)]);
-      release = freePlace!;
+      const held = this.holdChatPlace(owner);
+      const [place, bytes] = await allOrNone([held.then((h) => h.undo), this.checkStorage(owner, addedBytes)]);
+      maxOpenChats = (await held).maxOpen;
+      [undoPlace, undoBytes] = [once(place!), once(bytes!)];
     });
-    return release;
+    return {
+      maxOpenChats,
+      release: undoPlace,
+      refuse: async () => {
+        await Promise.all([undoPlace(), undoBytes()]);
+        return this.tooManyOpenChats();
+      },
+    };
   }
 
-  /** One of the user's RATE_CHAT_CONCURRENT open chats, held until the returned function frees it. */
-  private async holdChatPlace(owner: string): Promise<Undo> {
+  /**
+   * A place among the sends starting for the user (held until `undo`) and how many open chats
+   * Postgres may hold for this one to be stored: RATE_CHAT_CONCURRENT less the sends starting.
+   */
+  private async holdChatPlace(owner: string): Promise<{ undo: Undo; maxOpen?: number }> {
     const { chatConcurrent } = this.config.rates;
-    if (chatConcurrent <= 0) return nothingToUndo;
+    if (chatConcurrent <= 0) return { undo: nothingToUndo };
     const key = `${this.config.queuePrefix}:chats-starting:${owner}`;
     const [[, starting]] = (await this.redis.multi().incr(key).pexpire(key, startingTtlMs).exec()) as [[unknown, number], unknown];
-    const release = async () => void (await this.redis.decr(key).catch(() => undefined));
-    try {
-      const open = await this.repository.openChats(owner);
-      if (open + starting > chatConcurrent) {
-        throw new RateLimitedError(`At most ${chatConcurrent} chats may be waiting or answering at once; wait for one to finish`, 2000);
-      }
-    } catch (err) {
-      await release();
-      throw err;
+    const undo = async () => void (await this.redis.decr(key).catch(() => undefined));
+    if (starting > chatConcurrent) {
+      await undo();
+      throw this.tooManyOpenChats();
     }
-    return release;
+    return { undo, maxOpen: chatConcurrent - starting };
+  }
+
+  private tooManyOpenChats() {
+    return new RateLimitedError(`At most ${this.config.rates.chatConcurrent} chats may be waiting or answering at once; wait for one to finish`, 2000);
   }
 
   /** Before a job is stored: submissions per minute of the client, and its storage. */

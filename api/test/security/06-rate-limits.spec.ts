@@ -57,6 +57,23 @@ describe('security: per-principal limits', () => {
     expect(await send(socket, 'three again')).toMatchObject({ ok: true });
   });
 
+  it('a send or regenerate the open chats refuse stores nothing (the limit is counted by the turn’s own insert)', async () => {
+    const token = await api.token('regenerating');
+    const socket = await connect(token);
+    const first = await send(socket, 'one');
+    const regenerate = (messageId: string) =>
+      socket.timeout(10_000).emitWithAck('chat:regenerate', { messageId }) as Promise<Ack & { assistantMessageId?: string; conversationId?: string }>;
+    const again = await regenerate((first as Ack & { assistantMessageId: string }).assistantMessageId);
+    expect(again).toMatchObject({ ok: true });
+    expect(await regenerate(again.assistantMessageId!)).toMatchObject({ ok: false, error: { code: 'rate_limited' } });
+    expect(await send(socket, 'a new conversation')).toMatchObject({ ok: false, error: { code: 'rate_limited' } });
+    const list = await request(api.url).get('/v1/conversations').set('authorization', `Bearer ${token}`).expect(200);
+    expect(list.body.items).toHaveLength(1);
+    const conversation = await request(api.url).get(`/v1/conversations/${again.conversationId}`).set('authorization', `Bearer ${token}`).expect(200);
+    // The question and its two answers: nothing of the refused regenerate.
+    expect(conversation.body.messages).toHaveLength(3);
+  });
+
   it('a burst of sends cannot pass the open-chat limit together', async () => {
     const socket = await connect(await api.token('bursty'));
     const acks = await Promise.all(Array.from({ length: 4 }, (_, i) => send(socket, `burst ${i}`)));
