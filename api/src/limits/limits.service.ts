@@ -22,6 +22,14 @@ const addIfCachedScript = `
 if redis.call('EXISTS', KEYS[1]) == 0 then return nil end
 return redis.call('INCRBY', KEYS[1], ARGV[1])`;
 
+/**
+ * Caches Postgres's figure (ARGV[1], for ARGV[2] seconds) unless one is cached already (another
+ * node, or a caller that read it at the same time, was first), then adds ARGV[3]: the new total.
+ */
+const cacheThenAddScript = `
+redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2], 'NX')
+return redis.call('INCRBY', KEYS[1], ARGV[3])`;
+
 /** Registers a socket when the user has fewer than `limit` live ones: 1, else 0. */
 const openSocketScript = `
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
@@ -94,6 +102,7 @@ export class LimitsService implements OnModuleDestroy {
     this.jobRate = limiter('jobs', rates.jobsPerMinute);
     // Defined scripts go as EVALSHA (the source once per connection), not EVAL with it every call.
     if (!redis.addStoredBytesIfCached) redis.defineCommand('addStoredBytesIfCached', { numberOfKeys: 1, lua: addIfCachedScript });
+    if (!redis.cacheStoredBytesThenAdd) redis.defineCommand('cacheStoredBytesThenAdd', { numberOfKeys: 1, lua: cacheThenAddScript });
     if (!redis.openUserSocket) redis.defineCommand('openUserSocket', { numberOfKeys: 1, lua: openSocketScript });
     this.refresher = setInterval(() => void this.refreshSockets(), socketRefreshMs);
     this.refresher.unref();
@@ -239,19 +248,17 @@ export class LimitsService implements OnModuleDestroy {
     return `${this.config.queuePrefix}:stored-bytes:${owner}`;
   }
 
-  /** One Postgres read per user at a time (a burst of a client's submissions shares it), then adds these bytes. */
+  /**
+   * One Postgres read per user at a time (a burst of a client's submissions shares it), then one
+   * round trip that caches it and adds these bytes.
+   */
   private async readStoredBytes(owner: string, key: string, addedBytes: number): Promise<number> {
     let pending = this.storedReads.get(owner);
     if (!pending) {
-      pending = (async () => {
-        const bytes = await this.repository.storedBytes(owner);
-        await this.redis.set(key, bytes, 'EX', storedBytesTtlSeconds, 'NX');
-        return bytes;
-      })().finally(() => this.storedReads.delete(owner));
+      pending = this.repository.storedBytes(owner).finally(() => this.storedReads.delete(owner));
       this.storedReads.set(owner, pending);
     }
-    await pending;
-    return Number(await this.redis.incrby(key, addedBytes));
+    return Number(await this.redis.cacheStoredBytesThenAdd(key, await pending, storedBytesTtlSeconds, addedBytes));
   }
 
   private async consume(limiter: RateLimiterRedis | undefined, key: string, what: string): Promise<void> {
@@ -268,6 +275,7 @@ export class LimitsService implements OnModuleDestroy {
 declare module 'ioredis' {
   interface RedisCommander<Context> {
     addStoredBytesIfCached(...args: (string | number)[]): Promise<unknown>;
+    cacheStoredBytesThenAdd(...args: (string | number)[]): Promise<unknown>;
     openUserSocket(...args: (string | number)[]): Promise<unknown>;
   }
 }
