@@ -126,6 +126,7 @@ export class LimitsService implements OnModuleDestroy {
     let undoPlace = nothingToUndo;
     let undoBytes = nothingToUndo;
     await this.failOpen(async () => {
+      // The rate first: a refused send then costs nothing more (see the limiters' in-memory block).
       await this.consume(this.chatRate, owner, `at most ${this.config.rates.chatPerMinute} chat messages a minute`);
       const held = this.holdChatPlace(owner);
       const [place, bytes] = await allOrNone([held.then((h) => h.undo), this.checkStorage(owner, addedBytes)]);
