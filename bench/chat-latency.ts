@@ -23,8 +23,10 @@
  *
  * CPU: each process's utime+stime from /proc/<pid>/stat over the round — API, workers, our
  * Postgres backends (`postgres: … <our database>`), Redis (shared with others: its rate in the
- * second before the round is subtracted), emulator, load generator; and the machine's busy share
- * of everyone else (/proc/stat minus ours). System calls: each process's read and write calls
+ * second before the round is subtracted), emulator, load generator, and Postgres's server
+ * processes (WAL writer, checkpointer, background writer, autovacuum: shared by every database,
+ * so shown but left out of the stack figure); and the machine's busy share of everyone else
+ * (/proc/stat minus ours). System calls: each process's read and write calls
  * from /proc/<pid>/io (syscr + syscw; Postgres uses send/recv, which these leave out) — a count of
  * I/O work that the host's drifting speed does not change.
  *
@@ -124,7 +126,12 @@ type Cpu = {
  * machine other processes kept busy.
  */
 function cpuMeter(pids: Record<string, number | undefined>, database?: string, redisIdlePerSec = 0): () => Cpu {
-  const pgPids = () => (database ? pidsMatching((c) => c.startsWith('postgres:') && c.includes(` ${database} `)) : []);
+  const ourBackend = (c: string) => c.startsWith('postgres:') && c.includes(` ${database} `);
+  const pgPids = () => (database ? pidsMatching(ourBackend) : []);
+  // The server's own processes (postmaster, WAL writer, checkpointer, background writer,
+  // autovacuum): the writes of every database make their work, ours in a run. Not client backends.
+  const pgServerPids = () =>
+    database ? pidsMatching((c) => (c.startsWith('postgres:') || c.includes('/bin/postgres ')) && !/\(\d+\)|\[local\]/.test(c) && !ourBackend(c)) : [];
   const redisPid = pidsMatching((c) => c.startsWith('redis-server'))[0];
   const named = Object.entries(pids).filter((e): e is [string, number] => e[1] !== undefined);
   if (redisPid) named.push(['redis', redisPid]);
@@ -134,6 +141,7 @@ function cpuMeter(pids: Record<string, number | undefined>, database?: string, r
     self: process.cpuUsage(),
     named: named.map(([n, pid]) => [n, pid, ticksOf(pid) ?? 0, syscallsOf(pid) ?? 0] as const),
     pg: new Map(pgPids().map((pid) => [pid, ticksOf(pid) ?? 0])),
+    pgServer: new Map(pgServerPids().map((pid) => [pid, ticksOf(pid) ?? 0])),
   };
   return () => {
     const seconds = (performance.now() - started.at) / 1000;
@@ -153,6 +161,12 @@ function cpuMeter(pids: Record<string, number | undefined>, database?: string, r
     for (const pid of pgPids()) pg += (ticksOf(pid) ?? 0) - (started.pg.get(pid) ?? 0); // a backend gone meanwhile is lost
     ourTicks += pg;
     msByProcess.postgres = pg * 10;
+    if (database) {
+      let server = 0;
+      for (const pid of pgServerPids()) server += (ticksOf(pid) ?? 0) - (started.pgServer.get(pid) ?? 0);
+      ourTicks += server;
+      msByProcess['postgres server'] = server * 10;
+    }
     const self = process.cpuUsage(started.self);
     const selfTicks = (self.user + self.system) / 1e4;
     ourTicks += selfTicks;
