@@ -58,20 +58,29 @@ describe('security: per-principal limits', () => {
   });
 
   it('a send or regenerate the open chats refuse stores nothing (the limit is counted by the turn’s own insert)', async () => {
-    const token = await api.token('regenerating');
-    const socket = await connect(token);
-    const first = await send(socket, 'one');
+    // Four chat actions each (RATE_CHAT_PER_MINUTE): two accepted, one refused, and after two
+    // cancels one more, which passes only if the refused turn left no open job behind.
+    const regenerating = await api.token('regenerating');
+    const socket = await connect(regenerating);
     const regenerate = (messageId: string) =>
       socket.timeout(10_000).emitWithAck('chat:regenerate', { messageId }) as Promise<Ack & { assistantMessageId?: string; conversationId?: string }>;
-    const again = await regenerate((first as Ack & { assistantMessageId: string }).assistantMessageId);
+    const first = (await send(socket, 'one')) as Ack & { assistantMessageId: string };
+    const again = await regenerate(first.assistantMessageId);
     expect(again).toMatchObject({ ok: true });
     expect(await regenerate(again.assistantMessageId!)).toMatchObject({ ok: false, error: { code: 'rate_limited' } });
-    expect(await send(socket, 'a new conversation')).toMatchObject({ ok: false, error: { code: 'rate_limited' } });
-    const list = await request(api.url).get('/v1/conversations').set('authorization', `Bearer ${token}`).expect(200);
-    expect(list.body.items).toHaveLength(1);
-    const conversation = await request(api.url).get(`/v1/conversations/${again.conversationId}`).set('authorization', `Bearer ${token}`).expect(200);
-    // The question and its two answers: nothing of the refused regenerate.
-    expect(conversation.body.messages).toHaveLength(3);
+    const conversation = await request(api.url).get(`/v1/conversations/${again.conversationId}`).set('authorization', `Bearer ${regenerating}`).expect(200);
+    expect(conversation.body.messages).toHaveLength(3); // the question and its two answers
+    for (const jobId of [first.jobId!, again.jobId!]) expect(await cancel(socket, jobId)).toMatchObject({ ok: true });
+    expect(await send(socket, 'room again')).toMatchObject({ ok: true });
+
+    const sending = await api.token('sending');
+    const other = await connect(sending);
+    const accepted = [await send(other, 'one'), await send(other, 'two')];
+    expect(await send(other, 'three')).toMatchObject({ ok: false, error: { code: 'rate_limited' } });
+    const list = await request(api.url).get('/v1/conversations').set('authorization', `Bearer ${sending}`).expect(200);
+    expect(list.body.items).toHaveLength(2);
+    for (const ack of accepted) expect(await cancel(other, ack.jobId!)).toMatchObject({ ok: true });
+    expect(await send(other, 'room again')).toMatchObject({ ok: true });
   });
 
   it('a burst of sends cannot pass the open-chat limit together', async () => {
