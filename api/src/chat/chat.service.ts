@@ -38,7 +38,7 @@ import { isUuid } from '../common/ids.js';
 import { checkModelRules, checkParams, ConversationsService } from '../conversations/conversations.service.js';
 import { whenRedisUp } from '../common/redis-guard.js';
 import { CHAT_QUEUE, QUOTA_GOVERNOR, REDIS } from '../redis/redis.module.js';
-import { ChatRepository, type NewRegeneration } from './chat.repository.js';
+import { ChatRepository, type NewRegeneration, type StoreOutcome } from './chat.repository.js';
 import { JobRelayService } from './job-relay.service.js';
 
 export type SendResult = { jobId: string; conversationId: string; messageId: string; assistantMessageId?: string };
@@ -111,7 +111,8 @@ export class ChatService {
       };
       const newConversation = existing ? undefined : this.conversations.newConversation(owner, { title: firstWordsTitle(input.content), modelId: model.id });
       const conversationId = existing?.id ?? newConversation!.id;
-      const stored = await this.repository.insertTurn({ ...turn, conversationId }, newConversation, allowance.maxOpenChats);
+      const prepared = this.prepareQueueing(turn);
+      const stored = await this.whenStored(prepared, turn, this.repository.insertTurn({ ...turn, conversationId }, newConversation, allowance.maxOpenChats));
       if (stored === 'over_limit') throw await allowance.refuse();
       if (stored === 'duplicate') {
         // A retry of the same clientMessageId (or a race with one).
@@ -124,7 +125,7 @@ export class ChatService {
         newConversation && JSON.stringify(input.content).length <= firstTurnMaxChars
           ? { content: input.content, systemPrompt: newConversation.systemPrompt ?? null, title: newConversation.title }
           : undefined;
-      await this.enqueue({ ...turn, conversationId }, { conversationId, change: existing ? 'message' : 'created', jobId: turn.jobId }, socketId, first);
+      await this.enqueue({ ...turn, conversationId }, prepared, { conversationId, change: existing ? 'message' : 'created', jobId: turn.jobId }, socketId, first);
       return { jobId: turn.jobId, conversationId, messageId: turn.userMessageId, assistantMessageId: turn.assistantMessageId };
     } finally {
       void allowance.release();
@@ -163,14 +164,15 @@ export class ChatService {
         requestId,
         groups: [...groups],
       };
-      const stored = await this.repository.insertRegeneration(turn, allowance.maxOpenChats);
+      const prepared = this.prepareQueueing(turn);
+      const stored = await this.whenStored(prepared, turn, this.repository.insertRegeneration(turn, allowance.maxOpenChats));
       if (stored === 'over_limit') throw await allowance.refuse();
       if (stored === 'duplicate') {
         const previous = await this.repository.findUserMessageByClientId(owner, input.clientMessageId!);
         if (!previous) throw new AppError('conflict', 'Could not store the request, try again');
         return this.sameTurn(previous);
       }
-      await this.enqueue(turn, { conversationId: conversation.id, change: 'message', jobId: turn.jobId }, socketId);
+      await this.enqueue(turn, prepared, { conversationId: conversation.id, change: 'message', jobId: turn.jobId }, socketId);
       return { jobId: turn.jobId, conversationId: conversation.id, messageId: question.id, assistantMessageId: turn.assistantMessageId };
     } finally {
       void allowance.release();
@@ -178,10 +180,52 @@ export class ChatService {
   }
 
   /**
-   * Tells the user's sockets (the turn's `update`, to all but the sender's socket), joins the
-   * model's line and enqueues; a failed enqueue ends the job.
+   * What queueing needs from Redis before the job is added, run while Postgres stores the turn (one
+   * round trip less before the first token): this node's sockets of the user follow the job, and
+   * the job joins the model's line (batch calls asking before a worker has the chat wait behind
+   * it). A turn not stored gives both back (whenStored); a failure is handled in enqueue.
    */
-  private async enqueue(turn: NewRegeneration, update: ConversationUpdatedEvent, senderSocketId?: string, first?: FirstTurn): Promise<void> {
+  private prepareQueueing(turn: { owner: string; jobId: string; modelId: string }): Promise<unknown> {
+    const prepared = whenRedisUp(this.redis, this.config.redisEnqueueTimeoutMs, () =>
+      Promise.all([this.relay.watchBeforeEnqueue(turn.owner, turn.jobId), this.governor.join({ modelId: turn.modelId, jobId: turn.jobId, owner: turn.owner, lane: 'chat' })]),
+    );
+    prepared.catch(() => undefined); // awaited in enqueue, or given back
+    return prepared;
+  }
+
+  /** The insert's outcome; a turn it did not store (refused, a duplicate, a failure) leaves nothing prepared behind. */
+  private async whenStored(prepared: Promise<unknown>, turn: { jobId: string; modelId: string }, insert: Promise<StoreOutcome>): Promise<StoreOutcome> {
+    const giveBack = () => this.abandonQueueing(prepared, turn);
+    const stored = await insert.catch((err: unknown) => {
+      giveBack();
+      throw err;
+    });
+    if (stored !== 'stored') giveBack();
+    return stored;
+  }
+
+  /** Best effort and not awaited: Redis may be gone (a place in line nobody comes back to lapses with its lease). */
+  private abandonQueueing(prepared: Promise<unknown>, turn: { jobId: string; modelId: string }) {
+    void prepared
+      .catch(() => undefined)
+      .then(() => {
+        this.relay.forget(turn.jobId);
+        return this.governor.leave(turn.modelId, turn.jobId);
+      })
+      .catch(() => undefined);
+  }
+
+  /**
+   * Tells the user's sockets (the turn's `update`, to all but the sender's socket) and enqueues,
+   * once prepareQueueing is through; a failed enqueue ends the job.
+   */
+  private async enqueue(
+    turn: NewRegeneration,
+    prepared: Promise<unknown>,
+    update: ConversationUpdatedEvent,
+    senderSocketId?: string,
+    first?: FirstTurn,
+  ): Promise<void> {
     const { owner, requestId } = turn;
     const data: ChatJobData = {
       jobId: turn.jobId,
@@ -197,14 +241,11 @@ export class ChatService {
     };
     try {
       // Fails at once while Redis is down, and within REDIS_ENQUEUE_TIMEOUT_MS when it hangs.
+      await prepared;
       await whenRedisUp(this.redis, this.config.redisEnqueueTimeoutMs, async () => {
-        await Promise.all([
-          this.relay.announce(owner, turn.jobId, update, senderSocketId),
-          // In line for the model from now on: batch calls asking before a worker has the chat wait behind it.
-          this.governor.join({ modelId: turn.modelId, jobId: turn.jobId, owner, lane: 'chat' }),
-        ]);
+        const announced = this.relay.announce(owner, turn.jobId, update, senderSocketId);
         this.relay.emitToOwner(owner, chatServerEvents.status, { jobId: turn.jobId, state: 'queued' });
-        await enqueueChat(this.queues.for(data.modelId), data);
+        await Promise.all([announced, enqueueChat(this.queues.for(data.modelId), data)]);
       });
       // The first line of a chat's trail: the worker's lines carry the same requestId and jobId, then Bedrock's request id.
       this.logger.log({ requestId, jobId: turn.jobId, conversationId: turn.conversationId, modelId: turn.modelId }, 'chat queued');
@@ -213,7 +254,7 @@ export class ChatService {
       // forever (a retry with the same clientMessageId sees it failed). Leaving the model's line
       // is best effort and not awaited: Redis may still be gone.
       this.logger.error({ err, jobId: turn.jobId, requestId }, 'enqueue failed');
-      void this.governor.leave(turn.modelId, turn.jobId).catch(() => undefined);
+      this.abandonQueueing(prepared, turn);
       const job = await this.repository.findChatJob(owner, turn.jobId);
       if (job) await this.repository.finishUnstarted(job, 'failed', { code: 'unavailable', message: 'The queue is unavailable' });
       throw new AppError('unavailable', 'The chat queue is unavailable, try again shortly');

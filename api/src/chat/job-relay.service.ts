@@ -126,17 +126,30 @@ export class JobRelayService implements OnModuleInit {
   }
 
   /**
-   * Tells every node holding this user's sockets to follow a new job and, in the same message, the
-   * turn's `conversation:updated` for every socket of the user but `except` (the sender's: it has
-   * the ack). Called before the job is enqueued: this node's watchers are subscribed before
-   * anything can be written, so they need no catch-up read; this node tells its own sockets here
-   * and ignores its own notice. Best effort for the update: a lost notice only means another tab
-   * refreshes later.
+   * This node's sockets of the user follow a job that is not enqueued yet, so they need no
+   * catch-up read (once subscribed, the channel shows every entry). Runs while Postgres stores the
+   * turn; `forget` undoes it when the turn is not stored.
+   */
+  async watchBeforeEnqueue(owner: string, jobId: string) {
+    await this.watchForAllSockets(owner, jobId, true);
+  }
+
+  /** Undoes watchBeforeEnqueue for a job that will not run (its turn was not stored or not enqueued). */
+  forget(jobId: string) {
+    for (const w of [...(this.watchersByJob.get(jobId)?.values() ?? [])]) this.finish(jobId, w);
+  }
+
+  /**
+   * Tells every other node holding this user's sockets to follow a new job and, in the same message,
+   * the turn's `conversation:updated` for every socket of the user but `except` (the sender's: it
+   * has the ack); this node's sockets are told here (and watch since watchBeforeEnqueue), and it
+   * ignores its own notice. May go out together with the enqueue: other nodes read what they missed
+   * from the stream. Best effort for the update: a lost notice only means another tab refreshes later.
    */
   async announce(owner: string, jobId: string, update: ConversationUpdatedEvent, except?: string) {
     this.emitUpdate(owner, update, except);
     const notice: UserChannelMessage = { jobId, node: this.nodeId, update, ...(except ? { except } : {}) };
-    await Promise.all([this.watchForAllSockets(owner, jobId, true), redisPublish(this.redis, userChannel(this.config.queuePrefix, owner), JSON.stringify(notice))]);
+    await redisPublish(this.redis, userChannel(this.config.queuePrefix, owner), JSON.stringify(notice));
   }
 
   private emitUpdate(owner: string, update: unknown, except?: string) {
@@ -157,12 +170,12 @@ export class JobRelayService implements OnModuleInit {
     for (const socket of this.socketsByOwner.get(owner) ?? []) socket.emit(event, payload);
   }
 
-  /** `beforeEnqueue`: the job cannot have written yet (see announce). */
   private async watchForAllSockets(owner: string, jobId: string, beforeEnqueue = false) {
     const sockets = [...(this.socketsByOwner.get(owner) ?? [])];
     await Promise.all(sockets.map((s) => this.watch(s, owner, jobId, 0, beforeEnqueue)));
   }
 
+  /** `beforeEnqueue`: the job cannot have written yet (see watchBeforeEnqueue). */
   private async watch(socket: Socket, owner: string, jobId: string, cursor: number, beforeEnqueue = false): Promise<Watcher> {
     let watchers = this.watchersByJob.get(jobId);
     if (!watchers) {
