@@ -19,7 +19,8 @@
  * Per-hop timings come from stamps the worker puts in the job's stream entries (never sent to
  * clients, see StreamStamps): send (here) → enqueue (BullMQ's job timestamp, ms) → pickup →
  * request sent to Bedrock (SDK send) → first text back (≈ request at Bedrock + TTFB) → appended
- * (handed to Redis) → socket (here). All on one machine's wall clock.
+ * (handed to Redis) → socket (here). All on one machine's wall clock. `first append→socket` is the
+ * answer's first entry alone (it does not linger, see STREAM_APPEND_LINGER_MS): the last hop of TTFT.
  *
  * CPU: each process's utime+stime from /proc/<pid>/stat over the round — API, workers, our
  * Postgres backends (`postgres: … <our database>`), Redis (shared with others: its rate in the
@@ -218,7 +219,7 @@ class TokenClock {
   }
 }
 
-type Hops = Record<'send→enqueue' | 'queue wait' | 'pickup→SDK send' | 'pickup→Bedrock request' | 'Bedrock→append' | 'append→socket', number[]>;
+type Hops = Record<'send→enqueue' | 'queue wait' | 'pickup→SDK send' | 'pickup→Bedrock request' | 'Bedrock→append' | 'append→socket' | 'first append→socket', number[]>;
 type Run = { ttft: number[]; lag: number[]; cpu: Cpu; hops?: Hops; lost: number };
 
 async function direct(url: string): Promise<Run> {
@@ -296,7 +297,7 @@ async function throughQueue(path: Path, clients: ChatClient[], redis: Redis): Pr
   );
   const used = cpu();
   // The stamps, read after the round (the streams live an hour).
-  const hops: Hops = { 'send→enqueue': [], 'queue wait': [], 'pickup→SDK send': [], 'pickup→Bedrock request': [], 'Bedrock→append': [], 'append→socket': [] };
+  const hops: Hops = { 'send→enqueue': [], 'queue wait': [], 'pickup→SDK send': [], 'pickup→Bedrock request': [], 'Bedrock→append': [], 'append→socket': [], 'first append→socket': [] };
   const pipeline = redis.pipeline();
   for (const j of jobs) pipeline.xrange(jobStreamKey(j.jobId), '-', '+');
   const results = (await pipeline.exec())!;
@@ -315,6 +316,7 @@ async function throughQueue(path: Path, clients: ChatClient[], redis: Redis): Pr
       hops['Bedrock→append'].push(e.tm[1] - e.tm[0]);
       const at = j.seen.get(e.seq);
       if (at !== undefined) hops['append→socket'].push(at - e.tm[1]);
+      if (at !== undefined && e.hop) hops['first append→socket'].push(at - e.tm[1]);
     }
   });
   return { ttft, lag, cpu: used, hops, lost };
