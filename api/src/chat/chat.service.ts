@@ -112,7 +112,7 @@ export class ChatService {
       const newConversation = existing ? undefined : this.conversations.newConversation(owner, { title: firstWordsTitle(input.content), modelId: model.id });
       const conversationId = existing?.id ?? newConversation!.id;
       const prepared = this.prepareQueueing(turn);
-      const stored = await this.whenStored(prepared, turn, this.repository.insertTurn({ ...turn, conversationId }, newConversation, allowance.maxOpenChats));
+      const stored = await this.whenStored(prepared, turn, () => this.repository.insertTurn({ ...turn, conversationId }, newConversation, allowance.maxOpenChats));
       if (stored === 'over_limit') throw await allowance.refuse();
       if (stored === 'duplicate') {
         // A retry of the same clientMessageId (or a race with one).
@@ -165,7 +165,7 @@ export class ChatService {
         groups: [...groups],
       };
       const prepared = this.prepareQueueing(turn);
-      const stored = await this.whenStored(prepared, turn, this.repository.insertRegeneration(turn, allowance.maxOpenChats));
+      const stored = await this.whenStored(prepared, turn, () => this.repository.insertRegeneration(turn, allowance.maxOpenChats));
       if (stored === 'over_limit') throw await allowance.refuse();
       if (stored === 'duplicate') {
         const previous = await this.repository.findUserMessageByClientId(owner, input.clientMessageId!);
@@ -194,14 +194,13 @@ export class ChatService {
   }
 
   /** The insert's outcome; a turn it did not store (refused, a duplicate, a failure) leaves nothing prepared behind. */
-  private async whenStored(prepared: Promise<unknown>, turn: { jobId: string; modelId: string }, insert: Promise<StoreOutcome>): Promise<StoreOutcome> {
-    const giveBack = () => this.abandonQueueing(prepared, turn);
-    const stored = await insert.catch((err: unknown) => {
-      giveBack();
-      throw err;
-    });
-    if (stored !== 'stored') giveBack();
-    return stored;
+  private async whenStored(prepared: Promise<unknown>, turn: { jobId: string; modelId: string }, insert: () => Promise<StoreOutcome>): Promise<StoreOutcome> {
+    let stored: StoreOutcome | undefined;
+    try {
+      return (stored = await insert());
+    } finally {
+      if (stored !== 'stored') this.abandonQueueing(prepared, turn);
+    }
   }
 
   /** Best effort and not awaited: Redis may be gone (a place in line nobody comes back to lapses with its lease). */
