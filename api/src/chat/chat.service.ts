@@ -41,6 +41,9 @@ import { CHAT_QUEUE, QUOTA_GOVERNOR, REDIS } from '../redis/redis.module.js';
 import { ChatRepository, type NewRegeneration, type StoreOutcome } from './chat.repository.js';
 import { JobRelayService } from './job-relay.service.js';
 
+/** What queueing a turn's job is keyed by. */
+type QueuedTurn = Pick<NewRegeneration, 'owner' | 'jobId' | 'modelId'>;
+
 export type SendResult = { jobId: string; conversationId: string; messageId: string; assistantMessageId?: string };
 
 @Injectable()
@@ -194,7 +197,7 @@ export class ChatService {
   }
 
   /** The insert's outcome; a turn it did not store (refused, a duplicate, a failure) leaves nothing prepared behind. */
-  private async whenStored(prepared: Promise<unknown>, turn: { jobId: string; modelId: string }, insert: () => Promise<StoreOutcome>): Promise<StoreOutcome> {
+  private async whenStored(prepared: Promise<unknown>, turn: QueuedTurn, insert: () => Promise<StoreOutcome>): Promise<StoreOutcome> {
     let stored: StoreOutcome | undefined;
     try {
       return (stored = await insert());
@@ -204,7 +207,7 @@ export class ChatService {
   }
 
   /** Best effort and not awaited: Redis may be gone (a place in line nobody comes back to lapses with its lease). */
-  private abandonQueueing(prepared: Promise<unknown>, turn: { jobId: string; modelId: string }) {
+  private abandonQueueing(prepared: Promise<unknown>, turn: QueuedTurn) {
     void prepared
       .catch(() => undefined)
       .then(() => {

@@ -19,26 +19,28 @@ describe('security: per-principal limits', () => {
   const send = (socket: Socket, text: string) => socket.timeout(10_000).emitWithAck('chat:send', { content: [{ type: 'text', text }] }) as Promise<Ack>;
   const cancel = (socket: Socket, jobId: string) => socket.timeout(10_000).emitWithAck('chat:cancel', { jobId }) as Promise<Ack>;
   /**
-   * The jobs holding a place in the quota governor's lines for the owner of `jobId`, once they are
-   * `expected` (a refused turn gives back the place it took beside its insert without waiting for it).
+   * The jobs holding a place in the quota governor's lines for the owner of `jobIds` are exactly
+   * these (waited for: a refused turn gives back the place it took beside its insert without waiting).
    */
-  const ownPlacesInLine = async (jobId: string, expected: string[]) => {
+  const expectOwnPlacesInLine = async (jobIds: string[]) => {
     const redis = new Redis(testRedisUrl);
+    const expected = [...jobIds].sort();
+    let own: string[] = [];
     try {
-      for (const deadline = Date.now() + 5_000; ; ) {
-        const own: string[] = [];
+      for (const deadline = Date.now() + 5_000; Date.now() < deadline; await new Promise((resolve) => setTimeout(resolve, 50))) {
+        own = [];
         for await (const keys of redis.scanStream({ match: `${api.config.queuePrefix}:quota:*:owners` })) {
           for (const key of keys as string[]) {
             const owners = await redis.hgetall(key);
-            own.push(...Object.keys(owners).filter((id) => owners[jobId] !== undefined && owners[id] === owners[jobId]));
+            own.push(...Object.keys(owners).filter((id) => owners[jobIds[0]!] !== undefined && owners[id] === owners[jobIds[0]!]));
           }
         }
-        if (own.sort().join() === [...expected].sort().join() || Date.now() > deadline) return own;
-        await new Promise((resolve) => setTimeout(resolve, 50));
+        if (own.sort().join() === expected.join()) break;
       }
     } finally {
       redis.disconnect();
     }
+    expect(own).toEqual(expected);
   };
 
   beforeAll(async () => {
@@ -93,7 +95,7 @@ describe('security: per-principal limits', () => {
     const conversation = await request(api.url).get(`/v1/conversations/${again.conversationId}`).set('authorization', `Bearer ${regenerating}`).expect(200);
     expect(conversation.body.messages).toHaveLength(3); // the question and its two answers
     // Nor a place in the model's line (taken beside the insert, given back when it refused).
-    expect((await ownPlacesInLine(first.jobId!, [first.jobId!, again.jobId!])).sort()).toEqual([first.jobId!, again.jobId!].sort());
+    await expectOwnPlacesInLine([first.jobId!, again.jobId!]);
     for (const jobId of [first.jobId!, again.jobId!]) expect(await cancel(socket, jobId)).toMatchObject({ ok: true });
     expect(await send(socket, 'room again')).toMatchObject({ ok: true });
 
@@ -103,7 +105,7 @@ describe('security: per-principal limits', () => {
     expect(await send(other, 'three')).toMatchObject({ ok: false, error: { code: 'rate_limited' } });
     const list = await request(api.url).get('/v1/conversations').set('authorization', `Bearer ${sending}`).expect(200);
     expect(list.body.items).toHaveLength(2);
-    expect((await ownPlacesInLine(accepted[0]!.jobId!, accepted.map((a) => a.jobId!))).sort()).toEqual(accepted.map((a) => a.jobId!).sort());
+    await expectOwnPlacesInLine(accepted.map((a) => a.jobId!));
     for (const ack of accepted) expect(await cancel(other, ack.jobId!)).toMatchObject({ ok: true });
     expect(await send(other, 'room again')).toMatchObject({ ok: true });
   });
