@@ -188,7 +188,7 @@ export class ChatService {
    * the job joins the model's line (batch calls asking before a worker has the chat wait behind
    * it). A turn not stored gives both back (whenStored); a failure is handled in enqueue.
    */
-  private prepareQueueing(turn: { owner: string; jobId: string; modelId: string }): Promise<unknown> {
+  private prepareQueueing(turn: QueuedTurn): Promise<unknown> {
     const prepared = whenRedisUp(this.redis, this.config.redisEnqueueTimeoutMs, () =>
       Promise.all([this.relay.watchBeforeEnqueue(turn.owner, turn.jobId), this.governor.join({ modelId: turn.modelId, jobId: turn.jobId, owner: turn.owner, lane: 'chat' })]),
     );
