@@ -139,6 +139,8 @@ describe('REST: prompts, params, search, branches', () => {
   it("refuses params that break the model's catalog rules with 400 naming the field (REST and chat:send)", async () => {
     const sonnet45 = 'us.anthropic.claude-sonnet-4-5-20250929-v1:0';
     const haiku3 = 'anthropic.claude-3-haiku-20240307-v1:0';
+    const opus45 = 'us.anthropic.claude-opus-4-5-20251101-v1:0';
+    const opus47 = 'us.anthropic.claude-opus-4-7';
     const bad: [object, string][] = [
       [{ modelId: sonnet45, params: { temperature: 0.5, topP: 0.9 } }, 'params.topP'], // exclusive sampling
       [{ modelId: sonnet45, params: { topK: 501 } }, 'params.topK'],
@@ -148,6 +150,9 @@ describe('REST: prompts, params, search, branches', () => {
       [{ modelId: sonnet45, params: { thinkingBudget: 2048, temperature: 0.5 } }, 'params.temperature'],
       [{ modelId: sonnet45, params: { thinkingBudget: 2048, topK: 10 } }, 'params.topK'],
       [{ modelId: sonnet45, params: { thinkingBudget: 2048, topP: 0.5 } }, 'params.topP'],
+      [{ modelId: sonnet45, params: { effort: 'low' } }, 'params.effort'], // no effort on Sonnet 4.5
+      [{ modelId: opus45, params: { effort: 'max' } }, 'params.effort'], // low to high on Opus 4.5
+      [{ modelId: opus47, params: { effort: 'extreme' } }, 'params.effort'], // not a level
     ];
     for (const [body, path] of bad) {
       const res = await request(api.url).post('/v1/conversations').set(auth()).send(body);
@@ -155,6 +160,7 @@ describe('REST: prompts, params, search, branches', () => {
     }
     // Claude 3 takes both; a Sonnet 4.5 conversation takes one, or thinking with topP from 0.95.
     await request(api.url).post('/v1/conversations').set(auth()).send({ modelId: haiku3, params: { temperature: 0.5, topP: 0.9, topK: 40 } }).expect(201);
+    await request(api.url).post('/v1/conversations').set(auth()).send({ modelId: opus47, params: { effort: 'xhigh', thinkingBudget: 4096 } }).expect(201);
     const conv = await request(api.url).post('/v1/conversations').set(auth()).send({ modelId: sonnet45, params: { topP: 0.9 } }).expect(201);
     await request(api.url).patch(`/v1/conversations/${conv.body.id}`).set(auth()).send({ params: { thinkingBudget: 2048, topP: 0.96 } }).expect(200);
     const patchBad = await request(api.url).patch(`/v1/conversations/${conv.body.id}`).set(auth()).send({ params: { temperature: 0.2, topP: 0.9 } }).expect(400);
@@ -166,13 +172,16 @@ describe('REST: prompts, params, search, branches', () => {
       params: { temperature: 0.5, topP: 0.9 },
     })) as ChatSendAck;
     expect(ack).toMatchObject({ ok: false, error: { code: 'validation_failed' } });
+    const effortAck = (await socket.timeout(10_000).emitWithAck('chat:send', { conversationId: conv.body.id, content: [{ type: 'text', text: 'hi' }], params: { effort: 'low' } })) as ChatSendAck;
+    expect(effortAck).toMatchObject({ ok: false, error: { code: 'validation_failed', details: [{ path: 'params.effort' }] } });
     // Bedrock refuses blank text blocks: refused here first.
     const blank = (await socket.timeout(10_000).emitWithAck('chat:send', { content: [{ type: 'text', text: ' \n ' }] })) as ChatSendAck;
     expect(blank).toMatchObject({ ok: false, error: { code: 'validation_failed' } });
     // The models list tells the portal the rules.
     const models = (await request(api.url).get('/v1/models').set(auth()).expect(200)).body as { id: string; rules: { exclusiveSampling: boolean; thinking: unknown } }[];
     expect(models.find((m) => m.id === sonnet45)!.rules).toMatchObject({ exclusiveSampling: true, thinking: { minBudget: 1024 } });
-    expect(models.find((m) => m.id === haiku3)!.rules).toMatchObject({ exclusiveSampling: false, thinking: false });
+    expect(models.find((m) => m.id === haiku3)!.rules).toMatchObject({ exclusiveSampling: false, thinking: false, effort: false });
+    expect(models.find((m) => m.id === opus45)!.rules).toMatchObject({ effort: { levels: ['low', 'medium', 'high'] } });
   });
 
   it('searches titles and message text (English words, Chinese text), newest first with a snippet, only in own conversations', async () => {

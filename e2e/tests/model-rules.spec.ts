@@ -32,6 +32,7 @@ test('settings offer only what the model accepts: temperature or top P, top K, t
   expect(await visible(page, 'param-sampling')).toBe(true);
   expect(await visible(page, 'param-temperature')).toBe(true);
   expect(await visible(page, 'param-topP')).toBe(false);
+  expect(await visible(page, 'param-effort')).toBe(false); // Sonnet 4.5 takes no effort
   await page.getByTestId('sampling-topP').click();
   await page.getByTestId('param-topP').waitFor();
   expect(await visible(page, 'param-temperature')).toBe(false);
@@ -66,7 +67,7 @@ test('settings offer only what the model accepts: temperature or top P, top K, t
   await context.close();
 });
 
-test('Opus 4.7: no sampling settings, and thinking is adaptive: the budget makes room and the answer thinks', async () => {
+test('Opus 4.7: no sampling settings, thinking is adaptive (the budget makes room and the answer thinks), and every effort level is offered', async () => {
   const { context, page, errors } = await newPage(browser());
   await signIn(page);
   await selectModel(page, opus47);
@@ -75,11 +76,22 @@ test('Opus 4.7: no sampling settings, and thinking is adaptive: the budget makes
   expect(await page.getByTestId('no-sampling-hint').innerText()).toContain('Claude Opus 4.7');
   await page.getByTestId('param-thinking').locator('input').check();
   await page.getByTestId('param-thinkingBudget').waitFor();
+  await page.getByTestId('param-effort').click();
+  const levels = page.locator('mat-option');
+  await levels.first().waitFor();
+  expect(await levels.evaluateAll((options) => options.map((o) => o.getAttribute('data-testid')))).toEqual(
+    ['default', 'low', 'medium', 'high', 'xhigh', 'max'].map((level) => `effort-${level}`),
+  );
+  await page.getByTestId('effort-xhigh').click();
   await page.getByTestId('settings-save').click();
   await page.getByTestId('settings-save').waitFor({ state: 'detached' });
+  // The strict emulator refuses an effort sent wrongly: the answer streams only if it went as Bedrock takes it.
   await sendMessage(page, 'Think adaptively [[emulator:thinking=15,tokens=20]]');
   await waitForAnswerDone(page);
   await lastAnswer(page).getByTestId('message-reasoning').waitFor();
+  await openParams(page);
+  expect(await page.getByTestId('param-effort').innerText()).toContain('Extra high');
+  await page.getByTestId('settings-cancel').click();
   expect(errors).toEqual([]);
   await context.close();
 });

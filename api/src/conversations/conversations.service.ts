@@ -161,6 +161,10 @@ export function checkModelRules(model: ModelEntry, params: ModelParams): void {
   if (rules.exclusiveSampling && params.temperature !== undefined && params.topP !== undefined) {
     refuse('topP', `${model.name} takes temperature or topP, not both`);
   }
+  if (params.effort) {
+    if (!rules.effort) refuse('effort', `${model.name} does not take an effort`);
+    else if (!rules.effort.levels.includes(params.effort)) refuse('effort', `one of ${rules.effort.levels.join(', ')} for ${model.name}`);
+  }
   if (params.topK !== undefined) {
     if (!rules.topK) refuse('topK', `${model.name} does not accept topK`);
     else if (params.topK < rules.topK.min || params.topK > rules.topK.max) refuse('topK', `between ${rules.topK.min} and ${rules.topK.max} for ${model.name}`);

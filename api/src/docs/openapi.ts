@@ -308,7 +308,7 @@ export function buildOpenApi(): Record<string, unknown> {
         },
         patch: {
           tags: ['conversations'],
-          summary: 'Rename, change settings (model, system prompt, params incl. historyMessages, compressThreshold and thinkingBudget; params must fit the model catalog rules, else 400 naming the field) or switch branch (activeLeafId)',
+          summary: 'Rename, change settings (model, system prompt, params incl. historyMessages, compressThreshold, thinkingBudget and effort; params must fit the model catalog rules, else 400 naming the field) or switch branch (activeLeafId)',
           requestBody: {
             content: {
               'application/json': {

@@ -35,6 +35,8 @@ export interface AnswerRequest {
   inferenceConfig?: { maxTokens?: number };
   /** Extended thinking budget: the answer starts with reasoning (counted in outputTokens, within maxTokens). */
   thinkingBudget?: number;
+  /** `output_config.effort` as asked (recorded; the answer does not change with it). */
+  effort?: string;
 }
 
 export type StopReason = 'end_turn' | 'max_tokens';

@@ -13,6 +13,8 @@ export interface ModelRules {
    * refuse `enabled` and `disabled`).
    */
   adaptiveThinking: 'no' | 'accepted' | 'only';
+  /** `output_config.effort`: the levels the model takes; false = none (Bedrock: "does not support the effort parameter"). */
+  effort: { levels: string[] } | false;
   /** temperature, top_p and top_k are accepted (Opus 4.7 on refuse each of them). */
   sampling: boolean;
   promptCache: { minTokens: number; maxPoints: number } | false;
@@ -27,6 +29,7 @@ const CLAUDE_3: ModelRules = {
   topK: { min: 0, max: 500 },
   thinking: false,
   adaptiveThinking: 'no',
+  effort: false,
   sampling: true,
   promptCache: false,
   images: { maxCount: 20, maxBytes: 3_932_160, maxPixels: 8000 },
@@ -57,6 +60,11 @@ export function knownRules(modelId: string): ModelRules {
     rules.adaptiveThinking = 'only';
     rules.sampling = false;
   }
+  // Claude docs, "Effort": Opus 4.5 takes low to high; Opus and Sonnet 4.6 and Mythos Preview max as
+  // well; Opus 4.7, 4.8 and the Claude 5 models xhigh too. Sonnet and Haiku 4.5 and earlier take none.
+  if (/claude-opus-4-5/.test(id)) rules.effort = { levels: ['low', 'medium', 'high'] };
+  else if (/claude-(opus|sonnet)-4-6|claude-mythos-preview/.test(id)) rules.effort = { levels: ['low', 'medium', 'high', 'max'] };
+  else if (opus47AndLater.test(id)) rules.effort = { levels: ['low', 'medium', 'high', 'xhigh', 'max'] };
   if (/claude-(haiku-4-[5-9]|opus-4-[5-9])/.test(id)) rules.promptCache = { minTokens: 4096, maxPoints: 4 };
   else if (/claude-3-7|claude-(sonnet|opus)-4/.test(id)) rules.promptCache = { minTokens: 1024, maxPoints: 4 };
   else if (/claude-3-5-haiku/.test(id)) rules.promptCache = { minTokens: 2048, maxPoints: 4 };
@@ -119,6 +127,7 @@ export function mergeRules(base: ModelRules, update: unknown): ModelRules {
     topK: u.topK === undefined ? base.topK : u.topK,
     thinking: u.thinking === undefined ? base.thinking : u.thinking,
     adaptiveThinking: u.adaptiveThinking ?? (u.thinkingMode === 'adaptive' && base.adaptiveThinking === 'no' ? 'accepted' : base.adaptiveThinking),
+    effort: u.effort === undefined ? base.effort : u.effort,
     sampling: u.sampling ?? base.sampling,
     promptCache: u.promptCache === undefined ? base.promptCache : u.promptCache,
     images: { ...base.images, ...u.images },
@@ -220,6 +229,7 @@ export function checkRules(body: ConverseBody, rules: ModelRules, maxTokens: num
     if (budget >= maxTokens) throw validation(`${MODEL_SAYS}\`max_tokens\` must be greater than \`thinking.budget_tokens\`. ${THINKING_DOCS}#max-tokens-and-context-window-size`);
     checkThinkingCompatible(body, config, topK, last);
   }
+  checkEffort(extra['output_config'], rules);
   const points = cachePointCount(body);
   if (points > 0) {
     if (rules.promptCache === false) {
@@ -228,6 +238,31 @@ export function checkRules(body: ConverseBody, rules: ModelRules, maxTokens: num
     if (points > rules.promptCache.maxPoints) {
       throw validation(`${MODEL_SAYS}A maximum of ${rules.promptCache.maxPoints} blocks with cache_control may be provided. Found ${points}.`);
     }
+  }
+}
+
+const EFFORT_LEVELS = ['low', 'medium', 'high', 'xhigh', 'max'];
+/** `'a', 'b' or 'c'`, as Bedrock lists allowed values. */
+const quoted = (levels: string[]) => levels.map((l) => `'${l}'`).join(', ').replace(/, ([^,]*)$/, ' or $1');
+
+/**
+ * `output_config` (additionalModelRequestFields): only `effort` is emulated (structured output's
+ * `format` is refused, the product never sends it), one of the levels the model takes.
+ */
+function checkEffort(outputConfig: unknown, rules: ModelRules): void {
+  if (outputConfig === undefined) return;
+  if (typeof outputConfig !== 'object' || outputConfig === null || Array.isArray(outputConfig)) {
+    throw validation(`${MODEL_SAYS}output_config: Input should be a valid dictionary`);
+  }
+  for (const key of Object.keys(outputConfig)) {
+    if (key !== 'effort') throw validation(`${MODEL_SAYS}output_config.${key}: Extra inputs are not permitted`);
+  }
+  const effort = (outputConfig as { effort?: unknown }).effort;
+  if (effort === undefined) return;
+  if (typeof effort !== 'string' || !EFFORT_LEVELS.includes(effort)) throw validation(`${MODEL_SAYS}output_config.effort: Input should be ${quoted(EFFORT_LEVELS)}`);
+  if (rules.effort === false) throw validation(`${MODEL_SAYS}This model does not support the effort parameter.`);
+  if (!rules.effort.levels.includes(effort)) {
+    throw validation(`${MODEL_SAYS}output_config.effort: '${effort}' is not supported by this model. Supported values: ${quoted(rules.effort.levels)}`);
   }
 }
 

@@ -22,6 +22,8 @@ export interface RequestRecord {
   auth: 'sigv4' | 'bearer' | 'none';
   /** HTTP status sent (200 for a stream that later failed mid-way). */
   status: number;
+  /** `output_config.effort` the request asked for (Converse), when it asked. */
+  effort?: string;
   /** Modeled error name, e.g. ThrottlingException or modelStreamErrorException. */
   errorType?: string;
   outcome: Outcome;

@@ -9,6 +9,7 @@ const SONNET_45 = 'us.anthropic.claude-sonnet-4-5-20250929-v1:0';
 const HAIKU_3 = 'anthropic.claude-3-haiku-20240307-v1:0';
 const SONNET_46 = 'global.anthropic.claude-sonnet-4-6';
 const OPUS_47 = 'us.anthropic.claude-opus-4-7';
+const OPUS_45 = 'global.anthropic.claude-opus-4-5-20251101-v1:0';
 
 let emu: Emulator;
 let client: BedrockRuntimeClient;
@@ -143,6 +144,11 @@ describe('strict validation (the default)', () => {
       { modelId: SONNET_45, messages: [{ role: 'user', content: [{ text: 'a' }, ...Array.from({ length: 5 }, () => ({ cachePoint: { type: 'default' as const } }))] }] },
       /A maximum of 4 blocks with cache_control may be provided\. Found 5\./,
     ],
+    ['an effort on Sonnet 4.5', ask(SONNET_45, { additionalModelRequestFields: { output_config: { effort: 'low' } } }), /^The model returned the following errors: This model does not support the effort parameter\.$/],
+    ['effort max on Opus 4.5', ask(OPUS_45, { additionalModelRequestFields: { output_config: { effort: 'max' } } }), /output_config\.effort: 'max' is not supported by this model\. Supported values: 'low', 'medium' or 'high'/],
+    ['effort xhigh on Sonnet 4.6', ask(SONNET_46, { additionalModelRequestFields: { output_config: { effort: 'xhigh' } } }), /'xhigh' is not supported by this model/],
+    ['an unknown effort', ask(OPUS_47, { additionalModelRequestFields: { output_config: { effort: 'extreme' } } }), /output_config\.effort: Input should be 'low', 'medium', 'high', 'xhigh' or 'max'/],
+    ['an unknown output_config field', ask(OPUS_47, { additionalModelRequestFields: { output_config: { effort: 'low', speed: 'fast' } } }), /output_config\.speed: Extra inputs are not permitted/],
     ['a cache point on a model without caching', { modelId: HAIKU_3, messages: [{ role: 'user', content: [{ text: 'a' }, { cachePoint: { type: 'default' } }] }] }, /did not allow prompt caching/],
   ];
 
@@ -220,6 +226,15 @@ describe('extended thinking', () => {
     await expect(client.send(new ConverseCommand(ask(SONNET_46, budget)))).resolves.toBeDefined();
     // Without thinking and sampling parameters Opus 4.7 answers as any model.
     await expect(client.send(new ConverseCommand(ask(OPUS_47)))).resolves.toBeDefined();
+  });
+
+  it('takes each effort level the model lists, with adaptive thinking or without', async () => {
+    const effort = (level: string, thinking?: object) => ({ additionalModelRequestFields: { output_config: { effort: level }, ...(thinking ? { thinking } : {}) } });
+    for (const level of ['low', 'medium', 'high', 'xhigh', 'max']) await expect(client.send(new ConverseCommand(ask(OPUS_47, effort(level))))).resolves.toBeDefined();
+    for (const level of ['low', 'medium', 'high']) await expect(client.send(new ConverseCommand(ask(OPUS_45, effort(level))))).resolves.toBeDefined();
+    const adaptive = { inferenceConfig: { maxTokens: 3000 }, ...effort('max', { type: 'adaptive' }) };
+    await expect(client.send(new ConverseCommand(ask(SONNET_46, adaptive)))).resolves.toBeDefined();
+    expect(knownRules('anthropic.claude-haiku-4-5-20251001-v1:0').effort).toBe(false);
   });
 });
 

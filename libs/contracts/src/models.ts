@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { effortLevels } from './params.js';
 
 /** Document formats the Converse API accepts. */
 export const bedrockDocumentFormats = ['pdf', 'csv', 'doc', 'docx', 'xls', 'xlsx', 'html', 'txt', 'md'] as const;
@@ -36,6 +37,11 @@ export const modelRulesSchema = z.object({
    * With adaptive thinking the budget only makes room for thinking under maxTokens.
    */
   thinkingMode: z.enum(['budget', 'adaptive']).default('budget'),
+  /**
+   * `output_config.effort`: the levels the model takes (Claude Opus 4.5, the 4.6 models, Opus 4.7
+   * on); false = not supported.
+   */
+  effort: z.union([z.literal(false), z.object({ levels: z.array(z.enum(effortLevels)).min(1) })]).default(false),
   /** temperature, top_p and top_k are accepted (Claude Opus 4.7 and later refuse all three). */
   sampling: z.boolean().default(true),
   /** Prompt caching: minimum tokens of prefix per cache point, most cache points per request; false = none. */
@@ -119,7 +125,7 @@ const opus47AndLater = /claude-opus-4-[7-9]|claude-[a-z]+-[5-9]|claude-mythos/;
 /**
  * Bedrock's rules for Claude model ids (foundation models and inference profiles) as its docs and
  * error messages show them: Opus 4.1 and the 4.5 family on refuse temperature with top_p; 3.7 and 4.x
- * think; Opus 4.7 on think adaptively only and take no temperature, top_p or top_k (Bedrock user
+ * think; Opus 4.5 on take an effort; Opus 4.7 on think adaptively only and take no temperature, top_p or top_k (Bedrock user
  * guide, "Adaptive thinking"); prompt caching per model minimum. Unknown ids get the defaults
  * (Claude 3 behaviour).
  */
@@ -133,6 +139,11 @@ export function knownModelRules(modelId: string): ModelRulesInput {
     rules.thinkingMode = 'adaptive';
     rules.sampling = false;
   }
+  // Effort (Claude docs, "Effort"): low to high on Opus 4.5; max too on the 4.6 models and Mythos
+  // Preview; xhigh too on Opus 4.7 on and the Claude 5 models.
+  if (/claude-opus-4-5/.test(id)) rules.effort = { levels: ['low', 'medium', 'high'] };
+  else if (/claude-(opus|sonnet)-4-6|claude-mythos-preview/.test(id)) rules.effort = { levels: ['low', 'medium', 'high', 'max'] };
+  else if (opus47AndLater.test(id)) rules.effort = { levels: [...effortLevels] };
   if (/claude-(haiku-4-[5-9]|opus-4-[5-9])/.test(id)) rules.promptCache = { minTokens: 4096, maxPoints: 4 };
   else if (/claude-3-7|claude-(sonnet|opus)-4/.test(id)) rules.promptCache = { minTokens: 1024, maxPoints: 4 };
   else if (/claude-3-5-haiku/.test(id)) rules.promptCache = { minTokens: 2048, maxPoints: 4 };

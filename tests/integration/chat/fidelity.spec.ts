@@ -73,6 +73,27 @@ describe('Bedrock fidelity: catalog rules, extended thinking, prompt caching', (
     expect(rejected).toEqual([]);
   });
 
+  it('sends the effort the conversation asks for; one stored for another model steps down to a level the model takes', async () => {
+    const efforts: (string | undefined)[] = [];
+    const record = (r: { modelId: string; effort?: string }) => efforts.push(r.effort);
+    stack.emulator.on('request', record);
+    try {
+      const conversation = (await api().post('/v1/conversations').set(auth()).send({ modelId: opus47, params: { effort: 'xhigh', thinkingBudget: 2048 } }).expect(201)).body;
+      const first = await sendAndWait({ conversationId: conversation.id, content: [{ type: 'text', text: 'Think hard [[emulator:thinking=10]]' }] });
+      expect(client.done.get(first.jobId)!.reasoning).toBeTruthy();
+      // Moved to Opus 4.5 (low to high) with xhigh stored: the worker sends high.
+      const opus45 = 'us.anthropic.claude-opus-4-5-20251101-v1:0';
+      await db.query(`update conversations set model_id = $1 where id = $2`, [opus45, conversation.id]);
+      const second = await sendAndWait({ conversationId: conversation.id, content: [{ type: 'text', text: 'And on Opus 4.5?' }] });
+      expect(client.errors.get(second.jobId)).toBeUndefined();
+    } finally {
+      stack.emulator.off('request', record);
+    }
+    // The title call of the new conversation asks for no effort.
+    expect(efforts.filter(Boolean)).toEqual(['xhigh', 'high']);
+    expect(rejected).toEqual([]);
+  });
+
   it('streams thinking as reasoning deltas in the seq order, before the text, and stores it with the message', async () => {
     const conversation = (await api().post('/v1/conversations').set(auth()).send({ modelId: sonnet45, params: { thinkingBudget: 1024 } }).expect(201)).body;
     const ack = await sendAndWait({ conversationId: conversation.id, content: [{ type: 'text', text: 'Think first [[emulator:thinking=40]]' }] });

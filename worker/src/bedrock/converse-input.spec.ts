@@ -63,6 +63,16 @@ describe('samplingFor', () => {
     expect(buildTextInput({ model: opus47, system: 'Summarise.', prompt: 'x', maxTokens: 100, temperature: 0.2 }).inferenceConfig).toEqual({ maxTokens: 100 });
   });
 
+  it('sends the effort where the model takes it; a level stored for another model steps down to one it takes', () => {
+    const opus45 = builtInCatalog.find((m) => m.id.includes('claude-opus-4-5'))!;
+    expect(samplingFor(opus47, { effort: 'xhigh' }).additionalModelRequestFields).toEqual({ output_config: { effort: 'xhigh' } });
+    expect(samplingFor(opus45, { effort: 'max' }).additionalModelRequestFields).toEqual({ output_config: { effort: 'high' } });
+    expect(samplingFor(sonnet45, { effort: 'low' }).additionalModelRequestFields).toBeUndefined();
+    expect(samplingFor(opus47, { effort: null }).additionalModelRequestFields).toBeUndefined();
+    // With thinking: both fields.
+    expect(samplingFor(opus47, { effort: 'low', thinkingBudget: 2048 }).additionalModelRequestFields).toEqual({ thinking: { type: 'adaptive' }, output_config: { effort: 'low' } });
+  });
+
   it('clamps top_k to the model range and drops it where not accepted', () => {
     const noTopK: ModelEntry = { ...sonnet45, id: 'test.no-top-k', rules: { ...sonnet45.rules, topK: false } };
     expect(samplingFor(sonnet45, { topK: 900 }).additionalModelRequestFields).toEqual({ top_k: 500 });

@@ -50,7 +50,13 @@ function parseConverse(body: unknown, modelId: string): AnswerRequest {
     system: b['system'] as AnswerRequest['system'],
     maxTokens: maxTokens as number | undefined,
     ...(budget && Number.isInteger(budget) ? { thinkingBudget: budget } : {}),
+    ...effortOf(extra),
   };
+}
+
+function effortOf(extra: unknown): { effort?: string } {
+  const effort = (extra as { output_config?: { effort?: unknown } } | undefined)?.output_config?.effort;
+  return typeof effort === 'string' ? { effort } : {};
 }
 
 function usage(answer: EmulatorAnswer) {

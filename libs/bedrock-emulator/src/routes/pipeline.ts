@@ -142,6 +142,7 @@ export async function handleModelRequest(
     const settings = modelSettings(state.config, modelId);
     if (!settings) throw validation('The provided model identifier is invalid.');
     const request = adapter.parse(body, modelId);
+    if (request.effort) base.effort = request.effort;
     // Converse without maxTokens: "the default value is the maximum allowed value for the model"
     // (InferenceConfiguration), so the quota holds all of it (InvokeModel requires max_tokens).
     const maxTokens = requestedMaxTokens(request) ?? settings.maxOutputTokens;

@@ -1,4 +1,4 @@
-import { callCostUsd, rulesOf, type Block, type ModelEntry, type ModelParams, type TokenCounts } from '@switchboard/contracts';
+import { callCostUsd, type EffortLevel, effortLevels, rulesOf, type Block, type ModelEntry, type ModelParams, type TokenCounts } from '@switchboard/contracts';
 
 /**
  * Request building for Bedrock's Converse / ConverseStream, shared by the worker and the
@@ -39,10 +39,24 @@ export function thinkingBudgetFor(model: ModelEntry, params: ModelParams): numbe
 }
 
 /**
+ * The effort the call will use, or undefined: the asked level when the model takes it, else the
+ * highest level it takes below it (params stored for another model), else none.
+ */
+export function effortFor(model: ModelEntry, params: ModelParams): EffortLevel | undefined {
+  const rules = rulesOf(model);
+  if (!rules.effort || !params.effort) return undefined;
+  const taken = rules.effort.levels;
+  return effortLevels
+    .slice(0, effortLevels.indexOf(params.effort) + 1)
+    .reverse()
+    .find((level) => taken.includes(level));
+}
+
+/**
  * inferenceConfig and additional fields for a call, keeping only what the model accepts: with
  * exclusive sampling temperature wins over topP; top_k only where accepted (clamped to its range);
  * with thinking no temperature or top_k, topP only from 0.95, and maxTokens = budget + answer limit;
- * none of the three for a model that takes no sampling parameters.
+ * none of the three for a model that takes no sampling parameters; the effort where it is taken.
  * `thinking: false` turns thinking off for this call (a continued answer: Bedrock refuses a prefill
  * with thinking on).
  */
@@ -67,6 +81,8 @@ export function samplingFor(
     if (params.topP !== undefined && !(rules.exclusiveSampling && params.temperature !== undefined)) inferenceConfig.topP = params.topP;
     if (params.topK !== undefined && rules.topK) extra['top_k'] = Math.min(rules.topK.max, Math.max(rules.topK.min, params.topK));
   }
+  const effort = effortFor(model, params);
+  if (effort) extra['output_config'] = { effort };
   return {
     inferenceConfig,
     ...(Object.keys(extra).length ? { additionalModelRequestFields: extra } : {}),

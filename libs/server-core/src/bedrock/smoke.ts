@@ -28,6 +28,7 @@ export function portalParamCombos(model: ModelEntry): { name: string; params: Mo
     return [
       { name: 'defaults', params: { maxTokens: 64 } },
       { name: 'stored temperature+topP+topK', params: { maxTokens: 64, temperature: 0.3, topP: 0.8, topK: 40 } },
+      ...effortCombos(model),
     ];
   }
   const combos: { name: string; params: ModelParams }[] = [
@@ -39,7 +40,13 @@ export function portalParamCombos(model: ModelEntry): { name: string; params: Mo
   // A conversation stored before the rules: both set; the worker sends what the model takes.
   else combos.push({ name: 'stored temperature+topP', params: { maxTokens: 64, temperature: 0.3, topP: 0.8 } });
   if (rules.topK) combos.push({ name: 'topK', params: { maxTokens: 64, topK: Math.min(rules.topK.max, Math.max(rules.topK.min, 40)) } });
-  return combos;
+  return [...combos, ...effortCombos(model)];
+}
+
+/** Each effort level the model takes, on its own (the portal offers it beside any other setting). */
+function effortCombos(model: ModelEntry): { name: string; params: ModelParams }[] {
+  const rules = rulesOf(model);
+  return rules.effort ? rules.effort.levels.map((effort) => ({ name: `effort ${effort}`, params: { maxTokens: 64, effort } })) : [];
 }
 
 const question = [{ role: 'user' as const, content: [{ type: 'text' as const, text: 'Reply with one short sentence: what is a queue?' }] }];
@@ -62,6 +69,11 @@ export function smokeCases(catalog: readonly ModelEntry[]): SmokeCase[] {
         calls: [{ input: buildChatInput({ model, system: null, messages: question, params: { maxTokens: 256, thinkingBudget: rules.thinking.minBudget } }), stream: true }],
         expect: 'reasoning',
       });
+      if (rules.effort) {
+        // Thinking at the lowest effort the model takes (it may then skip thinking: no reasoning expected).
+        const params = { maxTokens: 256, thinkingBudget: rules.thinking.minBudget, effort: rules.effort.levels[0] };
+        cases.push({ modelId: model.id, name: `thinking turn, effort ${params.effort}`, calls: [{ input: buildChatInput({ model, system: null, messages: question, params }), stream: true }] });
+      }
     }
     if (rules.promptCache) {
       // A first turn long enough to cache, then the second turn of the same conversation.

@@ -18,6 +18,9 @@ const priced = (inputPer1k: number, outputPer1k: number) => ({
   cacheWritePer1k: round(inputPer1k * 1.25),
 });
 const round = (n: number) => Math.round(n * 1e8) / 1e8;
+// Effort levels (Claude docs, "Effort"; output_config.effort): low to high on Opus 4.5, max too on
+// the 4.6 models, xhigh too on Opus 4.7.
+const effort = (...more: ('xhigh' | 'max')[]) => ({ levels: ['low' as const, 'medium' as const, 'high' as const, ...more] });
 
 const entries: ModelEntryInput[] = [
   {
@@ -52,7 +55,7 @@ const entries: ModelEntryInput[] = [
     contextWindow: 200_000,
     quota: { requestsPerMinute: 50, tokensPerMinute: 500_000 },
     price: priced(0.005, 0.025),
-    rules: claude45Rules(4096),
+    rules: { ...claude45Rules(4096), effort: effort() },
   },
   {
     id: 'us.anthropic.claude-sonnet-4-6',
@@ -63,7 +66,7 @@ const entries: ModelEntryInput[] = [
     contextWindow: 200_000,
     quota: { requestsPerMinute: 200, tokensPerMinute: 2_000_000 },
     price: priced(0.003, 0.015),
-    rules: claude45Rules(1024),
+    rules: { ...claude45Rules(1024), effort: effort('max') },
   },
   {
     id: 'us.anthropic.claude-opus-4-6-v1',
@@ -74,7 +77,7 @@ const entries: ModelEntryInput[] = [
     contextWindow: 1_000_000,
     quota: { requestsPerMinute: 50, tokensPerMinute: 500_000 },
     price: priced(0.005, 0.025),
-    rules: claude45Rules(4096),
+    rules: { ...claude45Rules(4096), effort: effort('max') },
   },
   {
     // Thinks adaptively only and takes no temperature, top_p or top_k (Bedrock user guide,
@@ -87,7 +90,7 @@ const entries: ModelEntryInput[] = [
     contextWindow: 1_000_000,
     quota: { requestsPerMinute: 50, tokensPerMinute: 500_000 },
     price: priced(0.005, 0.025),
-    rules: { ...claude45Rules(4096), topK: false, thinkingMode: 'adaptive', sampling: false },
+    rules: { ...claude45Rules(4096), topK: false, thinkingMode: 'adaptive', sampling: false, effort: effort('xhigh', 'max') },
   },
   {
     // Kept for the seed's users; takes temperature and topP together, no thinking, no caching on Bedrock.

@@ -6,14 +6,15 @@ import { MatCheckboxModule } from '@angular/material/checkbox';
 import { MAT_DIALOG_DATA, MatDialogModule, MatDialogRef } from '@angular/material/dialog';
 import { MatFormFieldModule } from '@angular/material/form-field';
 import { MatInputModule } from '@angular/material/input';
+import { MatSelectModule } from '@angular/material/select';
 import { MatTabsModule } from '@angular/material/tabs';
-import type { ModelParams, Prompt, PublicModel } from '@switchboard/contracts';
+import type { EffortLevel, ModelParams, Prompt, PublicModel } from '@switchboard/contracts';
 import { TranslatePipe } from '@ngx-translate/core';
 import { ApiService } from '../../core/api.service';
 import { toUiError } from '../../core/errors';
 import { LanguageService } from '../../core/language.service';
 import { IconComponent } from '../../shared/icon.component';
-import { portalRules } from './model-rules';
+import { effortFor, portalRules } from './model-rules';
 
 export type SettingsDialogData = { systemPrompt: string | null; params: ModelParams; model: PublicModel | undefined };
 export type SettingsDialogResult = { systemPrompt: string | null; params: ModelParams };
@@ -44,6 +45,7 @@ const num = (v: number | string | null | undefined): number | undefined => (v ==
     MatCheckboxModule,
     MatFormFieldModule,
     MatInputModule,
+    MatSelectModule,
     MatTabsModule,
     TranslatePipe,
     IconComponent,
@@ -66,6 +68,7 @@ const num = (v: number | string | null | undefined): number | undefined => (v ==
     .error { color: var(--mat-sys-error); }
     .tab { padding-top: 12px; }
     .rule { display: flex; flex-wrap: wrap; align-items: center; gap: 4px 12px; margin-bottom: 8px; }
+    .option-hint { font: var(--mat-sys-body-small); color: var(--mat-sys-on-surface-variant); margin-left: 8px; }
     @media (max-width: 600px) { .tabs { --mat-tab-container-height: 44px; } .tabs ::ng-deep .mdc-tab { padding: 0 10px; min-width: 0; } }
   `,
   template: `
@@ -135,6 +138,21 @@ const num = (v: number | string | null | undefined): number | undefined => (v ==
                   <span class="hint">{{ (rules.thinkingMode === 'adaptive' ? 'settings.adaptiveThinkingHint' : 'settings.thinkingHint') | translate: { model: data.model?.name ?? '' } }}</span>
                 </div>
               }
+              @if (effortChoices.length) {
+                <mat-form-field appearance="outline" class="full">
+                  <mat-label>{{ 'settings.effort' | translate }}</mat-label>
+                  <mat-select formControlName="effort" canSelectNullableOptions data-testid="param-effort">
+                    <mat-select-trigger>{{ effortName(form.controls.effort.value) | translate }}</mat-select-trigger>
+                    @for (level of effortChoices; track level) {
+                      <mat-option [value]="level" [attr.data-testid]="'effort-' + (level ?? 'default')">
+                        {{ effortName(level) | translate }}
+                        <span class="option-hint">{{ 'settings.effortLevelHint.' + (level ?? 'default') | translate }}</span>
+                      </mat-option>
+                    }
+                  </mat-select>
+                  <mat-hint>{{ 'settings.effortHint' | translate }}</mat-hint>
+                </mat-form-field>
+              }
               @if (!rules.sampling) {
                 <p class="hint" data-testid="no-sampling-hint">{{ 'settings.noSamplingHint' | translate: { model: data.model?.name ?? '' } }}</p>
               }
@@ -196,6 +214,8 @@ export class ConversationSettingsDialog {
   protected readonly sampling = signal<'temperature' | 'topP'>(
     this.data.params.topP !== undefined && this.data.params.temperature === undefined ? 'topP' : 'temperature',
   );
+  /** null first: "Default" sends nothing, so the model uses its own level. */
+  protected readonly effortChoices: (EffortLevel | null)[] = this.rules.effort ? [null, ...this.rules.effort.levels] : [];
   protected readonly thinking = signal(!!this.rules.thinking && !!this.data.params.thinkingBudget);
   protected readonly fields = [
     { key: 'temperature', step: 0.1 },
@@ -224,6 +244,7 @@ export class ConversationSettingsDialog {
     thinkingBudget: new FormControl<number | null>(this.data.params.thinkingBudget ?? (this.rules.thinking ? this.thinkMin : null), [
       range(this.thinkMin, () => this.maxOut() - 1, true),
     ]),
+    effort: new FormControl<EffortLevel | null>(effortFor(this.rules, this.data.params.effort)),
     maxTokens: new FormControl<number | null>(this.data.params.maxTokens ?? null, range(1, this.maxOut, true)),
     historyMessages: new FormControl<number | null>(this.data.params.historyMessages ?? null, range(1, () => 200, true)),
     compressThreshold: new FormControl<number | null>(this.data.params.compressThreshold ?? null, (c) => {
@@ -310,6 +331,10 @@ export class ConversationSettingsDialog {
     }
   }
 
+  protected effortName(level: EffortLevel | null): string {
+    return level ? `settings.effortLevel.${level}` : 'settings.default';
+  }
+
   /** Whether a parameter applies to this model with the current choices. */
   private shown(key: (typeof this.fields)[number]['key']): boolean {
     const thinking = this.thinking();
@@ -348,6 +373,8 @@ export class ConversationSettingsDialog {
     if (this.shown('topP')) set('topP', num(v.topP));
     if (this.shown('topK')) set('topK', num(v.topK));
     if (this.shown('thinkingBudget')) set('thinkingBudget', num(v.thinkingBudget));
+    // Default, or a model without effort: left out like any unset field (the saved params replace the stored ones).
+    set('effort', effortFor(this.rules, v.effort) ?? undefined);
     set('maxTokens', num(v.maxTokens));
     set('historyMessages', num(v.historyMessages));
     set('compressThreshold', num(v.compressThreshold));

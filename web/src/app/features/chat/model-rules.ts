@@ -1,4 +1,4 @@
-import type { PublicModel } from '@switchboard/contracts';
+import type { EffortLevel, PublicModel } from '@switchboard/contracts';
 
 /** The parts of a model's catalog rules the portal's settings follow (defaults for older servers). */
 export type PortalRules = {
@@ -9,6 +9,8 @@ export type PortalRules = {
   thinkingMode: 'budget' | 'adaptive';
   /** false: the model takes no temperature, top P or top K. */
   sampling: boolean;
+  /** The `output_config.effort` levels the model takes; false: none (the server refuses any). */
+  effort: { levels: EffortLevel[] } | false;
 };
 
 export function portalRules(model: PublicModel | undefined): PortalRules {
@@ -19,5 +21,11 @@ export function portalRules(model: PublicModel | undefined): PortalRules {
     thinking: r.thinking ?? false,
     thinkingMode: r.thinkingMode ?? 'budget',
     sampling: r.sampling ?? true,
+    effort: r.effort ?? false,
   };
+}
+
+/** The stored effort if this model takes it, else null (its default): a level kept from another model would be refused. */
+export function effortFor(rules: PortalRules, effort: EffortLevel | null | undefined): EffortLevel | null {
+  return rules.effort && effort && rules.effort.levels.includes(effort) ? effort : null;
 }

@@ -1,0 +1,27 @@
+import { knownModelRules, modelRulesSchema, type PublicModel } from '@switchboard/contracts';
+import { effortFor, portalRules } from './model-rules';
+
+/** A model as `GET /v1/models` lists it: the catalog's rules for its id. */
+const model = (id: string) => ({ id, rules: modelRulesSchema.parse(knownModelRules(id)) }) as PublicModel;
+const opus45 = portalRules(model('anthropic.claude-opus-4-5-20251101-v1:0'));
+const opus47 = portalRules(model('global.anthropic.claude-opus-4-7'));
+const sonnet45 = portalRules(model('anthropic.claude-sonnet-4-5-20250929-v1:0'));
+
+describe('model rules in the settings dialog', () => {
+  it('offers the effort levels the model lists, and none for a model without effort or an older server', () => {
+    expect(opus45.effort).toEqual({ levels: ['low', 'medium', 'high'] });
+    expect(opus47.effort).toEqual({ levels: ['low', 'medium', 'high', 'xhigh', 'max'] });
+    expect(sonnet45.effort).toBe(false);
+    expect(portalRules({ id: 'old', rules: { thinking: { minBudget: 1024 } } } as unknown as PublicModel).effort).toBe(false);
+    expect(portalRules(undefined).effort).toBe(false);
+  });
+
+  it('keeps a chosen level the model takes; Default, another model’s level or a model without effort send nothing', () => {
+    expect(effortFor(opus47, 'xhigh')).toBe('xhigh');
+    expect(effortFor(opus45, 'low')).toBe('low');
+    expect(effortFor(opus45, 'xhigh')).toBeNull();
+    expect(effortFor(opus47, null)).toBeNull();
+    expect(effortFor(opus47, undefined)).toBeNull();
+    expect(effortFor(sonnet45, 'high')).toBeNull();
+  });
+});
