@@ -260,7 +260,8 @@ function generate(request: AnswerRequest, maxTokens: number): { tokens: string[]
  * The emulator's answer to a request. Length comes from a seeded PRNG (30–220 tokens, then to the
  * end of the sentence) or exactly the `[[emulator:tokens=N]]` directive, capped at maxTokens (then `stopReason` is `max_tokens`).
  * When the last message is an assistant prefill that is a prefix of the full answer (a retry that
- * continues delivered text), the answer is the remainder, as Bedrock continues a prefill.
+ * continues delivered text), the answer is the remainder, as Bedrock continues a prefill; any other
+ * prefill goes on from as far into the answer.
  */
 export function emulatorAnswer(request: AnswerRequest, options: { defaultMaxTokens?: number; counting?: TokenCounting } = {}): EmulatorAnswer {
   const maxTokens = requestedMaxTokens(request) ?? options.defaultMaxTokens ?? 4096;
@@ -309,11 +310,18 @@ function continuation(tokens: string[], prefix: string): string[] {
     const piece = tokens[i]!;
     const remaining = prefix.length - consumed;
     if (piece.length > remaining) {
-      if (!piece.startsWith(prefix.slice(consumed))) return [];
+      if (!piece.startsWith(prefix.slice(consumed))) return afterAsMuch(tokens, prefix);
       return [piece.slice(remaining), ...tokens.slice(i + 1)];
     }
-    if (prefix.slice(consumed, consumed + piece.length) !== piece) return [];
+    if (prefix.slice(consumed, consumed + piece.length) !== piece) return afterAsMuch(tokens, prefix);
     consumed += piece.length;
   }
   return [];
+}
+
+/** A prefill the emulator would not have written: a model still goes on, here from as far into its own answer. */
+function afterAsMuch(tokens: string[], prefix: string): string[] {
+  let length = 0;
+  const at = tokens.findIndex((piece) => (length += piece.length) > prefix.length);
+  return at < 0 ? [] : tokens.slice(at + 1);
 }

@@ -15,6 +15,8 @@ export interface ModelRules {
   adaptiveThinking: 'no' | 'accepted' | 'only';
   /** `output_config.effort`: the levels the model takes; false = none (Bedrock: "does not support the effort parameter"). */
   effort: { levels: string[] } | false;
+  /** The request may end on an assistant message (a prefill); the 4.6 models on refuse it. */
+  prefill: boolean;
   /** temperature, top_p and top_k are accepted (Opus 4.7 on refuse each of them). */
   sampling: boolean;
   promptCache: { minTokens: number; maxPoints: number } | false;
@@ -30,6 +32,7 @@ const CLAUDE_3: ModelRules = {
   thinking: false,
   adaptiveThinking: 'no',
   effort: false,
+  prefill: true,
   sampling: true,
   promptCache: false,
   images: { maxCount: 20, maxBytes: 3_932_160, maxPixels: 8000 },
@@ -56,6 +59,8 @@ export function knownRules(modelId: string): ModelRules {
   // Bedrock user guide, "Adaptive thinking": recommended on Opus and Sonnet 4.6, the only way on Opus
   // 4.7 and the models after it, which also refuse temperature, top_p and top_k.
   if (/claude-(opus|sonnet)-4-6/.test(id)) rules.adaptiveThinking = 'accepted';
+  // Claude docs, "What's new in Claude 4.6": prefilling assistant messages returns 400 from 4.6 on.
+  if (/claude-(opus|sonnet)-4-6/.test(id) || opus47AndLater.test(id)) rules.prefill = false;
   if (opus47AndLater.test(id)) {
     rules.adaptiveThinking = 'only';
     rules.sampling = false;
@@ -128,6 +133,7 @@ export function mergeRules(base: ModelRules, update: unknown): ModelRules {
     thinking: u.thinking === undefined ? base.thinking : u.thinking,
     adaptiveThinking: u.adaptiveThinking ?? (u.thinkingMode === 'adaptive' && base.adaptiveThinking === 'no' ? 'accepted' : base.adaptiveThinking),
     effort: u.effort === undefined ? base.effort : u.effort,
+    prefill: u.prefill ?? base.prefill,
     sampling: u.sampling ?? base.sampling,
     promptCache: u.promptCache === undefined ? base.promptCache : u.promptCache,
     images: { ...base.images, ...u.images },
@@ -183,6 +189,7 @@ export function checkRules(body: ConverseBody, rules: ModelRules, maxTokens: num
   );
   const last = body.messages.at(-1)!;
   if (last.role === 'assistant') {
+    if (!rules.prefill) throw validation(`${MODEL_SAYS}This model does not support assistant message prefill. The conversation must end with a user message.`);
     const text = last.content.map((b) => (typeof b['text'] === 'string' ? b['text'] : '')).join('');
     if (/\s$/.test(text)) throw validation(`${MODEL_SAYS}final assistant content cannot end with trailing whitespace`);
   }

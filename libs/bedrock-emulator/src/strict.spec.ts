@@ -144,6 +144,12 @@ describe('strict validation (the default)', () => {
       { modelId: SONNET_45, messages: [{ role: 'user', content: [{ text: 'a' }, ...Array.from({ length: 5 }, () => ({ cachePoint: { type: 'default' as const } }))] }] },
       /A maximum of 4 blocks with cache_control may be provided\. Found 5\./,
     ],
+    [
+      'an assistant prefill on Sonnet 4.6',
+      { modelId: SONNET_46, messages: [{ role: 'user', content: [{ text: 'a' }] }, { role: 'assistant', content: [{ text: 'The' }] }] },
+      /^The model returned the following errors: This model does not support assistant message prefill\. The conversation must end with a user message\.$/,
+    ],
+    ['an assistant prefill on Opus 4.7', { modelId: OPUS_47, messages: [{ role: 'user', content: [{ text: 'a' }] }, { role: 'assistant', content: [{ text: 'The' }] }] }, /does not support assistant message prefill/],
     ['an effort on Sonnet 4.5', ask(SONNET_45, { additionalModelRequestFields: { output_config: { effort: 'low' } } }), /^The model returned the following errors: This model does not support the effort parameter\.$/],
     ['effort max on Opus 4.5', ask(OPUS_45, { additionalModelRequestFields: { output_config: { effort: 'max' } } }), /output_config\.effort: 'max' is not supported by this model\. Supported values: 'low', 'medium' or 'high'/],
     ['effort xhigh on Sonnet 4.6', ask(SONNET_46, { additionalModelRequestFields: { output_config: { effort: 'xhigh' } } }), /'xhigh' is not supported by this model/],

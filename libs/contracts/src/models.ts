@@ -42,6 +42,12 @@ export const modelRulesSchema = z.object({
    * on); false = not supported.
    */
   effort: z.union([z.literal(false), z.object({ levels: z.array(z.enum(effortLevels)).min(1) })]).default(false),
+  /**
+   * An assistant prefill (the request ending on an assistant message, which the model continues) is
+   * accepted. The Claude 4.6 models and later refuse it with 400 ("This model does not support
+   * assistant message prefill"): a continued answer then asks the model in a user turn.
+   */
+  prefill: z.boolean().default(true),
   /** temperature, top_p and top_k are accepted (Claude Opus 4.7 and later refuse all three). */
   sampling: z.boolean().default(true),
   /** Prompt caching: minimum tokens of prefix per cache point, most cache points per request; false = none. */
@@ -134,6 +140,8 @@ export function knownModelRules(modelId: string): ModelRulesInput {
   const rules: ModelRulesInput = {};
   if (/claude-(opus-4-1|(sonnet|haiku|opus)-4-[5-9])/.test(id)) rules.exclusiveSampling = true;
   if (claude37AndLater.test(id)) rules.thinking = { minBudget: 1024 };
+  // No assistant prefill from the 4.6 models on (Claude docs, "What's new in Claude 4.6": prefill removal).
+  if (/claude-(opus|sonnet)-4-6/.test(id) || opus47AndLater.test(id)) rules.prefill = false;
   // Adaptive thinking only, and no sampling parameters: Opus 4.7 on and the models after it.
   if (opus47AndLater.test(id)) {
     rules.thinkingMode = 'adaptive';

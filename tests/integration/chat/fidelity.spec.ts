@@ -136,6 +136,23 @@ describe('Bedrock fidelity: catalog rules, extended thinking, prompt caching', (
     expect(rejected).toEqual([]);
   });
 
+  it('Opus 4.7 takes no prefill: an answer cut off by a stream error continues in a user turn and completes', async () => {
+    const conversation = (await api().post('/v1/conversations').set(auth()).send({ modelId: opus47 }).expect(201)).body;
+    stack.emulator.injectFault({ type: 'streamError', afterTokens: 10, count: 1, exception: 'modelStreamErrorException' });
+    const ack = await sendAndWait({ conversationId: conversation.id, content: [{ type: 'text', text: 'Explain queues [[emulator:tokens=40]]' }] });
+    expect(client.errors.get(ack.jobId)).toBeUndefined();
+    expect(client.statuses.get(ack.jobId)?.map((s) => s.state)).toContain('retrying');
+    const done = client.done.get(ack.jobId)!;
+    const seqs = client.seqs(ack.jobId);
+    expect(seqs).toEqual(range(1, seqs.length));
+    // What was shown stays, and the rest follows it (the emulator answers the request to go on).
+    const shown = emulatorAnswer({ modelId: opus47, messages: [{ role: 'user', content: [{ text: 'Explain queues [[emulator:tokens=40]]' }] }], maxTokens: 4096 });
+    expect(done.text.startsWith(shown.tokens.slice(0, 10).join('').trimEnd())).toBe(true);
+    expect(done.text.length).toBeGreaterThan(shown.tokens.slice(0, 10).join('').length);
+    expect(client.text(ack.jobId)).toBe(done.text);
+    expect(rejected).toEqual([]);
+  });
+
   it('a second turn of a long conversation reads from the prompt cache and costs less than the first', async () => {
     const long = `${'Our queue design keeps every Bedrock call behind one line so the quota holds. '.repeat(120)}What matters most?`;
     const first = await sendAndWait({ modelId: sonnet45, content: [{ type: 'text', text: long }] });

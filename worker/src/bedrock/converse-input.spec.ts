@@ -2,7 +2,7 @@ import { BedrockRuntimeClient, ConverseCommand, ConverseStreamCommand, type Conv
 import { pngHeader, startEmulator, type Emulator } from '@switchboard/bedrock-emulator';
 import type { ModelEntry } from '@switchboard/contracts';
 import { estimateInputTokens, estimateTokens } from '../quota/admission.js';
-import { buildChatInput, buildTextInput, builtInCatalog, costOf, formatSmokeTable, runSmoke, samplingFor, smokeCases } from '@switchboard/server-core';
+import { buildChatInput, buildTextInput, builtInCatalog, continueAnswerPrompt, costOf, formatSmokeTable, runSmoke, samplingFor, smokeCases } from '@switchboard/server-core';
 
 process.env['AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED'] = 'true';
 
@@ -107,6 +107,18 @@ describe('buildChatInput against the strict emulator', () => {
     expect(input.additionalModelRequestFields).toBeUndefined();
     expect(input.messages.at(-1)).toEqual({ role: 'assistant', content: [{ text: 'The' }] });
     await expect(client.send(new ConverseCommand(input as ConverseStreamCommandInput))).resolves.toBeDefined();
+  });
+
+  it('a continued answer on a model that takes no prefill (4.6 on) asks for the rest in a user turn', async () => {
+    const sonnet46 = builtInCatalog.find((m) => m.id.includes('claude-sonnet-4-6'))!;
+    for (const model of [sonnet46, opus47]) {
+      const input = buildChatInput({ model, system: null, messages: [{ role: 'user', content: [{ type: 'text', text: 'Hi' }] }], params: {}, prefill: 'The queue ' });
+      expect(input.messages.map((m) => m.role)).toEqual(['user', 'assistant', 'user']);
+      expect(input.messages[1]!.content).toEqual([{ text: 'The queue' }]);
+      expect(input.messages[2]!.content).toEqual([{ text: continueAnswerPrompt }]);
+      const out = await call(input, false);
+      expect((out as { output?: { message?: { content?: { text?: string }[] } } }).output?.message?.content?.[0]?.text).toBeTruthy();
+    }
   });
 
   it('a long conversation with more images than Bedrock takes sends the newest 20', async () => {

@@ -9,7 +9,8 @@ export { defaultMaxTokens, maxTokensFor } from '@switchboard/server-core';
  * Builds the ConverseStream input (shared request building, see server-core's converse-input):
  * system prompt, the conversation so far, parameters the model accepts, cache points and, when an
  * earlier attempt already delivered part of the answer, that part as an assistant prefill so the
- * model continues instead of starting over (without thinking: Bedrock refuses a prefill with it).
+ * model continues instead of starting over (without thinking: Bedrock refuses a prefill with it), or
+ * as an assistant turn and a user turn asking to go on where the model takes no prefill (4.6 on).
  */
 export function buildConverseRequest(opts: {
   model: ModelEntry;

@@ -158,9 +158,17 @@ export function documentName(name: string): string {
 }
 
 /**
+ * What a continued answer asks a model that takes no prefill (`rules.prefill` false), after the
+ * delivered part as an assistant turn: the model's reply is appended to that part.
+ */
+export const continueAnswerPrompt =
+  'Your answer above was cut off. Continue it exactly where it stops: do not repeat anything, do not mention the interruption, do not start over.';
+
+/**
  * Builds a chat call: system prompt, the conversation (roles merged to alternate, blank text
  * dropped: Bedrock refuses both), sampling per the model's rules, cache points, and — when an earlier
- * attempt delivered part of the answer — that part as an assistant prefill (thinking off then).
+ * attempt delivered part of the answer — that part as an assistant prefill (thinking off then), or,
+ * for a model that takes no prefill, as an assistant turn followed by a user turn asking to go on.
  */
 export function buildChatInput(opts: {
   model: ModelEntry;
@@ -190,6 +198,7 @@ export function buildChatInput(opts: {
   };
   addCachePoints(model, input);
   if (prefill) messages.push({ role: 'assistant', content: [{ text: prefill }] });
+  if (prefill && !rulesOf(model).prefill) messages.push({ role: 'user', content: [{ text: continueAnswerPrompt }] });
   return input;
 }
 

@@ -75,6 +75,12 @@ export function smokeCases(catalog: readonly ModelEntry[]): SmokeCase[] {
         cases.push({ modelId: model.id, name: `thinking turn, effort ${params.effort}`, calls: [{ input: buildChatInput({ model, system: null, messages: question, params }), stream: true }] });
       }
     }
+    // A retried answer that goes on after delivered text: a prefill, or a user turn where the model takes none.
+    cases.push({
+      modelId: model.id,
+      name: 'continued answer',
+      calls: [{ input: buildChatInput({ model, system: 'Be brief.', messages: question, params: { maxTokens: 64 }, prefill: 'A queue is', thinking: false }), stream: true }],
+    });
     if (rules.promptCache) {
       // A first turn long enough to cache, then the second turn of the same conversation.
       const long = `Reference notes (repeat of a long document):\n${'Queues hold work until a worker takes it. '.repeat(Math.ceil((rules.promptCache.minTokens * 4 * 1.5) / 42))}`;

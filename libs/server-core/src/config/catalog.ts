@@ -66,7 +66,8 @@ const entries: ModelEntryInput[] = [
     contextWindow: 200_000,
     quota: { requestsPerMinute: 200, tokensPerMinute: 2_000_000 },
     price: priced(0.003, 0.015),
-    rules: { ...claude45Rules(1024), effort: effort('max') },
+    // The 4.6 models and later refuse an assistant prefill: a continued answer asks in a user turn.
+    rules: { ...claude45Rules(1024), effort: effort('max'), prefill: false },
   },
   {
     id: 'us.anthropic.claude-opus-4-6-v1',
@@ -77,7 +78,7 @@ const entries: ModelEntryInput[] = [
     contextWindow: 1_000_000,
     quota: { requestsPerMinute: 50, tokensPerMinute: 500_000 },
     price: priced(0.005, 0.025),
-    rules: { ...claude45Rules(4096), effort: effort('max') },
+    rules: { ...claude45Rules(4096), effort: effort('max'), prefill: false },
   },
   {
     // Thinks adaptively only and takes no temperature, top_p or top_k (Bedrock user guide,
@@ -90,7 +91,7 @@ const entries: ModelEntryInput[] = [
     contextWindow: 1_000_000,
     quota: { requestsPerMinute: 50, tokensPerMinute: 500_000 },
     price: priced(0.005, 0.025),
-    rules: { ...claude45Rules(4096), topK: false, thinkingMode: 'adaptive', sampling: false, effort: effort('xhigh', 'max') },
+    rules: { ...claude45Rules(4096), topK: false, thinkingMode: 'adaptive', sampling: false, effort: effort('xhigh', 'max'), prefill: false },
   },
   {
     // Kept for the seed's users; takes temperature and topP together, no thinking, no caching on Bedrock.
