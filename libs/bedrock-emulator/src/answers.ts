@@ -37,6 +37,8 @@ export interface AnswerRequest {
   thinkingBudget?: number;
   /** `output_config.effort` as asked (recorded; the answer does not change with it). */
   effort?: string;
+  /** `thinking.display` as asked; unset: the model's default (ModelRules.thinkingDisplay). */
+  thinkingDisplay?: 'summarized' | 'omitted';
 }
 
 export type StopReason = 'end_turn' | 'max_tokens';
@@ -50,6 +52,8 @@ export interface EmulatorAnswer {
   reasoning: string[];
   /** The signature that closes the reasoning block. */
   signature?: string;
+  /** Thinking happens (and is billed) but its text is not sent: empty blocks, the signature only. */
+  reasoningOmitted?: boolean;
   stopReason: StopReason;
   inputTokens: number;
   /** `reasoning.length + tokens.length`. */

@@ -13,6 +13,8 @@ export interface ModelRules {
    * refuse `enabled` and `disabled`).
    */
   adaptiveThinking: 'no' | 'accepted' | 'only';
+  /** What thinking returns unless the request asks (`thinking.display`): text, or empty blocks (Opus 4.7 on). */
+  thinkingDisplay: 'summarized' | 'omitted';
   /** `output_config.effort`: the levels the model takes; false = none (Bedrock: "does not support the effort parameter"). */
   effort: { levels: string[] } | false;
   /** The request may end on an assistant message (a prefill); the 4.6 models on refuse it. */
@@ -31,6 +33,7 @@ const CLAUDE_3: ModelRules = {
   topK: { min: 0, max: 500 },
   thinking: false,
   adaptiveThinking: 'no',
+  thinkingDisplay: 'summarized',
   effort: false,
   prefill: true,
   sampling: true,
@@ -63,6 +66,8 @@ export function knownRules(modelId: string): ModelRules {
   if (/claude-(opus|sonnet)-4-6/.test(id) || opus47AndLater.test(id)) rules.prefill = false;
   if (opus47AndLater.test(id)) {
     rules.adaptiveThinking = 'only';
+    // Claude docs, "What's new in Claude Opus 4.7": thinking content omitted by default.
+    rules.thinkingDisplay = 'omitted';
     rules.sampling = false;
   }
   // Claude docs, "Effort": Opus 4.5 takes low to high; Opus and Sonnet 4.6 and Mythos Preview max as
@@ -132,6 +137,7 @@ export function mergeRules(base: ModelRules, update: unknown): ModelRules {
     topK: u.topK === undefined ? base.topK : u.topK,
     thinking: u.thinking === undefined ? base.thinking : u.thinking,
     adaptiveThinking: u.adaptiveThinking ?? (u.thinkingMode === 'adaptive' && base.adaptiveThinking === 'no' ? 'accepted' : base.adaptiveThinking),
+    thinkingDisplay: u.thinkingDisplay ?? base.thinkingDisplay,
     effort: u.effort === undefined ? base.effort : u.effort,
     prefill: u.prefill ?? base.prefill,
     sampling: u.sampling ?? base.sampling,
@@ -160,6 +166,12 @@ export function thinkingBudgetOf(body: ConverseBody): number | undefined {
   const thinking = body.additionalModelRequestFields?.['thinking'] as { type?: string; budget_tokens?: unknown } | undefined;
   if (!thinking || thinking.type !== 'enabled') return undefined;
   return typeof thinking.budget_tokens === 'number' ? thinking.budget_tokens : NaN;
+}
+
+/** `thinking.display` as asked, when it is one Bedrock takes (checkRules refuses others). */
+export function thinkingDisplayOf(body: ConverseBody): 'summarized' | 'omitted' | undefined {
+  const display = (body.additionalModelRequestFields?.['thinking'] as { display?: unknown } | undefined)?.display;
+  return display === 'summarized' || display === 'omitted' ? display : undefined;
 }
 
 /** `{ thinking: { type: 'adaptive' } }` in additionalModelRequestFields. */
@@ -213,6 +225,10 @@ export function checkRules(body: ConverseBody, rules: ModelRules, maxTokens: num
   }
   const budget = thinkingBudgetOf(body);
   const adaptive = isAdaptiveThinking(body);
+  const display = (extra['thinking'] as { display?: unknown } | undefined)?.display;
+  if (display !== undefined && display !== 'summarized' && display !== 'omitted') {
+    throw validation(`${MODEL_SAYS}thinking.${adaptive ? 'adaptive' : 'enabled'}.display: Input should be 'summarized' or 'omitted'`);
+  }
   if (extra['thinking'] !== undefined && budget === undefined && !adaptive) {
     const type = (extra['thinking'] as { type?: unknown } | null)?.type;
     if (type !== 'disabled') throw validation(`${MODEL_SAYS}thinking.type: Input tag '${String(type)}' found using 'type' does not match any of the expected tags: 'enabled', 'disabled'`);

@@ -226,12 +226,38 @@ describe('extended thinking', () => {
     const adaptive = { additionalModelRequestFields: { thinking: { type: 'adaptive' } } };
     for (const modelId of [OPUS_47, SONNET_46]) {
       const out = await client.send(new ConverseCommand(ask(modelId, { inferenceConfig: { maxTokens: 3000 }, ...adaptive })));
-      expect(out.output!.message!.content![0]!.reasoningContent?.reasoningText?.text).toBeTruthy();
+      // A signed thinking block (Opus 4.7 leaves its text out unless asked: see below).
+      expect(out.output!.message!.content![0]!.reasoningContent?.reasoningText?.signature).toBeTruthy();
     }
     const budget = { inferenceConfig: { maxTokens: 3000 }, additionalModelRequestFields: { thinking: { type: 'enabled', budget_tokens: 1024 } } };
     await expect(client.send(new ConverseCommand(ask(SONNET_46, budget)))).resolves.toBeDefined();
     // Without thinking and sampling parameters Opus 4.7 answers as any model.
     await expect(client.send(new ConverseCommand(ask(OPUS_47)))).resolves.toBeDefined();
+  });
+
+  it('Opus 4.7 thinks with empty blocks unless the request asks for summarized thinking', async () => {
+    const think = (display?: string) => ({ inferenceConfig: { maxTokens: 3000 }, additionalModelRequestFields: { thinking: { type: 'adaptive', ...(display ? { display } : {}) } } });
+    const omitted = await client.send(new ConverseCommand(ask(OPUS_47, think())));
+    const block = omitted.output!.message!.content![0]!.reasoningContent!.reasoningText!;
+    expect(block.text).toBe('');
+    expect(block.signature).toBeTruthy();
+    const summarized = await client.send(new ConverseCommand(ask(OPUS_47, think('summarized'))));
+    expect(summarized.output!.message!.content![0]!.reasoningContent?.reasoningText?.text).toBeTruthy();
+    // Billed the same either way: the model thought.
+    expect(omitted.usage!.outputTokens).toBe(summarized.usage!.outputTokens);
+    // Streamed: no reasoning text, the signature still closes the block.
+    const stream = await client.send(new ConverseStreamCommand(ask(OPUS_47, think())));
+    let reasoningText = '';
+    let signature = '';
+    for await (const event of stream.stream!) {
+      reasoningText += event.contentBlockDelta?.delta?.reasoningContent?.text ?? '';
+      signature += event.contentBlockDelta?.delta?.reasoningContent?.signature ?? '';
+    }
+    expect({ reasoningText, signed: signature.length > 0 }).toEqual({ reasoningText: '', signed: true });
+    // Sonnet 4.6 summarizes by default; an unknown display is refused.
+    const sonnet = await client.send(new ConverseCommand(ask(SONNET_46, think())));
+    expect(sonnet.output!.message!.content![0]!.reasoningContent?.reasoningText?.text).toBeTruthy();
+    expect((await refusal(ask(OPUS_47, think('full')))).message).toMatch(/thinking\.adaptive\.display: Input should be 'summarized' or 'omitted'/);
   });
 
   it('takes each effort level the model lists, with adaptive thinking or without', async () => {

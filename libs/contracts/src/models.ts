@@ -38,6 +38,12 @@ export const modelRulesSchema = z.object({
    */
   thinkingMode: z.enum(['budget', 'adaptive']).default('budget'),
   /**
+   * What the model returns of its thinking unless asked: `summarized` text, or `omitted` (empty
+   * thinking blocks: Claude Opus 4.7 and later). The worker asks for `summarized` where the default
+   * is `omitted`, so the portal can show the thinking.
+   */
+  thinkingDisplay: z.enum(['summarized', 'omitted']).default('summarized'),
+  /**
    * `output_config.effort`: the levels the model takes (Claude Opus 4.5, the 4.6 models, Opus 4.7
    * on); false = not supported.
    */
@@ -145,6 +151,7 @@ export function knownModelRules(modelId: string): ModelRulesInput {
   // Adaptive thinking only, and no sampling parameters: Opus 4.7 on and the models after it.
   if (opus47AndLater.test(id)) {
     rules.thinkingMode = 'adaptive';
+    rules.thinkingDisplay = 'omitted';
     rules.sampling = false;
   }
   // Effort (Claude docs, "Effort"): low to high on Opus 4.5; max too on the 4.6 models and Mythos

@@ -53,10 +53,10 @@ describe('samplingFor', () => {
     expect(thinking - plain).toBe(5000);
   });
 
-  it('Opus 4.7: thinking is adaptive (the budget makes room under maxTokens); temperature, topP and topK are never sent', () => {
+  it('Opus 4.7: thinking is adaptive and asked summarized (the budget makes room under maxTokens); temperature, topP and topK are never sent', () => {
     const s = samplingFor(opus47, { thinkingBudget: 2000, maxTokens: 1000, topP: 0.97 });
     expect(s.inferenceConfig).toEqual({ maxTokens: 3000 });
-    expect(s.additionalModelRequestFields).toEqual({ thinking: { type: 'adaptive' } });
+    expect(s.additionalModelRequestFields).toEqual({ thinking: { type: 'adaptive', display: 'summarized' } });
     const stored = samplingFor(opus47, { temperature: 0.3, topP: 0.8, topK: 40 });
     expect(stored.inferenceConfig).toEqual({ maxTokens: 4096 });
     expect(stored.additionalModelRequestFields).toBeUndefined();
@@ -70,7 +70,7 @@ describe('samplingFor', () => {
     expect(samplingFor(sonnet45, { effort: 'low' }).additionalModelRequestFields).toBeUndefined();
     expect(samplingFor(opus47, { effort: null }).additionalModelRequestFields).toBeUndefined();
     // With thinking: both fields.
-    expect(samplingFor(opus47, { effort: 'low', thinkingBudget: 2048 }).additionalModelRequestFields).toEqual({ thinking: { type: 'adaptive' }, output_config: { effort: 'low' } });
+    expect(samplingFor(opus47, { effort: 'low', thinkingBudget: 2048 }).additionalModelRequestFields).toEqual({ thinking: { type: 'adaptive', display: 'summarized' }, output_config: { effort: 'low' } });
   });
 
   it('clamps top_k to the model range and drops it where not accepted', () => {

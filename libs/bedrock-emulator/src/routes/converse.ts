@@ -1,5 +1,5 @@
 import type { AnswerMessage, AnswerRequest, EmulatorAnswer } from '../answers.js';
-import { checkRules, isAdaptiveThinking, thinkingBudgetOf, type ConverseBody } from '../rules.js';
+import { checkRules, isAdaptiveThinking, thinkingBudgetOf, thinkingDisplayOf, type ConverseBody } from '../rules.js';
 import { paddedEventFrame } from '../event-stream.js';
 import { sendJson, validation } from '../http.js';
 import type { OperationAdapter } from './pipeline.js';
@@ -44,6 +44,7 @@ function parseConverse(body: unknown, modelId: string): AnswerRequest {
   }
   // Adaptive thinking: the model chooses how much to think, within maxTokens.
   const budget = isAdaptiveThinking(b as unknown as ConverseBody) ? Number.MAX_SAFE_INTEGER : thinkingBudgetOf(b as unknown as ConverseBody);
+  const display = thinkingDisplayOf(b as unknown as ConverseBody);
   return {
     modelId,
     messages: messages as AnswerMessage[],
@@ -51,6 +52,7 @@ function parseConverse(body: unknown, modelId: string): AnswerRequest {
     maxTokens: maxTokens as number | undefined,
     ...(budget && Number.isInteger(budget) ? { thinkingBudget: budget } : {}),
     ...effortOf(extra),
+    ...(display ? { thinkingDisplay: display } : {}),
   };
 }
 
@@ -86,7 +88,8 @@ export const converseAdapter: OperationAdapter = {
   parse: parseConverse,
   ...converseChecks,
   respond(res, answer, ctx) {
-    const reasoning = answer.reasoning.length > 0 ? [{ reasoningContent: { reasoningText: { text: answer.reasoning.join(''), signature: answer.signature } } }] : [];
+    const text = answer.reasoningOmitted ? '' : answer.reasoning.join('');
+    const reasoning = answer.reasoning.length > 0 ? [{ reasoningContent: { reasoningText: { text, signature: answer.signature } } }] : [];
     sendJson(
       res,
       200,
@@ -112,7 +115,8 @@ export const converseStreamAdapter: OperationAdapter = {
   deltaFrame: (text, index, answer) => {
     const r = answer.reasoning.length;
     if (index >= r) return paddedEventFrame('contentBlockDelta', { contentBlockIndex: r > 0 ? 1 : 0, delta: { text } });
-    const frame = paddedEventFrame('contentBlockDelta', { contentBlockIndex: 0, delta: { reasoningContent: { text } } });
+    // Omitted thinking: the time passes, no text goes out; the signature closes the block.
+    const frame = answer.reasoningOmitted ? Buffer.alloc(0) : paddedEventFrame('contentBlockDelta', { contentBlockIndex: 0, delta: { reasoningContent: { text } } });
     if (index < r - 1) return frame;
     return Buffer.concat([
       frame,

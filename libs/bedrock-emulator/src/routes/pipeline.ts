@@ -155,6 +155,7 @@ export async function handleModelRequest(
     // Input is counted as the model counts it: Opus 4.7 on make more tokens of the same text and images.
     const counting = knownTokenCounting(modelId, settings.tokenizerRatio);
     answer = emulatorAnswer({ ...request, maxTokens, inferenceConfig: undefined, max_tokens: undefined }, { counting });
+    if (answer.reasoning.length > 0 && (request.thinkingDisplay ?? settings.rules.thinkingDisplay) === 'omitted') answer.reasoningOmitted = true;
     base.inputTokens = answer.inputTokens;
     if (answer.inputTokens > settings.contextWindow) throw validation('Input is too long for requested model.');
     fault = state.faults.take(modelId, adapter.streaming, lastUserText(request.messages));

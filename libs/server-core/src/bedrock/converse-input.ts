@@ -74,7 +74,9 @@ export function samplingFor(
   const extra: Record<string, unknown> = {};
   if (budget) {
     // Adaptive: the model decides how much to think, within maxTokens (the budget made room for it).
-    extra['thinking'] = rules.thinkingMode === 'adaptive' ? { type: 'adaptive' } : { type: 'enabled', budget_tokens: budget };
+    // Summarized thinking asked for where the model would send empty blocks (Opus 4.7 on): the portal shows it.
+    const display = rules.thinkingDisplay === 'omitted' ? { display: 'summarized' } : {};
+    extra['thinking'] = rules.thinkingMode === 'adaptive' ? { type: 'adaptive', ...display } : { type: 'enabled', budget_tokens: budget, ...display };
     if (rules.sampling && params.topP !== undefined && params.topP >= 0.95) inferenceConfig.topP = params.topP;
   } else if (rules.sampling) {
     if (params.temperature !== undefined) inferenceConfig.temperature = params.temperature;

@@ -82,7 +82,8 @@ const entries: ModelEntryInput[] = [
   },
   {
     // Thinks adaptively only and takes no temperature, top_p or top_k (Bedrock user guide,
-    // "Adaptive thinking"): the portal hides those settings and a thinking budget makes room.
+    // "Adaptive thinking"): the portal hides those settings and a thinking budget makes room. Its
+    // thinking comes back empty unless asked for ("display": "summarized").
     id: 'us.anthropic.claude-opus-4-7',
     name: 'Claude Opus 4.7',
     vision: true,
@@ -91,7 +92,7 @@ const entries: ModelEntryInput[] = [
     contextWindow: 1_000_000,
     quota: { requestsPerMinute: 50, tokensPerMinute: 500_000 },
     price: priced(0.005, 0.025),
-    rules: { ...claude45Rules(4096), topK: false, thinkingMode: 'adaptive', sampling: false, effort: effort('xhigh', 'max'), prefill: false },
+    rules: { ...claude45Rules(4096), topK: false, thinkingMode: 'adaptive', thinkingDisplay: 'omitted', sampling: false, effort: effort('xhigh', 'max'), prefill: false },
   },
   {
     // Kept for the seed's users; takes temperature and topP together, no thinking, no caching on Bedrock.
