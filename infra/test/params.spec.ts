@@ -64,7 +64,9 @@ describe('deployment parameters', () => {
     const baseDir = join(dirname(fileURLToPath(import.meta.url)), '..');
     for (const region of ['us-east-1', 'eu-west-1', 'ap-northeast-1']) {
       const p = parseParams(rawParamsFrom({ context: {}, env: { AWS_REGION: region }, baseDir }));
-      expect(p.models.find((m) => m.default)?.id).toMatch(/claude-sonnet-4-5/);
+      // Sonnet 4.6: Anthropic retired Sonnet 4.5 on its own API on 2026-11-30 (Bedrock keeps its own dates).
+      expect(p.models.find((m) => m.default)?.id).toMatch(/claude-sonnet-4-6/);
+      expect(p.models.find((m) => m.default)?.rules).toMatchObject({ prefill: false, effort: { levels: ['low', 'medium', 'high', 'max'] } });
       expect(p.models.some((m) => m.id.includes('claude-3-haiku'))).toBe(true);
       expect(p.models.find((m) => m.id.includes('sonnet-4-5'))?.rules).toMatchObject({ exclusiveSampling: true, thinking: { minBudget: 1024 } });
     }
