@@ -15,6 +15,8 @@ export interface ModelRules {
   adaptiveThinking: 'no' | 'accepted' | 'only';
   /** What thinking returns unless the request asks (`thinking.display`): text, or empty blocks (Opus 4.7 on). */
   thinkingDisplay: 'summarized' | 'omitted';
+  /** Thinks adaptively when the request does not mention thinking (the Claude 5 models, Mythos). */
+  alwaysThinks: boolean;
   /** `output_config.effort`: the levels the model takes; false = none (Bedrock: "does not support the effort parameter"). */
   effort: { levels: string[] } | false;
   /** The request may end on an assistant message (a prefill); the 4.6 models on refuse it. */
@@ -34,6 +36,7 @@ const CLAUDE_3: ModelRules = {
   thinking: false,
   adaptiveThinking: 'no',
   thinkingDisplay: 'summarized',
+  alwaysThinks: false,
   effort: false,
   prefill: true,
   sampling: true,
@@ -70,6 +73,9 @@ export function knownRules(modelId: string): ModelRules {
     rules.thinkingDisplay = 'omitted';
     rules.sampling = false;
   }
+  // Claude docs (model overviews): the Claude 5 models think adaptively by default, Opus 5.5 and Fable
+  // always; Mythos Preview turns adaptive thinking on when thinking is unset.
+  if (/claude-[a-z]+-[5-9]|claude-mythos/.test(id)) rules.alwaysThinks = true;
   // Claude docs, "Effort": Opus 4.5 takes low to high; Opus and Sonnet 4.6 and Mythos Preview max as
   // well; Opus 4.7, 4.8 and the Claude 5 models xhigh too. Sonnet and Haiku 4.5 and earlier take none.
   if (/claude-opus-4-5/.test(id)) rules.effort = { levels: ['low', 'medium', 'high'] };
@@ -81,9 +87,9 @@ export function knownRules(modelId: string): ModelRules {
   return rules;
 }
 
-/** Bedrock's context window for a Claude model id, when known: 1M tokens for Opus 4.6 and 4.7 (AWS model cards). */
+/** Bedrock's context window for a Claude model id, when known: 1M tokens for Opus 4.6, 4.7 and the Claude 5 models (AWS model cards). */
 export function knownContextWindow(modelId: string): number | undefined {
-  return /claude-opus-4-[67]/.test(modelId.toLowerCase()) ? 1_000_000 : undefined;
+  return /claude-opus-4-[67]|claude-[a-z]+-[5-9]/.test(modelId.toLowerCase()) ? 1_000_000 : undefined;
 }
 
 /** Bedrock's output token limit for a Claude model id, when known. */
@@ -92,7 +98,7 @@ export function knownMaxOutputTokens(modelId: string): number | undefined {
   if (/claude-3-(haiku|sonnet|opus)-2024/.test(id)) return 4096;
   if (/claude-3-5-/.test(id)) return 8192;
   if (/claude-opus-4-(1-|2025)/.test(id)) return 32_000;
-  if (/claude-opus-4-[6-9]/.test(id)) return 128_000;
+  if (/claude-opus-4-[6-9]|claude-[a-z]+-[5-9]/.test(id)) return 128_000;
   if (/claude-3-7|claude-(sonnet|haiku|opus)-4/.test(id)) return 64_000;
   return undefined;
 }
@@ -138,6 +144,7 @@ export function mergeRules(base: ModelRules, update: unknown): ModelRules {
     thinking: u.thinking === undefined ? base.thinking : u.thinking,
     adaptiveThinking: u.adaptiveThinking ?? (u.thinkingMode === 'adaptive' && base.adaptiveThinking === 'no' ? 'accepted' : base.adaptiveThinking),
     thinkingDisplay: u.thinkingDisplay ?? base.thinkingDisplay,
+    alwaysThinks: u.alwaysThinks ?? base.alwaysThinks,
     effort: u.effort === undefined ? base.effort : u.effort,
     prefill: u.prefill ?? base.prefill,
     sampling: u.sampling ?? base.sampling,

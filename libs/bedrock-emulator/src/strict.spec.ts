@@ -260,6 +260,22 @@ describe('extended thinking', () => {
     expect((await refusal(ask(OPUS_47, think('full')))).message).toMatch(/thinking\.adaptive\.display: Input should be 'summarized' or 'omitted'/);
   });
 
+  it('the Claude 5 models think unasked (empty blocks, billed as output); asked, they show it', async () => {
+    const OPUS_55 = 'global.anthropic.claude-opus-5-5';
+    const plain = await client.send(new ConverseCommand(ask(OPUS_55, { inferenceConfig: { maxTokens: 3000 } })));
+    const [thought, answer] = plain.output!.message!.content!;
+    expect(thought!.reasoningContent?.reasoningText).toMatchObject({ text: '', signature: expect.any(String) });
+    expect(answer!.text).toBeTruthy();
+    const shown = await client.send(
+      new ConverseCommand(ask(OPUS_55, { inferenceConfig: { maxTokens: 3000 }, additionalModelRequestFields: { thinking: { type: 'adaptive', display: 'summarized' } } })),
+    );
+    expect(shown.output!.message!.content![0]!.reasoningContent?.reasoningText?.text).toBeTruthy();
+    expect(plain.usage!.outputTokens).toBe(shown.usage!.outputTokens);
+    // Opus 4.7 thinks only when asked.
+    expect((await client.send(new ConverseCommand(ask(OPUS_47)))).output!.message!.content![0]!.reasoningContent).toBeUndefined();
+    expect((await refusal(ask(OPUS_55, { additionalModelRequestFields: { thinking: { type: 'disabled' } } }))).message).toMatch(/"thinking\.type\.disabled" is not supported/);
+  });
+
   it('takes each effort level the model lists, with adaptive thinking or without', async () => {
     const effort = (level: string, thinking?: object) => ({ additionalModelRequestFields: { output_config: { effort: level }, ...(thinking ? { thinking } : {}) } });
     for (const level of ['low', 'medium', 'high', 'xhigh', 'max']) await expect(client.send(new ConverseCommand(ask(OPUS_47, effort(level))))).resolves.toBeDefined();

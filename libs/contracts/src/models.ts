@@ -44,6 +44,11 @@ export const modelRulesSchema = z.object({
    */
   thinkingDisplay: z.enum(['summarized', 'omitted']).default('summarized'),
   /**
+   * The model thinks (adaptively) even when the request does not ask, within `maxTokens` (the Claude
+   * 5 models and Mythos): the worker makes room for thinking on every call, asked or not.
+   */
+  alwaysThinks: z.boolean().default(false),
+  /**
    * `output_config.effort`: the levels the model takes (Claude Opus 4.5, the 4.6 models, Opus 4.7
    * on); false = not supported.
    */
@@ -133,6 +138,8 @@ export function defaultModel(catalog: readonly ModelEntry[]): ModelEntry {
 const claude37AndLater = /claude-3-7|claude-(sonnet|haiku|opus)-4|claude-[a-z]+-[5-9]|claude-mythos/;
 /** Claude Opus 4.7 and the models after it: adaptive thinking only, no sampling parameters, a new tokenizer. */
 const opus47AndLater = /claude-opus-4-[7-9]|claude-[a-z]+-[5-9]|claude-mythos/;
+/** The Claude 5 generation and Mythos. */
+const claude5AndMythos = /claude-[a-z]+-[5-9]|claude-mythos/;
 
 /**
  * Bedrock's rules for Claude model ids (foundation models and inference profiles) as its docs and
@@ -154,6 +161,8 @@ export function knownModelRules(modelId: string): ModelRulesInput {
     rules.thinkingDisplay = 'omitted';
     rules.sampling = false;
   }
+  // The Claude 5 models and Mythos think unless told not to (Opus 5.5 and Fable cannot be told).
+  if (claude5AndMythos.test(id)) rules.alwaysThinks = true;
   // Effort (Claude docs, "Effort"): low to high on Opus 4.5; max too on the 4.6 models and Mythos
   // Preview; xhigh too on Opus 4.7 on and the Claude 5 models.
   if (/claude-opus-4-5/.test(id)) rules.effort = { levels: ['low', 'medium', 'high'] };

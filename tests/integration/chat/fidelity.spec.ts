@@ -153,6 +153,24 @@ describe('Bedrock fidelity: catalog rules, extended thinking, prompt caching', (
     expect(rejected).toEqual([]);
   });
 
+  it('Opus 5.5 thinks on every answer: the answer is whole, and its thinking is shown only when the conversation asks', async () => {
+    const opus55 = 'us.anthropic.claude-opus-5-5';
+    const text = 'Plan a migration [[emulator:thinking=25,tokens=40]]';
+    // An answer limit of 50 tokens: the unasked thinking gets room of its own, so the 40-token answer is whole.
+    const limited = (await api().post('/v1/conversations').set(auth()).send({ modelId: opus55, params: { maxTokens: 50 } }).expect(201)).body;
+    const plain = await sendAndWait({ conversationId: limited.id, content: [{ type: 'text', text }] });
+    const done = client.done.get(plain.jobId)!;
+    expect(done.stopReason).toBe('end_turn');
+    expect(done.text).toBe(emulatorAnswer({ modelId: opus55, messages: [{ role: 'user', content: [{ text }] }], maxTokens: 8192 }).text);
+    expect(done.reasoning ?? '').toBe('');
+    // Billed with its thinking: more output tokens than the answer's pieces.
+    expect(done.usage.outputTokens).toBeGreaterThan(client.deltas.get(plain.jobId)!.length);
+    const conversation = (await api().post('/v1/conversations').set(auth()).send({ modelId: opus55, params: { thinkingBudget: 4096 } }).expect(201)).body;
+    const asked = await sendAndWait({ conversationId: conversation.id, content: [{ type: 'text', text }] });
+    expect(client.done.get(asked.jobId)!.reasoning).toBeTruthy();
+    expect(rejected).toEqual([]);
+  });
+
   it('a second turn of a long conversation reads from the prompt cache and costs less than the first', async () => {
     const long = `${'Our queue design keeps every Bedrock call behind one line so the quota holds. '.repeat(120)}What matters most?`;
     const first = await sendAndWait({ modelId: sonnet45, content: [{ type: 'text', text: long }] });

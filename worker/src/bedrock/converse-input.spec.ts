@@ -2,7 +2,7 @@ import { BedrockRuntimeClient, ConverseCommand, ConverseStreamCommand, type Conv
 import { pngHeader, startEmulator, type Emulator } from '@switchboard/bedrock-emulator';
 import type { ModelEntry } from '@switchboard/contracts';
 import { estimateInputTokens, estimateTokens } from '../quota/admission.js';
-import { buildChatInput, buildTextInput, builtInCatalog, continueAnswerPrompt, costOf, formatSmokeTable, runSmoke, samplingFor, smokeCases } from '@switchboard/server-core';
+import { alwaysThinkingRoom, buildChatInput, buildTextInput, builtInCatalog, continueAnswerPrompt, costOf, formatSmokeTable, runSmoke, samplingFor, smokeCases } from '@switchboard/server-core';
 
 process.env['AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED'] = 'true';
 
@@ -71,6 +71,17 @@ describe('samplingFor', () => {
     expect(samplingFor(opus47, { effort: null }).additionalModelRequestFields).toBeUndefined();
     // With thinking: both fields.
     expect(samplingFor(opus47, { effort: 'low', thinkingBudget: 2048 }).additionalModelRequestFields).toEqual({ thinking: { type: 'adaptive', display: 'summarized' }, output_config: { effort: 'low' } });
+  });
+
+  it('a model that always thinks (Claude 5) gets room for thinking on every call; thinking is shown only when asked', () => {
+    const opus55 = builtInCatalog.find((m) => m.id.includes('claude-opus-5-5'))!;
+    const unasked = samplingFor(opus55, { maxTokens: 1000 });
+    expect(unasked.inferenceConfig).toEqual({ maxTokens: 1000 + alwaysThinkingRoom });
+    expect(unasked.additionalModelRequestFields).toBeUndefined();
+    expect(samplingFor(opus55, { maxTokens: 1000 }, { thinking: false }).inferenceConfig.maxTokens).toBe(1000 + alwaysThinkingRoom);
+    const asked = samplingFor(opus55, { maxTokens: 1000, thinkingBudget: 8000, effort: 'low' });
+    expect(asked.inferenceConfig).toEqual({ maxTokens: 9000 });
+    expect(asked.additionalModelRequestFields).toEqual({ thinking: { type: 'adaptive', display: 'summarized' }, output_config: { effort: 'low' } });
   });
 
   it('clamps top_k to the model range and drops it where not accepted', () => {

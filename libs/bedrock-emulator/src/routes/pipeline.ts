@@ -154,7 +154,9 @@ export async function handleModelRequest(
     if (!state.config.lenient) adapter.checkRules?.(body, settings.rules, maxTokens);
     // Input is counted as the model counts it: Opus 4.7 on make more tokens of the same text and images.
     const counting = knownTokenCounting(modelId, settings.tokenizerRatio);
-    answer = emulatorAnswer({ ...request, maxTokens, inferenceConfig: undefined, max_tokens: undefined }, { counting });
+    // A model that always thinks does so unasked, adaptively (within maxTokens).
+    const thinksUnasked = settings.rules.alwaysThinks && request.thinkingBudget === undefined;
+    answer = emulatorAnswer({ ...request, maxTokens, inferenceConfig: undefined, max_tokens: undefined, ...(thinksUnasked ? { thinkingBudget: Number.MAX_SAFE_INTEGER } : {}) }, { counting });
     if (answer.reasoning.length > 0 && (request.thinkingDisplay ?? settings.rules.thinkingDisplay) === 'omitted') answer.reasoningOmitted = true;
     base.inputTokens = answer.inputTokens;
     if (answer.inputTokens > settings.contextWindow) throw validation('Input is too long for requested model.');

@@ -22,6 +22,9 @@ export type ConverseInput = {
 /** Without an explicit maxTokens, ask for no more than this (Bedrock reserves maxTokens against TPM). */
 export const defaultMaxTokens = 4096;
 
+/** Room for the thinking of a model that always thinks (`rules.alwaysThinks`) when the turn set no budget. */
+export const alwaysThinkingRoom = 4096;
+
 /** The answer's token limit (thinking comes on top of it, see `samplingFor`). */
 export function maxTokensFor(model: ModelEntry, params: ModelParams): number {
   return Math.min(params.maxTokens ?? defaultMaxTokens, model.maxOutputTokens);
@@ -68,8 +71,10 @@ export function samplingFor(
   const rules = rulesOf(model);
   const budget = opts.thinking === false ? undefined : thinkingBudgetFor(model, params);
   const answerMax = maxTokensFor(model, params);
+  // A model that always thinks does so within maxTokens, asked or not: room for it on every call.
+  const room = budget ?? (rules.alwaysThinks ? Math.max(alwaysThinkingRoom, params.thinkingBudget ?? 0) : undefined);
   const inferenceConfig: ConverseInput['inferenceConfig'] = {
-    maxTokens: budget ? Math.min(model.maxOutputTokens, budget + answerMax) : answerMax,
+    maxTokens: room ? Math.min(model.maxOutputTokens, room + answerMax) : answerMax,
   };
   const extra: Record<string, unknown> = {};
   if (budget) {

@@ -21,6 +21,18 @@ const round = (n: number) => Math.round(n * 1e8) / 1e8;
 // Effort levels (Claude docs, "Effort"; output_config.effort): low to high on Opus 4.5, max too on
 // the 4.6 models, xhigh too on Opus 4.7.
 const effort = (...more: ('xhigh' | 'max')[]) => ({ levels: ['low' as const, 'medium' as const, 'high' as const, ...more] });
+// Opus 4.7 and the Claude 5 models: adaptive thinking only (omitted unless asked), no sampling
+// parameters, no prefill, every effort level.
+const opus47Rules = (cacheMinTokens: number) => ({
+  ...claude45Rules(cacheMinTokens),
+  topK: false as const,
+  thinkingMode: 'adaptive' as const,
+  thinkingDisplay: 'omitted' as const,
+  sampling: false,
+  effort: effort('xhigh', 'max'),
+  prefill: false,
+});
+const claude5Rules = (cacheMinTokens: number) => ({ ...opus47Rules(cacheMinTokens), alwaysThinks: true });
 
 const entries: ModelEntryInput[] = [
   {
@@ -92,7 +104,32 @@ const entries: ModelEntryInput[] = [
     contextWindow: 1_000_000,
     quota: { requestsPerMinute: 50, tokensPerMinute: 500_000 },
     price: priced(0.005, 0.025),
-    rules: { ...claude45Rules(4096), topK: false, thinkingMode: 'adaptive', thinkingDisplay: 'omitted', sampling: false, effort: effort('xhigh', 'max'), prefill: false },
+    rules: opus47Rules(4096),
+  },
+  {
+    // The Claude 5 generation (Bedrock model card, Claude docs): 1M tokens of context, 128K of
+    // output, inference profiles only; thinks adaptively on every call (Opus 5.5 cannot turn it off),
+    // so the worker makes room for thinking under maxTokens; everything else as Opus 4.7.
+    id: 'us.anthropic.claude-opus-5-5',
+    name: 'Claude Opus 5.5',
+    vision: true,
+    documents: true,
+    maxOutputTokens: 128_000,
+    contextWindow: 1_000_000,
+    quota: { requestsPerMinute: 50, tokensPerMinute: 500_000 },
+    price: priced(0.004, 0.02),
+    rules: claude5Rules(4096),
+  },
+  {
+    id: 'us.anthropic.claude-sonnet-5-5',
+    name: 'Claude Sonnet 5.5',
+    vision: true,
+    documents: true,
+    maxOutputTokens: 128_000,
+    contextWindow: 1_000_000,
+    quota: { requestsPerMinute: 200, tokensPerMinute: 2_000_000 },
+    price: priced(0.002, 0.01),
+    rules: claude5Rules(4096),
   },
   {
     // Kept for the seed's users; takes temperature and topP together, no thinking, no caching on Bedrock.
