@@ -155,7 +155,9 @@ export function knownModelRules(modelId: string): ModelRulesInput {
   if (claude37AndLater.test(id)) rules.thinking = { minBudget: 1024 };
   // No assistant prefill from the 4.6 models on (Claude docs, "What's new in Claude 4.6": prefill removal).
   if (/claude-(opus|sonnet)-4-6/.test(id) || opus47AndLater.test(id)) rules.prefill = false;
-  // Adaptive thinking only, and no sampling parameters: Opus 4.7 on and the models after it.
+  // Adaptive thinking: recommended on the 4.6 models (a budget is deprecated there), the only way on
+  // Opus 4.7 on, which take no sampling parameters either.
+  if (/claude-(opus|sonnet)-4-6/.test(id)) rules.thinkingMode = 'adaptive';
   if (opus47AndLater.test(id)) {
     rules.thinkingMode = 'adaptive';
     rules.thinkingDisplay = 'omitted';

@@ -79,7 +79,8 @@ const entries: ModelEntryInput[] = [
     quota: { requestsPerMinute: 200, tokensPerMinute: 2_000_000 },
     price: priced(0.003, 0.015),
     // The 4.6 models and later refuse an assistant prefill: a continued answer asks in a user turn.
-    rules: { ...claude45Rules(1024), effort: effort('max'), prefill: false },
+    // Adaptive thinking: a budget is deprecated on them (Bedrock user guide, "Adaptive thinking").
+    rules: { ...claude45Rules(1024), thinkingMode: 'adaptive', effort: effort('max'), prefill: false },
   },
   {
     id: 'us.anthropic.claude-opus-4-6-v1',
@@ -90,7 +91,7 @@ const entries: ModelEntryInput[] = [
     contextWindow: 1_000_000,
     quota: { requestsPerMinute: 50, tokensPerMinute: 500_000 },
     price: priced(0.005, 0.025),
-    rules: { ...claude45Rules(4096), effort: effort('max'), prefill: false },
+    rules: { ...claude45Rules(4096), thinkingMode: 'adaptive', effort: effort('max'), prefill: false },
   },
   {
     // Thinks adaptively only and takes no temperature, top_p or top_k (Bedrock user guide,

@@ -92,8 +92,8 @@ describe('loadCatalog', () => {
     expect(() => loadCatalog(join(dir, 'missing.json'))).toThrow(/MODELS_FILE/);
   });
 
-  it('counts output tokens at Bedrock\'s burndown rate: 5 for Claude 3.7 and 4.x unless the entry says otherwise', () => {
-    for (const m of builtInCatalog) expect([m.name, outputBurndownOf(m)]).toEqual([m.name, /Claude (3\.7|(Sonnet|Haiku|Opus) 4)/.test(m.name) ? 5 : 1]);
+  it('counts output tokens at Bedrock\'s burndown rate: 5 for Claude 3.7, 4.x and 5 unless the entry says otherwise', () => {
+    for (const m of builtInCatalog) expect([m.name, outputBurndownOf(m)]).toEqual([m.name, /Claude (3\.7|(Sonnet|Haiku|Opus) [45])/.test(m.name) ? 5 : 1]);
     const entry = (id: string, outputBurndown?: number) => ({ id, quota: { requestsPerMinute: 1, tokensPerMinute: 1, ...(outputBurndown ? { outputBurndown } : {}) } });
     expect(outputBurndownOf(entry('anthropic.claude-3-7-sonnet-20250219-v1:0'))).toBe(5);
     expect(outputBurndownOf(entry('anthropic.claude-3-5-haiku-20241022-v1:0'))).toBe(1);
@@ -107,7 +107,7 @@ describe('loadCatalog', () => {
   });
 
   it('counts text in each model\'s tokens: Opus 4.7 and later make up to 1.35 times as many, unless the entry says otherwise', () => {
-    for (const m of builtInCatalog) expect([m.name, tokenizerRatioOf(m)]).toEqual([m.name, /Opus 4\.7/.test(m.name) ? 1.35 : 1]);
+    for (const m of builtInCatalog) expect([m.name, tokenizerRatioOf(m)]).toEqual([m.name, /Opus 4\.7|Claude \w+ 5/.test(m.name) ? 1.35 : 1]);
     expect(tokenizerRatioOf({ id: 'global.anthropic.claude-sonnet-5-v1:0' })).toBe(1.35);
     expect(tokenizerRatioOf({ id: 'us.anthropic.claude-opus-4-6-v1' })).toBe(1);
     expect(tokenizerRatioOf({ id: 'vendor.model-v1:0', tokenizerRatio: 1.2 })).toBe(1.2);
