@@ -49,6 +49,12 @@ export const testModels = [
     maxOutputTokens: 128000, contextWindow: 200000, quota: { requestsPerMinute: 1000, tokensPerMinute: 10000000 },
     price: { inputPer1k: 0.005, outputPer1k: 0.025 },
   },
+  {
+    // No rules given: a Claude 5 model thinks on every answer.
+    id: 'us.anthropic.claude-opus-5-5', name: 'Claude Opus 5.5', vision: true, documents: true,
+    maxOutputTokens: 128000, contextWindow: 1000000, quota: { requestsPerMinute: 1000, tokensPerMinute: 10000000 },
+    price: { inputPer1k: 0.004, outputPer1k: 0.02 },
+  },
 ];
 
 export function freePort(): Promise<number> {

@@ -6,6 +6,7 @@ import { testModels } from '../support/stack';
 const browser = chromiumForThisFile();
 const sonnet45 = testModels[4]!.id;
 const opus47 = testModels[5]!.id;
+const opus55 = testModels[6]!.id;
 
 async function openParams(page: Page): Promise<void> {
   await page.getByTestId('settings-button').click();
@@ -63,6 +64,20 @@ test('settings offer only what the model accepts: temperature or top P, top K, t
   expect((await answer.getByTestId('message-reasoning-text').innerText()).length).toBeGreaterThan(20);
   await page.reload();
   await lastAnswer(page).getByTestId('message-reasoning').waitFor();
+  expect(errors).toEqual([]);
+  await context.close();
+});
+
+test('Opus 5.5 thinks on every answer: the settings say so, and its thinking is not shown unless asked', async () => {
+  const { context, page, errors } = await newPage(browser());
+  await signIn(page);
+  await selectModel(page, opus55);
+  await openParams(page);
+  expect(await page.getByTestId('thinking-hint').innerText()).toContain('thinks on every answer');
+  await page.getByTestId('settings-cancel').click();
+  await sendMessage(page, 'Plan it [[emulator:thinking=15,tokens=20]]');
+  await waitForAnswerDone(page);
+  expect(await lastAnswer(page).getByTestId('message-reasoning').count()).toBe(0);
   expect(errors).toEqual([]);
   await context.close();
 });

@@ -135,7 +135,7 @@ const num = (v: number | string | null | undefined): number | undefined => (v ==
                   <mat-checkbox [checked]="thinking()" (change)="thinking.set($event.checked)" data-testid="param-thinking">
                     {{ 'settings.thinking' | translate }}
                   </mat-checkbox>
-                  <span class="hint">{{ (rules.thinkingMode === 'adaptive' ? 'settings.adaptiveThinkingHint' : 'settings.thinkingHint') | translate: { model: data.model?.name ?? '' } }}</span>
+                  <span class="hint" data-testid="thinking-hint">{{ thinkingHint | translate: { model: data.model?.name ?? '' } }}</span>
                 </div>
               }
               @if (effortChoices.length) {
@@ -217,6 +217,11 @@ export class ConversationSettingsDialog {
   /** null first: "Default" sends nothing, so the model uses its own level. */
   protected readonly effortChoices: (EffortLevel | null)[] = this.rules.effort ? [null, ...this.rules.effort.levels] : [];
   protected readonly thinking = signal(!!this.rules.thinking && !!this.data.params.thinkingBudget);
+  protected readonly thinkingHint = this.rules.alwaysThinks
+    ? 'settings.alwaysThinkingHint'
+    : this.rules.thinkingMode === 'adaptive'
+      ? 'settings.adaptiveThinkingHint'
+      : 'settings.thinkingHint';
   protected readonly fields = [
     { key: 'temperature', step: 0.1 },
     { key: 'topP', step: 0.05 },

@@ -16,6 +16,12 @@ describe('model rules in the settings dialog', () => {
     expect(portalRules(undefined).effort).toBe(false);
   });
 
+  it('tells a model that thinks on every answer (the Claude 5 models) from one that thinks when asked', () => {
+    expect(portalRules(model('global.anthropic.claude-opus-5-5')).alwaysThinks).toBe(true);
+    expect(opus47.alwaysThinks).toBe(false);
+    expect(portalRules(undefined).alwaysThinks).toBe(false);
+  });
+
   it('keeps a chosen level the model takes; Default, another model’s level or a model without effort send nothing', () => {
     expect(effortFor(opus47, 'xhigh')).toBe('xhigh');
     expect(effortFor(opus45, 'low')).toBe('low');

@@ -9,6 +9,8 @@ export type PortalRules = {
   thinkingMode: 'budget' | 'adaptive';
   /** false: the model takes no temperature, top P or top K. */
   sampling: boolean;
+  /** The model thinks on every answer; the checkbox only shows its thinking (and sizes its room). */
+  alwaysThinks: boolean;
   /** The `output_config.effort` levels the model takes; false: none (the server refuses any). */
   effort: { levels: EffortLevel[] } | false;
 };
@@ -21,6 +23,7 @@ export function portalRules(model: PublicModel | undefined): PortalRules {
     thinking: r.thinking ?? false,
     thinkingMode: r.thinkingMode ?? 'budget',
     sampling: r.sampling ?? true,
+    alwaysThinks: r.alwaysThinks ?? false,
     effort: r.effort ?? false,
   };
 }
