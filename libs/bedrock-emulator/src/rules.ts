@@ -49,6 +49,10 @@ const CLAUDE_3: ModelRules = {
 const claude37AndLater = /claude-3-7|claude-(sonnet|haiku|opus)-4|claude-[a-z]+-[5-9]|claude-mythos/;
 /** Claude Opus 4.7 and the models after it: adaptive thinking only, no sampling parameters, a new tokenizer. */
 const opus47AndLater = /claude-opus-4-[7-9]|claude-[a-z]+-[5-9]|claude-mythos/;
+/** Claude Opus 4.6 and Sonnet 4.6. */
+const claude46 = /claude-(opus|sonnet)-4-6/;
+/** The Claude 5 generation. */
+const claude5 = /claude-[a-z]+-[5-9]/;
 
 /**
  * Bedrock's rules for a Claude model id (foundation model or inference profile), as its docs and
@@ -64,9 +68,9 @@ export function knownRules(modelId: string): ModelRules {
   if (claude37AndLater.test(id)) rules.thinking = { minBudget: 1024 };
   // Bedrock user guide, "Adaptive thinking": recommended on Opus and Sonnet 4.6, the only way on Opus
   // 4.7 and the models after it, which also refuse temperature, top_p and top_k.
-  if (/claude-(opus|sonnet)-4-6/.test(id)) rules.adaptiveThinking = 'accepted';
+  if (claude46.test(id)) rules.adaptiveThinking = 'accepted';
   // Claude docs, "What's new in Claude 4.6": prefilling assistant messages returns 400 from 4.6 on.
-  if (/claude-(opus|sonnet)-4-6/.test(id) || opus47AndLater.test(id)) rules.prefill = false;
+  if (claude46.test(id) || opus47AndLater.test(id)) rules.prefill = false;
   if (opus47AndLater.test(id)) {
     rules.adaptiveThinking = 'only';
     // Claude docs, "What's new in Claude Opus 4.7": thinking content omitted by default.
@@ -75,11 +79,11 @@ export function knownRules(modelId: string): ModelRules {
   }
   // Claude docs (model overviews): the Claude 5 models think adaptively by default, Opus 5.5 and Fable
   // always; Mythos Preview turns adaptive thinking on when thinking is unset.
-  if (/claude-[a-z]+-[5-9]|claude-mythos/.test(id)) rules.alwaysThinks = true;
+  if (claude5.test(id) || /claude-mythos/.test(id)) rules.alwaysThinks = true;
   // Claude docs, "Effort": Opus 4.5 takes low to high; Opus and Sonnet 4.6 and Mythos Preview max as
   // well; Opus 4.7, 4.8 and the Claude 5 models xhigh too. Sonnet and Haiku 4.5 and earlier take none.
   if (/claude-opus-4-5/.test(id)) rules.effort = { levels: ['low', 'medium', 'high'] };
-  else if (/claude-(opus|sonnet)-4-6|claude-mythos-preview/.test(id)) rules.effort = { levels: ['low', 'medium', 'high', 'max'] };
+  else if (claude46.test(id) || /claude-mythos-preview/.test(id)) rules.effort = { levels: ['low', 'medium', 'high', 'max'] };
   else if (opus47AndLater.test(id)) rules.effort = { levels: ['low', 'medium', 'high', 'xhigh', 'max'] };
   if (/claude-(haiku-4-[5-9]|opus-4-[5-9])/.test(id)) rules.promptCache = { minTokens: 4096, maxPoints: 4 };
   else if (/claude-3-7|claude-(sonnet|opus)-4/.test(id)) rules.promptCache = { minTokens: 1024, maxPoints: 4 };
@@ -89,7 +93,8 @@ export function knownRules(modelId: string): ModelRules {
 
 /** Bedrock's context window for a Claude model id, when known: 1M tokens for Opus 4.6, 4.7 and the Claude 5 models (AWS model cards). */
 export function knownContextWindow(modelId: string): number | undefined {
-  return /claude-opus-4-[67]|claude-[a-z]+-[5-9]/.test(modelId.toLowerCase()) ? 1_000_000 : undefined;
+  const id = modelId.toLowerCase();
+  return /claude-opus-4-[67]/.test(id) || claude5.test(id) ? 1_000_000 : undefined;
 }
 
 /** Bedrock's output token limit for a Claude model id, when known. */
@@ -98,7 +103,7 @@ export function knownMaxOutputTokens(modelId: string): number | undefined {
   if (/claude-3-(haiku|sonnet|opus)-2024/.test(id)) return 4096;
   if (/claude-3-5-/.test(id)) return 8192;
   if (/claude-opus-4-(1-|2025)/.test(id)) return 32_000;
-  if (/claude-opus-4-[6-9]|claude-[a-z]+-[5-9]/.test(id)) return 128_000;
+  if (/claude-opus-4-[6-9]/.test(id) || claude5.test(id)) return 128_000;
   if (/claude-3-7|claude-(sonnet|haiku|opus)-4/.test(id)) return 64_000;
   return undefined;
 }

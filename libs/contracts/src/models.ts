@@ -138,15 +138,18 @@ export function defaultModel(catalog: readonly ModelEntry[]): ModelEntry {
 const claude37AndLater = /claude-3-7|claude-(sonnet|haiku|opus)-4|claude-[a-z]+-[5-9]|claude-mythos/;
 /** Claude Opus 4.7 and the models after it: adaptive thinking only, no sampling parameters, a new tokenizer. */
 const opus47AndLater = /claude-opus-4-[7-9]|claude-[a-z]+-[5-9]|claude-mythos/;
+/** Claude Opus 4.6 and Sonnet 4.6. */
+const claude46 = /claude-(opus|sonnet)-4-6/;
 /** The Claude 5 generation and Mythos. */
 const claude5AndMythos = /claude-[a-z]+-[5-9]|claude-mythos/;
 
 /**
  * Bedrock's rules for Claude model ids (foundation models and inference profiles) as its docs and
  * error messages show them: Opus 4.1 and the 4.5 family on refuse temperature with top_p; 3.7 and 4.x
- * think; Opus 4.5 on take an effort; Opus 4.7 on think adaptively only and take no temperature, top_p or top_k (Bedrock user
- * guide, "Adaptive thinking"); prompt caching per model minimum. Unknown ids get the defaults
- * (Claude 3 behaviour).
+ * think; Opus 4.5 on take an effort; the 4.6 models on take no prefill; Opus 4.7 on think adaptively
+ * only and take no temperature, top_p or top_k (Bedrock user guide, "Adaptive thinking"); the Claude
+ * 5 models always think; prompt caching per model minimum. Unknown ids get the defaults (Claude 3
+ * behaviour).
  */
 export function knownModelRules(modelId: string): ModelRulesInput {
   const id = modelId.toLowerCase();
@@ -154,10 +157,10 @@ export function knownModelRules(modelId: string): ModelRulesInput {
   if (/claude-(opus-4-1|(sonnet|haiku|opus)-4-[5-9])/.test(id)) rules.exclusiveSampling = true;
   if (claude37AndLater.test(id)) rules.thinking = { minBudget: 1024 };
   // No assistant prefill from the 4.6 models on (Claude docs, "What's new in Claude 4.6": prefill removal).
-  if (/claude-(opus|sonnet)-4-6/.test(id) || opus47AndLater.test(id)) rules.prefill = false;
+  if (claude46.test(id) || opus47AndLater.test(id)) rules.prefill = false;
   // Adaptive thinking: recommended on the 4.6 models (a budget is deprecated there), the only way on
   // Opus 4.7 on, which take no sampling parameters either.
-  if (/claude-(opus|sonnet)-4-6/.test(id)) rules.thinkingMode = 'adaptive';
+  if (claude46.test(id)) rules.thinkingMode = 'adaptive';
   if (opus47AndLater.test(id)) {
     rules.thinkingMode = 'adaptive';
     rules.thinkingDisplay = 'omitted';
@@ -168,7 +171,7 @@ export function knownModelRules(modelId: string): ModelRulesInput {
   // Effort (Claude docs, "Effort"): low to high on Opus 4.5; max too on the 4.6 models and Mythos
   // Preview; xhigh too on Opus 4.7 on and the Claude 5 models.
   if (/claude-opus-4-5/.test(id)) rules.effort = { levels: ['low', 'medium', 'high'] };
-  else if (/claude-(opus|sonnet)-4-6|claude-mythos-preview/.test(id)) rules.effort = { levels: ['low', 'medium', 'high', 'max'] };
+  else if (claude46.test(id) || /claude-mythos-preview/.test(id)) rules.effort = { levels: ['low', 'medium', 'high', 'max'] };
   else if (opus47AndLater.test(id)) rules.effort = { levels: [...effortLevels] };
   if (/claude-(haiku-4-[5-9]|opus-4-[5-9])/.test(id)) rules.promptCache = { minTokens: 4096, maxPoints: 4 };
   else if (/claude-3-7|claude-(sonnet|opus)-4/.test(id)) rules.promptCache = { minTokens: 1024, maxPoints: 4 };
