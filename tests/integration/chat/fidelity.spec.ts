@@ -2,6 +2,7 @@ import pg from 'pg';
 import request from 'supertest';
 import { emulatorAnswer } from '@switchboard/bedrock-emulator';
 import type { ConversationWithMessages } from '@switchboard/contracts';
+import { cleanTitle, titleRequest } from '@switchboard/server-core';
 import { ChatClient, range } from '../support/chat-client.js';
 import { type Stack, startStack } from '../support/stack.js';
 
@@ -75,7 +76,8 @@ describe('Bedrock fidelity: catalog rules, extended thinking, prompt caching', (
 
   it('sends the effort the conversation asks for; one stored for another model steps down to a level the model takes', async () => {
     const efforts: (string | undefined)[] = [];
-    const record = (r: { modelId: string; effort?: string }) => efforts.push(r.effort);
+    // Chat answers stream; title calls (of other tests' conversations too) do not.
+    const record = (r: { operation: string; effort?: string }) => r.operation === 'converse-stream' && efforts.push(r.effort);
     stack.emulator.on('request', record);
     try {
       const conversation = (await api().post('/v1/conversations').set(auth()).send({ modelId: opus47, params: { effort: 'xhigh', thinkingBudget: 2048 } }).expect(201)).body;
@@ -89,8 +91,7 @@ describe('Bedrock fidelity: catalog rules, extended thinking, prompt caching', (
     } finally {
       stack.emulator.off('request', record);
     }
-    // The title call of the new conversation asks for no effort.
-    expect(efforts.filter(Boolean)).toEqual(['xhigh', 'high']);
+    expect(efforts).toEqual(['xhigh', 'high']);
     expect(rejected).toEqual([]);
   });
 
@@ -150,6 +151,29 @@ describe('Bedrock fidelity: catalog rules, extended thinking, prompt caching', (
     expect(done.text.startsWith(shown.tokens.slice(0, 10).join('').trimEnd())).toBe(true);
     expect(done.text.length).toBeGreaterThan(shown.tokens.slice(0, 10).join('').length);
     expect(client.text(ack.jobId)).toBe(done.text);
+    expect(rejected).toEqual([]);
+  });
+
+  it("Opus 5.5 writes a title too: room for its thinking on top of the title's few tokens, at low effort", async () => {
+    const opus55 = 'us.anthropic.claude-opus-5-5';
+    const efforts: (string | undefined)[] = [];
+    const record = (r: { operation: string; modelId: string; effort?: string }) => r.operation === 'converse' && r.modelId === opus55 && efforts.push(r.effort);
+    stack.emulator.on('request', record);
+    const text = 'Which regions should run the nightly batch? [[emulator:tokens=30]]';
+    const ack = await sendAndWait({ modelId: opus55, content: [{ type: 'text', text }] });
+    const firstWords = (await api().get(`/v1/conversations/${ack.conversationId}`).set(auth()).expect(200)).body.title as string;
+    let title = firstWords;
+    for (let i = 0; i < 100 && title === firstWords; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      title = (await api().get(`/v1/conversations/${ack.conversationId}`).set(auth()).expect(200)).body.title as string;
+    }
+    stack.emulator.off('request', record);
+    const stored = (await api().get(`/v1/conversations/${ack.conversationId}`).set(auth()).expect(200)).body as ConversationWithMessages;
+    const answer = stored.messages.find((m) => m.role === 'assistant')!.content.map((b) => ('text' in b ? b.text : '')).join('');
+    const req = titleRequest(text, answer);
+    // The whole title, as the model would write it without thinking in the way.
+    expect(title).toBe(cleanTitle(emulatorAnswer({ modelId: opus55, system: [{ text: req.system }], messages: [{ role: 'user', content: [{ text: req.prompt }] }], maxTokens: 4096 }).text));
+    expect(efforts).toEqual(['low']);
     expect(rejected).toEqual([]);
   });
 

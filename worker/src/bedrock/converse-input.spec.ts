@@ -84,6 +84,16 @@ describe('samplingFor', () => {
     expect(asked.additionalModelRequestFields).toEqual({ thinking: { type: 'adaptive', display: 'summarized' }, output_config: { effort: 'low' } });
   });
 
+  it('one-message calls (titles, summaries) on a model that always thinks get the same room, and the effort asked where taken', () => {
+    const opus55 = builtInCatalog.find((m) => m.id.includes('claude-opus-5-5'))!;
+    const title = buildTextInput({ model: opus55, system: 's', prompt: 'p', maxTokens: 24, effort: 'low' });
+    expect(title.inferenceConfig.maxTokens).toBe(24 + alwaysThinkingRoom);
+    expect(title.additionalModelRequestFields).toEqual({ output_config: { effort: 'low' } });
+    const onSonnet45 = buildTextInput({ model: sonnet45, system: 's', prompt: 'p', maxTokens: 24, effort: 'low' });
+    expect(onSonnet45.inferenceConfig.maxTokens).toBe(24);
+    expect(onSonnet45.additionalModelRequestFields).toBeUndefined();
+  });
+
   it('clamps top_k to the model range and drops it where not accepted', () => {
     const noTopK: ModelEntry = { ...sonnet45, id: 'test.no-top-k', rules: { ...sonnet45.rules, topK: false } };
     expect(samplingFor(sonnet45, { topK: 900 }).additionalModelRequestFields).toEqual({ top_k: 500 });

@@ -2,7 +2,7 @@ import { type BedrockRuntimeClient, ConverseCommand, type ConverseCommandInput }
 import type { Job } from 'bullmq';
 import type { SQL, SQLWrapper } from 'drizzle-orm';
 import type { Logger } from '@switchboard/server-core';
-import type { ModelEntry, Usage } from '@switchboard/contracts';
+import type { EffortLevel, ModelEntry, Usage } from '@switchboard/contracts';
 import { BudgetExceededError, buildTextInput, costOf, type LedgerPurpose, type QuotaGovernor, usageFrom } from '@switchboard/server-core';
 import { sendToBedrock } from '../bedrock/bedrock-client.js';
 import { workerMetrics } from '../metrics/worker-metrics.js';
@@ -40,6 +40,8 @@ export type ModelCall = {
   prompt: string;
   maxTokens: number;
   purpose: LedgerPurpose;
+  /** The effort asked for, where the model takes it (see buildTextInput). */
+  effort?: EffortLevel;
   /** A write built from the answer (with RETURNING) to go in one statement with the call's ledger row. */
   writeWith?: (text: string) => SQLWrapper | undefined;
 };
@@ -54,7 +56,14 @@ export type ModelAnswer = { text: string; usage: Usage; stopReason: string; writ
 export async function callModel(ctx: ModelCallContext, call: ModelCall): Promise<ModelAnswer> {
   // The system prompt (with the job's instructions) is the prefix every chunk call shares: cached
   // when the model caches and it is long enough.
-  const input = buildTextInput({ model: call.model, system: call.system, prompt: call.prompt, maxTokens: call.maxTokens, temperature: 0.2 }) as ConverseCommandInput;
+  const input = buildTextInput({
+    model: call.model,
+    system: call.system,
+    prompt: call.prompt,
+    maxTokens: call.maxTokens,
+    temperature: 0.2,
+    ...(call.effort ? { effort: call.effort } : {}),
+  }) as ConverseCommandInput;
   const quota = ctx.quota;
   let reservation: Reservation | undefined;
   try {

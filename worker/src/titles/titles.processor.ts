@@ -64,6 +64,8 @@ export function createTitleProcessor(deps: TitleProcessorDeps) {
         model,
         ...request,
         purpose: 'title',
+        // A few words: the least thinking the model allows (models that always think would spend more on it than on the title).
+        effort: 'low',
         writeWith: (text) => {
           const title = titleOf(text);
           return title ? deps.repository.replaceTitleWrite(conversationId, exchange.title, title) : undefined;

@@ -241,15 +241,22 @@ export function mergeSameRole(messages: ConverseMessage[]): ConverseMessage[] {
   return merged;
 }
 
-/** A one-message call (summaries, compression): system (cached when long enough), one user text. */
-export function buildTextInput(opts: { model: ModelEntry; system: string; prompt: string; maxTokens: number; temperature?: number }): ConverseInput {
+/**
+ * A one-message call (summaries, compression, titles): system (cached when long enough), one user
+ * text; `maxTokens` is the answer's, with room on top for a model that always thinks; `effort` where
+ * the model takes it (a title asks for little).
+ */
+export function buildTextInput(opts: { model: ModelEntry; system: string; prompt: string; maxTokens: number; temperature?: number; effort?: EffortLevel }): ConverseInput {
+  const rules = rulesOf(opts.model);
+  const room = rules.alwaysThinks ? alwaysThinkingRoom : 0;
   const input: ConverseInput = {
     modelId: opts.model.id,
     system: [{ text: opts.system }],
     messages: [{ role: 'user', content: [{ text: opts.prompt }] }],
-    inferenceConfig: { maxTokens: Math.min(opts.maxTokens, opts.model.maxOutputTokens) },
+    inferenceConfig: { maxTokens: Math.min(opts.maxTokens + room, opts.model.maxOutputTokens) },
   };
-  const rules = rulesOf(opts.model);
+  const effort = effortFor(opts.model, { effort: opts.effort });
+  if (effort) input.additionalModelRequestFields = { output_config: { effort } };
   if (opts.temperature !== undefined && rules.sampling) input.inferenceConfig.temperature = opts.temperature;
   if (rules.promptCache && estimateBlockTokens(input.system!) >= rules.promptCache.minTokens) input.system!.push(cachePoint);
   return input;
