@@ -21,6 +21,9 @@ const round = (n: number) => Math.round(n * 1e8) / 1e8;
 // Effort levels (Claude docs, "Effort"; output_config.effort): low to high on Opus 4.5, max too on
 // the 4.6 models, xhigh too on Opus 4.7.
 const effort = (...more: ('xhigh' | 'max')[]) => ({ levels: ['low' as const, 'medium' as const, 'high' as const, ...more] });
+// The 4.6 models: no assistant prefill (a continued answer asks in a user turn), adaptive thinking (a
+// budget is deprecated on them: Bedrock user guide, "Adaptive thinking"), effort up to max.
+const claude46Rules = (cacheMinTokens: number) => ({ ...claude45Rules(cacheMinTokens), thinkingMode: 'adaptive' as const, effort: effort('max'), prefill: false });
 // Opus 4.7 and the Claude 5 models: adaptive thinking only (omitted unless asked), no sampling
 // parameters, no prefill, every effort level.
 const opus47Rules = (cacheMinTokens: number) => ({
@@ -78,9 +81,7 @@ const entries: ModelEntryInput[] = [
     contextWindow: 200_000,
     quota: { requestsPerMinute: 200, tokensPerMinute: 2_000_000 },
     price: priced(0.003, 0.015),
-    // The 4.6 models and later refuse an assistant prefill: a continued answer asks in a user turn.
-    // Adaptive thinking: a budget is deprecated on them (Bedrock user guide, "Adaptive thinking").
-    rules: { ...claude45Rules(1024), thinkingMode: 'adaptive', effort: effort('max'), prefill: false },
+    rules: claude46Rules(1024),
   },
   {
     id: 'us.anthropic.claude-opus-4-6-v1',
@@ -91,7 +92,7 @@ const entries: ModelEntryInput[] = [
     contextWindow: 1_000_000,
     quota: { requestsPerMinute: 50, tokensPerMinute: 500_000 },
     price: priced(0.005, 0.025),
-    rules: { ...claude45Rules(4096), thinkingMode: 'adaptive', effort: effort('max'), prefill: false },
+    rules: claude46Rules(4096),
   },
   {
     // Thinks adaptively only and takes no temperature, top_p or top_k (Bedrock user guide,

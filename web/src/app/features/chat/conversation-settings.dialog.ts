@@ -14,7 +14,7 @@ import { ApiService } from '../../core/api.service';
 import { toUiError } from '../../core/errors';
 import { LanguageService } from '../../core/language.service';
 import { IconComponent } from '../../shared/icon.component';
-import { effortFor, portalRules } from './model-rules';
+import { selectableEffort, portalRules } from './model-rules';
 
 export type SettingsDialogData = { systemPrompt: string | null; params: ModelParams; model: PublicModel | undefined };
 export type SettingsDialogResult = { systemPrompt: string | null; params: ModelParams };
@@ -249,7 +249,7 @@ export class ConversationSettingsDialog {
     thinkingBudget: new FormControl<number | null>(this.data.params.thinkingBudget ?? (this.rules.thinking ? this.thinkMin : null), [
       range(this.thinkMin, () => this.maxOut() - 1, true),
     ]),
-    effort: new FormControl<EffortLevel | null>(effortFor(this.rules, this.data.params.effort)),
+    effort: new FormControl<EffortLevel | null>(selectableEffort(this.rules, this.data.params.effort)),
     maxTokens: new FormControl<number | null>(this.data.params.maxTokens ?? null, range(1, this.maxOut, true)),
     historyMessages: new FormControl<number | null>(this.data.params.historyMessages ?? null, range(1, () => 200, true)),
     compressThreshold: new FormControl<number | null>(this.data.params.compressThreshold ?? null, (c) => {
@@ -379,7 +379,7 @@ export class ConversationSettingsDialog {
     if (this.shown('topK')) set('topK', num(v.topK));
     if (this.shown('thinkingBudget')) set('thinkingBudget', num(v.thinkingBudget));
     // Default, or a model without effort: left out like any unset field (the saved params replace the stored ones).
-    set('effort', effortFor(this.rules, v.effort) ?? undefined);
+    set('effort', selectableEffort(this.rules, v.effort) ?? undefined);
     set('maxTokens', num(v.maxTokens));
     set('historyMessages', num(v.historyMessages));
     set('compressThreshold', num(v.compressThreshold));

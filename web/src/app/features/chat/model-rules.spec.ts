@@ -1,5 +1,5 @@
 import { knownModelRules, modelRulesSchema, type PublicModel } from '@switchboard/contracts';
-import { effortFor, portalRules } from './model-rules';
+import { selectableEffort, portalRules } from './model-rules';
 
 /** A model as `GET /v1/models` lists it: the catalog's rules for its id. */
 const model = (id: string) => ({ id, rules: modelRulesSchema.parse(knownModelRules(id)) }) as PublicModel;
@@ -23,11 +23,11 @@ describe('model rules in the settings dialog', () => {
   });
 
   it('keeps a chosen level the model takes; Default, another model’s level or a model without effort send nothing', () => {
-    expect(effortFor(opus47, 'xhigh')).toBe('xhigh');
-    expect(effortFor(opus45, 'low')).toBe('low');
-    expect(effortFor(opus45, 'xhigh')).toBeNull();
-    expect(effortFor(opus47, null)).toBeNull();
-    expect(effortFor(opus47, undefined)).toBeNull();
-    expect(effortFor(sonnet45, 'high')).toBeNull();
+    expect(selectableEffort(opus47, 'xhigh')).toBe('xhigh');
+    expect(selectableEffort(opus45, 'low')).toBe('low');
+    expect(selectableEffort(opus45, 'xhigh')).toBeNull();
+    expect(selectableEffort(opus47, null)).toBeNull();
+    expect(selectableEffort(opus47, undefined)).toBeNull();
+    expect(selectableEffort(sonnet45, 'high')).toBeNull();
   });
 });

@@ -29,6 +29,6 @@ export function portalRules(model: PublicModel | undefined): PortalRules {
 }
 
 /** The stored effort if this model takes it, else null (its default): a level kept from another model would be refused. */
-export function effortFor(rules: PortalRules, effort: EffortLevel | null | undefined): EffortLevel | null {
+export function selectableEffort(rules: PortalRules, effort: EffortLevel | null | undefined): EffortLevel | null {
   return rules.effort && effort && rules.effort.levels.includes(effort) ? effort : null;
 }
