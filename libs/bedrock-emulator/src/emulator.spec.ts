@@ -192,6 +192,27 @@ describe('Converse and InvokeModel', () => {
     });
   });
 
+  it('InvokeModel refuses what Bedrock refuses for the model: prefill, sampling, thinking type, effort', async () => {
+    const invoke = (modelId: string, extra: Record<string, unknown>, messages?: unknown[]) =>
+      client()
+        .send(new InvokeModelCommand({ modelId, body: JSON.stringify({ ...anthropicBody('Hello'), ...(messages ? { messages } : {}), ...extra }), contentType: 'application/json' }))
+        .then(
+          () => 'accepted',
+          (err: Error) => err.message,
+        );
+    const opus47 = 'us.anthropic.claude-opus-4-7';
+    const prefill = [
+      { role: 'user', content: 'Hello' },
+      { role: 'assistant', content: 'Hi' },
+    ];
+    expect(await invoke(opus47, {}, prefill)).toMatch(/does not support assistant message prefill/);
+    expect(await invoke('global.anthropic.claude-sonnet-4-5-20250929-v1:0', {}, prefill)).toBe('accepted');
+    expect(await invoke(opus47, { temperature: 0.5 })).toMatch(/`temperature` is not supported for this model/);
+    expect(await invoke(opus47, { thinking: { type: 'enabled', budget_tokens: 2000 } })).toMatch(/"thinking.type.enabled" is not supported/);
+    expect(await invoke('global.anthropic.claude-sonnet-4-5-20250929-v1:0', { output_config: { effort: 'low' } })).toMatch(/does not support the effort parameter/);
+    expect(await invoke(opus47, { thinking: { type: 'adaptive' }, output_config: { effort: 'xhigh' } })).toBe('accepted');
+  });
+
   it('pads every streamed event with a `p` of varying length, as Bedrock does (the SDK drops it)', async () => {
     const raw = async (operation: string, body: unknown) => {
       const url = `${emu.url}/model/${encodeURIComponent(MODEL)}/${operation}`;

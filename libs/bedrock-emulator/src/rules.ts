@@ -276,6 +276,36 @@ export function checkRules(body: ConverseBody, rules: ModelRules, maxTokens: num
   }
 }
 
+/**
+ * The same model rules for an InvokeModel body (Anthropic's Messages shape: `temperature`, `top_p`,
+ * `top_k`, `thinking` and `output_config` at the top level), so a client of the standalone emulator
+ * is refused what Bedrock refuses there too: a prefill from the 4.6 models on, sampling parameters
+ * on Opus 4.7 on, a thinking type other than adaptive where only adaptive is taken, an effort the
+ * model does not take. Media, budgets and caching are checked on Converse only (the product's API).
+ */
+export function checkMessagesRules(body: Record<string, unknown>, rules: ModelRules): void {
+  const messages = body['messages'] as { role: string }[];
+  if (messages.at(-1)?.role === 'assistant' && !rules.prefill) {
+    throw validation(`${MODEL_SAYS}This model does not support assistant message prefill. The conversation must end with a user message.`);
+  }
+  if (!rules.sampling) {
+    for (const field of ['temperature', 'top_p', 'top_k']) {
+      if (body[field] !== undefined) throw validation(`${MODEL_SAYS}\`${field}\` is not supported for this model.`);
+    }
+  }
+  if (rules.exclusiveSampling && body['temperature'] !== undefined && body['top_p'] !== undefined) {
+    throw validation(`${MODEL_SAYS}\`temperature\` and \`top_p\` cannot both be specified for this model. Please use only one.`);
+  }
+  const type = (body['thinking'] as { type?: unknown } | null | undefined)?.type;
+  if (body['thinking'] !== undefined && rules.adaptiveThinking === 'only' && type !== 'adaptive') {
+    throw validation(`${MODEL_SAYS}"thinking.type.${String(type)}" is not supported for this model. Use "thinking.type.adaptive" and "output_config.effort" to control thinking behavior.`);
+  }
+  if (type === 'adaptive' && (rules.thinking === false || rules.adaptiveThinking === 'no')) {
+    throw validation(`${MODEL_SAYS}thinking.type: Input tag 'adaptive' found using 'type' does not match any of the expected tags: 'enabled', 'disabled'`);
+  }
+  checkEffort(body['output_config'], rules);
+}
+
 const EFFORT_LEVELS = ['low', 'medium', 'high', 'xhigh', 'max'];
 /** `'a', 'b' or 'c'`, as Bedrock lists allowed values. */
 const quoted = (levels: string[]) => levels.map((l) => `'${l}'`).join(', ').replace(/, ([^,]*)$/, ' or $1');

@@ -1,6 +1,7 @@
 import type { AnswerMessage, AnswerRequest, EmulatorAnswer } from '../answers.js';
 import { paddedEventFrame } from '../event-stream.js';
 import { sendJson, validation } from '../http.js';
+import { checkMessagesRules } from '../rules.js';
 import type { OperationAdapter, ResponseContext } from './pipeline.js';
 
 const malformed = (detail: string) => validation(`Malformed input request: ${detail}, please reformat your input and try again.`);
@@ -26,6 +27,9 @@ function parseAnthropic(body: unknown, modelId: string): AnswerRequest {
   return { modelId, messages: messages as AnswerMessage[], system: b['system'] as AnswerRequest['system'], maxTokens: maxTokens as number };
 }
 
+/** Bedrock's per-model checks on an Anthropic body that passed parseAnthropic. */
+const checkInvokeRules: OperationAdapter['checkRules'] = (body, rules) => checkMessagesRules(body as Record<string, unknown>, rules);
+
 const messageId = (ctx: ResponseContext) => `msg_bdrk_${ctx.requestId.replace(/[^a-z0-9]/gi, '')}`;
 
 function tokenHeaders(answer: EmulatorAnswer, ctx: ResponseContext) {
@@ -41,6 +45,7 @@ export const invokeAdapter: OperationAdapter = {
   operation: 'invoke',
   streaming: false,
   parse: parseAnthropic,
+  checkRules: checkInvokeRules,
   respond(res, answer, ctx) {
     sendJson(
       res,
@@ -67,6 +72,7 @@ export const invokeStreamAdapter: OperationAdapter = {
   operation: 'invoke-with-response-stream',
   streaming: true,
   parse: parseAnthropic,
+  checkRules: checkInvokeRules,
   streamHeaders: { 'x-amzn-bedrock-content-type': 'application/json' },
   startFrames: (answer, ctx) => [
     chunk({
