@@ -74,6 +74,10 @@ test('Opus 5.5 thinks on every answer: the settings say so, and its thinking is 
   await selectModel(page, opus55);
   await openParams(page);
   expect(await page.getByTestId('thinking-hint').innerText()).toContain('thinks on every answer');
+  // Without a chosen level it works at medium effort, not high like the others.
+  await page.getByTestId('param-effort').click();
+  expect(await page.getByTestId('effort-default').innerText()).toContain("The model's own level (medium)");
+  await page.keyboard.press('Escape');
   await page.getByTestId('settings-cancel').click();
   await sendMessage(page, 'Plan it [[emulator:thinking=15,tokens=20]]');
   await waitForAnswerDone(page);
@@ -94,6 +98,7 @@ test('Opus 4.7: no sampling settings, thinking is adaptive (the budget makes roo
   await page.getByTestId('param-effort').click();
   const levels = page.locator('mat-option');
   await levels.first().waitFor();
+  expect(await page.getByTestId('effort-default').innerText()).toContain("The model's own level (high)");
   expect(await levels.evaluateAll((options) => options.map((o) => o.getAttribute('data-testid')))).toEqual(
     ['default', 'low', 'medium', 'high', 'xhigh', 'max'].map((level) => `effort-${level}`),
   );

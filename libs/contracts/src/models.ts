@@ -50,9 +50,17 @@ export const modelRulesSchema = z.object({
   alwaysThinks: z.boolean().default(false),
   /**
    * `output_config.effort`: the levels the model takes (Claude Opus 4.5, the 4.6 models, Opus 4.7
-   * on); false = not supported.
+   * on) and the one it uses when a request sets none (`high`, Opus 5.5 `medium`); false = not
+   * supported.
    */
-  effort: z.union([z.literal(false), z.object({ levels: z.array(z.enum(effortLevels)).min(1) })]).default(false),
+  effort: z
+    .union([
+      z.literal(false),
+      z
+        .object({ levels: z.array(z.enum(effortLevels)).min(1), default: z.enum(effortLevels).default('high') })
+        .refine((e) => e.levels.includes(e.default), { message: 'effort.default must be one of effort.levels', path: ['default'] }),
+    ])
+    .default(false),
   /**
    * An assistant prefill (the request ending on an assistant message, which the model continues) is
    * accepted. The Claude 4.6 models and later refuse it with 400 ("This model does not support
@@ -173,6 +181,9 @@ export function knownModelRules(modelId: string): ModelRulesInput {
   if (/claude-opus-4-5/.test(id)) rules.effort = { levels: ['low', 'medium', 'high'] };
   else if (claude46.test(id) || /claude-mythos-preview/.test(id)) rules.effort = { levels: ['low', 'medium', 'high', 'max'] };
   else if (opus47AndLater.test(id)) rules.effort = { levels: [...effortLevels] };
+  // A request without an effort gets the model's default: high, but medium on Opus 5.5 (Claude docs,
+  // the models overview's "Default effort").
+  if (rules.effort && /claude-opus-5-5/.test(id)) rules.effort.default = 'medium';
   if (/claude-(haiku-4-[5-9]|opus-4-[5-9])/.test(id)) rules.promptCache = { minTokens: 4096, maxPoints: 4 };
   else if (/claude-3-7|claude-(sonnet|opus)-4/.test(id)) rules.promptCache = { minTokens: 1024, maxPoints: 4 };
   else if (/claude-3-5-haiku/.test(id)) rules.promptCache = { minTokens: 2048, maxPoints: 4 };

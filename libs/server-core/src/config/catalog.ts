@@ -120,7 +120,8 @@ const entries: ModelEntryInput[] = [
     contextWindow: 1_000_000,
     quota: { requestsPerMinute: 50, tokensPerMinute: 500_000 },
     price: priced(0.004, 0.02),
-    rules: claude5Rules(4096),
+    // Its effort when a request sets none is medium (Claude docs, models overview).
+    rules: { ...claude5Rules(4096), effort: { ...effort('xhigh', 'max'), default: 'medium' } },
   },
   {
     id: 'us.anthropic.claude-sonnet-5-5',

@@ -115,4 +115,19 @@ describe('loadCatalog', () => {
     writeFileSync(bad, JSON.stringify([{ ...builtInCatalog[0], tokenizerRatio: 0.5 }]));
     expect(() => loadCatalog(bad)).toThrow(/0\.tokenizerRatio/);
   });
+
+  it('knows the effort a model uses when a request sets none: high, medium on Opus 5.5; a catalog default must be one of its levels', () => {
+    const byName = (name: string) => builtInCatalog.find((m) => m.name === name)!.rules.effort;
+    expect(byName('Claude Opus 5.5')).toMatchObject({ default: 'medium' });
+    expect(byName('Claude Sonnet 5.5')).toMatchObject({ default: 'high' });
+    expect(byName('Claude Opus 4.5')).toMatchObject({ levels: ['low', 'medium', 'high'], default: 'high' });
+    // Inferred from the id when an entry has no rules.
+    const inferred = join(dir, 'inferred.json');
+    const { rules: _rules, ...bare } = builtInCatalog[0]!;
+    writeFileSync(inferred, JSON.stringify([{ ...bare, id: 'global.anthropic.claude-opus-5-5', default: true }]));
+    expect(loadCatalog(inferred)[0]!.rules.effort).toMatchObject({ default: 'medium' });
+    const bad = join(dir, 'effort.json');
+    writeFileSync(bad, JSON.stringify([{ ...builtInCatalog[0], rules: { effort: { levels: ['low', 'medium'], default: 'max' } } }]));
+    expect(() => loadCatalog(bad)).toThrow(/effort\.default must be one of effort\.levels/);
+  });
 });

@@ -146,7 +146,7 @@ const num = (v: number | string | null | undefined): number | undefined => (v ==
                     @for (level of effortChoices; track level) {
                       <mat-option [value]="level" [attr.data-testid]="'effort-' + (level ?? 'default')">
                         {{ effortName(level) | translate }}
-                        <span class="option-hint">{{ 'settings.effortLevelHint.' + (level ?? 'default') | translate }}</span>
+                        <span class="option-hint">{{ 'settings.effortLevelHint.' + (level ?? 'default') | translate: { level: (effortName(defaultEffort) | translate).toLowerCase() } }}</span>
                       </mat-option>
                     }
                   </mat-select>
@@ -216,6 +216,8 @@ export class ConversationSettingsDialog {
   );
   /** null first: "Default" sends nothing, so the model uses its own level. */
   protected readonly effortChoices: (EffortLevel | null)[] = this.rules.effort ? [null, ...this.rules.effort.levels] : [];
+  /** What the model uses when no level is chosen (shown beside Default). */
+  protected readonly defaultEffort: EffortLevel = (this.rules.effort && this.rules.effort.default) || 'high';
   protected readonly thinking = signal(!!this.rules.thinking && !!this.data.params.thinkingBudget);
   protected readonly thinkingHint = this.rules.alwaysThinks
     ? 'settings.alwaysThinkingHint'

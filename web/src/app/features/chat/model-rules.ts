@@ -11,8 +11,11 @@ export type PortalRules = {
   sampling: boolean;
   /** The model thinks on every answer; the checkbox only shows its thinking (and sizes its room). */
   alwaysThinks: boolean;
-  /** The `output_config.effort` levels the model takes; false: none (the server refuses any). */
-  effort: { levels: EffortLevel[] } | false;
+  /**
+   * The `output_config.effort` levels the model takes and the one it uses when none is set (older
+   * servers send no default: high); false: none (the server refuses any).
+   */
+  effort: { levels: EffortLevel[]; default?: EffortLevel } | false;
 };
 
 export function portalRules(model: PublicModel | undefined): PortalRules {
