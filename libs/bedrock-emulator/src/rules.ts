@@ -186,6 +186,16 @@ export function thinkingDisplayOf(body: ConverseBody): 'summarized' | 'omitted' 
   return display === 'summarized' || display === 'omitted' ? display : undefined;
 }
 
+/** Bedrock's refusals that Converse and InvokeModel bodies share (the model's own words). */
+const refused = {
+  prefill: () => validation(`${MODEL_SAYS}This model does not support assistant message prefill. The conversation must end with a user message.`),
+  sampling: (field: string) => validation(`${MODEL_SAYS}\`${field}\` is not supported for this model.`),
+  bothSampling: () => validation(`${MODEL_SAYS}\`temperature\` and \`top_p\` cannot both be specified for this model. Please use only one.`),
+  notAdaptive: (type: string) =>
+    validation(`${MODEL_SAYS}"thinking.type.${type}" is not supported for this model. Use "thinking.type.adaptive" and "output_config.effort" to control thinking behavior.`),
+  adaptive: () => validation(`${MODEL_SAYS}thinking.type: Input tag 'adaptive' found using 'type' does not match any of the expected tags: 'enabled', 'disabled'`),
+};
+
 /** `{ thinking: { type: 'adaptive' } }` in additionalModelRequestFields. */
 export function isAdaptiveThinking(body: ConverseBody): boolean {
   return (body.additionalModelRequestFields?.['thinking'] as { type?: unknown } | undefined)?.type === 'adaptive';
@@ -213,7 +223,7 @@ export function checkRules(body: ConverseBody, rules: ModelRules, maxTokens: num
   );
   const last = body.messages.at(-1)!;
   if (last.role === 'assistant') {
-    if (!rules.prefill) throw validation(`${MODEL_SAYS}This model does not support assistant message prefill. The conversation must end with a user message.`);
+    if (!rules.prefill) throw refused.prefill();
     const text = last.content.map((b) => (typeof b['text'] === 'string' ? b['text'] : '')).join('');
     if (/\s$/.test(text)) throw validation(`${MODEL_SAYS}final assistant content cannot end with trailing whitespace`);
   }
@@ -221,12 +231,12 @@ export function checkRules(body: ConverseBody, rules: ModelRules, maxTokens: num
 
   if (!rules.sampling) {
     // Refused one by one, as the model names each.
-    if (config.temperature !== undefined) throw validation(`${MODEL_SAYS}\`temperature\` is not supported for this model.`);
-    if (config.topP !== undefined) throw validation(`${MODEL_SAYS}\`top_p\` is not supported for this model.`);
-    if (extra['top_k'] !== undefined) throw validation(`${MODEL_SAYS}\`top_k\` is not supported for this model.`);
+    if (config.temperature !== undefined) throw refused.sampling('temperature');
+    if (config.topP !== undefined) throw refused.sampling('top_p');
+    if (extra['top_k'] !== undefined) throw refused.sampling('top_k');
   }
   if (rules.exclusiveSampling && config.temperature !== undefined && config.topP !== undefined) {
-    throw validation(`${MODEL_SAYS}\`temperature\` and \`top_p\` cannot both be specified for this model. Please use only one.`);
+    throw refused.bothSampling();
   }
   const topK = extra['top_k'];
   if (topK !== undefined) {
@@ -247,11 +257,11 @@ export function checkRules(body: ConverseBody, rules: ModelRules, maxTokens: num
   }
   if (rules.adaptiveThinking === 'only' && extra['thinking'] !== undefined && !adaptive) {
     const type = budget !== undefined ? 'enabled' : 'disabled';
-    throw validation(`${MODEL_SAYS}"thinking.type.${type}" is not supported for this model. Use "thinking.type.adaptive" and "output_config.effort" to control thinking behavior.`);
+    throw refused.notAdaptive(type);
   }
   if (adaptive) {
     if (rules.thinking === false || rules.adaptiveThinking === 'no') {
-      throw validation(`${MODEL_SAYS}thinking.type: Input tag 'adaptive' found using 'type' does not match any of the expected tags: 'enabled', 'disabled'`);
+      throw refused.adaptive();
     }
     checkThinkingCompatible(body, config, topK, last);
   }
@@ -285,24 +295,18 @@ export function checkRules(body: ConverseBody, rules: ModelRules, maxTokens: num
  */
 export function checkMessagesRules(body: Record<string, unknown>, rules: ModelRules): void {
   const messages = body['messages'] as { role: string }[];
-  if (messages.at(-1)?.role === 'assistant' && !rules.prefill) {
-    throw validation(`${MODEL_SAYS}This model does not support assistant message prefill. The conversation must end with a user message.`);
-  }
+  if (messages.at(-1)?.role === 'assistant' && !rules.prefill) throw refused.prefill();
   if (!rules.sampling) {
     for (const field of ['temperature', 'top_p', 'top_k']) {
-      if (body[field] !== undefined) throw validation(`${MODEL_SAYS}\`${field}\` is not supported for this model.`);
+      if (body[field] !== undefined) throw refused.sampling(field);
     }
   }
-  if (rules.exclusiveSampling && body['temperature'] !== undefined && body['top_p'] !== undefined) {
-    throw validation(`${MODEL_SAYS}\`temperature\` and \`top_p\` cannot both be specified for this model. Please use only one.`);
-  }
+  if (rules.exclusiveSampling && body['temperature'] !== undefined && body['top_p'] !== undefined) throw refused.bothSampling();
   const type = (body['thinking'] as { type?: unknown } | null | undefined)?.type;
   if (body['thinking'] !== undefined && rules.adaptiveThinking === 'only' && type !== 'adaptive') {
-    throw validation(`${MODEL_SAYS}"thinking.type.${String(type)}" is not supported for this model. Use "thinking.type.adaptive" and "output_config.effort" to control thinking behavior.`);
+    throw refused.notAdaptive(String(type));
   }
-  if (type === 'adaptive' && (rules.thinking === false || rules.adaptiveThinking === 'no')) {
-    throw validation(`${MODEL_SAYS}thinking.type: Input tag 'adaptive' found using 'type' does not match any of the expected tags: 'enabled', 'disabled'`);
-  }
+  if (type === 'adaptive' && (rules.thinking === false || rules.adaptiveThinking === 'no')) throw refused.adaptive();
   checkEffort(body['output_config'], rules);
 }
 
