@@ -382,10 +382,11 @@ describe('quota', () => {
     });
     expect((await converseStream(c, withImage(sonnet45))).usage!.inputTokens).toBe(1600 + 1);
     expect((await converseStream(c, withImage(opus47))).usage!.inputTokens).toBe(Math.ceil((1568 * 1568) / 750) + 2);
-    // Opus 4.6 and 4.7 take 1M tokens of context; other models the default 200,000.
+    // Opus 4.6 on and Sonnet 4.6 take 1M tokens of context; other models the default 200,000.
     expect(emu.config().models[opus47]).toBeUndefined();
     const million = 'x'.repeat(800_004) + ' [[emulator:tokens=1]]'; // 200,007 Claude 3 tokens
     await converseStream(c, { ...ask(million), modelId: 'us.anthropic.claude-opus-4-6-v1' });
+    await converseStream(c, { ...ask(million), modelId: 'global.anthropic.claude-sonnet-4-6' });
     expect((await rejection(converseStream(c, { ...ask(million), modelId: sonnet45 }))).message).toBe('Input is too long for requested model.');
     // A prompt that fits a 1,000-token window in Claude 3 tokens does not fit it in Opus 4.7's.
     emu.configure({ quotas: { [sonnet45]: { contextWindow: 1_000 }, [opus47]: { contextWindow: 1_000 } } });

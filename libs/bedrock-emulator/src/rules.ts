@@ -91,10 +91,14 @@ export function knownRules(modelId: string): ModelRules {
   return rules;
 }
 
-/** Bedrock's context window for a Claude model id, when known: 1M tokens for Opus 4.6, 4.7 and the Claude 5 models (AWS model cards). */
+/**
+ * Bedrock's context window for a Claude model id, when known: 1M tokens for Opus 4.6 on, Sonnet 4.6
+ * and the Claude 5 models (AWS model cards; Sonnet 4.6 and Opus 4.6 take 1M on Converse with no beta
+ * header, and refuse one token more). Other Claude models: the default 200,000.
+ */
 export function knownContextWindow(modelId: string): number | undefined {
   const id = modelId.toLowerCase();
-  return /claude-opus-4-[67]/.test(id) || claude5.test(id) ? 1_000_000 : undefined;
+  return /claude-(opus-4-[6-9]|sonnet-4-6)/.test(id) || claude5.test(id) ? 1_000_000 : undefined;
 }
 
 /** Bedrock's output token limit for a Claude model id, when known. */

@@ -78,7 +78,7 @@ const entries: ModelEntryInput[] = [
     vision: true,
     documents: true,
     maxOutputTokens: 64_000,
-    contextWindow: 200_000,
+    contextWindow: 1_000_000, // on Converse with no beta header, at the same price
     quota: { requestsPerMinute: 200, tokensPerMinute: 2_000_000 },
     price: priced(0.003, 0.015),
     rules: claude46Rules(1024),
