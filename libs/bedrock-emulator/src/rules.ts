@@ -17,8 +17,12 @@ export interface ModelRules {
   thinkingDisplay: 'summarized' | 'omitted';
   /** Thinks adaptively when the request does not mention thinking (the Claude 5 models, Mythos). */
   alwaysThinks: boolean;
-  /** `output_config.effort`: the levels the model takes; false = none (Bedrock: "does not support the effort parameter"). */
-  effort: { levels: string[] } | false;
+  /**
+   * `output_config.effort`: the levels the model takes, and the `anthropic_beta` flag without which
+   * Bedrock does not take `output_config` at all (Opus 4.5: effort is a beta there); false = none
+   * (Bedrock: "does not support the effort parameter").
+   */
+  effort: { levels: string[]; beta?: string } | false;
   /** The request may end on an assistant message (a prefill); the 4.6 models on refuse it. */
   prefill: boolean;
   /** temperature, top_p and top_k are accepted (Opus 4.7 on refuse each of them). */
@@ -82,7 +86,7 @@ export function knownRules(modelId: string): ModelRules {
   if (claude5.test(id) || /claude-mythos/.test(id)) rules.alwaysThinks = true;
   // Claude docs, "Effort": Opus 4.5 takes low to high; Opus and Sonnet 4.6 and Mythos Preview max as
   // well; Opus 4.7, 4.8 and the Claude 5 models xhigh too. Sonnet and Haiku 4.5 and earlier take none.
-  if (/claude-opus-4-5/.test(id)) rules.effort = { levels: ['low', 'medium', 'high'] };
+  if (/claude-opus-4-5/.test(id)) rules.effort = { levels: ['low', 'medium', 'high'], beta: 'effort-2025-11-24' };
   else if (claude46.test(id) || /claude-mythos-preview/.test(id)) rules.effort = { levels: ['low', 'medium', 'high', 'max'] };
   else if (opus47AndLater.test(id)) rules.effort = { levels: ['low', 'medium', 'high', 'xhigh', 'max'] };
   if (/claude-(haiku-4-[5-9]|opus-4-[5-9])/.test(id)) rules.promptCache = { minTokens: 4096, maxPoints: 4 };
@@ -154,7 +158,8 @@ export function mergeRules(base: ModelRules, update: unknown): ModelRules {
     adaptiveThinking: u.adaptiveThinking ?? (u.thinkingMode === 'adaptive' && base.adaptiveThinking === 'no' ? 'accepted' : base.adaptiveThinking),
     thinkingDisplay: u.thinkingDisplay ?? base.thinkingDisplay,
     alwaysThinks: u.alwaysThinks ?? base.alwaysThinks,
-    effort: u.effort === undefined ? base.effort : u.effort,
+    // A catalog cannot waive the beta flag Bedrock wants for the model's effort.
+    effort: u.effort === undefined ? base.effort : u.effort && base.effort && base.effort.beta ? { beta: base.effort.beta, ...u.effort } : u.effort,
     prefill: u.prefill ?? base.prefill,
     sampling: u.sampling ?? base.sampling,
     promptCache: u.promptCache === undefined ? base.promptCache : u.promptCache,
@@ -278,7 +283,7 @@ export function checkRules(body: ConverseBody, rules: ModelRules, maxTokens: num
     if (budget >= maxTokens) throw validation(`${MODEL_SAYS}\`max_tokens\` must be greater than \`thinking.budget_tokens\`. ${THINKING_DOCS}#max-tokens-and-context-window-size`);
     checkThinkingCompatible(body, config, topK, last);
   }
-  checkEffort(extra['output_config'], rules);
+  checkEffort(extra['output_config'], rules, extra['anthropic_beta']);
   const points = cachePointCount(body);
   if (points > 0) {
     if (rules.promptCache === false) {
@@ -311,7 +316,7 @@ export function checkMessagesRules(body: Record<string, unknown>, rules: ModelRu
     throw refused.notAdaptive(String(type));
   }
   if (type === 'adaptive' && (rules.thinking === false || rules.adaptiveThinking === 'no')) throw refused.adaptive();
-  checkEffort(body['output_config'], rules);
+  checkEffort(body['output_config'], rules, body['anthropic_beta']);
 }
 
 const EFFORT_LEVELS = ['low', 'medium', 'high', 'xhigh', 'max'];
@@ -320,9 +325,10 @@ const quoted = (levels: string[]) => levels.map((l) => `'${l}'`).join(', ').repl
 
 /**
  * `output_config` (additionalModelRequestFields): only `effort` is emulated (structured output's
- * `format` is refused, the product never sends it), one of the levels the model takes.
+ * `format` is refused, the product never sends it), one of the levels the model takes, with the
+ * model's beta flag in `anthropic_beta` where effort is a beta (Opus 4.5).
  */
-function checkEffort(outputConfig: unknown, rules: ModelRules): void {
+function checkEffort(outputConfig: unknown, rules: ModelRules, betas: unknown): void {
   if (outputConfig === undefined) return;
   if (typeof outputConfig !== 'object' || outputConfig === null || Array.isArray(outputConfig)) {
     throw validation(`${MODEL_SAYS}output_config: Input should be a valid dictionary`);
@@ -334,6 +340,12 @@ function checkEffort(outputConfig: unknown, rules: ModelRules): void {
   if (effort === undefined) return;
   if (typeof effort !== 'string' || !EFFORT_LEVELS.includes(effort)) throw validation(`${MODEL_SAYS}output_config.effort: Input should be ${quoted(EFFORT_LEVELS)}`);
   if (rules.effort === false) throw validation(`${MODEL_SAYS}This model does not support the effort parameter.`);
+  const beta = rules.effort.beta;
+  if (beta !== undefined) {
+    // Without the flag the model's schema has no output_config; with it, only the beta's levels.
+    if (!(Array.isArray(betas) && betas.includes(beta))) throw validation(`${MODEL_SAYS}output_config.effort: Extra inputs are not permitted`);
+    if (!rules.effort.levels.includes(effort)) throw validation(`${MODEL_SAYS}output_config.effort: Input should be ${quoted(rules.effort.levels)}`);
+  }
   if (!rules.effort.levels.includes(effort)) {
     throw validation(`${MODEL_SAYS}output_config.effort: '${effort}' is not supported by this model. Supported values: ${quoted(rules.effort.levels)}`);
   }

@@ -151,7 +151,13 @@ describe('strict validation (the default)', () => {
     ],
     ['an assistant prefill on Opus 4.7', { modelId: OPUS_47, messages: [{ role: 'user', content: [{ text: 'a' }] }, { role: 'assistant', content: [{ text: 'The' }] }] }, /does not support assistant message prefill/],
     ['an effort on Sonnet 4.5', ask(SONNET_45, { additionalModelRequestFields: { output_config: { effort: 'low' } } }), /^The model returned the following errors: This model does not support the effort parameter\.$/],
-    ['effort max on Opus 4.5', ask(OPUS_45, { additionalModelRequestFields: { output_config: { effort: 'max' } } }), /output_config\.effort: 'max' is not supported by this model\. Supported values: 'low', 'medium' or 'high'/],
+    // Effort is a beta on Opus 4.5: without its anthropic_beta flag there is no output_config; with it, only three levels.
+    ['an effort on Opus 4.5 without its beta flag', ask(OPUS_45, { additionalModelRequestFields: { output_config: { effort: 'low' } } }), /output_config\.effort: Extra inputs are not permitted$/],
+    [
+      'effort max on Opus 4.5',
+      ask(OPUS_45, { additionalModelRequestFields: { output_config: { effort: 'max' }, anthropic_beta: ['effort-2025-11-24'] } }),
+      /output_config\.effort: Input should be 'low', 'medium' or 'high'$/,
+    ],
     ['effort xhigh on Sonnet 4.6', ask(SONNET_46, { additionalModelRequestFields: { output_config: { effort: 'xhigh' } } }), /'xhigh' is not supported by this model/],
     ['an unknown effort', ask(OPUS_47, { additionalModelRequestFields: { output_config: { effort: 'extreme' } } }), /output_config\.effort: Input should be 'low', 'medium', 'high', 'xhigh' or 'max'/],
     ['an unknown output_config field', ask(OPUS_47, { additionalModelRequestFields: { output_config: { effort: 'low', speed: 'fast' } } }), /output_config\.speed: Extra inputs are not permitted/],
@@ -279,7 +285,8 @@ describe('extended thinking', () => {
   it('takes each effort level the model lists, with adaptive thinking or without', async () => {
     const effort = (level: string, thinking?: object) => ({ additionalModelRequestFields: { output_config: { effort: level }, ...(thinking ? { thinking } : {}) } });
     for (const level of ['low', 'medium', 'high', 'xhigh', 'max']) await expect(client.send(new ConverseCommand(ask(OPUS_47, effort(level))))).resolves.toBeDefined();
-    for (const level of ['low', 'medium', 'high']) await expect(client.send(new ConverseCommand(ask(OPUS_45, effort(level))))).resolves.toBeDefined();
+    const withBeta = (level: string) => ({ additionalModelRequestFields: { ...effort(level).additionalModelRequestFields, anthropic_beta: ['effort-2025-11-24'] } });
+    for (const level of ['low', 'medium', 'high']) await expect(client.send(new ConverseCommand(ask(OPUS_45, withBeta(level))))).resolves.toBeDefined();
     const adaptive = { inferenceConfig: { maxTokens: 3000 }, ...effort('max', { type: 'adaptive' }) };
     await expect(client.send(new ConverseCommand(ask(SONNET_46, adaptive)))).resolves.toBeDefined();
     expect(knownRules('anthropic.claude-haiku-4-5-20251001-v1:0').effort).toBe(false);

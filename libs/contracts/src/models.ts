@@ -50,14 +50,20 @@ export const modelRulesSchema = z.object({
   alwaysThinks: z.boolean().default(false),
   /**
    * `output_config.effort`: the levels the model takes (Claude Opus 4.5, the 4.6 models, Opus 4.7
-   * on) and the one it uses when a request sets none (`high`, Opus 5.5 `medium`); false = not
-   * supported.
+   * on), the one it uses when a request sets none (`high`, Opus 5.5 `medium`), and the
+   * `anthropic_beta` flag Bedrock wants with it where effort is still a beta (Opus 4.5:
+   * `effort-2025-11-24`; without it "output_config.effort: Extra inputs are not permitted"); false =
+   * not supported.
    */
   effort: z
     .union([
       z.literal(false),
       z
-        .object({ levels: z.array(z.enum(effortLevels)).min(1), default: z.enum(effortLevels).default('high') })
+        .object({
+          levels: z.array(z.enum(effortLevels)).min(1),
+          default: z.enum(effortLevels).default('high'),
+          beta: z.string().regex(/^[a-z0-9-]{1,100}$/).optional(),
+        })
         .refine((e) => e.levels.includes(e.default), { message: 'effort.default must be one of effort.levels', path: ['default'] }),
     ])
     .default(false),
@@ -178,7 +184,7 @@ export function knownModelRules(modelId: string): ModelRulesInput {
   if (claude5AndMythos.test(id)) rules.alwaysThinks = true;
   // Effort (Claude docs, "Effort"): low to high on Opus 4.5; max too on the 4.6 models and Mythos
   // Preview; xhigh too on Opus 4.7 on and the Claude 5 models.
-  if (/claude-opus-4-5/.test(id)) rules.effort = { levels: ['low', 'medium', 'high'] };
+  if (/claude-opus-4-5/.test(id)) rules.effort = { levels: ['low', 'medium', 'high'], beta: 'effort-2025-11-24' };
   else if (claude46.test(id) || /claude-mythos-preview/.test(id)) rules.effort = { levels: ['low', 'medium', 'high', 'max'] };
   else if (opus47AndLater.test(id)) rules.effort = { levels: [...effortLevels] };
   // A request without an effort gets the model's default: high, but medium on Opus 5.5 (Claude docs,

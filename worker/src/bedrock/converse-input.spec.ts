@@ -66,7 +66,12 @@ describe('samplingFor', () => {
   it('sends the effort where the model takes it; a level stored for another model steps down to one it takes', () => {
     const opus45 = builtInCatalog.find((m) => m.id.includes('claude-opus-4-5'))!;
     expect(samplingFor(opus47, { effort: 'xhigh' }).additionalModelRequestFields).toEqual({ output_config: { effort: 'xhigh' } });
-    expect(samplingFor(opus45, { effort: 'max' }).additionalModelRequestFields).toEqual({ output_config: { effort: 'high' } });
+    // Effort is a beta on Opus 4.5: its anthropic_beta flag goes with it.
+    expect(samplingFor(opus45, { effort: 'max' }).additionalModelRequestFields).toEqual({ output_config: { effort: 'high' }, anthropic_beta: ['effort-2025-11-24'] });
+    expect(buildTextInput({ model: opus45, system: 's', prompt: 'p', maxTokens: 24, effort: 'low' }).additionalModelRequestFields).toEqual({
+      output_config: { effort: 'low' },
+      anthropic_beta: ['effort-2025-11-24'],
+    });
     expect(samplingFor(sonnet45, { effort: 'low' }).additionalModelRequestFields).toBeUndefined();
     expect(samplingFor(opus47, { effort: null }).additionalModelRequestFields).toBeUndefined();
     // With thinking: both fields.

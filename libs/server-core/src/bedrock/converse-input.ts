@@ -56,6 +56,17 @@ export function effortFor(model: ModelEntry, params: ModelParams): EffortLevel |
 }
 
 /**
+ * The additional fields that carry an effort: `output_config.effort`, with the model's
+ * `anthropic_beta` flag where Bedrock still wants one for it (Opus 4.5). Undefined for no effort.
+ */
+export function effortFields(model: ModelEntry, effort: EffortLevel | undefined): Record<string, unknown> | undefined {
+  if (!effort) return undefined;
+  const rules = rulesOf(model);
+  const beta = rules.effort ? rules.effort.beta : undefined;
+  return { output_config: { effort }, ...(beta ? { anthropic_beta: [beta] } : {}) };
+}
+
+/**
  * inferenceConfig and additional fields for a call, keeping only what the model accepts: with
  * exclusive sampling temperature wins over topP; top_k only where accepted (clamped to its range);
  * with thinking no temperature or top_k, topP only from 0.95, and maxTokens = budget + answer limit;
@@ -88,8 +99,7 @@ export function samplingFor(
     if (params.topP !== undefined && !(rules.exclusiveSampling && params.temperature !== undefined)) inferenceConfig.topP = params.topP;
     if (params.topK !== undefined && rules.topK) extra['top_k'] = Math.min(rules.topK.max, Math.max(rules.topK.min, params.topK));
   }
-  const effort = effortFor(model, params);
-  if (effort) extra['output_config'] = { effort };
+  Object.assign(extra, effortFields(model, effortFor(model, params)));
   return {
     inferenceConfig,
     ...(Object.keys(extra).length ? { additionalModelRequestFields: extra } : {}),
@@ -255,8 +265,8 @@ export function buildTextInput(opts: { model: ModelEntry; system: string; prompt
     messages: [{ role: 'user', content: [{ text: opts.prompt }] }],
     inferenceConfig: { maxTokens: Math.min(opts.maxTokens + room, opts.model.maxOutputTokens) },
   };
-  const effort = effortFor(opts.model, { effort: opts.effort });
-  if (effort) input.additionalModelRequestFields = { output_config: { effort } };
+  const effort = effortFields(opts.model, effortFor(opts.model, { effort: opts.effort }));
+  if (effort) input.additionalModelRequestFields = effort;
   if (opts.temperature !== undefined && rules.sampling) input.inferenceConfig.temperature = opts.temperature;
   if (rules.promptCache && estimateBlockTokens(input.system!) >= rules.promptCache.minTokens) input.system!.push(cachePoint);
   return input;

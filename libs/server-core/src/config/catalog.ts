@@ -70,7 +70,8 @@ const entries: ModelEntryInput[] = [
     contextWindow: 200_000,
     quota: { requestsPerMinute: 50, tokensPerMinute: 500_000 },
     price: priced(0.005, 0.025),
-    rules: { ...claude45Rules(4096), effort: effort() },
+    // Effort is a beta on Opus 4.5: Bedrock takes output_config only with its anthropic_beta flag.
+    rules: { ...claude45Rules(4096), effort: { ...effort(), beta: 'effort-2025-11-24' } },
   },
   {
     id: 'us.anthropic.claude-sonnet-4-6',

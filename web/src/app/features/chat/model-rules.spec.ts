@@ -9,7 +9,7 @@ const sonnet45 = portalRules(model('anthropic.claude-sonnet-4-5-20250929-v1:0'))
 
 describe('model rules in the settings dialog', () => {
   it('offers the effort levels the model lists, and none for a model without effort or an older server', () => {
-    expect(opus45.effort).toEqual({ levels: ['low', 'medium', 'high'], default: 'high' });
+    expect(opus45.effort).toEqual({ levels: ['low', 'medium', 'high'], default: 'high', beta: 'effort-2025-11-24' });
     expect(opus47.effort).toEqual({ levels: ['low', 'medium', 'high', 'xhigh', 'max'], default: 'high' });
     expect(portalRules(model('global.anthropic.claude-opus-5-5')).effort).toMatchObject({ default: 'medium' });
     expect(sonnet45.effort).toBe(false);
