@@ -284,6 +284,13 @@ export function checkRules(body: ConverseBody, rules: ModelRules, maxTokens: num
     checkThinkingCompatible(body, config, topK, last);
   }
   checkEffort(extra['output_config'], rules, extra['anthropic_beta']);
+  // Bedrock's translation to the model's format loses a cache point that directly follows a
+  // document block (strands-agents issue 1966, aws-samples bedrock-client PR 119).
+  body.messages.forEach((m, i) =>
+    m.content.forEach((b, j) => {
+      if ('cachePoint' in b && j > 0 && 'document' in m.content[j - 1]!) throw validation(`${MODEL_SAYS}messages.${i}.content.${j}.type: Field required`);
+    }),
+  );
   const points = cachePointCount(body);
   if (points > 0) {
     if (rules.promptCache === false) {

@@ -322,6 +322,14 @@ describe('prompt caching', () => {
     expect(emu.stats().window.byModel[SONNET_45]!.tokens).toBe(quotaBefore + quotaTokens(first.usage) + quotaTokens(second.usage));
   });
 
+  it('refuses a cache point right after a document block, as Bedrock does, and takes one before it', async () => {
+    const doc = { document: { format: 'txt' as const, name: 'notes', source: { bytes: new TextEncoder().encode('Meeting notes.') } } };
+    const send = (content: object[]) => client.send(new ConverseCommand({ modelId: SONNET_45, system: [{ text: long }], messages: [{ role: 'user', content: content as never }] }));
+    await expect(send([{ text: 'Summarize these' }, doc, cp])).rejects.toThrow(/^The model returned the following errors: messages\.0\.content\.2\.type: Field required$/);
+    await expect(send([{ text: 'Summarize these' }, cp, doc])).resolves.toBeDefined();
+    await expect(send([doc, { text: 'Summarize these' }, cp])).resolves.toBeDefined();
+  });
+
   it('does not cache a prefix below the model minimum', async () => {
     const out = await client.send(new ConverseCommand({ modelId: SONNET_45, system: [{ text: 'short' }, cp], messages: [{ role: 'user', content: [{ text: 'q' }] }] }));
     expect(out.usage!.cacheWriteInputTokens ?? 0).toBe(0);

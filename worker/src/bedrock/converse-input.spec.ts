@@ -188,6 +188,17 @@ describe('buildChatInput against the strict emulator', () => {
     }
   });
 
+  it('a message that ends in a document gets its cache point before the document (Bedrock refuses one right after it)', async () => {
+    const long = 'Queues hold work until a worker takes it. '.repeat(400);
+    const doc = { type: 'document' as const, name: 'notes.txt', format: 'txt' as const, data: Buffer.from('Meeting notes.').toString('base64') };
+    const input = buildChatInput({ model: sonnet45, system: null, messages: [{ role: 'user', content: [{ type: 'text', text: long }, doc] }], params: {} });
+    expect(input.messages[0]!.content.map((b) => Object.keys(b)[0])).toEqual(['text', 'cachePoint', 'document']);
+    await expect(client.send(new ConverseCommand(input as ConverseStreamCommandInput))).resolves.toBeDefined();
+    // Documents alone: no cache point in that message.
+    const alone = buildChatInput({ model: sonnet45, system: long, messages: [{ role: 'user', content: [doc] }], params: {} });
+    expect(alone.messages[0]!.content.map((b) => Object.keys(b)[0])).toEqual(['document']);
+  });
+
   it('a second turn of a long conversation reads the first from the cache and costs less', async () => {
     const long = 'Queues hold work until a worker takes it. '.repeat(400);
     const turn1 = [{ role: 'user' as const, content: [{ type: 'text' as const, text: `${long} Summarize.` }] }];

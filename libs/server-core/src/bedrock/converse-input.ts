@@ -142,8 +142,14 @@ export function addCachePoints<T extends Pick<ConverseInput, 'modelId' | 'system
     if (m.role === 'user') lastUser = i;
   });
   if (lastUser >= 0 && points < maxPoints) {
-    const prefix = systemTokens + input.messages.slice(0, lastUser + 1).reduce((n, m) => n + estimateBlockTokens(m.content), 0);
-    if (prefix >= minTokens) input.messages[lastUser]!.content.push(cachePoint);
+    // Bedrock refuses a cache point right after a document ("messages.N.content.M.type: Field
+    // required"): it goes before the message's trailing documents, which join the cached prefix as
+    // history on the next turn. A message of documents alone gets none.
+    const content = input.messages[lastUser]!.content;
+    let at = content.length;
+    while (at > 0 && 'document' in content[at - 1]!) at -= 1;
+    const earlier = input.messages.slice(0, lastUser).reduce((n, m) => n + estimateBlockTokens(m.content), 0);
+    if (at > 0 && systemTokens + earlier + estimateBlockTokens(content.slice(0, at)) >= minTokens) content.splice(at, 0, cachePoint);
   }
   return input;
 }
