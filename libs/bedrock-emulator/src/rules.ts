@@ -377,6 +377,7 @@ function checkThinkingCompatible(body: ConverseBody, config: NonNullable<Convers
 function checkMedia(messages: Message[], rules: ModelRules): void {
   let images = 0;
   let documents = 0;
+  const names = new Set<string>();
   messages.forEach((m, i) =>
     m.content.forEach((b, j) => {
       const at = `messages.${i}.member.content.${j}.member`;
@@ -395,6 +396,9 @@ function checkMedia(messages: Message[], rules: ModelRules): void {
       const doc = b['document'] as { format?: string; name?: string; source?: { bytes?: unknown } } | undefined;
       if (doc) {
         documents += 1;
+        // Names are unique across the whole request (history included).
+        if (names.has(String(doc.name))) throw validation("Messages can't contain duplicate document names. Rename the document and retry your request.");
+        names.add(String(doc.name));
         if (!rules.documents.formats.includes(String(doc.format))) {
           throw validation(
             `1 validation error detected: Value '${String(doc.format)}' at '${at}.document.format' failed to satisfy constraint: Member must satisfy enum value set: [${rules.documents.formats.join(', ')}]`,

@@ -322,6 +322,19 @@ describe('prompt caching', () => {
     expect(emu.stats().window.byModel[SONNET_45]!.tokens).toBe(quotaBefore + quotaTokens(first.usage) + quotaTokens(second.usage));
   });
 
+  it('refuses two documents of the same name anywhere in the request', async () => {
+    const doc = (name: string) => ({ document: { format: 'txt' as const, name, source: { bytes: new TextEncoder().encode('Notes.') } } });
+    const messages = (second: string) => [
+      { role: 'user' as const, content: [doc('notes'), { text: 'Read this' }] },
+      { role: 'assistant' as const, content: [{ text: 'Done.' }] },
+      { role: 'user' as const, content: [doc(second), { text: 'And this' }] },
+    ];
+    await expect(client.send(new ConverseCommand({ modelId: SONNET_45, messages: messages('notes') }))).rejects.toThrow(
+      "Messages can't contain duplicate document names. Rename the document and retry your request.",
+    );
+    await expect(client.send(new ConverseCommand({ modelId: SONNET_45, messages: messages('notes 2') }))).resolves.toBeDefined();
+  });
+
   it('refuses a cache point right after a document block, as Bedrock does, and takes one before it', async () => {
     const doc = { document: { format: 'txt' as const, name: 'notes', source: { bytes: new TextEncoder().encode('Meeting notes.') } } };
     const send = (content: object[]) => client.send(new ConverseCommand({ modelId: SONNET_45, system: [{ text: long }], messages: [{ role: 'user', content: content as never }] }));

@@ -188,6 +188,19 @@ describe('buildChatInput against the strict emulator', () => {
     }
   });
 
+  it('documents that would share a name (report.pdf and report.txt, a file attached again later) get numbered', async () => {
+    const doc = (name: string) => ({ type: 'document' as const, name, format: 'txt' as const, data: Buffer.from('Notes.').toString('base64') });
+    const messages = [
+      { role: 'user' as const, content: [doc('report.pdf'), doc('Report.txt'), { type: 'text' as const, text: 'Compare these' }] },
+      { role: 'assistant' as const, content: [{ type: 'text' as const, text: 'Done.' }] },
+      { role: 'user' as const, content: [doc('report.pdf'), { type: 'text' as const, text: 'Again, updated' }] },
+    ];
+    const input = buildChatInput({ model: sonnet45, system: null, messages, params: {} });
+    const names = input.messages.flatMap((m) => m.content.flatMap((b) => ('document' in b ? [b.document.name] : [])));
+    expect(names).toEqual(['report', 'Report 2', 'report 3']);
+    await expect(client.send(new ConverseCommand(input as ConverseStreamCommandInput))).resolves.toBeDefined();
+  });
+
   it('a message that ends in a document gets its cache point before the document (Bedrock refuses one right after it)', async () => {
     const long = 'Queues hold work until a worker takes it. '.repeat(400);
     const doc = { type: 'document' as const, name: 'notes.txt', format: 'txt' as const, data: Buffer.from('Meeting notes.').toString('base64') };

@@ -181,6 +181,26 @@ export function documentName(name: string): string {
 }
 
 /**
+ * Bedrock refuses a request in which two documents share a name ("Messages can't contain duplicate
+ * document names"), across the whole conversation: `report.pdf` and `report.docx`, or a file
+ * attached again in a later turn, would break every turn after. A later namesake gets a number
+ * (`report 2`); names go in order of appearance, so a document keeps its name as history grows.
+ * Compared without case, to be safe. Mutates the messages.
+ */
+function uniqueDocumentNames(messages: readonly { content: ConverseBlock[] }[]): void {
+  const taken = new Set<string>();
+  for (const m of messages) {
+    for (const b of m.content) {
+      if (!('document' in b)) continue;
+      let name = b.document.name;
+      for (let n = 2; taken.has(name.toLowerCase()); n++) name = `${b.document.name.slice(0, 200 - ` ${n}`.length)} ${n}`;
+      taken.add(name.toLowerCase());
+      b.document.name = name;
+    }
+  }
+}
+
+/**
  * What a continued answer asks a model that takes no prefill (`rules.prefill` false), after the
  * delivered part as an assistant turn: the model's reply is appended to that part.
  */
@@ -209,6 +229,7 @@ export function buildChatInput(opts: {
       .map((m) => ({ role: m.role, content: m.content.filter((b) => b.type !== 'text' || b.text.trim() !== '').map(toConverseBlock) }))
       .filter((m) => m.content.length > 0),
   );
+  uniqueDocumentNames(messages);
   const system = opts.system?.trim() ? [{ text: opts.system } as ConverseBlock] : undefined;
   // Bedrock rejects a prefill that ends in whitespace.
   const prefill = opts.prefill?.trimEnd() ?? '';
