@@ -396,9 +396,17 @@ function checkMedia(messages: Message[], rules: ModelRules): void {
       const doc = b['document'] as { format?: string; name?: string; source?: { bytes?: unknown } } | undefined;
       if (doc) {
         documents += 1;
+        // Letters, digits, underscores (accepted though not listed), single spaces, hyphens, parentheses
+        // and brackets, at most 200; a tab or a non-ASCII space is refused too (vercel/ai 20365).
+        const name = String(doc.name);
+        if (!/^[A-Za-z0-9_()[\] -]{1,200}$/.test(name) || name.includes('  ')) {
+          throw validation(
+            "The document file name can only contain alphanumeric characters, whitespace characters, hyphens, parentheses, and square brackets. The name can't contain more than one consecutive whitespace character. Check that the file name conforms to these restrictions and retry your request.",
+          );
+        }
         // Names are unique across the whole request (history included).
-        if (names.has(String(doc.name))) throw validation("Messages can't contain duplicate document names. Rename the document and retry your request.");
-        names.add(String(doc.name));
+        if (names.has(name)) throw validation("Messages can't contain duplicate document names. Rename the document and retry your request.");
+        names.add(name);
         if (!rules.documents.formats.includes(String(doc.format))) {
           throw validation(
             `1 validation error detected: Value '${String(doc.format)}' at '${at}.document.format' failed to satisfy constraint: Member must satisfy enum value set: [${rules.documents.formats.join(', ')}]`,

@@ -322,6 +322,13 @@ describe('prompt caching', () => {
     expect(emu.stats().window.byModel[SONNET_45]!.tokens).toBe(quotaBefore + quotaTokens(first.usage) + quotaTokens(second.usage));
   });
 
+  it('refuses a document name Bedrock does not take (a dot, a tab, two spaces, over 200 characters)', async () => {
+    const send = (name: string) =>
+      client.send(new ConverseCommand({ modelId: SONNET_45, messages: [{ role: 'user', content: [{ document: { format: 'txt', name, source: { bytes: Buffer.from('hi') } } }, { text: 'x' }] }] }));
+    for (const bad of ['report.pdf', 'a\tb', 'a  b', 'résumé', 'x'.repeat(201)]) await expect(send(bad)).rejects.toThrow(/^The document file name can only contain alphanumeric characters/);
+    for (const good of ['Q3 report (final) [v2]', 'test_name', 'a-b', 'x'.repeat(200)]) await expect(send(good)).resolves.toBeDefined();
+  });
+
   it('refuses two documents of the same name anywhere in the request', async () => {
     const doc = (name: string) => ({ document: { format: 'txt' as const, name, source: { bytes: new TextEncoder().encode('Notes.') } } });
     const messages = (second: string) => [

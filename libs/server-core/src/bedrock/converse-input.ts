@@ -193,7 +193,7 @@ function uniqueDocumentNames(messages: readonly { content: ConverseBlock[] }[]):
     for (const b of m.content) {
       if (!('document' in b)) continue;
       let name = b.document.name;
-      for (let n = 2; taken.has(name.toLowerCase()); n++) name = `${b.document.name.slice(0, 200 - ` ${n}`.length)} ${n}`;
+      for (let n = 2; taken.has(name.toLowerCase()); n++) name = `${b.document.name.slice(0, 200 - ` ${n}`.length).trimEnd()} ${n}`;
       taken.add(name.toLowerCase());
       b.document.name = name;
     }
