@@ -347,14 +347,15 @@ function checkEffort(outputConfig: unknown, rules: ModelRules, betas: unknown): 
   if (effort === undefined) return;
   if (typeof effort !== 'string' || !EFFORT_LEVELS.includes(effort)) throw validation(`${MODEL_SAYS}output_config.effort: Input should be ${quoted(EFFORT_LEVELS)}`);
   if (rules.effort === false) throw validation(`${MODEL_SAYS}This model does not support the effort parameter.`);
-  const beta = rules.effort.beta;
-  if (beta !== undefined) {
-    // Without the flag the model's schema has no output_config; with it, only the beta's levels.
-    if (!(Array.isArray(betas) && betas.includes(beta))) throw validation(`${MODEL_SAYS}output_config.effort: Extra inputs are not permitted`);
-    if (!rules.effort.levels.includes(effort)) throw validation(`${MODEL_SAYS}output_config.effort: Input should be ${quoted(rules.effort.levels)}`);
-  }
-  if (!rules.effort.levels.includes(effort)) {
-    throw validation(`${MODEL_SAYS}output_config.effort: '${effort}' is not supported by this model. Supported values: ${quoted(rules.effort.levels)}`);
+  const { levels, beta } = rules.effort;
+  // Without its beta flag the model's schema has no output_config; with it, the beta's levels are an enum.
+  if (beta !== undefined && !(Array.isArray(betas) && betas.includes(beta))) throw validation(`${MODEL_SAYS}output_config.effort: Extra inputs are not permitted`);
+  if (!levels.includes(effort)) {
+    throw validation(
+      beta !== undefined
+        ? `${MODEL_SAYS}output_config.effort: Input should be ${quoted(levels)}`
+        : `${MODEL_SAYS}output_config.effort: '${effort}' is not supported by this model. Supported values: ${quoted(levels)}`,
+    );
   }
 }
 

@@ -59,7 +59,7 @@ export function effortFor(model: ModelEntry, params: ModelParams): EffortLevel |
  * The additional fields that carry an effort: `output_config.effort`, with the model's
  * `anthropic_beta` flag where Bedrock still wants one for it (Opus 4.5). Undefined for no effort.
  */
-export function effortFields(model: ModelEntry, effort: EffortLevel | undefined): Record<string, unknown> | undefined {
+function effortFields(model: ModelEntry, effort: EffortLevel | undefined): Record<string, unknown> | undefined {
   if (!effort) return undefined;
   const rules = rulesOf(model);
   const beta = rules.effort ? rules.effort.beta : undefined;

@@ -217,7 +217,7 @@ export class ConversationSettingsDialog {
   /** null first: "Default" sends nothing, so the model uses its own level. */
   protected readonly effortChoices: (EffortLevel | null)[] = this.rules.effort ? [null, ...this.rules.effort.levels] : [];
   /** What the model uses when no level is chosen (shown beside Default). */
-  protected readonly defaultEffort: EffortLevel = (this.rules.effort && this.rules.effort.default) || 'high';
+  protected readonly defaultEffort: EffortLevel = this.rules.effort ? this.rules.effort.default : 'high';
   protected readonly thinking = signal(!!this.rules.thinking && !!this.data.params.thinkingBudget);
   protected readonly thinkingHint = this.rules.alwaysThinks
     ? 'settings.alwaysThinkingHint'

@@ -14,6 +14,8 @@ describe('model rules in the settings dialog', () => {
     expect(portalRules(model('global.anthropic.claude-opus-5-5')).effort).toMatchObject({ default: 'medium' });
     expect(sonnet45.effort).toBe(false);
     expect(portalRules({ id: 'old', rules: { thinking: { minBudget: 1024 } } } as unknown as PublicModel).effort).toBe(false);
+    // A server from before effort.default: the model's own level is high.
+    expect(portalRules({ id: 'old', rules: { effort: { levels: ['low', 'high'] } } } as unknown as PublicModel).effort).toEqual({ levels: ['low', 'high'], default: 'high' });
     expect(portalRules(undefined).effort).toBe(false);
   });
 

@@ -11,11 +11,8 @@ export type PortalRules = {
   sampling: boolean;
   /** The model thinks on every answer; the checkbox only shows its thinking (and sizes its room). */
   alwaysThinks: boolean;
-  /**
-   * The `output_config.effort` levels the model takes and the one it uses when none is set (older
-   * servers send no default: high); false: none (the server refuses any).
-   */
-  effort: { levels: EffortLevel[]; default?: EffortLevel } | false;
+  /** The `output_config.effort` levels the model takes and the one it uses when none is set; false: none (the server refuses any). */
+  effort: { levels: EffortLevel[]; default: EffortLevel } | false;
 };
 
 export function portalRules(model: PublicModel | undefined): PortalRules {
@@ -27,8 +24,14 @@ export function portalRules(model: PublicModel | undefined): PortalRules {
     thinkingMode: r.thinkingMode ?? 'budget',
     sampling: r.sampling ?? true,
     alwaysThinks: r.alwaysThinks ?? false,
-    effort: r.effort ?? false,
+    effort: effortOf(model),
   };
+}
+
+/** The model's effort rule; older servers send no default, and the model's own level was high for every model then. */
+function effortOf(model: PublicModel | undefined): PortalRules['effort'] {
+  const effort = (model?.rules as { effort?: { levels: EffortLevel[]; default?: EffortLevel } | false } | undefined)?.effort;
+  return effort ? { ...effort, default: effort.default ?? 'high' } : false;
 }
 
 /** The stored effort if this model takes it, else null (its default): a level kept from another model would be refused. */
