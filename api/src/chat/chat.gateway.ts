@@ -76,6 +76,8 @@ export class ChatGateway implements OnGatewayInit, OnModuleDestroy {
             (error.data as { retryAfterMs?: number }).retryAfterMs = 5000;
             return next(error);
           }
+          // Their first send then need not wait for Postgres to sum what they store.
+          this.limits.prefetchStorage(principal.sub);
           socket.data.principal = principal;
           socket.data.expiresAt = expiresAt;
           grantFrameAllowance(socket, contentLimits.maxMessageBytes);

@@ -1,5 +1,6 @@
 import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
 import type { RedisClient as Redis } from '@switchboard/server-core';
+import DataLoader from 'dataloader';
 import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import type { AppConfig } from '@switchboard/server-core';
 import { isDependencyOutage } from '../common/dependency-outage.js';
@@ -15,20 +16,38 @@ const socketRefreshMs = 30_000;
 /** Longest a send counts as starting (between its limit check and its insert) should its node die meanwhile. */
 const startingTtlMs = 30_000;
 /** How long a user's stored-bytes figure is trusted before Postgres is asked again. */
-const storedBytesTtlSeconds = 60;
-
-/** INCRBY on a cached figure only: the new total, or nil when Postgres must be asked. */
-const addIfCachedScript = `
-if redis.call('EXISTS', KEYS[1]) == 0 then return nil end
-return redis.call('INCRBY', KEYS[1], ARGV[1])`;
+const storedBytesFreshSeconds = 60;
+/**
+ * How long a figure that is no longer fresh is still kept: a send it lets through does not wait for
+ * Postgres (the figure is read again behind it); one it would refuse waits for a fresh figure.
+ */
+const storedBytesKeptSeconds = 3600;
+/** Figures read off the request path (socket connects, refreshes): one statement per batch, at most this many users waiting. */
+const backgroundReadsMax = 2000;
+const backgroundBatchMs = 20;
 
 /**
- * Caches Postgres's figure (ARGV[1], for ARGV[2] seconds) unless one is cached already (another
- * node, or a caller that read it at the same time, was first), then adds ARGV[3]: the new total.
+ * INCRBY on a cached figure (KEYS[1]) only: nil when Postgres must be asked, else the new total and
+ * whether the figure is fresh (KEYS[2] exists).
+ */
+const addIfCachedScript = `
+if redis.call('EXISTS', KEYS[1]) == 0 then return nil end
+return {redis.call('INCRBY', KEYS[1], ARGV[1]), redis.call('EXISTS', KEYS[2])}`;
+
+/**
+ * Caches Postgres's figure (ARGV[1]) and marks it fresh for ARGV[2] seconds, then adds ARGV[4]: the
+ * new total. ARGV[3] = 'replace' puts it in place of a figure that is no longer fresh (a read made
+ * because it was not); otherwise a figure cached meanwhile (another node, or a caller that read it
+ * at the same time, was first) stays.
  */
 const cacheThenAddScript = `
-redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2], 'NX')
-return redis.call('INCRBY', KEYS[1], ARGV[3])`;
+if ARGV[3] == 'replace' then
+  redis.call('SET', KEYS[1], ARGV[1], 'EX', ${storedBytesKeptSeconds})
+else
+  redis.call('SET', KEYS[1], ARGV[1], 'EX', ${storedBytesKeptSeconds}, 'NX')
+end
+redis.call('SET', KEYS[2], '1', 'EX', ARGV[2])
+return redis.call('INCRBY', KEYS[1], ARGV[4])`;
 
 /** Registers a socket when the user has fewer than `limit` live ones: 1, else 0. */
 const openSocketScript = `
@@ -85,6 +104,10 @@ export class LimitsService implements OnModuleDestroy {
   private readonly localSockets = new Map<string, Set<string>>();
   private readonly refresher: NodeJS.Timeout;
   private readonly storedReads = new Map<string, Promise<number>>();
+  /** Users whose figure is being read off the request path (readInBackground). */
+  private readonly backgroundReads = new Set<string>();
+  /** Those reads, batched: the users connecting within a few milliseconds share one statement. */
+  private readonly backgroundLoader: DataLoader<string, number>;
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -101,9 +124,14 @@ export class LimitsService implements OnModuleDestroy {
     this.chatRate = limiter('chat', rates.chatPerMinute);
     this.jobRate = limiter('jobs', rates.jobsPerMinute);
     // Defined scripts go as EVALSHA (the source once per connection), not EVAL with it every call.
-    if (!redis.addStoredBytesIfCached) redis.defineCommand('addStoredBytesIfCached', { numberOfKeys: 1, lua: addIfCachedScript });
-    if (!redis.cacheStoredBytesThenAdd) redis.defineCommand('cacheStoredBytesThenAdd', { numberOfKeys: 1, lua: cacheThenAddScript });
+    if (!redis.addStoredBytesIfCached) redis.defineCommand('addStoredBytesIfCached', { numberOfKeys: 2, lua: addIfCachedScript });
+    if (!redis.cacheStoredBytesThenAdd) redis.defineCommand('cacheStoredBytesThenAdd', { numberOfKeys: 2, lua: cacheThenAddScript });
     if (!redis.openUserSocket) redis.defineCommand('openUserSocket', { numberOfKeys: 1, lua: openSocketScript });
+    this.backgroundLoader = new DataLoader((owners) => repository.storedBytesOf(owners), {
+      cache: false,
+      maxBatchSize: 200,
+      batchScheduleFn: (run) => setTimeout(run, backgroundBatchMs),
+    });
     this.refresher = setInterval(() => void this.refreshSockets(), socketRefreshMs);
     this.refresher.unref();
   }
@@ -224,42 +252,76 @@ export class LimitsService implements OnModuleDestroy {
 
   /**
    * Bytes stored by the user, from Postgres at most once a minute, plus what was added since. One
-   * round trip when the figure is cached: the script adds the new bytes and answers the total.
+   * round trip when a figure is cached: the script adds the new bytes and answers the total. A
+   * figure older than a minute still lets a send through at once and is read again behind it (the
+   * read sums the user's whole history, too long to wait for before every first token); it refuses
+   * only once Postgres confirms.
    */
   private async checkStorage(owner: string, addedBytes: number): Promise<Undo> {
     const limit = this.config.rates.storedBytesPerUser;
     if (limit <= 0) return nothingToUndo;
-    const key = this.storedBytesKey(owner);
-    let total = (await this.redis.addStoredBytesIfCached(key, addedBytes)) as number | null;
-    if (total === null) total = await this.readStoredBytes(owner, key, addedBytes);
+    const keys = this.storedBytesKeys(owner);
+    const cached = (await this.redis.addStoredBytesIfCached(...keys, addedBytes)) as [number, number] | null;
+    let total: number;
+    if (!cached) total = await this.readStoredBytes(owner, addedBytes, 'keep');
+    else if (cached[1] === 1) total = cached[0];
+    else if (cached[0] > limit) total = await this.readStoredBytes(owner, addedBytes, 'replace');
+    else {
+      total = cached[0];
+      this.readInBackground(owner);
+    }
     if (total > limit) {
       await this.unstore(owner, addedBytes);
-      throw new RateLimitedError(`Your stored conversations and jobs reached ${limit} bytes; delete some to add more`, storedBytesTtlSeconds * 1000);
+      throw new RateLimitedError(`Your stored conversations and jobs reached ${limit} bytes; delete some to add more`, storedBytesFreshSeconds * 1000);
     }
     return () => this.unstore(owner, addedBytes);
+  }
+
+  /**
+   * When a user connects: reads their stored-bytes figure ahead of their first send unless a fresh
+   * one is cached. Best effort and off the connect's path.
+   */
+  prefetchStorage(owner: string): void {
+    if (this.config.rates.storedBytesPerUser <= 0 || this.redis.status !== 'ready' || this.backgroundReads.size >= backgroundReadsMax) return;
+    this.redis.exists(this.storedBytesKeys(owner)[1]).then(
+      (fresh) => void (fresh === 0 && this.readInBackground(owner)),
+      () => undefined,
+    );
   }
 
   /** Takes back bytes checkStorage counted for an addition that was refused. */
   private async unstore(owner: string, addedBytes: number): Promise<void> {
     if (addedBytes === 0) return;
-    await this.redis.decrby(this.storedBytesKey(owner), addedBytes).catch(() => undefined);
+    await this.redis.decrby(this.storedBytesKeys(owner)[0], addedBytes).catch(() => undefined);
   }
 
-  private storedBytesKey(owner: string) {
-    return `${this.config.queuePrefix}:stored-bytes:${owner}`;
+  /** The user's figure and its freshness mark (one hash tag: one slot on Redis Cluster). */
+  private storedBytesKeys(owner: string): [figure: string, fresh: string] {
+    return [`${this.config.queuePrefix}:stored-bytes:${owner}`, `${this.config.queuePrefix}:stored-bytes-fresh:${owner}`];
   }
 
   /**
    * One Postgres read per user at a time (a burst of a client's submissions shares it), then one
    * round trip that caches it and adds these bytes.
    */
-  private async readStoredBytes(owner: string, key: string, addedBytes: number): Promise<number> {
+  private async readStoredBytes(owner: string, addedBytes: number, cached: 'keep' | 'replace'): Promise<number> {
     let pending = this.storedReads.get(owner);
     if (!pending) {
       pending = this.repository.storedBytes(owner).finally(() => this.storedReads.delete(owner));
       this.storedReads.set(owner, pending);
     }
-    return Number(await this.redis.cacheStoredBytesThenAdd(key, await pending, storedBytesTtlSeconds, addedBytes));
+    return Number(await this.redis.cacheStoredBytesThenAdd(...this.storedBytesKeys(owner), await pending, storedBytesFreshSeconds, cached, addedBytes));
+  }
+
+  /** A fresh figure for the user, read with other users' in one statement; at most one read per user waiting. */
+  private readInBackground(owner: string): void {
+    if (this.backgroundReads.has(owner) || this.storedReads.has(owner) || this.backgroundReads.size >= backgroundReadsMax) return;
+    this.backgroundReads.add(owner);
+    this.backgroundLoader
+      .load(owner)
+      .then((bytes) => this.redis.cacheStoredBytesThenAdd(...this.storedBytesKeys(owner), bytes, storedBytesFreshSeconds, 'replace', 0))
+      .catch((err: unknown) => this.logger.debug?.(`stored bytes read skipped: ${(err as Error).message}`))
+      .finally(() => this.backgroundReads.delete(owner));
   }
 
   private async consume(limiter: RateLimiterRedis | undefined, key: string, what: string): Promise<void> {

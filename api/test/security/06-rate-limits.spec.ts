@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { io, type Socket } from 'socket.io-client';
 import { testRedisUrl } from '@switchboard/testing';
@@ -189,5 +190,60 @@ describe('security: per-principal limits', () => {
     expect((await submit()).status).toBe(202);
     const over = await submit();
     expect({ status: over.status, code: over.body.error?.code }).toEqual({ status: 429, code: 'rate_limited' });
+  });
+
+  describe('stored bytes: the figure Postgres sums is read off the request path', () => {
+    let redis: Redis;
+    beforeAll(() => {
+      redis = new Redis(testRedisUrl);
+    });
+    afterAll(() => redis.disconnect());
+    /** The user's cached figure and freshness mark (the owner is the token's subject). */
+    const keysOf = async (user: string): Promise<[figure: string, fresh: string]> => {
+      for (const deadline = Date.now() + 5_000; Date.now() < deadline; await new Promise((resolve) => setTimeout(resolve, 20))) {
+        const [figure] = await redis.keys(`${api.config.queuePrefix}:stored-bytes:*${user}`);
+        if (figure && (await redis.exists(figure.replace(':stored-bytes:', ':stored-bytes-fresh:')))) return [figure, figure.replace(':stored-bytes:', ':stored-bytes-fresh:')];
+      }
+      throw new Error(`no fresh stored-bytes figure for ${user}`);
+    };
+    const submitter = async (user: string) => {
+      const token = await api.token(user, { scopes: ['jobs:write'] });
+      // Text Postgres cannot compress: it stores about as many bytes as it was sent.
+      return (chars: number) =>
+        request(api.url).post('/v1/jobs/summarize').set('authorization', `Bearer ${token}`).send({ text: randomBytes(chars).toString('base64').slice(0, chars) });
+    };
+
+    it('a figure more than a minute old lets a submission through at once; the figure read behind it refuses the next', async () => {
+      const submit = await submitter('stale-behind');
+      expect((await submit(25_000)).status).toBe(202);
+      // A minute later the cached figure has fallen behind Postgres (e.g. answers written since).
+      const [figure, fresh] = await keysOf('stale-behind');
+      await redis.multi().set(figure, '1000', 'KEEPTTL').del(fresh).exec();
+      expect((await submit(10_000)).status).toBe(202);
+      await keysOf('stale-behind'); // read again behind the submission: the truth, about 35 KB
+      expect(Number(await redis.get(figure))).toBeGreaterThan(30_000);
+      const over = await submit(10_000);
+      expect({ status: over.status, code: over.body.error?.code }).toEqual({ status: 429, code: 'rate_limited' });
+    });
+
+    it('a figure more than a minute old that would refuse is read again first (the user deleted since)', async () => {
+      const submit = await submitter('stale-over');
+      expect((await submit(25_000)).status).toBe(202);
+      const [figure, fresh] = await keysOf('stale-over');
+      await redis.multi().set(figure, String(10 ** 9), 'KEEPTTL').del(fresh).exec();
+      expect((await submit(10_000)).status).toBe(202);
+      expect(Number(await redis.get(figure))).toBeLessThan(40_000);
+    });
+
+    it("a socket's connect reads the user's figure before their first send (users connecting together share one read)", async () => {
+      const submit = await submitter('early-owl');
+      expect((await submit(20_000)).status).toBe(202);
+      await redis.del(...(await keysOf('early-owl')));
+      await Promise.all([connect(await api.token('early-bird')), connect(await api.token('early-owl'))]);
+      const [bird] = await keysOf('early-bird');
+      const [owl] = await keysOf('early-owl');
+      expect(await redis.get(bird)).toBe('0');
+      expect(Number(await redis.get(owl))).toBeGreaterThan(20_000);
+    });
   });
 });
