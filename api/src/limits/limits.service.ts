@@ -251,7 +251,7 @@ export class LimitsService implements OnModuleDestroy {
   }
 
   /**
-   * Bytes stored by the user, from Postgres at most once a minute, plus what was added since. One
+   * Bytes stored by the user, as Postgres last summed them, plus what was added since. One
    * round trip when a figure is cached: the script adds the new bytes and answers the total. A
    * figure older than a minute still lets a send through at once and is read again behind it (the
    * read sums the user's whole history, too long to wait for before every first token); it refuses
@@ -284,7 +284,9 @@ export class LimitsService implements OnModuleDestroy {
   prefetchStorage(owner: string): void {
     if (this.config.rates.storedBytesPerUser <= 0 || this.redis.status !== 'ready' || this.backgroundReads.size >= backgroundReadsMax) return;
     this.redis.exists(this.storedBytesKeys(owner)[1]).then(
-      (fresh) => void (fresh === 0 && this.readInBackground(owner)),
+      (fresh) => {
+        if (fresh === 0) this.readInBackground(owner);
+      },
       () => undefined,
     );
   }
