@@ -312,7 +312,12 @@ export class LimitsService implements OnModuleDestroy {
       pending = this.repository.storedBytes(owner).finally(() => this.storedReads.delete(owner));
       this.storedReads.set(owner, pending);
     }
-    return Number(await this.redis.cacheStoredBytesThenAdd(...this.storedBytesKeys(owner), await pending, storedBytesFreshSeconds, cached, addedBytes));
+    return this.cacheStoredBytes(owner, await pending, cached, addedBytes);
+  }
+
+  /** Caches a figure Postgres answered, marked fresh, plus `addedBytes`: the new total (cacheThenAddScript). */
+  private async cacheStoredBytes(owner: string, bytes: number, cached: 'keep' | 'replace', addedBytes: number): Promise<number> {
+    return Number(await this.redis.cacheStoredBytesThenAdd(...this.storedBytesKeys(owner), bytes, storedBytesFreshSeconds, cached, addedBytes));
   }
 
   /** A fresh figure for the user, read with other users' in one statement; at most one read per user waiting. */
@@ -321,7 +326,7 @@ export class LimitsService implements OnModuleDestroy {
     this.backgroundReads.add(owner);
     this.backgroundLoader
       .load(owner)
-      .then((bytes) => this.redis.cacheStoredBytesThenAdd(...this.storedBytesKeys(owner), bytes, storedBytesFreshSeconds, 'replace', 0))
+      .then((bytes) => this.cacheStoredBytes(owner, bytes, 'replace', 0))
       .catch((err: unknown) => this.logger.debug?.(`stored bytes read skipped: ${(err as Error).message}`))
       .finally(() => this.backgroundReads.delete(owner));
   }

@@ -202,7 +202,8 @@ describe('security: per-principal limits', () => {
     const keysOf = async (user: string): Promise<[figure: string, fresh: string]> => {
       for (const deadline = Date.now() + 5_000; Date.now() < deadline; await new Promise((resolve) => setTimeout(resolve, 20))) {
         const [figure] = await redis.keys(`${api.config.queuePrefix}:stored-bytes:*${user}`);
-        if (figure && (await redis.exists(figure.replace(':stored-bytes:', ':stored-bytes-fresh:')))) return [figure, figure.replace(':stored-bytes:', ':stored-bytes-fresh:')];
+        const fresh = figure?.replace(':stored-bytes:', ':stored-bytes-fresh:');
+        if (figure && fresh && (await redis.exists(fresh))) return [figure, fresh];
       }
       throw new Error(`no fresh stored-bytes figure for ${user}`);
     };
