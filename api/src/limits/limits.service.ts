@@ -27,27 +27,53 @@ const backgroundReadsMax = 2000;
 const backgroundBatchMs = 20;
 
 /**
- * INCRBY on a cached figure (KEYS[1]) only: nil when Postgres must be asked, else the new total and
- * whether the figure is fresh (KEYS[2] exists).
+ * A read of the figure cannot see writes that commit after its snapshot, so bytes counted while
+ * a read may be under way are also kept in KEYS[3] ("added meanwhile") and put back on top of the
+ * figure it answers (finishReadScript). A request that may miss a read's snapshot counts twice
+ * when it did not (the safe side); none is lost.
  */
-const addIfCachedScript = `
-if redis.call('EXISTS', KEYS[1]) == 0 then return nil end
-return {redis.call('INCRBY', KEYS[1], ARGV[1]), redis.call('EXISTS', KEYS[2])}`;
+const addedMeanwhileTtl = 60;
 
 /**
- * Caches Postgres's figure (ARGV[1]) and marks it fresh for ARGV[2] seconds, then adds ARGV[4]: the
- * new total. ARGV[3] = 'replace' puts it in place of a figure that is no longer fresh (a read made
- * because it was not); otherwise a figure cached meanwhile (another node, or a caller that read it
- * at the same time, was first) stays.
+ * INCRBY on a cached figure (KEYS[1]) only: nil when Postgres must be asked (and a read begins),
+ * else the new total and whether the figure is fresh (KEYS[2] exists). A figure that is not fresh
+ * is about to be read again: the bytes go to KEYS[3] too, as they do while a read is under way.
  */
-const cacheThenAddScript = `
-if ARGV[3] == 'replace' then
-  redis.call('SET', KEYS[1], ARGV[1], 'EX', ${storedBytesKeptSeconds})
-else
-  redis.call('SET', KEYS[1], ARGV[1], 'EX', ${storedBytesKeptSeconds}, 'NX')
+const addIfCachedScript = `
+if redis.call('EXISTS', KEYS[1]) == 0 then
+  redis.call('SET', KEYS[3], 0, 'EX', ${addedMeanwhileTtl}, 'NX')
+  return nil
 end
+local fresh = redis.call('EXISTS', KEYS[2])
+if fresh == 0 or redis.call('EXISTS', KEYS[3]) == 1 then
+  redis.call('INCRBY', KEYS[3], ARGV[1])
+  redis.call('EXPIRE', KEYS[3], ${addedMeanwhileTtl})
+end
+return {redis.call('INCRBY', KEYS[1], ARGV[1]), fresh}`;
+
+/** Takes back ARGV[1] bytes counted for an addition that was refused (from both counts that hold them). */
+const unstoreScript = `
+if redis.call('EXISTS', KEYS[1]) == 1 then redis.call('DECRBY', KEYS[1], ARGV[1]) end
+if redis.call('EXISTS', KEYS[3]) == 1 then redis.call('DECRBY', KEYS[3], ARGV[1]) end`;
+
+/**
+ * Ends a read: the figure is Postgres's sum (ARGV[1]) plus what was added meanwhile (KEYS[3], then
+ * cleared), kept ${storedBytesKeptSeconds} s and marked fresh for ARGV[2] seconds. Answers it. When
+ * another read that overlapped this one has ended first (it took the count added meanwhile), its
+ * figure stays: this read's sum no longer has what it needs on top.
+ */
+const finishReadScript = `
+local meanwhile = redis.call('GET', KEYS[3])
+if not meanwhile then
+  local current = redis.call('GET', KEYS[1])
+  if current then return tonumber(current) end
+  meanwhile = '0'
+end
+local total = tonumber(ARGV[1]) + tonumber(meanwhile)
+redis.call('DEL', KEYS[3])
+redis.call('SET', KEYS[1], total, 'EX', ${storedBytesKeptSeconds})
 redis.call('SET', KEYS[2], '1', 'EX', ARGV[2])
-return redis.call('INCRBY', KEYS[1], ARGV[4])`;
+return total`;
 
 /** Registers a socket when the user has fewer than `limit` live ones: 1, else 0. */
 const openSocketScript = `
@@ -124,8 +150,9 @@ export class LimitsService implements OnModuleDestroy {
     this.chatRate = limiter('chat', rates.chatPerMinute);
     this.jobRate = limiter('jobs', rates.jobsPerMinute);
     // Defined scripts go as EVALSHA (the source once per connection), not EVAL with it every call.
-    if (!redis.addStoredBytesIfCached) redis.defineCommand('addStoredBytesIfCached', { numberOfKeys: 2, lua: addIfCachedScript });
-    if (!redis.cacheStoredBytesThenAdd) redis.defineCommand('cacheStoredBytesThenAdd', { numberOfKeys: 2, lua: cacheThenAddScript });
+    if (!redis.addStoredBytesIfCached) redis.defineCommand('addStoredBytesIfCached', { numberOfKeys: 3, lua: addIfCachedScript });
+    if (!redis.unstoreStoredBytes) redis.defineCommand('unstoreStoredBytes', { numberOfKeys: 3, lua: unstoreScript });
+    if (!redis.finishStoredBytesRead) redis.defineCommand('finishStoredBytesRead', { numberOfKeys: 3, lua: finishReadScript });
     if (!redis.openUserSocket) redis.defineCommand('openUserSocket', { numberOfKeys: 1, lua: openSocketScript });
     this.backgroundLoader = new DataLoader((owners) => repository.storedBytesOf(owners), {
       cache: false,
@@ -260,12 +287,13 @@ export class LimitsService implements OnModuleDestroy {
   private async checkStorage(owner: string, addedBytes: number): Promise<Undo> {
     const limit = this.config.rates.storedBytesPerUser;
     if (limit <= 0) return nothingToUndo;
-    const keys = this.storedBytesKeys(owner);
-    const cached = (await this.redis.addStoredBytesIfCached(...keys, addedBytes)) as [number, number] | null;
+    const cached = (await this.redis.addStoredBytesIfCached(...this.storedBytesKeys(owner), addedBytes)) as [number, number] | null;
     let total: number;
-    if (!cached) total = await this.readStoredBytes(owner, addedBytes, 'keep');
+    // No figure: read it, then count these bytes on it (they were not counted meanwhile).
+    if (!cached) total = await this.addStoredBytes(owner, addedBytes, await this.readStoredBytes(owner));
     else if (cached[1] === 1) total = cached[0];
-    else if (cached[0] > limit) total = await this.readStoredBytes(owner, addedBytes, 'replace');
+    // Stale and refusing: read again first (these bytes are in the count added meanwhile).
+    else if (cached[0] > limit) total = await this.readStoredBytes(owner);
     else {
       total = cached[0];
       this.readInBackground(owner);
@@ -294,39 +322,50 @@ export class LimitsService implements OnModuleDestroy {
   /** Takes back bytes checkStorage counted for an addition that was refused. */
   private async unstore(owner: string, addedBytes: number): Promise<void> {
     if (addedBytes === 0) return;
-    await this.redis.decrby(this.storedBytesKeys(owner)[0], addedBytes).catch(() => undefined);
+    await this.redis.unstoreStoredBytes(...this.storedBytesKeys(owner), addedBytes).catch(() => undefined);
   }
 
-  /** The user's figure and its freshness mark (one hash tag: one slot on Redis Cluster). */
-  private storedBytesKeys(owner: string): [figure: string, fresh: string] {
-    return [`${this.config.queuePrefix}:stored-bytes:${owner}`, `${this.config.queuePrefix}:stored-bytes-fresh:${owner}`];
+  /** The user's figure, its freshness mark and the bytes added while it is read (one hash tag: one slot on Redis Cluster). */
+  private storedBytesKeys(owner: string): [figure: string, fresh: string, addedMeanwhile: string] {
+    const prefix = this.config.queuePrefix;
+    return [`${prefix}:stored-bytes:${owner}`, `${prefix}:stored-bytes-fresh:${owner}`, `${prefix}:stored-bytes-meanwhile:${owner}`];
   }
 
-  /**
-   * One Postgres read per user at a time (a burst of a client's submissions shares it), then one
-   * round trip that caches it and adds these bytes.
-   */
-  private async readStoredBytes(owner: string, addedBytes: number, cached: 'keep' | 'replace'): Promise<number> {
+  /** Counts bytes on a figure that is cached: the new total. */
+  private async addStoredBytes(owner: string, addedBytes: number, figure: number): Promise<number> {
+    if (addedBytes === 0) return figure;
+    const cached = (await this.redis.addStoredBytesIfCached(...this.storedBytesKeys(owner), addedBytes)) as [number, number] | null;
+    return cached ? cached[0] : figure + addedBytes;
+  }
+
+  /** A fresh figure read now; one Postgres read per user at a time (a burst of a client's submissions shares it). */
+  private readStoredBytes(owner: string): Promise<number> {
     let pending = this.storedReads.get(owner);
     if (!pending) {
-      pending = this.repository.storedBytes(owner).finally(() => this.storedReads.delete(owner));
+      pending = this.repository
+        .storedBytes(owner)
+        .then((bytes) => this.finishRead(owner, bytes))
+        .finally(() => this.storedReads.delete(owner));
       this.storedReads.set(owner, pending);
     }
-    return this.cacheStoredBytes(owner, await pending, cached, addedBytes);
+    return pending;
   }
 
-  /** Caches a figure Postgres answered, marked fresh, plus `addedBytes`: the new total (cacheThenAddScript). */
-  private async cacheStoredBytes(owner: string, bytes: number, cached: 'keep' | 'replace', addedBytes: number): Promise<number> {
-    return Number(await this.redis.cacheStoredBytesThenAdd(...this.storedBytesKeys(owner), bytes, storedBytesFreshSeconds, cached, addedBytes));
+  /** Caches a figure Postgres answered, plus what was added while it was read (finishReadScript). */
+  private async finishRead(owner: string, bytes: number): Promise<number> {
+    return Number(await this.redis.finishStoredBytesRead(...this.storedBytesKeys(owner), bytes, storedBytesFreshSeconds));
   }
 
   /** A fresh figure for the user, read with other users' in one statement; at most one read per user waiting. */
   private readInBackground(owner: string): void {
     if (this.backgroundReads.has(owner) || this.storedReads.has(owner) || this.backgroundReads.size >= backgroundReadsMax) return;
     this.backgroundReads.add(owner);
-    this.backgroundLoader
-      .load(owner)
-      .then((bytes) => this.cacheStoredBytes(owner, bytes, 'replace', 0))
+    const addedMeanwhile = this.storedBytesKeys(owner)[2];
+    // The count of bytes added meanwhile begins before the read's snapshot (a request's own bytes are already in it).
+    this.redis
+      .set(addedMeanwhile, 0, 'EX', addedMeanwhileTtl, 'NX')
+      .then(() => this.backgroundLoader.load(owner))
+      .then((bytes) => this.finishRead(owner, bytes))
       .catch((err: unknown) => this.logger.debug?.(`stored bytes read skipped: ${(err as Error).message}`))
       .finally(() => this.backgroundReads.delete(owner));
   }
@@ -345,7 +384,8 @@ export class LimitsService implements OnModuleDestroy {
 declare module 'ioredis' {
   interface RedisCommander<Context> {
     addStoredBytesIfCached(...args: (string | number)[]): Promise<unknown>;
-    cacheStoredBytesThenAdd(...args: (string | number)[]): Promise<unknown>;
+    unstoreStoredBytes(...args: (string | number)[]): Promise<unknown>;
+    finishStoredBytesRead(...args: (string | number)[]): Promise<unknown>;
     openUserSocket(...args: (string | number)[]): Promise<unknown>;
   }
 }

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
+import pg from 'pg';
 import { io, type Socket } from 'socket.io-client';
 import { testRedisUrl } from '@switchboard/testing';
 import request from 'supertest';
@@ -225,6 +226,27 @@ describe('security: per-principal limits', () => {
       expect(Number(await redis.get(figure))).toBeGreaterThan(30_000);
       const over = await submit(10_000);
       expect({ status: over.status, code: over.body.error?.code }).toEqual({ status: 429, code: 'rate_limited' });
+    });
+
+    it("a request's bytes count even when its write lands after the read behind it", async () => {
+      const submit = await submitter('stale-slow');
+      expect((await submit(25_000)).status).toBe(202);
+      const [figure, fresh] = await keysOf('stale-slow');
+      await redis.multi().set(figure, '1000', 'KEEPTTL').del(fresh).exec();
+      // Held: the submission's insert waits for this lock; the read behind it (a select) does not.
+      const holder = new pg.Client({ connectionString: api.config.databaseUrl });
+      await holder.connect();
+      try {
+        await holder.query('begin');
+        await holder.query('lock table jobs in share mode');
+        const slow = submit(10_000).then((res) => res);
+        await keysOf('stale-slow'); // the read ended: it summed 25 KB, without this submission
+        await holder.query('commit');
+        expect((await slow).status).toBe(202);
+      } finally {
+        await holder.end();
+      }
+      expect(Number(await redis.get(figure))).toBeGreaterThan(30_000);
     });
 
     it('a figure more than a minute old that would refuse is read again first (the user deleted since)', async () => {
