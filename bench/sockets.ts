@@ -18,7 +18,7 @@ import { join } from 'node:path';
 import { io, type Socket } from 'socket.io-client';
 import type { ChatDeltaEvent, ChatDoneEvent, ChatSendAck } from '@switchboard/contracts';
 import { freePort } from '../e2e/support/stack.js';
-import { spawnProcess, type Proc, startStack, stopProcess } from '../tests/integration/support/stack.js';
+import { type Proc, spawnProduct, startStack, stopProcess } from '../tests/integration/support/stack.js';
 
 const sockets = Number(process.env.SOCKETS ?? 10_000);
 const streams = Number(process.env.STREAMS ?? 20);
@@ -175,7 +175,7 @@ async function main() {
     const heapBefore = heapByConstructor(await takeHeapSnapshot(api, snapshotDir, url));
     for (const f of readdirSync(snapshotDir)) rmSync(join(snapshotDir, f));
     await stopProcess(api, 'SIGKILL');
-    api = await spawnProcess('api-fresh', join(root, 'api', 'dist', 'main.js'), { ...stack.env, ...env }, /listening at (http:\S+)/);
+    api = await spawnProduct('api', 'api-fresh', { ...stack.env, ...env });
     console.log(`fresh API pid ${api.child.pid} for the RSS readings`);
     await sleep(5000);
     const rssBefore = rssMb(api.child.pid!);
@@ -223,7 +223,7 @@ async function main() {
     for (const c of clients) c.io.once('reconnect', () => reconnected++);
     await stopProcess(api, 'SIGKILL');
     const killedAt = Date.now();
-    api = await spawnProcess('api-restarted', join(root, 'api', 'dist', 'main.js'), { ...stack.env, ...env }, /listening at (http:\S+)/);
+    api = await spawnProduct('api', 'api-restarted', { ...stack.env, ...env });
     const restartMs = Date.now() - killedAt;
     while (reconnected < clients.length && Date.now() - killedAt < 120_000) await sleep(200);
     const allBackSeconds = (Date.now() - killedAt) / 1000;

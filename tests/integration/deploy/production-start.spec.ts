@@ -1,23 +1,13 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { builtInCatalog } from '@switchboard/server-core';
 import { createTestDatabase, testQueuePrefix, testRedisUrl } from '@switchboard/testing';
-import { type Proc, spawnProcess, stopProcess } from '../support/stack.js';
+import { imageCommand, type Proc, spawnProcess, stopProcess } from '../support/stack.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
-
-/** `CMD ["node", "api/dist/main.js"]` of a Dockerfile: what the image runs when the task definition adds no command. */
-function imageCommand(dockerfile: string): string[] {
-  const line = readFileSync(join(root, dockerfile), 'utf8')
-    .split('\n')
-    .filter((l) => l.startsWith('CMD '))
-    .at(-1)!;
-  return JSON.parse(line.slice(4)) as string[];
-}
 
 /** Runs a command to its end; resolves with its exit code and output. */
 function run(cmd: string, args: string[], env: Record<string, string>): Promise<{ code: number | null; output: string }> {
@@ -149,8 +139,7 @@ describe('production start: migrate step, app role, non-root read-only container
       `exec setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all "${process.execPath}" ${args.join(' ')}`,
     ].join('\n');
     const proc = await spawnProcess(name, '/usr/bin/unshare', { ...env, DATABASE_URL: asApp.toString(), DATABASE_PASSWORD: 'app-secret' }, ready, [], {
-      command: '/usr/bin/unshare',
-      args: ['--mount', '--propagation', 'private', 'sh', '-c', script],
+      exec: { command: '/usr/bin/unshare', args: ['--mount', '--propagation', 'private', 'sh', '-c', script] },
     });
     procs.push(proc);
     const output = proc.output.join('');

@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { appendFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -10,6 +10,25 @@ import { createTestDatabase, testQueuePrefix, testRedisUrl } from '@switchboard/
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 
 export type Proc = { name: string; child: ChildProcess; output: string[]; url?: string };
+
+/** `CMD ["node", "api/dist/main.js"]` of a Dockerfile: what the image runs when the task definition adds no command. */
+export function imageCommand(dockerfile: string): string[] {
+  const line = readFileSync(join(root, dockerfile), 'utf8')
+    .split('\n')
+    .filter((l) => l.startsWith('CMD '))
+    .at(-1)!;
+  return JSON.parse(line.slice(4)) as string[];
+}
+
+/**
+ * Starts the API or a worker from the built dist as its image does: with the Node flags of the
+ * image's CMD (e.g. its GC setting), so that tests and benchmarks run what production runs.
+ */
+export function spawnProduct(kind: 'api' | 'worker', name: string, env: Record<string, string>): Promise<Proc> {
+  const nodeFlags = imageCommand(`${kind}/Dockerfile`).slice(1, -1);
+  const ready = kind === 'api' ? /listening at (http:\S+)/ : /Switchboard worker ready/;
+  return spawnProcess(name, join(root, kind, 'dist', 'main.js'), env, ready, [], { nodeFlags });
+}
 
 export type Stack = {
   /** In-process emulator (not set when the stack was given an external emulator URL). */
@@ -61,7 +80,7 @@ export async function startStack(opts: {
   };
   const procs: Proc[] = [];
   const launch = async (kind: 'api' | 'worker', index: number, own: Record<string, string> = {}) => {
-    const p = await spawnProcess(`${kind}-${index}`, join(root, kind, 'dist', 'main.js'), { ...env, ...own }, kind === 'api' ? /listening at (http:\S+)/ : /Switchboard worker ready/);
+    const p = await spawnProduct(kind, `${kind}-${index}`, { ...env, ...own });
     procs.push(p);
     return p;
   };
@@ -105,12 +124,16 @@ export async function spawnProcess(
   env: Record<string, string>,
   ready: RegExp,
   args: string[] = [],
-  /** Run this instead of `node script …args` (e.g. the process inside a wrapper). */
-  exec?: { command: string; args: string[] },
+  opts: {
+    /** Node's own flags, before the script. */
+    nodeFlags?: string[];
+    /** Run this instead of `node script …args` (e.g. the process inside a wrapper). */
+    exec?: { command: string; args: string[] };
+  } = {},
 ): Promise<Proc> {
   // SB_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") profiles the stack's processes in benchmarks.
-  const nodeArgs = process.env.SB_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
-  const child = spawn(exec?.command ?? process.execPath, exec?.args ?? [...nodeArgs, script, ...args], {
+  const nodeArgs = [...(opts.nodeFlags ?? []), ...(process.env.SB_NODE_ARGS?.split(' ').filter(Boolean) ?? [])];
+  const child = spawn(opts.exec?.command ?? process.execPath, opts.exec?.args ?? [...nodeArgs, script, ...args], {
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
