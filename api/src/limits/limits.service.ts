@@ -27,12 +27,12 @@ const backgroundReadsMax = 2000;
 const backgroundBatchMs = 20;
 
 /**
- * A read of the figure cannot see writes that commit after its snapshot, so bytes counted while
- * a read may be under way are also kept in KEYS[3] ("added meanwhile") and put back on top of the
- * figure it answers (finishReadScript). A request that may miss a read's snapshot counts twice
- * when it did not (the safe side); none is lost.
+ * How long the count of bytes "added meanwhile" (KEYS[3] below) outlives a read. A read of the
+ * figure cannot see writes that commit after its snapshot, so bytes counted while a read may be
+ * under way are kept there too and put back on top of the figure it answers (finishReadScript).
+ * A request that may miss a read's snapshot counts twice when it did not (the safe side); none is lost.
  */
-const addedMeanwhileTtl = 60;
+const addedMeanwhileSeconds = 60;
 
 /**
  * INCRBY on a cached figure (KEYS[1]) only: nil when Postgres must be asked (and a read begins),
@@ -41,13 +41,13 @@ const addedMeanwhileTtl = 60;
  */
 const addIfCachedScript = `
 if redis.call('EXISTS', KEYS[1]) == 0 then
-  redis.call('SET', KEYS[3], 0, 'EX', ${addedMeanwhileTtl}, 'NX')
+  redis.call('SET', KEYS[3], 0, 'EX', ${addedMeanwhileSeconds}, 'NX')
   return nil
 end
 local fresh = redis.call('EXISTS', KEYS[2])
 if fresh == 0 or redis.call('EXISTS', KEYS[3]) == 1 then
   redis.call('INCRBY', KEYS[3], ARGV[1])
-  redis.call('EXPIRE', KEYS[3], ${addedMeanwhileTtl})
+  redis.call('EXPIRE', KEYS[3], ${addedMeanwhileSeconds})
 end
 return {redis.call('INCRBY', KEYS[1], ARGV[1]), fresh}`;
 
@@ -363,7 +363,7 @@ export class LimitsService implements OnModuleDestroy {
     const addedMeanwhile = this.storedBytesKeys(owner)[2];
     // The count of bytes added meanwhile begins before the read's snapshot (a request's own bytes are already in it).
     this.redis
-      .set(addedMeanwhile, 0, 'EX', addedMeanwhileTtl, 'NX')
+      .set(addedMeanwhile, 0, 'EX', addedMeanwhileSeconds, 'NX')
       .then(() => this.backgroundLoader.load(owner))
       .then((bytes) => this.finishRead(owner, bytes))
       .catch((err: unknown) => this.logger.debug?.(`stored bytes read skipped: ${(err as Error).message}`))
